@@ -1,0 +1,233 @@
+r"""Full-batch training of the hidden weights, recorded along the way.
+
+Loss :math:`L(w) = \frac12\sum_i (f(x_i; w, a) - y_i)^2`, gradient
+:math:`\nabla_w L = J^\top (f - y)` with the closed-form Jacobian
+:math:`J_{ir} = m^{-1/2} a_r x_{i,d} V_r(x_i)`. Plain gradient descent is
+:math:`w(t+1) = w(t) - \eta \nabla L(w(t))` (the theorem's setting); any optax
+``GradientTransformation`` can be given instead (Adam, weight decay: the mitigation study).
+
+Each step makes **one** pass of exponentials, which gives :math:`f`, :math:`J` and the last-token
+mass together; :math:`H(t) = J J^\top` at a recorded step reuses that :math:`J`. The loop runs
+under :func:`jax.lax.scan`: one compilation for the whole run.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+from jaxtyping import Array, Float, Int
+
+from ntk_attention import _checks
+from ntk_attention.model import Params, _chunk_moments, _mean_mass_impl, _resolve_chunk, _window_stats
+
+__all__ = ["Trajectory", "train", "NEURON_RECORD_LIMIT"]
+
+NEURON_RECORD_LIMIT = 1 << 16
+"""Widths up to this record per-neuron arrays (weights, masses) by default; above, statistics only."""
+
+
+class Trajectory(NamedTuple):
+    r"""What :func:`train` records at steps ``0, k, 2k, ..., T`` (``k = record_every``), R records.
+
+    ``step`` (R,), ``loss`` (R,) :math:`L(w(t))`; ``weights`` (R, m) :math:`w(t)` or ``None``;
+    ``weight_mean``/``weight_std`` (R,); ``max_weight_change`` (R,) :math:`\max_r|w_r(t)-w_r(0)|`;
+    ``sign_agree_plus`` (R,) :math:`\#\{r: a_r=+1, w_r(t)>0\}` out of ``n_plus``;
+    ``sign_agree_minus`` (R,) :math:`\#\{r: a_r=-1, w_r(t)<0\}` out of ``n_minus``;
+    ``last_token_mass`` (R, m) :math:`\frac1n\sum_i s_{r,d}(x_i)` or ``None``; ``position_mass``
+    (R, m, d) :math:`\frac1n\sum_i s_{r,k}(x_i)` or ``None``; ``mean_position_mass`` (R, d), its
+    average over neurons; ``ntk`` (R, n, n) :math:`H(t)` or ``None``; ``params`` the final
+    parameters; ``diverged_step``: first step whose loss was non-finite or above
+    ``divergence_factor * L(0)`` (training stopped there: later records repeat that state),
+    -1 if none.
+    """
+
+    step: Int[Array, " R"]
+    loss: Float[Array, " R"]
+    weights: Float[Array, "R m"] | None
+    weight_mean: Float[Array, " R"]
+    weight_std: Float[Array, " R"]
+    max_weight_change: Float[Array, " R"]
+    sign_agree_plus: Int[Array, " R"]
+    sign_agree_minus: Int[Array, " R"]
+    n_plus: int
+    n_minus: int
+    last_token_mass: Float[Array, "R m"] | None
+    position_mass: Float[Array, "R m d"] | None
+    mean_position_mass: Float[Array, "R d"]
+    ntk: Float[Array, "R n n"] | None
+    params: Params
+    diverged_step: int
+
+
+def _f_jac_mass(w, a, X, chunk):
+    """f (n,), J (n, m) and data-mean last-token mass (m,) in one chunked pass of exponentials."""
+    m = w.shape[0]
+    chunks = -(-m // chunk)
+    pad = chunks * chunk - m
+    wp = jnp.pad(w, (0, pad)).reshape(chunks, chunk)
+    ap = jnp.pad(a, (0, pad)).reshape(chunks, chunk)
+    xc, c, cmax, cmin, centre = _window_stats(X)
+    scale = 1.0 / jnp.sqrt(jnp.asarray(m, X.dtype))
+
+    def body(f, wa):
+        wc, ac = wa
+        mean_c, var, last = _chunk_moments(wc, xc, c, cmax, cmin)
+        f = f + (mean_c + centre[:, None]) @ ac
+        return f, (X[:, -1:] * var * ac[None, :], last.mean(axis=0))
+
+    f, (J, mass) = jax.lax.scan(body, jnp.zeros(X.shape[0], X.dtype), (wp, ap))
+    J = jnp.moveaxis(J, 0, 1).reshape(X.shape[0], chunks * chunk)[:, :m] * scale
+    return f * scale, J, mass.reshape(-1)[:m]
+
+
+@functools.partial(
+    jax.jit,
+    static_argnames=("steps", "record_every", "optimizer", "record_ntk", "record_neurons", "chunk"),
+)
+def _train_impl(w0, a, X, y, lr, divergence_factor, *, steps, record_every, optimizer, record_ntk, record_neurons, chunk):
+    tx = optimizer if optimizer is not None else optax.sgd(lr)
+    opt0 = tx.init(w0)
+
+    def evaluate(w):
+        f, J, mass = _f_jac_mass(w, a, X, chunk)
+        r = f - y
+        return 0.5 * jnp.sum(r * r), J, r, mass
+
+    def record(w, loss, J, mass):
+        rec = {
+            "loss": loss,
+            "weight_mean": w.mean(),
+            "weight_std": w.std(),
+            "max_weight_change": jnp.max(jnp.abs(w - w0)),
+            "sign_agree_plus": jnp.sum((a > 0) & (w > 0)),
+            "sign_agree_minus": jnp.sum((a < 0) & (w < 0)),
+        }
+        pos = _mean_mass_impl(w, X, chunk)  # (m, d)
+        rec["mean_position_mass"] = pos.mean(axis=0)
+        if record_neurons:
+            rec["weights"] = w
+            rec["last_token_mass"] = mass
+            rec["position_mass"] = pos
+        if record_ntk:
+            rec["ntk"] = J @ J.T
+        return rec
+
+    def step(carry, loss, J, r):
+        """One update; a step whose loss is non-finite or above the factor freezes the run."""
+        w, opt, bad, t = carry
+        bad = jnp.where((bad < 0) & diverging(loss), t, bad)
+        upd, opt_new = tx.update(J.T @ r, opt, w)
+        ok = bad < 0
+        w = jnp.where(ok, optax.apply_updates(w, upd), w)
+        opt = jax.tree.map(lambda n_, o_: jnp.where(ok, n_, o_), opt_new, opt)
+        return w, opt, bad, t + 1
+
+    loss0, _, _, _ = evaluate(w0)
+
+    def diverging(loss):
+        return ~jnp.isfinite(loss) | (loss > divergence_factor * loss0)
+
+    def plain_step(carry, _):
+        loss, J, r, _ = evaluate(carry[0])
+        return step(carry, loss, J, r), None
+
+    def block(carry, _):
+        loss, J, r, mass = evaluate(carry[0])
+        rec = record(carry[0], loss, J, mass)
+        carry = step(carry, loss, J, r)
+        if record_every > 1:
+            carry, _ = jax.lax.scan(plain_step, carry, None, length=record_every - 1)
+        return carry, rec
+
+    init = (w0, opt0, jnp.asarray(-1, jnp.int32), jnp.asarray(0, jnp.int32))
+    (w, _, bad, t), recs = jax.lax.scan(block, init, None, length=steps // record_every)
+    loss, J, _, mass = evaluate(w)
+    bad = jnp.where((bad < 0) & diverging(loss), t, bad)
+    last = record(w, loss, J, mass)
+    recs = jax.tree.map(lambda seq, x: jnp.concatenate([seq, x[None]]), recs, last)
+    return w, bad, recs
+
+
+def train(
+    params: Params,
+    X: Float[Array, "n d"],
+    y: Float[Array, " n"],
+    *,
+    steps: int,
+    learning_rate: float | None = None,
+    optimizer: optax.GradientTransformation | None = None,
+    record_every: int = 1,
+    record_ntk: bool = True,
+    record_neurons: bool | None = None,
+    divergence_factor: float = 1e8,
+    chunk_size: int | None = None,
+) -> Trajectory:
+    r"""Train :math:`w` by full-batch gradient descent on :math:`L = \frac12\sum_i(f(x_i)-y_i)^2`.
+
+    :math:`w(t+1) = w(t) - \eta\, J(t)^\top (f(t) - y)` with ``learning_rate`` :math:`\eta`, or
+    the updates of ``optimizer`` (an optax ``GradientTransformation``) when given. ``steps`` must
+    be a multiple of ``record_every``; records are taken at :math:`t = 0, k, \dots, T`.
+    ``record_neurons`` (default: :math:`m \le` ``NEURON_RECORD_LIMIT``) keeps per-neuron arrays;
+    ``record_ntk`` keeps :math:`H(t)` (R, n, n). Computation is in the dtype of ``params`` and
+    ``X`` (enable x64 yourself for float64).
+
+    Training stops updating at the first step whose loss is non-finite or exceeds
+    ``divergence_factor`` :math:`\times L(0)`; :attr:`Trajectory.diverged_step` names it.
+
+    >>> import jax, jax.numpy as jnp
+    >>> p = init_params(jax.random.key(0), 32)
+    >>> X = jax.random.normal(jax.random.key(1), (8, 4)); y = X[:, -1]
+    >>> traj = train(p, X, y, steps=10, learning_rate=0.1, record_every=5)
+    >>> traj.loss.shape
+    (3,)
+    """
+    w, a = _checks.check_params(params)
+    X = _checks.check_windows(X)
+    y = _checks.check_targets(y, X.shape[0])
+    steps = _checks.check_positive(steps, "steps", integer=True)
+    record_every = _checks.check_positive(record_every, "record_every", integer=True)
+    if steps % record_every:
+        raise ValueError(f"record_every: expected a divisor of steps = {steps}, got {record_every}")
+    if optimizer is None:
+        if learning_rate is None:
+            raise ValueError("learning_rate: expected a positive step size (or an optax optimizer), got None")
+        lr = _checks.check_positive(learning_rate, "learning_rate")
+    else:
+        if not isinstance(optimizer, optax.GradientTransformation):
+            raise ValueError(f"optimizer: expected an optax GradientTransformation, got {type(optimizer).__name__}")
+        lr = 0.0 if learning_rate is None else _checks.check_positive(learning_rate, "learning_rate")
+    divergence_factor = _checks.check_positive(divergence_factor, "divergence_factor")
+    m = w.shape[0]
+    if record_neurons is None:
+        record_neurons = m <= NEURON_RECORD_LIMIT
+    chunk = _resolve_chunk(chunk_size, X.shape[0], m, X.shape[1])
+    dtype = jnp.result_type(w, X)
+    w, a, X, y = (t.astype(dtype) for t in (w, a, X, y))
+    w_final, bad, recs = _train_impl(
+        w, a, X, y, jnp.asarray(lr, dtype), jnp.asarray(divergence_factor, dtype),
+        steps=steps, record_every=record_every, optimizer=optimizer,
+        record_ntk=bool(record_ntk), record_neurons=bool(record_neurons), chunk=chunk,
+    )
+    n_plus = int(jnp.sum(a > 0))
+    return Trajectory(
+        step=jnp.arange(0, steps + 1, record_every, dtype=jnp.int32),
+        loss=recs["loss"],
+        weights=recs.get("weights"),
+        weight_mean=recs["weight_mean"],
+        weight_std=recs["weight_std"],
+        max_weight_change=recs["max_weight_change"],
+        sign_agree_plus=recs["sign_agree_plus"],
+        sign_agree_minus=recs["sign_agree_minus"],
+        n_plus=n_plus,
+        n_minus=m - n_plus,
+        last_token_mass=recs.get("last_token_mass"),
+        position_mass=recs.get("position_mass"),
+        mean_position_mass=recs["mean_position_mass"],
+        ntk=recs.get("ntk"),
+        params=Params(w_final, a),
+        diverged_step=int(bad),
+    )
