@@ -20,8 +20,9 @@ def is_concrete(x) -> bool:
     return not isinstance(x, jax.core.Tracer)
 
 
-def as_float_array(x, name: str):
-    """``x`` as a JAX array of a floating dtype; integers, bools and objects are refused."""
+def as_float_array(x, name: str, *, numpy: bool = False):
+    """``x`` as a JAX (or, with ``numpy``, NumPy) array of a floating dtype; integers, bools and
+    objects are refused. NumPy keeps float64 intact when JAX's x64 mode is off."""
     if isinstance(x, (list, tuple)) or np.isscalar(x):
         x = np.asarray(x)
     if not hasattr(x, "dtype") or not hasattr(x, "shape"):
@@ -31,7 +32,7 @@ def as_float_array(x, name: str):
             f"{name}: expected a floating-point array (float32 or float64), got dtype {x.dtype}; "
             f"cast it explicitly, e.g. {name}.astype(jnp.float32)"
         )
-    return jnp.asarray(x)
+    return np.asarray(x) if numpy else jnp.asarray(x)
 
 
 def check_finite(x, name: str) -> None:
@@ -48,9 +49,9 @@ def check_finite(x, name: str) -> None:
         )
 
 
-def check_windows(X, name: str = "X"):
+def check_windows(X, name: str = "X", *, numpy: bool = False):
     """Validate a data set of windows ``X`` of shape (n, d) with n >= 1 and d >= 2."""
-    X = as_float_array(X, name)
+    X = as_float_array(X, name, numpy=numpy)
     if X.ndim != 2:
         raise ValueError(f"{name}: expected a 2-D array of windows (n, d), got shape {tuple(X.shape)}")
     n, d = X.shape
@@ -71,9 +72,9 @@ def check_targets(y, n: int, name: str = "y"):
     return y
 
 
-def check_pair(X, X2, name: str = "X2"):
+def check_pair(X, X2, name: str = "X2", *, numpy: bool = False):
     """Validate a second data set whose windows have the same length as ``X``."""
-    X2 = check_windows(X2, name)
+    X2 = check_windows(X2, name, numpy=numpy)
     if X2.shape[1] != X.shape[1]:
         raise ValueError(
             f"{name}: expected windows of length d = {X.shape[1]} like X, got d = {X2.shape[1]}"

@@ -234,9 +234,9 @@ def infinite_ntk(
     >>> bool(np.all(np.linalg.eigvalsh(H) >= -1e-15))
     True
     """
-    X = np.asarray(_checks.check_windows(X), np.float64)
+    X = _checks.check_windows(X, numpy=True).astype(np.float64)
     same = X2 is None
-    X2 = X if same else np.asarray(_checks.check_pair(X, X2), np.float64)
+    X2 = X if same else _checks.check_pair(X, X2, numpy=True).astype(np.float64)
     sigma = _checks.check_positive(sigma, "sigma")
     order = 20 if nodes is None else _checks.check_positive(nodes, "nodes", integer=True)
     if order < 12:

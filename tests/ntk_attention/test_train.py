@@ -1,0 +1,121 @@
+"""Training: one step by hand, recorded quantities against recomputation, optax, divergence."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import ntk_attention as na
+
+
+def setup(m=24, n=6, d=4, seed=0, dtype=jnp.float64, signs="random"):
+    kp, kx = jax.random.split(jax.random.key(seed))
+    p = na.init_params(kp, m, dtype=dtype, output_signs=signs)
+    X = jax.random.normal(kx, (n, d), dtype)
+    y = -X[:, -1]  # sign-inconsistent targets
+    return p, X, y
+
+
+def naive_loss(w, a, X, y):
+    s = jax.nn.softmax(w[None, :, None] * (X[:, -1:] * X)[:, None, :], axis=-1)
+    f = jnp.einsum("imk,ik,m->i", s, X, a) / jnp.sqrt(w.shape[0])
+    return 0.5 * jnp.sum((f - y) ** 2)
+
+
+def test_one_step_is_gradient_descent_by_hand():
+    p, X, y = setup()
+    eta = 0.3
+    traj = na.train(p, X, y, steps=1, learning_rate=eta)
+    expected = p.w - eta * jax.grad(naive_loss)(p.w, p.a, X, y)
+    np.testing.assert_allclose(traj.params.w, expected, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(traj.weights[1], expected, rtol=1e-12, atol=1e-14)
+
+
+def test_recorded_quantities_match_recomputation():
+    p, X, y = setup()
+    traj = na.train(p, X, y, steps=12, learning_rate=0.2, record_every=4)
+    np.testing.assert_array_equal(traj.step, [0, 4, 8, 12])
+    for k in range(4):
+        params_k = na.Params(traj.weights[k], p.a)
+        f = na.forward(params_k, X)
+        np.testing.assert_allclose(traj.loss[k], 0.5 * np.sum((f - y) ** 2), rtol=1e-12)
+        np.testing.assert_allclose(traj.ntk[k], na.empirical_ntk(params_k, X), rtol=1e-10, atol=1e-14)
+        s = np.asarray(na.attention_weights(params_k, X))
+        np.testing.assert_allclose(traj.position_mass[k], s.mean(0), rtol=1e-12)
+        np.testing.assert_allclose(traj.last_token_mass[k], s[..., -1].mean(0), rtol=1e-12)
+        w = np.asarray(traj.weights[k])
+        a = np.asarray(p.a)
+        assert traj.sign_agree_plus[k] == np.sum((a > 0) & (w > 0))
+        assert traj.sign_agree_minus[k] == np.sum((a < 0) & (w < 0))
+        np.testing.assert_allclose(traj.max_weight_change[k], np.abs(w - np.asarray(p.w)).max())
+    assert traj.n_plus + traj.n_minus == 24 and traj.n_plus == int(np.sum(np.asarray(p.a) > 0))
+    assert traj.diverged_step == -1
+
+
+def test_loss_decreases_and_statistics_mode_for_wide_networks():
+    p, X, y = setup(m=64)
+    full = na.train(p, X, y, steps=20, learning_rate=0.1, record_every=10)
+    assert full.loss[-1] < full.loss[0]
+    stats = na.train(p, X, y, steps=20, learning_rate=0.1, record_every=10, record_neurons=False, record_ntk=False)
+    assert stats.weights is None and stats.ntk is None and stats.position_mass is None
+    np.testing.assert_allclose(stats.loss, full.loss, rtol=1e-12)
+    np.testing.assert_allclose(stats.weight_mean, full.weights.mean(1), rtol=1e-10)
+
+
+def test_optax_optimizer_and_float32():
+    p, X, y = setup(dtype=jnp.float32)
+    traj = na.train(p, X, y, steps=4, optimizer=optax.adam(1e-2))
+    assert traj.loss.dtype == jnp.float32 and bool(jnp.isfinite(traj.loss).all())
+    tx = optax.adam(1e-2)
+    state, w = tx.init(p.w), p.w
+    for _ in range(4):
+        g = jax.grad(naive_loss)(w, p.a, X, y)
+        upd, state = tx.update(g, state, w)
+        w = optax.apply_updates(w, upd)
+    np.testing.assert_allclose(traj.params.w, w, rtol=2e-4, atol=1e-5)
+
+
+def test_non_finite_loss_stops_training():
+    """A step size of 1e308 overflows w to inf, the loss turns NaN: training freezes there."""
+    p, X, y = setup()
+    traj = na.train(p, X, y, steps=6, learning_rate=1e308)
+    k = traj.diverged_step
+    assert k > 0 and not np.isfinite(traj.loss[k]) and np.isfinite(traj.loss[:k]).all()
+    np.testing.assert_array_equal(traj.weights[k], traj.weights[-1])  # frozen from there on
+
+
+def test_loss_growth_beyond_factor_stops_training():
+    """Start next to a fit (tiny L(0)); a step far past 2/λ_max multiplies the loss."""
+    p, X, _ = setup()
+    y = na.forward(p, X) + 1e-3
+    eta = 50.0 / float(np.linalg.eigvalsh(np.asarray(na.empirical_ntk(p, X))).max())
+    traj = na.train(p, X, y, steps=10, learning_rate=eta, divergence_factor=10.0)
+    k = traj.diverged_step
+    assert k > 0 and traj.loss[k] > 10 * traj.loss[0] and (traj.loss[:k] <= 10 * traj.loss[0]).all()
+    np.testing.assert_array_equal(traj.weights[k], traj.weights[-1])
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(steps=0, learning_rate=0.1), "steps"),
+        (dict(steps=10, learning_rate=0.1, record_every=3), "record_every"),
+        (dict(steps=10), "learning_rate"),
+        (dict(steps=10, learning_rate=-1.0), "learning_rate"),
+        (dict(steps=10, learning_rate=float("inf")), "learning_rate"),
+        (dict(steps=10, optimizer="adam"), "optimizer"),
+    ],
+)
+def test_bad_training_arguments(kwargs, match):
+    p, X, y = setup()
+    with pytest.raises(ValueError, match=match):
+        na.train(p, X, y, **kwargs)
+
+
+def test_bad_targets():
+    p, X, y = setup()
+    with pytest.raises(ValueError, match="y: .*shape"):
+        na.train(p, X, y[:-1], steps=1, learning_rate=0.1)
+    with pytest.raises(ValueError, match="y: .*finite"):
+        na.train(p, X, y.at[0].set(jnp.nan), steps=1, learning_rate=0.1)
