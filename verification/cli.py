@@ -1,0 +1,227 @@
+"""``ntk-verify``: run the claims, re-render reports, print the theory calculator and the config.
+
+The command line is assembled from registrars, each ``register(subparsers)`` adding one
+subcommand whose handler (``set_defaults(func=handler)``) takes the parsed arguments and returns
+an exit code: the built-in ``run``, ``report``, ``bounds`` and ``config``, then every module of
+:data:`OPTIONAL_COMMAND_MODULES` that exists (``importlib.util.find_spec``), e.g.
+``verification.sweep_cmd`` for ``ntk-verify sweep``. Extensions registering claims
+(:func:`verification.claims.load_extensions`) are imported first.
+
+Errors in what the user gave (configuration, folders, claim ids) print one line on stderr and
+exit with status 2, without a traceback. Float64 is enabled (``jax_enable_x64``) before anything
+runs: :math:`\\lambda_{\\min}(H^*)` needs it; the summary records the flag.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import sys
+import time
+from pathlib import Path
+
+__all__ = ["main", "build_parser", "OPTIONAL_COMMAND_MODULES"]
+
+OPTIONAL_COMMAND_MODULES = ("verification.sweep_cmd",)
+
+
+class UsageError(ValueError):
+    """A user error reported as one line with exit status 2."""
+
+
+def _load_config(path: str | None) -> dict:
+    from verification import config as cfg
+
+    return cfg.load(path) if path else cfg.default_config()
+
+
+def _parse_claims(text: str | None) -> list[str] | None:
+    from verification.claims import CLAIMS
+
+    if text is None:
+        return None
+    ids = [c.strip().upper() for c in text.split(",") if c.strip()]
+    unknown = [c for c in ids if c not in CLAIMS]
+    if not ids or unknown:
+        raise UsageError(f"--claims: expected a comma-separated list of {', '.join(CLAIMS)}, got {text!r}")
+    return ids
+
+
+# ---------------------------------------------------------------------------------------------- run
+
+
+def _cmd_run(args) -> int:
+    from verification import pipeline, report
+
+    config = _load_config(args.config)
+    if args.seed is not None:
+        if args.seed < 0:
+            raise UsageError(f"--seed: expected an integer >= 0, got {args.seed}")
+        config["run"]["seed"] = args.seed
+    claims = _parse_claims(args.claims)
+    out = report.check_output_dir(args.out, force=args.force)
+    t0 = time.perf_counter()
+    verdicts = pipeline.run_claims(config, claims, quiet=args.quiet)
+    elapsed = time.perf_counter() - t0
+    report.write_results(out, verdicts, config, pipeline.environment(), elapsed_s=elapsed)
+    print(_text_table(verdicts))
+    print(f"\n{len(verdicts)} verdict(s) in {elapsed:.1f} s; report: {out / 'report.md'}")
+    return 0
+
+
+def _text_table(verdicts) -> str:
+    from verification.claims import CLAIMS
+
+    rows = [("claim", "verdict", "key numbers")]
+    for v in verdicts:
+        c = CLAIMS.get(v.claim)
+        rows.append((f"{v.claim} {c.title if c else ''}", v.status, c.summary(v) if c and c.summary else ""))
+    w0 = max(len(r[0]) for r in rows)
+    w1 = max(len(r[1]) for r in rows)
+    return "\n".join(f"{a:<{w0}}  {b:<{w1}}  {k}" for a, b, k in rows)
+
+
+def _register_run(sub) -> None:
+    p = sub.add_parser("run", help="check the claims and write a report", description="Check the claims C1..; "
+                       "write summary.json, evidence.npz, report.md and figures to --out.")
+    p.add_argument("--config", metavar="FILE.toml", help="configuration (default: built in; see `ntk-verify config --default`)")
+    p.add_argument("--out", default="results", metavar="DIR", help="results folder (default: results/)")
+    p.add_argument("--seed", type=int, help="master seed (overrides [run] seed)")
+    p.add_argument("--claims", metavar="C1,C3", help="comma-separated claim ids (default: all)")
+    p.add_argument("--force", action="store_true", help="overwrite a non-empty results folder")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=_cmd_run)
+
+
+# ------------------------------------------------------------------------------------------- report
+
+
+def _cmd_report(args) -> int:
+    from verification import report
+
+    path = report.rerender(args.dir)
+    print(f"report: {path}")
+    return 0
+
+
+def _register_report(sub) -> None:
+    p = sub.add_parser("report", help="re-render report.md and figures from saved results")
+    p.add_argument("dir", metavar="DIR", help="a results folder written by `ntk-verify run` (or `sweep`)")
+    p.set_defaults(func=_cmd_report)
+
+
+# ------------------------------------------------------------------------------------------- bounds
+
+
+def _cmd_bounds(args) -> int:
+    import jax
+    import numpy as np
+
+    from ntk_attention import empirical_ntk, init_params
+    from verification import bounds
+    from verification.claims import Context
+
+    config = _load_config(args.config)
+    c1 = config.get("C1", {})
+    ctx = Context(config=config, seed=config["run"]["seed"], quiet=True)
+    ds = ctx.dataset(args.n)
+    width = max(c1.get("widths", [1024]))
+    params = init_params(ctx.key("bounds/init"), width, sigma=config["data"]["sigma"])
+    lmax = float(np.linalg.eigvalsh(np.asarray(empirical_ntk(params, ds.X)))[-1])
+    consts = {k: c1[k] for k in bounds.DEFAULT_CONSTANTS if k in c1}
+    th = bounds.theory(np.asarray(ds.X), np.asarray(ds.y), eta=c1.get("eta", 0.05), delta=c1.get("delta", 0.1),
+                       eps=c1.get("eps", 1e-3), sigma=config["data"]["sigma"], width=width,
+                       lambda_max_h0=lmax, constants=consts)
+    X = ds.X
+    print(bounds.format_theory(th, consts, header=(
+        f"data: n = {X.shape[0]}, d = {X.shape[1]} (SSM N = {config['data']['state_dim']}, seed {ctx.seed}); "
+        f"eta = {c1.get('eta')}, delta = {c1.get('delta')}, eps = {c1.get('eps')}, sigma = {config['data']['sigma']}, "
+        f"m = {width} (lambda_max(H(0)) from one draw, key 'bounds/init'); backend {jax.default_backend()}")))
+    return 0
+
+
+def _register_bounds(sub) -> None:
+    p = sub.add_parser("bounds", help="print the theory calculator (SPEC §5) for the configured data")
+    p.add_argument("--config", metavar="FILE.toml", help="configuration (default: built in)")
+    p.add_argument("--n", type=int, help="number of windows (default: [data] n)")
+    p.set_defaults(func=_cmd_bounds)
+
+
+# ------------------------------------------------------------------------------------------- config
+
+
+def _cmd_config(args) -> int:
+    from verification import config as cfg
+
+    if args.check:
+        cfg.load(args.check)
+        print(f"{args.check}: valid")
+        return 0
+    print(cfg.to_toml(cfg.default_config()), end="")
+    return 0
+
+
+def _register_config(sub) -> None:
+    p = sub.add_parser("config", help="print the default configuration as TOML, or check a file")
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--default", action="store_true", help="print the built-in configuration (TOML, commented)")
+    g.add_argument("--check", metavar="FILE.toml", help="validate a configuration file")
+    p.set_defaults(func=_cmd_config)
+
+
+BUILTIN_COMMANDS = (_register_run, _register_report, _register_bounds, _register_config)
+
+
+def _optional_registrars():
+    out = []
+    for name in OPTIONAL_COMMAND_MODULES:
+        try:
+            spec = importlib.util.find_spec(name)
+        except ModuleNotFoundError:
+            spec = None
+        if spec is not None:
+            out.append(importlib.import_module(name).register)
+    return out
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``ntk-verify`` parser: built-in subcommands, then optional command modules."""
+    from verification.claims import load_extensions
+
+    load_extensions()
+    parser = argparse.ArgumentParser(
+        prog="ntk-verify",
+        description="Numerical, honest checks of the NTK theory of 'Curse of Attention' (arXiv 2412.06061).",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for register in (*BUILTIN_COMMANDS, *_optional_registrars()):
+        register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``ntk-verify`` console script; returns the exit status."""
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from verification.config import ConfigError
+    from verification.report import ResultsError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (ConfigError, ResultsError, UsageError) as err:
+        print(f"ntk-verify {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"ntk-verify {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,283 @@
+"""Configuration of ``ntk-verify``: TOML sections, typed fields with defaults, strict validation.
+
+A configuration is a dict of sections: ``[run]`` (seed, which claims), ``[data]`` (the state-space
+data every claim trains on) and one section per registered claim (``[C1]`` …), whose fields the
+claim declares (:attr:`verification.claims.Claim.params`). :func:`validate` fills defaults and
+refuses unknown keys, wrong types and impossible values with a :class:`ConfigError` whose message
+is **one line** naming the key, the allowed values and what came.
+
+>>> f = positive_int(3, "number of seeds")
+>>> f.parse("C1.seeds", 5)
+5
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import numbers
+import tomllib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+__all__ = [
+    "ConfigError",
+    "Field",
+    "positive_int",
+    "nonneg_int",
+    "positive_float",
+    "nonneg_float",
+    "probability",
+    "choice",
+    "boolean",
+    "int_list",
+    "float_list",
+    "RUN_FIELDS",
+    "DATA_FIELDS",
+    "schema",
+    "default_config",
+    "validate",
+    "load",
+    "loads",
+    "to_toml",
+]
+
+
+class ConfigError(ValueError):
+    """A configuration value is unknown, of the wrong type or impossible; the message is one line."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Field:
+    """One configuration key: default value, a parser/validator and the allowed values in words.
+
+    ``parse(key, value)`` returns the normalised value or raises :class:`ConfigError`.
+    """
+
+    default: Any
+    doc: str
+    allowed: str
+    convert: Callable[[Any], Any]
+
+    def parse(self, key: str, value: Any) -> Any:
+        try:
+            return self.convert(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{key}: expected {self.allowed}, got {value!r}") from None
+
+
+def _number(v, *, integer: bool):
+    if isinstance(v, bool):
+        raise TypeError
+    if integer:
+        if not isinstance(v, numbers.Integral):
+            raise TypeError
+        return int(v)
+    if not isinstance(v, numbers.Real):
+        raise TypeError
+    v = float(v)
+    if not math.isfinite(v):
+        raise ValueError
+    return v
+
+
+def _bounded(lo=None, hi=None, *, integer: bool, lo_open=False, hi_open=False):
+    def convert(v):
+        v = _number(v, integer=integer)
+        if lo is not None and (v < lo or (lo_open and v == lo)):
+            raise ValueError
+        if hi is not None and (v > hi or (hi_open and v == hi)):
+            raise ValueError
+        return v
+
+    return convert
+
+
+def positive_int(default: int, doc: str, *, minimum: int = 1, maximum: int | None = None) -> Field:
+    """An integer in ``[minimum, maximum]``."""
+    words = f"an integer >= {minimum}" + (f" and <= {maximum}" if maximum is not None else "")
+    return Field(default, doc, words, _bounded(minimum, maximum, integer=True))
+
+
+def nonneg_int(default: int, doc: str) -> Field:
+    """An integer >= 0."""
+    return positive_int(default, doc, minimum=0)
+
+
+def positive_float(default: float, doc: str, *, maximum: float | None = None) -> Field:
+    """A finite number > 0 (and <= ``maximum``)."""
+    words = "a finite number > 0" + (f" and <= {maximum}" if maximum is not None else "")
+    return Field(float(default), doc, words, _bounded(0.0, maximum, integer=False, lo_open=True))
+
+
+def nonneg_float(default: float, doc: str) -> Field:
+    """A finite number >= 0."""
+    return Field(float(default), doc, "a finite number >= 0", _bounded(0.0, None, integer=False))
+
+
+def probability(default: float, doc: str) -> Field:
+    """A number in the open interval (0, 1)."""
+    return Field(float(default), doc, "a number in (0, 1)", _bounded(0.0, 1.0, integer=False, lo_open=True, hi_open=True))
+
+
+def choice(default: str, options: tuple[str, ...], doc: str) -> Field:
+    """One of the strings ``options``."""
+
+    def convert(v):
+        if not isinstance(v, str) or v not in options:
+            raise ValueError
+        return v
+
+    return Field(default, doc, "one of " + ", ".join(repr(o) for o in options), convert)
+
+
+def boolean(default: bool, doc: str) -> Field:
+    """``true`` or ``false``."""
+
+    def convert(v):
+        if not isinstance(v, bool):
+            raise TypeError
+        return v
+
+    return Field(default, doc, "true or false", convert)
+
+
+def _list_of(item: Callable, *, min_len: int, increasing: bool):
+    def convert(v):
+        if not isinstance(v, (list, tuple)) or len(v) < min_len:
+            raise TypeError
+        out = [item(x) for x in v]
+        if increasing and any(b <= a for a, b in zip(out, out[1:])):
+            raise ValueError
+        return out
+
+    return convert
+
+
+def int_list(default: list[int], doc: str, *, minimum: int = 1, min_len: int = 1, increasing: bool = True) -> Field:
+    """A list of at least ``min_len`` integers >= ``minimum`` (strictly increasing by default)."""
+    words = f"a list of at least {min_len} integer(s) >= {minimum}" + (", strictly increasing" if increasing else "")
+    return Field(list(default), doc, words, _list_of(_bounded(minimum, None, integer=True), min_len=min_len, increasing=increasing))
+
+
+def float_list(default: list[float], doc: str, *, min_len: int = 1, increasing: bool = True) -> Field:
+    """A list of at least ``min_len`` finite numbers > 0."""
+    words = f"a list of at least {min_len} finite number(s) > 0" + (", strictly increasing" if increasing else "")
+    conv = _bounded(0.0, None, integer=False, lo_open=True)
+    return Field([float(x) for x in default], doc, words, _list_of(conv, min_len=min_len, increasing=increasing))
+
+
+def _claims_list(v):
+    from verification.claims import CLAIMS
+
+    if not isinstance(v, (list, tuple)) or not v:
+        raise TypeError
+    out = []
+    for c in v:
+        if not isinstance(c, str) or c not in CLAIMS:
+            raise ValueError
+        if c not in out:
+            out.append(c)
+    return [c for c in CLAIMS if c in out]  # registry order
+
+
+RUN_FIELDS: dict[str, Field] = {
+    "seed": nonneg_int(0, "master seed: every claim derives its keys from it"),
+    "claims": Field([], "claims to run (empty: all registered)", "a list of registered claim ids, e.g. ['C1', 'C3']",
+                    lambda v: [] if v == [] else _claims_list(v)),
+}
+
+DATA_FIELDS: dict[str, Field] = {
+    "state_dim": positive_int(6, "state dimension N of the random stable SSM"),
+    "radius": positive_float(1.0, "spectral norm of the SSM's closed-loop map (1 = marginally stable)", maximum=1.5),
+    "d": positive_int(8, "window length d (the last entry x_d is the residual feature)", minimum=2, maximum=64),
+    "n": positive_int(24, "training windows n (claims may override)", minimum=2, maximum=4096),
+    "normalize": boolean(True, "scale the series to unit root-mean-square"),
+    "sigma": positive_float(1.0, "initialisation scale: w_r(0) ~ N(0, sigma^2)"),
+}
+
+
+def schema() -> dict[str, dict[str, Field]]:
+    """Every section's fields: ``run``, ``data`` and each registered claim's ``params``."""
+    from verification.claims import CLAIMS
+
+    out = {"run": RUN_FIELDS, "data": DATA_FIELDS}
+    for cid, claim in CLAIMS.items():
+        out[cid] = dict(claim.params)
+    return out
+
+
+def default_config() -> dict[str, dict[str, Any]]:
+    """The built-in configuration: every section with its defaults (copies, safe to edit)."""
+    return {sec: {k: _copy(f.default) for k, f in fields.items()} for sec, fields in schema().items()}
+
+
+def _copy(v):
+    return list(v) if isinstance(v, list) else v
+
+
+def validate(raw: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Defaults overlaid with ``raw``; unknown sections/keys, bad types and values raise ConfigError."""
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"config: expected a table of sections, got {type(raw).__name__}")
+    sch = schema()
+    out = default_config()
+    for sec, body in raw.items():
+        if sec not in sch:
+            raise ConfigError(f"{sec}: unknown section; allowed sections: {', '.join(sch)}")
+        if not isinstance(body, Mapping):
+            raise ConfigError(f"{sec}: expected a [{sec}] table of keys, got {body!r}")
+        for key, value in body.items():
+            fields = sch[sec]
+            if key not in fields:
+                raise ConfigError(f"{sec}.{key}: unknown key; allowed keys in [{sec}]: {', '.join(fields) or '(none)'}")
+            out[sec][key] = fields[key].parse(f"{sec}.{key}", value)
+    _cross_checks(out)
+    return out
+
+
+def _cross_checks(cfg):
+    """Constraints between keys (one line each)."""
+    for sec, body in cfg.items():
+        steps, every = body.get("steps"), body.get("record_every")
+        if isinstance(steps, int) and isinstance(every, int) and steps % every:
+            raise ConfigError(f"{sec}.record_every: expected a divisor of {sec}.steps = {steps}, got {every}")
+
+
+def loads(text: str) -> dict[str, dict[str, Any]]:
+    """Parse TOML text and :func:`validate` it."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"config: not valid TOML ({err})") from None
+    return validate(raw)
+
+
+def load(path: str | Path) -> dict[str, dict[str, Any]]:
+    """Read a TOML file and :func:`validate` it."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ConfigError(f"--config: cannot read {str(path)!r} ({err.strerror or err})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"--config: {str(path)!r} is not UTF-8 text") from None
+    return loads(text)
+
+
+def to_toml(config: Mapping[str, Mapping[str, Any]], *, comments: bool = True) -> str:
+    """TOML text of ``config``; with ``comments`` each key is preceded by its doc and allowed values."""
+    sch = schema()
+    chunks = []
+    for sec, body in config.items():
+        lines = [f"[{sec}]"]
+        for key, value in body.items():
+            field = sch.get(sec, {}).get(key)
+            if comments and field is not None:
+                lines.append(f"# {field.doc} ({field.allowed})")
+            lines.append(tomli_w.dumps({key: value}).rstrip("\n"))
+        chunks.append("\n".join(lines))
+    return "\n\n".join(chunks) + "\n"
