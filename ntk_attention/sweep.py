@@ -193,6 +193,7 @@ def plan_sweep(
     seeds_per_block: int = 1,
     divergence_factor: float = 1e8,
     chunk_size: int | None = None,
+    group_size: int | None = None,
     devices: Sequence[jax.Device] | None = None,
     infinite_nodes: int | None = None,
 ) -> SweepPlan:
@@ -200,7 +201,10 @@ def plan_sweep(
 
     ``widths`` strictly increasing; ``chunk_size`` (default: the largest divisor of
     :math:`\gcd(\text{widths})` not above :func:`ntk_attention.default_chunk_size`) must divide
-    every width. ``devices`` (default :func:`jax.local_devices`) form the ``"neurons"`` mesh.
+    every width. ``group_size`` chunks are evaluated together per scan step (default: about
+    ``default_chunk_size`` neurons): the working set is ``n * chunk * group_size * d`` numbers.
+    ``devices`` (default :func:`jax.local_devices`) form the ``"neurons"`` mesh; ``infinite_nodes``
+    is passed to :func:`ntk_attention.infinite_ntk` as ``nodes``.
     Computation is in the dtype of ``X`` and ``y`` (enable x64 yourself for float64).
     """
     X = _checks.check_windows(X)
@@ -223,7 +227,10 @@ def plan_sweep(
     chunk = _resolve_sweep_chunk(chunk_size, widths, n, d)
     chunks = seeds_per_block * sum(widths) // chunk
     per_device = -(-chunks // len(devices))
-    group = max(1, min(default_chunk_size(n, widths[-1], d) // chunk, per_device))
+    if group_size is None:
+        group = max(1, min(default_chunk_size(n, widths[-1], d) // chunk, per_device))
+    else:
+        group = _checks.check_positive(group_size, "group_size", integer=True)
     padded = -(-chunks // (len(devices) * group)) * len(devices) * group
     mesh = jax.make_mesh((len(devices),), (AXIS,), devices=devices)
     dtype = jnp.result_type(X, y)
@@ -319,51 +326,49 @@ def _block_program(w0, a, coef, run, X, y, lr, div, *, runs, steps, record_every
         return loss, J.reshape(K, n, c), r, mass, H
 
     def record(w, loss, mass, H, H_init):
-        Hs = 0.5 * (H + jnp.swapaxes(H, 1, 2))
         return {
             "loss": loss,
             "sign_agree_plus": jax.lax.psum(seg_sum(jnp.sum((a > 0) & (w > 0), axis=1)), AXIS),
             "sign_agree_minus": jax.lax.psum(seg_sum(jnp.sum((a < 0) & (w < 0), axis=1)), AXIS),
             "last_token_mass": mass,
-            "ntk_change": jnp.max(jnp.abs(jnp.linalg.eigvalsh(Hs - H_init)), axis=-1),
-            "ntk_min_eigenvalue": jnp.linalg.eigvalsh(Hs)[:, 0],
+            "ntk_change": jnp.max(jnp.abs(jnp.linalg.eigvalsh(H - H_init)), axis=-1),
+            "ntk_min_eigenvalue": jnp.linalg.eigvalsh(H)[:, 0],
             "max_weight_change": jax.lax.pmax(
                 jax.ops.segment_max(jnp.max(jnp.abs(w - w0), axis=1), run, segs, indices_are_sorted=True), AXIS
             ),
         }
 
-    loss0, J, r, mass, H_init = evaluate(w0, True)
-    H_init = 0.5 * (H_init + jnp.swapaxes(H_init, 1, 2))
-
-    def diverging(loss):
-        return ~jnp.isfinite(loss) | (loss > div * loss0)
-
     def step(carry, loss, J, r):
         """One GD step per run; a run whose loss is non-finite or above the factor freezes."""
-        w, bad, t = carry
-        bad = jnp.where((bad < 0) & diverging(loss), t, bad)
+        w, bad, t, loss0 = carry
+        diverging = ~jnp.isfinite(loss) | (loss > div * loss0)
+        bad = jnp.where((bad < 0) & diverging, t, bad)
         grad = jnp.einsum("kic,ki->kc", J, r[run])
         w = jnp.where((bad[run] < 0)[:, None], w - lr * grad, w)
-        return w, bad, t + 1
+        return w, bad, t + 1, loss0
 
-    def plain_step(carry, _):
-        loss, J, r, _, _ = evaluate(carry[0], False)
-        return step(carry, loss, J, r), None
+    def plain_steps(carry):
+        def plain_step(carry, _):
+            loss, J, r, _, _ = evaluate(carry[0], False)
+            return step(carry, loss, J, r), None
+
+        return jax.lax.scan(plain_step, carry, None, length=record_every - 1)[0]
 
     def block(carry, _):
-        loss, J, r, mass, H = evaluate(carry[0], True)
-        rec = record(carry[0], loss, mass, H, H_init)
-        carry = step(carry, loss, J, r)
-        if record_every > 1:
-            carry, _ = jax.lax.scan(plain_step, carry, None, length=record_every - 1)
-        return carry, rec
+        """Record at t = 0, k, ..., T; the last block (t = T) only records and checks divergence."""
+        (w, bad, t, loss0), H_init = carry
+        loss, J, r, mass, H = evaluate(w, True)
+        H = 0.5 * (H + jnp.swapaxes(H, 1, 2))
+        loss0, H_init = jnp.where(t == 0, loss, loss0), jnp.where(t == 0, H, H_init)
+        rec = record(w, loss, mass, H, H_init)
+        state = step((w, bad, t, loss0), loss, J, r)
+        if record_every > 1:  # one traced copy of each pass keeps compilation short
+            state = jax.lax.cond(t < steps, plain_steps, lambda s: s, state)
+        return (state, H_init), rec
 
-    init = (w0, jnp.full((segs,), -1, jnp.int32), jnp.asarray(0, jnp.int32))
-    (w, bad, t), recs = jax.lax.scan(block, init, None, length=steps // record_every)
-    loss, _, _, mass, H = evaluate(w, True)
-    bad = jnp.where((bad < 0) & diverging(loss), t, bad)
-    last = record(w, loss, mass, H, H_init)
-    recs = jax.tree.map(lambda seq, x: jnp.concatenate([seq, x[None]]), recs, last)
+    zeros = jnp.zeros((segs,), X.dtype)
+    init = ((w0, jnp.full((segs,), -1, jnp.int32), jnp.asarray(0, jnp.int32), zeros), jnp.zeros((segs, n, n), X.dtype))
+    ((_, bad, _, _), H_init), recs = jax.lax.scan(block, init, None, length=steps // record_every + 1)
     return recs, H_init, bad
 
 
@@ -462,6 +467,7 @@ def sweep(
     seeds_per_block: int = 1,
     divergence_factor: float = 1e8,
     chunk_size: int | None = None,
+    group_size: int | None = None,
     devices: Sequence[jax.Device] | None = None,
 ) -> SweepResult:
     r"""Train every width in ``widths`` from every seed in ``seeds``; records indexed (W, S, R).
@@ -476,7 +482,7 @@ def sweep(
     plan = plan_sweep(
         X, y, widths=widths, steps=steps, learning_rate=learning_rate, record_every=record_every,
         sigma=sigma, output_signs=output_signs, seeds_per_block=seeds_per_block,
-        divergence_factor=divergence_factor, chunk_size=chunk_size, devices=devices,
+        divergence_factor=divergence_factor, chunk_size=chunk_size, group_size=group_size, devices=devices,
     )
     if len(seeds) % plan.seeds_per_block:
         raise ValueError(f"seeds: expected a multiple of seeds_per_block = {plan.seeds_per_block} seeds, got {len(seeds)}")
