@@ -37,6 +37,7 @@ __all__ = [
     "float_list",
     "RUN_FIELDS",
     "DATA_FIELDS",
+    "EXTRA_SECTIONS",
     "schema",
     "default_config",
     "validate",
@@ -200,13 +201,18 @@ DATA_FIELDS: dict[str, Field] = {
 }
 
 
+EXTRA_SECTIONS: dict[str, dict[str, Field]] = {}
+"""Sections added by command modules at import (``[sweep]`` from verification.sweep_cmd): name -> fields."""
+
+
 def schema() -> dict[str, dict[str, Field]]:
-    """Every section's fields: ``run``, ``data`` and each registered claim's ``params``."""
+    """Every section's fields: ``run``, ``data``, each registered claim's ``params``, then :data:`EXTRA_SECTIONS`."""
     from verification.claims import CLAIMS
 
     out = {"run": RUN_FIELDS, "data": DATA_FIELDS}
     for cid, claim in CLAIMS.items():
         out[cid] = dict(claim.params)
+    out.update(EXTRA_SECTIONS)
     return out
 
 
