@@ -1,0 +1,202 @@
+"""Generate ``docs/findings.md`` from the ``summary.json`` that ``ntk-verify run`` writes.
+
+    python scripts/make_findings.py [SUMMARY] [--out FINDINGS.md] [--check]
+
+``SUMMARY`` defaults to ``docs/default_summary.json`` (a run of the built-in default
+configuration, committed), ``--out`` to ``docs/findings.md``. ``--check`` writes nothing and exits
+with status 1 when the file on disk differs from what the summary gives (the test suite does the
+same, so the findings cannot drift from the summary). Every number in the output comes from the
+summary; claim titles, sources and statements come from the claim registry
+(:data:`verification.claims.CLAIMS`).
+
+To refresh the findings after a change to the claims or their defaults::
+
+    ntk-verify run --out /tmp/default --force --quiet
+    cp /tmp/default/summary.json docs/default_summary.json
+    python scripts/make_findings.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_SUMMARY = ROOT / "docs" / "default_summary.json"
+DEFAULT_OUT = ROOT / "docs" / "findings.md"
+LIST_LIMIT = 16  # longer sequences are shown as count, min and max
+
+MEANING = {
+    "HOLDS": "every measurement within the bound over the tested range, intervals included",
+    "VIOLATED": "a reproducible counterexample (the smallest found, with its seed)",
+    "VACUOUS": "the hypotheses cannot be met or checked at this precision or size",
+    "INCONCLUSIVE": "the intervals straddle the bound",
+}
+
+
+def fmt(value) -> str:
+    """A number or a structure of numbers as short text: 4 significant digits, ∞ for infinities."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, (bool, np.bool_)) or value is None or isinstance(value, str):
+        return str(value)
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        if math.isnan(v):
+            return "nan"
+        if math.isinf(v):
+            return "∞" if v > 0 else "−∞"
+        return f"{v:.4g}"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {fmt(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        flat = _flat_numbers(value)
+        if len(value) > LIST_LIMIT and flat is not None and flat.size:
+            return f"{len(value)} values in [{fmt(flat.min())}, {fmt(flat.max())}]"
+        return "[" + ", ".join(fmt(v) for v in value) + "]"
+    return str(value)
+
+
+def _flat_numbers(seq):
+    try:
+        arr = np.asarray(seq, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    return arr.ravel()
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _table(rows: dict, header=("quantity", "value"), render=fmt) -> list[str]:
+    if not rows:
+        return []
+    out = [f"| {header[0]} | {header[1]} |", "|---|---|"]
+    out += [f"| `{_cell(k)}` | {_cell(render(v))} |" for k, v in rows.items()]
+    return out + [""]
+
+
+def _interval(v) -> str:
+    if isinstance(v, (list, tuple, np.ndarray)) and len(v) == 2 and all(np.ndim(x) == 0 for x in v):
+        return f"[{fmt(v[0])}, {fmt(v[1])}]"
+    return fmt(v)
+
+
+def _claim_info(cid: str):
+    from verification.claims import CLAIMS
+
+    return CLAIMS.get(cid)
+
+
+def _section(v) -> list[str]:
+    info = _claim_info(v.claim)
+    title = f"{v.claim}: {info.title} ({info.source})" if info else v.claim
+    lines = [f"## {title}", ""]
+    if info:
+        lines += ["$$", info.statement.strip(), "$$", ""]
+    lines += [f"**Verdict: {v.status}** ({MEANING[v.status]}). {v.explanation}", ""]
+    if v.parts:
+        lines += ["| checked part | verdict | finding |", "|---|---|---|"]
+        for p in v.parts:
+            tag = "" if p.decisive else " (diagnostic)"
+            lines.append(f"| {_cell(p.name)} | {p.status}{tag} | {_cell(p.finding)} |")
+        lines.append("")
+    if v.counterexample:
+        lines += ["Smallest counterexample found: " + ", ".join(f"{k} = {fmt(x)}" for k, x in v.counterexample.items()) + ".", ""]
+    if v.measured:
+        lines += ["Measured:", ""] + _table(v.measured)
+    if v.bounds:
+        lines += ["Bounds it is checked against:", ""] + _table(v.bounds, ("bound", "value"))
+    if v.intervals:
+        lines += ["Intervals:", ""] + _table(v.intervals, ("quantity", "interval"), _interval)
+    if v.tested_range:
+        lines += ["Tested range: " + "; ".join(f"{k} = {fmt(x)}" for k, x in v.tested_range.items())
+                  + (f"; seed {v.seed}." if v.seed is not None else "."), ""]
+    if v.constants:
+        lines += ["Unknown constants of the paper's Ω/O, as used: "
+                  + ", ".join(f"{k} = {fmt(x)}" for k, x in v.constants.items()) + ".", ""]
+    if v.config:
+        lines += ["Configuration: " + ", ".join(f"{k} = {fmt(x)}" for k, x in v.config.items()) + ".", ""]
+    return lines
+
+
+def render_findings(summary: dict, *, source: str = "docs/default_summary.json") -> str:
+    """The Markdown of ``findings.md`` for a parsed ``summary.json``."""
+    from verification.claims import load_extensions
+    from verification.report import verdict_table
+    from verification.verdict import Verdict
+
+    if not isinstance(summary, dict) or "verdicts" not in summary:
+        raise ValueError("summary: expected the parsed summary.json of `ntk-verify run` (a dict with 'verdicts')")
+    load_extensions()
+    verdicts = [Verdict.from_dict(v) for v in summary["verdicts"]]
+    env = summary.get("environment", {})
+    counts = Counter(v.status for v in verdicts)
+    tally = ", ".join(f"{counts[s]} {s}" for s in MEANING if counts[s])
+    lines = [
+        "# Findings under the default configuration",
+        "",
+        f"<!-- generated by scripts/make_findings.py from {source}; do not edit by hand -->",
+        "",
+        f"What `ntk-verify run` concludes about each claim of the paper on the built-in default "
+        f"configuration (seed {summary.get('seed')}): {len(verdicts)} claims, {tally}. "
+        f"Generated from [`{Path(source).name}`]({Path(source).name}) by `scripts/make_findings.py`; "
+        "every number below is read from that file.",
+        "",
+        "Verdicts: " + "; ".join(f"**{s}**: {m}" for s, m in MEANING.items()) + ".",
+        "",
+        verdict_table(verdicts),
+        "",
+    ]
+    if env:
+        pk = env.get("packages", {})
+        lines += [f"Run on JAX {pk.get('jax')} ({', '.join(env.get('jax_devices', []))}), default dtype "
+                  f"{env.get('dtype')}, x64 {env.get('x64')}, Python {env.get('python')}.", ""]
+    data = summary.get("config", {}).get("data")
+    if data:
+        lines += ["Data (`[data]`): " + ", ".join(f"{k} = {fmt(x)}" for k, x in data.items()) + ".", ""]
+    for v in verdicts:
+        lines += _section(v)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("summary", nargs="?", default=str(DEFAULT_SUMMARY), help="summary.json of `ntk-verify run`")
+    parser.add_argument("--out", default=str(DEFAULT_OUT), help="Markdown file to write")
+    parser.add_argument("--check", action="store_true", help="exit 1 if --out differs from what the summary gives")
+    args = parser.parse_args(argv)
+    summary_path = Path(args.summary)
+    try:
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        print(f"make_findings: error: cannot read {summary_path} ({err})", file=sys.stderr)
+        return 2
+    try:
+        source = str(summary_path.resolve().relative_to(ROOT))
+    except ValueError:
+        source = summary_path.name
+    text = render_findings(summary, source=source)
+    out = Path(args.out)
+    if args.check:
+        current = out.read_text(encoding="utf-8") if out.exists() else None
+        if current != text:
+            print(f"make_findings: {out} is out of date; run: python scripts/make_findings.py {args.summary}", file=sys.stderr)
+            return 1
+        return 0
+    out.write_text(text, encoding="utf-8")
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
