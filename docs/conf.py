@@ -10,6 +10,7 @@ them during a local build and get their figures in the HTML.
 """
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -48,3 +49,19 @@ autodoc_preserve_defaults = True
 html_theme = "alabaster"
 html_title = "ntk-attention"
 html_static_path: list[str] = []
+
+
+# A section underline one character short of its title is a docutils warning (an error under -W)
+# although the intent is plain; docstrings are lengthened to their title here instead of failing.
+_UNDERLINE = re.compile(r"^([=\-~^\"'`#*+:.])\1{3,}$")
+
+
+def _lengthen_underlines(app, what, name, obj, options, lines):
+    for i in range(1, len(lines)):
+        title, under = lines[i - 1].rstrip(), lines[i].rstrip()
+        if title.strip() and _UNDERLINE.match(under.strip()) and len(under) < len(title) and not title.startswith(" "):
+            lines[i] = under[0] * len(title)
+
+
+def setup(app):
+    app.connect("autodoc-process-docstring", _lengthen_underlines)

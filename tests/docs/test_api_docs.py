@@ -19,8 +19,13 @@ pytest.importorskip("myst_nb")
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
-# public functions whose job is bookkeeping, not mathematics: no formula is expected of them
+# modules that compute the mathematics: each public function there must show a formula
+# (configuration, I/O, registry and CLI modules are exempt)
+MATH_MODULES = ("ntk_attention.", "verification.stats.", "verification.bounds.")
+
+# public functions of those modules whose job is bookkeeping: no formula is expected of them
 NO_FORMULA = {
+    "verification.bounds.format_theory",
     "ntk_attention.model.default_chunk_size",
     "ntk_attention.sweep.plan_sweep",
     "ntk_attention.sweep.run_block",
@@ -34,6 +39,7 @@ KNOWN_GAPS = {
     "ntk_attention.multidim.head_outputs",
     "ntk_attention.multidim.model_ntk",
     "ntk_attention.sweep.sweep",
+    "verification.stats.bootstrap_interval",
 }
 
 
@@ -98,6 +104,7 @@ def test_every_public_function_shows_its_formula(built):
 
     documented = {k for k in entries if k.startswith("ntk_attention.")}
     assert {f"ntk_attention.ntk.{f}" for f in ("jacobian", "empirical_ntk", "infinite_ntk")} <= documented
+    entries = {k: has for k, has in entries.items() if k.startswith(MATH_MODULES)}
     missing = sorted(k for k, has in entries.items() if not has and k not in NO_FORMULA | KNOWN_GAPS)
     assert not missing, f"public functions whose documentation shows no formula: {missing}"
     fixed = sorted(k for k in KNOWN_GAPS if entries.get(k, True))
