@@ -61,9 +61,12 @@ def random_stable_ssm(key: jax.Array, state_dim: int, *, radius: float = 1.0, dt
     changes, giving sign-inconsistent windows) and decays slowly; ``radius=1`` is marginally
     stable. :math:`B, C \sim N(0, I/N)`, then :math:`A = M - B C^\top`.
     """
+    key = _checks.check_key(key)
     state_dim = _checks.check_positive(state_dim, "state_dim", integer=True)
     radius = _checks.check_positive(radius, "radius")
-    dtype = jnp.dtype(dtype) if dtype is not None else jnp.zeros(()).dtype
+    dtype = _checks.check_dtype(dtype)
+    if radius > float(jnp.finfo(dtype).max) ** 0.5:  # B C^T and A h stay finite
+        raise ValueError(f"radius: expected at most {float(jnp.finfo(dtype).max) ** 0.5:.3g} for {dtype.name}, got {radius!r}")
     kq, ks, kb, kc = jax.random.split(key, 4)
     Q, R = jnp.linalg.qr(jax.random.normal(kq, (state_dim, state_dim), dtype))
     Q = Q * jnp.sign(jnp.diag(R))[None, :]  # Haar measure
@@ -104,7 +107,7 @@ def ssm_series(
             return A @ h + B * u, u
 
         _, u = jax.lax.scan(step, h1, None, length=length)
-        return u
+        return _check_series(u, length)
 
     def power(P, _):  # rows C^T A^{k-1}, k = 1..length
         return P @ A, P
@@ -115,7 +118,19 @@ def ssm_series(
     lag = k[:, None] - k[None, :]  # row k (u_{k+1}), column kappa: K_{lag}
     T = jnp.where(lag >= 1, K[jnp.clip(lag - 1, 0)], 0.0)
     rhs = G @ h1
-    return jax.scipy.linalg.solve_triangular(jnp.eye(length, dtype=dtype) - T, rhs, lower=True, unit_diagonal=True)
+    u = jax.scipy.linalg.solve_triangular(jnp.eye(length, dtype=dtype) - T, rhs, lower=True, unit_diagonal=True)
+    return _check_series(u, length)
+
+
+def _check_series(u, length):
+    """Refuse a series that overflowed (an unstable closed loop A + B C^T run for ``length`` steps)."""
+    if _checks.is_concrete(u) and not bool(jnp.isfinite(u).all()):
+        k = int(jnp.argmin(jnp.isfinite(u)))
+        raise ValueError(
+            f"ssm: the series overflows {u.dtype} at step {k + 1} of length = {length}: the closed-loop "
+            f"map A + B C^T grows faster than {u.dtype} holds; shorten the series or use a stable SSM"
+        )
+    return u
 
 
 def next_step_windows(
@@ -139,15 +154,16 @@ def next_step_windows(
     if series.shape[0] < d + 1:
         raise ValueError(f"series: expected length >= d + 1 = {d + 1} for one window, got {series.shape[0]}")
     _checks.check_finite(series, "series")
-    if noise_std < 0 or noise_std != noise_std:
-        raise ValueError(f"noise_std: expected a number >= 0, got {noise_std!r}")
+    noise_std = _checks.check_positive(noise_std, "noise_std", zero_ok=True)
     n = series.shape[0] - d
     X = series[jnp.arange(n)[:, None] + jnp.arange(d)[None, :]]
     y = series[d:]
     if noise_std > 0:
         if key is None:
             raise ValueError("key: noise_std > 0 needs a PRNG key for the observation noise, got None")
-        y = y + noise_std * jax.random.normal(key, y.shape, y.dtype)
+        y = y + noise_std * jax.random.normal(_checks.check_key(key), y.shape, y.dtype)
+        if _checks.is_concrete(y) and not bool(jnp.isfinite(y).all()):
+            raise ValueError(f"noise_std: {noise_std!r} times a normal draw overflows {y.dtype}")
     return X, y
 
 

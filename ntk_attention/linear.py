@@ -14,6 +14,7 @@ import functools
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float
 
 from ntk_attention import _checks
@@ -31,6 +32,10 @@ def linear_forward(w_lin: Float[Array, " d"], X: Float[Array, "n d"]) -> Float[A
     w_lin = _checks.as_float_array(w_lin, "w_lin")
     if w_lin.shape != (X.shape[1],):
         raise ValueError(f"w_lin: expected shape ({X.shape[1]},) to match windows of length d, got {tuple(w_lin.shape)}")
+    _checks.check_finite(w_lin, "w_lin")
+    dtype = jnp.result_type(w_lin, X)
+    _checks.check_scale("w_lin, X", _checks.max_abs(X) * (1.0 + _checks.max_abs(w_lin)), dtype, power=1,
+                        terms=2.0 * X.shape[1], what="<w_lin, x - x_d 1> + x_d")
     return _residual_features(X) @ w_lin + X[:, -1]
 
 
@@ -38,6 +43,8 @@ def fit_linear_lstsq(X: Float[Array, "n d"], y: Float[Array, " n"]) -> Float[Arr
     r"""Least squares :math:`\min_w \sum_i (f_{\mathrm{lin}}(x_i) - y_i)^2`, minimum-norm solution."""
     X = _checks.check_windows(X)
     y = _checks.check_targets(y, X.shape[0])
+    _checks.check_scale("X, y", _checks.max_abs(X, y), jnp.result_type(X, y), power=2,
+                        terms=4.0 * X.shape[0] * X.shape[1], what="the squared residual |Z w - (y - x_d)|^2")
     Z = _residual_features(X)[:, :-1]
     w, *_ = jnp.linalg.lstsq(Z, y - X[:, -1])
     return jnp.concatenate([w, jnp.zeros((1,), w.dtype)])
@@ -67,4 +74,14 @@ def fit_linear_gd(
     y = _checks.check_targets(y, X.shape[0])
     steps = _checks.check_positive(steps, "steps", integer=True)
     lr = _checks.check_positive(learning_rate, "learning_rate")
-    return _gd(X, y.astype(X.dtype), jnp.asarray(lr, X.dtype), steps)
+    _checks.check_scale("X, y", _checks.max_abs(X, y), X.dtype, power=2,
+                        terms=4.0 * X.shape[0] * X.shape[1], what="the gradient Z^T (Z w - r)")
+    w = _gd(X, y.astype(X.dtype), jnp.asarray(lr, X.dtype), steps)
+    if _checks.is_concrete(w) and not bool(jnp.isfinite(w).all()):
+        Z = np.asarray(_residual_features(X), np.float64)
+        limit = 2.0 / np.linalg.eigvalsh(Z.T @ Z).max()
+        raise ValueError(
+            f"learning_rate: gradient descent diverged to non-finite weights within {steps} steps; "
+            f"{lr!r} is past the stability limit 2/λ_max(Z^T Z) = {limit:.3g}"
+        )
+    return w

@@ -87,13 +87,14 @@ def init_params(
     >>> p.a.tolist()
     [-1.0, -1.0, -1.0, -1.0]
     """
+    key = _checks.check_key(key)
     width = _checks.check_positive(width, "width", integer=True)
     sigma = _checks.check_positive(sigma, "sigma")
-    if output_signs not in OUTPUT_SIGNS:
+    if not isinstance(output_signs, str) or output_signs not in OUTPUT_SIGNS:
         raise ValueError(f"output_signs: expected one of {OUTPUT_SIGNS}, got {output_signs!r}")
-    dtype = jnp.dtype(dtype) if dtype is not None else jnp.zeros(()).dtype
-    if not jnp.issubdtype(dtype, jnp.floating):
-        raise ValueError(f"dtype: expected a floating dtype, got {dtype}")
+    dtype = _checks.check_dtype(dtype)
+    if sigma > float(jnp.finfo(dtype).max) / 16:  # normal draws reach ~8.3 sigma
+        raise ValueError(f"sigma: expected at most {float(jnp.finfo(dtype).max) / 16:.3g} for {dtype.name}, got {sigma!r}")
     kw, ka = jax.random.split(key)
     w = sigma * jax.random.normal(kw, (width,), dtype=dtype)
     if output_signs == "random":
@@ -182,6 +183,7 @@ def softmax_moments(
     X = _checks.check_windows(X)
     chunk = _resolve_chunk(chunk_size, X.shape[0], w.shape[0], X.shape[1])
     dtype = jnp.result_type(w, X)
+    _checks.check_model_scale(w, X, dtype, power=2, terms=X.shape[1], names="w, X", what="the softmax variance V_r <= range^2/4")
     return _moments_impl(w.astype(dtype), X.astype(dtype), chunk)
 
 
@@ -213,6 +215,7 @@ def attention_weights(params: Params, X: Float[Array, "n d"]) -> Float[Array, "n
     w, _ = _checks.check_params(params)
     X = _checks.check_windows(X)
     dtype = jnp.result_type(w, X)
+    _checks.check_model_scale(w, X, dtype, power=2, terms=X.shape[1], what="the softmax variance V_r <= range^2/4")
     X = X.astype(dtype)
     return jax.nn.softmax(w.astype(dtype)[None, :, None] * (X[:, -1:] * X)[:, None, :], axis=-1)
 
@@ -241,4 +244,5 @@ def mean_attention_mass(
     X = _checks.check_windows(X)
     chunk = _resolve_chunk(chunk_size, X.shape[0], w.shape[0], X.shape[1])
     dtype = jnp.result_type(w, X)
+    _checks.check_model_scale(w, X, dtype, power=2, terms=X.shape[1], what="the softmax variance V_r <= range^2/4")
     return _mean_mass_impl(w.astype(dtype), X.astype(dtype), chunk)

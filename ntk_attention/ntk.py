@@ -45,6 +45,8 @@ NTK_METHODS = ("closed", "autodiff")
 def jacobian(params: Params, X: Float[Array, "n d"], *, chunk_size: int | None = None) -> Float[Array, "n m"]:
     r"""Closed-form Jacobian :math:`J_{ir} = \partial f(x_i)/\partial w_r = m^{-1/2} a_r x_{i,d} V_r(x_i)`."""
     w, a = _checks.check_params(params)
+    X = _checks.check_windows(X)
+    _checks.check_model_scale(w, X, jnp.result_type(w, X), power=3, terms=2.0, what="the Jacobian x_d V_r")
     mom = softmax_moments(w, X, chunk_size=chunk_size)
     X = jnp.asarray(X, mom.variance.dtype)
     scale = a.astype(mom.variance.dtype) / jnp.sqrt(jnp.asarray(w.shape[0], mom.variance.dtype))
@@ -113,13 +115,16 @@ def empirical_ntk(
     >>> bool(jnp.allclose(H, empirical_ntk(p, X, method="autodiff"), rtol=1e-4, atol=1e-6))
     True
     """
-    if method not in NTK_METHODS:
+    if not isinstance(method, str) or method not in NTK_METHODS:
         raise ValueError(f"method: expected one of {NTK_METHODS}, got {method!r}")
     w, a = _checks.check_params(params)
     X = _checks.check_windows(X)
     same = X2 is None
     X2 = X if same else _checks.check_pair(X, X2)
     dtype = jnp.result_type(w, X, X2)
+    _checks.check_model_scale(w, X, dtype, power=6, terms=max(w.shape[0], 4 * X.shape[1] ** 2), what="the NTK sum_r x_d x'_d V_r V'_r")
+    if not same:
+        _checks.check_model_scale(w, X2, dtype, power=6, names="params.w, X2", terms=max(w.shape[0], 4 * X.shape[1] ** 2), what="the NTK sum_r x_d x'_d V_r V'_r")
     w, a, X, X2 = (t.astype(dtype) for t in (w, a, X, X2))
     if method == "autodiff":
         H = _autodiff_ntk_impl(w, a, X, X2)
@@ -130,11 +135,11 @@ def empirical_ntk(
 
 def min_eigenvalue(H) -> float:
     r""":math:`\lambda_{\min}(H)` of a symmetric matrix, in float64 numpy."""
-    H = np.asarray(H, dtype=np.float64)
-    if H.ndim != 2 or H.shape[0] != H.shape[1]:
-        raise ValueError(f"H: expected a square matrix, got shape {H.shape}")
+    H = _checks.as_float_array(H, "H", numpy=True).astype(np.float64)
+    if H.ndim != 2 or H.shape[0] != H.shape[1] or H.shape[0] < 1:
+        raise ValueError(f"H: expected a non-empty square matrix, got shape {H.shape}")
     _checks.check_finite(H, "H")
-    return float(np.linalg.eigvalsh(0.5 * (H + H.T))[0])
+    return float(np.linalg.eigvalsh(0.5 * H + 0.5 * H.T)[0])  # halves first: no overflow near max
 
 
 # ----------------------------------------------------------------------------------------------
@@ -147,8 +152,13 @@ def window_variance(X: np.ndarray, w: np.ndarray) -> np.ndarray:
     Two-pass and max-shifted: :math:`V = \sum_k s_k (x_k - \mu)^2`, an independent reference
     for the fast path (memory ``n * Q * d``; chunk Q yourself for large inputs).
     """
-    X = np.asarray(X, np.float64)
-    w = np.asarray(w, np.float64)
+    X = _checks.check_windows(X, numpy=True).astype(np.float64)
+    w = _checks.as_float_array(w, "w", numpy=True).astype(np.float64)
+    if w.ndim != 1:
+        raise ValueError(f"w: expected a 1-D array of weights (Q,), got shape {w.shape}")
+    _checks.check_finite(w, "w")
+    _checks.check_model_scale(w, X, np.float64, power=2, terms=4.0 * X.shape[1], names="w, X", kernel=False,
+                              what="the variance sum_k s_k (x_k - mu)^2")
     c = X * X[:, -1:]  # (n, d)
     z = w[None, :, None] * c[:, None, :]
     z -= z.max(axis=-1, keepdims=True)
@@ -173,7 +183,10 @@ def _variance_scales(X: np.ndarray) -> np.ndarray:
         return np.where(spread > 0, 1.0 / spread, np.inf)
 
 
-def _quadrature_rule(scales: np.ndarray, sigma: float, order: int, ratio: float = 2.0 ** 0.5, span: float = 40.0):
+_SPAN = 40.0  # quadrature panels reach |w| = _SPAN * sigma
+
+
+def _quadrature_rule(scales: np.ndarray, sigma: float, order: int, ratio: float = 2.0 ** 0.5, span: float = _SPAN):
     r"""Composite Gauss–Legendre nodes/weights for :math:`\int g(w)\, \phi_\sigma(w)\, dw` on the real line.
 
     Panels on :math:`|w|` have geometric breakpoints (ratio ``ratio``) from well below the
@@ -239,8 +252,13 @@ def infinite_ntk(
     X2 = X if same else _checks.check_pair(X, X2, numpy=True).astype(np.float64)
     sigma = _checks.check_positive(sigma, "sigma")
     order = 20 if nodes is None else _checks.check_positive(nodes, "nodes", integer=True)
-    if order < 12:
-        raise ValueError(f"nodes: expected a Gauss–Legendre order >= 12, got {order}")
+    if not 12 <= order <= 100:  # numpy's leggauss is tested up to degree 100
+        raise ValueError(f"nodes: expected a Gauss–Legendre order in [12, 100], got {order}")
+    if sigma < 1e-290:
+        raise ValueError(f"sigma: expected >= 1e-290 (smaller puts quadrature nodes among subnormal numbers), got {sigma!r}")
+    _checks.check_model_scale(np.array([_SPAN * sigma]), np.concatenate([X, X2]), np.float64, power=6,
+                              terms=16.0 * X.shape[1], what="H* = x_d x'_d E[V V']",
+                              names="sigma, X" if same else "sigma, X, X2", kernel=False)
     scales = _variance_scales(np.concatenate([X, X2]) if not same else X)
     q_hi, w_hi = _quadrature_rule(scales, sigma, order)
     q_lo, w_lo = _quadrature_rule(scales, sigma, order - 8)

@@ -201,6 +201,8 @@ def train(
             raise ValueError(f"optimizer: expected an optax GradientTransformation, got {type(optimizer).__name__}")
         lr = 0.0 if learning_rate is None else _checks.check_positive(learning_rate, "learning_rate")
     divergence_factor = _checks.check_positive(divergence_factor, "divergence_factor")
+    _checks.check_model_scale(w, X, jnp.result_type(w, X), power=6, extra=(("y", y),),
+                              terms=4.0 * X.shape[0] * w.shape[0] * X.shape[1], what="the loss, gradient and NTK")
     m = w.shape[0]
     if record_neurons is None:
         record_neurons = m <= NEURON_RECORD_LIMIT
