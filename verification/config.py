@@ -196,7 +196,10 @@ DATA_FIELDS: dict[str, Field] = {
     "radius": positive_float(1.0, "spectral norm of the SSM's closed-loop map (1 = marginally stable)", maximum=1.5),
     "d": positive_int(8, "window length d (the last entry x_d is the residual feature)", minimum=2, maximum=64),
     "n": positive_int(24, "training windows n (claims may override)", minimum=2, maximum=4096),
-    "normalize": boolean(True, "scale the series to unit root-mean-square"),
+    "windows": choice("independent", ("independent", "sliding"),
+                      "windows from independent initial states, or consecutive windows of one series"),
+    "burn_in": nonneg_int(0, "steps of the SSM discarded before the first window value"),
+    "normalize": boolean(True, "divide by the root-mean-square of a fixed reference batch of windows"),
     "sigma": positive_float(1.0, "initialisation scale: w_r(0) ~ N(0, sigma^2)"),
 }
 

@@ -3,12 +3,21 @@ r"""Running the claims: the shared data set, the run environment, and :func:`run
 Nothing here writes files (that is :mod:`verification.report`).
 
 The data (SPEC §3): a random stable SSM (:func:`ntk_attention.data.random_stable_ssm`, closed-loop
-spectral norm ``radius``) started from :math:`h_1 \sim N(0, I_N)`; the series
-:math:`u_1, \dots, u_{n + n_{test} + d}` is scaled to unit root-mean-square (``normalize``) so that
-:math:`B = \max|x_{i,k}|` stays near 2 whatever the SSM; windows of length ``d`` predict the next
-value. The first ``n`` windows train, the following ``n_test`` windows test (the same series
-continued: the same representation pattern). Noise :math:`N(0,\sigma_\varepsilon^2)` is added to
-every target when ``noise_std > 0``.
+spectral norm ``radius``). A window is :math:`x = (u_{b+1}, \dots, u_{b+d})` with target
+:math:`y = u_{b+d+1}` (+ noise :math:`N(0, \sigma_\varepsilon^2)` when ``noise_std > 0``), ``b`` the
+burn-in. Two ways to take windows (``[data] windows``):
+
+* ``"independent"`` (default): every window comes from its own initial state
+  :math:`h_1 \sim N(0, I_N)`, so windows are i.i.d. draws of one representation pattern. A stable
+  SSM's single series decays geometrically (with ``radius = 1`` its amplitude typically falls 100×
+  within a hundred steps), so the later windows of one series are near zero and a risk
+  :math:`E[(f(x)-y)^2]` measured on them says nothing; independent windows keep one scale;
+* ``"sliding"``: consecutive windows of one series :math:`u_1, u_2, \dots` (SPEC §3 literally).
+
+Window ``i`` of the training set and of the test set draw from separate key streams
+(``fold_in(key, i)``), so the first ``n`` windows are the same whatever ``n`` and the test set does
+not depend on ``n``. Values are divided by one scale, the root-mean-square of a fixed reference
+batch of 256 windows (``normalize``), so that :math:`B = \max|x_{i,k}|` stays near 2-3 whatever the SSM.
 """
 
 from __future__ import annotations
@@ -31,7 +40,11 @@ PACKAGES = ("ntk-attention", "jax", "jaxlib", "numpy", "scipy", "optax", "matplo
 
 
 class Dataset(NamedTuple):
-    """Training windows ``X`` (n, d), targets ``y`` (n,), test windows/targets, the series and SSM."""
+    """Training windows ``X`` (n, d), targets ``y`` (n,), test windows/targets, the SSM.
+
+    ``series`` is the sliding series (``windows = "sliding"``) or, for independent windows, the
+    first window's values followed by the last one's (for display only).
+    """
 
     X: jax.Array
     y: jax.Array
@@ -42,22 +55,48 @@ class Dataset(NamedTuple):
     noise_std: float
 
 
+def _windows(ssm, h1s, burn_in: int, d: int):
+    series = jax.vmap(lambda h: ssm_data.ssm_series(ssm, burn_in + d + 1, h))(h1s)  # (count, b + d + 1)
+    return series[:, burn_in : burn_in + d], series[:, burn_in + d]
+
+
+def _initial_states(key, count: int, N: int, dtype):
+    keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(jnp.arange(count))
+    return jax.vmap(lambda k: jax.random.normal(k, (N,), dtype))(keys)
+
+
+REFERENCE_WINDOWS = 256
+
+
 def make_dataset(data_cfg: dict, key: jax.Array, *, n: int, n_test: int = 0, noise_std: float = 0.0,
                  dtype=None) -> Dataset:
-    """Windows of one SSM series: ``n`` for training, then ``n_test`` for testing (see module docstring)."""
+    """``n`` training and ``n_test`` test windows of one SSM (see the module docstring)."""
     dtype = jnp.zeros(()).dtype if dtype is None else dtype
-    d, N = data_cfg["d"], data_cfg["state_dim"]
-    k_ssm, k_h, k_noise = jax.random.split(key, 3)
+    d, N, b = data_cfg["d"], data_cfg["state_dim"], data_cfg["burn_in"]
+    k_ssm, k_train, k_test, k_ref, k_noise = jax.random.split(key, 5)
     ssm = ssm_data.random_stable_ssm(k_ssm, N, radius=data_cfg["radius"], dtype=dtype)
-    h1 = jax.random.normal(k_h, (N,), dtype)
-    u = ssm_data.ssm_series(ssm, n + n_test + d, h1)
+    if data_cfg["windows"] == "independent":
+        X, y = _windows(ssm, _initial_states(k_train, n, N, dtype), b, d)
+        X_test, y_test = (_windows(ssm, _initial_states(k_test, n_test, N, dtype), b, d) if n_test
+                          else (jnp.zeros((0, d), dtype), jnp.zeros((0,), dtype)))
+        X_ref, _ = _windows(ssm, _initial_states(k_ref, REFERENCE_WINDOWS, N, dtype), b, d)
+        series = jnp.concatenate([X[0], y[:1]]) if n else jnp.zeros((0,), dtype)
+    else:
+        h1 = jax.random.normal(k_train, (N,), dtype)
+        length = b + max(n + n_test, REFERENCE_WINDOWS) + d
+        u = ssm_data.ssm_series(ssm, length, h1)[b:]
+        Xall, yall = ssm_data.next_step_windows(u, d)
+        X, y, X_test, y_test = Xall[:n], yall[:n], Xall[n : n + n_test], yall[n : n + n_test]
+        X_ref, series = Xall[:REFERENCE_WINDOWS], u[: n + n_test + d]
     if data_cfg["normalize"]:
-        rms = jnp.sqrt(jnp.mean(u * u))
-        u = u / jnp.where(rms > 0, rms, 1.0)
-    X, y = ssm_data.next_step_windows(u, d)
+        rms = jnp.sqrt(jnp.mean(X_ref * X_ref))
+        scale = jnp.where(rms > 0, rms, 1.0)
+        X, y, X_test, y_test, series = (t / scale for t in (X, y, X_test, y_test, series))
     if noise_std > 0:
-        y = y + noise_std * jax.random.normal(k_noise, y.shape, y.dtype)
-    return Dataset(X[:n], y[:n], X[n:], y[n:], u, ssm, float(noise_std))
+        k1, k2 = jax.random.split(k_noise)
+        y = y + noise_std * jax.random.normal(k1, y.shape, y.dtype)
+        y_test = y_test + noise_std * jax.random.normal(k2, y_test.shape, y_test.dtype)
+    return Dataset(X, y, X_test, y_test, series, ssm, float(noise_std))
 
 
 def selected_claims(config: dict, claims: list[str] | None = None) -> list[str]:
