@@ -157,11 +157,11 @@ def _check_widths(widths) -> tuple[int, ...]:
 
 def _check_seeds(seeds) -> tuple[int, ...]:
     if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence) or len(seeds) == 0:
-        raise ValueError(f"seeds: expected a non-empty sequence of integers >= 0, got {seeds!r}")
+        raise ValueError(f"seeds: expected a non-empty sequence of integers in [0, 2**31), got {seeds!r}")
     out = []
     for s in seeds:
-        if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0:
-            raise ValueError(f"seeds: expected integers >= 0, got {s!r}")
+        if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or not 0 <= s < 2**31:
+            raise ValueError(f"seeds: expected integers in [0, 2**31), got {s!r}")
         out.append(int(s))
     if len(set(out)) != len(out):
         raise ValueError(f"seeds: expected distinct seeds, got {out}")
@@ -256,6 +256,13 @@ def plan_sweep(
     )
 
 
+@functools.partial(jax.jit, static_argnames=("width", "sigma", "output_signs", "dtype"))
+def _initial_draws(seeds, *, width, sigma, output_signs, dtype):
+    """``init_params(jax.random.key(s), width)`` for every seed s in one program: (S, width) twice."""
+    draw = functools.partial(init_params, width=width, sigma=sigma, output_signs=output_signs, dtype=dtype)
+    return jax.vmap(lambda s: draw(jax.random.key(s)))(seeds)
+
+
 def _layout(plan: SweepPlan, seeds: tuple[int, ...]):
     """Host-side neuron layout of one block: chunked w(0), a, run id and 1/sqrt(m) per chunk.
 
@@ -264,14 +271,11 @@ def _layout(plan: SweepPlan, seeds: tuple[int, ...]):
     dtype = np.dtype(plan.X.dtype)
     c, runs = plan.chunk, len(seeds) * len(plan.widths)
     ws, as_, run, coef, signs = [], [], [], [], []
-    for s_idx, seed in enumerate(seeds):
-        w_full, a_full = (
-            np.asarray(v)
-            for v in init_params(
-                jax.random.key(seed), plan.widths[-1], sigma=plan.sigma,
-                output_signs=plan.output_signs, dtype=dtype,
-            )
-        )
+    W_full, A_full = (np.asarray(v) for v in _initial_draws(
+        jnp.asarray(seeds, jnp.int32), width=plan.widths[-1], sigma=plan.sigma,
+        output_signs=plan.output_signs, dtype=dtype,
+    ))
+    for s_idx, (w_full, a_full) in enumerate(zip(W_full, A_full)):
         for m_idx, m in enumerate(plan.widths):
             ws.append(w_full[:m].reshape(-1, c))
             as_.append(a_full[:m].reshape(-1, c))

@@ -1,0 +1,193 @@
+"""`ntk-verify sweep`: files, resume after SIGKILL, two local processes, merging by `ntk-verify report`."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ntk_attention import sweep as sw
+from verification import cli, report
+from verification import config as cfg
+from verification import sweep_cmd as sc
+
+# one sweep configuration for the whole file: every in-process run reuses one compiled program
+TOML = """
+[run]
+seed = 1
+
+[data]
+n = 6
+d = 3
+state_dim = 3
+
+[sweep]
+widths = [4, 8]
+seeds = 12
+steps = 2000
+record_every = 500
+learning_rate = 0.1
+chunk_size = 2
+"""
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _cli(*args):
+    return [sys.executable, "-m", "verification.cli", "sweep", *map(str, args)]
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    """Subprocess environment: one CPU device and a persistent compilation cache shared between them."""
+    cache = tmp_path_factory.mktemp("jax-cache")
+    return dict(os.environ, JAX_PLATFORMS="cpu", XLA_FLAGS="--xla_force_host_platform_device_count=1",
+                PYTHONPATH=str(REPO), JAX_COMPILATION_CACHE_DIR=str(cache),
+                JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0", JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0")
+
+
+def _assert_same(res, ref, seeds=slice(None)):
+    for k in sw.SweepResult._fields:
+        got, want = np.asarray(getattr(res, k)), np.asarray(getattr(ref, k))
+        if k in sw.RECORD_FIELDS + ("n_plus", "n_minus", "diverged_step", "ntk_initial", "ntk_infinite_distance"):
+            want = want[:, seeds]
+        elif k == "seeds":
+            want = want[seeds]
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, err_msg=k)
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    """The configuration file and an uninterrupted in-process sweep, merged."""
+    root = tmp_path_factory.mktemp("sweep")
+    path = root / "sweep.toml"
+    path.write_text(TOML)
+    config = sc.resolve_config(str(path))
+    out = root / "whole"
+    run = sc.run_sweep(config, out, log=None)
+    assert run.computed == list(range(12)) and run.reused == []
+    sc.merge(out)
+    return path, config, out, sc.load_merged(out)
+
+
+def test_merged_sweep_is_the_library_sweep_on_the_configured_data(setup):
+    _, config, out, merged = setup
+    data = sc._context(config).dataset()
+    seeds = sc._context(config).network_seeds(12)
+    direct = sw.sweep(data.X, data.y, widths=[4, 8], seeds=seeds, steps=2000, record_every=500, learning_rate=0.1,
+                      chunk_size=2)
+    _assert_same(merged, direct)
+    assert merged.loss.shape == (2, 12, 5)
+    head = json.loads((out / "sweep.json").read_text())
+    assert head["complete"] and head["seeds"] == seeds and head["blocks"] == 12
+    assert set(head["config"]) == {"run", "data", "sweep"} and head["config"]["sweep"]["steps"] == 2000
+    assert head["environment"]["packages"]["jax"] and head["processes"][0]["devices"]
+    with np.load(out / "sweep.npz", allow_pickle=False) as npz:
+        assert npz["loss"].shape == (2, 12, 5)
+
+
+def test_sigkill_then_rerun_computes_only_missing_blocks(setup, env, tmp_path):
+    path, config, _, merged = setup
+    out = tmp_path / "killed"
+    proc = subprocess.Popen(_cli("--config", path, "--out", out, "--quiet"), env=env, cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 240
+    while not list((out / "blocks").glob("block-*.npz")):
+        assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+        assert time.monotonic() < deadline, "no block written in time"
+        time.sleep(0.002)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    proc.stderr.close()
+    present = {int(p.stem[6:]): p.stat() for p in (out / "blocks").glob("block-*.npz")}
+    assert 0 < len(present) < 12, f"the kill came too late to test resuming: {sorted(present)}"
+    rerun = sc.run_sweep(config, out, log=None)
+    assert sorted(rerun.reused) == sorted(present)
+    assert sorted(rerun.computed) == sorted(set(range(12)) - set(present))
+    for j, st in present.items():  # finished blocks untouched
+        now = (out / "blocks" / f"block-{j:05d}.npz").stat()
+        assert (now.st_ino, now.st_mtime_ns) == (st.st_ino, st.st_mtime_ns)
+    sc.merge(out)
+    _assert_same(sc.load_merged(out), merged)
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_two_local_processes_write_shards_and_process_zero_merges(setup, env, tmp_path):
+    path, _, _, merged = setup
+    out = tmp_path / "dist"
+    port = _free_port()
+    procs = [subprocess.Popen(_cli("--config", path, "--out", out, "--seeds", 4, "--quiet", "--distributed",
+                                   "--coordinator-address", f"127.0.0.1:{port}", "--num-processes", 2,
+                                   "--process-id", i), env=env, cwd=tmp_path, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for i in (0, 1)]
+    for p in procs:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err[-3000:]
+    for i in (0, 1):
+        shard = json.loads((out / "shards" / f"process-{i}-of-2.json").read_text())
+        assert shard["blocks_computed"] == [i, i + 2]
+    head = json.loads((out / "sweep.json").read_text())
+    assert head["complete"] and {p["process_id"] for p in head["processes"]} == {0, 1}
+    _assert_same(sc.load_merged(out), merged, seeds=slice(0, 4))
+
+
+def test_report_merges_blocks_and_names_missing_ones(setup, tmp_path, capsys):
+    _, _, whole, merged = setup
+    out = tmp_path / "copy"
+    shutil.copytree(whole, out)
+    (out / "sweep.npz").unlink()
+    assert cli.main(["report", str(out)]) == 0
+    _assert_same(sc.load_merged(out), merged)
+    text = (out / "report.md").read_text()
+    assert "## Width sweep" in text and (out / "sweep.png").exists()
+    loss_T = merged.loss[:, :, -1].mean(axis=1)
+    assert f"| 4 | {loss_T[0]:.4g} |" in text  # the table prints computed means
+    (out / "sweep.npz").unlink()
+    (out / "blocks" / "block-00003.npz").unlink()
+    assert cli.main(["report", str(out)]) == 2
+    assert "block(s) missing: [3]" in capsys.readouterr().err
+
+
+def test_more_seeds_reuse_blocks_and_other_configs_are_refused(setup, tmp_path):
+    path, config, whole, merged = setup
+    out = tmp_path / "grow"
+    small = sc.resolve_config(str(path), seeds=2)
+    assert sc.run_sweep(small, out, log=None).computed == [0, 1]
+    assert cli.main(["sweep", "--config", str(path), "--out", str(out), "--seeds", "3", "--quiet"]) == 0
+    shard = json.loads((out / "shards" / "process-0-of-1.json").read_text())
+    assert shard["blocks_computed"] == [2] and shard["blocks_reused"] == [0, 1]
+    _assert_same(sc.load_merged(out), merged, seeds=slice(0, 3))
+    other = sc.resolve_config(str(path), learning_rate=0.2)
+    with pytest.raises(report.ResultsError, match="different sweep"):
+        sc.run_sweep(other, out, log=None)
+
+
+def test_flags_override_the_file_and_bad_values_name_the_key(setup, tmp_path):
+    path, config, _, _ = setup
+    args = cli.build_parser().parse_args(["sweep", "--config", str(path), "--widths", "16,64", "--steps", "1000"])
+    assert args.func is sc._cmd_sweep
+    got = sc.resolve_config(str(path), widths=sc._widths(args.widths), steps=args.steps)
+    assert got["sweep"]["widths"] == [16, 64] and got["sweep"]["steps"] == 1000 and got["sweep"]["seeds"] == 12
+    assert config["data"]["n"] == 6 and cfg.default_config()["sweep"]["widths"] == [64, 256, 1024]
+    for kwargs, key in [
+        (dict(widths=[8, 4]), "sweep.widths"),
+        (dict(seeds=5, seeds_per_block=2), "sweep.seeds"),
+        (dict(widths=[4, 6], chunk_size=4), "sweep.chunk_size"),
+        (dict(record_every=3), "sweep.record_every"),
+    ]:
+        with pytest.raises(cfg.ConfigError, match=key):
+            sc.resolve_config(str(path), **kwargs)
+    with pytest.raises(cfg.ConfigError, match="--widths"):
+        sc._widths("4,x")
+    assert cli.main(["sweep", "--out", str(tmp_path / "x"), "--process-id", "1"]) == 2

@@ -1,0 +1,496 @@
+r"""``ntk-verify sweep``: width × seed sweeps on disk, resumable, one shard per process.
+
+The maths is :mod:`ntk_attention.sweep` (one compiled program for every width and seed; the
+neuron axis sharded over the process's devices). This module adds the configuration, the files,
+resuming, several hosts and merging.
+
+Configuration: the ``[run]`` seed and the ``[data]`` section of :mod:`verification.config` (the
+same state-space data set as ``ntk-verify run``: :meth:`verification.claims.Context.dataset`),
+plus ``[sweep]`` (:data:`SWEEP_FIELDS`). Seeds are ``Context.network_seeds(seeds)``; seeds
+``j*B … (j+1)*B − 1`` (``B = seeds_per_block``) form **block j**, covering every width. Flags
+override the file.
+
+Layout of ``--out DIR``::
+
+    sweep.json                  format, configuration, fingerprint, seeds, blocks, environment
+                                (versions, devices of every process), complete: true|false
+    blocks/block-00007.npz      one finished block (np.savez, no pickle; written atomically:
+                                temporary file + os.replace), with the sweep's fingerprint
+    shards/process-1-of-4.json  one per process: its host, devices, blocks computed and reused
+    sweep.npz                   the merged result: every field of ntk_attention.sweep.SweepResult,
+                                arrays indexed width × seed × recorded step
+
+Resume: a block file that exists and carries this sweep's fingerprint and seeds is never
+recomputed, so a sweep killed at any point (even SIGKILL) reruns only the missing blocks; every
+block has the same shapes, so the compiled program is reused. ``--seeds`` may grow between runs
+(the blocks of the earlier seeds are reused); any other change of configuration is refused for
+an existing DIR.
+
+Hosts: ``--distributed`` calls :func:`jax.distributed.initialize` (coordinator address, number
+of processes and process id from the flags, else from the environment as JAX detects it: SLURM,
+Cloud TPU, Open MPI, ``JAX_COORDINATOR_ADDRESS``). Process ``p`` of ``P`` computes blocks
+``j ≡ p (mod P)`` on its own devices (no communication between hosts during the sweep) and
+writes its own block files and shard manifest; after a barrier process 0 merges when it sees
+every block (a shared file system); otherwise copy every host's ``blocks/`` and ``shards/`` into
+one DIR and run ``ntk-verify report DIR``, which merges them (see docs/distributed.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import platform
+import sys
+import time
+import zipfile
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from verification import config as cfg
+from verification import report
+
+__all__ = [
+    "SWEEP_FIELDS",
+    "FORMAT",
+    "SweepRun",
+    "register",
+    "resolve_config",
+    "fingerprint",
+    "block_seeds",
+    "run_sweep",
+    "merge",
+    "load_merged",
+    "render_sweep",
+]
+
+FORMAT = "ntk-verify-sweep/1"
+
+SWEEP_FIELDS: dict[str, cfg.Field] = {
+    "widths": cfg.int_list([64, 256, 1024], "widths m (strictly increasing; the chunk divides all of them)"),
+    "seeds": cfg.positive_int(4, "network seeds per width (Context.network_seeds)"),
+    "steps": cfg.positive_int(100, "gradient-descent steps T"),
+    "record_every": cfg.positive_int(10, "record every k steps (divides steps)"),
+    "learning_rate": cfg.positive_float(0.05, "step size eta (the same for every width)"),
+    "output_signs": cfg.choice("random", ("random", "minus", "plus"), "output weights a_r"),
+    "seeds_per_block": cfg.positive_int(1, "seeds per block: the unit of work, of saving and of resuming"),
+    "chunk_size": cfg.nonneg_int(0, "neurons per chunk, a divisor of every width (0: automatic)"),
+    "divergence_factor": cfg.positive_float(1e8, "a run stops once L(t) > factor * L(0) or is not finite"),
+    "dtype": cfg.choice("float64", ("float64", "float32"), "floating-point type of the computation"),
+}
+cfg.EXTRA_SECTIONS["sweep"] = SWEEP_FIELDS
+
+BLOCK_META = ("fingerprint", "block", "process_id")
+SECTIONS = ("run", "data", "sweep")
+"""Configuration sections a sweep depends on (the ones kept in sweep.json)."""
+
+
+class SweepRun(NamedTuple):
+    """What :func:`run_sweep` did: blocks computed and reused by this process, wall seconds."""
+
+    computed: list[int]
+    reused: list[int]
+    seconds: float
+
+
+# ------------------------------------------------------------------------------------ configuration
+
+
+def resolve_config(path: str | None = None, **overrides) -> dict:
+    """The validated configuration: defaults, then the TOML file, then non-None ``overrides``.
+
+    ``overrides`` are ``[sweep]`` keys (``widths=[64, 256]``, ``seeds=8`` …); they pass the same
+    validation as the file (ConfigError naming ``sweep.<key>``).
+    """
+    config = cfg.load(path) if path else cfg.default_config()
+    raw = {sec: dict(body) for sec, body in config.items()}
+    for key, value in overrides.items():
+        if value is not None:
+            if key not in SWEEP_FIELDS:
+                raise cfg.ConfigError(f"sweep.{key}: unknown key; allowed keys in [sweep]: {', '.join(SWEEP_FIELDS)}")
+            raw["sweep"][key] = value
+    config = cfg.validate(raw)
+    sweep = config["sweep"]
+    if sweep["seeds"] % sweep["seeds_per_block"]:
+        raise cfg.ConfigError(
+            f"sweep.seeds: expected a multiple of sweep.seeds_per_block = {sweep['seeds_per_block']}, got {sweep['seeds']}"
+        )
+    if sweep["chunk_size"] and any(m % sweep["chunk_size"] for m in sweep["widths"]):
+        raise cfg.ConfigError(f"sweep.chunk_size: expected a divisor of every width {sweep['widths']}, got {sweep['chunk_size']}")
+    return config
+
+
+def fingerprint(config: dict) -> str:
+    """SHA-256 of everything that determines a block's numbers: [run], [data], [sweep] but the seed count."""
+    sweep = {k: v for k, v in config["sweep"].items() if k != "seeds"}
+    text = json.dumps({"format": FORMAT, "run": {"seed": config["run"]["seed"]}, "data": config["data"],
+                       "sweep": sweep}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _context(config):
+    from verification.claims import Context
+
+    return Context(config=config, seed=config["run"]["seed"], quiet=True)
+
+
+def block_seeds(config: dict) -> list[tuple[int, ...]]:
+    """The seeds of each block, in block order."""
+    seeds = _context(config).network_seeds(config["sweep"]["seeds"])
+    b = config["sweep"]["seeds_per_block"]
+    return [tuple(seeds[i : i + b]) for i in range(0, len(seeds), b)]
+
+
+# -------------------------------------------------------------------------------------------- files
+
+
+def _block_path(out: Path, j: int) -> Path:
+    return out / "blocks" / f"block-{j:05d}.npz"
+
+
+def _npz_bytes(arrays: dict) -> bytes:
+    buf = io.BytesIO()
+    np.savez(buf, **{k: np.asarray(v) for k, v in arrays.items()})
+    return buf.getvalue()
+
+
+def _read_npz(path: Path) -> dict | None:
+    """Arrays of an .npz file, or None when it is missing or unreadable (never unpickles)."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return {k: npz[k] for k in npz.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+        return None
+
+
+def _load_block(out: Path, j: int, fp: str, seeds: tuple[int, ...]):
+    """Block ``j`` as a SweepResult if its file exists and belongs to this sweep, else None."""
+    from ntk_attention.sweep import SweepResult
+
+    arrays = _read_npz(_block_path(out, j))
+    if arrays is None or any(k not in arrays for k in SweepResult._fields + BLOCK_META):
+        return None
+    if str(arrays["fingerprint"]) != fp or tuple(arrays["seeds"].tolist()) != seeds:
+        return None
+    return _as_result(arrays)
+
+
+def _as_result(arrays: dict):
+    from ntk_attention.sweep import SweepResult
+
+    fields = {k: arrays[k] for k in SweepResult._fields}
+    fields["ntk_infinite_error"] = float(fields["ntk_infinite_error"])
+    return SweepResult(**fields)
+
+
+def _json(obj) -> str:
+    return json.dumps(obj, indent=2, sort_keys=True, allow_nan=False) + "\n"
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise report.ResultsError(f"{path}: not valid JSON, truncated or edited ({err})") from None
+
+
+def _devices(devices) -> list[str]:
+    return [f"{d.platform}:{d.id}:{d.device_kind}" for d in devices]
+
+
+def _write_header(out: Path, config: dict, fp: str, *, complete: bool, processes: list | None = None) -> None:
+    from verification.pipeline import environment
+
+    seeds = [s for block in block_seeds(config) for s in block]
+    report.atomic_write(out / "sweep.json", _json({
+        "format": FORMAT,
+        "fingerprint": fp,
+        "config": {sec: config[sec] for sec in SECTIONS},
+        "seeds": seeds,
+        "blocks": len(block_seeds(config)),
+        "environment": environment(),
+        "processes": processes or [],
+        "complete": complete,
+    }))
+
+
+def _check_header(out: Path, fp: str) -> dict | None:
+    head = _read_json(out / "sweep.json")
+    if head is None:
+        return None
+    if head.get("format") != FORMAT:
+        raise report.ResultsError(f"{out / 'sweep.json'}: expected format {FORMAT!r}, got {head.get('format')!r}")
+    if head.get("fingerprint") != fp:
+        raise report.ResultsError(
+            f"--out: {str(out)!r} holds a different sweep (its configuration differs in more than the "
+            "seed count); choose another --out"
+        )
+    return head
+
+
+# ---------------------------------------------------------------------------------------------- run
+
+
+def run_sweep(config: dict, out, *, process_id: int = 0, process_count: int = 1, devices=None,
+              log=print) -> SweepRun:
+    """Compute this process's missing blocks of the sweep ``config`` into ``out`` (no merging).
+
+    Process ``process_id`` of ``process_count`` owns blocks ``j ≡ process_id (mod process_count)``.
+    Each block is saved atomically as soon as it is finished; existing valid blocks are reused.
+    ``devices`` (default :func:`jax.local_devices`) carry the neuron axis.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    from ntk_attention import sweep as sw
+
+    if not 0 <= process_id < process_count:
+        raise ValueError(f"process_id: expected 0 <= process_id < process_count = {process_count}, got {process_id}")
+    t0 = time.perf_counter()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "blocks").mkdir(exist_ok=True)
+    (out / "shards").mkdir(exist_ok=True)
+    fp = fingerprint(config)
+    _check_header(out, fp)
+    if process_id == 0:
+        _write_header(out, config, fp, complete=False)
+    blocks = block_seeds(config)
+    mine = list(range(process_id, len(blocks), process_count))
+    reused = [j for j in mine if _load_block(out, j, fp, blocks[j]) is not None]
+    todo = [j for j in mine if j not in reused]
+    devices = list(jax.local_devices() if devices is None else devices)
+    manifest = {
+        "process_id": process_id,
+        "process_count": process_count,
+        "host": platform.node(),
+        "devices": _devices(devices),
+        "blocks_owned": mine,
+        "blocks_reused": reused,
+        "blocks_computed": [],
+        "block_seconds": [],
+    }
+    shard = out / "shards" / f"process-{process_id}-of-{process_count}.json"
+    if todo:
+        sweep = config["sweep"]
+        dtype = jnp.dtype(sweep["dtype"])
+        data = _context(config).dataset()
+        plan = sw.plan_sweep(
+            data.X.astype(dtype), data.y.astype(dtype), widths=sweep["widths"], steps=sweep["steps"],
+            learning_rate=sweep["learning_rate"], record_every=sweep["record_every"], sigma=config["data"]["sigma"],
+            output_signs=sweep["output_signs"], seeds_per_block=sweep["seeds_per_block"],
+            divergence_factor=sweep["divergence_factor"], chunk_size=sweep["chunk_size"] or None, devices=devices,
+        )
+        for count, j in enumerate(todo, 1):
+            tb = time.perf_counter()
+            res = sw.run_block(plan, blocks[j])
+            meta = {"fingerprint": np.array(fp), "block": np.array(j), "process_id": np.array(process_id)}
+            report.atomic_write(_block_path(out, j), _npz_bytes({**res._asdict(), **meta}))
+            manifest["blocks_computed"].append(j)
+            manifest["block_seconds"].append(round(time.perf_counter() - tb, 3))
+            report.atomic_write(shard, _json(manifest))
+            if log:
+                log(f"block {j} ({count}/{len(todo)} of process {process_id}), seeds {list(blocks[j])}: "
+                    f"{manifest['block_seconds'][-1]:.2f} s")
+    report.atomic_write(shard, _json(manifest))
+    return SweepRun(manifest["blocks_computed"], reused, time.perf_counter() - t0)
+
+
+# -------------------------------------------------------------------------------------------- merge
+
+
+def merge(out) -> Path:
+    """Join every block of the sweep in ``out`` into ``sweep.npz``; mark ``sweep.json`` complete.
+
+    Raises :class:`verification.report.ResultsError` naming the missing blocks (and the processes
+    that own them) when some are absent or belong to another sweep.
+    """
+    from ntk_attention import sweep as sw
+
+    out = Path(out)
+    head = _read_json(out / "sweep.json")
+    if head is None or head.get("format") != FORMAT:
+        raise report.ResultsError(f"{out / 'sweep.json'}: not found or not an ntk-verify sweep")
+    config = head["config"]
+    fp = fingerprint(config)
+    if fp != head.get("fingerprint"):
+        raise report.ResultsError(f"{out / 'sweep.json'}: fingerprint does not match its configuration; edited")
+    blocks = block_seeds(config)
+    shards = sorted((out / "shards").glob("process-*-of-*.json"))
+    manifests = [m for m in (_read_json(p) for p in shards) if m]
+    parts, missing = [], []
+    for j, seeds in enumerate(blocks):
+        res = _load_block(out, j, fp, seeds)
+        (missing.append(j) if res is None else parts.append(res))
+    if missing:
+        owners = {m["process_count"] for m in manifests}
+        who = "; ".join(f"{P} processes: block j is computed by process j mod {P}" for P in sorted(owners))
+        raise report.ResultsError(
+            f"{out}: cannot merge the sweep, {len(missing)} of {len(blocks)} block(s) missing: {missing[:20]}"
+            f"{' …' if len(missing) > 20 else ''} ({who or 'no shard manifests found'}); copy every "
+            "process's blocks/ into this folder or rerun `ntk-verify sweep` with the same --out"
+        )
+    merged = sw.concatenate(parts)
+    report.atomic_write(out / "sweep.npz", _npz_bytes(merged._asdict()))
+    processes = [{k: m[k] for k in ("process_id", "process_count", "host", "devices", "blocks_computed")}
+                 for m in manifests]
+    _write_header(out, config, fp, complete=True, processes=processes)
+    return out / "sweep.npz"
+
+
+def load_merged(out):
+    """The merged :class:`ntk_attention.sweep.SweepResult` of ``out`` (merging first if needed)."""
+    out = Path(out)
+    head = _read_json(out / "sweep.json")
+    if head is None or not head.get("complete") or not (out / "sweep.npz").exists():
+        merge(out)
+    arrays = _read_npz(out / "sweep.npz")
+    if arrays is None:
+        raise report.ResultsError(f"{out / 'sweep.npz'}: unreadable; delete it and run `ntk-verify report {out}`")
+    return _as_result(arrays)
+
+
+# ------------------------------------------------------------------------------------------- report
+
+
+def _slope(widths, values) -> float | None:
+    """Least-squares slope of log(value) against log(m) (descriptive; C4 gives intervals)."""
+    ok = np.isfinite(values) & (values > 0)
+    if ok.sum() < 2:
+        return None
+    return float(np.polyfit(np.log(widths[ok]), np.log(values[ok]), 1)[0])
+
+
+def render_sweep(out) -> str | None:
+    """Markdown (and ``sweep.png``) for the sweep in ``out``; None when ``out`` holds no sweep.
+
+    Per width, means over seeds: final loss, :math:`\\|H(0)-H^*\\|_2`,
+    :math:`\\sup_t\\|H(t)-H(0)\\|_2`, :math:`\\max_t\\max_r|w_r(t)-w_r(0)|`, sign agreement at T
+    and last-token mass at T; then log-log slopes of the three distances against m.
+    """
+    out = Path(out)
+    if not (out / "sweep.json").exists():
+        return None
+    res = load_merged(out)
+    widths = res.widths.astype(float)
+    stats = {
+        "final loss": res.loss[:, :, -1].mean(axis=1),
+        "‖H(0)−H*‖": res.ntk_infinite_distance.mean(axis=1),
+        "sup_t ‖H(t)−H(0)‖": res.ntk_change.max(axis=2).mean(axis=1),
+        "max_t,r abs(Δw_r)": res.max_weight_change.max(axis=2).mean(axis=1),
+        "sign agreement at T": ((res.sign_agree_plus[:, :, -1] + res.sign_agree_minus[:, :, -1])
+                                / (res.n_plus + res.n_minus)).mean(axis=1),
+        "last-token mass at T": res.last_token_mass[:, :, -1].mean(axis=1),
+    }
+    lines = [
+        "## Width sweep",
+        "",
+        f"{len(res.widths)} widths × {len(res.seeds)} seeds, T = {int(res.step[-1])} steps recorded every "
+        f"{int(res.step[1] - res.step[0]) if len(res.step) > 1 else 0}; means over seeds. "
+        f"λ_min(H*) = {np.linalg.eigvalsh(res.ntk_infinite)[0]:.3e} (quadrature error ≤ {res.ntk_infinite_error:.1e}).",
+        "",
+        "| m | " + " | ".join(stats) + " |",
+        "|---|" + "---|" * len(stats),
+    ]
+    for i, m in enumerate(res.widths):
+        lines.append(f"| {int(m)} | " + " | ".join(f"{v[i]:.4g}" for v in stats.values()) + " |")
+    slopes = {k: _slope(widths, stats[k]) for k in ("‖H(0)−H*‖", "sup_t ‖H(t)−H(0)‖", "max_t,r abs(Δw_r)")}
+    text = ", ".join(f"{k}: {'n/a' if s is None else f'{s:+.2f}'}" for k, s in slopes.items())
+    lines += ["", f"Log-log slopes against m (theory: −0.5 each; descriptive, no interval): {text}.", ""]
+    if len(res.widths) > 1:
+        lines += [f"![width sweep]({_plot(out, widths, stats, slopes)})", ""]
+    return "\n".join(lines)
+
+
+def _plot(out: Path, widths, stats, slopes) -> str:
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    for k, s in slopes.items():
+        ok = stats[k] > 0
+        ax.loglog(widths[ok], stats[k][ok], "o-", label=f"{k} (slope {'n/a' if s is None else f'{s:+.2f}'})")
+    ax.set_xlabel("width m")
+    ax.set_ylabel("mean over seeds")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, metadata={"Software": None})
+    plt.close(fig)
+    report.atomic_write(out / "sweep.png", buf.getvalue())
+    return "sweep.png"
+
+
+if render_sweep not in report.EXTRA_RENDERERS:
+    report.EXTRA_RENDERERS.append(render_sweep)
+
+
+# ---------------------------------------------------------------------------------------------- CLI
+
+
+def _widths(text: str) -> list[int]:
+    try:
+        return [int(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        raise cfg.ConfigError(f"--widths: expected comma-separated integers like 64,256,1024, got {text!r}") from None
+
+
+def _cmd_sweep(args) -> int:
+    import jax
+
+    config = resolve_config(
+        args.config, widths=_widths(args.widths) if args.widths else None, seeds=args.seeds, steps=args.steps,
+        record_every=args.record_every, learning_rate=args.learning_rate, seeds_per_block=args.seeds_per_block,
+        dtype=args.dtype,
+    )
+    if args.distributed:
+        jax.distributed.initialize(coordinator_address=args.coordinator_address, num_processes=args.num_processes,
+                                   process_id=args.process_id)
+    elif any(v is not None for v in (args.coordinator_address, args.num_processes, args.process_id)):
+        raise cfg.ConfigError("--coordinator-address/--num-processes/--process-id: only with --distributed")
+    pid, count = jax.process_index(), jax.process_count()
+    log = None if args.quiet else (lambda s: print(s, flush=True))
+    done = run_sweep(config, args.out, process_id=pid, process_count=count, devices=jax.local_devices(), log=log)
+    print(f"process {pid} of {count}: {len(done.computed)} block(s) computed, {len(done.reused)} reused, "
+          f"{done.seconds:.1f} s on {len(jax.local_devices())} device(s)", flush=True)
+    if count > 1:
+        from jax.experimental import multihost_utils
+
+        multihost_utils.sync_global_devices("ntk-verify sweep: every process wrote its blocks")
+    if pid == 0:
+        try:
+            print(f"merged: {merge(args.out)}")
+        except report.ResultsError as err:
+            if count == 1:
+                raise
+            print(f"not merged here ({err}); collect every host's blocks/ and shards/ into one folder and run "
+                  f"`ntk-verify report DIR`", file=sys.stderr)
+    return 0
+
+
+def register(subparsers) -> None:
+    """Add ``ntk-verify sweep`` to the CLI (called by :func:`verification.cli.build_parser`)."""
+    p = subparsers.add_parser(
+        "sweep", help="widths x seeds training sweep, compiled once, resumable, sharded",
+        description="Train every width from every seed in one compiled program (the neuron axis sharded over "
+                    "the devices); each finished block is saved in DIR/blocks, a rerun computes only what is "
+                    "missing, and DIR/sweep.npz holds the merged arrays (width x seed x recorded step).",
+    )
+    p.add_argument("--config", metavar="FILE.toml", help="configuration with [run], [data], [sweep] (default: built in)")
+    p.add_argument("--out", default="sweep", metavar="DIR", help="sweep folder (default: sweep/); reused to resume")
+    p.add_argument("--widths", metavar="64,256,1024", help="widths, strictly increasing (overrides [sweep] widths)")
+    p.add_argument("--seeds", type=int, metavar="N", help="number of network seeds (overrides [sweep] seeds)")
+    p.add_argument("--steps", type=int, metavar="T", help="gradient-descent steps (overrides [sweep] steps)")
+    p.add_argument("--record-every", type=int, metavar="K", help="record every K steps")
+    p.add_argument("--learning-rate", type=float, metavar="ETA", help="step size")
+    p.add_argument("--seeds-per-block", type=int, metavar="B", help="seeds per saved block")
+    p.add_argument("--dtype", choices=("float64", "float32"), help="computation dtype")
+    p.add_argument("--distributed", action="store_true", help="call jax.distributed.initialize() (several hosts)")
+    p.add_argument("--coordinator-address", metavar="HOST:PORT", help="with --distributed (else from the environment)")
+    p.add_argument("--num-processes", type=int, metavar="P", help="with --distributed (else from the environment)")
+    p.add_argument("--process-id", type=int, metavar="I", help="with --distributed (else from the environment)")
+    p.add_argument("--quiet", action="store_true", help="no line per block")
+    p.set_defaults(func=_cmd_sweep)
