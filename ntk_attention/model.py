@@ -17,8 +17,9 @@ softmax shift ``c`` needs no extra pass: :math:`\max_k w_r x_d x_k` is
 :math:`w_r \max_k(x_d x_k)` when :math:`w_r \ge 0` and :math:`w_r \min_k(x_d x_k)` otherwise, so it
 comes from per-window extremes (SPEC §6). The sums are taken on windows centred at their mid-range
 (the variance is shift invariant), which bounds the cancellation in :math:`S_2/S_0 - \mu^2` by
-``eps * (range/2)^2``. Neurons are processed in chunks so that no ``(n, m, d)`` tensor is ever
-materialised: memory is ``O(n * chunk * d)`` on top of the ``(n, m)`` results.
+``eps * (range/2)^2``. Neurons are processed in chunks and positions in a loop fused with the
+exponentials, so that no ``(n, m, d)`` tensor is ever materialised: memory is ``O(n * chunk)`` on
+top of the results.
 """
 
 from __future__ import annotations
@@ -105,10 +106,19 @@ def init_params(
 
 
 def default_chunk_size(n: int, m: int, d: int) -> int:
-    """Neurons per chunk: keeps the ``(n, chunk, d)`` working set near 2^21 elements."""
-    target = max(1, (1 << 21) // max(1, n * d))
+    """Neurons per chunk: keeps each ``(n, chunk)`` intermediate near 2^18 elements (1 MiB in float32).
+
+    The kernel never holds an ``(n, chunk, d)`` tensor (positions are a loop inside one fused
+    kernel), so ``d`` does not enter; measured on a 2-core CPU, chunks of 2^17 to 2^20 elements
+    time alike and smaller ones pay the per-chunk overhead (docs/benchmarks.md).
+    """
+    target = max(1, _CHUNK_ELEMENTS // max(1, n))
     chunk = 1 << max(0, target.bit_length() - 1)  # power of two for regular shapes
     return int(min(m, max(8, chunk)))
+
+
+_CHUNK_ELEMENTS = 1 << 18
+_UNROLL = 32  # positions fused into one loop; longer windows loop over blocks of this many
 
 
 def _window_stats(X):
@@ -120,17 +130,59 @@ def _window_stats(X):
     return xc, c, c.max(axis=1), c.min(axis=1), 0.5 * (xmax + xmin)[:, 0]
 
 
+def _shift(w_c, cmax, cmin):
+    r"""Softmax shift :math:`\max_k w_r c_k = w_r \cdot (\max_k c_k \text{ if } w_r \ge 0 \text{ else } \min_k c_k)`, (n, mc)."""
+    return w_c[None, :] * jnp.where(w_c[None, :] >= 0, cmax[:, None], cmin[:, None])
+
+
+def _shifted_exp(w_c, ck, shift):
+    r""":math:`e^{w_r c_{ik} - \mathrm{shift}_{ir}}` for one position k, (n, mc): at most 1 (up to rounding)."""
+    return jnp.exp(w_c[None, :] * ck[:, None] - shift)
+
+
+def _exp_sums(w_c, xc, c, cmax, cmin):
+    r""":math:`S_0, S_1, S_2` (each (n, mc)) and :math:`e^{z_d - \mathrm{shift}}`, one exponential per element.
+
+    :math:`z_k - \mathrm{shift} = w_r c_k - w_r c_{ref}`: one fused multiply-add per position, the
+    product :math:`w_r c_{ref}` hoisted out of the position loop. The loop over positions is
+    unrolled (blocks of ``_UNROLL`` inside a ``fori_loop`` for long windows), so XLA emits **one**
+    elementwise loop over (window, neuron) that keeps the three sums in registers: no
+    ``(n, mc, d)`` tensor and no reductions along a short minor axis.
+    """
+    shift = _shift(w_c, cmax, cmin)
+    d = c.shape[1]
+
+    def add(sums, ck, xk):
+        e = _shifted_exp(w_c, ck, shift)
+        x = xk[:, None]
+        return sums[0] + e, sums[1] + e * x, sums[2] + e * (x * x)
+
+    e_last = _shifted_exp(w_c, c[:, -1], shift)  # the last position opens the sums
+    x_last = xc[:, -1:]
+    sums = (e_last, e_last * x_last, e_last * (x_last * x_last))
+    rest = d - 1
+    blocks = rest // _UNROLL if rest > 2 * _UNROLL else 0
+
+    def block(b, sums):
+        cb = jax.lax.dynamic_slice_in_dim(c, b * _UNROLL, _UNROLL, axis=1)
+        xb = jax.lax.dynamic_slice_in_dim(xc, b * _UNROLL, _UNROLL, axis=1)
+        for j in range(_UNROLL):
+            sums = add(sums, cb[:, j], xb[:, j])
+        return sums
+
+    if blocks:
+        sums = jax.lax.fori_loop(0, blocks, block, sums)
+    for k in range(blocks * _UNROLL, rest):
+        sums = add(sums, c[:, k], xc[:, k])
+    return (*sums, e_last)
+
+
 def _chunk_moments(w_c, xc, c, cmax, cmin):
-    """S_0, S_1, S_2 and the last exponential for one chunk of neurons: one exp per element."""
-    ref = jnp.where(w_c[None, :] >= 0, cmax[:, None], cmin[:, None])  # (n, mc)
-    z = w_c[None, :, None] * c[:, None, :] - (w_c[None, :] * ref)[:, :, None]
-    e = jnp.exp(z)  # every exponent <= 0, the largest exactly 0: no overflow
-    s0 = e.sum(-1)
-    s1 = (e * xc[:, None, :]).sum(-1)
-    s2 = (e * (xc * xc)[:, None, :]).sum(-1)
+    """Centred mean S_1/S_0, variance S_2/S_0 - (S_1/S_0)^2 and last mass for one chunk, each (n, mc)."""
+    s0, s1, s2, e_last = _exp_sums(w_c, xc, c, cmax, cmin)
     mean_c = s1 / s0
     var = jnp.maximum(s2 / s0 - mean_c * mean_c, 0.0)
-    return mean_c, var, e[:, :, -1] / s0
+    return mean_c, var, e_last / s0
 
 
 def _chunked(w, X, chunk, fn):
@@ -223,11 +275,13 @@ def attention_weights(params: Params, X: Float[Array, "n d"]) -> Float[Array, "n
 @functools.partial(jax.jit, static_argnames="chunk")
 def _mean_mass_impl(w, X, chunk):
     def fn(wc, stats):
+        # two passes of exponentials (S_0, then each position's share reduced over windows):
+        # cheaper than holding the (n, chunk, d) weights, which XLA reduces slowly
         xc, c, cmax, cmin, _ = stats
-        ref = jnp.where(wc[None, :] >= 0, cmax[:, None], cmin[:, None])
-        e = jnp.exp(wc[None, :, None] * c[:, None, :] - (wc[None, :] * ref)[:, :, None])
-        s = e / e.sum(-1, keepdims=True)
-        return s.mean(axis=0)[None]  # (1, mc, d): averaged over windows
+        inv = 1.0 / _exp_sums(wc, xc, c, cmax, cmin)[0]
+        shift = _shift(wc, cmax, cmin)
+        cols = [(_shifted_exp(wc, c[:, k], shift) * inv).mean(axis=0) for k in range(c.shape[1])]
+        return jnp.stack(cols, axis=-1)[None]  # (1, mc, d): averaged over windows
 
     return _chunked(w, X, chunk, fn)[0]
 
