@@ -14,6 +14,8 @@ A module registers a claim by calling :func:`register_claim` at import time::
         check=check_c6,    # (evidence, **numbers) -> Verdict, pure: testable on constructed inputs
         plot=plot_c6,      # optional (verdict, out_dir: Path) -> list of PNG file names written
         summary=...,       # optional (verdict) -> one short string for the verdict table
+        preflight=...,     # optional (section, context) -> None; cheap checks run for every
+                           # selected claim before any claim runs (raise ConfigError to refuse)
     ))
 
 What registration gives, with no edit elsewhere:
@@ -74,6 +76,7 @@ class Claim:
     check: Callable[..., Verdict]
     plot: Callable[[Verdict, Any], list] | None = None
     summary: Callable[[Verdict], str] | None = None
+    preflight: Callable[[dict, "Context"], None] | None = None
 
 
 CLAIMS: dict[str, Claim] = {}

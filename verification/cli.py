@@ -8,8 +8,8 @@ an exit code: the built-in ``run``, ``report``, ``bounds`` and ``config``, then 
 (:func:`verification.claims.load_extensions`) are imported first.
 
 Errors in what the user gave (configuration, folders, claim ids) print one line on stderr and
-exit with status 2, without a traceback. Float64 is enabled (``jax_enable_x64``) before anything
-runs: :math:`\\lambda_{\\min}(H^*)` needs it; the summary records the flag.
+exit with status 2, without a traceback. Float64 is enabled (``jax_enable_x64``) before ``run``
+and ``bounds`` compute: :math:`\\lambda_{\\min}(H^*)` needs it; the summary records the flag.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import importlib
 import importlib.util
 import sys
 import time
-from pathlib import Path
 
 __all__ = ["main", "build_parser", "OPTIONAL_COMMAND_MODULES"]
 
@@ -28,6 +27,13 @@ OPTIONAL_COMMAND_MODULES = ("verification.sweep_cmd",)
 
 class UsageError(ValueError):
     """A user error reported as one line with exit status 2."""
+
+
+def _enable_x64() -> None:
+    """Float64 for everything computed after this (λ_min(H*) needs it); recorded in summary.json."""
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
 
 
 def _load_config(path: str | None) -> dict:
@@ -61,6 +67,7 @@ def _cmd_run(args) -> int:
         config["run"]["seed"] = args.seed
     claims = _parse_claims(args.claims)
     out = report.check_output_dir(args.out, force=args.force)
+    _enable_x64()
     t0 = time.perf_counter()
     verdicts = pipeline.run_claims(config, claims, quiet=args.quiet)
     elapsed = time.perf_counter() - t0
@@ -123,6 +130,9 @@ def _cmd_bounds(args) -> int:
     from verification.claims import Context
 
     config = _load_config(args.config)
+    if args.n is not None and not 2 <= args.n <= 4096:
+        raise UsageError(f"--n: expected an integer in [2, 4096], got {args.n}")
+    _enable_x64()
     c1 = config.get("C1", {})
     ctx = Context(config=config, seed=config["run"]["seed"], quiet=True)
     ds = ctx.dataset(args.n)
@@ -201,10 +211,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``ntk-verify`` console script; returns the exit status."""
-    import jax
+    """Entry point of the ``ntk-verify`` console script; returns the exit status.
 
-    jax.config.update("jax_enable_x64", True)
+    ``run`` and ``bounds`` switch JAX to float64 once their arguments are validated.
+    """
     import matplotlib
 
     matplotlib.use("Agg")

@@ -55,15 +55,33 @@ class Dataset(NamedTuple):
     noise_std: float
 
 
-def _windows(ssm, h1s, burn_in: int, d: int):
-    series = jax.vmap(lambda h: ssm_data.ssm_series(ssm, burn_in + d + 1, h))(h1s)  # (count, b + d + 1)
-    return series[:, burn_in : burn_in + d], series[:, burn_in + d]
+def _windows(ssm: ssm_data.SSM, h1s: np.ndarray, burn_in: int, d: int) -> tuple[np.ndarray, np.ndarray]:
+    """Windows ``(u_{b+1..b+d})`` and targets ``u_{b+d+1}`` of one SSM from many initial states (float64 numpy).
+
+    Runs :math:`u_k = C^\\top h_k`, :math:`h_{k+1} = A h_k + B u_k` for every row of ``h1s`` at
+    once (the recursion of :func:`ntk_attention.data.ssm_series`, vectorised over initial states).
+    """
+    A, B, C = (np.asarray(t, np.float64) for t in ssm)
+    H = np.array(h1s, np.float64)
+    u = np.empty((H.shape[0], burn_in + d + 1))
+    for k in range(burn_in + d + 1):
+        u[:, k] = H @ C
+        H = H @ A.T + u[:, k : k + 1] * B[None, :]
+    return u[:, burn_in : burn_in + d], u[:, burn_in + d]
 
 
-def _initial_states(key, count: int, N: int, dtype):
-    keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(jnp.arange(count))
-    return jax.vmap(lambda k: jax.random.normal(k, (N,), dtype))(keys)
+def _rng(key: jax.Array, *stream: int) -> np.random.Generator:
+    """A numpy generator seeded by the JAX key's data and ``stream`` (platform independent)."""
+    return np.random.default_rng([*(int(v) for v in np.asarray(jax.random.key_data(key)).ravel()), *stream])
 
+
+def _initial_states(key: jax.Array, stream: int, count: int, N: int) -> np.ndarray:
+    """Row i is :math:`h_1 \\sim N(0, I_N)` from its own stream (key, stream, i): prefixes agree across counts."""
+    return np.stack([_rng(key, stream, i).standard_normal(N) for i in range(count)]) if count else np.zeros((0, N))
+
+
+_random_ssm = jax.jit(ssm_data.random_stable_ssm, static_argnums=1, static_argnames=("radius", "dtype"))
+"""One compiled program for the SSM draw (op-by-op dispatch would compile each operation)."""
 
 REFERENCE_WINDOWS = 256
 
@@ -73,29 +91,30 @@ def make_dataset(data_cfg: dict, key: jax.Array, *, n: int, n_test: int = 0, noi
     """``n`` training and ``n_test`` test windows of one SSM (see the module docstring)."""
     dtype = jnp.zeros(()).dtype if dtype is None else dtype
     d, N, b = data_cfg["d"], data_cfg["state_dim"], data_cfg["burn_in"]
-    k_ssm, k_train, k_test, k_ref, k_noise = jax.random.split(key, 5)
-    ssm = ssm_data.random_stable_ssm(k_ssm, N, radius=data_cfg["radius"], dtype=dtype)
+    k_ssm, k_h = jax.random.split(key)
+    ssm = _random_ssm(k_ssm, N, radius=float(data_cfg["radius"]))
     if data_cfg["windows"] == "independent":
-        X, y = _windows(ssm, _initial_states(k_train, n, N, dtype), b, d)
-        X_test, y_test = (_windows(ssm, _initial_states(k_test, n_test, N, dtype), b, d) if n_test
-                          else (jnp.zeros((0, d), dtype), jnp.zeros((0,), dtype)))
-        X_ref, _ = _windows(ssm, _initial_states(k_ref, REFERENCE_WINDOWS, N, dtype), b, d)
-        series = jnp.concatenate([X[0], y[:1]]) if n else jnp.zeros((0,), dtype)
+        X, y = _windows(ssm, _initial_states(k_h, 0, n, N), b, d)
+        X_test, y_test = _windows(ssm, _initial_states(k_h, 1, n_test, N), b, d)
+        X_ref, _ = _windows(ssm, _initial_states(k_h, 2, REFERENCE_WINDOWS, N), b, d)
+        series = np.concatenate([X[0], y[:1]]) if n else np.zeros((0,))
     else:
-        h1 = jax.random.normal(k_train, (N,), dtype)
         length = b + max(n + n_test, REFERENCE_WINDOWS) + d
-        u = ssm_data.ssm_series(ssm, length, h1)[b:]
-        Xall, yall = ssm_data.next_step_windows(u, d)
+        u = np.asarray(ssm_data.ssm_series(ssm, length, jnp.asarray(_initial_states(k_h, 0, 1, N)[0])), np.float64)[b:]
+        idx = np.arange(length - b - d)[:, None] + np.arange(d)[None, :]
+        Xall, yall = u[idx], u[d:]
         X, y, X_test, y_test = Xall[:n], yall[:n], Xall[n : n + n_test], yall[n : n + n_test]
         X_ref, series = Xall[:REFERENCE_WINDOWS], u[: n + n_test + d]
     if data_cfg["normalize"]:
-        rms = jnp.sqrt(jnp.mean(X_ref * X_ref))
-        scale = jnp.where(rms > 0, rms, 1.0)
+        rms = float(np.sqrt(np.mean(X_ref * X_ref)))
+        scale = rms if rms > 0 else 1.0
         X, y, X_test, y_test, series = (t / scale for t in (X, y, X_test, y_test, series))
     if noise_std > 0:
-        k1, k2 = jax.random.split(k_noise)
-        y = y + noise_std * jax.random.normal(k1, y.shape, y.dtype)
-        y_test = y_test + noise_std * jax.random.normal(k2, y_test.shape, y_test.dtype)
+        y = y + noise_std * _rng(k_h, 3).standard_normal(y.shape)
+        y_test = y_test + noise_std * _rng(k_h, 4).standard_normal(y_test.shape)
+    if not all(np.isfinite(t).all() for t in (X, y, X_test, y_test)):
+        raise ValueError("data: the SSM series overflowed (radius too large for this length); lower [data] radius or burn_in")
+    X, y, X_test, y_test, series = (jnp.asarray(t, dtype) for t in (X, y, X_test, y_test, series))
     return Dataset(X, y, X_test, y_test, series, ssm, float(noise_std))
 
 
@@ -113,6 +132,9 @@ def run_claims(config: dict, claims: list[str] | None = None, *, quiet: bool = F
     """Run the selected claims in registry order on one shared :class:`Context`; returns their verdicts."""
     ids = selected_claims(config, claims)
     ctx = Context(config=config, seed=config["run"]["seed"], quiet=quiet)
+    for c in ids:  # refuse a bad configuration before any long computation
+        if CLAIMS[c].preflight is not None:
+            CLAIMS[c].preflight(config[c], ctx)
     return [CLAIMS[c].run(config[c], ctx) for c in ids]
 
 

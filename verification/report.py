@@ -143,6 +143,7 @@ def write_results(out: str | Path, verdicts: list[Verdict], config: dict, enviro
                   elapsed_s: float | None = None) -> Path:
     """Write evidence, summary, figures and report into the (already checked) folder ``out``."""
     out = Path(out)
+    (out / "summary.json").unlink(missing_ok=True)  # a crash below must not leave an old summary looking complete
     ev = evidence_bytes(verdicts)
     atomic_write(out / "evidence.npz", ev)
     summary = summary_dict(verdicts, config, environment, hashlib.sha256(ev).hexdigest())
