@@ -37,7 +37,6 @@ NO_FORMULA = {
 KNOWN_GAPS = {
     "ntk_attention.multidim.head_outputs",
     "ntk_attention.multidim.model_ntk",
-    "ntk_attention.sweep.sweep",
     "verification.stats.bootstrap_interval",
 }
 
