@@ -34,11 +34,14 @@ under :func:`jax.lax.scan`) gives every run at once:
     H_q(t) = \sum_{k: q(k) = q} J_k J_k^\top .
 
 So the work is exactly :math:`\sum_m m` neurons per seed (no padding to the widest width, unlike
-masks), the whole sweep is **one** XLA program whose shapes do not depend on which seeds a block
-holds (every block reuses it: one compilation per sweep, not per width), and memory is
-``O(n·c·G·d)`` for the exponentials plus ``O(n·M)`` for the Jacobian of one step (the same
-``(n, m)`` Jacobian :func:`train` keeps per run) plus the ``(runs, n, n)`` NTKs: no
-``(n, m, d)`` tensor is ever formed.
+masks), and the whole sweep is **one** XLA program whose shapes do not depend on which seeds a
+block holds (every block reuses it: one compilation per sweep, not per width).
+
+Memory: ``O(n·c·G·d)`` for the exponentials of one scan step, ``O(M)`` for the weights, the
+``(runs, n, n)`` NTKs and the records; no ``(n, m, d)`` tensor is ever formed. By default one
+step's Jacobian, ``O(n·M)``, is kept between the forward pass and the update (as :func:`train`
+keeps its ``(n, m)`` Jacobian); ``recompute_jacobian=True`` recomputes it chunk by chunk in the
+update instead (twice the exponentials, memory independent of ``n·M``).
 
 Nested prefixes (SPEC §6): a width-``m`` run of seed ``s`` starts from the first ``m`` neurons of
 ``init_params(jax.random.key(s), max(widths))``, so widths share their randomness and their
@@ -141,6 +144,7 @@ class SweepPlan(NamedTuple):
     chunk: int
     group: int
     padded_chunks: int
+    recompute_jacobian: bool
     mesh: jax.sharding.Mesh
     ntk_infinite: np.ndarray
     ntk_infinite_error: float
@@ -194,6 +198,7 @@ def plan_sweep(
     divergence_factor: float = 1e8,
     chunk_size: int | None = None,
     group_size: int | None = None,
+    recompute_jacobian: bool = False,
     devices: Sequence[jax.Device] | None = None,
     infinite_nodes: int | None = None,
 ) -> SweepPlan:
@@ -203,6 +208,8 @@ def plan_sweep(
     :math:`\gcd(\text{widths})` not above :func:`ntk_attention.default_chunk_size`) must divide
     every width. ``group_size`` chunks are evaluated together per scan step (default: about
     ``default_chunk_size`` neurons): the working set is ``n * chunk * group_size * d`` numbers.
+    ``recompute_jacobian``: the gradient pass recomputes the moments instead of keeping one step's
+    Jacobian, twice the exponentials for memory ``O(M)`` instead of ``O(n M)``.
     ``devices`` (default :func:`jax.local_devices`) form the ``"neurons"`` mesh; ``infinite_nodes``
     is passed to :func:`ntk_attention.infinite_ntk` as ``nodes``.
     Computation is in the dtype of ``X`` and ``y`` (enable x64 yourself for float64).
@@ -250,6 +257,7 @@ def plan_sweep(
         chunk=chunk,
         group=group,
         padded_chunks=padded,
+        recompute_jacobian=bool(recompute_jacobian),
         mesh=mesh,
         ntk_infinite=hstar.matrix,
         ntk_infinite_error=hstar.error_estimate,
@@ -290,7 +298,7 @@ def _layout(plan: SweepPlan, seeds: tuple[int, ...]):
     return tuple(np.concatenate(v) for v in (ws, as_, run, coef)), np.array(signs)
 
 
-def _block_program(w0, a, coef, run, X, y, lr, div, *, runs, steps, record_every, group):
+def _block_program(w0, a, coef, run, X, y, lr, div, *, runs, steps, record_every, group, recompute_jacobian):
     """One device's share of a block: GD on its chunks, per-run sums reduced over the mesh.
 
     ``w0``, ``a`` (K, c); ``coef`` :math:`1/\\sqrt{m_q}` and ``run`` q per chunk (K,). Returns the
@@ -305,29 +313,48 @@ def _block_program(w0, a, coef, run, X, y, lr, div, *, runs, steps, record_every
     seg_sum = functools.partial(jax.ops.segment_sum, segment_ids=run, num_segments=segs, indices_are_sorted=True)
     width = jax.lax.psum(seg_sum(jnp.full((K,), c, X.dtype)), AXIS)
 
+    def moments(wg):
+        """Mean (shifted back), variance and last mass of G chunks, each (n, G, c)."""
+        mean, var, last = (v.reshape(n, group, c) for v in _chunk_moments(wg.reshape(-1), xc, cx, cmax, cmin))
+        return mean + centre[:, None, None], var, last
+
+    def jac(var, sg):  # J_ir = a_r / sqrt(m_q) x_{i,d} V_r(x_i), as (G, n, c)
+        return jnp.moveaxis(xd[:, None, None] * var, 0, 1) * sg[:, None, :]
+
+    def groups(w):
+        return w.reshape(-1, group, c), scale.reshape(-1, group, c), run.reshape(-1, group)
+
     def evaluate(w, with_ntk):
-        """Loss, J (K, n, c), residuals (segs, n), neuron-mean last mass and H per run."""
+        """Loss, residuals (segs, n), neuron-mean last mass, H per run and J (K, n, c) unless recomputed."""
 
         def body(H, chunk):
             wg, sg, rg = chunk  # (G, c), (G, c), (G,)
-            mean, var, last = (
-                v.reshape(n, group, c) for v in _chunk_moments(wg.reshape(-1), xc, cx, cmax, cmin)
-            )
-            f_g = jnp.einsum("igc,gc->gi", mean + centre[:, None, None], sg)
-            J_g = jnp.moveaxis(xd[:, None, None] * var, 0, 1) * sg[:, None, :]  # (G, n, c)
+            mean, var, last = moments(wg)
+            J_g = jac(var, sg)
             if with_ntk:
                 H = H.at[rg].add(jnp.einsum("gic,gjc->gij", J_g, J_g))
-            return H, (f_g, J_g, last.mean(axis=0).sum(axis=-1))
+            out = (jnp.einsum("igc,gc->gi", mean, sg), last.mean(axis=0).sum(axis=-1))
+            return H, out + (() if recompute_jacobian else (J_g,))
 
         H0 = jax.lax.pcast(jnp.zeros((segs, n, n) if with_ntk else (), X.dtype), AXIS, to="varying")
-        split = (w.reshape(-1, group, c), scale.reshape(-1, group, c), run.reshape(-1, group))
-        H, (f, J, mass) = jax.lax.scan(body, H0, split)
+        H, (f, mass, *J) = jax.lax.scan(body, H0, groups(w))
         f = jax.lax.psum(seg_sum(f.reshape(K, n)), AXIS)
         r = f - y[None, :]
         loss = 0.5 * jnp.sum(r * r, axis=1)
         mass = jax.lax.psum(seg_sum(mass.reshape(K)), AXIS) / width
         H = jax.lax.psum(H, AXIS) if with_ntk else None
-        return loss, J.reshape(K, n, c), r, mass, H
+        return loss, (J[0].reshape(K, n, c) if J else None), r, mass, H
+
+    def gradient(w, J, r):
+        """:math:`\\partial L/\\partial w_r = \\sum_i J_{ir} r_{q(r),i}`, from J or by a second pass."""
+        if J is not None:
+            return jnp.einsum("kic,ki->kc", J, r[run])
+
+        def body(_, chunk):
+            wg, sg, rg = chunk
+            return None, jnp.einsum("gic,gi->gc", jac(moments(wg)[1], sg), r[rg])
+
+        return jax.lax.scan(body, None, groups(w))[1].reshape(K, c)
 
     def record(w, loss, mass, H, H_init):
         return {
@@ -347,8 +374,7 @@ def _block_program(w0, a, coef, run, X, y, lr, div, *, runs, steps, record_every
         w, bad, t, loss0 = carry
         diverging = ~jnp.isfinite(loss) | (loss > div * loss0)
         bad = jnp.where((bad < 0) & diverging, t, bad)
-        grad = jnp.einsum("kic,ki->kc", J, r[run])
-        w = jnp.where((bad[run] < 0)[:, None], w - lr * grad, w)
+        w = jnp.where((bad[run] < 0)[:, None], w - lr * gradient(w, J, r), w)
         return w, bad, t + 1, loss0
 
     def plain_steps(carry):
@@ -376,10 +402,13 @@ def _block_program(w0, a, coef, run, X, y, lr, div, *, runs, steps, record_every
     return recs, H_init, bad
 
 
-@functools.partial(jax.jit, static_argnames=("mesh", "runs", "steps", "record_every", "group"))
-def _block_impl(w0, a, coef, run, X, y, lr, div, *, mesh, runs, steps, record_every, group):
+@functools.partial(
+    jax.jit, static_argnames=("mesh", "runs", "steps", "record_every", "group", "recompute_jacobian")
+)
+def _block_impl(w0, a, coef, run, X, y, lr, div, *, mesh, runs, steps, record_every, group, recompute_jacobian):
     sharded, rep = P(AXIS), P()
-    program = functools.partial(_block_program, runs=runs, steps=steps, record_every=record_every, group=group)
+    program = functools.partial(_block_program, runs=runs, steps=steps, record_every=record_every, group=group,
+                                recompute_jacobian=recompute_jacobian)
     return jax.shard_map(
         program,
         mesh=mesh,
@@ -405,6 +434,7 @@ def run_block(plan: SweepPlan, seeds: Sequence[int]) -> SweepResult:
         *(jax.device_put(v, sharded) for v in (w0, a, coef, run)),
         plan.X, plan.y, jnp.asarray(plan.learning_rate, dtype), jnp.asarray(plan.divergence_factor, dtype),
         mesh=plan.mesh, runs=runs, steps=plan.steps, record_every=plan.record_every, group=plan.group,
+        recompute_jacobian=plan.recompute_jacobian,
     )
     recs, H_init, bad = jax.device_get((recs, H_init, bad))
     S, W = len(seeds), len(plan.widths)
@@ -472,11 +502,20 @@ def sweep(
     divergence_factor: float = 1e8,
     chunk_size: int | None = None,
     group_size: int | None = None,
+    recompute_jacobian: bool = False,
     devices: Sequence[jax.Device] | None = None,
 ) -> SweepResult:
     r"""Train every width in ``widths`` from every seed in ``seeds``; records indexed (W, S, R).
 
-    Equivalent, run by run, to ``train(Params(w[:m], a[:m]), X, y, steps=steps,
+    Run :math:`(m, s)` is gradient descent from the nested prefix
+    :math:`w^{(m,s)}(0) = w^{(s)}_{1:m}(0)`:
+
+    .. math::
+
+        w^{(m,s)}(t+1) = w^{(m,s)}(t) - \eta\, J^{(m,s)}(t)^\top \big(f^{(m,s)}(t) - y\big),
+        \qquad H^{(m,s)}(t) = J^{(m,s)}(t) J^{(m,s)}(t)^\top ,
+
+    recorded at :math:`t = 0, k, \dots, T` (see :class:`SweepResult`). Equivalent, run by run, to ``train(Params(w[:m], a[:m]), X, y, steps=steps,
     learning_rate=learning_rate, record_every=record_every)`` with
     ``w, a = init_params(jax.random.key(seed), max(widths), sigma=sigma,
     output_signs=output_signs)``, but compiled once for all widths and seeds (see the module
@@ -486,7 +525,8 @@ def sweep(
     plan = plan_sweep(
         X, y, widths=widths, steps=steps, learning_rate=learning_rate, record_every=record_every,
         sigma=sigma, output_signs=output_signs, seeds_per_block=seeds_per_block,
-        divergence_factor=divergence_factor, chunk_size=chunk_size, group_size=group_size, devices=devices,
+        divergence_factor=divergence_factor, chunk_size=chunk_size, group_size=group_size,
+        recompute_jacobian=recompute_jacobian, devices=devices,
     )
     if len(seeds) % plan.seeds_per_block:
         raise ValueError(f"seeds: expected a multiple of seeds_per_block = {plan.seeds_per_block} seeds, got {len(seeds)}")

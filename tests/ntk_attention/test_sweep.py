@@ -94,10 +94,10 @@ def test_every_run_equals_train_on_its_width(seeds, learning_rate, output_signs)
     _assert_matches(res, ref)
 
 
-def test_divergence_freezes_each_run_like_train():
+def test_divergence_freezes_each_run_like_train_with_the_jacobian_recomputed():
     X, y = _data()
     kw = dict(learning_rate=30.0, divergence_factor=1.5)
-    res = sw.sweep(X, y, seeds=(0, 1, 2, 3), **kw, **LAYOUT, **SCHEDULE)
+    res = sw.sweep(X, y, seeds=(0, 1, 2, 3), recompute_jacobian=True, **kw, **LAYOUT, **SCHEDULE)
     assert (res.diverged_step >= 0).any() and (res.diverged_step < 0).any()  # both kinds of run occur
     _assert_matches(res, _reference(X, y, WIDTHS, (0, 1, 2, 3), **kw, **SCHEDULE))
 
@@ -163,6 +163,7 @@ def test_concatenate_joins_blocks_and_refuses_other_sweeps(swept):
         (dict(seeds=(1, 1)), "seeds"),
         (dict(seeds=(0, 1, 2), seeds_per_block=2), "seeds"),
         (dict(seeds=(-1,)), "seeds"),
+        (dict(seeds=(2**31,)), "seeds"),
         (dict(record_every=3), "record_every"),
         (dict(learning_rate=0.0), "learning_rate"),
         (dict(output_signs="both"), "output_signs"),
