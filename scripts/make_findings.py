@@ -1,24 +1,29 @@
 """Generate ``docs/findings.md`` from the ``summary.json`` that ``ntk-verify run`` writes.
 
-    python scripts/make_findings.py [SUMMARY] [--out FINDINGS.md] [--check]
+    python scripts/make_findings.py [SUMMARY] [--evidence EVIDENCE.npz] [--out FINDINGS.md] [--check]
 
 ``SUMMARY`` defaults to ``docs/default_summary.json`` (a run of the built-in default
-configuration, committed), ``--out`` to ``docs/findings.md``. ``--check`` writes nothing and exits
-with status 1 when the file on disk differs from what the summary gives (the test suite does the
-same, so the findings cannot drift from the summary). Every number in the output comes from the
-summary; claim titles, sources and statements come from the claim registry
+configuration, committed) and ``--evidence`` to the file beside it named like it with
+``summary.json`` replaced by ``evidence.npz`` (``docs/default_evidence.npz``: the same run's
+``evidence.npz``, whose SHA-256 must match the summary's; the claims' one-line summaries read their
+figure data from it; without it they may be empty), ``--out`` to ``docs/findings.md``. ``--check`` writes nothing and exits with
+status 1 when the file on disk differs from what the summary gives (the test suite does the same,
+so the findings cannot drift from the summary). Every number in the output comes from these two
+files; claim titles, sources and statements come from the claim registry
 (:data:`verification.claims.CLAIMS`).
 
 To refresh the findings after a change to the claims or their defaults::
 
     ntk-verify run --out /tmp/default --force --quiet
     cp /tmp/default/summary.json docs/default_summary.json
+    cp /tmp/default/evidence.npz docs/default_evidence.npz
     python scripts/make_findings.py
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import sys
@@ -124,13 +129,30 @@ def _section(v) -> list[str]:
     if v.constants:
         lines += ["Unknown constants of the paper's Ω/O, as used: "
                   + ", ".join(f"{k} = {fmt(x)}" for k, x in v.constants.items()) + ".", ""]
-    if v.config:
-        lines += ["Configuration: " + ", ".join(f"{k} = {fmt(x)}" for k, x in v.config.items()) + ".", ""]
+    own = {k: x for k, x in v.config.items() if k != "data"}  # [data] is shown once, at the top
+    own = own.get(v.claim, own) if set(own) == {v.claim} else own
+    if own:
+        lines += ["Configuration: " + ", ".join(f"{k} = {fmt(x)}" for k, x in own.items()) + ".", ""]
     return lines
 
 
-def render_findings(summary: dict, *, source: str = "docs/default_summary.json") -> str:
-    """The Markdown of ``findings.md`` for a parsed ``summary.json``."""
+def evidence_beside(summary_path: Path) -> Path:
+    """``X/summary.json`` -> ``X/evidence.npz``; ``docs/default_summary.json`` -> ``docs/default_evidence.npz``."""
+    return summary_path.with_name(summary_path.name.replace("summary", "evidence")).with_suffix(".npz")
+
+
+def load_arrays(evidence: Path, summary: dict) -> dict:
+    """Figure data by claim id from ``evidence``, refused unless its SHA-256 is the summary's."""
+    from verification.report import load_evidence
+
+    raw = evidence.read_bytes()
+    if hashlib.sha256(raw).hexdigest() != summary.get("evidence_sha256"):
+        raise ValueError(f"evidence: {evidence} is not the evidence of this summary (SHA-256 differs from evidence_sha256)")
+    return load_evidence(evidence)
+
+
+def render_findings(summary: dict, *, source: str = "docs/default_summary.json", arrays: dict | None = None) -> str:
+    """The Markdown of ``findings.md`` for a parsed ``summary.json`` (``arrays``: figure data by claim)."""
     from verification.claims import load_extensions
     from verification.report import verdict_table
     from verification.verdict import Verdict
@@ -138,7 +160,7 @@ def render_findings(summary: dict, *, source: str = "docs/default_summary.json")
     if not isinstance(summary, dict) or "verdicts" not in summary:
         raise ValueError("summary: expected the parsed summary.json of `ntk-verify run` (a dict with 'verdicts')")
     load_extensions()
-    verdicts = [Verdict.from_dict(v) for v in summary["verdicts"]]
+    verdicts = [Verdict.from_dict(v, arrays=(arrays or {}).get(v["id"], {})) for v in summary["verdicts"]]
     env = summary.get("environment", {})
     counts = Counter(v.status for v in verdicts)
     tally = ", ".join(f"{counts[s]} {s}" for s in MEANING if counts[s])
@@ -172,6 +194,8 @@ def render_findings(summary: dict, *, source: str = "docs/default_summary.json")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("summary", nargs="?", default=str(DEFAULT_SUMMARY), help="summary.json of `ntk-verify run`")
+    parser.add_argument("--evidence", help="evidence.npz of the same run (default: beside SUMMARY, e.g. "
+                        "default_summary.json -> default_evidence.npz)")
     parser.add_argument("--out", default=str(DEFAULT_OUT), help="Markdown file to write")
     parser.add_argument("--check", action="store_true", help="exit 1 if --out differs from what the summary gives")
     args = parser.parse_args(argv)
@@ -185,7 +209,13 @@ def main(argv: list[str] | None = None) -> int:
         source = str(summary_path.resolve().relative_to(ROOT))
     except ValueError:
         source = summary_path.name
-    text = render_findings(summary, source=source)
+    evidence = Path(args.evidence) if args.evidence else evidence_beside(summary_path)
+    try:
+        arrays = load_arrays(evidence, summary) if evidence.exists() else None
+    except ValueError as err:
+        print(f"make_findings: error: {err}", file=sys.stderr)
+        return 2
+    text = render_findings(summary, source=source, arrays=arrays)
     out = Path(args.out)
     if args.check:
         current = out.read_text(encoding="utf-8") if out.exists() else None
