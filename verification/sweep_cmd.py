@@ -261,6 +261,9 @@ def run_sweep(config: dict, out, *, process_id: int = 0, process_count: int = 1,
         _write_header(out, config, fp, complete=False)
     blocks = block_seeds(config)
     mine = list(range(process_id, len(blocks), process_count))
+    for j in mine:  # temporary files of a killed run (only this process's blocks: others may be writing)
+        for tmp in (out / "blocks").glob(f".{_block_path(out, j).name}.*.tmp"):
+            tmp.unlink(missing_ok=True)
     reused = [j for j in mine if _load_block(out, j, fp, blocks[j]) is not None]
     todo = [j for j in mine if j not in reused]
     devices = list(jax.local_devices() if devices is None else devices)
@@ -441,16 +444,17 @@ def _widths(text: str) -> list[int]:
 def _cmd_sweep(args) -> int:
     import jax
 
+    jax.config.update("jax_enable_x64", True)  # float64 data and H*; [sweep] dtype picks the training's
+    if args.distributed:  # before anything touches a device
+        jax.distributed.initialize(coordinator_address=args.coordinator_address, num_processes=args.num_processes,
+                                   process_id=args.process_id)
+    elif any(v is not None for v in (args.coordinator_address, args.num_processes, args.process_id)):
+        raise cfg.ConfigError("--coordinator-address/--num-processes/--process-id: only with --distributed")
     config = resolve_config(
         args.config, widths=_widths(args.widths) if args.widths else None, seeds=args.seeds, steps=args.steps,
         record_every=args.record_every, learning_rate=args.learning_rate, seeds_per_block=args.seeds_per_block,
         dtype=args.dtype,
     )
-    if args.distributed:
-        jax.distributed.initialize(coordinator_address=args.coordinator_address, num_processes=args.num_processes,
-                                   process_id=args.process_id)
-    elif any(v is not None for v in (args.coordinator_address, args.num_processes, args.process_id)):
-        raise cfg.ConfigError("--coordinator-address/--num-processes/--process-id: only with --distributed")
     pid, count = jax.process_index(), jax.process_count()
     log = None if args.quiet else (lambda s: print(s, flush=True))
     done = run_sweep(config, args.out, process_id=pid, process_count=count, devices=jax.local_devices(), log=log)

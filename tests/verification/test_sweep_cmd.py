@@ -107,7 +107,10 @@ def test_sigkill_then_rerun_computes_only_missing_blocks(setup, env, tmp_path):
     proc.stderr.close()
     present = {int(p.stem[6:]): p.stat() for p in (out / "blocks").glob("block-*.npz")}
     assert 0 < len(present) < 12, f"the kill came too late to test resuming: {sorted(present)}"
+    stale = out / "blocks" / f".block-{max(present) + 1:05d}.npz.x1y2.tmp"  # as a kill inside a write leaves
+    stale.write_bytes(b"partial")
     rerun = sc.run_sweep(config, out, log=None)
+    assert not stale.exists()
     assert sorted(rerun.reused) == sorted(present)
     assert sorted(rerun.computed) == sorted(set(range(12)) - set(present))
     for j, st in present.items():  # finished blocks untouched
