@@ -97,7 +97,8 @@ def evidence_bytes(verdicts: list[Verdict]) -> bytes:
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for v in verdicts:
             for name in sorted(v.arrays):
-                arr = np.ascontiguousarray(v.arrays[name])
+                arr = np.asarray(v.arrays[name])
+                arr = arr if arr.flags.c_contiguous else arr.copy(order="C")  # keeps 0-d arrays 0-d
                 if arr.dtype.kind not in "biuf":
                     raise ResultsError(f"arrays: {v.claim}/{name} has dtype {arr.dtype}; only numeric arrays are stored")
                 member = io.BytesIO()
@@ -136,7 +137,7 @@ def summary_dict(verdicts: list[Verdict], config: dict, environment: dict, evide
 
 
 def _json(obj) -> str:
-    return json.dumps(obj, indent=2, sort_keys=True, allow_nan=False, ensure_ascii=False) + "\n"
+    return json.dumps(obj, indent=2, allow_nan=False, ensure_ascii=False) + "\n"  # key order is the code's: deterministic
 
 
 def write_results(out: str | Path, verdicts: list[Verdict], config: dict, environment: dict, *,

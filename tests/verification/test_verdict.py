@@ -55,3 +55,17 @@ def test_bad_fields_refused():
         Verdict.from_dict({"id": "C1", "status": HOLDS, "explanation": "", "extra": 1})
     with pytest.raises(ValueError, match="JSON"):
         Verdict("C1", HOLDS, "x", measured={"f": object()})
+
+
+@settings(max_examples=25)
+@given(vst.verdicts())
+def test_evidence_archive_round_trip(v):
+    from verification.report import evidence_bytes, load_evidence
+    import io
+
+    got = load_evidence(io.BytesIO(evidence_bytes([v]))).get(v.claim, {})
+    assert sorted(got) == sorted(v.arrays)
+    for k, arr in v.arrays.items():
+        assert got[k].dtype == arr.dtype and got[k].shape == arr.shape
+        np.testing.assert_array_equal(got[k], arr)
+    assert evidence_bytes([v]) == evidence_bytes([v])  # byte-deterministic
