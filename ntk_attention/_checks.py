@@ -41,16 +41,16 @@ def as_float_array(x, name: str, *, numpy: bool = False):
         )
     if numpy:
         return np.asarray(x)
-    out = jnp.asarray(x)
-    if out.dtype != x.dtype and is_concrete(x):  # float64 narrowed to float32: JAX's x64 mode is off
+    target = jax.dtypes.canonicalize_dtype(x.dtype)
+    if target != x.dtype and is_concrete(x):  # float64 narrowed to float32: JAX's x64 mode is off
         big = float(np.max(np.abs(np.asarray(x, np.float64)), initial=0.0))
-        if big > float(jnp.finfo(out.dtype).max):
+        if big > float(jnp.finfo(target).max):
             raise ValueError(
-                f"{name}: values up to {big:.3g} do not fit {out.dtype}, the dtype JAX uses for "
+                f"{name}: values up to {big:.3g} do not fit {target}, the dtype JAX uses for "
                 f"{x.dtype} input while x64 mode is off (enable it with "
                 f"jax.config.update('jax_enable_x64', True), or rescale)"
             )
-    return out
+    return jnp.asarray(x)
 
 
 def check_finite(x, name: str) -> None:

@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Bool, Float
 
 from ntk_attention import _checks
@@ -107,7 +108,7 @@ def ssm_series(
             return A @ h + B * u, u
 
         _, u = jax.lax.scan(step, h1, None, length=length)
-        return _check_series(u, length)
+        return _check_series(u, length, "the closed-loop map A + B C^T grows faster than it holds")
 
     def power(P, _):  # rows C^T A^{k-1}, k = 1..length
         return P @ A, P
@@ -119,17 +120,26 @@ def ssm_series(
     T = jnp.where(lag >= 1, K[jnp.clip(lag - 1, 0)], 0.0)
     rhs = G @ h1
     u = jax.scipy.linalg.solve_triangular(jnp.eye(length, dtype=dtype) - T, rhs, lower=True, unit_diagonal=True)
-    return _check_series(u, length)
+    _check_series(u, length, "the open-loop kernel C^T A^(k-1) B grows faster than it holds; use method='recursive'")
+    if _checks.is_concrete(u):
+        # forward substitution errs by about eps (|T| |u| + |G h1|): huge when A alone is unstable
+        # (rho(A) > 1 is common even for a stable closed loop), while u stays O(1)
+        err = float(jnp.finfo(dtype).eps * jnp.max(jnp.abs(T) @ jnp.abs(u) + jnp.abs(rhs)))
+        size = float(jnp.max(jnp.abs(u)))
+        if err > float(jnp.finfo(dtype).eps) ** 0.5 * max(size, float(jnp.finfo(dtype).tiny)):
+            raise ValueError(
+                f"method: the convolution form loses accuracy here (rounding error about {err:.2g} against a "
+                f"series of size {size:.2g}: the open-loop A has spectral radius > 1, so C^T A^(k-1) B grows "
+                f"over length = {length}); use method='recursive'"
+            )
+    return u
 
 
-def _check_series(u, length):
-    """Refuse a series that overflowed (an unstable closed loop A + B C^T run for ``length`` steps)."""
+def _check_series(u, length, why):
+    """Refuse a series that overflowed its dtype within ``length`` steps (``why``: the cause)."""
     if _checks.is_concrete(u) and not bool(jnp.isfinite(u).all()):
         k = int(jnp.argmin(jnp.isfinite(u)))
-        raise ValueError(
-            f"ssm: the series overflows {u.dtype} at step {k + 1} of length = {length}: the closed-loop "
-            f"map A + B C^T grows faster than {u.dtype} holds; shorten the series or use a stable SSM"
-        )
+        raise ValueError(f"ssm: the series overflows {u.dtype} at step {k + 1} of length = {length}: {why}")
     return u
 
 
@@ -171,4 +181,6 @@ def sign_consistent(X: Float[Array, "n d"], y: Float[Array, " n"]) -> Bool[Array
     r"""Mask of sign-consistent examples, :math:`\mathrm{sign}(y_i) = \mathrm{sign}(x_{i,d})`."""
     X = _checks.check_windows(X)
     y = _checks.check_targets(y, X.shape[0])
+    if _checks.is_concrete(X) and _checks.is_concrete(y):  # numpy: XLA on CPU flushes subnormals to 0
+        return jnp.asarray(np.sign(np.asarray(y, np.float64)) == np.sign(np.asarray(X, np.float64)[:, -1]))
     return jnp.sign(y) == jnp.sign(X[:, -1])

@@ -36,6 +36,7 @@ def linear_forward(w_lin: Float[Array, " d"], X: Float[Array, "n d"]) -> Float[A
     dtype = jnp.result_type(w_lin, X)
     _checks.check_scale("w_lin, X", _checks.max_abs(X) * (1.0 + _checks.max_abs(w_lin)), dtype, power=1,
                         terms=2.0 * X.shape[1], what="<w_lin, x - x_d 1> + x_d")
+    X, w_lin = X.astype(dtype), w_lin.astype(dtype)  # mixed dtypes: compute in the wider one throughout
     return _residual_features(X) @ w_lin + X[:, -1]
 
 
