@@ -28,7 +28,7 @@ extensions = [
     "sphinx.ext.mathjax",
 ]
 
-exclude_patterns = ["_build", "**.ipynb_checkpoints", "README.md"]
+exclude_patterns = ["_build", "**.ipynb_checkpoints", "**/.hypothesis", "README.md"]
 root_doc = "index"
 
 # MyST: $…$ / $$…$$ maths and amsmath environments in the notebooks and guides.
