@@ -65,6 +65,13 @@ def images(nb) -> int:
     )
 
 
+def test_readme_links_every_notebook_and_the_findings():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for target in [*(f"docs/notebooks/{p.name}" for p in NOTEBOOKS), "docs/findings.md"]:
+        assert f"]({target})" in readme, f"README.md does not link {target}"
+        assert (ROOT / target).exists()
+
+
 def test_notebooks_exist():
     names = [p.stem for p in NOTEBOOKS]
     assert names[:1] == ["01_quickstart"], names
