@@ -1,5 +1,6 @@
-"""Verdict: statuses, precedence, lossless JSON round trip."""
+"""Verdict: statuses, precedence, lossless JSON round trip, the evidence archive."""
 
+import io
 import json
 
 import numpy as np
@@ -7,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 
 from verification import strategies as vst
+from verification.report import evidence_bytes, load_evidence
 from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED, Part, Verdict, combine_status
 
 
@@ -60,9 +62,6 @@ def test_bad_fields_refused():
 @settings(max_examples=25)
 @given(vst.verdicts())
 def test_evidence_archive_round_trip(v):
-    from verification.report import evidence_bytes, load_evidence
-    import io
-
     got = load_evidence(io.BytesIO(evidence_bytes([v]))).get(v.claim, {})
     assert sorted(got) == sorted(v.arrays)
     for k, arr in v.arrays.items():
