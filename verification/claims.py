@@ -55,7 +55,7 @@ import jax
 from verification.config import Field
 from verification.verdict import Verdict
 
-__all__ = ["Claim", "Context", "CLAIMS", "register_claim", "load_extensions", "EXTENSION_MODULES"]
+__all__ = ["Claim", "Context", "CLAIMS", "register_claim", "load_extensions", "import_if_present", "EXTENSION_MODULES"]
 
 EXTENSION_MODULES = ("verification.mitigations",)
 """Modules that register further claims when they exist (imported by :func:`load_extensions`)."""
@@ -100,18 +100,18 @@ def register_claim(claim: Claim, *, replace: bool = False) -> Claim:
     return claim
 
 
+def import_if_present(name: str):
+    """The module ``name`` if ``importlib.util.find_spec`` finds it (imported), else ``None``."""
+    try:
+        spec = importlib.util.find_spec(name)
+    except ModuleNotFoundError:
+        spec = None
+    return importlib.import_module(name) if spec is not None else None
+
+
 def load_extensions() -> list[str]:
     """Import every module of :data:`EXTENSION_MODULES` that exists; returns the names imported."""
-    loaded = []
-    for name in EXTENSION_MODULES:
-        try:
-            spec = importlib.util.find_spec(name)
-        except ModuleNotFoundError:
-            spec = None
-        if spec is not None:
-            importlib.import_module(name)
-            loaded.append(name)
-    return loaded
+    return [name for name in EXTENSION_MODULES if import_if_present(name) is not None]
 
 
 @dataclasses.dataclass

@@ -15,8 +15,6 @@ and ``bounds`` compute: :math:`\\lambda_{\\min}(H^*)` needs it; the summary reco
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import sys
 import time
 
@@ -184,15 +182,10 @@ BUILTIN_COMMANDS = (_register_run, _register_report, _register_bounds, _register
 
 
 def _optional_registrars():
-    out = []
-    for name in OPTIONAL_COMMAND_MODULES:
-        try:
-            spec = importlib.util.find_spec(name)
-        except ModuleNotFoundError:
-            spec = None
-        if spec is not None:
-            out.append(importlib.import_module(name).register)
-    return out
+    from verification.claims import import_if_present
+
+    modules = (import_if_present(name) for name in OPTIONAL_COMMAND_MODULES)
+    return [m.register for m in modules if m is not None]
 
 
 def build_parser() -> argparse.ArgumentParser:
