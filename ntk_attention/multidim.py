@@ -33,6 +33,7 @@ softmax chain rule it should equal (:func:`printed_attention_gradient`,
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from typing import Callable, NamedTuple
 
@@ -324,17 +325,19 @@ class Forecaster(nnx.Module):
     def __init__(self, config: ModelConfig, *, rngs: nnx.Rngs, dtype=jnp.float32):
         self.config = _check_config(config)
         H, P, dk, dv = config.heads, config.patch_len, config.key_dim, config.value_dim
-
-        def normal(shape, std):
-            return nnx.Param(std * jax.random.normal(rngs.params(), shape, dtype))
-
-        self.w_q = normal((H, P, dk), config.sigma / math.sqrt(P))
-        self.w_k = normal((H, P, dk), 1.0 / math.sqrt(P))
-        self.w_v = normal((H, P, dv), 1.0 / math.sqrt(P))
-        self.w_out = normal((H * dv,), 1.0 / math.sqrt(H * dv))
+        shapes = {"w_q": (H, P, dk), "w_k": (H, P, dk), "w_v": (H, P, dv), "w_out": (H * dv,)}
+        scales = {"w_q": config.sigma / math.sqrt(P), "w_k": 1.0 / math.sqrt(P), "w_v": 1.0 / math.sqrt(P),
+                  "w_out": 1.0 / math.sqrt(H * dv)}
         if config.kind == "differential":
-            self.w_q2 = normal((H, P, dk), config.sigma / math.sqrt(P))
-            self.w_k2 = normal((H, P, dk), 1.0 / math.sqrt(P))
+            shapes.update(w_q2=shapes["w_q"], w_k2=shapes["w_k"])
+            scales.update(w_q2=scales["w_q"], w_k2=scales["w_k"])
+        # one normal draw sliced into every weight: a single PRNG call keeps compiled programs small
+        sizes = [math.prod(sh) for sh in shapes.values()]
+        z = jax.random.normal(rngs.params(), (sum(sizes),), dtype)
+        offsets = [0, *itertools.accumulate(sizes)]
+        for (name, shape), lo, hi in zip(shapes.items(), offsets, offsets[1:]):
+            setattr(self, name, nnx.Param(scales[name] * z[lo:hi].reshape(shape)))
+        if config.kind == "differential":
             logit = math.log(config.lambda_init / (1.0 - config.lambda_init))
             self.lam_logit = nnx.Param(jnp.full((H,), logit, dtype))
 
@@ -579,10 +582,11 @@ def from_scalar_params(params: Params):
     """
     w, a = _checks.check_params(params)
     m = w.shape[0]
-    graphdef, state = init_model(ModelConfig(heads=m, key_dim=1, value_dim=1), jax.random.key(0), dtype=w.dtype)
+    config = ModelConfig(heads=m, key_dim=1, value_dim=1)
+    state = nnx.split(nnx.eval_shape(lambda: Forecaster(config, rngs=nnx.Rngs(0), dtype=w.dtype)))[1]  # shapes only
     ones = jnp.ones((m, 1, 1), w.dtype)
     nnx.replace_by_pure_dict(
         state,
         {"w_q": w.reshape(m, 1, 1), "w_k": ones, "w_v": ones, "w_out": a / jnp.sqrt(jnp.asarray(m, w.dtype))},
     )
-    return graphdef, state
+    return _graphdef(config, w.dtype), state

@@ -25,12 +25,9 @@ def rel(a, b):
 
 
 def attention_case(seed, n, d, dv, scale=1.0):
-    k = jax.random.split(jax.random.key(seed), 4)
-    X = jax.random.normal(k[0], (n, d), jnp.float64)
-    W = scale * jax.random.normal(k[1], (d, d), jnp.float64)
-    W_V = jax.random.normal(k[2], (d, dv), jnp.float64)
-    Y = jax.random.normal(k[3], (n, dv), jnp.float64)
-    return X, W, W_V, Y
+    rng = np.random.default_rng(seed)
+    X, W, W_V, Y = (rng.standard_normal(sh) for sh in ((n, d), (d, d), (d, dv), (n, dv)))
+    return X, scale * W, W_V, Y
 
 
 @functools.partial(jax.jit, static_argnames="axis")
@@ -66,11 +63,18 @@ def test_column_softmax_reading_breaks_printed_formula_only(shape):
 
 def test_printed_gradient_with_a_last_token_loss():
     """G nonzero only on the last row (the forecasting head) is the case the seed discusses."""
-    X, W, W_V, Y = attention_case(3, 6, 3, 3)
-    r = jnp.array([1.0, -2.0, 0.5])
-    loss = lambda W_: md.attention(X, W_, W_V)[-1] @ r  # noqa: E731
-    G = jnp.zeros((6, 3)).at[-1].set(r)
-    assert rel(md.printed_attention_gradient(X, W, W_V, G), jax.grad(loss)(W)) < 1e-10
+    X, W, W_V, _ = attention_case(3, 6, 3, 3)
+    r = np.array([1.0, -2.0, 0.5])
+    G = np.zeros((6, 3))
+    G[-1] = r
+
+    @jax.jit
+    def both(W_):
+        auto = jax.grad(lambda V: md.attention(X, V, W_V)[-1] @ r)(W_)
+        return auto, md.printed_attention_gradient(X, W_, W_V, G)
+
+    auto, printed = both(W)
+    assert rel(printed, auto) < 1e-10
 
 
 def test_gradient_formulas_validate_softmax_axis():
@@ -89,6 +93,15 @@ CONFIGS = {
 }
 
 
+@functools.lru_cache(maxsize=None)
+def model(name, dtype=jnp.float64):
+    """(graphdef, params) of CONFIGS[name], initialised once in float64 (shared compilations), cast to dtype."""
+    if dtype != jnp.float64:
+        g, p = model(name)
+        return g, jax.tree.map(lambda x: x.astype(dtype), p)
+    return md.init_model(CONFIGS[name], jax.random.key(1), dtype=jnp.float64)
+
+
 def windows(seed, n=6, T=8, dtype=jnp.float64):
     X = jax.random.normal(jax.random.key(seed), (n, T), dtype)
     return X, 0.9 * X[:, -1] - 0.3 * X[:, -2]
@@ -97,7 +110,7 @@ def windows(seed, n=6, T=8, dtype=jnp.float64):
 @pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
 @pytest.mark.parametrize("name", list(CONFIGS))
 def test_each_model_trains_one_step(name, dtype):
-    g, p = md.init_model(CONFIGS[name], jax.random.key(1), dtype=dtype)
+    g, p = model(name, dtype)
     X, y = windows(2, dtype=dtype)
     res = md.fit(g, p, X, y, optimizer=optax.sgd(1e-3), steps=1)
     assert all(leaf.dtype == dtype for leaf in jax.tree.leaves(res.params))
@@ -111,15 +124,18 @@ def test_each_model_trains_one_step(name, dtype):
 def test_differential_attention_with_zero_lambda_is_vanilla():
     X, W, W_V, _ = attention_case(4, 5, 3, 2)
     W2 = attention_case(5, 5, 3, 2)[1]
-    np.testing.assert_array_equal(md.differential_attention(X, W, W2, W_V, 0.0), md.attention(X, W, W_V))
-    assert rel(md.differential_attention(X, W, W2, W_V, 0.5), md.attention(X, W, W_V)) > 1e-3
+    pair = jax.jit(lambda lam: (md.differential_attention(X, W, W2, W_V, lam), md.attention(X, W, W_V)))
+    diff0, vanilla = pair(0.0)
+    np.testing.assert_allclose(diff0, vanilla, rtol=1e-13, atol=1e-15)
+    assert rel(pair(0.5)[0], vanilla) > 1e-3
 
-    gd, pd = md.init_model(CONFIGS["differential"], jax.random.key(0), dtype=jnp.float64)
-    gv, pv = md.init_model(CONFIGS["vanilla"], jax.random.key(9), dtype=jnp.float64)
+    gd, pd = model("differential")
+    gv, pv = model("vanilla")
     d = nnx.to_pure_dict(pd)
+    pv = jax.tree.map(lambda x: x, pv)  # a copy to fill with the differential model's shared weights
     nnx.replace_by_pure_dict(pv, {k: d[k] for k in ("w_q", "w_k", "w_v", "w_out")})
-    d["lam_logit"] = jnp.full_like(d["lam_logit"], -jnp.inf)  # sigmoid(-inf) = 0 exactly
-    nnx.replace_by_pure_dict(pd, d)
+    pd = jax.tree.map(lambda x: x, pd)
+    nnx.replace_by_pure_dict(pd, dict(d, lam_logit=jnp.full_like(d["lam_logit"], -jnp.inf)))  # sigmoid(-inf) = 0
     X, _ = windows(3)
     np.testing.assert_array_equal(md.apply_model(gd, pd, X), md.apply_model(gv, pv, X))
 
@@ -127,7 +143,7 @@ def test_differential_attention_with_zero_lambda_is_vanilla():
 def test_scalar_model_is_the_special_case():
     params = na.init_params(jax.random.key(2), 12, dtype=jnp.float64)
     g, p = md.from_scalar_params(params)
-    X, _ = windows(5, n=4, T=6)
+    X, _ = windows(5)
     assert rel(md.apply_model(g, p, X), na.forward(params, X)) < 1e-12
     # NTK over W_Q alone is the paper's NTK over w (W_K = 1): autodiff here, closed form in the core
     rest = nnx.to_pure_dict(p)
@@ -147,9 +163,8 @@ def test_scalar_model_is_the_special_case():
 
 def test_model_ntk_matches_linearisation():
     """H[:, j] = d/de f(theta + e grad f(x_j)) at e = 0, by central differences in float64."""
-    cfg = CONFIGS["patched"]
-    g, p = md.init_model(cfg, jax.random.key(3), dtype=jnp.float64)
-    X, _ = windows(6, n=4)
+    g, p = model("patched")
+    X, _ = windows(6)
     H = md.model_ntk(g, p, X)
     j = 2
     grad_j = jax.grad(lambda p_: md.apply_model(g, p_, X[j : j + 1])[0])(p)
@@ -161,12 +176,12 @@ def test_model_ntk_matches_linearisation():
 
 
 def test_local_attention_cases_against_autodiff_of_a_score_perturbation():
-    cfg = md.ModelConfig(heads=3, key_dim=2, value_dim=2, patch_len=2, stride=1)
-    g, p = md.init_model(cfg, jax.random.key(4), dtype=jnp.float64)
-    X, y = windows(7, n=3, T=6)
+    cfg = CONFIGS["patched"]
+    g, p = model("patched")
+    X, y = windows(7)
     cases = md.local_attention_cases(g, p, X, y)
     d = nnx.to_pure_dict(p)
-    tokens = md.patch(X, 2, 1)
+    tokens = md.patch(X, cfg.patch_len, cfg.stride)
     L = tokens.shape[1]
 
     @jax.jit
@@ -188,10 +203,10 @@ def test_local_attention_cases_against_autodiff_of_a_score_perturbation():
 
 
 def test_last_token_mass_is_a_probability():
-    g, p = md.init_model(CONFIGS["rope"], jax.random.key(5))
-    X, _ = windows(8, dtype=jnp.float32)
+    g, p = model("rope")
+    X, _ = windows(8)
     ho = md.head_outputs(g, p, X)
-    np.testing.assert_allclose(ho.weights.sum(-1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(ho.weights.sum(-1), 1.0, rtol=1e-12)
     np.testing.assert_array_equal(md.last_token_mass(g, p, X), ho.weights[..., -1])
     assert bool(jnp.all((ho.weights >= 0) & (ho.weights <= 1)))
 
@@ -277,13 +292,13 @@ def test_bad_config_names_the_field(config, name):
 
 
 def test_bad_inputs_name_the_argument():
-    g, p = md.init_model(md.ModelConfig(patch_len=4), jax.random.key(0))
+    g, p = model("patched")  # patch_len 3
     with pytest.raises(ValueError, match="X"):
         md.apply_model(g, p, jnp.ones((3, 2)))
     with pytest.raises(ValueError, match="X"):
         md.apply_model(g, p, jnp.ones((3, 8), jnp.int32))
     with pytest.raises(ValueError, match="y"):
         md.fit(g, p, jnp.ones((3, 8)), jnp.ones(2), optimizer=optax.sgd(0.1), steps=1)
-    gd, pd = md.init_model(CONFIGS["differential"], jax.random.key(0))
+    gd, pd = model("differential")
     with pytest.raises(ValueError, match="graphdef"):
         md.local_attention_cases(gd, pd, jnp.ones((3, 8)), jnp.ones(3))

@@ -1,0 +1,161 @@
+"""C6 and C7: pure checks on constructed evidence, the bootstrap, configuration, and one tiny end-to-end run."""
+
+import json
+
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from ntk_attention import multidim as md
+from verification import config as cfg
+from verification import mitigations as mi
+from verification import pipeline, report
+from verification.claims import CLAIMS
+from verification.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict
+
+SHAPES = np.array([[2, 1, 1], [3, 2, 3], [5, 3, 3]])
+
+
+# ---------------------------------------------------------------------------------------------- C6
+
+
+def test_formula_errors_separate_the_readings():
+    E = mi.formula_errors(SHAPES[:2], [0, 1], (0.3, 3.0))
+    assert E.shape == (2, 2, 4)
+    assert E[..., [0, 1, 3]].max() < 1e-12  # printed (rows), chain rule (rows and columns) match autodiff
+    assert E[..., 2].min() > 1e-3  # the printed row-sum term is wrong for a column softmax
+
+
+def cases(alignment, score_gradient, local_mass):
+    return md.LocalCases(*(np.asarray(a, np.float64)[None, :, :, None] for a in (alignment, score_gradient, local_mass)))
+
+
+def test_check_c6_holds_and_counts_cases_by_hand():
+    E = np.full((3, 2, 4), 1e-15)
+    E[..., 2] = 5.0
+    # 3 records x 2 windows: case 1 (c > 0) at 3 entries, case 2 (c < 0) at 3
+    c = [[1.0, -1.0], [2.0, -0.5], [0.3, -2.0]]
+    g = [[0.1, -0.2], [-0.1, 0.3], [0.2, -0.1]]  # case 1 lowers A_LL (g > 0) 2 of 3; case 2 raises (g < 0) 2 of 3
+    m = [[0.1, 0.2], [0.15, 0.1], [0.2, 0.4]]
+    v = mi.check_c6(shapes=SHAPES, seeds=[0, 1], errors=E, rtol=1e-9, cases=cases(c, g, m), consistent=[True, False])
+    assert v.status == HOLDS and v.counterexample is None
+    c1, c2 = v.measured["cases"]["case1"], v.measured["cases"]["case2"]
+    assert (c1["count"], c2["count"]) == (3, 3)
+    assert c1["seed_direction"] == pytest.approx(2 / 3) and c2["seed_direction"] == pytest.approx(2 / 3)
+    assert c1["fraction_among_consistent"] == 1.0 and c2["fraction_among_inconsistent"] == 1.0
+    assert c1["mean_local_mass_change"] == pytest.approx(((0.15 - 0.1) + (0.2 - 0.15)) / 2)  # last record has no next
+    assert c2["mean_local_mass_change"] == pytest.approx(((0.1 - 0.2) + (0.4 - 0.1)) / 2)
+    assert [p.decisive for p in v.parts] == [True, True, False, False]
+    assert Verdict.from_dict(v.to_dict()) == v
+
+
+def test_check_c6_violated_names_the_smallest_failing_shape():
+    E = np.full((3, 2, 4), 1e-15)
+    E[1, 1, 0] = E[2, 0, 0] = 0.3  # printed formula off at shapes 1 and 2
+    v = mi.check_c6(shapes=SHAPES, seeds=[7, 8], errors=E, rtol=1e-9)
+    assert v.status == VIOLATED
+    assert v.counterexample == {"formula": "printed_rows", "n": 3, "d": 2, "d_v": 3, "seed": 8, "rel_error": 0.3}
+
+
+# ---------------------------------------------------------------------------------------------- C7
+
+
+def test_paired_risk_bootstrap_exact_cases():
+    rng = np.random.default_rng(0)
+    ref = rng.exponential(size=(4, 30))
+    assert mi.paired_risk_bootstrap(0.5 * ref, ref, resamples=200) == pytest.approx((0.5, 0.5, 0.5))
+    est, lo, hi = mi.paired_risk_bootstrap(ref * rng.uniform(0.5, 2.0, size=ref.shape), ref, resamples=300)
+    assert lo <= est <= hi and lo < hi
+    gm = mi.paired_risk_bootstrap(ref, resamples=200)[0]  # no reference: geometric mean of the per-seed risks
+    assert gm == pytest.approx(np.exp(np.log(ref.mean(axis=1)).mean()))
+    with pytest.raises(ValueError, match="err_ref"):
+        mi.paired_risk_bootstrap(ref, ref[:, :5])
+
+
+def test_check_c7_classifies_help_hurt_and_no_effect():
+    rng = np.random.default_rng(1)
+    base = rng.exponential(size=(5, 40))
+    sq = {"vanilla": base, "patching": 0.3 * base, "adam": 3.0 * base,
+          "rope": base * rng.uniform(0.8, 1.25, size=base.shape)}
+    L = 4
+    mass = {k: np.full((5, 2, L), 1 / L) for k in sq}
+    mass["patching"] = np.tile(np.array([0.1, 0.1, 0.2, 0.6]), (5, 2, 1))  # L * S_LL = 2.4
+    v = mi.check_c7(variants=list(sq), sq_err=sq, mass=mass, linear_sq_err=np.full(40, 0.02), noise_std=0.1,
+                    resamples=300)
+    by_name = {p.name.split(":")[0]: p.status for p in v.parts if p.decisive}
+    assert by_name["patching"] == HOLDS and by_name["adam"] == VIOLATED
+    assert by_name["rope"] in (INCONCLUSIVE, HOLDS, VIOLATED)  # noise only: decided by the interval
+    assert v.status == VIOLATED and v.counterexample["variant"] == "adam"
+    assert v.measured["patching/risk_factor_vs_vanilla"] == pytest.approx(0.3)
+    assert v.measured["patching/last_mass_ratio"] == pytest.approx(2.4)
+    assert v.measured["vanilla/last_mass_ratio"] == pytest.approx(1.0)
+    assert v.measured["linear_risk_ratio"] == pytest.approx(2.0)
+    assert v.measured["vanilla/risk_ratio"] == pytest.approx(np.exp(np.log(base.mean(1) / 0.01).mean()))
+    assert "patching" in v.explanation and "adam" in v.explanation
+    assert Verdict.from_dict(v.to_dict()) == v
+
+
+def test_variants_setting_is_validated():
+    assert cfg.validate({"C7": {"variants": ["vanilla", "rope"]}})["C7"]["variants"] == ["vanilla", "rope"]
+    for bad in (["rope", "vanilla"], ["vanilla"], ["vanilla", "dropout"], ["vanilla", "rope", "rope"], "vanilla"):
+        with pytest.raises(cfg.ConfigError, match="C7.variants"):
+            cfg.validate({"C7": {"variants": bad}})
+    section = cfg.default_config()["C7"]
+    configs = {name: mi.variant_setup(name, section)[0] for name in mi.VARIANTS}
+    assert configs["vanilla"] == configs["adam"] == configs["weight_decay"]  # these three train in one program
+    assert len(set(configs.values())) == 4
+
+
+@pytest.mark.parametrize(
+    "setting, reference",
+    [
+        (mi.OptimizerSetting(0.1, 0.01, 0.0, False), optax.sgd(0.1)),
+        (mi.OptimizerSetting(0.1, 0.01, 0.05, False), optax.chain(optax.add_decayed_weights(0.05), optax.sgd(0.1))),
+        (mi.OptimizerSetting(0.1, 0.01, 0.05, True), optax.adam(0.01)),
+    ],
+)
+def test_optimizer_family_equals_the_optax_optimizers(setting, reference):
+    params = {"a": jnp.array([1.0, -2.0]), "b": jnp.array(0.5)}
+    grads = [{"a": jnp.array([0.3 * t, -1.0]), "b": jnp.array(2.0 - t)} for t in range(3)]
+    fam = mi.optimizer_family(setting)
+    p1, s1, p2, s2 = params, fam.init(params), params, reference.init(params)
+    for g in grads:
+        u1, s1 = fam.update(g, s1, p1)
+        u2, s2 = reference.update(g, s2, p2)
+        p1, p2 = optax.apply_updates(p1, u1), optax.apply_updates(p2, u2)
+    for k in params:
+        np.testing.assert_allclose(p1[k], p2[k], rtol=1e-12)
+
+
+# ---------------------------------------------------------------------------------------------- end to end
+
+
+TINY = {
+    "data": {"n": 8},
+    "C6": {"shapes": 2, "trials": 1, "n": 8, "pool": 24, "test_windows": 40, "steps": 4, "record_every": 2, "seeds": 1},
+    "C7": {"n": 6, "pool": 24, "test_windows": 40, "variants": ["vanilla", "patching"], "seeds": 2, "steps": 5,
+           "resamples": 100},
+}
+
+
+def test_c6_c7_run_and_report(tmp_path):
+    assert {"C6", "C7"} <= set(CLAIMS)
+    config = cfg.validate(TINY)
+    verdicts = pipeline.run_claims(config, ["C6", "C7"], quiet=True)
+    assert [v.claim for v in verdicts] == ["C6", "C7"]
+    c6, c7 = verdicts
+    assert c6.status == HOLDS and c6.measured["max_rel_error"]["printed_rows"] < 1e-12
+    assert c6.measured["cases"]["case1"]["count"] + c6.measured["cases"]["case2"]["count"] > 0
+    assert c7.measured["variants"] == ["vanilla", "patching"]
+    assert np.all(np.isfinite(c7.arrays["risk_ratio"]))
+    report.write_results(tmp_path, verdicts, config, pipeline.environment())
+    for png in ("c6_gradient_formula.png", "c7_mitigations.png"):
+        assert (tmp_path / png).stat().st_size > 10_000
+    text = (tmp_path / "report.md").read_text()
+    assert "## C6" in text and "## C7" in text and "c7_mitigations.png" in text
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert [v["id"] for v in summary["verdicts"]] == ["C6", "C7"]
+    (tmp_path / "c7_mitigations.png").unlink()
+    report.rerender(tmp_path)  # figures come back from the saved verdicts alone
+    assert (tmp_path / "c7_mitigations.png").exists()
