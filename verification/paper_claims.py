@@ -733,8 +733,10 @@ def check_c4(*, widths, seeds, h0_dist, ht_change, weight_change, min_eig, lam: 
     status = combine_status(p.status for p in parts)
     slopes = ", ".join(f"{measured[k_]:.2f}" for k_ in ("slope_H0_minus_Hstar", "slope_sup_Ht_minus_H0", "slope_max_weight_change")
                        if k_ in measured)
+    bern_part = parts[3]
+    bern_words = {HOLDS: "stays below", VIOLATED: "exceeds too often", INCONCLUSIVE: "sometimes exceeds"}[bern_part.status]
     explanation = (f"Across widths {int(widths[0])}–{int(widths[-1])} the three distances decay with fitted exponents {slopes} "
-                   "(predicted -1/2), and ‖H(0) − H*‖ stays below an explicit matrix-Bernstein bound (Popoviciu's bound on "
+                   f"(predicted -1/2), and ‖H(0) − H*‖ {bern_words} an explicit matrix-Bernstein bound (Popoviciu's bound on "
                    f"V makes every term ≤ K). {parts[-1].name}: {parts[-1].status}"
                    + (" — with λ this small the lazy-training picture cannot certify a positive-definite H(t)." if parts[-1].status == VACUOUS else ".")
                    )

@@ -2,7 +2,10 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
 
+from ntk_attention import attention_weights, mean_attention_mass
+from verification import strategies as vst
 from verification.paper_claims import (
     EnvelopeRun,
     check_c1,
@@ -160,3 +163,14 @@ def test_c5_verdicts():
     v = _c5(1.0, 1.1)
     assert v.status == VIOLATED and v.counterexample["model"] == "attention"
     assert _c5(200.0, level).status == INCONCLUSIVE
+
+
+@settings(max_examples=10, deadline=None)
+@given(vst.params(width=6, output_signs="minus"), vst.windows(n=4, d=5, distinct=True))
+def test_c3_fraction_matches_direct_softmax(params, X):
+    # masses from the fast path, decided by check_c3; the same fraction from jax.nn.softmax weights
+    masses = np.asarray(mean_attention_mass(params, X))[None]
+    v = check_c3(widths=[6], seeds=[0], masses_final=[masses], delta=0.1)
+    s = np.asarray(attention_weights(params, X)).mean(axis=0)  # (m, d)
+    direct = np.mean(s[:, -1] <= s[:, :-1].min(axis=1) + 1e-12)
+    assert v.measured["fraction_last_least"] == [pytest.approx(direct)]
