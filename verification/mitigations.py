@@ -243,26 +243,36 @@ def check_c6(*, shapes, seeds, errors, rtol: float, cases: md.LocalCases | None 
                    config=config or {}, seed=seed, arrays=arrays)
 
 
-def _train_pool(ctx, section, *, consistent_only: bool):
-    """Training windows (first n of the pool, optionally only sign-consistent), the shared C5 data set."""
+def _split(section: dict, ctx, cid: str, *, consistent_only: bool):
+    """Training windows (the first n of the pool; only sign-consistent ones when ``consistent_only``, as C5)
+    and the sign-inconsistent test windows, from the data set C5 uses; ConfigError when too few."""
     ds = ctx.dataset(section["pool"], n_test=section["test_windows"], noise_std=section["noise_std"])
     cons = np.asarray(sign_consistent(ds.X, ds.y))
     idx = np.flatnonzero(cons)[: section["n"]] if consistent_only else np.arange(min(section["n"], ds.X.shape[0]))
     if idx.size < section["n"]:
-        raise cfg.ConfigError(f"{section['_id']}.n: only {idx.size} usable windows among pool = {section['pool']}; "
+        kind = "sign-consistent windows" if consistent_only else "windows"
+        raise cfg.ConfigError(f"{cid}.n: only {idx.size} {kind} among {cid}.pool = {section['pool']}; "
                               f"expected n <= {idx.size} or a larger pool")
-    return ds, idx, cons
+    test = ~np.asarray(sign_consistent(ds.X_test, ds.y_test))
+    if test.sum() < 2:
+        raise cfg.ConfigError(f"{cid}.test_windows: only {int(test.sum())} sign-inconsistent windows among "
+                              f"{section['test_windows']}; expected a larger {cid}.test_windows")
+    return ds.X[idx], ds.y[idx], cons[idx], ds.X_test[test], ds.y_test[test]
+
+
+def preflight_c6(section: dict, ctx) -> None:
+    _split(section, ctx, "C6", consistent_only=False)
 
 
 def run_c6(section: dict, ctx) -> Verdict:
     shapes = random_shapes(section["shapes"], section["max_tokens"], section["max_width"], ctx.seed)
     seeds = ctx.network_seeds(section["trials"])
     errors = formula_errors(shapes, seeds, (0.3, 1.0, 3.0))
-    ds, idx, cons = _train_pool(ctx, dict(section, _id="C6"), consistent_only=False)
+    X, y, cons, _, _ = _split(section, ctx, "C6", consistent_only=False)
     mcfg = md.ModelConfig(heads=section["heads"], key_dim=section["key_dim"])
-    cases = case_statistics(mcfg, ctx.network_seeds(section["seeds"]), ds.X[idx], ds.y[idx], steps=section["steps"],
+    cases = case_statistics(mcfg, ctx.network_seeds(section["seeds"]), X, y, steps=section["steps"],
                             record_every=section["record_every"], eta=section["eta"])
-    return check_c6(shapes=shapes, seeds=seeds, errors=errors, rtol=section["rtol"], cases=cases, consistent=cons[idx],
+    return check_c6(shapes=shapes, seeds=seeds, errors=errors, rtol=section["rtol"], cases=cases, consistent=cons,
                     alpha=section["alpha"], config={"C6": section, "data": ctx.config["data"]}, seed=ctx.seed,
                     tested={"shapes": shapes.tolist(), "trials_per_shape": section["trials"],
                             "training_seeds": section["seeds"], "steps": section["steps"], "n": section["n"]})
@@ -505,13 +515,19 @@ def check_c7(*, variants, sq_err, mass, linear_sq_err, noise_std: float, alpha: 
                    tested_range=tested or {}, config=config or {}, seed=seed, arrays=arrays)
 
 
+def preflight_c7(section: dict, ctx):
+    """Settings the variants cannot use, and too few windows, refused before any claim runs."""
+    if "rope" in section["variants"] and section["key_dim"] % 2:
+        raise cfg.ConfigError(f"C7.key_dim: RoPE rotates coordinate pairs; expected an even key_dim, got {section['key_dim']}")
+    d = ctx.config["data"]["d"]
+    if "patching" in section["variants"] and section["patch_len"] > d:
+        raise cfg.ConfigError(f"C7.patch_len: expected a patch no longer than the window, data.d = {d}, "
+                              f"got {section['patch_len']}")
+    return _split(section, ctx, "C7", consistent_only=True)
+
+
 def run_c7(section: dict, ctx) -> Verdict:
-    ds, idx, _ = _train_pool(ctx, dict(section, _id="C7"), consistent_only=True)
-    X, y = ds.X[idx], ds.y[idx]
-    test = ~np.asarray(sign_consistent(ds.X_test, ds.y_test))
-    Xt, yt = ds.X_test[test], ds.y_test[test]
-    if Xt.shape[0] < 2:
-        raise cfg.ConfigError(f"C7.test_windows: only {Xt.shape[0]} sign-inconsistent test windows; expected more")
+    X, y, _, Xt, yt = preflight_c7(section, ctx)
     seeds = ctx.network_seeds(section["seeds"])
     dtype = jnp.dtype(section["dtype"])
     variants = section["variants"]
@@ -626,7 +642,7 @@ register_claim(Claim(
             "eta": cfg.positive_float(0.1, "learning rate (loss 1/(2n) Σ (f - y)²)"),
             "seeds": cfg.positive_int(3, "training seeds", maximum=64),
             "alpha": _ALPHA},
-    run=run_c6, check=check_c6, plot=plot_c6, summary=summary_c6,
+    run=run_c6, check=check_c6, plot=plot_c6, summary=summary_c6, preflight=preflight_c6,
 ))
 
 register_claim(Claim(
@@ -651,5 +667,5 @@ register_claim(Claim(
             "dtype": cfg.choice("float32", ("float32", "float64"), "training precision"),
             "resamples": cfg.positive_int(1000, "bootstrap resamples", minimum=100),
             "alpha": _ALPHA},
-    run=run_c7, check=check_c7, plot=plot_c7, summary=summary_c7,
+    run=run_c7, check=check_c7, plot=plot_c7, summary=summary_c7, preflight=preflight_c7,
 ))

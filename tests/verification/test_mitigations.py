@@ -11,7 +11,7 @@ from ntk_attention import multidim as md
 from verification import config as cfg
 from verification import mitigations as mi
 from verification import pipeline, report
-from verification.claims import CLAIMS
+from verification.claims import CLAIMS, Context
 from verification.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict
 
 SHAPES = np.array([[2, 1, 1], [3, 2, 3], [5, 3, 3]])
@@ -159,3 +159,15 @@ def test_c6_c7_run_and_report(tmp_path):
     (tmp_path / "c7_mitigations.png").unlink()
     report.rerender(tmp_path)  # figures come back from the saved verdicts alone
     assert (tmp_path / "c7_mitigations.png").exists()
+
+
+def test_preflight_refuses_impossible_settings():
+    config = cfg.validate({"C7": {"key_dim": 3}, "C6": {"n": 30, "pool": 24}})
+    ctx = Context(config=config, seed=0, quiet=True)
+    with pytest.raises(cfg.ConfigError, match="C7.key_dim"):
+        CLAIMS["C7"].preflight(config["C7"], ctx)
+    with pytest.raises(cfg.ConfigError, match="C6.n"):
+        CLAIMS["C6"].preflight(config["C6"], ctx)
+    config = cfg.validate({"C7": {"patch_len": 9}})
+    with pytest.raises(cfg.ConfigError, match="C7.patch_len"):
+        CLAIMS["C7"].preflight(config["C7"], Context(config=config, seed=0, quiet=True))
