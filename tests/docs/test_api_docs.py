@@ -26,6 +26,7 @@ MATH_MODULES = ("ntk_attention.", "verification.stats.", "verification.bounds.")
 # public functions of those modules whose job is bookkeeping: no formula is expected of them
 NO_FORMULA = {
     "verification.bounds.format_theory",
+    "verification.bounds.configured_constants",
     "ntk_attention.model.default_chunk_size",
     "ntk_attention.sweep.plan_sweep",
     "ntk_attention.sweep.run_block",
