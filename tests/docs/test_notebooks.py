@@ -8,7 +8,9 @@ notebook's sizes for the suite: a cell that assigns them is inserted right after
 
 from __future__ import annotations
 
+import json
 import pathlib
+import sys
 
 import pytest
 
@@ -55,6 +57,18 @@ def execute(path: pathlib.Path, overrides: str | None = None, cwd: pathlib.Path 
     return nb
 
 
+@pytest.fixture
+def this_python_kernel(tmp_path, monkeypatch):
+    """A ``python3`` kernelspec running this interpreter, found before any user or system one."""
+    spec = tmp_path / "jupyter" / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "Python 3", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    # ipykernel's inline backend draws the figures only if MPLBACKEND does not force Agg
+    monkeypatch.delenv("MPLBACKEND", raising=False)
+
+
 def images(nb) -> int:
     """Number of PNG figures among the outputs."""
     return sum(
@@ -79,9 +93,7 @@ def test_notebooks_exist():
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_executes(path, monkeypatch, tmp_path):
-    # ipykernel's inline backend draws the figures only if MPLBACKEND does not force Agg
-    monkeypatch.delenv("MPLBACKEND", raising=False)
+def test_notebook_executes(path, tmp_path, this_python_kernel):
     nb = execute(path, SMALL.get(path.stem), cwd=tmp_path)
     nbformat.write(nb, tmp_path / f"{path.stem}.ipynb")
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
@@ -89,16 +101,16 @@ def test_notebook_executes(path, monkeypatch, tmp_path):
     assert images(nb) >= 1, f"{path.name}: no figure was drawn"
 
 
-def test_parameters_injection_fails_a_broken_notebook(tmp_path, monkeypatch):
+def test_parameters_injection_fails_a_broken_notebook(tmp_path, this_python_kernel):
     """The runner really fails on a raising cell (the check above can fail)."""
-    monkeypatch.delenv("MPLBACKEND", raising=False)
     bad = tmp_path / "99_bad.md"
     bad.write_text(
         "---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\n"
         "kernelspec:\n  display_name: Python 3\n  language: python\n  name: python3\n---\n\n"
         "```{code-cell} ipython3\n:tags: [parameters]\n\nX = 1\n```\n\n"
-        "```{code-cell} ipython3\nassert X == 1, 'override not applied'\n```\n"
+        "```{code-cell} ipython3\nimport sys\nassert X == 1, 'override not applied'\nprint(sys.executable)\n```\n"
     )
     with pytest.raises(nbclient.exceptions.CellExecutionError, match="override not applied"):
         execute(bad, "X = 2", cwd=tmp_path)
-    assert execute(bad, cwd=tmp_path).cells[1].outputs == []
+    outputs = execute(bad, cwd=tmp_path).cells[1].outputs
+    assert [o["text"].strip() for o in outputs] == [sys.executable]  # the kernel runs this interpreter
