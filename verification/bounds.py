@@ -61,6 +61,7 @@ __all__ = [
     "bernstein_width",
     "theory",
     "format_theory",
+    "configured_constants",
 ]
 
 EPS64 = float(np.finfo(np.float64).eps)
@@ -88,10 +89,11 @@ class Lambda(NamedTuple):
 
 
 class Theory(NamedTuple):
-    """The calculator's figures in order, plus λ's resolution record."""
+    """The calculator's figures in order, λ's resolution record, and the constants ``c_*`` used."""
 
     figures: tuple
     lam: Lambda
+    constants: dict = DEFAULT_CONSTANTS
 
     def get(self, name: str) -> float:
         for f in self.figures:
@@ -153,6 +155,18 @@ def bernstein_width(lam: float, *, K: float, norm: float, n: int, delta: float) 
     return 32 * K * math.log(2 * n / delta) * (norm + lam / 12) / lam**2
 
 
+def configured_constants(config: Mapping[str, Mapping]) -> dict:
+    """The unknown constants set in a validated ``ntk-verify`` configuration: ``c_T`` of [C1], ``c_A`` of [C2].
+
+    Those not configured anywhere (``c_m``, ``c_eta``) keep their default 1.
+    """
+    out = dict(DEFAULT_CONSTANTS)
+    for section, name in (("C1", "c_T"), ("C2", "c_A")):
+        if name in config.get(section, {}):
+            out[name] = float(config[section][name])
+    return out
+
+
 def _div(a: float, b: float) -> float:
     return a / b if b > 0 else math.inf
 
@@ -212,12 +226,20 @@ def theory(
         Figure("bernstein_t_at_m", float(bernstein_deviation(width, K=K, norm=lam.norm + lam.quadrature_error, n=n, delta=delta)),
                "t_delta(m): ||H(0)-H*|| bound w.p. >= 1-delta at the given width"),
     ]
-    return Theory(tuple(figs), lam)
+    return Theory(tuple(figs), lam, c)
 
 
 def format_theory(th: Theory, constants: Mapping[str, float] | None = None, *, header: str = "") -> str:
-    """Aligned text table: name, value, formula, and ``c_* = value`` next to every figure that has one."""
-    c = {**DEFAULT_CONSTANTS, **(constants or {})}
+    """Aligned text table: name, value, formula, and ``c_* = value`` next to every figure that has one.
+
+    The constants printed are those the figures were computed with (``th.constants``);
+    ``constants``, if given, must agree with them (a mismatch would print a constant that did
+    not produce the figure beside it).
+    """
+    c = dict(th.constants)
+    wrong = {k: v for k, v in (constants or {}).items() if c.get(k) != v}
+    if wrong:
+        raise ValueError(f"constants: {wrong} differ from those the figures were computed with {c}")
     lines = [header] if header else []
     width = max(len(f.name) for f in th.figures)
     for f in th.figures:

@@ -137,7 +137,7 @@ def _cmd_bounds(args) -> int:
     width = max(c1.get("widths", [1024]))
     params = init_params(ctx.key("bounds/init"), width, sigma=config["data"]["sigma"])
     lmax = float(np.linalg.eigvalsh(np.asarray(empirical_ntk(params, ds.X)))[-1])
-    consts = {k: c1[k] for k in bounds.DEFAULT_CONSTANTS if k in c1}
+    consts = bounds.configured_constants(config)
     th = bounds.theory(np.asarray(ds.X), np.asarray(ds.y), eta=c1.get("eta", 0.05), delta=c1.get("delta", 0.1),
                        eps=c1.get("eps", 1e-3), sigma=config["data"]["sigma"], width=width,
                        lambda_max_h0=lmax, constants=consts)

@@ -44,6 +44,8 @@ __all__ = [
     "check_c1",
     "check_c2",
     "check_c3",
+    "C3_EXPECTATIONS",
+    "C3_VERSUS",
     "check_c4",
     "check_c5",
     "slope_status",
@@ -72,13 +74,14 @@ def interval_status(lo: float, hi: float, bound: float, *, upper: bool) -> str:
 def slope_status(lo: float, hi: float, predicted: float = -0.5) -> str:
     r"""Verdict on a decay rate :math:`O(m^{p})` (``predicted`` p < 0) from a slope interval [lo, hi].
 
-    VIOLATED if the whole interval is above p (decays more slowly than predicted); HOLDS if it
-    lies at or below p and excludes 0 (decays at least as fast, and visibly decays);
-    INCONCLUSIVE otherwise (too wide to tell the predicted rate from no decay).
+    The claim is "slope :math:`\le p`": VIOLATED if the whole interval is above p (decays more
+    slowly than predicted); HOLDS if the whole interval lies at or below p (decays at least as
+    fast, intervals included); INCONCLUSIVE when it straddles p (an interval such as
+    [-0.8, -0.3] cannot tell decay like :math:`m^{-1/2}` from a slower one like :math:`m^{-0.3}`).
     """
     if lo > predicted:
         return VIOLATED
-    return HOLDS if hi < 0 else INCONCLUSIVE
+    return HOLDS if hi <= predicted else INCONCLUSIVE
 
 
 def _fmt(x: float) -> str:
@@ -154,17 +157,39 @@ class EnvelopeRun(NamedTuple):
     lambda_max_h0: float
 
 
-def check_c1(runs: list[EnvelopeRun], *, eta: float, eps: float, delta: float, c_T: float = 1.0,
+def _per_width_failures(fail: np.ndarray, met: np.ndarray, widths, *, delta: float, alpha: float):
+    r"""Decide "w.p. :math:`\ge 1-\delta` over the seeds" at each width from (W, S) run outcomes.
+
+    ``fail[w, s]``: run s at width w breaks the bound; ``met[w, s]``: it certainly meets it. Per
+    width, with :math:`[lo, hi]` the Clopper–Pearson interval of the failure rate
+    :math:`k/S`: VIOLATED if :math:`lo > \delta` (failures more frequent than δ allows), HOLDS if
+    every run meets the bound, else INCONCLUSIVE. Returns the combined status, the index of the
+    smallest VIOLATED width (or ``None``) and the per-width intervals.
+    """
+    k = fail.sum(axis=1).astype(np.int64)
+    lo, hi = clopper_pearson(k, np.full_like(k, fail.shape[1]), alpha)
+    sts = [VIOLATED if lo[w] > delta else (HOLDS if met[w].all() else INCONCLUSIVE) for w in range(len(k))]
+    bad = [w for w, s in enumerate(sts) if s == VIOLATED]
+    smallest = min(bad, key=lambda w: widths[w]) if bad else None
+    return combine_status(sts), smallest, [[float(a), float(b)] for a, b in zip(lo, hi)]
+
+
+def check_c1(runs: list[EnvelopeRun], *, eta: float, eps: float, delta: float, c_T: float = 1.0, alpha: float = 0.05,
              rtol: float = RTOL, config: dict | None = None, seed: int | None = None) -> Verdict:
     r"""C1 from losses: envelope :math:`L(t) \le (1-\eta\lambda/2)^t L(0)` and :math:`L(T_{req}) \le \varepsilon`.
 
+    Both hold w.p. :math:`\ge 1-\delta` over the initialisation, so one failing seed is not a
+    counterexample: runs are decided one by one and each width by :func:`_per_width_failures`
+    (VIOLATED when the Clopper–Pearson lower bound of its seeds' failure rate exceeds δ).
     Per data size: λ unresolved → both parts VACUOUS. Otherwise with
-    :math:`\lambda_\pm = \lambda \pm \rho`: VIOLATED if some run has
-    :math:`L(t) > (1-\eta\lambda_-/2)^t L(0)(1+\text{rtol})`, HOLDS if every run has
-    :math:`L(t) \le (1-\eta\lambda_+/2)^t L(0)(1+\text{rtol})`, else INCONCLUSIVE.
+    :math:`\lambda_\pm = \lambda \pm \rho`, a run breaks the envelope if
+    :math:`L(t) > (1-\eta\lambda_-/2)^t L(0)(1+\text{rtol})` at some t and meets it if
+    :math:`L(t) \le (1-\eta\lambda_+/2)^t L(0)(1+\text{rtol})` at every t. When the decrease the
+    envelope demands over the run, :math:`1-(1-\eta\lambda_+/2)^T`, is at most rtol, meeting it is
+    indistinguishable from :math:`L(T) \le L(0)`: the part is VACUOUS (unless VIOLATED).
     :math:`T_{req} = c_T(\eta\lambda)^{-1}\log(nB^2/\varepsilon)`: VACUOUS when beyond the steps
-    run (by the factor reported), else :math:`L(t)\le\varepsilon` at every recorded
-    :math:`t \ge T_{req}` decides.
+    run (by the factor reported), else a run fails if :math:`L(t) > \varepsilon` at a recorded
+    :math:`t \ge T_{req}`.
     """
     parts, measured, bounds_out, intervals = [], {}, {}, {}
     counter = None
@@ -187,26 +212,34 @@ def check_c1(runs: list[EnvelopeRun], *, eta: float, eps: float, delta: float, c
         intervals[f"lambda[n={run.n}]"] = [lam_lo, lam_hi]
         env_lo = np.power(np.maximum(1 - eta * lam_lo / 2, 0.0), t)  # loosest envelope
         env_hi = np.power(np.maximum(1 - eta * lam_hi / 2, 0.0), t)
+        demanded = _envelope_decrease(eta * lam_hi, T)
+        bounds_out[f"envelope_decrease_demanded[n={run.n}]"] = demanded
         L0 = loss[..., :1]
         ratio = loss / (L0 * env_lo)  # > 1 + rtol: broken even for the smallest plausible λ
         broken = ratio > 1 + rtol
-        met = loss <= L0 * env_hi * (1 + rtol)
+        met = (loss <= L0 * env_hi * (1 + rtol)).all(axis=-1)
         measured[f"max_loss_over_envelope[n={run.n}]"] = float(ratio.max())
-        if broken.any():
-            status = VIOLATED
-            wi, si, ri = _first_case(broken)
+        status, wi, rates = _per_width_failures(broken.any(axis=-1), met, run.widths, delta=delta, alpha=alpha)
+        intervals[f"envelope_failure_rate[n={run.n}]"] = rates
+        if status == VIOLATED:
+            si, ri = _first_case(broken[wi])
             case = {"n": run.n, "width": int(run.widths[wi]), "seed": int(run.seeds[si]), "step": int(t[ri]),
-                    "loss": float(loss[wi, si, ri]), "envelope": float(L0[wi, si, 0] * env_lo[ri])}
+                    "loss": float(loss[wi, si, ri]), "envelope": float(L0[wi, si, 0] * env_lo[ri]),
+                    "failing_seeds": int(broken[wi].any(axis=-1).sum()), "failure_rate_interval": rates[wi]}
             counter = counter or case
-            finding = (f"broken at width {case['width']}, seed {case['seed']}, step {case['step']}: "
-                       f"L = {_fmt(case['loss'])} > envelope {_fmt(case['envelope'])}.")
-        elif met.all():
-            status = HOLDS
-            finding = (f"L(t) <= (1 - ηλ/2)^t L(0) at all {loss.size} recorded points; the envelope only "
-                       f"requires L(T)/L(0) <= {_fmt(float(env_hi[-1]))}.")
+            finding = (f"at width {case['width']}, {case['failing_seeds']} of {loss.shape[1]} seeds break it (failure-rate "
+                       f"interval [{rates[wi][0]:.3f}, {rates[wi][1]:.3f}] > δ = {delta:g}); first: seed {case['seed']}, "
+                       f"step {case['step']}: L = {_fmt(case['loss'])} > envelope {_fmt(case['envelope'])}.")
+        elif demanded <= rtol:
+            status = VACUOUS
+            finding = (f"the envelope demands L(T)/L(0) <= 1 - {demanded:.2g} over {int(T)} steps, within the loss "
+                       f"tolerance rtol = {rtol:g}: meeting it cannot be told from L(T) <= L(0).")
+        elif status == HOLDS:
+            finding = (f"L(t) <= (1 - ηλ/2)^t L(0) at all {loss.size} recorded points; the envelope demands "
+                       f"L(T)/L(0) <= 1 - {demanded:.3g}.")
         else:
-            status = INCONCLUSIVE
-            finding = "some losses lie between the envelopes of λ - ρ and λ + ρ."
+            finding = ("some runs lie between the envelopes of λ - ρ and λ + ρ, or break them too rarely to exceed "
+                       f"δ = {delta:g}; failure-rate intervals per width: {rates}.")
         parts.append(Part(f"envelope ({tag})", status, finding))
         T_req = c_T * math.log(run.n * run.B**2 / eps) / (eta * run.lam)
         bounds_out[f"T_req[n={run.n}]"] = T_req
@@ -215,17 +248,23 @@ def check_c1(runs: list[EnvelopeRun], *, eta: float, eps: float, delta: float, c
             parts.append(Part(f"L(T_req) <= eps ({tag})", VACUOUS,
                               f"T_req = {_fmt(T_req)} steps (c_T = {c_T:g}) but {int(T)} were run: beyond reach by "
                               f"a factor {_fmt(T_req / max(T, 1))}."))
+            continue
+        bad = loss[..., late] > eps
+        status, wi, rates = _per_width_failures(bad.any(axis=-1), ~bad.any(axis=-1), run.widths, delta=delta, alpha=alpha)
+        intervals[f"eps_failure_rate[n={run.n}]"] = rates
+        if status == VIOLATED:
+            si, ri = _first_case(bad[wi])
+            case = {"n": run.n, "width": int(run.widths[wi]), "seed": int(run.seeds[si]),
+                    "step": int(t[late][ri]), "loss": float(loss[..., late][wi, si, ri]), "eps": eps,
+                    "failing_seeds": int(bad[wi].any(axis=-1).sum()), "failure_rate_interval": rates[wi]}
+            counter = counter or case
+            finding = (f"at width {case['width']}, {case['failing_seeds']} of {loss.shape[1]} seeds have L > ε = {eps:g} "
+                       f"after T_req = {_fmt(T_req)}; first: seed {case['seed']}, L = {_fmt(case['loss'])} at step {case['step']}.")
+        elif status == HOLDS:
+            finding = f"L(t) <= ε = {eps:g} for every recorded t >= T_req = {_fmt(T_req)}."
         else:
-            bad = loss[..., late] > eps
-            if bad.any():
-                wi, si, ri = _first_case(bad)
-                case = {"n": run.n, "width": int(run.widths[wi]), "seed": int(run.seeds[si]),
-                        "step": int(t[late][ri]), "loss": float(loss[..., late][wi, si, ri]), "eps": eps}
-                counter = counter or case
-                parts.append(Part(f"L(T_req) <= eps ({tag})", VIOLATED,
-                                  f"L = {_fmt(case['loss'])} > ε = {eps:g} at step {case['step']} >= T_req = {_fmt(T_req)}."))
-            else:
-                parts.append(Part(f"L(T_req) <= eps ({tag})", HOLDS, f"L(t) <= ε = {eps:g} for every recorded t >= T_req = {_fmt(T_req)}."))
+            finding = f"some seeds have L > ε = {eps:g} after T_req = {_fmt(T_req)}, too few to exceed δ = {delta:g}: {rates}."
+        parts.append(Part(f"L(T_req) <= eps ({tag})", status, finding))
     status = combine_status(p.status for p in parts)
     explanation = _c1_explanation(status, runs, parts, eta)
     return Verdict(
@@ -241,8 +280,15 @@ def check_c1(runs: list[EnvelopeRun], *, eta: float, eps: float, delta: float, c
     )
 
 
+def _envelope_decrease(eta_lam: float, T: float) -> float:
+    r""":math:`1 - (1 - \eta\lambda/2)^T` without cancellation (``expm1``/``log1p``); 1 when :math:`\eta\lambda \ge 2`."""
+    if eta_lam >= 2:
+        return 1.0
+    return float(-math.expm1(T * math.log1p(-eta_lam / 2)))
+
+
 def _first_case(mask: np.ndarray) -> tuple[int, ...]:
-    """Smallest width first, then seed, then step: the smallest counterexample in the sweep."""
+    """Smallest index first along each axis in turn (width, then seed, then step): the smallest counterexample."""
     idx = np.argwhere(mask)
     return tuple(int(v) for v in idx[np.lexsort(idx.T[::-1])][0])
 
@@ -255,12 +301,15 @@ def _c1_explanation(status, runs, parts, eta):
         s.append(f"For n = {', '.join(map(str, unresolved))} the infinite-width NTK's smallest eigenvalue is below "
                  "float64 resolution, so the theorem's rate (1 - ηλ/2)^t and its T_req = (ηλ)^-1 log(nB²/ε) say nothing.")
     for r in resolved:
-        s.append(f"For n = {r.n}, λ = {_fmt(r.lam)} is resolved but tiny: the envelope allows the loss to fall only by a "
-                 f"factor {_fmt((1 - eta * r.lam / 2) ** float(r.steps[-1]))} over {int(r.steps[-1])} steps.")
+        s.append(f"For n = {r.n}, λ = {_fmt(r.lam)} is resolved: over {int(r.steps[-1])} steps the envelope demands that "
+                 f"the loss fall by at least a fraction {_envelope_decrease(eta * r.lam, float(r.steps[-1])):.3g} of L(0).")
     if status == VIOLATED:
-        s.append("A run breaks the bound (counterexample below) at widths the theorem's unspecified constants may exclude.")
+        s.append("At some width the runs break the bound more often than δ allows (counterexample below); the theorem's "
+                 "unspecified constants may exclude such widths.")
+    elif status == INCONCLUSIVE:
+        s.append("Some runs fall between the envelopes of λ ± ρ or fail too rarely to contradict the probability 1 - δ.")
     elif status == VACUOUS:
-        s.append("No run contradicts the theorem, but its hypotheses cannot be checked at this precision or within reach.")
+        s.append("No width contradicts the theorem, but its hypotheses cannot be checked at this precision or within reach.")
     elif status == HOLDS:
         s.append("Every run meets the envelope and reaches ε by T_req.")
     return " ".join(s)
@@ -276,7 +325,7 @@ def run_c1(section: dict, ctx) -> Verdict:
         runs.append(EnvelopeRun(n, lam.value, lam.resolution, res.widths, res.seeds, res.step, res.loss,
                                 float(np.abs(np.asarray(ds.X)).max()), lmax))
     v = check_c1(runs, eta=section["eta"], eps=section["eps"], delta=section["delta"], c_T=section["c_T"],
-                 config={"C1": section, "data": ctx.config["data"]}, seed=ctx.seed)
+                 alpha=section["alpha"], config={"C1": section, "data": ctx.config["data"]}, seed=ctx.seed)
     return v
 
 
@@ -380,6 +429,9 @@ def check_c2(*, widths, seeds, steps, agree_plus, n_plus, agree_minus, n_minus, 
         "final_agreement_minus": [float(v) for v in km[:, -1] / nm],
         "first_time_reaching_1_minus_delta": first,
     }
+    if steps[0] == 0:  # the agreement at initialisation, when recorded
+        measured["initial_agreement_plus"] = [float(v) for v in kp[:, 0] / np_]
+        measured["initial_agreement_minus"] = [float(v) for v in km[:, 0] / nm]
     intervals = {}
     for wi, m in enumerate(widths):
         intervals[f"agreement_plus_final[m={int(m)}]"] = list(clopper_pearson(np.int64(kp[wi, -1]), np.int64(np_[wi]), alpha))
@@ -426,9 +478,10 @@ def check_c2(*, widths, seeds, steps, agree_plus, n_plus, agree_minus, n_minus, 
 
 def _c2_explanation(status, measured, lam, rho, t_align, steps, widths):
     fp, fm = measured["final_agreement_plus"][-1], measured["final_agreement_minus"][-1]
+    init = (f" ({measured['initial_agreement_plus'][-1]:.0%} and {measured['initial_agreement_minus'][-1]:.0%} at t = 0)"
+            if "initial_agreement_plus" in measured else "")
     s = [f"At the widest width (m = {int(widths[-1])}) after {int(steps[-1])} steps, "
-         f"{fp:.0%} of a_r = +1 neurons have w_r > 0 and {fm:.0%} of a_r = -1 neurons have w_r < 0 "
-         "(half at initialisation)."]
+         f"{fp:.0%} of a_r = +1 neurons have w_r > 0 and {fm:.0%} of a_r = -1 neurons have w_r < 0{init}."]
     if not lam > rho:
         s.append(f"The theorem's alignment time m/(ηλ v_min) is unbounded because λ = {_fmt(lam)} is below its "
                  f"float64 resolution {_fmt(rho)}, so the claim cannot be tested: VACUOUS.")
@@ -530,76 +583,164 @@ def summary_c2(v: Verdict) -> str:
 # C3: the last position gets the least mass when every a_r = -1 (Theorem 5.3)
 
 
-def check_c3(*, widths, seeds, masses_final, masses_init=None, delta: float, alpha: float = 0.05, atol: float = 1e-12,
-             steps=None, mass_trajectory=None, config: dict | None = None, seed: int | None = None) -> Verdict:
-    r"""C3 from data-averaged masses :math:`\bar s_{r,k} = \frac1n\sum_i s_{r,k}(x_i)`.
+C3_EXPECTATIONS = ("neuron", "population")
+"""Readings of Theorem 5.3's :math:`\\mathbb E`: over the data per neuron r, or over data and neurons."""
+C3_VERSUS = ("every", "average")
+"""Readings of its right-hand side: every other position k, or their average (equivalently :math:`1/d`)."""
+C3_READINGS = tuple((e, v) for e in C3_EXPECTATIONS for v in C3_VERSUS)
 
-    ``masses_final[w]`` is an array (S, m_w, d) for width ``widths[w]`` at the last step
-    (``masses_init`` likewise at t = 0, for reference). Neuron r satisfies the claim when
-    :math:`\bar s_{r,d} \le \min_{k<d} \bar s_{r,k}` (+ ``atol``). Per width, the fraction of such
-    neurons pooled over seeds gets a Clopper–Pearson interval, compared with :math:`1-\delta`
-    (:func:`interval_status`); the smallest failing width gives the counterexample (seed, neuron
-    and its masses). Diagnostic: averaged over neurons, the gap
-    :math:`\min_{k<d}\overline{s}_k - \overline{s}_d` with a bootstrap interval over neurons.
-    ``steps`` (R,) and ``mass_trajectory`` (W, R, d) (neuron-averaged masses over time) are
-    figure data.
-    """
-    widths = [int(m) for m in widths]
-    target = 1 - delta
-    parts, diag, counter = [], [], None
-    measured = {"fraction_last_least": [], "mean_last_mass": [], "mean_gap_other_minus_last": []}
-    intervals, mean_final, mean_init, fractions = {}, [], [], []
-    for wi, m in enumerate(widths):
-        M = np.asarray(masses_final[wi], np.float64)  # (S, m, d)
-        ok = M[..., -1] <= M[..., :-1].min(axis=-1) + atol
+_C3_WORDS = {
+    ("neuron", "every"): "per neuron, s̄_{r,d} ≤ min_{k<d} s̄_{r,k}",
+    ("neuron", "average"): "per neuron, s̄_{r,d} ≤ mean_{k<d} s̄_{r,k} (⇔ s̄_{r,d} ≤ 1/d)",
+    ("population", "every"): "over neurons, E_r s̄_{r,d} ≤ min_{k<d} E_r s̄_{r,k}",
+    ("population", "average"): "over neurons, E_r s̄_{r,d} ≤ mean_{k<d} E_r s̄_{r,k} (⇔ ≤ 1/d)",
+}
+_C3_KEYS = {  # measured / arrays name of each reading's statistic
+    ("neuron", "every"): "fraction_last_least",
+    ("neuron", "average"): "fraction_last_below_average",
+    ("population", "every"): "mean_gap_other_minus_last",
+    ("population", "average"): "mean_gap_average_minus_last",
+}
+
+
+def _c3_reference(M: np.ndarray, versus: str) -> np.ndarray:
+    """The right-hand side per row: :math:`\\min_{k<d}` (``every``) or :math:`\\frac1{d-1}\\sum_{k<d}` (``average``)."""
+    return M[..., :-1].min(axis=-1) if versus == "every" else M[..., :-1].mean(axis=-1)
+
+
+def _c3_neuron_ok(M: np.ndarray, versus: str, atol: float) -> np.ndarray:
+    """Per neuron: :math:`\\bar s_{r,d} \\le` the reference + ``atol`` (boolean, shape ``M.shape[:-1]``)."""
+    return M[..., -1] <= _c3_reference(M, versus) + atol
+
+
+def _c3_reading(M: np.ndarray, seeds, m: int, expectation: str, versus: str, *, target: float, alpha: float,
+                atol: float, boot_seed: int) -> dict:
+    """One reading of Thm 5.3 at one width: status, statistic, interval, finding and (if any) a counterexample."""
+    words = _C3_WORDS[(expectation, versus)]
+    if expectation == "neuron":
+        ok = _c3_neuron_ok(M, versus, atol)
         k, tot = np.int64(ok.sum()), np.int64(ok.size)
         lo, hi = clopper_pearson(k, tot, alpha)
         st = interval_status(lo, hi, target, upper=False)
-        parts.append(Part(f"last position least attended, per neuron (m = {m})", st,
-                          f"{k / tot:.1%} of {tot} neurons, {1 - alpha:.0%} interval [{lo:.3f}, {hi:.3f}] vs 1-δ = {target:g}."))
-        if st == VIOLATED and counter is None:
+        out = {"status": st, "value": float(k / tot), "interval": [lo, hi],
+               "finding": f"{k / tot:.1%} of {tot} neurons, {1 - alpha:.0%} Clopper–Pearson [{lo:.3f}, {hi:.3f}] "
+                          f"vs 1-δ = {target:g}."}
+        if st == VIOLATED:
             si, ri = (int(x) for x in np.argwhere(~ok)[0])
-            counter = {"width": m, "seed": int(np.asarray(seeds)[si]), "neuron": ri,
-                       "mass_last": float(M[si, ri, -1]), "min_mass_other": float(M[si, ri, :-1].min()),
-                       "least_attended_position": int(np.argmin(M[si, ri, :-1])) + 1}
-        rows = M.reshape(-1, M.shape[-1])
-        gap, glo, ghi = bootstrap_interval(rows, lambda r: r.mean(axis=0)[:-1].min() - r.mean(axis=0)[-1],
-                                           resamples=400, seed=wi, alpha=alpha)
-        diag.append(Part(f"last position least attended on average over neurons (m = {m})",
-                         interval_status(glo, ghi, 0.0, upper=False),
-                         f"min_k<d mean mass_k − mean mass_d = {gap:.4f}, {1 - alpha:.0%} bootstrap [{glo:.4f}, {ghi:.4f}].",
-                         False))
-        fractions.append(float(k / tot))
-        measured["fraction_last_least"].append(float(k / tot))
+            out["counterexample"] = {"reading": f"{expectation}/{versus}", "width": m, "seed": int(np.asarray(seeds)[si]),
+                                     "neuron": ri, "mass_last": float(M[si, ri, -1]),
+                                     ("min_mass_other" if versus == "every" else "mean_mass_other"):
+                                         float(_c3_reference(M[si, ri], versus)),
+                                     "least_attended_position": int(np.argmin(M[si, ri, :-1])) + 1}
+        return out
+    rows = M.reshape(-1, M.shape[-1])  # neurons of every seed pooled: the population sample
+    gap, glo, ghi = bootstrap_interval(rows, lambda r: float(_c3_reference(r.mean(axis=0), versus) - r.mean(axis=0)[-1]),
+                                       resamples=400, seed=boot_seed, alpha=alpha)
+    st = interval_status(glo, ghi, -atol, upper=False)
+    out = {"status": st, "value": gap, "interval": [glo, ghi],
+           "finding": f"gap {('min' if versus == 'every' else 'mean')}_k<d − last of the neuron-averaged masses = "
+                      f"{gap:.4f}, {1 - alpha:.0%} bootstrap over {rows.shape[0]} neurons [{glo:.4f}, {ghi:.4f}] vs 0."}
+    if st == VIOLATED:
+        mean = rows.mean(axis=0)
+        out["counterexample"] = {"reading": f"{expectation}/{versus}", "width": m, "seeds": [int(s) for s in seeds],
+                                 "mean_mass_last": float(mean[-1]),
+                                 ("min_mean_mass_other" if versus == "every" else "mean_mean_mass_other"):
+                                     float(_c3_reference(mean, versus)),
+                                 "gap": gap, "interval": [glo, ghi],
+                                 "least_attended_position": int(np.argmin(mean[:-1])) + 1}
+    return out
+
+
+def check_c3(*, widths, seeds, masses_final, masses_init=None, delta: float, alpha: float = 0.05, atol: float = 1e-12,
+             expectation: str = "neuron", versus: str = "every", steps=None, mass_trajectory=None,
+             config: dict | None = None, seed: int | None = None) -> Verdict:
+    r"""C3 from data-averaged masses :math:`\bar s_{r,k} = \frac1n\sum_i s_{r,k}(x_i)`, under a chosen reading.
+
+    Theorem 5.3, :math:`\mathbb E[\mathrm{softmax}_d(x_d w_r(t) x)] \le \mathbb E[\mathrm{softmax}_k(x_d
+    w_r(t) x)]` w.p. :math:`\ge 1-\delta`, is ambiguous in two ways, so both are parameters:
+
+    * ``expectation = "neuron"`` (default): :math:`\mathbb E` is over the data, for each neuron r; the
+      inequality must hold for a fraction :math:`\ge 1-\delta` of neurons: the fraction pooled over
+      seeds gets a Clopper–Pearson interval (level 1-``alpha``) compared with :math:`1-\delta`
+      (:func:`interval_status`). ``"population"``: :math:`\mathbb E` is over data *and* neurons;
+      the neuron-averaged masses :math:`\mathbb E_r \bar s_{r,k}` are compared (percentile
+      bootstrap over the pooled neurons, interval of the gap against 0; δ does not enter);
+    * ``versus = "every"`` (default): against every other position,
+      :math:`\bar s_d \le \min_{k<d} \bar s_k` (the last position least attended); ``"average"``:
+      against their average, :math:`\bar s_d \le \frac1{d-1}\sum_{k<d}\bar s_k`, which for masses
+      summing to 1 is :math:`\bar s_d \le 1/d`.
+
+    The chosen reading decides the verdict (one decisive part per width); the three others are
+    reported as diagnostic parts, so every verdict shows all four. ``masses_final[w]`` is an array
+    (S, m_w, d) for width ``widths[w]`` at the last step (``masses_init`` likewise at t = 0: the
+    per-neuron fractions there are reported); ``atol`` is the tolerance of every comparison. The
+    counterexample is that of the decisive reading at the smallest failing width (seed, neuron
+    and masses, or the seeds and the neuron-averaged masses). ``steps`` (R,) and
+    ``mass_trajectory`` (W, R, d) (neuron-averaged masses over time) are figure data.
+    """
+    if expectation not in C3_EXPECTATIONS:
+        raise ValueError(f"expectation: expected one of {C3_EXPECTATIONS}, got {expectation!r}")
+    if versus not in C3_VERSUS:
+        raise ValueError(f"versus: expected one of {C3_VERSUS}, got {versus!r}")
+    chosen = (expectation, versus)
+    widths = [int(m) for m in widths]
+    target = 1 - delta
+    results = {r: [] for r in C3_READINGS}
+    measured = {"decisive_reading": f"{expectation}/{versus}", "mean_last_mass": []}
+    intervals, mean_final, mean_init = {}, [], []
+    for wi, m in enumerate(widths):
+        M = np.asarray(masses_final[wi], np.float64)  # (S, m, d)
+        for r in C3_READINGS:
+            res = _c3_reading(M, seeds, m, *r, target=target, alpha=alpha, atol=atol, boot_seed=wi)
+            results[r].append(res)
+            measured.setdefault(_C3_KEYS[r], []).append(res["value"])
+            intervals[f"{_C3_KEYS[r]}[m={m}]"] = res["interval"]
         measured["mean_last_mass"].append(float(M[..., -1].mean()))
-        measured["mean_gap_other_minus_last"].append(gap)
-        intervals[f"fraction_last_least[m={m}]"] = [lo, hi]
-        intervals[f"mean_gap_other_minus_last[m={m}]"] = [glo, ghi]
-        mean_final.append(rows.mean(axis=0))
+        mean_final.append(M.reshape(-1, M.shape[-1]).mean(axis=0))
         if masses_init is not None:
             M0 = np.asarray(masses_init[wi], np.float64)
-            ok0 = M0[..., -1] <= M0[..., :-1].min(axis=-1) + atol
-            measured.setdefault("fraction_last_least_at_init", []).append(float(ok0.mean()))
+            for v_ in C3_VERSUS:
+                key = _C3_KEYS[("neuron", v_)] + "_at_init"
+                measured.setdefault(key, []).append(float(_c3_neuron_ok(M0, v_, atol).mean()))
             mean_init.append(M0.reshape(-1, M0.shape[-1]).mean(axis=0))
-    status = combine_status(p.status for p in parts)
-    d = len(mean_final[0])
-    at_init = measured.get("fraction_last_least_at_init")
-    explanation = (f"With every a_r = -1 and the theorem read per neuron (w.p. ≥ 1-δ over the initialisation, the "
-                   f"last position gets no more data-averaged mass than any other), {fractions[-1]:.0%} of neurons at "
-                   f"m = {widths[-1]} satisfy it" + (f" ({at_init[-1]:.0%} at initialisation)" if at_init else "")
-                   + f" against the required {target:g}: {status}. Averaged over neurons the last position gets "
-                   f"{measured['mean_last_mass'][-1]:.3f} (uniform 1/d = {1 / d:.3f}), "
-                   + ("the least of all positions: the deficit the theorem describes appears in the mean, not neuron by neuron."
-                      if diag[-1].status == HOLDS else "not clearly the least of all positions."))
-    arrays = {"widths": np.asarray(widths), "mean_mass_final": np.asarray(mean_final), "fraction_last_least": np.asarray(fractions)}
+    parts = [Part(f"[{r[0]}/{r[1]}] {_C3_WORDS[r]} (m = {m})", res["status"], res["finding"], r == chosen)
+             for r in (chosen, *(q for q in C3_READINGS if q != chosen)) for m, res in zip(widths, results[r])]
+    status = combine_status(p.status for p in parts if p.decisive)
+    failing = [(m, res) for m, res in zip(widths, results[chosen]) if "counterexample" in res]
+    counter = min(failing, key=lambda x: x[0])[1]["counterexample"] if failing else None
+    explanation = _c3_explanation(status, chosen, results, measured, widths, target, len(mean_final[0]))
+    arrays = {"widths": np.asarray(widths), "mean_mass_final": np.asarray(mean_final),
+              **{_C3_KEYS[r]: np.asarray(measured[_C3_KEYS[r]]) for r in C3_READINGS}}
     if mean_init:
         arrays["mean_mass_init"] = np.asarray(mean_init)
     if steps is not None:
         arrays.update(steps=np.asarray(steps), mean_position_mass=np.asarray(mass_trajectory, np.float64))
     return Verdict(claim="C3", status=status, explanation=explanation, measured=measured,
-                   bounds={"one_minus_delta": target}, intervals=intervals, parts=tuple(parts + diag), counterexample=counter,
+                   bounds={"one_minus_delta": target}, intervals=intervals, parts=tuple(parts), counterexample=counter,
                    tested_range={"widths": widths, "seeds": [int(x) for x in seeds]},
                    config=config or {}, seed=seed, arrays=arrays)
+
+
+def _c3_statistic_words(r, res) -> str:
+    lo, hi = res["interval"]
+    if r[0] == "neuron":
+        return f"{res['value']:.0%} of neurons [{lo:.2f}, {hi:.2f}]"
+    return f"gap {res['value']:.3g} [{lo:.3g}, {hi:.3g}]"
+
+
+def _c3_explanation(status, chosen, results, measured, widths, target, d):
+    need = f"at least 1-δ = {target:g} of neurons" if chosen[0] == "neuron" else "a gap ≥ 0"
+    init = measured.get(_C3_KEYS[("neuron", chosen[1])] + "_at_init") if chosen[0] == "neuron" else None
+    s = [f"Theorem 5.3 is ambiguous; it is read here as C3.expectation = '{chosen[0]}', C3.versus = '{chosen[1]}': "
+         f"{_C3_WORDS[chosen]}, which needs {need}.",
+         f"With every a_r = -1, at m = {widths[-1]} this gives {_c3_statistic_words(chosen, results[chosen][-1])}"
+         + (f" ({init[-1]:.0%} at initialisation)" if init else "") + f": {status}.",
+         "The other readings at that width (diagnostics): "
+         + "; ".join(f"{r[0]}/{r[1]} {results[r][-1]['status']} ({_c3_statistic_words(r, results[r][-1])})"
+                     for r in C3_READINGS if r != chosen) + ".",
+         f"Averaged over neurons the last position gets {measured['mean_last_mass'][-1]:.3f} of the mass "
+         f"(uniform 1/d = {1 / d:.3f})."]
+    return " ".join(s)
 
 
 def run_c3(section: dict, ctx) -> Verdict:
@@ -613,8 +754,8 @@ def run_c3(section: dict, ctx) -> Verdict:
     init = [np.stack([np.asarray(runs[(m, s)].position_mass[0]) for s in seeds]) for m in W]
     traj = np.stack([np.mean([np.asarray(runs[(m, s)].mean_position_mass) for s in seeds], axis=0) for m in W])
     v = check_c3(widths=W, seeds=seeds, masses_final=final, masses_init=init, delta=section["delta"],
-                 alpha=section["alpha"], steps=np.asarray(runs[(W[0], seeds[0])].step), mass_trajectory=traj,
-                 config={"C3": section, "data": ctx.config["data"]}, seed=ctx.seed)
+                 alpha=section["alpha"], expectation=section["expectation"], versus=section["versus"],
+                 steps=np.asarray(runs[(W[0], seeds[0])].step), mass_trajectory=traj, config={"C3": section, "data": ctx.config["data"]}, seed=ctx.seed)
     return v
 
 
@@ -647,14 +788,18 @@ def plot_c3(v: Verdict, out: Path) -> list[str]:
         ax.set_ylabel("mean mass")
         ax.set_title("last-token mass vs the least-attended other position", fontsize=10)
         ax.legend(fontsize=7)
-    fig.suptitle(f"C3: fraction of neurons with last position least attended: "
-                 + ", ".join(f"m={m}: {f:.2f}" for m, f in zip(A["widths"], A["fraction_last_least"])), fontsize=11)
+    fig.suptitle(f"C3 ({v.measured.get('decisive_reading', 'neuron/every')} reading): {summary_c3(v)}", fontsize=11)
     return [_save(fig, out / "c3_last_token_mass.png")]
 
 
 def summary_c3(v: Verdict) -> str:
-    f = v.measured.get("fraction_last_least", [])
-    return "last position least attended: " + ", ".join(f"{x:.2f}" for x in f) + f" (need ≥ {v.bounds.get('one_minus_delta', 0):.2f})"
+    reading = tuple(v.measured.get("decisive_reading", "neuron/every").split("/"))
+    f = v.measured.get(_C3_KEYS.get(reading, "fraction_last_least"), [])
+    if reading[0] == "population":
+        return (f"{reading[0]}/{reading[1]}: gap ({'min' if reading[1] == 'every' else 'mean'}_k<d − last) "
+                + ", ".join(f"{x:.3g}" for x in f) + " (need ≥ 0)")
+    what = "last position least attended" if reading[1] == "every" else "last position ≤ 1/d"
+    return f"{what}: " + ", ".join(f"{x:.2f}" for x in f) + f" (need ≥ {v.bounds.get('one_minus_delta', 0):.2f})"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -735,8 +880,8 @@ def check_c4(*, widths, seeds, h0_dist, ht_change, weight_change, min_eig, lam: 
                        if k_ in measured)
     bern_part = parts[3]
     bern_words = {HOLDS: "stays below", VIOLATED: "exceeds too often", INCONCLUSIVE: "sometimes exceeds"}[bern_part.status]
-    explanation = (f"Across widths {int(widths[0])}–{int(widths[-1])} the three distances decay with fitted exponents {slopes} "
-                   f"(predicted -1/2), and ‖H(0) − H*‖ {bern_words} an explicit matrix-Bernstein bound (Popoviciu's bound on "
+    explanation = (f"Across widths {int(widths[0])}–{int(widths[-1])} the three distances have fitted exponents {slopes} "
+                   f"(predicted at most -1/2; slope parts: {', '.join(p.status for p in parts[:3])}), and ‖H(0) − H*‖ {bern_words} an explicit matrix-Bernstein bound (Popoviciu's bound on "
                    f"V makes every term ≤ K). {parts[-1].name}: {parts[-1].status}"
                    + (" — with λ this small the lazy-training picture cannot certify a positive-definite H(t)." if parts[-1].status == VACUOUS else ".")
                    )
@@ -990,7 +1135,7 @@ register_claim(Claim(
     params={**_training_fields(**_SWEEP),
             "sizes": cfg.int_list([8, 24], "training-set sizes n to test (λ shrinks fast with n)", minimum=2),
             "eps": cfg.positive_float(1e-3, "target loss ε"),
-            "delta": _DELTA,
+            "delta": _DELTA, "alpha": _ALPHA,
             "c_T": cfg.positive_float(1.0, "unknown constant of T = Ω((ηλ)^-1 log(nB²/ε))")},
     run=run_c1, check=check_c1, plot=plot_c1, summary=summary_c1,
 ))
@@ -1010,7 +1155,13 @@ register_claim(Claim(
     statement=r"a_r=-1\ \forall r\ \Rightarrow\ \mathbb E[\mathrm{softmax}_d(x_d w_r(t) x)]\le"
               r"\mathbb E[\mathrm{softmax}_k(x_d w_r(t) x)]\ \text{w.p.}\ \ge1-\delta",
     params={**_training_fields(widths=[256, 1024], seeds=3, steps=300, record_every=10, eta=0.05),
-            "delta": _DELTA, "alpha": _ALPHA},
+            "delta": _DELTA, "alpha": _ALPHA,
+            "expectation": cfg.choice("neuron", C3_EXPECTATIONS,
+                                      "Thm 5.3's E[.] is ambiguous: over the data per neuron r (then for >= 1-δ of "
+                                      "neurons), or over data and neurons (the population); the other reading is a diagnostic"),
+            "versus": cfg.choice("every", C3_VERSUS,
+                                 "Thm 5.3's right-hand side: every other position k (the last least attended), or "
+                                 "their average (mass_d <= 1/d); the other reading is a diagnostic")},
     run=run_c3, check=check_c3, plot=plot_c3, summary=summary_c3,
 ))
 

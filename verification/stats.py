@@ -66,12 +66,14 @@ def bootstrap_interval(
     r"""Percentile bootstrap: ``(estimate, lo, hi)`` of ``statistic`` over rows of ``samples``.
 
     ``statistic(rows)`` receives an array with the first axis resampled; the estimate is
-    ``statistic(samples)``. Deterministic for a given ``seed`` (numpy ``default_rng``).
+    ``statistic(samples)``. Deterministic for a given ``seed`` (numpy ``default_rng``). Needs at
+    least two observations: resampling one gives the zero-width interval ``[x, x]``, a certainty
+    that no data supports.
     """
     alpha = _alpha(alpha)
     x = np.asarray(samples, dtype=np.float64)
-    if x.ndim < 1 or x.shape[0] < 1:
-        raise ValueError(f"samples: expected at least one observation, got shape {x.shape}")
+    if x.ndim < 1 or x.shape[0] < 2:
+        raise ValueError(f"samples: expected at least two observations (rows), got shape {x.shape}")
     if not np.all(np.isfinite(x)):
         raise ValueError("samples: expected finite values")
     if int(resamples) < 1:

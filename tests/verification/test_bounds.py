@@ -75,6 +75,25 @@ def test_theory_figures_and_constants():
         bounds.theory(X, y, eta=0.1, delta=0.1, eps=1e-3, width=8, constants={"c_Z": 1.0})
 
 
+def test_printed_constants_are_those_the_figures_used():
+    X = np.array([[0.5, -1.0, 2.0, 0.1], [1.0, 0.0, -1.0, 0.7], [2.0, 1.0, 0.5, -0.3]])
+    th = bounds.theory(X, X[:, -1], eta=0.1, delta=0.1, eps=1e-3, width=64, constants={"c_T": 2.0, "c_A": 3.0})
+    text = bounds.format_theory(th)  # no constants passed: still the ones T_req and t_align were computed with
+    assert "(c_T = 2)" in text and "(c_A = 3)" in text and "(c_m = 1)" in text
+    plain = bounds.theory(X, X[:, -1], eta=0.1, delta=0.1, eps=1e-3, width=64)
+    assert th.get("T_req") == pytest.approx(2.0 * plain.get("T_req")) and th.get("t_align") == pytest.approx(3.0 * plain.get("t_align"))
+    with pytest.raises(ValueError, match="constants"):
+        bounds.format_theory(th, {"c_T": 1.0})  # would print c_T = 1 beside a figure computed with 2
+
+
+def test_configured_constants_come_from_their_claims_sections():
+    from verification import config as cfg
+
+    c = bounds.configured_constants(cfg.validate({"C1": {"c_T": 2.5}, "C2": {"c_A": 4.0}}))
+    assert c == {"c_T": 2.5, "c_A": 4.0, "c_m": 1.0, "c_eta": 1.0}
+    assert bounds.configured_constants({}) == bounds.DEFAULT_CONSTANTS
+
+
 def test_unresolved_lambda_gives_infinite_figures():
     X = np.random.default_rng(0).normal(size=(24, 8))
     th = bounds.theory(X, X[:, -1], eta=0.1, delta=0.1, eps=1e-3, width=64)

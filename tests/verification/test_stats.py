@@ -77,7 +77,18 @@ def test_loglog_slope_exact_power_law_and_linregress():
     assert (fit.lo, fit.hi) == pytest.approx((ref.slope - half, ref.slope + half))
 
 
+def test_bootstrap_refuses_a_single_observation():
+    # one row resampled is always itself: the zero-width interval [x, x] would decide a verdict on no evidence
+    with pytest.raises(ValueError, match="samples"):
+        bootstrap_interval(np.array([0.3]))
+    with pytest.raises(ValueError, match="samples"):
+        bootstrap_interval(np.ones((1, 5)), lambda r: r.mean())
+    assert bootstrap_interval(np.array([0.0, 1.0]), resamples=50)[0] == 0.5
+
+
 def test_loglog_slope_refuses():
+    with pytest.raises(ValueError, match="x"):
+        loglog_slope([2, 4], [1, 2])  # two points: no residual degree of freedom, no interval
     with pytest.raises(ValueError, match="x"):
         loglog_slope([1, 1, 1], [1, 2, 3])
     with pytest.raises(ValueError, match="positive"):
