@@ -259,7 +259,8 @@ def check_c1(runs: list[EnvelopeRun], *, eta: float, eps: float, delta: float, c
                     "failing_seeds": int(bad[wi].any(axis=-1).sum()), "failure_rate_interval": rates[wi]}
             counter = counter or case
             finding = (f"at width {case['width']}, {case['failing_seeds']} of {loss.shape[1]} seeds have L > ε = {eps:g} "
-                       f"after T_req = {_fmt(T_req)}; first: seed {case['seed']}, L = {_fmt(case['loss'])} at step {case['step']}.")
+                       f"after T_req = {_fmt(T_req)}; first: seed {case['seed']}, L = {_fmt(case['loss'])} "
+                       f"at step {case['step']}.")
         elif status == HOLDS:
             finding = f"L(t) <= ε = {eps:g} for every recorded t >= T_req = {_fmt(T_req)}."
         else:
@@ -397,45 +398,66 @@ def check_c2(*, widths, seeds, steps, agree_plus, n_plus, agree_minus, n_minus, 
         parts.append(Part("Pr[sign w_r(t) = a_r] >= 1-δ for t >= t_align", VACUOUS,
                           f"{_lam_words(lam, lam_resolution)}: t_align = c_A m/(ηλ v_min) is unbounded."))
     else:
-        statuses = []
+        statuses = []  # (status, width index, group, first failing step)
         for wi, m in enumerate(widths):
             late = steps >= t_align[wi]
             if not late.any():
-                statuses.append((VACUOUS, wi, None))
+                statuses.append((VACUOUS, wi, None, None))
                 continue
             for k, n_, grp in ((kp[wi], np_[wi], "+1"), (km[wi], nm[wi], "-1")):
+                if n_ == 0:  # no neuron drew this sign: nothing to check in this group
+                    statuses.append((VACUOUS, wi, grp, None))
+                    continue
                 lo, hi = clopper_pearson(k[late].astype(np.int64), np.int64(n_), alpha)
                 st = interval_status(float(np.min(lo)), float(np.min(hi)), target, upper=False)
-                statuses.append((st, wi, grp))
-        st_all = combine_status(s for s, _, _ in statuses)
-        if st_all == VACUOUS:
-            factor = min(t_align) / max(float(steps[-1]), 1.0)
-            finding = (f"t_align = {_fmt(min(t_align))} steps at m = {int(widths[0])} (c_A = {c_A:g}) but "
-                       f"{int(steps[-1])} were run: beyond reach by a factor {_fmt(factor)}.")
-        elif st_all == VIOLATED:
-            _, wi, grp = next(x for x in statuses if x[0] == VIOLATED)
+                statuses.append((st, wi, grp, int(steps[late][np.argmax(hi < target)]) if st == VIOLATED else None))
+        st_all = combine_status(s for s, *_ in statuses)
+        if st_all == VIOLATED:
+            _, wi, grp, t_bad = next(x for x in statuses if x[0] == VIOLATED)
+            k_bad = int((kp if grp == "+1" else km)[wi][list(steps).index(t_bad)])
+            n_bad = int((np_ if grp == "+1" else nm)[wi])
             counter = {"width": int(widths[wi]), "group": f"a_r = {grp}", "seeds": [int(s) for s in seeds],
-                       "t_align": t_align[wi]}
-            finding = f"after t_align the agreement of group a_r = {grp} at m = {int(widths[wi])} stays below 1-δ."
+                       "t_align": t_align[wi], "step": t_bad, "agreeing": k_bad, "of": n_bad}
+            finding = (f"at m = {int(widths[wi])}, step {t_bad} >= t_align = {_fmt(t_align[wi])}: {k_bad} of {n_bad} "
+                       f"neurons with a_r = {grp} agree, an interval below 1-δ = {target:g}.")
         else:
-            finding = f"checked at every recorded t >= t_align: {st_all}."
+            bits = []
+            beyond = [wi for s, wi, grp, _ in statuses if s == VACUOUS and grp is None]
+            if beyond:
+                wi = beyond[0]
+                bits.append(f"at m = {', '.join(str(int(widths[w])) for w in beyond)} t_align = c_A m/(ηλ v_min) is beyond "
+                            f"reach: {_fmt(t_align[wi])} steps at m = {int(widths[wi])} (c_A = {c_A:g}) but "
+                            f"{int(steps[-1])} were run, a factor {_fmt(t_align[wi] / max(float(steps[-1]), 1.0))}")
+            bits += [f"no neuron has a_r = {grp} at m = {int(widths[wi])}" for s, wi, grp, _ in statuses
+                     if s == VACUOUS and grp is not None]
+            checked = [(s, wi) for s, wi, *_ in statuses if s != VACUOUS]
+            if checked:
+                bits.append(f"checked at every recorded t >= t_align at m = "
+                            f"{', '.join(sorted({str(int(widths[wi])) for _, wi in checked}, key=int))}: "
+                            f"{combine_status(s for s, _ in checked)}")
+            finding = "; ".join(bits) + "."
         parts.append(Part("Pr[sign w_r(t) = a_r] >= 1-δ for t >= t_align", st_all, finding))
     # diagnostics: first time reaching 1 - delta, exponent
-    frac = np.minimum(kp / np_[:, None], km / nm[:, None])  # (W, R)
+    with np.errstate(invalid="ignore", divide="ignore"):  # a group without neurons: nan
+        frac = np.minimum(kp / np_[:, None], km / nm[:, None])  # (W, R)
+        final_plus, final_minus = kp[:, -1] / np_, km[:, -1] / nm
+        init_plus, init_minus = kp[:, 0] / np_, km[:, 0] / nm
     first = [float(steps[np.argmax(f >= target)]) if (f >= target).any() else math.inf for f in frac]
     reached = [(float(m), t) for m, t in zip(widths, first) if math.isfinite(t) and t > 0]
     measured = {
-        "final_agreement_plus": [float(v) for v in kp[:, -1] / np_],
-        "final_agreement_minus": [float(v) for v in km[:, -1] / nm],
+        "final_agreement_plus": [float(v) for v in final_plus],
+        "final_agreement_minus": [float(v) for v in final_minus],
         "first_time_reaching_1_minus_delta": first,
     }
     if steps[0] == 0:  # the agreement at initialisation, when recorded
-        measured["initial_agreement_plus"] = [float(v) for v in kp[:, 0] / np_]
-        measured["initial_agreement_minus"] = [float(v) for v in km[:, 0] / nm]
+        measured["initial_agreement_plus"] = [float(v) for v in init_plus]
+        measured["initial_agreement_minus"] = [float(v) for v in init_minus]
     intervals = {}
     for wi, m in enumerate(widths):
-        intervals[f"agreement_plus_final[m={int(m)}]"] = list(clopper_pearson(np.int64(kp[wi, -1]), np.int64(np_[wi]), alpha))
-        intervals[f"agreement_minus_final[m={int(m)}]"] = list(clopper_pearson(np.int64(km[wi, -1]), np.int64(nm[wi]), alpha))
+        for name, k, n_ in (("plus", kp, np_), ("minus", km, nm)):
+            if n_[wi] > 0:
+                intervals[f"agreement_{name}_final[m={int(m)}]"] = list(
+                    clopper_pearson(np.int64(k[wi, -1]), np.int64(n_[wi]), alpha))
     if len(reached) >= 3:
         fit = loglog_slope([r[0] for r in reached], [r[1] for r in reached], alpha=alpha)
         measured["first_time_exponent"] = fit.slope
@@ -462,7 +484,7 @@ def check_c2(*, widths, seeds, steps, agree_plus, n_plus, agree_minus, n_minus, 
                           f"fraction of neurons per step between {share.min():.2f} and {share.max():.2f} "
                           f"over {len(share)} recorded steps (1-δ = {target:g}).", False))
     status = combine_status(p.status for p in parts if p.decisive)
-    explanation = _c2_explanation(status, measured, lam, lam_resolution, t_align, steps, widths)
+    explanation = _c2_explanation(status, measured, lam, lam_resolution, parts[0].finding, steps, widths)
     arrays = {"widths": widths, "steps": steps, "agree_plus": kp, "n_plus": np_, "agree_minus": km, "n_minus": nm}
     if direction_along is not None:
         arrays.update(direction_steps=np.asarray(direction_steps), direction_along=np.asarray(direction_along),
@@ -476,7 +498,7 @@ def check_c2(*, widths, seeds, steps, agree_plus, n_plus, agree_minus, n_minus, 
     )
 
 
-def _c2_explanation(status, measured, lam, rho, t_align, steps, widths):
+def _c2_explanation(status, measured, lam, rho, decisive_finding, steps, widths):
     fp, fm = measured["final_agreement_plus"][-1], measured["final_agreement_minus"][-1]
     init = (f" ({measured['initial_agreement_plus'][-1]:.0%} and {measured['initial_agreement_minus'][-1]:.0%} at t = 0)"
             if "initial_agreement_plus" in measured else "")
@@ -486,7 +508,7 @@ def _c2_explanation(status, measured, lam, rho, t_align, steps, widths):
         s.append(f"The theorem's alignment time m/(ηλ v_min) is unbounded because λ = {_fmt(lam)} is below its "
                  f"float64 resolution {_fmt(rho)}, so the claim cannot be tested: VACUOUS.")
     elif status == VACUOUS:
-        s.append(f"The alignment time c_A m/(ηλ v_min) = {_fmt(min(t_align))} steps is beyond reach: VACUOUS.")
+        s.append(f"VACUOUS: {decisive_finding}")
     if "update_along_a_min" in measured:
         lo, hi = measured["update_along_a_min"], measured["update_along_a_max"]
         s.append(f"The share of neurons whose per-step update Δw_r points toward a_r ranges from {lo:.0%} to {hi:.0%} "
@@ -548,6 +570,8 @@ def plot_c2(v: Verdict, out: Path) -> list[str]:
             c = cmap(wi / max(1, len(widths) - 1))
             k = A[key][wi].astype(np.int64)
             n_ = np.int64(A[nkey][wi])
+            if n_ == 0:  # no neuron of this sign at this width
+                continue
             lo, hi = clopper_pearson(k, n_, alpha)
             ax.plot(steps, k / n_, color=c, label=f"m = {m}")
             ax.fill_between(steps, lo, hi, color=c, alpha=0.2)

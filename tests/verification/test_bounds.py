@@ -81,7 +81,8 @@ def test_printed_constants_are_those_the_figures_used():
     text = bounds.format_theory(th)  # no constants passed: still the ones T_req and t_align were computed with
     assert "(c_T = 2)" in text and "(c_A = 3)" in text and "(c_m = 1)" in text
     plain = bounds.theory(X, X[:, -1], eta=0.1, delta=0.1, eps=1e-3, width=64)
-    assert th.get("T_req") == pytest.approx(2.0 * plain.get("T_req")) and th.get("t_align") == pytest.approx(3.0 * plain.get("t_align"))
+    assert th.get("T_req") == pytest.approx(2.0 * plain.get("T_req"))
+    assert th.get("t_align") == pytest.approx(3.0 * plain.get("t_align"))
     with pytest.raises(ValueError, match="constants"):
         bounds.format_theory(th, {"c_T": 1.0})  # would print c_T = 1 beside a figure computed with 2
 

@@ -131,6 +131,32 @@ def test_c2_verdicts():
     assert v.status == VACUOUS and "beyond reach" in v.parts[0].finding
 
 
+def test_c2_counterexample_names_its_step_and_counts():
+    v = _c2(25)  # 50 of 100 pooled neurons agree from step 10 on; t_align(8) = 8
+    assert v.counterexample == {"width": 8, "group": "a_r = +1", "seeds": [0, 1], "t_align": 8.0, "step": 10,
+                                "agreeing": 50, "of": 100}
+
+
+def test_c2_partly_reachable_alignment_time_is_reported_where_it_is():
+    # c_A = 10: t_align = 80 steps at m = 8 (reached, agreement 100%) and 160 at m = 16 (beyond the 100 run)
+    v = _c2(50, c_A=10.0)
+    f = v.parts[0].finding
+    assert v.status == VACUOUS
+    assert "at m = 16 t_align" in f and "160 steps at m = 16" in f and "a factor 1.6" in f
+    assert "checked at every recorded t >= t_align at m = 8: HOLDS" in f
+    assert f in v.explanation
+
+
+def test_c2_group_without_neurons_is_vacuous_not_a_crash():
+    kp = np.full((2, 2, STEPS.size), 50)
+    n_plus = np.array([[0, 0], [50, 50]])  # width 8 drew no a_r = +1 neuron in either seed
+    v = check_c2(widths=WIDTHS, seeds=SEEDS, steps=STEPS, agree_plus=np.where(n_plus[..., None] > 0, kp, 0),
+                 n_plus=n_plus, agree_minus=kp, n_minus=np.full((2, 2), 50), lam=1.0, lam_resolution=1e-12, eta=1.0,
+                 v_min=1.0, delta=0.1)
+    assert v.status == VACUOUS and "no neuron has a_r = +1 at m = 8" in v.parts[0].finding
+    assert np.isnan(v.measured["final_agreement_plus"][0]) and "agreement_plus_final[m=8]" not in v.intervals
+
+
 def test_c2_explanation_reports_the_measured_initial_agreement():
     kp = np.full((2, 2, STEPS.size), 50)
     kp[..., 0] = 5  # 10% agreement at t = 0, not the "half" one expects
