@@ -247,6 +247,18 @@ def test_c3_reading_statistics_against_direct_formulas():
     assert lo <= 0.05 <= hi and lo > 0  # mixing proportion resampled: the gap 0.3 p - 0.1 stays > 0 for p > 1/3
 
 
+def test_c3_figure_and_summary_follow_the_reading(tmp_path):
+    from verification.paper_claims import plot_c3, summary_c3
+
+    traj = np.tile(NEURON_VS_POPULATION.reshape(-1, 4).mean(0), (1, 3, 1))  # (W, R, d)
+    v = check_c3(widths=[50], seeds=[0, 1], masses_final=[NEURON_VS_POPULATION], delta=0.1, expectation="population",
+                 versus="average", steps=np.array([0, 5, 10]), mass_trajectory=traj)
+    assert summary_c3(v) == "population/average: gap (mean_k<d − last) 0.0667 (need ≥ 0)"
+    assert plot_c3(v, tmp_path) == ["c3_last_token_mass.png"] and (tmp_path / "c3_last_token_mass.png").stat().st_size > 0
+    old = Verdict.from_dict({**v.to_dict(), "measured": {"fraction_last_least": [0.25]}})  # a summary from before
+    assert summary_c3(old) == "last position least attended: 0.25 (need ≥ 0.90)"
+
+
 def test_c3_refuses_unknown_reading():
     with pytest.raises(ValueError, match="expectation"):
         check_c3(widths=[50], seeds=[0, 1], masses_final=[EVERY_VS_AVERAGE], delta=0.1, expectation="data")
