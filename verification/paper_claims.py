@@ -967,7 +967,7 @@ def plot_c4(v: Verdict, out: Path) -> list[str]:
 
 def summary_c4(v: Verdict) -> str:
     s = [v.measured.get(k) for k in ("slope_H0_minus_Hstar", "slope_sup_Ht_minus_H0", "slope_max_weight_change")]
-    return "slopes " + "/".join(f"{x:.2f}" if x is not None else "–" for x in s) + " (pred. −0.5)"
+    return "slopes " + "/".join(f"{x:.2f}" if x is not None else "–" for x in s) + " (need ≤ −0.5)"
 
 
 # ---------------------------------------------------------------------------------------------
