@@ -16,7 +16,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("MPLBACKEND", "Agg")
+if os.environ.get("NTK_DOCS_EXECUTE") == "1":
+    os.environ.pop("MPLBACKEND", None)  # the kernels inherit it: Agg would draw no inline figures
 
 project = "ntk-attention"
 author = "ntk-attention contributors"
