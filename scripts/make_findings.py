@@ -45,6 +45,14 @@ MEANING = {
 }
 
 
+SHORT = {
+    "HOLDS": "within the bound everywhere tested",
+    "VIOLATED": "a reproducible counterexample",
+    "VACUOUS": "hypotheses unmet or uncheckable here",
+    "INCONCLUSIVE": "intervals straddle the bound",
+}
+
+
 def fmt(value) -> str:
     """A number or a structure of numbers as short text: 4 significant digits, ∞ for infinities."""
     if isinstance(value, np.ndarray):
@@ -108,7 +116,7 @@ def _section(v) -> list[str]:
     lines = [f"## {title}", ""]
     if info:
         lines += ["$$", info.statement.strip(), "$$", ""]
-    lines += [f"**Verdict: {v.status}** ({MEANING[v.status]}). {v.explanation}", ""]
+    lines += [f"**Verdict: {v.status}** ({SHORT[v.status]}). {v.explanation}", ""]
     if v.parts:
         lines += ["| checked part | verdict | finding |", "|---|---|---|"]
         for p in v.parts:
