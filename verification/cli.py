@@ -64,10 +64,14 @@ def _cmd_run(args) -> int:
             raise UsageError(f"--seed: expected an integer >= 0, got {args.seed}")
         config["run"]["seed"] = args.seed
     claims = _parse_claims(args.claims)
+    pipeline.check_memory(config, pipeline.selected_claims(config, claims))  # hardening: before any work
     out = report.check_output_dir(args.out, force=args.force)
     _enable_x64()
+    stability = pipeline.stability_report(config, claims)  # hardening (issue 8): warn before training
+    for line in pipeline.stability_warnings(stability):
+        print(f"ntk-verify run: warning: {line}", file=sys.stderr, flush=True)
     t0 = time.perf_counter()
-    verdicts = pipeline.run_claims(config, claims, quiet=args.quiet)
+    verdicts = pipeline.run_claims(config, claims, quiet=args.quiet, stability=stability)
     elapsed = time.perf_counter() - t0
     report.write_results(out, verdicts, config, pipeline.environment(), elapsed_s=elapsed)
     print(_text_table(verdicts))

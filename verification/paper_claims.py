@@ -114,7 +114,36 @@ def _sweep(ctx, n: int, section: dict, desc: str) -> sw.SweepResult:
         bar.close()
         return sw.concatenate(blocks)
 
-    return ctx.cached(repr(key), compute)
+    res = ctx.cached(repr(key), compute)
+    note_divergence(ctx, res.diverged_step, res.widths, res.seeds, eta=section["eta"], n=n,
+                    lambda_max=lambda w, s: float(np.linalg.eigvalsh(res.ntk_initial[w, s])[-1]))
+    return res
+
+
+# ---------------------------------------------------------------------------------------------
+# Hardening (issue 8): runs whose loss diverged, with the gradient-descent stability limit
+
+DIVERGED = "hardening/diverged"
+"""``ctx.memo`` key: dicts (width, seed, n, step, eta, lambda_max_h0, limit) of runs that diverged;
+:func:`verification.pipeline.run_claims` turns the ones a claim used into its verdict."""
+
+
+def note_divergence(ctx, diverged_step, widths, seeds, *, eta: float, n: int, lambda_max) -> None:
+    """Record every run with ``diverged_step[w, s] >= 0``; ``lambda_max(w, s)`` gives its λ_max(H(0))."""
+    for w, s in zip(*np.nonzero(np.asarray(diverged_step) >= 0)):
+        lmax = lambda_max(w, s)
+        ctx.memo.setdefault(DIVERGED, []).append({
+            "width": int(widths[w]), "seed": int(seeds[s]), "n": int(n), "step": int(diverged_step[w, s]),
+            "eta": float(eta), "lambda_max_h0": lmax, "limit": 2.0 / lmax if lmax > 0 else None})
+
+
+def note_train_divergence(ctx, traj, params, X, *, eta: float, seed: int) -> None:
+    """:func:`note_divergence` for one :func:`ntk_attention.train` run (λ_max(H(0)) recomputed only then)."""
+    if traj.diverged_step >= 0:
+        from ntk_attention import empirical_ntk
+
+        note_divergence(ctx, np.array([[traj.diverged_step]]), [params.w.shape[0]], [seed], eta=eta, n=X.shape[0],
+                        lambda_max=lambda w, s: float(np.linalg.eigvalsh(np.asarray(empirical_ntk(params, X)))[-1]))
 
 
 def _lambda(ctx, n: int):
@@ -133,6 +162,7 @@ def _train_runs(ctx, X, y, *, widths, seeds, steps, record_every, eta, signs, de
             p = init_params(jax.random.key(s), m, sigma=ctx.config["data"]["sigma"], output_signs=signs)
             tr = train(p, X, y, steps=steps, learning_rate=eta, record_every=record_every, record_ntk=False,
                        record_neurons=True)
+            note_train_divergence(ctx, tr, p, X, eta=eta, seed=s)
             out[(m, s)] = tr
             bar.update(1)
     bar.close()
@@ -1065,6 +1095,7 @@ def run_c5(section: dict, ctx) -> Verdict:
         for s in seeds:
             p = init_params(jax.random.key(s), section["width"], sigma=ctx.config["data"]["sigma"])
             tr = train(p, X, y, steps=T, learning_rate=section["eta"], record_every=every, record_ntk=False, record_neurons=True)
+            note_train_divergence(ctx, tr, p, X, eta=section["eta"], seed=s)
             for j, t in enumerate(steps_list):
                 w = tr.weights[t // every]
                 per_T[j].append(np.asarray((forward(Params(w, p.a), Xt) - yt) ** 2))

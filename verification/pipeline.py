@@ -128,14 +128,103 @@ def selected_claims(config: dict, claims: list[str] | None = None) -> list[str]:
     return [c for c in CLAIMS if c in chosen]
 
 
-def run_claims(config: dict, claims: list[str] | None = None, *, quiet: bool = False) -> list[Verdict]:
-    """Run the selected claims in registry order on one shared :class:`Context`; returns their verdicts."""
+def run_claims(config: dict, claims: list[str] | None = None, *, quiet: bool = False,
+               stability: dict | None = None) -> list[Verdict]:
+    """Run the selected claims in registry order on one shared :class:`Context`; returns their verdicts.
+
+    A claim whose runs diverged, or whose ``eta`` is past the gradient-descent stability limit
+    (``stability``: :func:`stability_report`, computed when ``None``), gets a VACUOUS verdict
+    naming η, λ_max(H(0)) and the limit (:func:`divergence_verdict`).
+    """
     ids = selected_claims(config, claims)
+    stability = stability_report(config, ids) if stability is None else stability
     ctx = Context(config=config, seed=config["run"]["seed"], quiet=quiet)
     for c in ids:  # refuse a bad configuration before any long computation
         if CLAIMS[c].preflight is not None:
             CLAIMS[c].preflight(config[c], ctx)
-    return [CLAIMS[c].run(config[c], ctx) for c in ids]
+    verdicts = []
+    for c in ids:
+        seen = len(ctx.memo.get(DIVERGED, []))
+        try:
+            v = CLAIMS[c].run(config[c], ctx)
+        except Exception as err:  # hardening: a check fed non-finite records of diverged runs
+            if not ctx.memo.get(DIVERGED, [])[seen:]:
+                raise
+            v = Verdict(claim=c, status="VACUOUS", explanation=f"Its checks could not run on them ({err}).",
+                        config={c: config[c], "data": config["data"]}, seed=ctx.seed)
+        verdicts.append(divergence_verdict(v, ctx.memo.get(DIVERGED, [])[seen:], stability.get(c)))
+    return verdicts
+
+
+# ----------------------------------------------------------------------------------------------
+# Hardening (issue 8): gradient-descent stability, before training (a warning) and after (the verdict)
+
+DIVERGED = "hardening/diverged"  # ctx.memo key filled by verification.paper_claims.note_divergence
+
+
+def _stability_words(eta: float, lmax: float) -> str:
+    limit = 2.0 / lmax if lmax > 0 else float("inf")
+    side = "past" if eta >= limit else "below"
+    return f"η = {eta:g} is {side} the gradient-descent stability limit 2/λ_max(H(0)) = {limit:.3g} (λ_max(H(0)) = {lmax:.3g})"
+
+
+def divergence_verdict(v: Verdict, diverged: list[dict], stability: dict | None = None) -> Verdict:
+    """``v`` unchanged when no run diverged and η is below the stability limit (``stability``: an
+    entry of :func:`stability_report`); else VACUOUS, naming the first diverged run's step, η,
+    λ_max(H(0)) and the limit 2/λ_max(H(0)); the claim's own parts stay, as diagnostics."""
+    unstable = stability is not None and stability["eta"] >= stability["limit"]
+    if not diverged and not unstable:
+        return v
+    import dataclasses
+
+    from verification.verdict import VACUOUS, Part
+
+    if diverged:
+        first = min(diverged, key=lambda e: (e["step"], e["width"], e["seed"]))
+        finding = (f"gradient descent diverged in {len(diverged)} run(s); first at step {first['step']} (width "
+                   f"{first['width']}, seed {first['seed']}, n = {first['n']}: loss non-finite or above "
+                   f"divergence_factor × L(0)); {_stability_words(first['eta'], first['lambda_max_h0'])}.")
+    else:
+        s = stability
+        finding = (f"{_stability_words(s['eta'], s['lambda_max_h0'])} at width {s['width']}, n = {s['n']}, seed "
+                   f"{s['seed']}: the step size is outside the regime the theorem describes (no run diverged: the loss "
+                   f"stays bounded because f is).")
+    parts = (Part("gradient descent stable", VACUOUS, finding),) + tuple(
+        dataclasses.replace(p, decisive=False) for p in v.parts)
+    return dataclasses.replace(
+        v, status=VACUOUS, parts=parts, counterexample=None,
+        measured={**v.measured, "diverged_runs": diverged},
+        explanation=(f"{finding[0].upper() if finding[0].isascii() else finding[0]}{finding[1:]} The theorem assumes a step size small enough for gradient "
+                     f"descent to converge, so these runs cannot test it; the claim's own checks (diagnostics "
+                     f"below) include them. {v.explanation}"))
+
+
+def stability_warnings(stability: dict) -> list[str]:
+    """One line per claim of :func:`stability_report` whose ``eta`` is at or past 2/λ_max(H(0))."""
+    return [f"{c}: {_stability_words(s['eta'], s['lambda_max_h0'])} at width {s['width']}, n = {s['n']}, seed "
+            f"{s['seed']}: training may diverge, and the verdict will be VACUOUS"
+            for c, s in stability.items() if s["eta"] >= s["limit"]]
+
+
+def stability_report(config: dict, claims: list[str] | None = None) -> dict:
+    """Per selected claim training the paper's model (a section with ``eta`` and ``widths`` or
+    ``width``): η, λ_max(H(0)) for its largest data size and smallest width (λ_max grows with n;
+    H(0) fluctuates most at small m) and the first network seed, and the limit 2/λ_max(H(0))."""
+    from ntk_attention import empirical_ntk, init_params
+
+    ctx = Context(config=config, seed=config["run"]["seed"], quiet=True)
+    seed = ctx.network_seeds(1)[0]
+    out = {}
+    for c in selected_claims(config, claims):
+        sec = config[c]
+        if "eta" not in sec or not ("widths" in sec or "width" in sec):
+            continue
+        n, m = max(sec.get("sizes") or [config["data"]["n"]]), min(sec.get("widths") or [sec["width"]])
+        p = init_params(jax.random.key(seed), m, sigma=config["data"]["sigma"])
+        lmax = float(np.linalg.eigvalsh(np.asarray(empirical_ntk(p, ctx.dataset(n).X)))[-1])
+        out[c] = {"eta": float(sec["eta"]), "lambda_max_h0": lmax, "limit": 2.0 / lmax if lmax > 0 else float("inf"),
+                  "width": m, "n": n, "seed": seed}
+    return out
 
 
 def environment() -> dict:
@@ -155,3 +244,53 @@ def environment() -> dict:
         "x64": bool(jax.config.jax_enable_x64),
         "numpy_float64_eps": float(np.finfo(np.float64).eps),
     }
+
+
+# ----------------------------------------------------------------------------------------------
+# Hardening (issue 8): refuse sizes that cannot fit in this machine's memory, before any work
+
+
+def physical_memory() -> int:
+    """Bytes of physical memory (``os.sysconf``); 0 when the platform does not say."""
+    import os
+
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return 0
+
+
+def memory_estimate(section: dict, data: dict) -> tuple[int, str]:
+    r"""A lower bound (bytes, float64) on what one configuration section holds at once, and why.
+
+    The largest of: the Jacobian :math:`J_{ir} = \partial f(x_i)/\partial w_r` of the widest
+    network, :math:`n\, m_{max}` numbers (every training step forms it, in a sweep or in
+    :func:`ntk_attention.train`); a multi-dimensional attention matrix, ``max_tokens² max_width``;
+    the data windows, ``(n + pool + test_windows) d``.
+    """
+    d = int(data["d"])
+    widths = list(section.get("widths") or ([section["width"]] if "width" in section else []))
+    sizes = section.get("sizes")
+    n = max(sizes) if isinstance(sizes, list) and sizes else int(section.get("n", data["n"]))
+    terms = {"the Jacobian of the widest network (n × m)": n * max(widths, default=0),
+             "the attention matrices (max_tokens² × max_width)": int(section.get("max_tokens", 0)) ** 2
+             * int(section.get("max_width", 1)),
+             "the data windows ((n + pool + test_windows) × d)": (n + int(section.get("pool", 0))
+                                                                  + int(section.get("test_windows", 0))) * d}
+    why = max(terms, key=terms.get)
+    return 8 * terms[why], why
+
+
+def check_memory(config: dict, sections: list[str]) -> None:
+    """Raise :class:`verification.config.ConfigError` when a section's :func:`memory_estimate`
+    exceeds the machine's physical memory, naming the section, the estimate and the memory."""
+    from verification.config import ConfigError
+
+    total = physical_memory()
+    if not total:
+        return
+    for sec in sections:
+        need, why = memory_estimate(config[sec], config["data"])
+        if need > total:
+            raise ConfigError(f"{sec}: needs at least {need / 2**30:.3g} GiB for {why}, more than this machine's "
+                              f"{total / 2**30:.3g} GiB of memory; use smaller sizes")

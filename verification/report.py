@@ -88,6 +88,8 @@ def check_output_dir(out: str | Path, *, force: bool) -> Path:
     if out.is_dir() and any(out.iterdir()) and not force:
         raise ResultsError(f"--out: {str(out)!r} is not empty; pass --force to overwrite it or choose another --out")
     out.mkdir(parents=True, exist_ok=True)
+    for tmp in out.glob(".*.tmp"):  # hardening: temporary files of a killed run (atomic_write's names)
+        tmp.unlink(missing_ok=True)
     return out
 
 
@@ -123,6 +125,15 @@ def load_evidence(path: str | Path) -> dict[str, dict[str, np.ndarray]]:
     return out
 
 
+CHECKSUM_KEY = "content_sha256"
+"""Last key of summary.json: SHA-256 of the file's text without this key (an edit is refused)."""
+
+
+def content_sha256(summary: dict) -> str:
+    """SHA-256 of ``summary`` written as summary.json, without its :data:`CHECKSUM_KEY`."""
+    return hashlib.sha256(_json({k: v for k, v in summary.items() if k != CHECKSUM_KEY}).encode("utf-8")).hexdigest()
+
+
 def summary_dict(verdicts: list[Verdict], config: dict, environment: dict, evidence_sha256: str) -> dict:
     """The content of ``summary.json`` (no timestamps)."""
     return {
@@ -151,6 +162,7 @@ def write_results(out: str | Path, verdicts: list[Verdict], config: dict, enviro
     if elapsed_s is not None:
         atomic_write(out / "timing.json", _json({"wall_seconds": round(float(elapsed_s), 3)}))
     render(out, summary, verdicts)
+    summary[CHECKSUM_KEY] = content_sha256(summary)
     atomic_write(out / "summary.json", _json(summary))  # last: its presence marks a complete run
     return out
 
@@ -167,6 +179,8 @@ def load_results(results_dir: str | Path) -> tuple[dict, list[Verdict]]:
         raise ResultsError(f"{path}: not valid JSON, truncated or edited ({err})") from None
     if not isinstance(summary, dict) or summary.get("format") != FORMAT:
         raise ResultsError(f"{path}: expected format {FORMAT!r}, got {summary.get('format') if isinstance(summary, dict) else summary!r}")
+    if summary.get(CHECKSUM_KEY) != content_sha256(summary):
+        raise ResultsError(f"{path}: its content does not match its {CHECKSUM_KEY}; the file was edited or corrupted")
     ev_path = d / "evidence.npz"
     try:
         raw = ev_path.read_bytes()
@@ -235,7 +249,7 @@ def render(out: Path, summary: dict | None, verdicts: list[Verdict]) -> int:
                       f"JAX {env.get('packages', {}).get('jax')} on {', '.join(env.get('jax_devices', []))}.", ""]
         for v in verdicts:
             claim = CLAIMS.get(v.claim)
-            figures = list(claim.plot(v, out)) if claim is not None and claim.plot is not None else []
+            figures = list(claim.plot(v, out)) if claim is not None and claim.plot is not None and v.arrays else []
             parts.append(_section(v, figures))
     sections = len(verdicts)
     for fn in EXTRA_RENDERERS:

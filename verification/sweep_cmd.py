@@ -202,7 +202,8 @@ def _devices(devices) -> list[str]:
     return [f"{d.platform}:{d.id}:{d.device_kind}" for d in devices]
 
 
-def _write_header(out: Path, config: dict, fp: str, *, complete: bool, processes: list | None = None) -> None:
+def _write_header(out: Path, config: dict, fp: str, *, complete: bool, processes: list | None = None,
+                  sweep_sha256: str | None = None) -> None:
     from verification.pipeline import environment
 
     seeds = [s for block in block_seeds(config) for s in block]
@@ -215,6 +216,7 @@ def _write_header(out: Path, config: dict, fp: str, *, complete: bool, processes
         "environment": environment(),
         "processes": processes or [],
         "complete": complete,
+        "sweep_npz_sha256": sweep_sha256,  # hardening: an edited or truncated sweep.npz is refused
     }))
 
 
@@ -263,6 +265,10 @@ def run_sweep(config: dict, out, *, process_id: int = 0, process_count: int = 1,
     mine = list(range(process_id, len(blocks), process_count))
     for j in mine:  # temporary files of a killed run (only this process's blocks: others may be writing)
         for tmp in (out / "blocks").glob(f".{_block_path(out, j).name}.*.tmp"):
+            tmp.unlink(missing_ok=True)
+    stale = [f".process-{process_id}-of-{process_count}.json.*.tmp"]  # hardening: this process's other files
+    for pattern in stale + ([".sweep.json.*.tmp", ".sweep.npz.*.tmp"] if process_id == 0 else []):
+        for tmp in [*(out / "shards").glob(pattern), *out.glob(pattern)]:
             tmp.unlink(missing_ok=True)
     reused = [j for j in mine if _load_block(out, j, fp, blocks[j]) is not None]
     todo = [j for j in mine if j not in reused]
@@ -338,10 +344,11 @@ def merge(out) -> Path:
             "process's blocks/ into this folder or rerun `ntk-verify sweep` with the same --out"
         )
     merged = sw.concatenate(parts)
-    report.atomic_write(out / "sweep.npz", _npz_bytes(merged._asdict()))
+    raw = _npz_bytes(merged._asdict())
+    report.atomic_write(out / "sweep.npz", raw)
     processes = [{k: m[k] for k in ("process_id", "process_count", "host", "devices", "blocks_computed")}
                  for m in manifests]
-    _write_header(out, config, fp, complete=True, processes=processes)
+    _write_header(out, config, fp, complete=True, processes=processes, sweep_sha256=hashlib.sha256(raw).hexdigest())
     return out / "sweep.npz"
 
 
@@ -351,7 +358,15 @@ def load_merged(out):
     head = _read_json(out / "sweep.json")
     if head is None or not head.get("complete") or not (out / "sweep.npz").exists():
         merge(out)
-    arrays = _read_npz(out / "sweep.npz")
+        head = _read_json(out / "sweep.json")
+    try:
+        raw = (out / "sweep.npz").read_bytes()
+    except FileNotFoundError:
+        raw = b""
+    if hashlib.sha256(raw).hexdigest() != head.get("sweep_npz_sha256"):
+        raise report.ResultsError(f"{out / 'sweep.npz'}: SHA-256 differs from sweep.json's sweep_npz_sha256; truncated "
+                                  f"or edited: delete it and run `ntk-verify report {out}` to merge the blocks again")
+    arrays = _read_npz(io.BytesIO(raw))
     if arrays is None:
         raise report.ResultsError(f"{out / 'sweep.npz'}: unreadable; delete it and run `ntk-verify report {out}`")
     return _as_result(arrays)
@@ -455,6 +470,9 @@ def _cmd_sweep(args) -> int:
         record_every=args.record_every, learning_rate=args.learning_rate, seeds_per_block=args.seeds_per_block,
         dtype=args.dtype,
     )
+    from verification.pipeline import check_memory
+
+    check_memory(config, ["sweep"])  # hardening (issue 8): refuse sizes beyond this machine, before any work
     pid, count = jax.process_index(), jax.process_count()
     log = None if args.quiet else (lambda s: print(s, flush=True))
     done = run_sweep(config, args.out, process_id=pid, process_count=count, devices=jax.local_devices(), log=log)
