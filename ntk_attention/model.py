@@ -117,8 +117,8 @@ def default_chunk_size(n: int, m: int, d: int) -> int:
     return int(min(m, max(8, chunk)))
 
 
-_CHUNK_ELEMENTS = 1 << 18
-_UNROLL = 32  # positions fused into one loop; longer windows loop over blocks of this many
+_CHUNK_ELEMENTS = 1 << 17
+_BLOCK = 16  # positions per fused reduction: XLA's CPU loop for longer ones runs several times slower
 
 
 def _window_stats(X):
@@ -144,37 +144,33 @@ def _exp_sums(w_c, xc, c, cmax, cmin):
     r""":math:`S_0, S_1, S_2` (each (n, mc)) and :math:`e^{z_d - \mathrm{shift}}`, one exponential per element.
 
     :math:`z_k - \mathrm{shift} = w_r c_k - w_r c_{ref}`: one fused multiply-add per position, the
-    product :math:`w_r c_{ref}` hoisted out of the position loop. The loop over positions is
-    unrolled (blocks of ``_UNROLL`` inside a ``fori_loop`` for long windows), so XLA emits **one**
-    elementwise loop over (window, neuron) that keeps the three sums in registers: no
-    ``(n, mc, d)`` tensor and no reductions along a short minor axis.
+    product :math:`w_r c_{ref}` hoisted out of the position loop. Positions go in blocks of at
+    most ``_BLOCK``; each block is **one** variadic reduction whose operands
+    :math:`(e, e x, e x^2)` are fused into it, so XLA emits a single loop that evaluates every
+    exponential once, keeps the three sums in registers and never stores an ``(n, mc, d)``
+    tensor (separate sums would each re-read, or re-evaluate, the exponentials).
     """
     shift = _shift(w_c, cmax, cmin)
     d = c.shape[1]
+    blocks = -(-d // _BLOCK)
+    size = -(-d // blocks)
+    sums = None
+    for b in range(blocks):
+        part = _block_sums(w_c, c[:, b * size : (b + 1) * size], xc[:, b * size : (b + 1) * size], shift)
+        sums = part if sums is None else tuple(s + p for s, p in zip(sums, part))
+    return (*sums, _shifted_exp(w_c, c[:, -1], shift))
 
-    def add(sums, ck, xk):
-        e = _shifted_exp(w_c, ck, shift)
-        x = xk[:, None]
-        return sums[0] + e, sums[1] + e * x, sums[2] + e * (x * x)
 
-    e_last = _shifted_exp(w_c, c[:, -1], shift)  # the last position opens the sums
-    x_last = xc[:, -1:]
-    sums = (e_last, e_last * x_last, e_last * (x_last * x_last))
-    rest = d - 1
-    blocks = rest // _UNROLL if rest > 2 * _UNROLL else 0
+def _block_sums(w_c, cb, xb, shift):
+    """The three sums over one block of positions: a single variadic ``lax.reduce`` over axis 0."""
+    e = jnp.exp(w_c[None, None, :] * cb.T[:, :, None] - shift[None])  # (block, n, mc), fused away
+    x = xb.T[:, :, None]
+    zero = jnp.zeros((), e.dtype)
+    return jax.lax.reduce((e, e * x, e * (x * x)), (zero, zero, zero), _add3, (0,))
 
-    def block(b, sums):
-        cb = jax.lax.dynamic_slice_in_dim(c, b * _UNROLL, _UNROLL, axis=1)
-        xb = jax.lax.dynamic_slice_in_dim(xc, b * _UNROLL, _UNROLL, axis=1)
-        for j in range(_UNROLL):
-            sums = add(sums, cb[:, j], xb[:, j])
-        return sums
 
-    if blocks:
-        sums = jax.lax.fori_loop(0, blocks, block, sums)
-    for k in range(blocks * _UNROLL, rest):
-        sums = add(sums, c[:, k], xc[:, k])
-    return (*sums, e_last)
+def _add3(p, q):
+    return p[0] + q[0], p[1] + q[1], p[2] + q[2]
 
 
 def _chunk_moments(w_c, xc, c, cmax, cmin):
