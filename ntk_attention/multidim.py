@@ -436,7 +436,15 @@ def apply_model(graphdef, params, X: Float[Array, "n T"]) -> Float[Array, " n"]:
 
 
 def head_outputs(graphdef, params, X: Float[Array, "n T"]) -> HeadOutputs:
-    """Last-row attention weights, values and head outputs (:class:`HeadOutputs`)."""
+    r"""Last-row attention weights, values and head outputs (:class:`HeadOutputs`) of every head h.
+
+    .. math::
+
+        s_h = \mathrm{softmax}\big(q_{h,L} K_h^\top / \sqrt{d_k}\big) \in \Delta^{L-1},\qquad
+        o_h = s_h V_h \quad (\text{differential: } s_h = (s_{h,1} - \lambda_h s_{h,2})/(1-\lambda_h)),
+
+    with :math:`q_{h,L}` the last token's query and :math:`K_h, V_h` all tokens' keys and values.
+    """
     return _heads_impl(graphdef, params, _check_series_windows(X, _model(graphdef, params).config))
 
 
@@ -473,7 +481,15 @@ def _model_ntk_impl(graphdef, params, X, X2, same):
 
 
 def model_ntk(graphdef, params, X: Float[Array, "n T"], X2: Float[Array, "n2 T"] | None = None) -> Float[Array, "n n2"]:
-    """Empirical NTK of a :class:`Forecaster` over all its parameters (:func:`empirical_ntk`), compiled."""
+    r"""Empirical NTK of a :class:`Forecaster` over all its parameters θ, compiled.
+
+    .. math::
+
+        \Theta(x_i, x'_j) = \sum_p \frac{\partial f(x_i)}{\partial \theta_p}\frac{\partial f(x'_j)}{\partial \theta_p}
+        = (J J'^\top)_{ij}
+
+    (:func:`empirical_ntk` on the flattened parameter pytree, reverse-mode autodiff).
+    """
     config = _model(graphdef, params).config
     X = _check_series_windows(X, config)
     same = X2 is None

@@ -1,7 +1,7 @@
 r"""The claim registry: one :class:`Claim` per statement of the paper that the toolkit checks.
 
 Contract for adding a claim (how C6/C7 join from ``verification/mitigations.py``)
---------------------------------------------------------------------------------
+---------------------------------------------------------------------------------
 A module registers a claim by calling :func:`register_claim` at import time::
 
     from verification.claims import Claim, register_claim
@@ -153,7 +153,7 @@ class Context:
 
     def progress(self, desc: str, total: int):
         """A progress bar for one stage."""
-        from tqdm.auto import tqdm
+        from tqdm import tqdm  # text bars: tqdm.auto warns in kernels without ipywidgets
 
         return tqdm(total=total, desc=desc, disable=self.quiet, leave=False, dynamic_ncols=True)
 

@@ -65,6 +65,12 @@ def bootstrap_interval(
 ) -> tuple[float, float, float]:
     r"""Percentile bootstrap: ``(estimate, lo, hi)`` of ``statistic`` over rows of ``samples``.
 
+    .. math::
+
+        \hat\theta = T(x_{1:N}),\qquad
+        [\mathrm{lo}, \mathrm{hi}] = \big[q_{\alpha/2},\, q_{1-\alpha/2}\big]\ \text{of}\
+        \{T(x^{*b}_{1:N})\}_{b=1}^{B},\quad x^{*b}_i \sim \mathrm{Unif}\{x_1,\dots,x_N\}.
+
     ``statistic(rows)`` receives an array with the first axis resampled; the estimate is
     ``statistic(samples)``. Deterministic for a given ``seed`` (numpy ``default_rng``). Needs at
     least two observations: resampling one gives the zero-width interval ``[x, x]``, a certainty
