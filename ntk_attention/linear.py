@@ -48,6 +48,11 @@ def fit_linear_lstsq(X: Float[Array, "n d"], y: Float[Array, " n"]) -> Float[Arr
                         terms=4.0 * X.shape[0] * X.shape[1], what="the squared residual |Z w - (y - x_d)|^2")
     Z = _residual_features(X)[:, :-1]
     w, *_ = jnp.linalg.lstsq(Z, y - X[:, -1])
+    if _checks.is_concrete(w) and not bool(jnp.isfinite(w).all()):  # |w| ~ |y - x_d| / |Z| beyond the dtype
+        raise ValueError(
+            f"X, y: the least-squares weights overflow {w.dtype}: targets y - x_d up to {_checks.max_abs(y - X[:, -1]):.3g} "
+            f"against window differences x_k - x_d up to {_checks.max_abs(Z):.3g}; rescale X or y"
+        )
     return jnp.concatenate([w, jnp.zeros((1,), w.dtype)])
 
 
