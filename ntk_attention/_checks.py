@@ -26,8 +26,9 @@ def as_float_array(x, name: str, *, numpy: bool = False):
     if isinstance(x, (list, tuple)) or np.isscalar(x):
         try:
             x = np.asarray(x)
-        except (TypeError, ValueError) as err:  # ragged nested lists
-            raise ValueError(f"{name}: expected an array, got a {type(x).__name__} numpy cannot convert ({err})") from None
+        except (TypeError, ValueError):  # ragged nested lists
+            raise ValueError(f"{name}: expected an array, got a {type(x).__name__} numpy cannot convert to one "
+                             f"(rows of different lengths?)") from None
     if not hasattr(x, "dtype") or not hasattr(x, "shape"):
         raise ValueError(f"{name}: expected an array, got {type(x).__name__}")
     try:
