@@ -12,26 +12,47 @@ import platform
 import statistics
 import time
 from collections.abc import Callable
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 
 
-def interleaved_medians(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
-    """Median wall time (seconds) of each zero-argument callable, one call of each per round.
+class Timing(NamedTuple):
+    """Median seconds of one candidate: ``wall`` clock and ``cpu`` (this process's CPU time, all threads).
+
+    On a machine shared with other work the CPU time moves less than the wall time (waiting for
+    a core does not count); both are printed.
+    """
+
+    wall: float
+    cpu: float
+
+
+def interleaved_medians(fns: dict[str, Callable[[], object]], repeats: int, *, once_above_s: float = float("inf")) -> dict[str, Timing]:
+    """Median wall and CPU time of each zero-argument callable, one call of each per round.
 
     Every callable is called once first (compilation, warm-up); results are blocked on, so
-    asynchronous dispatch is included in the time.
+    asynchronous dispatch is included in the time. A callable whose warm-up took longer than
+    ``once_above_s`` seconds is timed in the first round only.
     """
-    for fn in fns.values():
+    slow = set()
+    for name, fn in fns.items():
+        t0 = time.perf_counter()
         jax.block_until_ready(fn())
-    times: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(repeats):
+        if time.perf_counter() - t0 > once_above_s:
+            slow.add(name)
+    wall: dict[str, list[float]] = {name: [] for name in fns}
+    cpu: dict[str, list[float]] = {name: [] for name in fns}
+    for r in range(repeats):
         for name, fn in fns.items():
-            t0 = time.perf_counter()
+            if r and name in slow:
+                continue
+            t0, c0 = time.perf_counter(), time.process_time()
             jax.block_until_ready(fn())
-            times[name].append(time.perf_counter() - t0)
-    return {name: statistics.median(ts) for name, ts in times.items()}
+            cpu[name].append(time.process_time() - c0)
+            wall[name].append(time.perf_counter() - t0)
+    return {name: Timing(statistics.median(wall[name]), statistics.median(cpu[name])) for name in fns}
 
 
 def exp_floor(shape: tuple[int, ...], dtype, key) -> Callable[[], jax.Array]:

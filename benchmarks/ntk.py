@@ -3,7 +3,7 @@
     python benchmarks/ntk.py                          # n = 512, m = 16384, d = 16; float32 and float64
     python benchmarks/ntk.py --n 256 --m 4096 --d 8   # other sizes
     python benchmarks/ntk.py --chunks 256,1024,4096   # extra rows: (a) at other chunk sizes
-    python benchmarks/ntk.py --no-autodiff            # sizes where (n, m, d) does not fit
+    python benchmarks/ntk.py --baseline-dtypes ""     # no (b), (b'): sizes where (n, m, d) does not fit
 
 Times, in one process, interleaved (one call of each per round; medians over ``--repeats``):
 
@@ -17,7 +17,9 @@ Times, in one process, interleaved (one call of each per round; medians over ``-
 (c) the exponential floor: ``n*m*d`` exponentials summed by one jitted ``jnp.sum(jnp.exp(z))``;
 (d) a bare ``J @ J.T`` of shape (n, m).
 
-and prints ``a/(c+d)`` (how far the NTK is from the work it cannot avoid), ``b/a`` and ``b'/a``.
+and prints ``a/(c+d)`` (how far the NTK is from the work it cannot avoid), ``b/a`` and ``b'/a``,
+on the wall clock and on this process's CPU time. (b) and (b') run for ``--baseline-dtypes``
+only; one whose first call takes over 30 s is timed once.
 Nothing here asserts a time; on a shared machine only the ratios mean much.
 """
 
@@ -26,7 +28,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from _common import exp_floor, gram_floor, interleaved_medians, machine_line, size_parser
+from _common import Timing, exp_floor, gram_floor, interleaved_medians, machine_line, size_parser
 from ntk_attention import empirical_ntk, init_params
 from ntk_attention.model import default_chunk_size
 
@@ -48,8 +50,8 @@ def batch_autodiff_bytes(n: int, m: int, d: int, dtype) -> float:
     return 2.0 * n * n * m * d * jnp.dtype(dtype).itemsize
 
 
-def measure(n, m, d, dtype, *, repeats, autodiff_bytes, chunks=()) -> dict[str, float]:
-    """Median seconds: ``ntk`` (a), ``autodiff`` (b, when it fits), ``per_example`` (b'), ``exp`` (c),
+def measure(n, m, d, dtype, *, repeats, autodiff_bytes, baselines=True, chunks=()) -> dict[str, Timing]:
+    """Median times: ``ntk`` (a), ``autodiff`` (b, when it fits), ``per_example`` (b'), ``exp`` (c),
     ``gram`` (d) and ``ntk@<chunk>`` for each extra chunk size."""
     k_w, k_x, k_z, k_j = jax.random.split(jax.random.key(0), 4)
     params = init_params(k_w, m, dtype=dtype)
@@ -59,48 +61,56 @@ def measure(n, m, d, dtype, *, repeats, autodiff_bytes, chunks=()) -> dict[str, 
         "exp": exp_floor((n * m * d,), dtype, k_z),
         "gram": gram_floor(n, m, dtype, k_j),
     }
-    if autodiff_bytes > 0:
+    if baselines:
         fns["per_example"] = lambda: per_example_autodiff_ntk(params.w, params.a, X)
         if batch_autodiff_bytes(n, m, d, dtype) <= autodiff_bytes:
             fns["autodiff"] = lambda: empirical_ntk(params, X, method="autodiff")
     for chunk in chunks:
         fns[f"ntk@{chunk}"] = lambda chunk=chunk: empirical_ntk(params, X, chunk_size=chunk)
-    return interleaved_medians(fns, repeats)
+    return interleaved_medians(fns, repeats, once_above_s=30.0)
 
 
-def _cell(t: dict[str, float], key: str, scale: float = 1e3, fmt: str = "{:9.1f}ms") -> str:
-    return fmt.format(t[key] * scale) if key in t else f"{'-':>{len(fmt.format(0.0))}s}"
+def ratios(t: dict[str, Timing], clock: str) -> str:
+    """``a/(c+d)``, ``b/a`` and ``b'/a`` on one clock (``wall`` or ``cpu``), those measured."""
+    get = {k: getattr(v, clock) for k, v in t.items()}
+    out = [f"a/(c+d) = {get['ntk'] / (get['exp'] + get['gram']):.2f}"]
+    out += [f"{label}/a = {get[k] / get['ntk']:.1f}" for k, label in (("autodiff", "b"), ("per_example", "b'")) if k in get]
+    return ", ".join(out)
 
 
 def main() -> None:
     parser = size_parser(__doc__.splitlines()[0], n=512, m=16384, d=16, repeats=7)
     parser.add_argument("--dtypes", default="float32,float64", help="comma-separated (default %(default)s)")
+    parser.add_argument("--baseline-dtypes", default="float32",
+                        help="dtypes that also time (b) and (b'); in float64 (b') takes minutes (default %(default)s)")
     parser.add_argument("--autodiff-gib", type=float, default=4.0,
-                        help="run (b) only when its ~2 n^2 m d numbers fit in this many GiB; 0 also skips (b') "
-                             "(default %(default)s)")
+                        help="run (b) only when its ~2 n^2 m d numbers fit in this many GiB (default %(default)s)")
     parser.add_argument("--chunks", default="", help="comma-separated chunk sizes timed as extra rows")
     args = parser.parse_args()
     dtypes = [jnp.dtype(t) for t in args.dtypes.split(",") if t]
-    if any(t == jnp.float64 for t in dtypes):
+    with_baselines = {jnp.dtype(t) for t in args.baseline_dtypes.split(",") if t}
+    if jnp.dtype("float64") in dtypes:
         jax.config.update("jax_enable_x64", True)
     chunks = [int(c) for c in args.chunks.split(",") if c]
     budget = args.autodiff_gib * 2**30
     print(machine_line())
-    print(f"n = {args.n}, m = {args.m}, d = {args.d}: {args.n * args.m * args.d:.3g} exponentials; "
-          f"default chunk {default_chunk_size(args.n, args.m, args.d)} neurons; medians of {args.repeats} interleaved rounds")
-    print(f"{'dtype':8s} {'(a) ntk':>11s} {'(b) autodiff':>11s} {'(b2) per-ex':>11s} {'(c) exp':>11s} {'(d) J@J.T':>11s} "
-          f"{'a/(c+d)':>8s} {'b/a':>6s} {'b2/a':>6s}")
+    print(f"n = {args.n}, m = {args.m}, d = {args.d}: {args.n * args.m * args.d:.3g} exponentials; default chunk "
+          f"{default_chunk_size(args.n, args.m, args.d)} neurons; medians of {args.repeats} interleaved rounds "
+          f"(wall clock; cpu = this process's CPU time)")
+    print(f"{'dtype':8s} {'(a) ntk':>11s} {'(b) autodiff':>13s} {'(b2) per-ex':>11s} {'(c) exp':>11s} {'(d) J@J.T':>11s}")
     for dtype in dtypes:
-        t = measure(args.n, args.m, args.d, dtype, repeats=args.repeats, autodiff_bytes=budget, chunks=chunks)
-        ratios = {"floor": t["ntk"] / (t["exp"] + t["gram"])}
-        ratios.update({k: t[k] / t["ntk"] for k in ("autodiff", "per_example") if k in t})
-        print(f"{dtype.name:8s} {_cell(t, 'ntk')} {_cell(t, 'autodiff')} {_cell(t, 'per_example')} {_cell(t, 'exp')} "
-              f"{_cell(t, 'gram')} {_cell(ratios, 'floor', 1, '{:8.2f}')} {_cell(ratios, 'autodiff', 1, '{:6.1f}')} "
-              f"{_cell(ratios, 'per_example', 1, '{:6.1f}')}")
-        if budget > 0 and "autodiff" not in t:
+        base = dtype in with_baselines
+        t = measure(args.n, args.m, args.d, dtype, repeats=args.repeats, autodiff_bytes=budget, baselines=base, chunks=chunks)
+        ms = {k: f"{v.wall * 1e3:9.1f}ms" for k, v in t.items()}
+        print(f"{dtype.name:8s} {ms['ntk']} {ms.get('autodiff', '-'):>13s} {ms.get('per_example', '-'):>11s} "
+              f"{ms['exp']} {ms['gram']}")
+        print(f"{'':8s} wall: {ratios(t, 'wall')}")
+        print(f"{'':8s} cpu:  {ratios(t, 'cpu')}")
+        if base and "autodiff" not in t:
             print(f"{'':8s} (b) skipped: jacrev of the batch needs ~{batch_autodiff_bytes(args.n, args.m, args.d, dtype) / 2**30:.0f} GiB")
         for chunk in chunks:
-            print(f"{'':8s} chunk {chunk:>6d}: {t[f'ntk@{chunk}'] * 1e3:8.1f}ms, a/(c+d) = {t[f'ntk@{chunk}'] / (t['exp'] + t['gram']):.2f}")
+            tc = {"ntk": t[f"ntk@{chunk}"], "exp": t["exp"], "gram": t["gram"]}
+            print(f"{'':8s} chunk {chunk:>6d}: {tc['ntk'].wall * 1e3:8.1f}ms; wall {ratios(tc, 'wall')}; cpu {ratios(tc, 'cpu')}")
 
 
 if __name__ == "__main__":
