@@ -55,11 +55,17 @@ def interleaved_medians(fns: dict[str, Callable[[], object]], repeats: int, *, o
     return {name: Timing(statistics.median(wall[name]), statistics.median(cpu[name])) for name in fns}
 
 
-def exp_floor(shape: tuple[int, ...], dtype, key) -> Callable[[], jax.Array]:
-    """``jnp.sum(jnp.exp(z))`` over ``prod(shape)`` standard-normal numbers: the exponential floor."""
-    z = jax.random.normal(key, shape, dtype=dtype)
+def exp_floor(count: int, dtype, key, *, max_elements: int = 1 << 28) -> tuple[Callable[[], jax.Array], float]:
+    """``jnp.sum(jnp.exp(z))`` over standard-normal ``z``: the exponential floor of ``count`` exponentials.
+
+    Returns the callable and the factor its time is multiplied by: ``z`` holds
+    ``min(count, max_elements)`` numbers (accelerator sizes would not fit), and the time scales
+    linearly to ``count``. The factor is 1 whenever ``count <= max_elements``.
+    """
+    size = min(count, max_elements)
+    z = jax.random.normal(key, (size,), dtype=dtype)
     fn = jax.jit(lambda z_: jnp.sum(jnp.exp(z_)))
-    return lambda: fn(z)
+    return (lambda: fn(z)), count / size
 
 
 def gram_floor(n: int, m: int, dtype, key) -> Callable[[], jax.Array]:
@@ -79,6 +85,12 @@ def cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown"
+
+
+def peak_device_bytes() -> int | None:
+    """Peak bytes in use on the first device, where the backend reports it (GPUs), else ``None``."""
+    stats = jax.devices()[0].memory_stats() or {}
+    return stats.get("peak_bytes_in_use")
 
 
 def machine_line() -> str:

@@ -10,7 +10,8 @@ tensor would take ``n m d`` numbers (64 GiB at the default sizes), one ``(n, m)`
 ``n m`` (4 GiB).
 
 Prints the process's peak resident set (``resource.getrusage``, which never decreases) after
-importing JAX, after drawing the parameters and after the NTK, next to those sizes.
+importing JAX, after drawing the parameters and after the NTK, next to those sizes; on a GPU
+also the device's peak bytes in use.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from _common import machine_line
+from _common import machine_line, peak_device_bytes
 from ntk_attention import default_chunk_size, empirical_ntk, init_params
 
 GIB = 2.0**30
@@ -60,6 +61,9 @@ def main() -> None:
     H = np.asarray(empirical_ntk(params, X))
     seconds = time.perf_counter() - t0
     print(f"peak RSS after empirical_ntk:       {peak_rss_bytes() / GIB:.3f} GiB  (target <= 1.5 GB)")
+    device_peak = peak_device_bytes()
+    if device_peak is not None:
+        print(f"peak device memory in use:          {device_peak / GIB:.3f} GiB")
     print(f"empirical_ntk took {seconds:.1f} s (compilation included); H is {H.shape}, finite: {bool(np.isfinite(H).all())}, "
           f"trace {np.trace(H):.4g}")
 

@@ -106,18 +106,21 @@ def init_params(
 
 
 def default_chunk_size(n: int, m: int, d: int) -> int:
-    """Neurons per chunk: keeps each ``(n, chunk)`` intermediate near 2^18 elements (1 MiB in float32).
+    """Neurons per chunk: each ``(n, chunk)`` intermediate near 2^17 elements on CPU, 2^25 on accelerators.
 
-    The kernel never holds an ``(n, chunk, d)`` tensor (positions are a loop inside one fused
-    kernel), so ``d`` does not enter; measured on a 2-core CPU, chunks of 2^17 to 2^20 elements
-    time alike and smaller ones pay the per-chunk overhead (docs/benchmarks.md).
+    The kernel never holds an ``(n, chunk, d)`` tensor (positions are reduced inside one fused
+    loop), so ``d`` does not enter. On a 2-core CPU chunks of 2^16 to 2^19 elements time alike
+    (they stay in cache) and smaller ones pay the per-chunk overhead (docs/benchmarks.md); a GPU
+    needs far larger chunks to fill the device and to amortise one kernel launch per chunk.
     """
-    target = max(1, _CHUNK_ELEMENTS // max(1, n))
+    elements = _CHUNK_ELEMENTS if jax.default_backend() == "cpu" else _CHUNK_ELEMENTS_ACCELERATOR
+    target = max(1, elements // max(1, n))
     chunk = 1 << max(0, target.bit_length() - 1)  # power of two for regular shapes
     return int(min(m, max(8, chunk)))
 
 
 _CHUNK_ELEMENTS = 1 << 17
+_CHUNK_ELEMENTS_ACCELERATOR = 1 << 25
 _BLOCK = 16  # positions per fused reduction: XLA's CPU loop for longer ones runs several times slower
 
 
