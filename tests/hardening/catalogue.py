@@ -223,7 +223,7 @@ FAULT_ROWS = [
      "sweep.npz refused by its SHA-256 in sweep.json; a damaged block is treated as missing and recomputed to the "
      "same numbers; an edited sweep.json is refused by its fingerprint"),
     ("test_divergence_is_named_in_the_verdict", "ntk-verify run with η past 2/λ_max(H(0))",
-     "C3 with η = 1e300 (runs diverge); C1 with η = 10⁶ (loss stays bounded)",
+     "C3 with η = 1e300 (runs diverge); a VIOLATED C1 verdict with η = 10⁶ past the limit (loss stayed bounded)",
      "a warning naming η, λ_max(H(0)) and the limit before training; verdicts VACUOUS naming the first diverged "
      "step (C3) or the limit (C1); no traceback"),
 ]

@@ -35,19 +35,19 @@ def _new_tmp(folder, pattern):
 
 def _kill_series(args, cache, cwd, out, rng, T, events, check):
     """Start ``ntk-verify ARGS`` and SIGKILL it until it has been killed :data:`KILLS` times,
-    alternating a file event of ``events`` (label, trigger factory) and a uniform moment in
-    [0.05 T, 0.5 T] (T: the first, uncached run's wall time; later runs reuse its compiled programs
+    alternating a uniform moment in [0.05 T, 0.4 T] and a file event of ``events`` (label,
+    trigger factory) (T: the first, uncached run's wall time; later runs reuse its compiled programs
     and take about half); ``check()`` after each. A run that finished first leaves a complete
     folder, which is removed so that the next one has work to be killed in."""
     outcomes = []
     for attempt in range(3 * KILLS):
         if sum(e == "killed" for _, e in outcomes) == KILLS:
             break
-        if attempt % 2 == 0:
+        if attempt % 2 == 1:
             label, make = events[(attempt // 2) % len(events)]
             how = {"when": make()}
         else:
-            label, how = "uniform", {"after": rng.uniform(0.05 * T, 0.5 * T)}
+            label, how = "uniform", {"after": rng.uniform(0.05 * T, 0.4 * T)}
         ended = cli_runs.kill_at(cli_runs.start(args, cache, cwd), **how)
         check()
         outcomes.append((label, ended))
