@@ -6,22 +6,9 @@ from __future__ import annotations
 import jax
 import numpy as np
 
-DIVERGING = """
-[run]
-claims = ["C3"]
+from tests.hardening.cli_runs import TINY_RUN
 
-[data]
-n = 6
-d = 4
-state_dim = 3
-
-[C3]
-widths = [8]
-seeds = 2
-steps = 4
-record_every = 2
-eta = 1e300
-"""
+DIVERGING = TINY_RUN + "eta = 1e300\n"  # appended to its [C3] section
 
 
 def test_divergence_is_named_in_the_verdict(tmp_path, capsys):
