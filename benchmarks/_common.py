@@ -8,6 +8,7 @@ run; absolute times are only indicative.
 from __future__ import annotations
 
 import argparse
+import gc
 import platform
 import statistics
 import time
@@ -29,19 +30,28 @@ class Timing(NamedTuple):
     cpu: float
 
 
-def interleaved_medians(fns: dict[str, Callable[[], object]], repeats: int, *, once_above_s: float = float("inf")) -> dict[str, Timing]:
+def interleaved_medians(
+    fns: dict[str, Callable[[], object]], repeats: int, *, once_above_s: float = float("inf"),
+    settle: float = 0.25, settle_max_s: float = 2.0,
+) -> dict[str, Timing]:
     """Median wall and CPU time of each zero-argument callable, one call of each per round.
 
     Every callable is called once first (compilation, warm-up); results are blocked on, so
-    asynchronous dispatch is included in the time. A callable whose warm-up took longer than
-    ``once_above_s`` seconds is timed in the first round only.
+    asynchronous dispatch is included in the time. Each result is released outside the timed
+    region, then the loop sleeps ``settle`` times the call's duration (at most ``settle_max_s``):
+    a baseline that frees gigabytes otherwise slows the next call, measured up to 100x, while the
+    memory goes back to the system. A callable whose warm-up took longer than ``once_above_s``
+    seconds is timed in the first round only.
     """
     slow = set()
     for name, fn in fns.items():
         t0 = time.perf_counter()
         jax.block_until_ready(fn())
-        if time.perf_counter() - t0 > once_above_s:
+        elapsed = time.perf_counter() - t0
+        if elapsed > once_above_s:
             slow.add(name)
+        gc.collect()
+        time.sleep(min(settle_max_s, settle * elapsed))
     wall: dict[str, list[float]] = {name: [] for name in fns}
     cpu: dict[str, list[float]] = {name: [] for name in fns}
     for r in range(repeats):
@@ -49,9 +59,12 @@ def interleaved_medians(fns: dict[str, Callable[[], object]], repeats: int, *, o
             if r and name in slow:
                 continue
             t0, c0 = time.perf_counter(), time.process_time()
-            jax.block_until_ready(fn())
+            out = jax.block_until_ready(fn())
             cpu[name].append(time.process_time() - c0)
             wall[name].append(time.perf_counter() - t0)
+            del out  # free outside the timed region, then let the freeing finish before the next call
+            gc.collect()
+            time.sleep(min(settle_max_s, settle * wall[name][-1]))
     return {name: Timing(statistics.median(wall[name]), statistics.median(cpu[name])) for name in fns}
 
 

@@ -47,7 +47,7 @@ def plain_gd(w, a, X, y, lr, steps):
 
 
 def main() -> None:
-    parser = size_parser(__doc__.splitlines()[0], n=512, m=16384, d=16, repeats=5)
+    parser = size_parser(__doc__.splitlines()[0], n=512, m=16384, d=16, repeats=3)
     parser.add_argument("--steps", type=int, default=20, help="gradient steps per run (default %(default)s)")
     parser.add_argument("--dtype", default="float32", choices=("float32", "float64"))
     args = parser.parse_args()
