@@ -113,6 +113,14 @@ def machine_line() -> str:
     return f"devices: {len(devices)} x {', '.join(kinds)} ({jax.default_backend()}); cpu: {cpu_model()}; jax {jax.__version__}"
 
 
+def dtypes_enabled(names: str):
+    """The ``jnp.dtype`` of each comma-separated name; turns on float64 first when one asks for it."""
+    dtypes = [jnp.dtype(t) for t in names.split(",") if t]
+    if jnp.dtype("float64") in dtypes:
+        jax.config.update("jax_enable_x64", True)
+    return dtypes
+
+
 def size_parser(description: str, *, n: int, m: int, d: int, repeats: int) -> argparse.ArgumentParser:
     """Command-line parser with the sizes every benchmark takes."""
     parser = argparse.ArgumentParser(description=description)

@@ -21,10 +21,9 @@ import resource
 import time
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
-from _common import machine_line, peak_device_bytes
+from _common import dtypes_enabled, machine_line, peak_device_bytes
 from ntk_attention import default_chunk_size, empirical_ntk, init_params
 
 GIB = 2.0**30
@@ -42,9 +41,7 @@ def main() -> None:
     parser.add_argument("--d", type=int, default=16, help="window length (default %(default)s)")
     parser.add_argument("--dtype", default="float32", choices=("float32", "float64"))
     args = parser.parse_args()
-    if args.dtype == "float64":
-        jax.config.update("jax_enable_x64", True)
-    dtype = jnp.dtype(args.dtype)
+    (dtype,) = dtypes_enabled(args.dtype)
     n, m, d = args.n, 2**args.log2_m, args.d
     item = dtype.itemsize
     print(machine_line())

@@ -29,7 +29,16 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from _common import Timing, exp_floor, gram_floor, interleaved_medians, machine_line, peak_device_bytes, size_parser
+from _common import (
+    Timing,
+    dtypes_enabled,
+    exp_floor,
+    gram_floor,
+    interleaved_medians,
+    machine_line,
+    peak_device_bytes,
+    size_parser,
+)
 from ntk_attention import empirical_ntk, init_params
 from ntk_attention.model import default_chunk_size
 
@@ -87,10 +96,8 @@ def main() -> None:
                         help="run (b) only when its ~2 n^2 m d numbers fit in this many GiB (default %(default)s)")
     parser.add_argument("--chunks", default="", help="comma-separated chunk sizes timed as extra rows")
     args = parser.parse_args()
-    dtypes = [jnp.dtype(t) for t in args.dtypes.split(",") if t]
+    dtypes = dtypes_enabled(args.dtypes)
     with_baselines = {jnp.dtype(t) for t in args.baseline_dtypes.split(",") if t}
-    if jnp.dtype("float64") in dtypes:
-        jax.config.update("jax_enable_x64", True)
     chunks = [int(c) for c in args.chunks.split(",") if c]
     budget = args.autodiff_gib * 2**30
     print(machine_line())

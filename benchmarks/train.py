@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from _common import interleaved_medians, machine_line, size_parser
+from _common import dtypes_enabled, interleaved_medians, machine_line, size_parser
 from ntk_attention import init_params, train
 
 
@@ -51,9 +51,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20, help="gradient steps per run (default %(default)s)")
     parser.add_argument("--dtype", default="float32", choices=("float32", "float64"))
     args = parser.parse_args()
-    if args.dtype == "float64":
-        jax.config.update("jax_enable_x64", True)
-    dtype = jnp.dtype(args.dtype)
+    (dtype,) = dtypes_enabled(args.dtype)
     k_w, k_x = jax.random.split(jax.random.key(0))
     params = init_params(k_w, args.m, dtype=dtype)
     X = jax.random.normal(k_x, (args.n, args.d), dtype=dtype)
