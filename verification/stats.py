@@ -592,8 +592,9 @@ def envelope_decision(losses, envelope, floor: float, *, min_decrease: float = 1
     * VACUOUS when the envelope demands a relative decrease
       :math:`1 - \mathrm{env}(T)/\mathrm{env}(0)` below ``min_decrease`` (default 1% of the initial
       loss) for every run: any run whose loss does not rise meets it (:func:`resolution_check`).
-    * A point breaks when :math:`L > \mathrm{env}(1+\mathrm{rtol})` **and** :math:`L > ` ``floor``
-      (:func:`float_floor`): a loss at or below the float floor is rounding, never a counterexample.
+    * A point breaks when :math:`L > \mathrm{env}\,(1+\mathrm{rtol}) + L_{\text{floor}}`
+      (``floor``, :func:`float_floor`): the excess must exceed what rounding can produce, so a loss
+      at or below the float floor is never a counterexample, nor is an excess within it.
     * ``delta = 0``: VIOLATED at the first break, else HOLDS. ``delta > 0`` (the claim holds with
       probability :math:`\ge 1-\delta` per run): ``losses`` has shape ``(widths, runs, T)`` and the
       runs with a break, per width, go to :func:`probability_decision`.
@@ -614,7 +615,7 @@ def envelope_decision(losses, envelope, floor: float, *, min_decrease: float = 1
         dem = np.where(env[..., 0] > 0, 1.0 - env[..., -1] / env[..., 0], 0.0)
     demanded = float(np.max(dem))
     below = L <= floor
-    brk = (L > env * (1.0 + rtol)) & ~below
+    brk = L > env * (1.0 + rtol) + floor
     n_brk, n_below = int(brk.sum()), int(below.sum())
     res = resolution_check(demanded, min_decrease, what="the envelope")
     if res.status == VACUOUS:
@@ -630,8 +631,8 @@ def envelope_decision(losses, envelope, floor: float, *, min_decrease: float = 1
         return EnvelopeDecision(pd.status, n_brk, int(L.size), n_below, demanded, float(min_decrease), floor, first, pd,
                                 f"runs breaking the envelope per width {list(pd.failures)}: {pd.rule}; {tail}")
     if n_brk:
-        rule = (f"L = {_fmt(float(L[first]))} > envelope {_fmt(float(env[first]))} at index {first}, above the float "
-                f"floor {_fmt(floor)} ({n_brk} breaks); {tail}")
+        rule = (f"L = {_fmt(float(L[first]))} > envelope {_fmt(float(env[first]))} + float floor {_fmt(floor)} at index "
+                f"{first} ({n_brk} breaks); {tail}")
         return EnvelopeDecision(VIOLATED, n_brk, int(L.size), n_below, demanded, float(min_decrease), floor, first, None, rule)
     rule = f"L(t) ≤ envelope at all {L.size} points (demanded decrease {_fmt(demanded)}); {tail}"
     return EnvelopeDecision(HOLDS, n_brk, int(L.size), n_below, demanded, float(min_decrease), floor, None, None, rule)
