@@ -97,8 +97,6 @@ def test_loglog_slope_refuses():
 
 # ------------------------------------------------------------------------------- decision rules
 
-from statsmodels.stats.multitest import multipletests  # noqa: E402
-
 from verification.stats import (  # noqa: E402
     adjusted_alpha,
     bounded_by,
@@ -187,13 +185,24 @@ def test_rate_status_and_margins():
         rate_decision(WIDTHS, np.ones((4, 3)))
 
 
-@given(st.lists(st.floats(0, 1), min_size=1, max_size=12))
-def test_holm_matches_statsmodels(ps):
+def _holm_step_down(p, a):
+    """Holm's procedure as written (1979): reject p_(1), p_(2), ... while p_(i) <= a/(K - i + 1)."""
+    order = np.argsort(p, kind="stable")
+    rejected = np.zeros(p.size, bool)
+    for i, j in enumerate(order):
+        if p[j] * (p.size - i) > a:
+            break
+        rejected[j] = True
+    return rejected
+
+
+@given(st.lists(st.floats(0, 1), min_size=1, max_size=12), st.sampled_from([0.01, 0.025, 0.05, 0.2]))
+def test_holm_adjusted_pvalues_reproduce_the_step_down_procedure(ps, a):
     p = np.array(ps)
-    for method in ("holm", "bonferroni"):
-        ref = multipletests(p, method=method)[1]
-        assert np.allclose(holm(p, method=method), ref, atol=1e-12)
+    assert np.array_equal(holm(p) <= a, _holm_step_down(p, a))
+    assert np.array_equal(holm(p, method="bonferroni") <= a, p * p.size <= a)
     assert np.array_equal(holm(p, method="none"), p)
+    assert np.all(holm(p) <= holm(p, method="bonferroni") + 1e-15)
 
 
 def test_holm_and_adjusted_alpha_refuse():
