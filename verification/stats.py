@@ -10,9 +10,22 @@ r"""Statistics behind the verdicts: exact binomial intervals, bootstrap interval
   :math:`s \pm t_{1-\alpha/2,\,N-2}\,\mathrm{se}(s)`,
   :math:`\mathrm{se}(s)^2 = \frac{\sum_j r_j^2/(N-2)}{\sum_j (\log x_j - \overline{\log x})^2}`.
 
+Decision rules (each returns a ``NamedTuple`` with ``status``, its numbers and a one-line
+``rule`` saying what decided; error rates on planted truths in docs/calibration.md):
+
+* :func:`rate_decision` — an :math:`O(m^p)` claim from a width × seed table, equivalence margins
+  :math:`\Delta` (HOLDS) and :math:`\Delta_v` (VIOLATED);
+* :func:`bounded_by` — a value against an explicit bound (deterministic or :math:`1-\delta`);
+* :func:`probability_decision` — failure counts per width against :math:`\delta`
+  (Clopper–Pearson, intersection–union for HOLDS, Holm for VIOLATED), with :func:`holm`;
+* :func:`resolution_check`, :func:`float_floor`, :func:`envelope_decision` — checks that cannot
+  fail are VACUOUS; losses within the float floor are never breaks.
+
 >>> lo, hi = clopper_pearson(0, 10)
 >>> round(hi, 4)  # 1 - 0.025 ** (1/10)
 0.3085
+>>> rate_status(-0.55, -0.45)  # upper end -0.45 <= -1/2 + 0.1
+'HOLDS'
 """
 
 from __future__ import annotations
