@@ -133,13 +133,34 @@ def empirical_ntk(
     return _closed_ntk_impl(w, a, X, X2, chunk, same)
 
 
-def min_eigenvalue(H) -> float:
-    r""":math:`\lambda_{\min}(H)` of a symmetric matrix, in float64 numpy."""
-    H = _checks.as_float_array(H, "H", numpy=True).astype(np.float64)
+def min_eigenvalue(H, *, rtol: float | None = None) -> float:
+    r""":math:`\lambda_{\min}(H)` of a symmetric matrix, in float64 numpy.
+
+    ``H`` must be symmetric up to rounding:
+    :math:`\max_{ij}|H_{ij} - H_{ji}| \le \mathrm{rtol} \cdot \max_{ij}|H_{ij}|`, with ``rtol``
+    (default) :math:`\sqrt{\varepsilon}` of ``H``'s dtype (3.5e-4 for float32, 1.5e-8 for
+    float64). A larger asymmetry is refused rather than silently symmetrised (the eigenvalues of
+    :math:`(H + H^\top)/2` are not those of ``H``). Within it, the result is
+    :math:`\lambda_{\min}((H + H^\top)/2)`.
+    """
+    H = _checks.as_float_array(H, "H", numpy=True)
     if H.ndim != 2 or H.shape[0] != H.shape[1] or H.shape[0] < 1:
         raise ValueError(f"H: expected a non-empty square matrix, got shape {H.shape}")
     _checks.check_finite(H, "H")
-    return float(np.linalg.eigvalsh(0.5 * H + 0.5 * H.T)[0])  # halves first: no overflow near max
+    if rtol is None:
+        rtol = float(np.sqrt(np.finfo(H.dtype).eps))
+    rtol = _checks.check_positive(rtol, "rtol", zero_ok=True)
+    H = H.astype(np.float64)
+    skew = np.abs(0.5 * H - 0.5 * H.T)  # halves first: no overflow near max
+    size = float(np.abs(H).max())
+    if 2.0 * float(skew.max()) > rtol * size:
+        i, j = (int(k) for k in np.unravel_index(np.argmax(skew), skew.shape))
+        raise ValueError(
+            f"H: expected a symmetric matrix (max|H - H^T| <= rtol * max|H| with rtol = {rtol:.2g}), got "
+            f"max|H - H^T| / max|H| = {2.0 * float(skew.max()) / size:.3g} (H[{i}, {j}] = {H[i, j]:.6g}, "
+            f"H[{j}, {i}] = {H[j, i]:.6g}); pass (H + H.T) / 2 yourself if the asymmetry is intended rounding"
+        )
+    return float(np.linalg.eigvalsh(0.5 * H + 0.5 * H.T)[0])
 
 
 # ----------------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ import hashlib
 import io
 import json
 import os
-import tempfile
+import secrets
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -63,11 +63,24 @@ class ResultsError(ValueError):
 
 
 def atomic_write(path: str | Path, data: bytes | str) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and ``os.replace``."""
+    """Write ``data`` to ``path`` via a temporary file in the same folder and ``os.replace``.
+
+    The file gets mode ``0o666 & ~umask`` like any ``open(path, "w")`` (``tempfile.mkstemp``
+    would make it 0600, unreadable by collaborators): the temporary is created with
+    ``os.open(..., O_CREAT | O_EXCL, 0o666)`` under a random name ``.<name>.<hex>.tmp``.
+    """
     path = Path(path)
     if isinstance(data, str):
         data = data.encode("utf-8")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    for _ in range(100):
+        tmp = str(path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+            break
+        except FileExistsError:
+            continue
+    else:
+        raise FileExistsError(f"{path}: could not create a unique temporary file beside it")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)

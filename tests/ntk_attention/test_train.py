@@ -7,6 +7,7 @@ import optax
 import pytest
 
 import ntk_attention as na
+from ntk_attention.train import RISE_TOLERANCE
 
 
 def setup(m=24, n=6, d=4, seed=0, dtype=jnp.float64, signs="random"):
@@ -119,3 +120,70 @@ def test_bad_targets():
         na.train(p, X, y[:-1], steps=1, learning_rate=0.1)
     with pytest.raises(ValueError, match="y: .*finite"):
         na.train(p, X, y.at[0].set(jnp.nan), steps=1, learning_rate=0.1)
+
+
+# ---------------------------------------------------------------------------------------------
+# divergence that settles above L(0) (issue 15 item 2): learning_rate=1e6 froze the loss at
+# 2.8 L(0) with diverged_step = -1
+
+
+def _lambda_max_h0(p, X):
+    """Independent: λ_max of the autodiff NTK at initialisation, float64 numpy."""
+    return float(np.linalg.eigvalsh(np.asarray(na.empirical_ntk(p, X, method="autodiff"), np.float64))[-1])
+
+
+@pytest.mark.parametrize("record_ntk", [True, False])
+def test_loss_frozen_above_initial_is_divergence(record_ntk):
+    p, X, y = setup(seed=3)
+    traj = na.train(p, X, y, steps=12, learning_rate=1e6, record_ntk=record_ntk)
+    loss = np.asarray(traj.loss)
+    assert np.isfinite(loss).all() and (loss[1:] > 10 * loss[0]).all() and np.ptp(loss[2:]) <= 1e-9 * loss[-1]
+    assert loss.max() < 1e8 * loss[0]  # the growth factor alone does not catch it
+    assert traj.diverged_step == 1  # first step of the final stretch above L(0)
+    lmax = _lambda_max_h0(p, X)
+    assert traj.lambda_max_h0 == pytest.approx(lmax, rel=1e-9)
+    reason = traj.diverged_reason
+    assert "\n" not in reason and f"ended at L({12}) = {loss[-1]:.3g} above L(0) = {loss[0]:.3g}" in reason, reason
+    assert f"learning_rate = 1e+06 is {1e6 * lmax / 2:.3g} × the gradient-descent stability limit 2/λ_max(H(0)) = " \
+           f"{2 / lmax:.3g}" in reason, reason
+
+
+def test_transient_rise_that_recovers_is_not_divergence():
+    """η = 2.5/λ_max(H(0)): the loss first rises above L(0), then falls well below it."""
+    p, X, y = setup(seed=2)
+    eta = 2.5 / _lambda_max_h0(p, X)
+    traj = na.train(p, X, y, steps=30, learning_rate=eta)
+    loss = np.asarray(traj.loss)
+    assert loss[1] > loss[0] and loss[-1] < 0.5 * loss[0]
+    assert traj.diverged_step == -1 and traj.diverged_reason == "" and traj.lambda_max_h0 is None
+
+
+def test_divergence_step_is_start_of_final_stretch_above_initial_loss():
+    """Oscillating run that ends above L(0): diverged_step is where the loss last crossed above it."""
+    p, X, y = setup(seed=0)
+    eta = 8.0 / _lambda_max_h0(p, X)
+    traj = na.train(p, X, y, steps=30, learning_rate=eta)
+    loss = np.asarray(traj.loss)
+    thr = (1 + RISE_TOLERANCE) * loss[0] + np.finfo(np.float64).eps * 0.5 * float(np.sum(np.asarray(y) ** 2))
+    above = loss > thr
+    assert above[-1] and (loss < 10 * loss[0]).any()
+    first = int(np.flatnonzero(~above)[-1]) + 1  # after the last record at or below the threshold
+    assert traj.diverged_step == first and traj.diverged_step > 0
+    assert "above L(0)" in traj.diverged_reason
+
+
+def test_divergence_reasons_name_non_finite_and_factor():
+    p, X, y = setup()
+    traj = na.train(p, X, y, steps=6, learning_rate=1e308)
+    assert traj.diverged_reason.startswith(f"loss non-finite at step {traj.diverged_step}")
+    assert traj.lambda_max_h0 == pytest.approx(_lambda_max_h0(p, X), rel=1e-9)
+    y = na.forward(p, X) + 1e-3
+    eta = 50.0 / float(np.linalg.eigvalsh(np.asarray(na.empirical_ntk(p, X))).max())
+    traj = na.train(p, X, y, steps=10, learning_rate=eta, divergence_factor=10.0)
+    k = traj.diverged_step
+    assert traj.diverged_reason.startswith(f"loss {float(traj.loss[k]):.3g} at step {k} exceeds divergence_factor = 10 "
+                                           f"× L(0) = {float(traj.loss[0]):.3g}"), traj.diverged_reason
+    # an optax optimizer: no gradient-descent limit to compare with, λ_max(H(0)) still reported
+    traj = na.train(p, X, y, steps=4, optimizer=optax.sgd(1e300))
+    assert traj.diverged_step >= 0 and "stability limit" not in traj.diverged_reason
+    assert traj.lambda_max_h0 == pytest.approx(_lambda_max_h0(p, X), rel=1e-9)
