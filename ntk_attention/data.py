@@ -380,7 +380,8 @@ def residual_series(increments: Float[Array, " T"], start: float = 0.0) -> Float
     is the last value plus an increment, which is what makes :math:`x_d` the residual feature:
     :math:`y - x_d = \delta` is the SSM part. The increments come from :func:`process_series` or
     :func:`ssm_series`; the sum is nonstationary (integrated), so its sample lag-1
-    autocorrelation is near 1 on any window (0.9 or more at 32 points; measured in the tests).
+    autocorrelation stays high even on short stretches: 0.89 on average over draws of 32 values
+    with :data:`DEFAULT_FAMILY`'s increments (docs/data.md; tests).
     """
     increments = _checks.as_float_array(increments, "increments")
     if increments.ndim != 1 or increments.shape[0] < 1:
@@ -393,7 +394,12 @@ FAMILIES = ("residual", "slow_modes", "oscillation", "trend_seasonal", "ar", "ha
 """Named synthetic families of :func:`family_series`; ``"haar"`` is :func:`random_stable_ssm`."""
 
 DEFAULT_FAMILY = ("residual", {"state_dim": 4, "r_lo": 0.9, "r_hi": 0.99})
-"""The toolkit's default family and its options (chosen in docs/data.md)."""
+"""The toolkit's default family and its options (chosen in docs/data.md).
+
+On n = 24 windows of length d = 8 (32 z-scored values), over 20 draws: lag-1 autocorrelation 0.89
+on average (at least 0.81), 94% of next steps sign-consistent after demeaning (at least 88%),
+data-term fraction 1.00 on every draw.
+"""
 
 
 def family_series(family: str, length: int, key: jax.Array, **options) -> Float[Array, " length"]:

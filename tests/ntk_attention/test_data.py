@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import ntk_attention as na
 from ntk_attention import data
 
 
@@ -204,8 +205,6 @@ def test_statistics_against_numpy(seed):
 
 
 def test_data_term_fraction_against_explicit_softmax():
-    import ntk_attention as na
-
     rng = np.random.default_rng(0)
     X = rng.standard_normal((10, 5))
     y = rng.standard_normal(10)
@@ -230,8 +229,6 @@ def test_statistics_refuse_constant_input():
 
 def _window_stats(family, seeds, n=24, d=8, **options):
     """lag-1, sign-consistent fraction, data-term fraction of z-scored series of n + d values, per seed."""
-    import ntk_attention as na
-
     out = []
     for s in range(seeds):
         u = data.family_series(family, n + d, jax.random.key(s), **options)
@@ -250,5 +247,6 @@ def test_default_family_looks_like_forecasting_data():
     stats = _window_stats(family, 8, **options)
     lag1, sign, term = stats.mean(axis=0)
     assert lag1 >= 0.8 and sign >= 0.75 and term >= 0.95, stats
+    assert lag1 == pytest.approx(0.89, abs=0.05) and sign == pytest.approx(0.94, abs=0.05)  # the docstrings' values
     haar = _window_stats("haar", 8).mean(axis=0)
     assert haar[0] < 0.5 and haar[1] < 0.75  # the old default does not look like forecasting data
