@@ -248,5 +248,5 @@ def test_default_family_looks_like_forecasting_data():
     lag1, sign, term = stats.mean(axis=0)
     assert lag1 >= 0.8 and sign >= 0.75 and term >= 0.95, stats
     assert lag1 == pytest.approx(0.89, abs=0.05) and sign == pytest.approx(0.94, abs=0.05)  # the docstrings' values
-    haar = _window_stats("haar", 8).mean(axis=0)
+    haar = _window_stats("haar", 4).mean(axis=0)
     assert haar[0] < 0.5 and haar[1] < 0.75  # the old default does not look like forecasting data
