@@ -3,7 +3,7 @@
 Pure functions of JAX arrays; nothing here prints, writes files or reads configuration.
 """
 
-from ntk_attention import data, linear
+from ntk_attention import data, linear, linearized
 from ntk_attention.model import (
     Moments,
     Params,
@@ -42,6 +42,7 @@ __all__ = [
     "jacobian",
     "last_token_mass",
     "linear",
+    "linearized",
     "mean_attention_mass",
     "min_eigenvalue",
     "softmax_moments",
