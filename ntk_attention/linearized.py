@@ -4,7 +4,7 @@ Linearising :math:`f` around :math:`w(0)`, :math:`f^{lin}(w) = f_0 + J (w - w_0)
 :math:`J = \partial f/\partial w` at :math:`w_0` (:func:`ntk_attention.jacobian`) and
 :math:`H = J J^\top = U \Lambda U^\top` (:math:`J = U S V^\top`, :math:`\Lambda = S^2`), gradient
 descent on :math:`L = \frac12\sum_i (f_i - y_i)^2` with step :math:`\eta` gives, for integer
-:math:`t \ge 0` (docs/theory.md, kernel regime; Jacot et al. 2018; Lee et al. 2019, eq. 9),
+:math:`t \ge 0` (the kernel regime: Jacot et al. 2018; Lee et al. 2019, eq. 9),
 
 .. math::
 
