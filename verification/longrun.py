@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import jax.numpy as jnp
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm  # text bars: tqdm.auto warns in kernels without ipywidgets
 
 from ntk_attention import Params, forward, train
 from ntk_attention.train import NEURON_RECORD_LIMIT
