@@ -28,7 +28,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float, Int
+from jaxtyping import Array, Bool, Float, Int
 
 from ntk_attention import _checks
 from ntk_attention.model import Params, forward
@@ -58,7 +58,7 @@ class Linearized(NamedTuple):
     cut: Float[Array, ""]
     rcond: float
     rank: Int[Array, ""]
-    stable: Float[Array, ""]
+    stable: Bool[Array, ""]
 
 
 def _log_factor(lam, lr, keep):
