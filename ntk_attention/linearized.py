@@ -131,6 +131,10 @@ def _kernel_impl(H, f0, y, t, lr, rcond):
 
 
 def _check_times(t, dtype, discrete: bool):
+    if not _checks.is_concrete(t):  # under jit: shapes only
+        if jnp.ndim(t) != 1:
+            raise ValueError(f"t: expected a non-empty 1-D array of times, got shape {jnp.shape(t)}")
+        return jnp.asarray(t, dtype)
     t = np.asarray(t, dtype=np.float64) if not hasattr(t, "dtype") or jnp.issubdtype(t.dtype, jnp.integer) else np.asarray(t)
     if t.ndim != 1 or t.size < 1:
         raise ValueError(f"t: expected a non-empty 1-D array of times, got shape {t.shape}")
@@ -182,6 +186,9 @@ def predict(
     >>> lin = predict(p, X, y, jnp.array([0.0, 10.0, 1e12]), learning_rate=0.1)
     >>> lin.f.shape, lin.w.shape, lin.loss.shape
     ((3, 4), (3, 64), (3,))
+    >>> jitted = jax.jit(lambda p_, t_: predict(p_, X, y, t_, learning_rate=0.1).loss)
+    >>> bool(jnp.allclose(jitted(p, jnp.array([0.0, 10.0, 1e12])), lin.loss))
+    True
     """
     w0, a = _checks.check_params(params)
     X = _checks.check_windows(X)

@@ -140,3 +140,12 @@ def test_bad_input_one_line(kwargs, t, match):
     p, X, y, _, _ = setup()
     with pytest.raises(ValueError, match=match):
         predict(p, X, y, np.asarray(t), **kwargs)
+
+
+def test_jit_of_predict_matches_eager():
+    p, X, y, _, _ = setup(seed=4)
+    T = jnp.array([0.0, 3.0, 1e9])
+    eager = predict(p, X, y, T, learning_rate=0.2)
+    jitted = jax.jit(lambda p_, t_: predict(p_, X, y, t_, learning_rate=0.2))(p, T)
+    np.testing.assert_allclose(jitted.loss, eager.loss, rtol=1e-12, atol=64 * np.finfo(float).eps ** 2 * float(eager.loss[0]))  # round-off floor
+    np.testing.assert_allclose(jitted.w, eager.w, rtol=1e-12, atol=1e-14)
