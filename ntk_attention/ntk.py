@@ -363,6 +363,7 @@ def infinite_ntk_mp(
     sigma: float = 1.0,
     tol: float | None = None,
     max_halvings: int = 8,
+    max_nodes: int = 200_000,
 ) -> InfiniteNTKExtended:
     r""":math:`H^*` and :math:`\lambda_{\min}(H^*)` in extended precision, for :math:`\lambda` below float64's resolution.
 
@@ -392,6 +393,7 @@ def infinite_ntk_mp(
     X = _checks.check_windows(X, numpy=True).astype(np.float64)
     sigma = _checks.check_positive(sigma, "sigma")
     max_halvings = _checks.check_positive(max_halvings, "max_halvings", integer=True)
+    max_nodes = _checks.check_positive(max_nodes, "max_nodes", integer=True)
     if tol is not None:
         tol = _checks.check_positive(tol, "tol")
     if not 1e-30 <= sigma <= 1e30:
@@ -419,6 +421,10 @@ def infinite_ntk_mp(
     for level in range(max_halvings + 1):
         step = h / 2**level
         Q = 2 * int(math.floor(W / step)) + 1
+        if Q > max_nodes:
+            raise ValueError(f"max_nodes: the trapezoid rule needs {Q} nodes (step {step:.3g} for windows of scale "
+                             f"1/(|x_d| range) down to {1 / spread.max():.3g} over |w| <= {W:.3g}), more than max_nodes = "
+                             f"{max_nodes}; raise it, or pass a larger tol")
         bits = int(np.ceil(np.log2(max(kmax, 1.0) ** 2 * n * Q / tol))) + 40
         U, weights, _ = _fixed_point_columns(X, step, W, sigma, bits)
         Hint = (U * np.array(weights, dtype=object)[None, :]) @ U.T  # exact integer sums, scale 2^(3 bits)

@@ -88,3 +88,9 @@ def test_bad_input(kwargs, match):
         infinite_ntk_mp(np.ones((2, 3)), **kwargs)
     with pytest.raises(ValueError, match="X: expected a 2-D"):
         infinite_ntk_mp(np.ones(3))
+
+
+def test_node_budget_refused_with_the_reason():
+    X = 30.0 * np.random.default_rng(0).normal(size=(3, 4))  # scale 1/(|x_d| range) ~ 1e-3: many nodes
+    with pytest.raises(ValueError, match="max_nodes: the trapezoid rule needs"):
+        infinite_ntk_mp(X, max_nodes=1000)
