@@ -100,7 +100,7 @@ def _f_jac_mass(w, a, X, chunk):
     jax.jit,
     static_argnames=("steps", "record_every", "optimizer", "record_ntk", "record_neurons", "chunk"),
 )
-def _train_impl(w0, a, X, y, lr, divergence_factor, *, steps, record_every, optimizer, record_ntk, record_neurons, chunk):
+def _train_impl(w0, a, X, y, lr, divergence_factor, gaps=None, *, steps, record_every, optimizer, record_ntk, record_neurons, chunk):
     tx = optimizer if optimizer is not None else optax.sgd(lr)
     opt0 = tx.init(w0)
 
@@ -162,6 +162,8 @@ def _train_impl(w0, a, X, y, lr, divergence_factor, *, steps, record_every, opti
         return carry, rec
 
     init = (w0, opt0, jnp.asarray(-1, jnp.int32), jnp.asarray(0, jnp.int32), jnp.asarray(-1, jnp.int32))
+    if gaps is not None:
+        return _advance_and_record(init, gaps, plain_step, evaluate, record, diverging, rising)
     (w, _, bad, t, above), recs = jax.lax.scan(block, init, None, length=steps // record_every)
     loss, J, _, mass = evaluate(w)
     bad = jnp.where((bad < 0) & diverging(loss), t, bad)
@@ -171,12 +173,30 @@ def _train_impl(w0, a, X, y, lr, divergence_factor, *, steps, record_every, opti
     return w, bad, above, recs
 
 
+def _advance_and_record(init, gaps, plain_step, evaluate, record, diverging, rising):
+    """Records at cumulative sums of ``gaps``: each segment is a loop of dynamic length, then a record.
+
+    One compiled program for any record times (only their number is static); memory O(records).
+    """
+
+    def segment(carry, gap):
+        carry = jax.lax.fori_loop(0, gap, lambda _, c: plain_step(c, None)[0], carry)
+        w, opt, bad, t, above = carry
+        loss, J, _, mass = evaluate(w)
+        bad = jnp.where((bad < 0) & diverging(loss), t, bad)
+        above = rising(loss, t, above)
+        return (w, opt, bad, t, above), record(w, loss, J, mass)
+
+    (w, _, bad, _, above), recs = jax.lax.scan(segment, init, gaps)
+    return w, bad, above, recs
+
+
 def train(
     params: Params,
     X: Float[Array, "n d"],
     y: Float[Array, " n"],
     *,
-    steps: int,
+    steps: int | None = None,
     learning_rate: float | None = None,
     optimizer: optax.GradientTransformation | None = None,
     record_every: int = 1,
@@ -184,6 +204,7 @@ def train(
     record_neurons: bool | None = None,
     divergence_factor: float = 1e8,
     chunk_size: int | None = None,
+    record_at=None,
 ) -> Trajectory:
     r"""Train :math:`w` by full-batch gradient descent on :math:`L = \frac12\sum_i(f(x_i)-y_i)^2`.
 
@@ -201,6 +222,12 @@ def train(
     :attr:`Trajectory.diverged_reason` says why and compares :math:`\eta` with
     :math:`2/\lambda_{\max}(H(0))` (:attr:`Trajectory.lambda_max_h0`, computed then only).
 
+    ``record_at`` (instead of ``steps`` and ``record_every``): strictly increasing non-negative
+    step numbers, e.g. ``np.unique(np.geomspace(1, 1e6, 61).astype(int))``; training runs to the
+    last one and records exactly there (``Trajectory.step`` is ``record_at``). One compiled program
+    whatever the times (only their count is static) and memory O(records): 10^6 steps cost 10^6
+    steps and no more.
+
     >>> import jax, jax.numpy as jnp
     >>> p = init_params(jax.random.key(0), 32)
     >>> X = jax.random.normal(jax.random.key(1), (8, 4)); y = X[:, -1]
@@ -211,6 +238,13 @@ def train(
     w, a = _checks.check_params(params)
     X = _checks.check_windows(X)
     y = _checks.check_targets(y, X.shape[0])
+    gaps = None
+    if record_at is not None:
+        record_at = _check_record_at(record_at, steps)
+        if record_every != 1:
+            raise ValueError(f"record_every: expected the default 1 with record_at (records are at record_at), got {record_every!r}")
+        steps, record_every = int(record_at[-1]), 1
+        gaps = jnp.asarray(np.diff(record_at, prepend=0), jnp.int32)
     steps = _checks.check_positive(steps, "steps", integer=True)
     record_every = _checks.check_positive(record_every, "record_every", integer=True)
     if steps % record_every:
@@ -233,8 +267,8 @@ def train(
     dtype = jnp.result_type(w, X)
     w, a, X, y = (t.astype(dtype) for t in (w, a, X, y))
     w_final, bad, above, recs = _train_impl(
-        w, a, X, y, jnp.asarray(lr, dtype), jnp.asarray(divergence_factor, dtype),
-        steps=steps, record_every=record_every, optimizer=optimizer,
+        w, a, X, y, jnp.asarray(lr, dtype), jnp.asarray(divergence_factor, dtype), gaps,
+        steps=0 if gaps is not None else steps, record_every=record_every, optimizer=optimizer,
         record_ntk=bool(record_ntk), record_neurons=bool(record_neurons), chunk=chunk,
     )
     n_plus = int(jnp.sum(a > 0))
@@ -242,7 +276,7 @@ def train(
                                               divergence_factor=divergence_factor,
                                               learning_rate=lr if optimizer is None else None)
     return Trajectory(
-        step=jnp.arange(0, steps + 1, record_every, dtype=jnp.int32),
+        step=jnp.arange(0, steps + 1, record_every, dtype=jnp.int32) if gaps is None else jnp.asarray(record_at),
         loss=recs["loss"],
         weights=recs.get("weights"),
         weight_mean=recs["weight_mean"],
@@ -295,3 +329,23 @@ def _divergence(bad, above, recs, w0, a, X, chunk, *, steps, divergence_factor, 
         reason += (f"; learning_rate = {learning_rate:.3g} is {learning_rate / limit:.3g} × the gradient-descent "
                    f"stability limit 2/λ_max(H(0)) = {limit:.3g} (λ_max(H(0)) = {lmax:.3g})")
     return step, reason, lmax
+
+
+def _check_record_at(record_at, steps):
+    """Strictly increasing whole step numbers >= 0 below 2**31; ``steps`` None or their last."""
+    try:
+        r = np.asarray(record_at)
+    except (TypeError, ValueError):
+        raise ValueError(f"record_at: expected a 1-D array of step numbers, got {type(record_at).__name__}") from None
+    if r.ndim != 1 or r.size < 1 or not (np.issubdtype(r.dtype, np.integer) or np.issubdtype(r.dtype, np.floating)):
+        raise ValueError(f"record_at: expected a non-empty 1-D array of step numbers, got shape {r.shape}, dtype {r.dtype}")
+    if not np.all(np.isfinite(r)) or np.any(r != np.round(r)) or np.any(r < 0) or np.any(r >= 2**31):
+        raise ValueError(f"record_at: expected whole step numbers in [0, 2**31), got min {r.min()!r}, max {r.max()!r}")
+    r = r.astype(np.int64)
+    if np.any(np.diff(r) <= 0):
+        raise ValueError(f"record_at: expected strictly increasing steps, got {r[1:][np.diff(r) <= 0][0]} after a step >= it")
+    if r[-1] < 1:
+        raise ValueError("record_at: expected at least one step after 0, got only step 0")
+    if steps is not None and steps != r[-1]:
+        raise ValueError(f"steps: expected None or the last of record_at ({r[-1]}), got {steps!r}")
+    return r

@@ -187,3 +187,41 @@ def test_divergence_reasons_name_non_finite_and_factor():
     traj = na.train(p, X, y, steps=4, optimizer=optax.sgd(1e300))
     assert traj.diverged_step >= 0 and "stability limit" not in traj.diverged_reason
     assert traj.lambda_max_h0 == pytest.approx(_lambda_max_h0(p, X), rel=1e-9)
+
+
+def test_record_at_matches_every_step_records():
+    p, X, y = setup()
+    full = na.train(p, X, y, steps=60, learning_rate=0.2)
+    at = np.array([0, 1, 2, 5, 17, 60])
+    sparse = na.train(p, X, y, record_at=at, learning_rate=0.2)
+    np.testing.assert_array_equal(sparse.step, at)
+    for name in ("loss", "weights", "sign_agree_plus", "max_weight_change", "ntk", "last_token_mass"):
+        np.testing.assert_allclose(getattr(sparse, name), getattr(full, name)[at], rtol=1e-12, atol=1e-15, err_msg=name)
+    np.testing.assert_allclose(sparse.params.w, full.params.w, rtol=1e-12)
+    late = na.train(p, X, y, record_at=[7, 60], learning_rate=0.2)  # first record after steps
+    np.testing.assert_allclose(late.loss, np.asarray(full.loss)[[7, 60]], rtol=1e-12)
+
+
+def test_record_at_divergence_and_long_horizon():
+    p, X, y = setup()
+    eta = 50.0 / float(jnp.linalg.eigvalsh(na.empirical_ntk(p, X))[-1])
+    div = na.train(p, X, y, record_at=[0, 10, 1000], learning_rate=eta, divergence_factor=10.0)
+    full = na.train(p, X, y, steps=1000, learning_rate=eta, divergence_factor=10.0, record_every=10)
+    assert div.diverged_step == full.diverged_step >= 0
+    long = na.train(p, X, y, record_at=np.unique(np.geomspace(1, 10**5, 11).astype(int)), learning_rate=0.2, record_ntk=False)
+    assert int(long.step[-1]) == 10**5 and long.loss.shape == (11,)
+    assert np.all(np.diff(np.asarray(long.loss)) <= 1e-12)  # small step: loss never rises
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"record_at": [0, 5, 5]}, "record_at: expected strictly increasing"),
+    ({"record_at": [0, 2.5]}, "record_at: expected whole step numbers"),
+    ({"record_at": [0]}, "record_at: expected at least one step"),
+    ({"record_at": [0, 5], "steps": 6}, "steps: expected None or the last of record_at"),
+    ({"record_at": [0, 5], "record_every": 5}, "record_every: expected the default 1"),
+    ({"record_at": [[1, 2]]}, "record_at: expected a non-empty 1-D"),
+])
+def test_record_at_bad_input(kwargs, match):
+    p, X, y = setup()
+    with pytest.raises(ValueError, match=match):
+        na.train(p, X, y, learning_rate=0.1, **kwargs)
