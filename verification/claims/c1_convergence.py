@@ -252,6 +252,16 @@ def summary_c1(v: Verdict) -> str:
 
 
 
+def example_check_input() -> tuple[dict, str]:
+    r"""Keyword arguments of :func:`check_c1` whose verdict is known, and that verdict: losses
+    :math:`2\cdot 0.9^t` meet the envelope :math:`(1-\eta\lambda/2)^t L(0) = 0.95^t L(0)` and fall
+    below ε = 1e-3 from :math:`T_{req} = \ln(4/10^{-3})/0.1 \approx 83` on: HOLDS."""
+    steps = np.arange(0, 101, 10)
+    loss = np.broadcast_to(2.0 * 0.9 ** steps.astype(float), (2, 2, steps.size)).copy()
+    run = EnvelopeRun(4, 0.1, 1e-14, np.array([8, 16]), np.array([0, 1]), steps, loss, 1.0, 1.0)
+    return {"runs": [run], "eta": 1.0, "eps": 1e-3, "delta": 0.1, "config": {"C1": {"eta": 1.0}}}, HOLDS
+
+
 def training_c1(section: dict, data: dict) -> list[TrainingRun]:
     """The paper's network trained by gradient descent: the width × seed sweep at every size of ``sizes``."""
     return [TrainingRun(section["eta"], tuple(section["widths"]), tuple(section["sizes"]))]

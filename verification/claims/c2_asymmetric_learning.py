@@ -25,7 +25,7 @@ from verification import bounds
 from verification import config as cfg
 from verification.contract import Claim, TrainingRun, memory_bytes
 from verification.stats import clopper_pearson, loglog_slope
-from verification.verdict import VACUOUS, VIOLATED, Part, Verdict, combine_status
+from verification.verdict import HOLDS, VACUOUS, VIOLATED, Part, Verdict, combine_status
 from verification.claims._common import ALPHA, DELTA, SWEEP_DEFAULTS, fmt, lam_words, lambda_of, pyplot, save_figure, shared_sweep, train_runs, training_fields, interval_status
 
 
@@ -264,6 +264,19 @@ def summary_c2(v: Verdict) -> str:
     p, m = v.measured.get("final_agreement_plus", [math.nan]), v.measured.get("final_agreement_minus", [math.nan])
     return f"final agreement +1/−1 at m={v.tested_range.get('widths', ['?'])[-1]}: {p[-1]:.2f}/{m[-1]:.2f}"
 
+
+
+def example_check_input() -> tuple[dict, str]:
+    r"""Keyword arguments of :func:`check_c2` whose verdict is known, and that verdict: every neuron's
+    sign agrees with its :math:`a_r` from :math:`t_{align}(m) = m` on (100/100 pooled: the
+    Clopper–Pearson lower bound 0.964 is above 1 − δ = 0.9): HOLDS."""
+    steps = np.arange(0, 101, 10)
+    agree = np.full((2, 2, steps.size), 25)
+    agree[..., steps >= 8] = 50
+    total = np.full((2, 2), 50)
+    return dict(widths=np.array([8, 16]), seeds=np.array([0, 1]), steps=steps, agree_plus=agree, n_plus=total,
+                agree_minus=agree, n_minus=total, lam=1.0, lam_resolution=1e-12, eta=1.0, v_min=1.0, delta=0.1,
+                config={"C2": {"alpha": 0.05}}), HOLDS
 
 
 def training_c2(section: dict, data: dict) -> list[TrainingRun]:

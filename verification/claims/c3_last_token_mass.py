@@ -21,7 +21,7 @@ import numpy as np
 from verification import config as cfg
 from verification.contract import Claim, TrainingRun, memory_bytes
 from verification.stats import bootstrap_interval, clopper_pearson
-from verification.verdict import VIOLATED, Part, Verdict, combine_status
+from verification.verdict import HOLDS, VIOLATED, Part, Verdict, combine_status
 from verification.claims._common import ALPHA, DELTA, pyplot, save_figure, train_runs, training_fields, interval_status
 
 
@@ -249,6 +249,14 @@ def summary_c3(v: Verdict) -> str:
     what = "last position least attended" if reading[1] == "every" else "last position ≤ 1/d"
     return f"{what}: " + ", ".join(f"{x:.2f}" for x in f) + f" (need ≥ {v.bounds.get('one_minus_delta', 0):.2f})"
 
+
+
+def example_check_input() -> tuple[dict, str]:
+    r"""Keyword arguments of :func:`check_c3` whose verdict is known, and that verdict: every neuron
+    puts mass 0.1 on the last of d = 4 positions and at least 0.2 on each other one: HOLDS."""
+    M = np.tile([0.3, 0.3, 0.3, 0.1], (2, 50, 1))
+    return dict(widths=[50], seeds=[0, 1], masses_final=[M], masses_init=[M], delta=0.1,
+                steps=np.array([0, 5, 10]), mass_trajectory=np.tile(M.mean(axis=(0, 1)), (1, 3, 1))), HOLDS
 
 
 def training_c3(section: dict, data: dict) -> list[TrainingRun]:

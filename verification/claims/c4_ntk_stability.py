@@ -167,6 +167,17 @@ def summary_c4(v: Verdict) -> str:
 
 
 
+def example_check_input() -> tuple[dict, str]:
+    r"""Keyword arguments of :func:`check_c4` whose verdict is known, and that verdict: distances
+    decaying like :math:`m^{-0.7}` (with 5% scatter), below the Bernstein bound, and
+    :math:`\lambda_{\min}(H(t)) = 0.8 \ge \lambda/2 = 0.5`: HOLDS."""
+    m = np.array([64.0, 256, 1024, 4096])
+    h0 = m[:, None] ** -0.7 * np.exp(0.05 * np.random.default_rng(0).normal(size=(4, 3)))
+    return dict(widths=m, seeds=[0, 1, 2], h0_dist=h0, ht_change=h0 / 2, weight_change=h0 * 3,
+                min_eig=np.full((4, 3), 0.8), lam=1.0, lam_resolution=1e-12, bernstein=np.full(4, 100.0),
+                delta=0.1), HOLDS
+
+
 def training_c4(section: dict, data: dict) -> list[TrainingRun]:
     """The paper's network trained by gradient descent: the width × seed sweep on ``[data] n`` windows."""
     return [TrainingRun(section["eta"], tuple(section["widths"]), (data["n"],))]

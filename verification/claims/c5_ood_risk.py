@@ -169,6 +169,16 @@ def summary_c5(v: Verdict) -> str:
 
 
 
+def example_check_input() -> tuple[dict, str]:
+    r"""Keyword arguments of :func:`check_c5` whose verdict is known, and that verdict: attention's
+    risk about 200 σ², the linear network's about 1.1 σ², against the level :math:`1 + \ln 16
+    \approx 3.8`: HOLDS."""
+    rng = np.random.default_rng(1)
+    att = [[200.0 * rng.chisquare(1, size=(60, 2)) * 0.01]]
+    lin = [[1.1 * rng.chisquare(1, size=(60, 1)) * 0.01]]
+    return dict(sizes=[16], steps=[100], att_sq_err=att, lin_sq_err=lin, noise_std=0.1, c_R=1.0, resamples=300), HOLDS
+
+
 def training_c5(section: dict, data: dict) -> list[TrainingRun]:
     """The paper's network trained by gradient descent: one width at every size of ``sizes``."""
     return [TrainingRun(section["eta"], (section["width"],), tuple(section["sizes"]))]

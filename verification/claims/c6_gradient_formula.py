@@ -278,6 +278,18 @@ def summary_c6(v: Verdict) -> str:
 
 
 
+def example_check_input() -> tuple[dict, str]:
+    r"""Keyword arguments of :func:`check_c6` whose verdict is known, and that verdict: the printed
+    formula off by 0.3 at the shape (3, 2, 3): VIOLATED."""
+    shapes = np.array([[2, 1, 1], [3, 2, 3], [5, 3, 3]])
+    errors = np.full((3, 2, 4), 1e-15)
+    errors[1, 1, 0] = 0.3
+    arr = (np.array([[1.0, -1.0], [2.0, -0.5], [0.3, -2.0]]), np.array([[0.1, -0.2], [-0.1, 0.3], [0.2, -0.1]]),
+           np.array([[0.1, 0.2], [0.15, 0.1], [0.2, 0.4]]))
+    cases = md.LocalCases(*(a[None, :, :, None] for a in arr))
+    return dict(shapes=shapes, seeds=[7, 8], errors=errors, rtol=1e-9, cases=cases, consistent=[True, False]), VIOLATED
+
+
 def memory_c6(section: dict, data: dict) -> tuple[int, str]:
     """A lower bound on the bytes held at once: the attention matrices of the largest shape and the windows."""
     return memory_bytes(d=data["d"], n=section["n"], tokens=section["max_tokens"], token_width=section["max_width"],

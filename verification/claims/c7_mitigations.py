@@ -328,6 +328,16 @@ def _variants_list(v):
     return list(v)
 
 
+def example_check_input() -> tuple[dict, str]:
+    r"""Keyword arguments of :func:`check_c7` whose verdict is known, and that verdict: patching
+    divides the risk by 3, Adam multiplies it by 3 (a mitigation that measurably hurts): VIOLATED."""
+    base = np.random.default_rng(1).exponential(size=(5, 40))
+    sq = {"vanilla": base, "patching": 0.3 * base, "adam": 3.0 * base}
+    mass = {k: np.full((5, 2, 4), 0.25) for k in sq}
+    return dict(variants=list(sq), sq_err=sq, mass=mass, linear_sq_err=np.full(40, 0.02), noise_std=0.1,
+                resamples=300), VIOLATED
+
+
 def memory_c7(section: dict, data: dict) -> tuple[int, str]:
     """A lower bound on the bytes held at once: the windows of the pool and test set."""
     return memory_bytes(d=data["d"], n=section["n"], windows=section["pool"] + section["test_windows"])
