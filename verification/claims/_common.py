@@ -28,7 +28,7 @@ from ntk_attention import sweep as sw
 from ntk_attention.data import sign_consistent
 from verification import bounds
 from verification import config as cfg
-from verification.contract import DIVERGED
+from verification.contract import DIVERGED, TrainingRun, memory_bytes
 from verification.files import atomic_write
 from verification.verdict import HOLDS, INCONCLUSIVE, VIOLATED
 
@@ -190,6 +190,17 @@ def training_fields(widths, seeds, steps, record_every, eta):
         "record_every": cfg.positive_int(record_every, "record every k steps (a divisor of steps)"),
         "eta": cfg.positive_float(eta, "learning rate η (GD is stable for η < 2/λ_max(H(0)))"),
     }
+
+
+def data_n_training(section: dict, data: dict) -> list[TrainingRun]:
+    """The runs of a claim training the paper's network on ``[data] n`` windows at its ``widths`` with its ``eta``
+    (C2, C3, C4: :attr:`verification.contract.Claim.training`)."""
+    return [TrainingRun(section["eta"], tuple(section["widths"]), (data["n"],))]
+
+
+def data_n_memory(section: dict, data: dict) -> tuple[int, str]:
+    """The memory bound of those runs: their Jacobian, ``[data] n`` × the widest of ``widths``."""
+    return memory_bytes(d=data["d"], n=data["n"], widths=section["widths"])
 
 
 SWEEP_DEFAULTS = dict(widths=[64, 256, 1024, 4096], seeds=3, steps=300, record_every=10, eta=0.05)

@@ -26,7 +26,10 @@ from verification import config as cfg
 from verification.contract import Claim, TrainingRun, memory_bytes
 from verification.stats import clopper_pearson
 from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED, Part, Verdict, combine_status
-from verification.claims._common import first_case, RTOL, ALPHA, DELTA, SWEEP_DEFAULTS, fmt, lam_words, lambda_of, pyplot, save_figure, shared_sweep, training_fields
+from verification.claims._common import (
+    ALPHA, DELTA, first_case, fmt, lam_words, lambda_of, pyplot, RTOL, save_figure, shared_sweep,
+    SWEEP_DEFAULTS, training_fields,
+)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -23,10 +23,13 @@ import numpy as np
 from ntk_attention import Params, forward, jacobian
 from verification import bounds
 from verification import config as cfg
-from verification.contract import Claim, TrainingRun, memory_bytes
+from verification.contract import Claim
 from verification.stats import clopper_pearson, loglog_slope
 from verification.verdict import HOLDS, VACUOUS, VIOLATED, Part, Verdict, combine_status
-from verification.claims._common import ALPHA, DELTA, SWEEP_DEFAULTS, fmt, lam_words, lambda_of, pyplot, save_figure, shared_sweep, train_runs, training_fields, interval_status
+from verification.claims._common import (
+    ALPHA, data_n_memory, data_n_training, DELTA, fmt, interval_status, lam_words, lambda_of, pyplot,
+    save_figure, shared_sweep, SWEEP_DEFAULTS, train_runs, training_fields,
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -279,15 +282,6 @@ def example_check_input() -> tuple[dict, str]:
                 config={"C2": {"alpha": 0.05}}), HOLDS
 
 
-def training_c2(section: dict, data: dict) -> list[TrainingRun]:
-    """The paper's network trained by gradient descent: the width × seed sweep and the per-step runs on ``[data] n`` windows."""
-    return [TrainingRun(section["eta"], tuple(section["widths"]), (data["n"],))]
-
-
-def memory_c2(section: dict, data: dict) -> tuple[int, str]:
-    """A lower bound on the bytes held at once: its Jacobian."""
-    return memory_bytes(d=data["d"], n=data["n"], widths=section["widths"])
-
 
 CLAIM = Claim(
     id="C2", source="Thm 5.2", title="asymmetric learning: sign(w_r) follows a_r",
@@ -297,5 +291,5 @@ CLAIM = Claim(
             "direction_width": cfg.positive_int(256, "width of the run whose per-step updates Δw_r are inspected", minimum=2),
             "c_A": cfg.positive_float(1.0, "unknown constant of t_align = Ω(m/(ηλ v_min))")},
     run=run_c2, check=check_c2, plot=plot_c2, summary=summary_c2,
-    training=training_c2, memory=memory_c2,
+    training=data_n_training, memory=data_n_memory,
 )

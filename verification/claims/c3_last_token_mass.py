@@ -19,10 +19,13 @@ from pathlib import Path
 import numpy as np
 
 from verification import config as cfg
-from verification.contract import Claim, TrainingRun, memory_bytes
+from verification.contract import Claim
 from verification.stats import bootstrap_interval, clopper_pearson
 from verification.verdict import HOLDS, VIOLATED, Part, Verdict, combine_status
-from verification.claims._common import ALPHA, DELTA, pyplot, save_figure, train_runs, training_fields, interval_status
+from verification.claims._common import (
+    ALPHA, data_n_memory, data_n_training, DELTA, interval_status, pyplot, save_figure, train_runs,
+    training_fields,
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -259,15 +262,6 @@ def example_check_input() -> tuple[dict, str]:
                 steps=np.array([0, 5, 10]), mass_trajectory=np.tile(M.mean(axis=(0, 1)), (1, 3, 1))), HOLDS
 
 
-def training_c3(section: dict, data: dict) -> list[TrainingRun]:
-    """The paper's network trained by gradient descent: the all-negative-sign runs on ``[data] n`` windows."""
-    return [TrainingRun(section["eta"], tuple(section["widths"]), (data["n"],))]
-
-
-def memory_c3(section: dict, data: dict) -> tuple[int, str]:
-    """A lower bound on the bytes held at once: their Jacobian."""
-    return memory_bytes(d=data["d"], n=data["n"], widths=section["widths"])
-
 
 CLAIM = Claim(
     id="C3", source="Thm 5.3", title="all a_r = −1: the last position is least attended",
@@ -282,5 +276,5 @@ CLAIM = Claim(
                                  "Thm 5.3's right-hand side: every other position k (the last least attended), or "
                                  "their average (mass_d <= 1/d); the other reading is a diagnostic")},
     run=run_c3, check=check_c3, plot=plot_c3, summary=summary_c3,
-    training=training_c3, memory=memory_c3,
+    training=data_n_training, memory=data_n_memory,
 )

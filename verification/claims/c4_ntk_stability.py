@@ -18,10 +18,13 @@ from pathlib import Path
 import numpy as np
 
 from verification import bounds
-from verification.contract import Claim, TrainingRun, memory_bytes
+from verification.contract import Claim
 from verification.stats import clopper_pearson, loglog_slope
 from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED, Part, Verdict, combine_status
-from verification.claims._common import first_case, ALPHA, DELTA, SWEEP_DEFAULTS, fmt, lam_words, lambda_of, pyplot, save_figure, shared_sweep, training_fields, slope_status
+from verification.claims._common import (
+    ALPHA, data_n_memory, data_n_training, DELTA, first_case, fmt, lam_words, lambda_of, pyplot, save_figure,
+    shared_sweep, slope_status, SWEEP_DEFAULTS, training_fields,
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -178,15 +181,6 @@ def example_check_input() -> tuple[dict, str]:
                 delta=0.1), HOLDS
 
 
-def training_c4(section: dict, data: dict) -> list[TrainingRun]:
-    """The paper's network trained by gradient descent: the width × seed sweep on ``[data] n`` windows."""
-    return [TrainingRun(section["eta"], tuple(section["widths"]), (data["n"],))]
-
-
-def memory_c4(section: dict, data: dict) -> tuple[int, str]:
-    """A lower bound on the bytes held at once: its Jacobian."""
-    return memory_bytes(d=data["d"], n=data["n"], widths=section["widths"])
-
 
 CLAIM = Claim(
     id="C4", source="lemmas of Thm 5.2", title="NTK stays near H* and H(0) as m grows",
@@ -194,5 +188,5 @@ CLAIM = Claim(
               r"\lambda_{\min}(H(t))\ge\lambda/2",
     params={**training_fields(**SWEEP_DEFAULTS), "delta": DELTA, "alpha": ALPHA},
     run=run_c4, check=check_c4, plot=plot_c4, summary=summary_c4,
-    training=training_c4, memory=memory_c4,
+    training=data_n_training, memory=data_n_memory,
 )
