@@ -256,13 +256,19 @@ def render(out: Path, summary: dict | None, verdicts: list[Verdict]) -> int:
 
 
 def rerender(results_dir: str | Path) -> Path:
-    """``ntk-verify report DIR``: rebuild report.md and figures from saved results (and extras)."""
+    """``ntk-verify report DIR``: rebuild report.md and figures from saved results (and extras).
+
+    The plug-ins the results record (``summary.json`` ``plugins``) are loaded unless their claims are
+    registered already; one that cannot be loaded, or a verdict whose claim is not registered, is
+    refused with one line naming it."""
     d = Path(results_dir)
     if not d.is_dir():
         raise ResultsError(f"DIR: {str(d)!r} is not a folder")
     summary, verdicts = load_results(d) if (d / "summary.json").exists() else (None, [])
     load_extensions()
-    for name in (summary or {}).get("plugins", {}):
+    for name, ids in (summary or {}).get("plugins", {}).items():
+        if all(c in CLAIMS for c in ids):  # already given (e.g. `report --plugin`, or an installed entry point)
+            continue
         try:
             load_plugin(name)
         except ValueError as err:
