@@ -72,12 +72,14 @@ for _claim in BUILTIN:
     register_claim(_claim, replace=True)
 
 
+def _is_file(spec: str) -> bool:
+    return spec.endswith(".py") or "/" in spec or "\\" in spec
+
+
 def _import(spec: str):
     """The module named ``spec``: a ``.py`` file path or a dotted module name."""
-    if spec.endswith(".py") or "/" in spec or "\\" in spec:
+    if _is_file(spec):
         path = Path(spec).resolve()
-        if not path.is_file():
-            raise ValueError(f"--plugin: {spec!r}: no such file")
         name = "ntk_verify_plugin_" + hashlib.sha1(str(path).encode()).hexdigest()[:12]
         if name in sys.modules:
             return sys.modules[name]
@@ -99,10 +101,10 @@ def load_plugin(spec: str) -> tuple[str, ...]:
     any failure is one ValueError line naming the plug-in."""
     if spec in PLUGINS:
         return PLUGINS[spec]
+    if _is_file(spec) and not Path(spec).is_file():
+        raise ValueError(f"--plugin: {spec!r}: no such file")
     try:
         module = _import(spec)
-    except ValueError:
-        raise
     except Exception as err:
         raise ValueError(f"--plugin: cannot load {spec!r} ({type(err).__name__}: {err})") from None
     found = getattr(module, "CLAIMS", None)
