@@ -35,7 +35,7 @@ from verification.claims import (
 )
 from verification.contract import Claim, Context, TrainingRun, check_claim
 
-__all__ = ["BUILTIN", "CLAIMS", "PLUGINS", "ENTRY_POINT_GROUP", "Claim", "Context", "TrainingRun", "register_claim",
+__all__ = ["BUILTIN", "CLAIMS", "PLUGINS", "ENTRY_POINT_GROUP", "register_claim",
            "load_plugin", "load_extensions"]
 
 BUILTIN: tuple[Claim, ...] = (
