@@ -15,7 +15,7 @@ Everything the toolkit needs from one neuron on one window is a ratio of three s
 The fast path computes them in **one pass of exponentials** over (window, neuron, position). The
 softmax shift ``c`` needs no extra pass: :math:`\max_k w_r x_d x_k` is
 :math:`w_r \max_k(x_d x_k)` when :math:`w_r \ge 0` and :math:`w_r \min_k(x_d x_k)` otherwise, so it
-comes from per-window extremes (SPEC §6). The sums are taken on windows centred at their mid-range
+comes from per-window extremes (docs/theory.md, "Computation"). The sums are taken on windows centred at their mid-range
 (the variance is shift invariant), which bounds the cancellation in :math:`S_2/S_0 - \mu^2` by
 ``eps * (range/2)^2``. Neurons are processed in chunks and positions in a loop fused with the
 exponentials, so that no ``(n, m, d)`` tensor is ever materialised: memory is ``O(n * chunk)`` on

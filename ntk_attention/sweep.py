@@ -43,7 +43,7 @@ step's Jacobian, ``O(n·M)``, is kept between the forward pass and the update (a
 keeps its ``(n, m)`` Jacobian); ``recompute_jacobian=True`` recomputes it chunk by chunk in the
 update instead (twice the exponentials, memory independent of ``n·M``).
 
-Nested prefixes (SPEC §6): a width-``m`` run of seed ``s`` starts from the first ``m`` neurons of
+Nested prefixes (docs/theory.md, "Computation"): a width-``m`` run of seed ``s`` starts from the first ``m`` neurons of
 ``init_params(jax.random.key(s), max(widths))``, so widths share their randomness and their
 comparison is less noisy; each run alone has exactly the law of :func:`init_params` at width ``m``.
 

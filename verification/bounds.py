@@ -1,4 +1,4 @@
-r"""Theory calculator (SPEC §5): the quantities of Theorem 5.2 for a given data set and (η, δ, ε, σ).
+r"""Theory calculator (docs/theory.md, "Theory calculator"): the quantities of Theorem 5.2 for a given data set and (η, δ, ε, σ).
 
 Unknown constants
     The paper's :math:`\Omega(\cdot)`/:math:`O(\cdot)` hide constants; each appears here as a
@@ -208,7 +208,7 @@ def theory(
     H_star=None,
     extended: bool = True,
 ) -> Theory:
-    r"""Every SPEC §5 figure for the data ``(X, y)``, step size ``eta``, ``delta``, target loss ``eps``.
+    r"""Every figure of the theory calculator (docs/theory.md) for the data ``(X, y)``, step size ``eta``, ``delta``, target loss ``eps``.
 
     ``lambda_max_h0`` is :math:`\lambda_{\max}(H(0))` of an initialised network (the GD stability
     limit is :math:`2/\lambda_{\max}(H(0))`); ``width`` is the m used in :math:`t_{align}`.

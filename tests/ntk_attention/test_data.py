@@ -4,7 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import ntk_attention as na
@@ -12,12 +12,20 @@ from ntk_attention import data
 
 
 @given(seed=st.integers(0, 2**31 - 1), radius=st.sampled_from([0.5, 0.9, 1.0]))
+@example(seed=250, radius=0.9)  # refuses on some CPUs (issue 11), agrees on others
 def test_recursive_and_convolution_forms_agree(seed, radius):
+    """For every SSM and initial state: the convolution form either refuses with its documented
+    ValueError (its rounding error, estimated, would exceed the accuracy asked: an open loop with
+    spectral radius > 1), or agrees with the recursion."""
     k1, k2 = jax.random.split(jax.random.key(seed))
     ssm = data.random_stable_ssm(k1, 4, radius=radius)
     h1 = jax.random.normal(k2, (4,))
     u_rec = data.ssm_series(ssm, 40, h1)
-    u_conv = data.ssm_series(ssm, 40, h1, method="convolution")
+    try:
+        u_conv = data.ssm_series(ssm, 40, h1, method="convolution")
+    except ValueError as err:
+        assert str(err).startswith("method: the convolution form loses accuracy here"), str(err)
+        return
     np.testing.assert_allclose(u_rec, u_conv, rtol=1e-9, atol=1e-11)
 
 
