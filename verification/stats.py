@@ -352,7 +352,7 @@ def holm(pvalues, *, method: str = "holm") -> np.ndarray:
 
 
 def adjusted_alpha(alpha: float, family: int, *, method: str = "bonferroni") -> float:
-    """Per-test level of a Bonferroni family of ``family`` tests (``alpha / family``; ``"none"``: ``alpha``)."""
+    r"""Per-test level of a Bonferroni family of ``family`` tests: :math:`\alpha / K` (``"none"``: :math:`\alpha`)."""
     alpha = _alpha(alpha)
     if int(family) < 1:
         raise ValueError(f"family: expected a positive number of tests, got {family!r}")
@@ -383,7 +383,9 @@ def probability_statuses(failures, runs, *, delta: float, alpha: float = 0.05, c
     r"""Vectorised core of :func:`probability_decision`.
 
     ``failures[..., K]`` (the family: widths, or parts × widths flattened, on the last axis),
-    ``runs`` broadcastable to it. Returns ``(status, upper, lower_adjusted, p_adjusted)``.
+    ``runs`` broadcastable to it. Returns ``(status, upper, lower_adjusted, p_adjusted)``: the
+    Clopper–Pearson upper end :math:`\mathrm{Beta}^{-1}(1-\alpha/2;\ k+1,\ n-k)` and the one-sided
+    p-value :math:`P(\mathrm{Bin}(n, \delta) \ge k)` of :math:`p \le \delta`, Holm-adjusted over the family.
     """
     alpha = _alpha(alpha)
     delta = float(delta)

@@ -16,7 +16,7 @@ from ntk_attention import data
 def test_recursive_and_convolution_forms_agree(seed, radius):
     """For every SSM and initial state: the convolution form either refuses with its documented
     ValueError (its rounding error, estimated, would exceed the accuracy asked: an open loop with
-    spectral radius > 1), or agrees with the recursion."""
+    spectral radius > 1), or agrees with the recursion to the accuracy it documents."""
     k1, k2 = jax.random.split(jax.random.key(seed))
     ssm = data.random_stable_ssm(k1, 4, radius=radius)
     h1 = jax.random.normal(k2, (4,))
@@ -26,7 +26,10 @@ def test_recursive_and_convolution_forms_agree(seed, radius):
     except ValueError as err:
         assert str(err).startswith("method: the convolution form loses accuracy here"), str(err)
         return
-    np.testing.assert_allclose(u_rec, u_conv, rtol=1e-9, atol=1e-11)
+    # accepted means the estimated substitution error is below sqrt(eps) |u|_max; forward
+    # substitution over `length` rows can accumulate up to `length` times that estimate
+    bound = 40 * np.sqrt(np.finfo(np.float64).eps) * float(np.max(np.abs(u_rec)))
+    assert float(np.max(np.abs(np.asarray(u_rec) - np.asarray(u_conv)))) <= bound
 
 
 def test_series_matches_explicit_numpy_recursion():
