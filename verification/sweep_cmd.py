@@ -20,6 +20,16 @@ Layout of ``--out DIR``::
     sweep.npz                   the merged result: every field of ntk_attention.sweep.SweepResult,
                                 arrays indexed width × seed × recorded step
 
+Devices: :func:`ntk_attention.sweep.plan_sweep` chooses the layout — whole runs per device with
+no collective (``"runs"``) whenever the most loaded device's share fits its memory, else every
+run split over the devices (``"neurons"``); the shard manifest and ``sweep.json`` record which
+(``layout``). Watchdog: with ``block_timeout`` (``--block-timeout``, default
+:data:`BLOCK_TIMEOUT` s) a block runs on a worker thread; one not finished in time is reported on
+stderr (block, seeds, devices, layout, and the phase it was in: compiling, waiting for the device
+computation …), recorded in the shard manifest, and the process ends with status
+:data:`TIMEOUT_EXIT` through :func:`os._exit` (a running XLA computation cannot be cancelled);
+finished blocks stay on disk and a rerun resumes.
+
 Resume: a block file that exists and carries this sweep's fingerprint and seeds is never
 recomputed, so a sweep killed at any point (even SIGKILL) reruns only the missing blocks; every
 block has the same shapes, so the compiled program is reused. ``--seeds`` may grow between runs
@@ -40,8 +50,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import platform
 import sys
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -64,7 +76,15 @@ __all__ = [
     "merge",
     "load_merged",
     "render_sweep",
+    "BLOCK_TIMEOUT",
+    "TIMEOUT_EXIT",
 ]
+
+BLOCK_TIMEOUT = 600.0
+"""Default seconds a block may take (compilation of the first block included) before the watchdog
+reports it and ends the process (``--block-timeout``)."""
+TIMEOUT_EXIT = 3
+"""Exit status of a process ended by the block watchdog."""
 
 FORMAT = "ntk-verify-sweep/1"
 
@@ -215,6 +235,7 @@ def _write_header(out: Path, config: dict, fp: str, *, complete: bool, processes
         "blocks": len(block_seeds(config)),
         "environment": environment(),
         "processes": processes or [],
+        "layout": sorted({p["layout"]["kind"] for p in processes or [] if p.get("layout")}),
         "complete": complete,
         "sweep_npz_sha256": sweep_sha256,  # hardening: an edited or truncated sweep.npz is refused
     }))
@@ -237,13 +258,62 @@ def _check_header(out: Path, fp: str) -> dict | None:
 # ---------------------------------------------------------------------------------------------- run
 
 
+def _layout_record(plan) -> dict:
+    """What sweep.json says about a plan's device layout."""
+    return {
+        "kind": plan.layout,
+        "devices": int(plan.mesh.devices.size),
+        "placement": [list(p) for p in plan.placement],
+        "slots": int(plan.slots),
+        "chunk": int(plan.chunk),
+        "chunks_per_device": int(plan.padded_chunks // plan.mesh.devices.size),
+        "device_bytes_estimate": int(plan.device_bytes),
+        "device_budget_bytes": int(plan.device_budget),
+    }
+
+
+def _watched(fn, timeout: float | None, on_timeout):
+    """``fn(stage)`` on a worker thread, waiting at most ``timeout`` s; on time-out ``on_timeout(stage)``.
+
+    ``stage`` is a callable the work calls with the phase it enters; ``on_timeout`` receives the
+    last phase and must not return (it ends the process). Without ``timeout`` ``fn`` runs here.
+    """
+    phase = ["starting"]
+
+    def stage(text):
+        phase[0] = text
+
+    if not timeout:
+        return fn(stage)
+    box = {}
+
+    def target():
+        try:
+            box["value"] = fn(stage)
+        except BaseException as err:  # noqa: BLE001 - re-raised on the calling thread
+            box["error"] = err
+
+    worker = threading.Thread(target=target, name="ntk-verify-sweep-block", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        on_timeout(phase[0])
+        raise RuntimeError("on_timeout returned")  # pragma: no cover - on_timeout ends the process
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
 def run_sweep(config: dict, out, *, process_id: int = 0, process_count: int = 1, devices=None,
-              log=print) -> SweepRun:
+              log=print, block_timeout: float | None = None, layout: str = "auto") -> SweepRun:
     """Compute this process's missing blocks of the sweep ``config`` into ``out`` (no merging).
 
     Process ``process_id`` of ``process_count`` owns blocks ``j ≡ process_id (mod process_count)``.
     Each block is saved atomically as soon as it is finished; existing valid blocks are reused.
-    ``devices`` (default :func:`jax.local_devices`) carry the neuron axis.
+    ``devices`` (default :func:`jax.local_devices`) carry the runs (``layout``, default ``"auto"``:
+    see :func:`ntk_attention.sweep.plan_sweep`). ``block_timeout`` (seconds; None: no watchdog):
+    a block not finished in time is reported on stderr and the process exits with status
+    :data:`TIMEOUT_EXIT` (finished blocks kept).
     """
     import jax
     import jax.numpy as jnp
@@ -284,6 +354,10 @@ def run_sweep(config: dict, out, *, process_id: int = 0, process_count: int = 1,
         "block_seconds": [],
     }
     shard = out / "shards" / f"process-{process_id}-of-{process_count}.json"
+    try:  # a rerun with nothing to compute keeps the layout the blocks were computed with
+        manifest["layout"] = (_read_json(shard) or {}).get("layout")
+    except report.ResultsError:
+        manifest["layout"] = None
     if todo:
         sweep = config["sweep"]
         dtype = jnp.dtype(sweep["dtype"])
@@ -293,10 +367,29 @@ def run_sweep(config: dict, out, *, process_id: int = 0, process_count: int = 1,
             learning_rate=sweep["learning_rate"], record_every=sweep["record_every"], sigma=config["data"]["sigma"],
             output_signs=sweep["output_signs"], seeds_per_block=sweep["seeds_per_block"],
             divergence_factor=sweep["divergence_factor"], chunk_size=sweep["chunk_size"] or None, devices=devices,
+            layout=layout,
         )
+        manifest["layout"] = _layout_record(plan)
         for count, j in enumerate(todo, 1):
             tb = time.perf_counter()
-            res = sw.run_block(plan, blocks[j])
+
+            def timed_out(phase, j=j, tb=tb):
+                waited = time.perf_counter() - tb
+                msg = (f"ntk-verify sweep: block {j} (seeds {list(blocks[j])}) of process {process_id} not finished "
+                       f"after {waited:.0f} s (--block-timeout {block_timeout:g}); it was {phase}, on "
+                       f"{len(devices)} device(s) {', '.join(manifest['devices'])} in the {plan.layout!r} layout. "
+                       f"{len(manifest['blocks_computed']) + len(reused)} finished block(s) are kept in "
+                       f"{out / 'blocks'}; rerun the same command to resume (raise --block-timeout if blocks "
+                       f"are simply this slow). Exiting with status {TIMEOUT_EXIT}.")
+                manifest["timed_out"] = {"block": j, "seconds": round(waited, 3), "phase": phase,
+                                         "block_timeout": block_timeout}
+                try:
+                    report.atomic_write(shard, _json(manifest))
+                finally:
+                    print(msg, file=sys.stderr, flush=True)
+                    os._exit(TIMEOUT_EXIT)
+
+            res = _watched(lambda stage, j=j: sw.run_block(plan, blocks[j], stage=stage), block_timeout, timed_out)
             meta = {"fingerprint": np.array(fp), "block": np.array(j), "process_id": np.array(process_id)}
             report.atomic_write(_block_path(out, j), _npz_bytes({**res._asdict(), **meta}))
             manifest["blocks_computed"].append(j)
@@ -346,8 +439,8 @@ def merge(out) -> Path:
     merged = sw.concatenate(parts)
     raw = _npz_bytes(merged._asdict())
     report.atomic_write(out / "sweep.npz", raw)
-    processes = [{k: m[k] for k in ("process_id", "process_count", "host", "devices", "blocks_computed")}
-                 for m in manifests]
+    processes = [{k: m.get(k) for k in ("process_id", "process_count", "host", "devices", "blocks_computed",
+                                        "layout")} for m in manifests]
     _write_header(out, config, fp, complete=True, processes=processes, sweep_sha256=hashlib.sha256(raw).hexdigest())
     return out / "sweep.npz"
 
@@ -475,7 +568,10 @@ def _cmd_sweep(args) -> int:
     check_memory(config, ["sweep"])  # hardening (issue 8): refuse sizes beyond this machine, before any work
     pid, count = jax.process_index(), jax.process_count()
     log = None if args.quiet else (lambda s: print(s, flush=True))
-    done = run_sweep(config, args.out, process_id=pid, process_count=count, devices=jax.local_devices(), log=log)
+    if args.block_timeout is not None and not args.block_timeout >= 0:
+        raise cfg.ConfigError(f"--block-timeout: expected seconds >= 0 (0: no watchdog), got {args.block_timeout}")
+    done = run_sweep(config, args.out, process_id=pid, process_count=count, devices=jax.local_devices(), log=log,
+                     block_timeout=args.block_timeout or None)
     print(f"process {pid} of {count}: {len(done.computed)} block(s) computed, {len(done.reused)} reused, "
           f"{done.seconds:.1f} s on {len(jax.local_devices())} device(s)", flush=True)
     if count > 1:
@@ -514,5 +610,9 @@ def register(subparsers) -> None:
     p.add_argument("--coordinator-address", metavar="HOST:PORT", help="with --distributed (else from the environment)")
     p.add_argument("--num-processes", type=int, metavar="P", help="with --distributed (else from the environment)")
     p.add_argument("--process-id", type=int, metavar="I", help="with --distributed (else from the environment)")
+    p.add_argument("--block-timeout", type=float, default=BLOCK_TIMEOUT, metavar="SECONDS",
+                   help=f"watchdog: a block (compilation included) not finished within SECONDS is reported on stderr "
+                        f"and the process exits with status {TIMEOUT_EXIT}, finished blocks kept (default "
+                        f"{BLOCK_TIMEOUT:g}; 0: no watchdog)")
     p.add_argument("--quiet", action="store_true", help="no line per block")
     p.set_defaults(func=_cmd_sweep)
