@@ -194,3 +194,80 @@ def test_flags_override_the_file_and_bad_values_name_the_key(setup, tmp_path):
     with pytest.raises(cfg.ConfigError, match="--widths"):
         sc._widths("4,x")
     assert cli.main(["sweep", "--out", str(tmp_path / "x"), "--process-id", "1"]) == 2
+
+
+# run_block replaced: block 1 comes from the finished sweep, block 2 never finishes (a hung computation)
+_HANGING = """
+import sys, threading
+import numpy as np
+from ntk_attention import sweep as sw
+from verification import cli, sweep_cmd as sc
+whole, out = sys.argv[1], sys.argv[2]
+seeds = [tuple(b) for b in sc.block_seeds(sc.resolve_config(sys.argv[3]))]
+
+def run_block(plan, block, stage=None):
+    if tuple(block) == seeds[2]:
+        stage("waiting for the device computation")
+        threading.Event().wait()
+    from pathlib import Path
+    return sc._load_block(Path(whole), seeds.index(tuple(block)), sc.fingerprint(sc.resolve_config(sys.argv[3])),
+                          tuple(block))
+
+sw.run_block = run_block
+sys.exit(cli.main(["sweep", "--config", sys.argv[3], "--out", out, "--seeds", "3", "--block-timeout", "3",
+                   "--quiet"]))
+"""
+
+
+def test_a_block_that_never_finishes_is_reported_and_exits_3_keeping_finished_blocks(setup, env, tmp_path):
+    path, _, whole, _ = setup
+    out = tmp_path / "hung"
+    (out / "blocks").mkdir(parents=True)
+    shutil.copy(whole / "blocks" / "block-00000.npz", out / "blocks")  # finished before: reused
+    proc = subprocess.run([sys.executable, "-c", _HANGING, str(whole), str(out), str(path)], env=env,
+                          capture_output=True, text=True, timeout=240)
+    assert proc.returncode == sc.TIMEOUT_EXIT, proc.stderr[-3000:]
+    err = proc.stderr
+    assert "block 2 (seeds" in err and "not finished after" in err and "--block-timeout 3" in err
+    assert "waiting for the device computation" in err and "1 device(s) cpu:0" in err and "'runs' layout" in err
+    assert sorted(p.name for p in (out / "blocks").glob("block-*.npz")) == ["block-00000.npz", "block-00001.npz"]
+    shard = json.loads((out / "shards" / "process-0-of-1.json").read_text())
+    assert shard["timed_out"]["block"] == 2 and shard["timed_out"]["phase"] == "waiting for the device computation"
+    assert shard["blocks_computed"] == [1] and shard["blocks_reused"] == [0]
+    assert shard["layout"]["kind"] == "runs" and shard["layout"]["devices"] == 1
+
+
+def test_watched_returns_results_reraises_errors_and_calls_the_timeout_with_the_phase():
+    assert sc._watched(lambda stage: 7, 5.0, None) == 7
+    assert sc._watched(lambda stage: 8, None, None) == 8
+    with pytest.raises(KeyError, match="boom"):
+        sc._watched(lambda stage: {}["boom"], 5.0, None)
+    seen = []
+
+    class Stop(Exception):
+        pass
+
+    def on_timeout(phase):
+        seen.append(phase)
+        raise Stop
+
+    import threading
+
+    release = threading.Event()
+
+    def slow(stage):
+        stage("waiting for the device computation")
+        release.wait(30)
+
+    with pytest.raises(Stop):
+        sc._watched(slow, 0.2, on_timeout)
+    release.set()
+    assert seen == ["waiting for the device computation"]
+
+
+def test_layout_is_recorded_in_sweep_json(setup):
+    _, _, out, _ = setup
+    head = json.loads((out / "sweep.json").read_text())
+    assert head["layout"] == ["runs"]
+    assert head["processes"][0]["layout"]["kind"] == "runs" and head["processes"][0]["layout"]["placement"]
+    assert cli.main(["sweep", "--out", str(out), "--block-timeout", "-1"]) == 2
