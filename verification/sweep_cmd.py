@@ -1,7 +1,7 @@
 r"""``ntk-verify sweep``: width × seed sweeps on disk, resumable, one shard per process.
 
 The maths is :mod:`ntk_attention.sweep` (one compiled program for every width and seed; the
-neuron axis sharded over the process's devices). This module adds the configuration, the files,
+runs laid out over the process's devices). This module adds the configuration, the files,
 resuming, several hosts and merging.
 
 Configuration: the ``[run]`` seed and the ``[data]`` section of :mod:`verification.config` (the
@@ -593,7 +593,7 @@ def register(subparsers) -> None:
     """Add ``ntk-verify sweep`` to the CLI (called by :func:`verification.cli.build_parser`)."""
     p = subparsers.add_parser(
         "sweep", help="widths x seeds training sweep, compiled once, resumable, sharded",
-        description="Train every width from every seed in one compiled program (the neuron axis sharded over "
+        description="Train every width from every seed in one compiled program (whole runs laid out over "
                     "the devices); each finished block is saved in DIR/blocks, a rerun computes only what is "
                     "missing, and DIR/sweep.npz holds the merged arrays (width x seed x recorded step).",
     )
