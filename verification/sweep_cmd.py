@@ -71,6 +71,7 @@ __all__ = [
     "register",
     "resolve_config",
     "fingerprint",
+    "config_differences",
     "block_seeds",
     "run_sweep",
     "merge",
@@ -241,18 +242,39 @@ def _write_header(out: Path, config: dict, fp: str, *, complete: bool, processes
     }))
 
 
-def _check_header(out: Path, fp: str) -> dict | None:
+def config_differences(old: dict, new: dict) -> list[tuple[str, object, object]]:
+    """``(section.key, old value, new value)`` for every key of :data:`SECTIONS` that differs,
+    the seed count excepted (more seeds extend a sweep); a key missing on one side shows as None."""
+    diffs = []
+    for sec in SECTIONS:
+        a, b = old.get(sec) or {}, new.get(sec) or {}
+        for key in sorted(set(a) | set(b)):
+            if (sec, key) != ("sweep", "seeds") and a.get(key) != b.get(key):
+                diffs.append((f"{sec}.{key}", a.get(key), b.get(key)))
+    return diffs
+
+
+def _check_header(out: Path, fp: str, config: dict | None = None) -> dict | None:
     head = _read_json(out / "sweep.json")
     if head is None:
         return None
     if head.get("format") != FORMAT:
         raise report.ResultsError(f"{out / 'sweep.json'}: expected format {FORMAT!r}, got {head.get('format')!r}")
     if head.get("fingerprint") != fp:
+        diffs = config_differences(head.get("config") or {}, config or {}) if config is not None else []
+        named = "; ".join(f"{k}: {a!r} there, {b!r} now" for k, a, b in diffs) or "its fingerprint differs"
         raise report.ResultsError(
-            f"--out: {str(out)!r} holds a different sweep (its configuration differs in more than the "
-            "seed count); choose another --out"
+            f"--out: {str(out)!r} holds a different sweep ({named}); only the seed count may change when "
+            "resuming. Choose another --out, or pass --force to delete its blocks and start this sweep there"
         )
     return head
+
+
+def _clear(out: Path) -> None:
+    """Delete a sweep's files in ``out`` (blocks, shard manifests, merged arrays, header, renders)."""
+    for path in [*(out / "blocks").glob("block-*.npz"), *(out / "shards").glob("process-*-of-*.json"),
+                 *(out / name for name in ("sweep.npz", "sweep.png", "sweep.json"))]:
+        path.unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------------------------------------- run
@@ -305,7 +327,8 @@ def _watched(fn, timeout: float | None, on_timeout):
 
 
 def run_sweep(config: dict, out, *, process_id: int = 0, process_count: int = 1, devices=None,
-              log=print, block_timeout: float | None = None, layout: str = "auto") -> SweepRun:
+              log=print, block_timeout: float | None = None, layout: str = "auto",
+              force: bool = False) -> SweepRun:
     """Compute this process's missing blocks of the sweep ``config`` into ``out`` (no merging).
 
     Process ``process_id`` of ``process_count`` owns blocks ``j ≡ process_id (mod process_count)``.
@@ -313,7 +336,8 @@ def run_sweep(config: dict, out, *, process_id: int = 0, process_count: int = 1,
     ``devices`` (default :func:`jax.local_devices`) carry the runs (``layout``, default ``"auto"``:
     see :func:`ntk_attention.sweep.plan_sweep`). ``block_timeout`` (seconds; None: no watchdog):
     a block not finished in time is reported on stderr and the process exits with status
-    :data:`TIMEOUT_EXIT` (finished blocks kept).
+    :data:`TIMEOUT_EXIT` (finished blocks kept). An ``out`` holding another sweep is refused,
+    naming the differing keys with both values, unless ``force`` (its files are then deleted).
     """
     import jax
     import jax.numpy as jnp
@@ -328,7 +352,12 @@ def run_sweep(config: dict, out, *, process_id: int = 0, process_count: int = 1,
     (out / "blocks").mkdir(exist_ok=True)
     (out / "shards").mkdir(exist_ok=True)
     fp = fingerprint(config)
-    _check_header(out, fp)
+    try:
+        _check_header(out, fp, config)
+    except report.ResultsError:
+        if not force:
+            raise
+        _clear(out)
     if process_id == 0:
         _write_header(out, config, fp, complete=False)
     blocks = block_seeds(config)
@@ -571,7 +600,7 @@ def _cmd_sweep(args) -> int:
     if args.block_timeout is not None and not args.block_timeout >= 0:
         raise cfg.ConfigError(f"--block-timeout: expected seconds >= 0 (0: no watchdog), got {args.block_timeout}")
     done = run_sweep(config, args.out, process_id=pid, process_count=count, devices=jax.local_devices(), log=log,
-                     block_timeout=args.block_timeout or None)
+                     block_timeout=args.block_timeout or None, force=args.force)
     print(f"process {pid} of {count}: {len(done.computed)} block(s) computed, {len(done.reused)} reused, "
           f"{done.seconds:.1f} s on {len(jax.local_devices())} device(s)", flush=True)
     if count > 1:
@@ -614,5 +643,7 @@ def register(subparsers) -> None:
                    help=f"watchdog: a block (compilation included) not finished within SECONDS is reported on stderr "
                         f"and the process exits with status {TIMEOUT_EXIT}, finished blocks kept (default "
                         f"{BLOCK_TIMEOUT:g}; 0: no watchdog)")
+    p.add_argument("--force", action="store_true",
+                   help="DIR holds a sweep of another configuration: delete its blocks and run this one there")
     p.add_argument("--quiet", action="store_true", help="no line per block")
     p.set_defaults(func=_cmd_sweep)

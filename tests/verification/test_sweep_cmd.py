@@ -271,3 +271,28 @@ def test_layout_is_recorded_in_sweep_json(setup):
     assert head["layout"] == ["runs"]
     assert head["processes"][0]["layout"]["kind"] == "runs" and head["processes"][0]["layout"]["placement"]
     assert cli.main(["sweep", "--out", str(out), "--block-timeout", "-1"]) == 2
+
+
+def test_a_refused_resume_names_each_differing_key_with_both_values_and_force_restarts(setup, tmp_path, capsys):
+    path, _, _, merged = setup
+    out = tmp_path / "other"
+    assert sc.run_sweep(sc.resolve_config(str(path), seeds=1), out, log=None).computed == [0]
+    other = sc.resolve_config(str(path), seeds=1, learning_rate=0.2, record_every=1000)
+    with pytest.raises(report.ResultsError) as err:
+        sc.run_sweep(other, out, log=None)
+    text = str(err.value)
+    assert "sweep.learning_rate: 0.1 there, 0.2 now" in text and "sweep.record_every: 500 there, 1000 now" in text
+    assert "sweep.seeds" not in text and "--force" in text
+    assert sc.config_differences({"sweep": {"seeds": 1, "a": 1}}, {"sweep": {"seeds": 2, "b": 2}}) == [
+        ("sweep.a", 1, None), ("sweep.b", None, 2)]
+    assert cli.main(["sweep", "--config", str(path), "--out", str(out), "--seeds", "1", "--learning-rate", "0.2",
+                     "--record-every", "1000", "--quiet"]) == 2
+    assert "sweep.learning_rate: 0.1 there, 0.2 now" in capsys.readouterr().err
+    run = sc.run_sweep(sc.resolve_config(str(path), seeds=1), out, log=None, force=True)  # same sweep: reused
+    assert run.reused == [0]
+    run = sc.run_sweep(other, out, log=None, force=True)
+    assert run.computed == [0] and run.reused == []
+    sc.merge(out)
+    res = sc.load_merged(out)
+    assert res.step.tolist() == [0, 1000, 2000]
+    np.testing.assert_allclose(res.loss[:, 0, 0], merged.loss[:, 0, 0], rtol=1e-12)  # t = 0 does not depend on eta
