@@ -497,12 +497,41 @@ def load_merged(out):
 # ------------------------------------------------------------------------------------------- report
 
 
-def _slope(widths, values) -> float | None:
-    """Least-squares slope of log(value) against log(m) (descriptive; C4 gives intervals)."""
-    ok = np.isfinite(values) & (values > 0)
-    if ok.sum() < 2:
+def _slope(widths, values):
+    """:func:`verification.stats.loglog_slope` of every positive finite (width, seed) value against m,
+    or None when fewer than 3 such points at 2 widths remain."""
+    from verification import stats as st
+
+    x = np.broadcast_to(np.asarray(widths, float)[:, None], np.shape(values)).ravel()
+    v = np.asarray(values, float).ravel()
+    ok = np.isfinite(v) & (v > 0)
+    if ok.sum() < 3 or np.unique(x[ok]).size < 2:
         return None
-    return float(np.polyfit(np.log(widths[ok]), np.log(values[ok]), 1)[0])
+    return st.loglog_slope(x[ok], v[ok])
+
+
+def _slope_text(fit) -> str:
+    if fit is None:
+        return "n/a (fewer than 3 positive points at 2 widths)"
+    return f"{fit.slope:+.2f} [{fit.lo:+.2f}, {fit.hi:+.2f}] (95%, {fit.points} points)"
+
+
+def lambda_min_text(matrix, error: float) -> str:
+    r"""``λ_min(H*) = …`` with a caveat when it is below what the computation resolves.
+
+    Resolution :math:`\rho = n\,\varepsilon_{quad} + n\,\epsilon_{64}\,\|H^*\|_2`: an entrywise
+    quadrature error :math:`\varepsilon_{quad}` moves an eigenvalue by at most
+    :math:`\|E\|_2 \le n \max|E_{ij}|`, float64 rounding by about :math:`n\epsilon\|H^*\|_2`.
+    """
+    H = np.asarray(matrix, np.float64)
+    ev = np.linalg.eigvalsh(H)
+    n = H.shape[0]
+    rho = n * float(error) + n * np.finfo(np.float64).eps * float(np.abs(ev).max())
+    text = f"λ_min(H*) = {ev[0]:.3e} (quadrature error ≤ {error:.1e})"
+    if abs(ev[0]) <= rho:
+        text += (f", below resolution: |λ_min| ≤ {rho:.1e} = n × quadrature error + n ε ‖H*‖₂, so H* is "
+                 "numerically singular here and λ_min(H*) is indistinguishable from 0")
+    return text
 
 
 def render_sweep(out) -> str | None:
@@ -510,7 +539,8 @@ def render_sweep(out) -> str | None:
 
     Per width, means over seeds: final loss, :math:`\\|H(0)-H^*\\|_2`,
     :math:`\\sup_t\\|H(t)-H(0)\\|_2`, :math:`\\max_t\\max_r|w_r(t)-w_r(0)|`, sign agreement at T
-    and last-token mass at T; then log-log slopes of the three distances against m.
+    and last-token mass at T; then log-log slopes of the three distances against m with 95% t
+    intervals (every width × seed value a point), and :func:`lambda_min_text`.
     """
     out = Path(out)
     if not (out / "sweep.json").exists():
@@ -531,16 +561,23 @@ def render_sweep(out) -> str | None:
         "",
         f"{len(res.widths)} widths × {len(res.seeds)} seeds, T = {int(res.step[-1])} steps recorded every "
         f"{int(res.step[1] - res.step[0]) if len(res.step) > 1 else 0}; means over seeds. "
-        f"λ_min(H*) = {np.linalg.eigvalsh(res.ntk_infinite)[0]:.3e} (quadrature error ≤ {res.ntk_infinite_error:.1e}).",
+        f"{lambda_min_text(res.ntk_infinite, res.ntk_infinite_error)}.",
         "",
         "| m | " + " | ".join(stats) + " |",
         "|---|" + "---|" * len(stats),
     ]
     for i, m in enumerate(res.widths):
         lines.append(f"| {int(m)} | " + " | ".join(f"{v[i]:.4g}" for v in stats.values()) + " |")
-    slopes = {k: _slope(widths, stats[k]) for k in ("‖H(0)−H*‖", "sup_t ‖H(t)−H(0)‖", "max_t,r abs(Δw_r)")}
-    text = ", ".join(f"{k}: {'n/a' if s is None else f'{s:+.2f}'}" for k, s in slopes.items())
-    lines += ["", f"Log-log slopes against m (theory: −0.5 each; descriptive, no interval): {text}.", ""]
+    per_seed = {
+        "‖H(0)−H*‖": res.ntk_infinite_distance,
+        "sup_t ‖H(t)−H(0)‖": res.ntk_change.max(axis=2),
+        "max_t,r abs(Δw_r)": res.max_weight_change.max(axis=2),
+    }
+    fits = {k: _slope(widths, v) for k, v in per_seed.items()}
+    slopes = {k: None if f is None else f.slope for k, f in fits.items()}
+    text = "; ".join(f"{k}: {_slope_text(f)}" for k, f in fits.items())
+    lines += ["", "Log-log slopes against m, fitted to every (width, seed) value (theory: −0.5 each; "
+              f"t intervals, verification.stats.loglog_slope): {text}.", ""]
     if len(res.widths) > 1:
         lines += [f"![width sweep]({_plot(out, widths, stats, slopes)})", ""]
     return "\n".join(lines)

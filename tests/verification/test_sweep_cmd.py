@@ -296,3 +296,24 @@ def test_a_refused_resume_names_each_differing_key_with_both_values_and_force_re
     res = sc.load_merged(out)
     assert res.step.tolist() == [0, 1000, 2000]
     np.testing.assert_allclose(res.loss[:, 0, 0], merged.loss[:, 0, 0], rtol=1e-12)  # t = 0 does not depend on eta
+
+
+def test_report_gives_slopes_with_intervals_from_every_seed(setup, tmp_path):
+    from verification import stats
+
+    _, _, whole, merged = setup
+    out = tmp_path / "slopes"
+    shutil.copytree(whole, out)
+    text = sc.render_sweep(out)
+    x = np.repeat(merged.widths.astype(float), merged.seeds.size)
+    fit = stats.loglog_slope(x, merged.ntk_infinite_distance.ravel())
+    assert f"‖H(0)−H*‖: {fit.slope:+.2f} [{fit.lo:+.2f}, {fit.hi:+.2f}] (95%, 24 points)" in text
+    assert "no interval" not in text
+
+
+def test_lambda_min_of_h_star_below_resolution_is_flagged():
+    v = np.array([[1.0, 1.0], [1.0, 1.0]]) / np.sqrt(2)  # eigenvalues 0 and sqrt(2)
+    assert "below resolution" in sc.lambda_min_text(v, 1e-12)
+    assert "below resolution" not in sc.lambda_min_text(np.diag([0.5, 2.0]), 1e-12)
+    assert "λ_min(H*) = 5.000e-01" in sc.lambda_min_text(np.diag([0.5, 2.0]), 1e-12)
+    assert "below resolution" in sc.lambda_min_text(np.diag([1e-9, 2.0]), 1e-9)  # 1e-9 <= 2 × 1e-9
