@@ -72,6 +72,7 @@ __all__ = [
     "resolve_config",
     "fingerprint",
     "config_differences",
+    "stability_warning",
     "block_seeds",
     "run_sweep",
     "merge",
@@ -615,6 +616,38 @@ def _widths(text: str) -> list[int]:
         raise cfg.ConfigError(f"--widths: expected comma-separated integers like 64,256,1024, got {text!r}") from None
 
 
+def stability_warning(config: dict) -> str | None:
+    r"""A warning when the sweep's step size is at or past :math:`2/\lambda_{\max}(H(0))`, else None.
+
+    :math:`H(0)` is the empirical NTK of the first network seed's draw at the smallest width (the
+    nested prefix the sweep trains, where :math:`H(0)` fluctuates most) on the configured data;
+    gradient descent on :math:`\frac12\|f - y\|^2` is stable in the NTK regime only for
+    :math:`\eta < 2/\lambda_{\max}(H(0))`.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    from ntk_attention import Params, empirical_ntk, init_params
+
+    sweep = config["sweep"]
+    ctx = _context(config)
+    data = ctx.dataset()
+    dtype = jnp.dtype(sweep["dtype"])
+    seed = ctx.network_seeds(1)[0]
+    m = sweep["widths"][0]
+    w, a = init_params(jax.random.key(seed), sweep["widths"][-1], sigma=config["data"]["sigma"],
+                       output_signs=sweep["output_signs"], dtype=dtype)
+    H = np.asarray(empirical_ntk(Params(w[:m], a[:m]), jnp.asarray(data.X, dtype)), np.float64)
+    lmax = float(np.linalg.eigvalsh(0.5 * (H + H.T))[-1])
+    eta = float(sweep["learning_rate"])
+    limit = 2.0 / lmax if lmax > 0 else float("inf")
+    if eta < limit:
+        return None
+    return (f"warning: learning rate η = {eta:g} is past the gradient-descent stability limit 2/λ_max(H(0)) = "
+            f"{limit:.3g} (λ_max(H(0)) = {lmax:.3g} at width {m}, seed {seed}, n = {data.X.shape[0]}): training may "
+            "diverge (diverged_step in sweep.npz), and the sweep does not describe the NTK regime")
+
+
 def _cmd_sweep(args) -> int:
     import jax
 
@@ -633,6 +666,9 @@ def _cmd_sweep(args) -> int:
 
     check_memory(config, ["sweep"])  # hardening (issue 8): refuse sizes beyond this machine, before any work
     pid, count = jax.process_index(), jax.process_count()
+    warning = stability_warning(config) if pid == 0 else None
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     log = None if args.quiet else (lambda s: print(s, flush=True))
     if args.block_timeout is not None and not args.block_timeout >= 0:
         raise cfg.ConfigError(f"--block-timeout: expected seconds >= 0 (0: no watchdog), got {args.block_timeout}")

@@ -317,3 +317,22 @@ def test_lambda_min_of_h_star_below_resolution_is_flagged():
     assert "below resolution" not in sc.lambda_min_text(np.diag([0.5, 2.0]), 1e-12)
     assert "λ_min(H*) = 5.000e-01" in sc.lambda_min_text(np.diag([0.5, 2.0]), 1e-12)
     assert "below resolution" in sc.lambda_min_text(np.diag([1e-9, 2.0]), 1e-9)  # 1e-9 <= 2 × 1e-9
+
+
+def test_sweep_warns_when_the_step_size_is_past_two_over_lambda_max(setup, tmp_path, capsys):
+    import jax
+
+    from ntk_attention import Params, empirical_ntk, init_params
+
+    path, config, _, _ = setup
+    data = sc._context(config).dataset()
+    seed = sc._context(config).network_seeds(1)[0]
+    w, a = init_params(jax.random.key(seed), 8)
+    H = np.asarray(empirical_ntk(Params(w[:4], a[:4]), data.X), np.float64)  # independent: numpy on H(0)
+    limit = 2.0 / np.linalg.eigvalsh(H)[-1]
+    assert sc.stability_warning(sc.resolve_config(str(path), learning_rate=0.9 * limit)) is None
+    text = sc.stability_warning(sc.resolve_config(str(path), learning_rate=1.1 * limit))
+    assert f"2/λ_max(H(0)) = {limit:.3g}" in text and "width 4" in text
+    assert cli.main(["sweep", "--config", str(path), "--out", str(tmp_path / "fast"), "--seeds", "1", "--steps", "2",
+                     "--record-every", "1", "--learning-rate", str(10 * limit), "--quiet"]) == 0
+    assert "past the gradient-descent stability limit" in capsys.readouterr().err
