@@ -96,7 +96,7 @@ from ntk_attention.ntk import infinite_ntk
 
 __all__ = [
     "SweepPlan", "SweepResult", "plan_sweep", "run_block", "concatenate", "sweep", "device_bytes", "RECORD_FIELDS",
-    "LAYOUTS",
+    "LAYOUTS", "ARRAYS", "load",
 ]
 
 AXIS = "devices"
@@ -143,6 +143,63 @@ class SweepResult(NamedTuple):
     ntk_infinite_distance: Float[np.ndarray, "W S"]
     ntk_infinite: Float[np.ndarray, "n n"]
     ntk_infinite_error: float
+
+    def to_xarray(self):
+        """An :class:`xarray.Dataset` with dimensions width, seed, step, i, j (coordinates: the
+        widths, seeds and steps) and each field's meaning from :data:`ARRAYS` as its ``description``
+        attribute; ``sign_agree_*_fraction`` (counts over ``n_plus``/``n_minus``) added.
+        Needs xarray (``pip install xarray``)."""
+        try:
+            import xarray as xr
+        except ImportError:  # pragma: no cover - xarray is optional
+            raise ImportError("to_xarray: expected the optional package xarray to be installed (pip install xarray)") from None
+        coords = {"width": np.asarray(self.widths), "seed": np.asarray(self.seeds), "step": np.asarray(self.step)}
+        data = {}
+        for k, (dims, text) in ARRAYS.items():
+            if len(dims) == 1 and dims[0] in coords:  # widths, seeds, step are the coordinates
+                continue
+            data[k] = xr.DataArray(np.asarray(getattr(self, k)), dims=dims, attrs={"description": text})
+        for side in ("plus", "minus"):
+            total = np.asarray(getattr(self, f"n_{side}"), np.float64)[..., None]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                frac = np.where(total > 0, np.asarray(getattr(self, f"sign_agree_{side}")) / np.maximum(total, 1), np.nan)
+            data[f"sign_agree_{side}_fraction"] = xr.DataArray(frac, dims=("width", "seed", "step"), attrs={
+                "description": f"sign_agree_{side} / n_{side}, a fraction in [0, 1]; NaN when n_{side} = 0"})
+        return xr.Dataset(data, coords=coords)
+
+
+def load(path) -> SweepResult:
+    """A :class:`SweepResult` from an ``.npz`` file holding its fields (``sweep.npz`` of
+    ``ntk-verify sweep``); other arrays in the file are ignored, nothing is unpickled."""
+    with np.load(path, allow_pickle=False) as npz:
+        missing = [k for k in SweepResult._fields if k not in npz.files]
+        if missing:
+            raise ValueError(f"path: expected an .npz with every SweepResult field, {path} lacks {missing}")
+        fields = {k: npz[k] for k in SweepResult._fields}
+    fields["ntk_infinite_error"] = float(fields["ntk_infinite_error"])
+    return SweepResult(**fields)
+
+
+ARRAYS: dict[str, tuple[tuple[str, ...], str]] = {
+    "widths": (("width",), "network width m (neurons)"),
+    "seeds": (("seed",), "network seed s: run (m, s) starts from init_params(jax.random.key(s), max(widths))[:m]"),
+    "step": (("step",), "gradient-descent step t of each record"),
+    "loss": (("width", "seed", "step"), "L(w(t)) = 1/2 sum_i (f(x_i) - y_i)^2 (a sum over the n windows, not a mean)"),
+    "sign_agree_plus": (("width", "seed", "step"), "count of neurons with a_r = +1 and w_r(t) > 0 (out of n_plus)"),
+    "sign_agree_minus": (("width", "seed", "step"), "count of neurons with a_r = -1 and w_r(t) < 0 (out of n_minus)"),
+    "last_token_mass": (("width", "seed", "step"), "attention on the last token, mean over neurons and windows"),
+    "ntk_change": (("width", "seed", "step"), "||H(t) - H(0)||_2, spectral norm, units of H"),
+    "ntk_min_eigenvalue": (("width", "seed", "step"), "lambda_min(H(t)), units of H"),
+    "max_weight_change": (("width", "seed", "step"), "max_r |w_r(t) - w_r(0)|, units of w"),
+    "n_plus": (("width", "seed"), "count of neurons with a_r = +1"),
+    "n_minus": (("width", "seed"), "count of neurons with a_r = -1"),
+    "diverged_step": (("width", "seed"), "first step whose loss is non-finite or above divergence_factor * L(0); -1 if none"),
+    "ntk_initial": (("width", "seed", "i", "j"), "H(0) = J J^T over windows i, j"),
+    "ntk_infinite_distance": (("width", "seed"), "||H(0) - H*||_2, spectral norm, units of H"),
+    "ntk_infinite": (("i", "j"), "H*, the infinite-width NTK (float64 quadrature)"),
+    "ntk_infinite_error": ((), "quadrature error estimate of H* (max over entries)"),
+}
+"""Dimensions and meaning (with units) of every :class:`SweepResult` field, for files and xarray."""
 
 
 class SweepPlan(NamedTuple):

@@ -18,7 +18,10 @@ Layout of ``--out DIR``::
                                 temporary file + os.replace), with the sweep's fingerprint
     shards/process-1-of-4.json  one per process: its host, devices, blocks computed and reused
     sweep.npz                   the merged result: every field of ntk_attention.sweep.SweepResult,
-                                arrays indexed width × seed × recorded step
+                                arrays indexed width × seed × recorded step, plus the training
+                                windows and targets and the sign agreement as fractions; sweep.json
+                                "arrays" names every array's dimensions and meaning (units, the
+                                loss convention ½Σ); ntk_attention.sweep.load(path).to_xarray()
 
 Devices: :func:`ntk_attention.sweep.plan_sweep` chooses the layout — whole runs per device with
 no collective (``"runs"``) whenever the most loaded device's share fits its memory, else every
@@ -105,6 +108,26 @@ SWEEP_FIELDS: dict[str, cfg.Field] = {
 cfg.EXTRA_SECTIONS["sweep"] = SWEEP_FIELDS
 
 BLOCK_META = ("fingerprint", "block", "process_id")
+
+
+def _fraction(count, total):
+    """count / total along the step axis; NaN where total is 0 (no neuron of that sign)."""
+    total = np.asarray(total, np.float64)[..., None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, np.asarray(count) / np.where(total > 0, total, 1), np.nan)
+
+
+def _arrays_doc() -> dict:
+    from ntk_attention.sweep import ARRAYS
+
+    doc = {k: {"dims": list(dims), "description": text} for k, (dims, text) in ARRAYS.items()}
+    doc["windows"] = {"dims": ["i", "token"], "description": "the n training windows x_i (the [data] set), float64"}
+    doc["targets"] = {"dims": ["i"], "description": "the targets y_i, float64"}
+    for side in ("plus", "minus"):
+        doc[f"sign_agree_{side}_fraction"] = {"dims": ["width", "seed", "step"],
+                                             "description": f"sign_agree_{side} / n_{side}, a fraction in [0, 1]; NaN when n_{side} = 0"}
+    return doc
+
 SECTIONS = ("run", "data", "sweep")
 """Configuration sections a sweep depends on (the ones kept in sweep.json)."""
 
@@ -240,6 +263,7 @@ def _write_header(out: Path, config: dict, fp: str, *, complete: bool, processes
         "layout": sorted({p["layout"]["kind"] for p in processes or [] if p.get("layout")}),
         "complete": complete,
         "sweep_npz_sha256": sweep_sha256,  # hardening: an edited or truncated sweep.npz is refused
+        "arrays": _arrays_doc(),
     }))
 
 
@@ -467,7 +491,14 @@ def merge(out) -> Path:
             "process's blocks/ into this folder or rerun `ntk-verify sweep` with the same --out"
         )
     merged = sw.concatenate(parts)
-    raw = _npz_bytes(merged._asdict())
+    data = _context(config).dataset()
+    extra = {
+        "windows": np.asarray(data.X, np.float64),
+        "targets": np.asarray(data.y, np.float64),
+        **{f"sign_agree_{side}_fraction": _fraction(getattr(merged, f"sign_agree_{side}"), getattr(merged, f"n_{side}"))
+           for side in ("plus", "minus")},
+    }
+    raw = _npz_bytes({**merged._asdict(), **extra})
     report.atomic_write(out / "sweep.npz", raw)
     processes = [{k: m.get(k) for k in ("process_id", "process_count", "host", "devices", "blocks_computed",
                                         "layout")} for m in manifests]

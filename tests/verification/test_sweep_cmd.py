@@ -336,3 +336,31 @@ def test_sweep_warns_when_the_step_size_is_past_two_over_lambda_max(setup, tmp_p
     assert cli.main(["sweep", "--config", str(path), "--out", str(tmp_path / "fast"), "--seeds", "1", "--steps", "2",
                      "--record-every", "1", "--learning-rate", str(10 * limit), "--quiet"]) == 0
     assert "past the gradient-descent stability limit" in capsys.readouterr().err
+
+
+def test_sweep_files_describe_themselves_and_load_as_xarray(setup):
+    _, config, out, merged = setup
+    head = json.loads((out / "sweep.json").read_text())
+    data = sc._context(config).dataset()
+    with np.load(out / "sweep.npz", allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    assert set(head["arrays"]) == set(arrays)
+    for k, v in arrays.items():
+        assert len(head["arrays"][k]["dims"]) == v.ndim, k
+    assert "1/2 sum_i" in head["arrays"]["loss"]["description"]
+    np.testing.assert_array_equal(arrays["windows"], np.asarray(data.X, np.float64))
+    np.testing.assert_array_equal(arrays["targets"], np.asarray(data.y, np.float64))
+    frac = arrays["sign_agree_plus_fraction"]
+    n_plus = np.broadcast_to(merged.n_plus[:, :, None], frac.shape)
+    assert (n_plus == 0).any() and (n_plus > 0).any()  # both cases occur at width 4
+    assert np.isnan(frac[n_plus == 0]).all()
+    np.testing.assert_allclose(frac[n_plus > 0], merged.sign_agree_plus[n_plus > 0] / n_plus[n_plus > 0], rtol=0)
+    assert ((0 <= frac[n_plus > 0]) & (frac[n_plus > 0] <= 1)).all()
+    ds = sw.load(out / "sweep.npz").to_xarray()
+    assert ds["loss"].dims == ("width", "seed", "step") and ds["ntk_initial"].dims == ("width", "seed", "i", "j")
+    assert ds["width"].values.tolist() == [4, 8] and ds["step"].values.tolist() == [0, 500, 1000, 1500, 2000]
+    np.testing.assert_array_equal(ds["loss"].sel(width=8).values, merged.loss[1])
+    np.testing.assert_allclose(ds["sign_agree_minus_fraction"].values, arrays["sign_agree_minus_fraction"], rtol=0)
+    with pytest.raises(ValueError, match="path"):
+        np.savez(out.parent / "partial.npz", loss=merged.loss)
+        sw.load(out.parent / "partial.npz")
