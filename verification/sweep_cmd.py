@@ -611,21 +611,51 @@ def render_sweep(out) -> str | None:
     lines += ["", "Log-log slopes against m, fitted to every (width, seed) value (theory: −0.5 each; "
               f"t intervals, verification.stats.loglog_slope): {text}.", ""]
     if len(res.widths) > 1:
-        lines += [f"![width sweep]({_plot(out, widths, stats, slopes)})", ""]
+        lines += [f"![width sweep]({_plot(out, widths, per_seed, slopes)})", ""]
     return "\n".join(lines)
 
 
-def _plot(out: Path, widths, stats, slopes) -> str:
+def _figure(widths, per_seed, slopes):
+    """The sweep figure: every (width, seed) value (dots), the mean over seeds (line), the band
+    min–max over seeds, and a reference :math:`\propto m^{-1/2}` through the first mean of each
+    quantity; x ticks at the widths only (no minor labels)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator
+
+    fig, ax = plt.subplots(figsize=(6, 4.2))
+    for idx, (k, v) in enumerate(per_seed.items()):
+        colour = f"C{idx}"
+        v = np.where(np.isfinite(v) & (v > 0), v, np.nan)
+        ok = np.isfinite(v).any(axis=1)
+        if not ok.any():
+            continue
+        s = slopes.get(k)
+        mean = np.nanmean(v[ok], axis=1)
+        ax.fill_between(widths[ok], np.nanmin(v[ok], axis=1), np.nanmax(v[ok], axis=1), color=colour, alpha=0.15,
+                        linewidth=0)
+        ax.plot(np.repeat(widths[ok], v.shape[1]), v[ok].ravel(), ".", color=colour, alpha=0.35, markersize=3)
+        ax.plot(widths[ok], mean, "o-", color=colour, label=f"{k} (slope {'n/a' if s is None else f'{s:+.2f}'})")
+        m0 = widths[ok][0]
+        ax.plot(widths[ok], mean[0] * np.sqrt(m0 / widths[ok]), "--", color=colour, alpha=0.7, linewidth=1,
+                label="∝ m^{-1/2}" if idx == 0 else "_ref", gid=f"reference {k}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.xaxis.set_major_locator(FixedLocator(widths))
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda x, _: f"{x:g}"))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.tick_params(axis="x", labelrotation=45 if len(widths) > 6 else 0)
+    ax.set_xlabel("width m")
+    ax.set_ylabel("value (dots: seeds; line: mean; band: min–max)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def _plot(out: Path, widths, per_seed, slopes) -> str:
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(5.5, 4))
-    for k, s in slopes.items():
-        ok = stats[k] > 0
-        ax.loglog(widths[ok], stats[k][ok], "o-", label=f"{k} (slope {'n/a' if s is None else f'{s:+.2f}'})")
-    ax.set_xlabel("width m")
-    ax.set_ylabel("mean over seeds")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
+    fig = _figure(widths, per_seed, slopes)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, metadata={"Software": None})
     plt.close(fig)
@@ -714,6 +744,10 @@ def _cmd_sweep(args) -> int:
     if pid == 0:
         try:
             print(f"merged: {merge(args.out)}")
+            text = render_sweep(args.out)
+            report.atomic_write(Path(args.out) / "report.md", f"# ntk-verify sweep\n\n{text}")
+            print(f"report: {Path(args.out) / 'report.md'} (re-render, or merge blocks copied from other hosts, with "
+                  f"`ntk-verify report {args.out}`)")
         except report.ResultsError as err:
             if count == 1:
                 raise

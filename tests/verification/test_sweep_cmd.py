@@ -364,3 +364,42 @@ def test_sweep_files_describe_themselves_and_load_as_xarray(setup):
     with pytest.raises(ValueError, match="path"):
         np.savez(out.parent / "partial.npz", loss=merged.loss)
         sw.load(out.parent / "partial.npz")
+
+
+def test_sweep_figure_has_a_reference_line_the_seed_spread_and_no_overlapping_ticks(setup):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    _, _, _, merged = setup
+    widths = np.array([64.0, 128, 256, 512, 1024, 2048, 4096])
+    rng = np.random.default_rng(0)
+    per_seed = {"‖H(0)−H*‖": np.exp(rng.normal(size=(7, 5))) / np.sqrt(widths)[:, None],
+                "sup_t ‖H(t)−H(0)‖": np.exp(rng.normal(size=(7, 5))) / widths[:, None]}
+    fig = sc._figure(widths, per_seed, {"‖H(0)−H*‖": -0.5, "sup_t ‖H(t)−H(0)‖": -1.0})
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    ref = [ln for ln in ax.get_lines() if str(ln.get_gid()).startswith("reference")]
+    assert len(ref) == 2
+    x, y = ref[0].get_data()
+    np.testing.assert_allclose(y * np.sqrt(x), y[0] * np.sqrt(x[0]), rtol=1e-12)  # exactly m^{-1/2}
+    assert any("m^{-1/2}" in t.get_text() for t in ax.get_legend().get_texts())
+    assert len(ax.collections) == 2  # one min-max band per quantity
+    dots = [ln for ln in ax.get_lines() if ln.get_linestyle() == "None"]
+    assert sum(len(ln.get_xdata()) for ln in dots) == 2 * 7 * 5  # every (width, seed) value
+    renderer = fig.canvas.get_renderer()
+    labels = [t for t in ax.get_xticklabels(which="both") if t.get_visible() and t.get_text()]
+    assert [t.get_text() for t in labels] == ["64", "128", "256", "512", "1024", "2048", "4096"]
+    boxes = [t.get_window_extent(renderer) for t in labels]
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    plt.close(fig)
+
+
+def test_sweep_writes_report_md_and_names_the_report_command(setup, tmp_path, capsys):
+    path, _, _, _ = setup
+    out = tmp_path / "rep"
+    assert cli.main(["sweep", "--config", str(path), "--out", str(out), "--seeds", "2", "--quiet"]) == 0
+    text = (out / "report.md").read_text()
+    assert "## Width sweep" in text and "sweep.png" in text and (out / "sweep.png").exists()
+    assert f"ntk-verify report {out}" in capsys.readouterr().out
