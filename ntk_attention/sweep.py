@@ -169,8 +169,9 @@ class SweepResult(NamedTuple):
 
 
 def load(path) -> SweepResult:
-    """A :class:`SweepResult` from an ``.npz`` file holding its fields (``sweep.npz`` of
-    ``ntk-verify sweep``); other arrays in the file are ignored, nothing is unpickled."""
+    r"""A :class:`SweepResult` from an ``.npz`` file holding its fields (``sweep.npz`` of
+    ``ntk-verify sweep``): e.g. ``loss[w, s, r]`` :math:`= L_{m_w, s}(t_r) = \frac12\sum_i (f(x_i) - y_i)^2`.
+    Other arrays in the file are ignored; nothing is unpickled."""
     with np.load(path, allow_pickle=False) as npz:
         missing = [k for k in SweepResult._fields if k not in npz.files]
         if missing:

@@ -616,7 +616,7 @@ def render_sweep(out) -> str | None:
 
 
 def _figure(widths, per_seed, slopes):
-    """The sweep figure: every (width, seed) value (dots), the mean over seeds (line), the band
+    r"""The sweep figure: every (width, seed) value (dots), the mean over seeds (line), the band
     min–max over seeds, and a reference :math:`\propto m^{-1/2}` through the first mean of each
     quantity; x ticks at the widths only (no minor labels)."""
     import matplotlib.pyplot as plt
@@ -637,7 +637,7 @@ def _figure(widths, per_seed, slopes):
         ax.plot(widths[ok], mean, "o-", color=colour, label=f"{k} (slope {'n/a' if s is None else f'{s:+.2f}'})")
         m0 = widths[ok][0]
         ax.plot(widths[ok], mean[0] * np.sqrt(m0 / widths[ok]), "--", color=colour, alpha=0.7, linewidth=1,
-                label="∝ m^{-1/2}" if idx == 0 else "_ref", gid=f"reference {k}")
+                label="∝ $m^{-1/2}$ (dashed)" if idx == 0 else "_ref", gid=f"reference {k}")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.xaxis.set_major_locator(FixedLocator(widths))
