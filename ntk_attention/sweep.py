@@ -38,7 +38,8 @@ masks), and the whole sweep is **one** XLA program whose shapes do not depend on
 block holds (every block reuses it: one compilation per sweep, not per width).
 
 Memory: ``O(n·c·G·d)`` for the exponentials of one scan step, ``O(M)`` for the weights, the
-``(runs, n, n)`` NTKs and the records; no ``(n, m, d)`` tensor is ever formed. By default one
+``(R, runs, n, n)`` recorded NTKs :math:`H(t)` (returned to the host for the eigenvalues) and the
+records (:func:`device_bytes` estimates one device's share); no ``(n, m, d)`` tensor is ever formed. By default one
 step's Jacobian, ``O(n·M)``, is kept between the forward pass and the update (as :func:`train`
 keeps its ``(n, m)`` Jacobian); ``recompute_jacobian=True`` recomputes it chunk by chunk in the
 update instead (twice the exponentials, memory independent of ``n·M``).

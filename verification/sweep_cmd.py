@@ -580,7 +580,7 @@ def render_sweep(out) -> str | None:
     res = load_merged(out)
     widths = res.widths.astype(float)
     stats = {
-        "final loss": res.loss[:, :, -1].mean(axis=1),
+        "final loss ½Σ(f−y)²": res.loss[:, :, -1].mean(axis=1),
         "‖H(0)−H*‖": res.ntk_infinite_distance.mean(axis=1),
         "sup_t ‖H(t)−H(0)‖": res.ntk_change.max(axis=2).mean(axis=1),
         "max_t,r abs(Δw_r)": res.max_weight_change.max(axis=2).mean(axis=1),
