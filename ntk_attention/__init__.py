@@ -3,7 +3,7 @@
 Pure functions of JAX arrays; nothing here prints, writes files or reads configuration.
 """
 
-from ntk_attention import data, linear
+from ntk_attention import data, linear, linearized
 from ntk_attention.model import (
     Moments,
     Params,
@@ -17,8 +17,10 @@ from ntk_attention.model import (
 )
 from ntk_attention.ntk import (
     InfiniteNTK,
+    InfiniteNTKExtended,
     empirical_ntk,
     infinite_ntk,
+    infinite_ntk_mp,
     jacobian,
     min_eigenvalue,
     window_variance,
@@ -31,6 +33,7 @@ __all__ = [
     "Moments",
     "Params",
     "InfiniteNTK",
+    "InfiniteNTKExtended",
     "Trajectory",
     "attention_weights",
     "data",
@@ -38,10 +41,12 @@ __all__ = [
     "empirical_ntk",
     "forward",
     "infinite_ntk",
+    "infinite_ntk_mp",
     "init_params",
     "jacobian",
     "last_token_mass",
     "linear",
+    "linearized",
     "mean_attention_mass",
     "min_eigenvalue",
     "softmax_moments",

@@ -211,11 +211,16 @@ def check_model_scale(w, X, dtype, *, power: int, terms: float, what: str, names
 
 
 def check_params(params, name: str = "params"):
-    """Validate ``Params(w, a)``: two 1-D float arrays of the same positive length."""
-    try:
-        w, a = params
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}: expected Params(w, a), got {type(params).__name__}") from None
+    """Validate ``Params(w, a)`` (or a plain tuple ``(w, a)``): two 1-D float arrays of the same positive length."""
+    if isinstance(params, dict):
+        raise ValueError(f"{name}: expected Params(w, a) (from ntk_attention.init_params), got a dict with keys "
+                         f"{_short(list(params))}; pass Params(**{name}) if they are w and a")
+    if not isinstance(params, (tuple, list)):
+        raise ValueError(f"{name}: expected Params(w, a), got {type(params).__name__}")
+    if len(params) != 2:
+        raise ValueError(f"{name}: expected Params(w, a) (two arrays), got a {type(params).__name__} of "
+                         f"{len(params)} item{'s' if len(params) != 1 else ''}")
+    w, a = params
     w = as_float_array(w, f"{name}.w")
     a = as_float_array(a, f"{name}.a")
     if w.ndim != 1 or w.shape[0] < 1:

@@ -15,7 +15,7 @@ Everything the toolkit needs from one neuron on one window is a ratio of three s
 The fast path computes them in **one pass of exponentials** over (window, neuron, position). The
 softmax shift ``c`` needs no extra pass: :math:`\max_k w_r x_d x_k` is
 :math:`w_r \max_k(x_d x_k)` when :math:`w_r \ge 0` and :math:`w_r \min_k(x_d x_k)` otherwise, so it
-comes from per-window extremes (SPEC §6). The sums are taken on windows centred at their mid-range
+comes from per-window extremes (docs/theory.md, "Computation"). The sums are taken on windows centred at their mid-range
 (the variance is shift invariant), which bounds the cancellation in :math:`S_2/S_0 - \mu^2` by
 ``eps * (range/2)^2``. Neurons are processed in chunks and positions in a loop fused with the
 exponentials, so that no ``(n, m, d)`` tensor is ever materialised: memory is ``O(n * chunk)`` on
@@ -25,6 +25,7 @@ top of the results.
 from __future__ import annotations
 
 import functools
+import numbers
 from typing import NamedTuple
 
 import jax
@@ -49,10 +50,43 @@ OUTPUT_SIGNS = ("random", "minus", "plus")
 
 
 class Params(NamedTuple):
-    """Network parameters: hidden weights ``w`` (m,) (trained) and output signs ``a`` (m,) (fixed)."""
+    """Network parameters: hidden weights ``w`` (m,) (trained) and output signs ``a`` (m,) (fixed).
+
+    ``params.width`` is m; ``params.prefix(k)`` is the network of the first k neurons,
+    ``Params(w[:k], a[:k])`` (nested width sweeps: see :func:`init_params`). Slicing
+    ``params[:k]`` is refused: on a tuple it would cut the pair ``(w, a)``, not the width.
+    Public functions accept a plain ``(w, a)`` tuple exactly like a ``Params``.
+    """
 
     w: Float[Array, " m"]
     a: Float[Array, " m"]
+
+    @property
+    def width(self) -> int:
+        """The number of neurons m, ``w.shape[0]``."""
+        return int(self.w.shape[0])
+
+    def prefix(self, m: int) -> Params:
+        """The first ``m`` neurons, ``Params(w[:m], a[:m])``, for ``1 <= m <= width``."""
+        width = self.width
+        if isinstance(m, bool) or not isinstance(m, numbers.Integral) or not 1 <= m <= width:
+            raise ValueError(f"m: expected an integer 1 <= m <= {width} (the width of these params), got {m!r}")
+        return Params(self.w[: int(m)], self.a[: int(m)])
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            hint = f"params.prefix({index.stop})" if index.start in (None, 0) and index.step is None and \
+                index.stop is not None else "params.prefix(m)"
+            raise TypeError(
+                f"Params[{_slice_text(index)}]: slicing a Params cuts the tuple (w, a), not the width; "
+                f"use {hint} for the first neurons, or Params(w[...], a[...])"
+            )
+        return tuple.__getitem__(self, index)
+
+
+def _slice_text(index: slice) -> str:
+    parts = ["" if v is None else repr(v) for v in (index.start, index.stop, index.step)]
+    return ":".join(parts if index.step is not None else parts[:2])
 
 
 class Moments(NamedTuple):
@@ -79,9 +113,10 @@ def init_params(
     ``output_signs``: ``"random"`` (:math:`a_r \sim \mathrm{Unif}\{\pm1\}` i.i.d.), ``"minus"``
     (every :math:`a_r = -1`, the setting of Theorem 5.3) or ``"plus"``.
 
-    Neurons are i.i.d. and drawn by position, so a width-m network is the prefix of a wider draw
-    with the same key *only* through :func:`init_params` with the largest width (use
-    ``params[:m]`` slicing for nested width sweeps).
+    Neurons are i.i.d. and drawn by position, but a narrower call with the same key draws
+    different neurons: for nested width sweeps draw once at the largest width and take
+    ``params.prefix(m)`` (the first m neurons, :meth:`Params.prefix`). Slicing ``params[:m]`` is
+    refused: it would cut the tuple ``(w, a)``, not the width.
 
     >>> import jax
     >>> p = init_params(jax.random.key(0), 4, output_signs="minus")

@@ -44,7 +44,7 @@ step's Jacobian, ``O(n·M)``, is kept between the forward pass and the update (a
 keeps its ``(n, m)`` Jacobian); ``recompute_jacobian=True`` recomputes it chunk by chunk in the
 update instead (twice the exponentials, memory independent of ``n·M``).
 
-Nested prefixes (SPEC §6): a width-``m`` run of seed ``s`` starts from the first ``m`` neurons of
+Nested prefixes (docs/theory.md, "Computation"): a width-``m`` run of seed ``s`` starts from the first ``m`` neurons of
 ``init_params(jax.random.key(s), max(widths))``, so widths share their randomness and their
 comparison is less noisy; each run alone has exactly the law of :func:`init_params` at width ``m``.
 
@@ -94,6 +94,7 @@ from jaxtyping import Array, Float, Int
 from ntk_attention import _checks
 from ntk_attention.model import _chunk_moments, default_chunk_size, init_params, _window_stats
 from ntk_attention.ntk import infinite_ntk
+from ntk_attention.train import RISE_TOLERANCE
 
 __all__ = [
     "SweepPlan", "SweepResult", "plan_sweep", "run_block", "concatenate", "sweep", "device_bytes", "RECORD_FIELDS",
@@ -558,13 +559,17 @@ def _block_program(w0, a, coef, run, X, y, lr, div, *, slots, steps, record_ever
             ),
         }
 
+    rise_floor = jnp.finfo(X.dtype).eps * 0.5 * jnp.sum(y * y)
+
     def step(carry, loss, J, r):
-        """One GD step per run; a run whose loss is non-finite or above the factor freezes."""
-        w, bad, t, loss0 = carry
+        """One GD step per run; a run whose loss is non-finite or above the factor freezes; ``above``:
+        first step of its current stretch above L(0) (RISE_TOLERANCE, as in train), -1 when below."""
+        w, bad, t, loss0, above = carry
         diverging = ~jnp.isfinite(loss) | (loss > div * loss0)
         bad = jnp.where((bad < 0) & diverging, t, bad)
+        above = jnp.where(loss > (1 + RISE_TOLERANCE) * loss0 + rise_floor, jnp.where(above < 0, t, above), -1)
         w = jnp.where((bad[run] < 0)[:, None], w - lr * gradient(w, J, r), w)
-        return w, bad, t + 1, loss0
+        return w, bad, t + 1, loss0, above
 
     def plain_steps(carry):
         def plain_step(carry, _):
@@ -575,21 +580,23 @@ def _block_program(w0, a, coef, run, X, y, lr, div, *, slots, steps, record_ever
 
     def block(carry, _):
         """Record at t = 0, k, ..., T; the last block (t = T) only records and checks divergence."""
-        w, bad, t, loss0 = carry
+        w, bad, t, loss0, above = carry
         loss, J, r, mass, H = evaluate(w, True)
         H = 0.5 * (H + jnp.swapaxes(H, 1, 2))
         loss0 = jnp.where(t == 0, loss, loss0)
         rec = record(w, loss, mass, H)
-        state = step((w, bad, t, loss0), loss, J, r)
+        state = step((w, bad, t, loss0, above), loss, J, r)
         if record_every > 1:  # one traced copy of each pass keeps compilation short
             state = jax.lax.cond(t < steps, plain_steps, lambda s: s, state)
         return state, rec
 
     zeros = jnp.zeros((segs,), X.dtype)
-    init = (w0, jnp.full((segs,), -1, jnp.int32), jnp.asarray(0, jnp.int32), zeros)
+    none = jnp.full((segs,), -1, jnp.int32)
+    init = (w0, none, jnp.asarray(0, jnp.int32), zeros, none)
     if not collective:  # every per-run value is device-local (varying over the mesh) from the first step
         init = (w0,) + tuple(jax.lax.pcast(v, AXIS, to="varying") for v in init[1:])
-    (_, bad, _, _), recs = jax.lax.scan(block, init, None, length=steps // record_every + 1)
+    (_, bad, _, _, above), recs = jax.lax.scan(block, init, None, length=steps // record_every + 1)
+    bad = jnp.where(bad >= 0, bad, above)  # as train's diverged_step
     if collective:
         return recs, bad
     return jax.tree.map(lambda v: v[None], (recs, bad))  # a leading device axis, laid out over the mesh

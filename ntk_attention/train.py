@@ -18,16 +18,21 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 from jaxtyping import Array, Float, Int
 
 from ntk_attention import _checks
 from ntk_attention.model import Params, _chunk_moments, _mean_mass_impl, _resolve_chunk, _window_stats
 
-__all__ = ["Trajectory", "train", "NEURON_RECORD_LIMIT"]
+__all__ = ["Trajectory", "train", "NEURON_RECORD_LIMIT", "RISE_TOLERANCE"]
 
 NEURON_RECORD_LIMIT = 1 << 16
 """Widths up to this record per-neuron arrays (weights, masses) by default; above, statistics only."""
+
+RISE_TOLERANCE = 1e-3
+r"""A run whose final loss exceeds :math:`(1 + \text{RISE\_TOLERANCE}) L(0) + \varepsilon \tfrac12\|y\|^2`
+(:math:`\varepsilon`: the dtype's machine epsilon) is reported as diverged by :func:`train`."""
 
 
 class Trajectory(NamedTuple):
@@ -41,8 +46,13 @@ class Trajectory(NamedTuple):
     (R, m, d) :math:`\frac1n\sum_i s_{r,k}(x_i)` or ``None``; ``mean_position_mass`` (R, d), its
     average over neurons; ``ntk`` (R, n, n) :math:`H(t)` or ``None``; ``params`` the final
     parameters; ``diverged_step``: first step whose loss was non-finite or above
-    ``divergence_factor * L(0)`` (training stopped there: later records repeat that state),
-    -1 if none.
+    ``divergence_factor * L(0)`` (training stopped there: later records repeat that state), else,
+    when the run *ended* above :math:`L(0)` (see :data:`RISE_TOLERANCE`: the loss grew and stayed
+    up, or settled there with the softmax saturated), the first step of that final stretch above
+    :math:`L(0)`; -1 if none. ``diverged_reason``: one line saying which ("" if none), with the
+    step size against the gradient-descent stability limit :math:`2/\lambda_{\max}(H(0))` for
+    plain gradient descent; ``lambda_max_h0``: :math:`\lambda_{\max}(H(0))` (float64), computed
+    only for a diverged run (``None`` otherwise).
     """
 
     step: Int[Array, " R"]
@@ -61,6 +71,8 @@ class Trajectory(NamedTuple):
     ntk: Float[Array, "R n n"] | None
     params: Params
     diverged_step: int
+    diverged_reason: str = ""
+    lambda_max_h0: float | None = None
 
 
 def _f_jac_mass(w, a, X, chunk):
@@ -88,7 +100,7 @@ def _f_jac_mass(w, a, X, chunk):
     jax.jit,
     static_argnames=("steps", "record_every", "optimizer", "record_ntk", "record_neurons", "chunk"),
 )
-def _train_impl(w0, a, X, y, lr, divergence_factor, *, steps, record_every, optimizer, record_ntk, record_neurons, chunk):
+def _train_impl(w0, a, X, y, lr, divergence_factor, gaps=None, *, steps, record_every, optimizer, record_ntk, record_neurons, chunk):
     tx = optimizer if optimizer is not None else optax.sgd(lr)
     opt0 = tx.init(w0)
 
@@ -118,18 +130,24 @@ def _train_impl(w0, a, X, y, lr, divergence_factor, *, steps, record_every, opti
 
     def step(carry, loss, J, r):
         """One update; a step whose loss is non-finite or above the factor freezes the run."""
-        w, opt, bad, t = carry
+        w, opt, bad, t, above = carry
         bad = jnp.where((bad < 0) & diverging(loss), t, bad)
+        above = rising(loss, t, above)
         upd, opt_new = tx.update(J.T @ r, opt, w)
         ok = bad < 0
         w = jnp.where(ok, optax.apply_updates(w, upd), w)
         opt = jax.tree.map(lambda n_, o_: jnp.where(ok, n_, o_), opt_new, opt)
-        return w, opt, bad, t + 1
+        return w, opt, bad, t + 1, above
 
     loss0, _, _, _ = evaluate(w0)
+    rise = (1 + RISE_TOLERANCE) * loss0 + jnp.finfo(y.dtype).eps * 0.5 * jnp.sum(y * y)
 
     def diverging(loss):
         return ~jnp.isfinite(loss) | (loss > divergence_factor * loss0)
+
+    def rising(loss, t, above):
+        """First step of the current stretch of losses above L(0) (RISE_TOLERANCE), -1 when below."""
+        return jnp.where(loss > rise, jnp.where(above < 0, t, above), -1)
 
     def plain_step(carry, _):
         loss, J, r, _ = evaluate(carry[0])
@@ -143,13 +161,34 @@ def _train_impl(w0, a, X, y, lr, divergence_factor, *, steps, record_every, opti
             carry, _ = jax.lax.scan(plain_step, carry, None, length=record_every - 1)
         return carry, rec
 
-    init = (w0, opt0, jnp.asarray(-1, jnp.int32), jnp.asarray(0, jnp.int32))
-    (w, _, bad, t), recs = jax.lax.scan(block, init, None, length=steps // record_every)
+    init = (w0, opt0, jnp.asarray(-1, jnp.int32), jnp.asarray(0, jnp.int32), jnp.asarray(-1, jnp.int32))
+    if gaps is not None:
+        return _advance_and_record(init, gaps, plain_step, evaluate, record, diverging, rising)
+    (w, _, bad, t, above), recs = jax.lax.scan(block, init, None, length=steps // record_every)
     loss, J, _, mass = evaluate(w)
     bad = jnp.where((bad < 0) & diverging(loss), t, bad)
+    above = rising(loss, t, above)
     last = record(w, loss, J, mass)
     recs = jax.tree.map(lambda seq, x: jnp.concatenate([seq, x[None]]), recs, last)
-    return w, bad, recs
+    return w, bad, above, recs
+
+
+def _advance_and_record(init, gaps, plain_step, evaluate, record, diverging, rising):
+    """Records at cumulative sums of ``gaps``: each segment is a loop of dynamic length, then a record.
+
+    One compiled program for any record times (only their number is static); memory O(records).
+    """
+
+    def segment(carry, gap):
+        carry = jax.lax.fori_loop(0, gap, lambda _, c: plain_step(c, None)[0], carry)
+        w, opt, bad, t, above = carry
+        loss, J, _, mass = evaluate(w)
+        bad = jnp.where((bad < 0) & diverging(loss), t, bad)
+        above = rising(loss, t, above)
+        return (w, opt, bad, t, above), record(w, loss, J, mass)
+
+    (w, _, bad, _, above), recs = jax.lax.scan(segment, init, gaps)
+    return w, bad, above, recs
 
 
 def train(
@@ -157,7 +196,7 @@ def train(
     X: Float[Array, "n d"],
     y: Float[Array, " n"],
     *,
-    steps: int,
+    steps: int | None = None,
     learning_rate: float | None = None,
     optimizer: optax.GradientTransformation | None = None,
     record_every: int = 1,
@@ -165,6 +204,7 @@ def train(
     record_neurons: bool | None = None,
     divergence_factor: float = 1e8,
     chunk_size: int | None = None,
+    record_at=None,
 ) -> Trajectory:
     r"""Train :math:`w` by full-batch gradient descent on :math:`L = \frac12\sum_i(f(x_i)-y_i)^2`.
 
@@ -176,7 +216,17 @@ def train(
     ``X`` (enable x64 yourself for float64).
 
     Training stops updating at the first step whose loss is non-finite or exceeds
-    ``divergence_factor`` :math:`\times L(0)`; :attr:`Trajectory.diverged_step` names it.
+    ``divergence_factor`` :math:`\times L(0)`; :attr:`Trajectory.diverged_step` names it. A run
+    that ends with its loss above :math:`L(0)` (:data:`RISE_TOLERANCE`) is reported as diverged
+    too, from the step its loss last rose above :math:`L(0)`. For a diverged run
+    :attr:`Trajectory.diverged_reason` says why and compares :math:`\eta` with
+    :math:`2/\lambda_{\max}(H(0))` (:attr:`Trajectory.lambda_max_h0`, computed then only).
+
+    ``record_at`` (instead of ``steps`` and ``record_every``): strictly increasing non-negative
+    step numbers, e.g. ``np.unique(np.geomspace(1, 1e6, 61).astype(int))``; training runs to the
+    last one and records exactly there (``Trajectory.step`` is ``record_at``). One compiled program
+    whatever the times (only their count is static) and memory O(records): 10^6 steps cost 10^6
+    steps and no more.
 
     >>> import jax, jax.numpy as jnp
     >>> p = init_params(jax.random.key(0), 32)
@@ -188,6 +238,13 @@ def train(
     w, a = _checks.check_params(params)
     X = _checks.check_windows(X)
     y = _checks.check_targets(y, X.shape[0])
+    gaps = None
+    if record_at is not None:
+        record_at = _check_record_at(record_at, steps)
+        if record_every != 1:
+            raise ValueError(f"record_every: expected the default 1 with record_at (records are at record_at), got {record_every!r}")
+        steps, record_every = int(record_at[-1]), 1
+        gaps = jnp.asarray(np.diff(record_at, prepend=0), jnp.int32)
     steps = _checks.check_positive(steps, "steps", integer=True)
     record_every = _checks.check_positive(record_every, "record_every", integer=True)
     if steps % record_every:
@@ -209,14 +266,17 @@ def train(
     chunk = _resolve_chunk(chunk_size, X.shape[0], m, X.shape[1])
     dtype = jnp.result_type(w, X)
     w, a, X, y = (t.astype(dtype) for t in (w, a, X, y))
-    w_final, bad, recs = _train_impl(
-        w, a, X, y, jnp.asarray(lr, dtype), jnp.asarray(divergence_factor, dtype),
-        steps=steps, record_every=record_every, optimizer=optimizer,
+    w_final, bad, above, recs = _train_impl(
+        w, a, X, y, jnp.asarray(lr, dtype), jnp.asarray(divergence_factor, dtype), gaps,
+        steps=0 if gaps is not None else steps, record_every=record_every, optimizer=optimizer,
         record_ntk=bool(record_ntk), record_neurons=bool(record_neurons), chunk=chunk,
     )
     n_plus = int(jnp.sum(a > 0))
+    diverged_step, reason, lmax = _divergence(int(bad), int(above), recs, w, a, X, chunk, steps=steps,
+                                              divergence_factor=divergence_factor,
+                                              learning_rate=lr if optimizer is None else None)
     return Trajectory(
-        step=jnp.arange(0, steps + 1, record_every, dtype=jnp.int32),
+        step=jnp.arange(0, steps + 1, record_every, dtype=jnp.int32) if gaps is None else jnp.asarray(record_at),
         loss=recs["loss"],
         weights=recs.get("weights"),
         weight_mean=recs["weight_mean"],
@@ -231,5 +291,61 @@ def train(
         mean_position_mass=recs["mean_position_mass"],
         ntk=recs.get("ntk"),
         params=Params(w_final, a),
-        diverged_step=int(bad),
+        diverged_step=diverged_step,
+        diverged_reason=reason,
+        lambda_max_h0=lmax,
     )
+
+
+def _divergence(bad, above, recs, w0, a, X, chunk, *, steps, divergence_factor, learning_rate):
+    """``(diverged_step, reason, lambda_max_h0)`` of a finished run; λ_max(H(0)) computed only if it diverged.
+
+    λ_max(H(0)) = λ_max(J(0) J(0)^T) = λ_max(J(0)^T J(0)): taken from the recorded H(0) when there
+    is one, else from the Gram matrix of J(0) of the smaller side, in float64.
+    """
+    if bad < 0 and above < 0:
+        return -1, "", None
+    loss = np.asarray(recs["loss"], np.float64)
+    if bad >= 0:  # frozen from step `bad` on: the last record holds that step's loss
+        step, last = bad, float(loss[-1])
+        if not np.isfinite(last):
+            reason = f"loss non-finite at step {bad}"
+        else:
+            reason = (f"loss {last:.3g} at step {bad} exceeds divergence_factor = {divergence_factor:.3g} "
+                      f"× L(0) = {loss[0]:.3g}")
+    else:
+        step = above
+        reason = (f"loss ended at L({steps}) = {loss[-1]:.3g} above L(0) = {loss[0]:.3g} "
+                  f"(tolerance RISE_TOLERANCE = {RISE_TOLERANCE:g}), above it from step {above} on")
+    if "ntk" in recs:
+        H0 = np.asarray(recs["ntk"][0], np.float64)
+    else:
+        _, J, _ = _f_jac_mass(w0, a, X, chunk)
+        J = np.asarray(J, np.float64)
+        H0 = J @ J.T if J.shape[0] <= J.shape[1] else J.T @ J
+    lmax = float(np.linalg.eigvalsh(0.5 * (H0 + H0.T))[-1])
+    if learning_rate is not None and lmax > 0:
+        limit = 2.0 / lmax
+        reason += (f"; learning_rate = {learning_rate:.3g} is {learning_rate / limit:.3g} × the gradient-descent "
+                   f"stability limit 2/λ_max(H(0)) = {limit:.3g} (λ_max(H(0)) = {lmax:.3g})")
+    return step, reason, lmax
+
+
+def _check_record_at(record_at, steps):
+    """Strictly increasing whole step numbers >= 0 below 2**31; ``steps`` None or their last."""
+    try:
+        r = np.asarray(record_at)
+    except (TypeError, ValueError):
+        raise ValueError(f"record_at: expected a 1-D array of step numbers, got {type(record_at).__name__}") from None
+    if r.ndim != 1 or r.size < 1 or not (np.issubdtype(r.dtype, np.integer) or np.issubdtype(r.dtype, np.floating)):
+        raise ValueError(f"record_at: expected a non-empty 1-D array of step numbers, got shape {r.shape}, dtype {r.dtype}")
+    if not np.all(np.isfinite(r)) or np.any(r != np.round(r)) or np.any(r < 0) or np.any(r >= 2**31):
+        raise ValueError(f"record_at: expected whole step numbers in [0, 2**31), got min {r.min()!r}, max {r.max()!r}")
+    r = r.astype(np.int64)
+    if np.any(np.diff(r) <= 0):
+        raise ValueError(f"record_at: expected strictly increasing steps, got {r[1:][np.diff(r) <= 0][0]} after a step >= it")
+    if r[-1] < 1:
+        raise ValueError("record_at: expected at least one step after 0, got only step 0")
+    if steps is not None and steps != r[-1]:
+        raise ValueError(f"steps: expected None or the last of record_at ({r[-1]}), got {steps!r}")
+    return r

@@ -33,6 +33,10 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _docgen import write_or_check  # noqa: E402
+
 DEFAULT_SUMMARY = ROOT / "docs" / "default_summary.json"
 DEFAULT_OUT = ROOT / "docs" / "findings.md"
 LIST_LIMIT = 16  # longer sequences are shown as count, min and max
@@ -224,16 +228,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"make_findings: error: {err}", file=sys.stderr)
         return 2
     text = render_findings(summary, source=source, arrays=arrays)
-    out = Path(args.out)
-    if args.check:
-        current = out.read_text(encoding="utf-8") if out.exists() else None
-        if current != text:
-            print(f"make_findings: {out} is out of date; run: python scripts/make_findings.py {args.summary}", file=sys.stderr)
-            return 1
-        return 0
-    out.write_text(text, encoding="utf-8")
-    print(f"wrote {out}")
-    return 0
+    return write_or_check(Path(args.out), text, check=args.check, prog="make_findings",
+                          command=f"python scripts/make_findings.py {args.summary}")
 
 
 if __name__ == "__main__":

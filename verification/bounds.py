@@ -1,4 +1,4 @@
-r"""Theory calculator (SPEC §5): the quantities of Theorem 5.2 for a given data set and (η, δ, ε, σ).
+r"""Theory calculator (docs/theory.md, "Theory calculator"): the quantities of Theorem 5.2 for a given data set and (η, δ, ε, σ).
 
 Unknown constants
     The paper's :math:`\Omega(\cdot)`/:math:`O(\cdot)` hide constants; each appears here as a
@@ -34,8 +34,10 @@ Resolution of λ
     :math:`\lambda = \lambda_{\min}(H^*)` is known only to :math:`\pm\,\rho` with
     :math:`\rho = n\,(e_{quad} + \epsilon_{64}\|H^*\|)` (Weyl: an entrywise error :math:`e` moves
     eigenvalues by at most :math:`n e`; :math:`e_{quad}` is the quadrature's error estimate). When
-    :math:`\lambda \le \rho` it is indistinguishable from 0 and every bound with :math:`1/\lambda`
-    is vacuous.
+    :math:`\lambda \le \rho` it is indistinguishable from 0 in float64; the calculator then
+    recomputes :math:`H^*` and :math:`\lambda` in extended precision
+    (:func:`ntk_attention.infinite_ntk_mp`, error bound by Weyl) and :math:`\rho` becomes that
+    bound. Only when :math:`\lambda \le \rho` still is every bound with :math:`1/\lambda` vacuous.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ from typing import NamedTuple
 import numpy as np
 from jaxtyping import Float
 
-from ntk_attention import infinite_ntk
+from ntk_attention import infinite_ntk, infinite_ntk_mp
 
 __all__ = [
     "DEFAULT_CONSTANTS",
@@ -62,7 +64,12 @@ __all__ = [
     "theory",
     "format_theory",
     "configured_constants",
+    "summary",
+    "EXTENDED_MAX_N",
 ]
+
+EXTENDED_MAX_N = 64
+"""Largest n for which the extended-precision λ is attempted (its cost grows like n² x nodes: 28 s at n = 64, d = 8 on a loaded 2-core machine)."""
 
 EPS64 = float(np.finfo(np.float64).eps)
 DEFAULT_CONSTANTS = {"c_T": 1.0, "c_A": 1.0, "c_m": 1.0, "c_eta": 1.0}
@@ -79,13 +86,19 @@ class Figure(NamedTuple):
 
 
 class Lambda(NamedTuple):
-    r""":math:`\lambda_{\min}(H^*)`, its resolution :math:`\rho`, :math:`\|H^*\|` and whether :math:`\lambda > \rho`."""
+    r""":math:`\lambda_{\min}(H^*)`, its resolution :math:`\rho`, :math:`\|H^*\|` and whether :math:`\lambda > \rho`.
+
+    ``precision`` is ``"float64"`` or ``"extended"`` (then ``resolution`` is the extended
+    computation's error bound and ``float64_resolution`` the float64 one it replaced).
+    """
 
     value: float
     resolution: float
     norm: float
     quadrature_error: float
     resolved: bool
+    precision: str = "float64"
+    float64_resolution: float = math.nan
 
 
 class Theory(NamedTuple):
@@ -94,6 +107,7 @@ class Theory(NamedTuple):
     figures: tuple
     lam: Lambda
     constants: dict = DEFAULT_CONSTANTS
+    data: dict = {}
 
     def get(self, name: str) -> float:
         for f in self.figures:
@@ -122,11 +136,15 @@ def popoviciu_constant(X: Float[np.ndarray, "n d"]) -> float:
     return float(np.sum(X[:, -1] ** 2 * rng**4) / 16.0)
 
 
-def lambda_star(X: Float[np.ndarray, "n d"], *, sigma: float = 1.0, H_star=None) -> tuple[Lambda, np.ndarray]:
+def lambda_star(X: Float[np.ndarray, "n d"], *, sigma: float = 1.0, H_star=None,
+                extended: bool = False) -> tuple[Lambda, np.ndarray]:
     r""":math:`\lambda = \lambda_{\min}(H^*)` with its resolution :math:`\rho = n(e_{quad} + \epsilon\|H^*\|)`.
 
-    ``H_star`` may be an :class:`ntk_attention.InfiniteNTK` already computed. Returns
-    ``(Lambda, H*)``.
+    ``H_star`` may be an :class:`ntk_attention.InfiniteNTK` already computed. With ``extended``,
+    a λ at or below its float64 resolution is recomputed in extended precision
+    (:func:`ntk_attention.infinite_ntk_mp`, for n <= ``EXTENDED_MAX_N``): then
+    :math:`\rho` is its error bound :math:`\|\Delta H\|_F \ge |\Delta\lambda|` (Weyl).
+    Returns ``(Lambda, H*)``.
     """
     if H_star is None:
         H_star = infinite_ntk(np.asarray(X, np.float64), sigma=sigma, return_error=True)
@@ -135,7 +153,12 @@ def lambda_star(X: Float[np.ndarray, "n d"], *, sigma: float = 1.0, H_star=None)
     n = H.shape[0]
     norm = float(np.abs(ev).max())
     rho = n * (float(H_star.error_estimate) + EPS64 * norm)
-    return Lambda(float(ev[0]), rho, norm, float(H_star.error_estimate), bool(ev[0] > rho)), H
+    if extended and not ev[0] > rho and n <= EXTENDED_MAX_N:
+        ext = infinite_ntk_mp(np.asarray(X, np.float64), sigma=sigma)
+        lam = Lambda(ext.lambda_min, ext.lambda_error, float(np.abs(ext.eigenvalues).max()), ext.quadrature_error,
+                     bool(ext.lambda_min > ext.lambda_error), "extended", rho)
+        return lam, ext.matrix
+    return Lambda(float(ev[0]), rho, norm, float(H_star.error_estimate), bool(ev[0] > rho), "float64", rho), H
 
 
 def bernstein_deviation(m, *, K: float, norm: float, n: int, delta: float):
@@ -183,12 +206,14 @@ def theory(
     lambda_max_h0: float | None = None,
     constants: Mapping[str, float] | None = None,
     H_star=None,
+    extended: bool = True,
 ) -> Theory:
-    r"""Every SPEC §5 figure for the data ``(X, y)``, step size ``eta``, ``delta``, target loss ``eps``.
+    r"""Every figure of the theory calculator (docs/theory.md) for the data ``(X, y)``, step size ``eta``, ``delta``, target loss ``eps``.
 
     ``lambda_max_h0`` is :math:`\lambda_{\max}(H(0))` of an initialised network (the GD stability
     limit is :math:`2/\lambda_{\max}(H(0))`); ``width`` is the m used in :math:`t_{align}`.
-    When λ is not resolved, figures with :math:`1/\lambda` are ``inf``.
+    ``extended`` (default): λ below float64's resolution is recomputed in extended precision
+    (see :func:`lambda_star`). When λ is still not resolved, figures with :math:`1/\lambda` are ``inf``.
     """
     c = {**DEFAULT_CONSTANTS, **(constants or {})}
     unknown = set(c) - set(DEFAULT_CONSTANTS)
@@ -197,14 +222,15 @@ def theory(
     if eta <= 0 or eps <= 0:
         raise ValueError(f"eta, eps: expected positive numbers, got eta = {eta!r}, eps = {eps!r}")
     dc = data_constants(X, y)
-    lam, _ = lambda_star(X, sigma=sigma, H_star=H_star)
+    lam, _ = lambda_star(X, sigma=sigma, H_star=H_star, extended=extended)
     K = popoviciu_constant(X)
     n, d, B, D, vmin = dc["n"], dc["d"], dc["B"], dc["D"], dc["v_min"]
     lam_eff = lam.value if lam.resolved else 0.0
     growth = math.exp(min(B * B, 700.0)) * math.exp(min(D, 700.0)) * n * d
     figs = [
         Figure("lambda", lam.value, "lambda_min(H*)"),
-        Figure("lambda_resolution", lam.resolution, "n (quadrature error + eps ||H*||)"),
+        Figure("lambda_resolution", lam.resolution, "n (quadrature error + eps ||H*||)" if lam.precision == "float64"
+               else "extended precision: ||Delta H*||_F (quadrature + tail + rounding), Weyl"),
         Figure("H_star_norm", lam.norm, "||H*||_2"),
         Figure("B", B, "max |x_ik|"),
         Figure("D", D, "max |y_i|"),
@@ -226,7 +252,44 @@ def theory(
         Figure("bernstein_t_at_m", float(bernstein_deviation(width, K=K, norm=lam.norm + lam.quadrature_error, n=n, delta=delta)),
                "t_delta(m): ||H(0)-H*|| bound w.p. >= 1-delta at the given width"),
     ]
-    return Theory(tuple(figs), lam, c)
+    return Theory(tuple(figs), lam, c, dict(dc, eta=float(eta), width=int(width)))
+
+
+def summary(th: Theory, *, steps: int | None = None) -> dict:
+    r"""The calculator as one JSON-ready dict: ``n``, ``lambda``, ``lambda_error``, ``T_req``, ``t_align``, ...
+
+    ``lambda_error`` is λ's resolution :math:`\rho` (float64, or the extended-precision bound);
+    ``lambda_precision`` says which. With ``steps`` (the training length actually run),
+    ``T_req_over_steps`` and ``t_align_over_steps`` say how far beyond reach the premises are,
+    and ``log10_*`` the decades. Infinite figures are ``None`` (JSON has no inf).
+    """
+
+    def num(v):
+        v = float(v)
+        return v if math.isfinite(v) else None
+
+    out = {
+        "n": int(th.data.get("n", 0)),
+        "d": int(th.data.get("d", 0)),
+        "lambda": num(th.lam.value),
+        "lambda_error": num(th.lam.resolution),
+        "lambda_resolved": bool(th.lam.resolved),
+        "lambda_precision": th.lam.precision,
+        "lambda_float64_resolution": num(th.lam.float64_resolution),
+    }
+    out.update({f.name: num(f.value) for f in th.figures if f.name not in ("lambda", "lambda_resolution")})
+    out["constants"] = dict(th.constants)
+    if steps is not None:
+        steps = int(steps)
+        for name in ("T_req", "t_align"):
+            v = th.get(name)
+            out[f"{name}_over_steps"] = num(v / steps)
+            out[f"log10_{name}_over_steps"] = num(math.log10(v / steps)) if 0 < v < math.inf else None
+        out["steps"] = steps
+    if "width" in th.data:
+        out["m"] = th.data["width"]
+        out["m_conc_over_m"] = num(th.get("m_conc") / th.data["width"])
+    return out
 
 
 def format_theory(th: Theory, constants: Mapping[str, float] | None = None, *, header: str = "") -> str:
@@ -245,7 +308,10 @@ def format_theory(th: Theory, constants: Mapping[str, float] | None = None, *, h
     for f in th.figures:
         const = f"   ({f.constant} = {c[f.constant]:g})" if f.constant else ""
         lines.append(f"{f.name:<{width}}  {f.value:<12.4g} {f.formula}{const}")
+    if th.lam.precision == "extended":
+        lines.append(f"lambda = {th.lam.value:.6g} +- {th.lam.resolution:.2g} in extended precision (mpmath, Weyl bound); "
+                     f"float64 resolved only {th.lam.float64_resolution:.3g}.")
     if not th.lam.resolved:
-        lines.append(f"lambda = {th.lam.value:.3g} <= resolution {th.lam.resolution:.3g}: indistinguishable from 0 in "
-                     "float64; every figure with 1/lambda is vacuous (inf).")
+        lines.append(f"lambda = {th.lam.value:.3g} <= resolution {th.lam.resolution:.3g}: indistinguishable from 0 in {th.lam.precision}; "
+                     "every figure with 1/lambda is vacuous (inf).")
     return "\n".join(lines)

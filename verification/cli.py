@@ -4,8 +4,9 @@ The command line is assembled from registrars, each ``register(subparsers)`` add
 subcommand whose handler (``set_defaults(func=handler)``) takes the parsed arguments and returns
 an exit code: the built-in ``run``, ``report``, ``bounds`` and ``config``, then every module of
 :data:`OPTIONAL_COMMAND_MODULES` that exists (``importlib.util.find_spec``), e.g.
-``verification.sweep_cmd`` for ``ntk-verify sweep``. Extensions registering claims
-(:func:`verification.claims.load_extensions`) are imported first.
+``verification.sweep_cmd`` for ``ntk-verify sweep``. Installed plug-in claims (entry-point group
+``ntk_verify.claims``, :func:`verification.claims.load_extensions`) are loaded first; ``run``,
+``report`` and ``config`` also take ``--plugin MODULE_OR_FILE`` (repeatable).
 
 Errors in what the user gave (configuration, folders, claim ids) print one line on stderr and
 exit with status 2, without a traceback. Float64 is enabled (``jax_enable_x64``) before ``run``
@@ -15,8 +16,20 @@ and ``bounds`` compute: :math:`\\lambda_{\\min}(H^*)` needs it; the summary reco
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import sys
 import time
+from pathlib import Path
+
+import jax
+import numpy as np
+
+from ntk_attention import empirical_ntk, init_params
+from verification import bounds, pipeline, report
+from verification import config as cfg
+from verification.claims import CLAIMS, load_extensions, load_plugin
+from verification.contract import Context
 
 __all__ = ["main", "build_parser", "OPTIONAL_COMMAND_MODULES"]
 
@@ -29,20 +42,30 @@ class UsageError(ValueError):
 
 def _enable_x64() -> None:
     """Float64 for everything computed after this (λ_min(H*) needs it); recorded in summary.json."""
-    import jax
-
     jax.config.update("jax_enable_x64", True)
 
 
-def _load_config(path: str | None) -> dict:
-    from verification import config as cfg
+def _load_plugins(specs: list[str] | None) -> None:
+    """Register the claims of every ``--plugin`` (a ``.py`` path is made absolute, so that the
+    results record a name ``ntk-verify report`` can reload from any folder)."""
+    for spec in specs or []:
+        name = str(Path(spec).resolve()) if spec.endswith(".py") else spec
+        try:
+            load_plugin(name)
+        except ValueError as err:
+            raise UsageError(str(err)) from None
 
+
+def _add_plugin_option(p) -> None:
+    p.add_argument("--plugin", action="append", metavar="MODULE_OR_FILE",
+                   help="load claims from a module (dotted name) or a .py file defining CLAIMS or CLAIM (repeatable)")
+
+
+def _load_config(path: str | None) -> dict:
     return cfg.load(path) if path else cfg.default_config()
 
 
 def _parse_claims(text: str | None) -> list[str] | None:
-    from verification.claims import CLAIMS
-
     if text is None:
         return None
     ids = [c.strip().upper() for c in text.split(",") if c.strip()]
@@ -56,8 +79,7 @@ def _parse_claims(text: str | None) -> list[str] | None:
 
 
 def _cmd_run(args) -> int:
-    from verification import pipeline, report
-
+    _load_plugins(args.plugin)
     config = _load_config(args.config)
     if args.seed is not None:
         if args.seed < 0:
@@ -80,8 +102,6 @@ def _cmd_run(args) -> int:
 
 
 def _text_table(verdicts) -> str:
-    from verification.claims import CLAIMS
-
     rows = [("claim", "verdict", "key numbers")]
     for v in verdicts:
         c = CLAIMS.get(v.claim)
@@ -100,6 +120,7 @@ def _register_run(sub) -> None:
     p.add_argument("--claims", metavar="C1,C3", help="comma-separated claim ids (default: all)")
     p.add_argument("--force", action="store_true", help="overwrite a non-empty results folder")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    _add_plugin_option(p)
     p.set_defaults(func=_cmd_run)
 
 
@@ -107,8 +128,7 @@ def _register_run(sub) -> None:
 
 
 def _cmd_report(args) -> int:
-    from verification import report
-
+    _load_plugins(args.plugin)
     path = report.rerender(args.dir)
     print(f"report: {path}")
     return 0
@@ -117,6 +137,7 @@ def _cmd_report(args) -> int:
 def _register_report(sub) -> None:
     p = sub.add_parser("report", help="re-render report.md and figures from saved results")
     p.add_argument("dir", metavar="DIR", help="a results folder written by `ntk-verify run` (or `sweep`)")
+    _add_plugin_option(p)
     p.set_defaults(func=_cmd_report)
 
 
@@ -124,13 +145,6 @@ def _register_report(sub) -> None:
 
 
 def _cmd_bounds(args) -> int:
-    import jax
-    import numpy as np
-
-    from ntk_attention import empirical_ntk, init_params
-    from verification import bounds
-    from verification.claims import Context
-
     config = _load_config(args.config)
     if args.n is not None and not 2 <= args.n <= 4096:
         raise UsageError(f"--n: expected an integer in [2, 4096], got {args.n}")
@@ -154,7 +168,7 @@ def _cmd_bounds(args) -> int:
 
 
 def _register_bounds(sub) -> None:
-    p = sub.add_parser("bounds", help="print the theory calculator (SPEC §5) for the configured data")
+    p = sub.add_parser("bounds", help="print the theory calculator (docs/theory.md, \"Theory calculator\") for the configured data")
     p.add_argument("--config", metavar="FILE.toml", help="configuration (default: built in)")
     p.add_argument("--n", type=int, help="number of windows (default: [data] n)")
     p.set_defaults(func=_cmd_bounds)
@@ -164,8 +178,7 @@ def _register_bounds(sub) -> None:
 
 
 def _cmd_config(args) -> int:
-    from verification import config as cfg
-
+    _load_plugins(args.plugin)
     if args.check:
         cfg.load(args.check)
         print(f"{args.check}: valid")
@@ -179,6 +192,7 @@ def _register_config(sub) -> None:
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--default", action="store_true", help="print the built-in configuration (TOML, commented)")
     g.add_argument("--check", metavar="FILE.toml", help="validate a configuration file")
+    _add_plugin_option(p)
     p.set_defaults(func=_cmd_config)
 
 
@@ -186,16 +200,13 @@ BUILTIN_COMMANDS = (_register_run, _register_report, _register_bounds, _register
 
 
 def _optional_registrars():
-    from verification.claims import import_if_present
-
-    modules = (import_if_present(name) for name in OPTIONAL_COMMAND_MODULES)
-    return [m.register for m in modules if m is not None]
+    """``register`` of every module of :data:`OPTIONAL_COMMAND_MODULES` that exists."""
+    return [importlib.import_module(name).register for name in OPTIONAL_COMMAND_MODULES
+            if importlib.util.find_spec(name) is not None]
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``ntk-verify`` parser: built-in subcommands, then optional command modules."""
-    from verification.claims import load_extensions
-
     load_extensions()
     parser = argparse.ArgumentParser(
         prog="ntk-verify",
@@ -215,14 +226,11 @@ def main(argv: list[str] | None = None) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from verification.config import ConfigError
-    from verification.report import ResultsError
-
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (ConfigError, ResultsError, UsageError) as err:
+    except (cfg.ConfigError, report.ResultsError, UsageError) as err:
         print(f"ntk-verify {args.command}: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

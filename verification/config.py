@@ -2,7 +2,7 @@
 
 A configuration is a dict of sections: ``[run]`` (seed, which claims), ``[data]`` (the state-space
 data every claim trains on) and one section per registered claim (``[C1]`` …), whose fields the
-claim declares (:attr:`verification.claims.Claim.params`). :func:`validate` fills defaults and
+claim declares (:attr:`verification.contract.Claim.params`). :func:`validate` fills defaults and
 refuses unknown keys, wrong types and impossible values with a :class:`ConfigError` whose message
 is **one line** naming the key, the allowed values and what came.
 
@@ -171,25 +171,26 @@ def float_list(default: list[float], doc: str, *, min_len: int = 1, increasing: 
     return Field([float(x) for x in default], doc, words, _list_of(conv, min_len=min_len, increasing=increasing))
 
 
-def _claims_list(v):
-    from verification.claims import CLAIMS
+def _claims_field(ids: tuple[str, ...]) -> Field:
+    """``[run] claims``: a list of the ids ``ids`` (kept in that order), or empty (all)."""
 
-    if not isinstance(v, (list, tuple)) or not v:
-        raise TypeError
-    out = []
-    for c in v:
-        if not isinstance(c, str) or c not in CLAIMS:
+    def convert(v):
+        if v == []:
+            return []
+        if not isinstance(v, (list, tuple)) or not v:
+            raise TypeError
+        if any(not isinstance(c, str) or c not in ids for c in v):
             raise ValueError
-        if c not in out:
-            out.append(c)
-    return [c for c in CLAIMS if c in out]  # registry order
+        return [c for c in ids if c in v]  # registry order
+
+    return Field([], "claims to run (empty: all registered)", "a list of registered claim ids, e.g. ['C1', 'C3']", convert)
 
 
 RUN_FIELDS: dict[str, Field] = {
     "seed": nonneg_int(0, "master seed: every claim derives its keys from it"),
-    "claims": Field([], "claims to run (empty: all registered)", "a list of registered claim ids, e.g. ['C1', 'C3']",
-                    lambda v: [] if v == [] else _claims_list(v)),
+    "claims": _claims_field(()),
 }
+"""``[run]``'s fields; ``claims`` here accepts no id: :func:`schema` builds it from the claims it is given."""
 
 DATA_FIELDS: dict[str, Field] = {
     "state_dim": positive_int(6, "state dimension N of the random stable SSM"),
@@ -207,33 +208,38 @@ DATA_FIELDS: dict[str, Field] = {
 EXTRA_SECTIONS: dict[str, dict[str, Field]] = {}
 """Sections added by command modules at import (``[sweep]`` from verification.sweep_cmd): name -> fields."""
 
+REGISTERED: dict[str, Any] = {}
+"""The claims (id -> object with ``params``) that ``claims=None`` stands for; :mod:`verification.claims`
+fills it with the built-in claims and every registered plug-in. This module imports no claim."""
 
-def schema() -> dict[str, dict[str, Field]]:
-    """Every section's fields: ``run``, ``data``, each registered claim's ``params``, then :data:`EXTRA_SECTIONS`."""
-    from verification.claims import CLAIMS
 
-    out = {"run": RUN_FIELDS, "data": DATA_FIELDS}
-    for cid, claim in CLAIMS.items():
+def schema(claims: Mapping[str, Any] | None = None) -> dict[str, dict[str, Field]]:
+    """Every section's fields: ``run``, ``data``, each claim's ``params`` (``claims``: id -> claim;
+    ``None``: :data:`REGISTERED`), then :data:`EXTRA_SECTIONS`."""
+    claims = REGISTERED if claims is None else claims
+    out = {"run": {**RUN_FIELDS, "claims": _claims_field(tuple(claims))}, "data": DATA_FIELDS}
+    for cid, claim in claims.items():
         out[cid] = dict(claim.params)
     out.update(EXTRA_SECTIONS)
     return out
 
 
-def default_config() -> dict[str, dict[str, Any]]:
-    """The built-in configuration: every section with its defaults (copies, safe to edit)."""
-    return {sec: {k: _copy(f.default) for k, f in fields.items()} for sec, fields in schema().items()}
+def default_config(claims: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    """The built-in configuration: every section of :func:`schema` with its defaults (copies, safe to edit)."""
+    return {sec: {k: _copy(f.default) for k, f in fields.items()} for sec, fields in schema(claims).items()}
 
 
 def _copy(v):
     return list(v) if isinstance(v, list) else v
 
 
-def validate(raw: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """Defaults overlaid with ``raw``; unknown sections/keys, bad types and values raise ConfigError."""
+def validate(raw: Mapping[str, Any], claims: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    """Defaults overlaid with ``raw``; unknown sections/keys, bad types and values raise ConfigError
+    (``claims`` as in :func:`schema`)."""
     if not isinstance(raw, Mapping):
         raise ConfigError(f"config: expected a table of sections, got {type(raw).__name__}")
-    sch = schema()
-    out = default_config()
+    sch = schema(claims)
+    out = default_config(claims)
     for sec, body in raw.items():
         if sec not in sch:
             raise ConfigError(f"{sec}: unknown section; allowed sections: {', '.join(sch)}")
@@ -256,16 +262,16 @@ def _cross_checks(cfg):
             raise ConfigError(f"{sec}.record_every: expected a divisor of {sec}.steps = {steps}, got {every}")
 
 
-def loads(text: str) -> dict[str, dict[str, Any]]:
+def loads(text: str, claims: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
     """Parse TOML text and :func:`validate` it."""
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"config: not valid TOML ({err})") from None
-    return validate(raw)
+    return validate(raw, claims)
 
 
-def load(path: str | Path) -> dict[str, dict[str, Any]]:
+def load(path: str | Path, claims: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
     """Read a TOML file and :func:`validate` it."""
     path = Path(path)
     try:
@@ -274,12 +280,12 @@ def load(path: str | Path) -> dict[str, dict[str, Any]]:
         raise ConfigError(f"--config: cannot read {str(path)!r} ({err.strerror or err})") from None
     except UnicodeDecodeError:
         raise ConfigError(f"--config: {str(path)!r} is not UTF-8 text") from None
-    return loads(text)
+    return loads(text, claims)
 
 
-def to_toml(config: Mapping[str, Mapping[str, Any]], *, comments: bool = True) -> str:
+def to_toml(config: Mapping[str, Mapping[str, Any]], *, comments: bool = True, claims: Mapping[str, Any] | None = None) -> str:
     """TOML text of ``config``; with ``comments`` each key is preceded by its doc and allowed values."""
-    sch = schema()
+    sch = schema(claims)
     chunks = []
     for sec, body in config.items():
         lines = [f"[{sec}]"]

@@ -1,121 +1,32 @@
-r"""Running the claims: the shared data set, the run environment, and :func:`run_claims`.
+r"""Running the claims: :func:`run_claims`, the stability and memory checks, the run environment.
 
-Nothing here writes files (that is :mod:`verification.report`).
-
-The data (SPEC §3): a random stable SSM (:func:`ntk_attention.data.random_stable_ssm`, closed-loop
-spectral norm ``radius``). A window is :math:`x = (u_{b+1}, \dots, u_{b+d})` with target
-:math:`y = u_{b+d+1}` (+ noise :math:`N(0, \sigma_\varepsilon^2)` when ``noise_std > 0``), ``b`` the
-burn-in. Two ways to take windows (``[data] windows``):
-
-* ``"independent"`` (default): every window comes from its own initial state
-  :math:`h_1 \sim N(0, I_N)`, so windows are i.i.d. draws of one representation pattern. A stable
-  SSM's single series decays geometrically (with ``radius = 1`` its amplitude typically falls 100×
-  within a hundred steps), so the later windows of one series are near zero and a risk
-  :math:`E[(f(x)-y)^2]` measured on them says nothing; independent windows keep one scale;
-* ``"sliding"``: consecutive windows of one series :math:`u_1, u_2, \dots` (SPEC §3 literally).
-
-Window ``i`` of the training set and of the test set draw from separate key streams
-(``fold_in(key, i)``), so the first ``n`` windows are the same whatever ``n`` and the test set does
-not depend on ``n``. Values are divided by one scale, the root-mean-square of a fixed reference
-batch of 256 windows (``normalize``), so that :math:`B = \max|x_{i,k}|` stays near 2-3 whatever the SSM.
+Nothing here writes files (that is :mod:`verification.report`); the shared data set is
+:mod:`verification.datasets`. What the pipeline needs from a claim is declared on its
+:class:`verification.contract.Claim` (``preflight``, ``training``, ``memory``), never inferred from
+the names of its configuration keys.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.metadata
+import os
 import platform
-from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ntk_attention import data as ssm_data
-from verification.claims import CLAIMS, Context, load_extensions
-from verification.verdict import Verdict
+from ntk_attention import empirical_ntk, init_params
+from verification.claims import CLAIMS, load_extensions
+from verification.config import ConfigError
+from verification.contract import DIVERGED, Context, memory_bytes
+from verification.verdict import VACUOUS, Part, Verdict
 
-__all__ = ["Dataset", "make_dataset", "run_claims", "environment", "selected_claims"]
+__all__ = ["run_claims", "environment", "selected_claims", "stability_report", "stability_warnings",
+           "divergence_verdict", "memory_estimate", "check_memory", "physical_memory"]
 
 PACKAGES = ("ntk-attention", "jax", "jaxlib", "numpy", "scipy", "optax", "matplotlib")
-
-
-class Dataset(NamedTuple):
-    """Training windows ``X`` (n, d), targets ``y`` (n,), test windows/targets, the SSM.
-
-    ``series`` is the sliding series (``windows = "sliding"``) or, for independent windows, the
-    first window's values followed by the last one's (for display only).
-    """
-
-    X: jax.Array
-    y: jax.Array
-    X_test: jax.Array
-    y_test: jax.Array
-    series: jax.Array
-    ssm: ssm_data.SSM
-    noise_std: float
-
-
-def _windows(ssm: ssm_data.SSM, h1s: np.ndarray, burn_in: int, d: int) -> tuple[np.ndarray, np.ndarray]:
-    """Windows ``(u_{b+1..b+d})`` and targets ``u_{b+d+1}`` of one SSM from many initial states (float64 numpy).
-
-    Runs :math:`u_k = C^\\top h_k`, :math:`h_{k+1} = A h_k + B u_k` for every row of ``h1s`` at
-    once (the recursion of :func:`ntk_attention.data.ssm_series`, vectorised over initial states).
-    """
-    A, B, C = (np.asarray(t, np.float64) for t in ssm)
-    H = np.array(h1s, np.float64)
-    u = np.empty((H.shape[0], burn_in + d + 1))
-    for k in range(burn_in + d + 1):
-        u[:, k] = H @ C
-        H = H @ A.T + u[:, k : k + 1] * B[None, :]
-    return u[:, burn_in : burn_in + d], u[:, burn_in + d]
-
-
-def _rng(key: jax.Array, *stream: int) -> np.random.Generator:
-    """A numpy generator seeded by the JAX key's data and ``stream`` (platform independent)."""
-    return np.random.default_rng([*(int(v) for v in np.asarray(jax.random.key_data(key)).ravel()), *stream])
-
-
-def _initial_states(key: jax.Array, stream: int, count: int, N: int) -> np.ndarray:
-    """Row i is :math:`h_1 \\sim N(0, I_N)` from its own stream (key, stream, i): prefixes agree across counts."""
-    return np.stack([_rng(key, stream, i).standard_normal(N) for i in range(count)]) if count else np.zeros((0, N))
-
-
-_random_ssm = jax.jit(ssm_data.random_stable_ssm, static_argnums=1, static_argnames=("radius", "dtype"))
-"""One compiled program for the SSM draw (op-by-op dispatch would compile each operation)."""
-
-REFERENCE_WINDOWS = 256
-
-
-def make_dataset(data_cfg: dict, key: jax.Array, *, n: int, n_test: int = 0, noise_std: float = 0.0,
-                 dtype=None) -> Dataset:
-    """``n`` training and ``n_test`` test windows of one SSM (see the module docstring)."""
-    dtype = jnp.zeros(()).dtype if dtype is None else dtype
-    d, N, b = data_cfg["d"], data_cfg["state_dim"], data_cfg["burn_in"]
-    k_ssm, k_h = jax.random.split(key)
-    ssm = _random_ssm(k_ssm, N, radius=float(data_cfg["radius"]))
-    if data_cfg["windows"] == "independent":
-        X, y = _windows(ssm, _initial_states(k_h, 0, n, N), b, d)
-        X_test, y_test = _windows(ssm, _initial_states(k_h, 1, n_test, N), b, d)
-        X_ref, _ = _windows(ssm, _initial_states(k_h, 2, REFERENCE_WINDOWS, N), b, d)
-        series = np.concatenate([X[0], y[:1]]) if n else np.zeros((0,))
-    else:
-        length = b + max(n + n_test, REFERENCE_WINDOWS) + d
-        u = np.asarray(ssm_data.ssm_series(ssm, length, jnp.asarray(_initial_states(k_h, 0, 1, N)[0])), np.float64)[b:]
-        idx = np.arange(length - b - d)[:, None] + np.arange(d)[None, :]
-        Xall, yall = u[idx], u[d:]
-        X, y, X_test, y_test = Xall[:n], yall[:n], Xall[n : n + n_test], yall[n : n + n_test]
-        X_ref, series = Xall[:REFERENCE_WINDOWS], u[: n + n_test + d]
-    if data_cfg["normalize"]:
-        rms = float(np.sqrt(np.mean(X_ref * X_ref)))
-        scale = rms if rms > 0 else 1.0
-        X, y, X_test, y_test, series = (t / scale for t in (X, y, X_test, y_test, series))
-    if noise_std > 0:
-        y = y + noise_std * _rng(k_h, 3).standard_normal(y.shape)
-        y_test = y_test + noise_std * _rng(k_h, 4).standard_normal(y_test.shape)
-    if not all(np.isfinite(t).all() for t in (X, y, X_test, y_test)):
-        raise ValueError("data: the SSM series overflowed (radius too large for this length); lower [data] radius or burn_in")
-    X, y, X_test, y_test, series = (jnp.asarray(t, dtype) for t in (X, y, X_test, y_test, series))
-    return Dataset(X, y, X_test, y_test, series, ssm, float(noise_std))
 
 
 def selected_claims(config: dict, claims: list[str] | None = None) -> list[str]:
@@ -159,9 +70,6 @@ def run_claims(config: dict, claims: list[str] | None = None, *, quiet: bool = F
 # ----------------------------------------------------------------------------------------------
 # Hardening (issue 8): gradient-descent stability, before training (a warning) and after (the verdict)
 
-DIVERGED = "hardening/diverged"  # ctx.memo key filled by verification.paper_claims.note_divergence
-
-
 def _stability_words(eta: float, lmax: float) -> str:
     limit = 2.0 / lmax if lmax > 0 else float("inf")
     side = "past" if eta >= limit else "below"
@@ -175,10 +83,6 @@ def divergence_verdict(v: Verdict, diverged: list[dict], stability: dict | None 
     unstable = stability is not None and stability["eta"] >= stability["limit"]
     if not diverged and not unstable:
         return v
-    import dataclasses
-
-    from verification.verdict import VACUOUS, Part
-
     if diverged:
         first = min(diverged, key=lambda e: (e["step"], e["width"], e["seed"]))
         finding = (f"gradient descent diverged in {len(diverged)} run(s); first at step {first['step']} (width "
@@ -207,23 +111,23 @@ def stability_warnings(stability: dict) -> list[str]:
 
 
 def stability_report(config: dict, claims: list[str] | None = None) -> dict:
-    """Per selected claim training the paper's model (a section with ``eta`` and ``widths`` or
-    ``width``): η, λ_max(H(0)) for its largest data size and smallest width (λ_max grows with n;
-    H(0) fluctuates most at small m) and the first network seed, and the limit 2/λ_max(H(0))."""
-    from ntk_attention import empirical_ntk, init_params
-
+    """Per selected claim declaring ``training`` (:class:`verification.contract.TrainingRun`): η,
+    λ_max(H(0)) for the largest data size and smallest width of its runs (λ_max grows with n; H(0)
+    fluctuates most at small m) and the first network seed, and the limit 2/λ_max(H(0)); of several
+    runs, the one with the largest η / limit."""
     ctx = Context(config=config, seed=config["run"]["seed"], quiet=True)
     seed = ctx.network_seeds(1)[0]
     out = {}
     for c in selected_claims(config, claims):
-        sec = config[c]
-        if "eta" not in sec or not ("widths" in sec or "width" in sec):
-            continue
-        n, m = max(sec.get("sizes") or [config["data"]["n"]]), min(sec.get("widths") or [sec["width"]])
-        p = init_params(jax.random.key(seed), m, sigma=config["data"]["sigma"])
-        lmax = float(np.linalg.eigvalsh(np.asarray(empirical_ntk(p, ctx.dataset(n).X)))[-1])
-        out[c] = {"eta": float(sec["eta"]), "lambda_max_h0": lmax, "limit": 2.0 / lmax if lmax > 0 else float("inf"),
-                  "width": m, "n": n, "seed": seed}
+        training = CLAIMS[c].training
+        for run in (training(config[c], config["data"]) if training is not None else []):
+            n, m = max(run.sizes), min(run.widths)
+            p = init_params(jax.random.key(seed), m, sigma=config["data"]["sigma"])
+            lmax = float(np.linalg.eigvalsh(np.asarray(empirical_ntk(p, ctx.dataset(n).X)))[-1])
+            entry = {"eta": float(run.eta), "lambda_max_h0": lmax, "limit": 2.0 / lmax if lmax > 0 else float("inf"),
+                     "width": m, "n": n, "seed": seed}
+            if c not in out or entry["eta"] / entry["limit"] > out[c]["eta"] / out[c]["limit"]:
+                out[c] = entry
     return out
 
 
@@ -252,8 +156,6 @@ def environment() -> dict:
 
 def physical_memory() -> int:
     """Bytes of physical memory (``os.sysconf``); 0 when the platform does not say."""
-    import os
-
     try:
         return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
     except (ValueError, OSError, AttributeError):
@@ -261,36 +163,32 @@ def physical_memory() -> int:
 
 
 def memory_estimate(section: dict, data: dict) -> tuple[int, str]:
-    r"""A lower bound (bytes, float64) on what one configuration section holds at once, and why.
-
-    The largest of: the Jacobian :math:`J_{ir} = \partial f(x_i)/\partial w_r` of the widest
-    network, :math:`n\, m_{max}` numbers (every training step forms it, in a sweep or in
-    :func:`ntk_attention.train`); a multi-dimensional attention matrix, ``max_tokens² max_width``;
-    the data windows, ``(n + pool + test_windows) d``.
-    """
-    d = int(data["d"])
+    r"""A lower bound (bytes, float64) for a section that is not a claim's (``[sweep]``), and why:
+    :func:`verification.contract.memory_bytes` of its ``widths``, ``sizes`` (or ``n``), ``pool`` and
+    ``test_windows``. A claim's section uses the claim's own ``memory``."""
     widths = list(section.get("widths") or ([section["width"]] if "width" in section else []))
     sizes = section.get("sizes")
     n = max(sizes) if isinstance(sizes, list) and sizes else int(section.get("n", data["n"]))
-    terms = {"the Jacobian of the widest network (n × m)": n * max(widths, default=0),
-             "the attention matrices (max_tokens² × max_width)": int(section.get("max_tokens", 0)) ** 2
-             * int(section.get("max_width", 1)),
-             "the data windows ((n + pool + test_windows) × d)": (n + int(section.get("pool", 0))
-                                                                  + int(section.get("test_windows", 0))) * d}
-    why = max(terms, key=terms.get)
-    return 8 * terms[why], why
+    return memory_bytes(d=int(data["d"]), n=n, widths=widths, tokens=int(section.get("max_tokens", 0)),
+                        token_width=int(section.get("max_width", 1)),
+                        windows=int(section.get("pool", 0)) + int(section.get("test_windows", 0)))
 
 
 def check_memory(config: dict, sections: list[str]) -> None:
-    """Raise :class:`verification.config.ConfigError` when a section's :func:`memory_estimate`
-    exceeds the machine's physical memory, naming the section, the estimate and the memory."""
-    from verification.config import ConfigError
-
+    """Raise :class:`verification.config.ConfigError` when a section's estimate (its claim's ``memory``,
+    else :func:`memory_estimate`) exceeds the machine's physical memory, naming the section, the
+    estimate and the memory."""
     total = physical_memory()
     if not total:
         return
     for sec in sections:
-        need, why = memory_estimate(config[sec], config["data"])
+        claim = CLAIMS.get(sec)
+        if claim is not None:
+            if claim.memory is None:
+                continue
+            need, why = claim.memory(config[sec], config["data"])
+        else:
+            need, why = memory_estimate(config[sec], config["data"])
         if need > total:
             raise ConfigError(f"{sec}: needs at least {need / 2**30:.3g} GiB for {why}, more than this machine's "
                               f"{total / 2**30:.3g} GiB of memory; use smaller sizes")

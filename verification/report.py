@@ -26,15 +26,14 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from verification.claims import CLAIMS, load_extensions
+from verification.claims import CLAIMS, PLUGINS, load_extensions, load_plugin
+from verification.files import atomic_write
 from verification.verdict import Verdict
 
 __all__ = [
@@ -60,24 +59,6 @@ EXTRA_RENDERERS: list[Callable[[Path], str | None]] = []
 
 class ResultsError(ValueError):
     """A results folder cannot be written (exists) or read (missing, truncated, edited)."""
-
-
-def atomic_write(path: str | Path, data: bytes | str) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and ``os.replace``."""
-    path = Path(path)
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def check_output_dir(out: str | Path, *, force: bool) -> Path:
@@ -134,9 +115,16 @@ def content_sha256(summary: dict) -> str:
     return hashlib.sha256(_json({k: v for k, v in summary.items() if k != CHECKSUM_KEY}).encode("utf-8")).hexdigest()
 
 
+def plugins_used(verdicts: list[Verdict]) -> dict[str, list[str]]:
+    """The loaded plug-ins (:data:`verification.claims.PLUGINS`) that gave one of ``verdicts``: name -> claim ids."""
+    ids = {v.claim for v in verdicts}
+    return {name: [c for c in cids if c in ids] for name, cids in PLUGINS.items() if ids & set(cids)}
+
+
 def summary_dict(verdicts: list[Verdict], config: dict, environment: dict, evidence_sha256: str) -> dict:
-    """The content of ``summary.json`` (no timestamps)."""
-    return {
+    """The content of ``summary.json`` (no timestamps); ``plugins`` (name -> claim ids) only when a
+    plug-in's claim ran, so that ``ntk-verify report`` can reload it."""
+    out = {
         "format": FORMAT,
         "seed": config["run"]["seed"],
         "claims": [v.claim for v in verdicts],
@@ -145,6 +133,10 @@ def summary_dict(verdicts: list[Verdict], config: dict, environment: dict, evide
         "environment": environment,
         "evidence_sha256": evidence_sha256,
     }
+    plugins = plugins_used(verdicts)
+    if plugins:
+        out["plugins"] = plugins
+    return out
 
 
 def _json(obj) -> str:
@@ -227,7 +219,7 @@ def _section(v: Verdict, figures: list[str]) -> str:
         lines += [f"Unknown constants used (the paper's Ω/O): {cs}.", ""]
     tr = ", ".join(f"{k} = {val}" for k, val in v.tested_range.items())
     if tr:
-        lines += [f"Tested range: {tr}; seed {v.seed}.", ""]
+        lines += [f"Tested range: {tr}" + (f"; seed {v.seed}." if v.seed is not None else "."), ""]
     for f in figures:
         lines += [f"![{v.claim}]({f})", ""]
     return "\n".join(lines)
@@ -245,7 +237,8 @@ def render(out: Path, summary: dict | None, verdicts: list[Verdict]) -> int:
         env = (summary or {}).get("environment", {})
         parts += [verdict_table(verdicts), ""]
         if env:
-            parts += [f"Seed {summary.get('seed')}; dtype {env.get('dtype')}, x64 {env.get('x64')}; "
+            seed = summary.get("seed")
+            parts += [(f"Seed {seed}; " if seed is not None else "") + f"dtype {env.get('dtype')}, x64 {env.get('x64')}; "
                       f"JAX {env.get('packages', {}).get('jax')} on {', '.join(env.get('jax_devices', []))}.", ""]
         for v in verdicts:
             claim = CLAIMS.get(v.claim)
@@ -263,11 +256,28 @@ def render(out: Path, summary: dict | None, verdicts: list[Verdict]) -> int:
 
 
 def rerender(results_dir: str | Path) -> Path:
-    """``ntk-verify report DIR``: rebuild report.md and figures from saved results (and extras)."""
+    """``ntk-verify report DIR``: rebuild report.md and figures from saved results (and extras).
+
+    The plug-ins the results record (``summary.json`` ``plugins``) are loaded unless their claims are
+    registered already; one that cannot be loaded, or a verdict whose claim is not registered, is
+    refused with one line naming it."""
     d = Path(results_dir)
     if not d.is_dir():
         raise ResultsError(f"DIR: {str(d)!r} is not a folder")
     summary, verdicts = load_results(d) if (d / "summary.json").exists() else (None, [])
+    load_extensions()
+    for name, ids in (summary or {}).get("plugins", {}).items():
+        if all(c in CLAIMS for c in ids):  # already given (e.g. `report --plugin`, or an installed entry point)
+            continue
+        try:
+            load_plugin(name)
+        except ValueError as err:
+            raise ResultsError(f"{d / 'summary.json'}: plug-in {name!r} of these results cannot be loaded; "
+                               f"pass it with --plugin ({err})") from None
+    unknown = [v.claim for v in verdicts if v.claim not in CLAIMS]
+    if unknown:
+        raise ResultsError(f"{d / 'summary.json'}: claim(s) {', '.join(unknown)} are not registered; pass the plug-in "
+                           f"that defines them with --plugin MODULE_OR_FILE")
     if not render(d, summary, verdicts):
         raise ResultsError(f"{d / 'summary.json'}: not found, and no other results to render in {str(d)!r}")
     return d / "report.md"

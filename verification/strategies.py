@@ -13,10 +13,14 @@ drawing shapes makes tests slow); pass strategies for ``n``/``d``/``width`` to v
 
 from __future__ import annotations
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from ntk_attention import Params
+from ntk_attention.data import random_stable_ssm
 from verification.verdict import STATUSES, Part, Verdict
 
 __all__ = ["seeds", "windows", "datasets", "params", "ssms", "verdicts", "json_numbers"]
@@ -66,9 +70,6 @@ def params(width=8, *, sigma: float = 1.0, output_signs: str | None = None, dtyp
 
     ``output_signs`` ``"minus"``/``"plus"`` fixes every :math:`a_r`; ``None`` draws them.
     """
-    import jax.numpy as jnp
-
-    from ntk_attention import Params
 
     def build(m):
         w = hnp.arrays(dtype, (m,), elements=st.floats(-4 * sigma, 4 * sigma, allow_nan=False, allow_subnormal=False))
@@ -83,10 +84,6 @@ def params(width=8, *, sigma: float = 1.0, output_signs: str | None = None, dtyp
 
 def ssms(state_dim=3, *, radius=st.floats(0.5, 1.0)):
     """Random stable SSMs from :func:`ntk_attention.data.random_stable_ssm` (seed and radius drawn)."""
-    import jax
-
-    from ntk_attention.data import random_stable_ssm
-
     radius = radius if isinstance(radius, st.SearchStrategy) else st.just(float(radius))
     return st.tuples(seeds(), _size(state_dim), radius).map(
         lambda t: random_stable_ssm(jax.random.key(t[0]), t[1], radius=t[2]))

@@ -1,6 +1,6 @@
 r"""The outcome of checking one claim: a :class:`Verdict` with its evidence, serialisable to JSON.
 
-Statuses (SPEC §4):
+Statuses (docs/theory.md, "Verdicts"):
 
 * ``HOLDS`` — every measurement is within the bound over the tested range, intervals included;
 * ``VIOLATED`` — a reproducible counterexample exists (``counterexample`` names the smallest one

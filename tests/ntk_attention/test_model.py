@@ -136,3 +136,61 @@ def test_bad_params_are_named():
         na.forward(na.Params(jnp.array([1.0, jnp.nan]), jnp.ones(2)), X)
     with pytest.raises(ValueError, match="params"):
         na.forward(jnp.ones(4), X)
+
+
+# ---------------------------------------------------------------------------------------------
+# width prefixes (issue 15 item 1): params[:m] used to slice the (w, a) tuple, not the width
+
+
+def test_prefix_is_the_first_m_neurons():
+    p = na.init_params(jax.random.key(3), 64, dtype=jnp.float64)
+    X = jax.random.normal(jax.random.key(4), (5, 6), jnp.float64)
+    q = p.prefix(16)
+    assert isinstance(q, na.Params) and q.width == 16 and p.width == 64
+    np.testing.assert_array_equal(q.w, np.asarray(p.w)[:16])
+    np.testing.assert_array_equal(q.a, np.asarray(p.a)[:16])
+    _, mu, _ = reference_moments(np.asarray(p.w)[:16], X)  # independent: float64 numpy at width 16
+    np.testing.assert_allclose(na.forward(q, X), mu @ np.asarray(p.a)[:16] / 4.0, rtol=1e-12, atol=1e-13)
+    assert p.prefix(64).width == 64
+    for bad in (0, 65, 2.0, -1, True):
+        with pytest.raises(ValueError, match=r"^m: expected an integer 1 <= m <= 64") as err:
+            p.prefix(bad)
+        assert "\n" not in str(err.value)
+
+
+def test_slicing_params_is_refused_not_silent():
+    p = na.init_params(jax.random.key(0), 1024)
+    with pytest.raises(TypeError, match=r"params\.prefix\(256\)") as err:
+        p[:256]  # was the tuple (w, a) at full width 1024, which forward accepted as "m = 256"
+    assert "\n" not in str(err.value)
+    w, a = p  # unpacking, indexing and fields still work as a tuple
+    assert p[0] is w and p[1] is a and p[-1] is a
+    # JAX trees, jit and _replace keep Params intact
+    leaves, tree = jax.tree.flatten(p)
+    assert jax.tree.unflatten(tree, leaves).width == 1024
+    assert jax.jit(lambda q: q.w * q.a)(p).shape == (1024,)
+    assert p._replace(w=p.w[:2], a=p.a[:2]).width == 2
+
+
+def test_plain_tuple_is_treated_like_params():
+    p, X = data(5, m=12)
+    np.testing.assert_array_equal(na.forward((p.w, p.a), X), na.forward(p, X))
+
+
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        ({"w": np.ones(3), "a": np.ones(3)}, r"params: expected Params\(w, a\).*got a dict with keys \['w', 'a'\]"),
+        ((np.ones(3),), r"params: expected Params\(w, a\).*got a tuple of 1 item"),
+        ((np.ones(3), np.ones(3), np.ones(3)), r"params: expected Params\(w, a\).*got a tuple of 3 items"),
+        ("wa", r"params: expected Params\(w, a\).*got str"),
+        ((np.ones(3), np.ones(2)), r"params\.a: expected shape \(3,\)"),
+    ],
+)
+def test_not_params_is_one_line_error(bad, match):
+    X = np.ones((2, 3))
+    for fn in (na.forward, na.last_token_mass, na.mean_attention_mass, na.attention_weights, na.jacobian,
+               na.empirical_ntk):
+        with pytest.raises(ValueError, match=match) as err:
+            fn(bad, X)
+        assert "\n" not in str(err.value) and "<U1" not in str(err.value)

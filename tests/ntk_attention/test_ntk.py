@@ -126,7 +126,7 @@ def dense_reference(X, sigma, spacing):
 
 
 def test_infinite_ntk_on_wide_data_against_dense_reference():
-    """Observations of scale 3 and σ = 4: the regime where plain Gauss–Hermite fails (SPEC §2)."""
+    """Observations of scale 3 and σ = 4: the regime where plain Gauss–Hermite fails (docs/theory.md, "Gradient and kernels")."""
     X = 3.0 * np.random.default_rng(0).standard_normal((6, 8))
     sigma = 4.0
     res = na.infinite_ntk(X, sigma=sigma, return_error=True)
@@ -181,3 +181,43 @@ def test_infinite_ntk_cross_and_symmetry():
     both = na.infinite_ntk(np.concatenate([X, X2]))
     np.testing.assert_allclose(na.infinite_ntk(X, X2), both[:3, 3:], rtol=1e-12)
     assert na.min_eigenvalue(H) >= -1e-15 * np.abs(H).max()
+
+
+# ---------------------------------------------------------------------------------------------
+# min_eigenvalue: symmetric input only (issue 15 item 3)
+
+
+def test_min_eigenvalue_refuses_asymmetric_matrix():
+    with pytest.raises(ValueError, match=r"^H: expected a symmetric matrix .* max\|H - H\^T\| / max\|H\| = 1 ") as err:
+        na.min_eigenvalue([[1.0, 2.0], [0.0, 1.0]])  # its eigenvalues are 1, 1; (H + H^T)/2 has 0 and 2
+    assert "\n" not in str(err.value) and "H[0, 1] = 2" in str(err.value)
+    with pytest.raises(ValueError, match="rtol"):
+        na.min_eigenvalue(np.eye(2), rtol=-1.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_min_eigenvalue_tolerance_is_relative_and_stated(dtype):
+    """Asymmetry just inside sqrt(eps) * max|H| is rounding (accepted); twice it is refused."""
+    rtol = float(np.sqrt(np.finfo(dtype).eps))
+    rng = np.random.default_rng(0)
+    B = rng.standard_normal((5, 5))
+    S = 1e6 * (B @ B.T)  # scale-free: the tolerance is relative to max|H|
+    size = np.abs(S).max()
+    for frac, ok in ((0.4, True), (2.0, False)):
+        H = S.copy()
+        H[1, 3] += frac * rtol * size
+        H = H.astype(dtype)
+        asym = np.abs(H.astype(np.float64) - H.astype(np.float64).T).max() / np.abs(H.astype(np.float64)).max()
+        assert (asym <= rtol) == ok  # independent of the function: the measured asymmetry
+        if ok:
+            Hs = 0.5 * (H.astype(np.float64) + H.astype(np.float64).T)
+            assert na.min_eigenvalue(H) == pytest.approx(np.linalg.eigvalsh(Hs)[0], rel=1e-9, abs=1e-9 * size)
+        else:
+            with pytest.raises(ValueError, match="symmetric"):
+                na.min_eigenvalue(H)
+    # an explicit rtol widens (or narrows) it
+    H = S.copy()
+    H[1, 3] += 0.01 * size
+    assert np.isfinite(na.min_eigenvalue(H, rtol=0.05))
+    with pytest.raises(ValueError, match="rtol = 0.001"):
+        na.min_eigenvalue(H, rtol=1e-3)

@@ -97,7 +97,25 @@ def test_configured_constants_come_from_their_claims_sections():
 
 def test_unresolved_lambda_gives_infinite_figures():
     X = np.random.default_rng(0).normal(size=(24, 8))
-    th = bounds.theory(X, X[:, -1], eta=0.1, delta=0.1, eps=1e-3, width=64)
+    th = bounds.theory(X, X[:, -1], eta=0.1, delta=0.1, eps=1e-3, width=64, extended=False)
     assert not th.lam.resolved
     assert th.get("T_req") == math.inf and th.get("m_conc") == math.inf
     assert "vacuous" in bounds.format_theory(th)
+
+
+def test_extended_precision_resolves_lambda_below_float64():
+    """n = 24, d = 8 normal windows: float64 cannot resolve lambda, extended precision does."""
+    import json
+
+    X = np.random.default_rng(0).normal(size=(24, 8))
+    th = bounds.theory(X, X[:, -1], eta=0.1, delta=0.1, eps=1e-3, width=64)
+    assert th.lam.precision == "extended" and th.lam.resolved
+    assert 0 < th.lam.resolution < th.lam.value < th.lam.float64_resolution
+    B = np.abs(X).max()
+    assert th.get("T_req") == pytest.approx(math.log(24 * B**2 / 1e-3) / (0.1 * th.lam.value))
+    out = bounds.summary(th, steps=1000)
+    assert {"n", "lambda", "lambda_error", "T_req", "t_align"} <= set(out)
+    assert out["n"] == 24 and out["lambda_error"] < out["lambda"]
+    assert out["T_req_over_steps"] == pytest.approx(th.get("T_req") / 1000)
+    assert json.loads(json.dumps(out)) == out  # JSON-ready: no inf, no numpy scalars
+    assert "extended precision" in bounds.format_theory(th)

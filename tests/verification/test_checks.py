@@ -6,16 +6,13 @@ from hypothesis import given, settings
 
 from ntk_attention import attention_weights, mean_attention_mass
 from verification import strategies as vst
-from verification.paper_claims import (
-    EnvelopeRun,
-    check_c1,
-    check_c2,
-    check_c3,
-    check_c4,
-    check_c5,
-    interval_status,
-    slope_status,
-)
+from verification.claims import c3_last_token_mass
+from verification.claims._common import interval_status, slope_status
+from verification.claims.c1_convergence import EnvelopeRun, check_c1
+from verification.claims.c2_asymmetric_learning import check_c2
+from verification.claims.c3_last_token_mass import check_c3, plot_c3, summary_c3
+from verification.claims.c4_ntk_stability import check_c4
+from verification.claims.c5_ood_risk import check_c5
 from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED, Verdict
 
 STEPS = np.arange(0, 101, 10)
@@ -248,8 +245,6 @@ def test_c3_reading_statistics_against_direct_formulas():
 
 
 def test_c3_figure_and_summary_follow_the_reading(tmp_path):
-    from verification.paper_claims import plot_c3, summary_c3
-
     traj = np.tile(NEURON_VS_POPULATION.reshape(-1, 4).mean(0), (1, 3, 1))  # (W, R, d)
     v = check_c3(widths=[50], seeds=[0, 1], masses_final=[NEURON_VS_POPULATION], delta=0.1, expectation="population",
                  versus="average", steps=np.array([0, 5, 10]), mass_trajectory=traj)
@@ -270,7 +265,6 @@ def test_c3_reading_is_configured_and_reaches_the_check(monkeypatch):
     from types import SimpleNamespace
 
     from verification import config as cfg
-    from verification import paper_claims
 
     default = cfg.default_config()["C3"]
     assert (default["expectation"], default["versus"]) == ("neuron", "every")
@@ -285,14 +279,14 @@ def test_c3_reading_is_configured_and_reaches_the_check(monkeypatch):
     # run_c3 hands the section's reading to check_c3 (training replaced by the constructed masses)
     traj = SimpleNamespace(position_mass=np.stack([NEURON_VS_POPULATION[0]] * 2), step=np.array([0, 1]),
                            mean_position_mass=np.tile(NEURON_VS_POPULATION[0].mean(0), (2, 1)))
-    monkeypatch.setattr(paper_claims, "_train_runs", lambda ctx, X, y, *, widths, seeds, **kw:
+    monkeypatch.setattr(c3_last_token_mass, "train_runs", lambda ctx, X, y, *, widths, seeds, **kw:
                         {(m, s): traj for m in widths for s in seeds})
     config = cfg.validate({"C3": {"widths": [50], "seeds": 2, "expectation": "population"}})
     ctx = SimpleNamespace(config=config, seed=0, network_seeds=lambda k: list(range(k)),
                           dataset=lambda n=None: SimpleNamespace(X=None, y=None))
-    v = paper_claims.run_c3(config["C3"], ctx)
+    v = c3_last_token_mass.run_c3(config["C3"], ctx)
     assert v.measured["decisive_reading"] == "population/every" and v.status == HOLDS
-    assert paper_claims.summary_c3(v).startswith("population/every: gap")
+    assert summary_c3(v).startswith("population/every: gap")
 
 
 def _c4(h0, lam=1.0, bern=None, eig=None, jitter=None):

@@ -9,7 +9,8 @@ import pytest
 
 from ntk_attention import multidim as md
 from verification import config as cfg
-from verification import mitigations as mi
+from verification.claims import c6_gradient_formula as c6
+from verification.claims import c7_mitigations as c7
 from verification import pipeline, report
 from verification.claims import CLAIMS, Context
 from verification.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict
@@ -21,7 +22,7 @@ SHAPES = np.array([[2, 1, 1], [3, 2, 3], [5, 3, 3]])
 
 
 def test_formula_errors_separate_the_readings():
-    E = mi.formula_errors(SHAPES[:2], [0, 1], (0.3, 3.0))
+    E = c6.formula_errors(SHAPES[:2], [0, 1], (0.3, 3.0))
     assert E.shape == (2, 2, 4)
     assert E[..., [0, 1, 3]].max() < 1e-12  # printed (rows), chain rule (rows and columns) match autodiff
     assert E[..., 2].min() > 1e-3  # the printed row-sum term is wrong for a column softmax
@@ -38,7 +39,7 @@ def test_check_c6_holds_and_counts_cases_by_hand():
     c = [[1.0, -1.0], [2.0, -0.5], [0.3, -2.0]]
     g = [[0.1, -0.2], [-0.1, 0.3], [0.2, -0.1]]  # case 1 lowers A_LL (g > 0) 2 of 3; case 2 raises (g < 0) 2 of 3
     m = [[0.1, 0.2], [0.15, 0.1], [0.2, 0.4]]
-    v = mi.check_c6(shapes=SHAPES, seeds=[0, 1], errors=E, rtol=1e-9, cases=cases(c, g, m), consistent=[True, False])
+    v = c6.check_c6(shapes=SHAPES, seeds=[0, 1], errors=E, rtol=1e-9, cases=cases(c, g, m), consistent=[True, False])
     assert v.status == HOLDS and v.counterexample is None
     c1, c2 = v.measured["cases"]["case1"], v.measured["cases"]["case2"]
     assert (c1["count"], c2["count"]) == (3, 3)
@@ -53,7 +54,7 @@ def test_check_c6_holds_and_counts_cases_by_hand():
 def test_check_c6_violated_names_the_smallest_failing_shape():
     E = np.full((3, 2, 4), 1e-15)
     E[1, 1, 0] = E[2, 0, 0] = 0.3  # printed formula off at shapes 1 and 2
-    v = mi.check_c6(shapes=SHAPES, seeds=[7, 8], errors=E, rtol=1e-9)
+    v = c6.check_c6(shapes=SHAPES, seeds=[7, 8], errors=E, rtol=1e-9)
     assert v.status == VIOLATED
     assert v.counterexample == {"formula": "printed_rows", "n": 3, "d": 2, "d_v": 3, "seed": 8, "rel_error": 0.3}
 
@@ -64,13 +65,13 @@ def test_check_c6_violated_names_the_smallest_failing_shape():
 def test_paired_risk_bootstrap_exact_cases():
     rng = np.random.default_rng(0)
     ref = rng.exponential(size=(4, 30))
-    assert mi.paired_risk_bootstrap(0.5 * ref, ref, resamples=200) == pytest.approx((0.5, 0.5, 0.5))
-    est, lo, hi = mi.paired_risk_bootstrap(ref * rng.uniform(0.5, 2.0, size=ref.shape), ref, resamples=300)
+    assert c7.paired_risk_bootstrap(0.5 * ref, ref, resamples=200) == pytest.approx((0.5, 0.5, 0.5))
+    est, lo, hi = c7.paired_risk_bootstrap(ref * rng.uniform(0.5, 2.0, size=ref.shape), ref, resamples=300)
     assert lo <= est <= hi and lo < hi
-    gm = mi.paired_risk_bootstrap(ref, resamples=200)[0]  # no reference: geometric mean of the per-seed risks
+    gm = c7.paired_risk_bootstrap(ref, resamples=200)[0]  # no reference: geometric mean of the per-seed risks
     assert gm == pytest.approx(np.exp(np.log(ref.mean(axis=1)).mean()))
     with pytest.raises(ValueError, match="err_ref"):
-        mi.paired_risk_bootstrap(ref, ref[:, :5])
+        c7.paired_risk_bootstrap(ref, ref[:, :5])
 
 
 def test_check_c7_classifies_help_hurt_and_no_effect():
@@ -81,7 +82,7 @@ def test_check_c7_classifies_help_hurt_and_no_effect():
     L = 4
     mass = {k: np.full((5, 2, L), 1 / L) for k in sq}
     mass["patching"] = np.tile(np.array([0.1, 0.1, 0.2, 0.6]), (5, 2, 1))  # L * S_LL = 2.4
-    v = mi.check_c7(variants=list(sq), sq_err=sq, mass=mass, linear_sq_err=np.full(40, 0.02), noise_std=0.1,
+    v = c7.check_c7(variants=list(sq), sq_err=sq, mass=mass, linear_sq_err=np.full(40, 0.02), noise_std=0.1,
                     resamples=300)
     by_name = {p.name.split(":")[0]: p.status for p in v.parts if p.decisive}
     assert by_name["patching"] == HOLDS and by_name["adam"] == VIOLATED
@@ -102,7 +103,7 @@ def test_variants_setting_is_validated():
         with pytest.raises(cfg.ConfigError, match="C7.variants"):
             cfg.validate({"C7": {"variants": bad}})
     section = cfg.default_config()["C7"]
-    configs = {name: mi.variant_setup(name, section)[0] for name in mi.VARIANTS}
+    configs = {name: c7.variant_setup(name, section)[0] for name in c7.VARIANTS}
     assert configs["vanilla"] == configs["adam"] == configs["weight_decay"]  # these three train in one program
     assert len(set(configs.values())) == 4
 
@@ -110,15 +111,15 @@ def test_variants_setting_is_validated():
 @pytest.mark.parametrize(
     "setting, reference",
     [
-        (mi.OptimizerSetting(0.1, 0.01, 0.0, False), optax.sgd(0.1)),
-        (mi.OptimizerSetting(0.1, 0.01, 0.05, False), optax.chain(optax.add_decayed_weights(0.05), optax.sgd(0.1))),
-        (mi.OptimizerSetting(0.1, 0.01, 0.05, True), optax.adam(0.01)),
+        (c7.OptimizerSetting(0.1, 0.01, 0.0, False), optax.sgd(0.1)),
+        (c7.OptimizerSetting(0.1, 0.01, 0.05, False), optax.chain(optax.add_decayed_weights(0.05), optax.sgd(0.1))),
+        (c7.OptimizerSetting(0.1, 0.01, 0.05, True), optax.adam(0.01)),
     ],
 )
 def test_optimizer_family_equals_the_optax_optimizers(setting, reference):
     params = {"a": jnp.array([1.0, -2.0]), "b": jnp.array(0.5)}
     grads = [{"a": jnp.array([0.3 * t, -1.0]), "b": jnp.array(2.0 - t)} for t in range(3)]
-    fam = mi.optimizer_family(setting)
+    fam = c7.optimizer_family(setting)
     p1, s1, p2, s2 = params, fam.init(params), params, reference.init(params)
     for g in grads:
         u1, s1 = fam.update(g, s1, p1)

@@ -12,7 +12,10 @@ from ntk_attention.data import ssm_series
 from verification import config as cfg
 from verification import pipeline
 from verification import strategies as vst
-from verification.claims import CLAIMS, Claim, Context, load_extensions, register_claim
+from verification.claims import CLAIMS, load_extensions, register_claim
+from verification.contract import Claim, Context
+from verification import datasets
+from verification.datasets import make_dataset
 from verification.verdict import HOLDS, Verdict
 
 
@@ -23,7 +26,7 @@ _core_series = jax.jit(jax.vmap(lambda ssm, h: ssm_series(ssm, 8, h), in_axes=(N
 @given(vst.ssms(state_dim=3), vst.seeds())
 def test_vectorised_windows_match_the_core_series(ssm, seed):
     h1s = np.random.default_rng(seed).normal(size=(4, 3))
-    X, y = pipeline._windows(ssm, h1s, 2, 5)
+    X, y = datasets._windows(ssm, h1s, 2, 5)
     ref = np.asarray(_core_series(ssm, jnp.asarray(h1s)))  # u_1..u_8 of every initial state
     np.testing.assert_allclose(X, ref[:, 2:7], rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(y, ref[:, 7], rtol=1e-12, atol=1e-12)
@@ -37,14 +40,14 @@ def _data(**over):
 
 def test_independent_windows_prefixes_and_test_set():
     key = jax.random.key(5)
-    small = pipeline.make_dataset(_data(), key, n=4, n_test=6)
-    big = pipeline.make_dataset(_data(), key, n=9, n_test=6)
+    small = make_dataset(_data(), key, n=4, n_test=6)
+    big = make_dataset(_data(), key, n=9, n_test=6)
     np.testing.assert_array_equal(small.X, big.X[:4])
     np.testing.assert_array_equal(small.y, big.y[:4])
     np.testing.assert_array_equal(small.X_test, big.X_test)  # the test set does not depend on n
     assert small.X.dtype == jnp.float64 and small.X.shape == (4, 4) and small.X_test.shape == (6, 4)
     # windows and targets come from one trajectory each: y is the step after x_d
-    h1 = pipeline._initial_states(jax.random.split(key)[1], 0, 1, 3)[0]
+    h1 = datasets._initial_states(jax.random.split(key)[1], 0, 1, 3)[0]
     u = np.asarray(ssm_series(small.ssm, 5, jnp.asarray(h1)))
     scale = u[0] / small.X[0, 0]
     np.testing.assert_allclose(np.asarray(small.X[0]) * scale, u[:4], rtol=1e-12)
@@ -52,20 +55,20 @@ def test_independent_windows_prefixes_and_test_set():
 
 
 def test_sliding_windows_are_consecutive_and_noise_has_its_scale():
-    ds = pipeline.make_dataset(_data(windows="sliding"), jax.random.key(1), n=10, n_test=3)
+    ds = make_dataset(_data(windows="sliding"), jax.random.key(1), n=10, n_test=3)
     X, y = np.asarray(ds.X), np.asarray(ds.y)
     np.testing.assert_array_equal(X[1:, :-1], X[:-1, 1:])
     np.testing.assert_array_equal(y[:-1], X[1:, -1])
     np.testing.assert_array_equal(np.asarray(ds.X_test)[0, :-1], X[-1, 1:])
-    noisy = pipeline.make_dataset(_data(), jax.random.key(2), n=400, noise_std=0.5)
-    clean = pipeline.make_dataset(_data(), jax.random.key(2), n=400)
+    noisy = make_dataset(_data(), jax.random.key(2), n=400, noise_std=0.5)
+    clean = make_dataset(_data(), jax.random.key(2), n=400)
     np.testing.assert_array_equal(noisy.X, clean.X)
     assert np.std(np.asarray(noisy.y - clean.y)) == pytest.approx(0.5, rel=0.1)
 
 
 def test_normalisation_uses_a_fixed_reference():
-    a = pipeline.make_dataset(_data(), jax.random.key(3), n=3)
-    b = pipeline.make_dataset(_data(normalize=False), jax.random.key(3), n=3)
+    a = make_dataset(_data(), jax.random.key(3), n=3)
+    b = make_dataset(_data(normalize=False), jax.random.key(3), n=3)
     ratio = np.asarray(b.X) / np.asarray(a.X)
     np.testing.assert_allclose(ratio, ratio[0, 0], rtol=1e-12)  # one scale for every entry
 
@@ -114,6 +117,6 @@ def test_registry_contract_and_preflight_runs_first():
 
 
 def test_extensions_and_environment():
-    assert set(load_extensions()) <= {"verification.mitigations"}
+    assert load_extensions() == []  # no installed plug-in in the test environment
     env = pipeline.environment()
     assert env["x64"] is True and env["packages"]["numpy"] and env["jax_devices"]

@@ -1,0 +1,243 @@
+r"""What the built-in claims share (private): decision helpers, the shared measurements, divergence
+notes, figures and configuration fields.
+
+Shared measurements are computed once per run (:meth:`verification.contract.Context.cached`):
+
+* a width × seed sweep with random output signs (:func:`ntk_attention.sweep.plan_sweep` /
+  ``run_block``: one compilation for all widths) gives C1's losses, C2's sign agreement and C4's
+  NTK distances;
+* :func:`ntk_attention.train` with per-neuron records gives C3's position masses (all
+  :math:`a_r = -1`), C2's per-step updates and C5's predictions.
+
+λ enters through :func:`verification.bounds.lambda_star`: when :math:`\lambda \le \rho` (its float64
+resolution) everything with :math:`1/\lambda` in it is VACUOUS, with both numbers in the verdict
+(docs/theory.md, "Verdicts").
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from pathlib import Path
+
+import jax
+import numpy as np
+
+from ntk_attention import empirical_ntk, infinite_ntk, init_params, train
+from ntk_attention import sweep as sw
+from ntk_attention.data import sign_consistent
+from verification import bounds
+from verification import config as cfg
+from verification.contract import DIVERGED, TrainingRun, memory_bytes
+from verification.files import atomic_write
+from verification.verdict import HOLDS, INCONCLUSIVE, VIOLATED
+
+
+RTOL = 1e-9
+"""Relative float64 tolerance on recorded losses (many-term sums in float64 are exact to ~1e-13)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# decision helpers (pure)
+
+
+def interval_status(lo: float, hi: float, bound: float, *, upper: bool) -> str:
+    """HOLDS/VIOLATED/INCONCLUSIVE for an interval against a bound.
+
+    ``upper=True``: the claim is ``value <= bound`` (HOLDS if ``hi <= bound``, VIOLATED if
+    ``lo > bound``); ``upper=False``: the claim is ``value >= bound`` (mirror image).
+    """
+    if upper:
+        return HOLDS if hi <= bound else (VIOLATED if lo > bound else INCONCLUSIVE)
+    return HOLDS if lo >= bound else (VIOLATED if hi < bound else INCONCLUSIVE)
+
+
+def slope_status(lo: float, hi: float, predicted: float = -0.5) -> str:
+    r"""Verdict on a decay rate :math:`O(m^{p})` (``predicted`` p < 0) from a slope interval [lo, hi].
+
+    The claim is "slope :math:`\le p`": VIOLATED if the whole interval is above p (decays more
+    slowly than predicted); HOLDS if the whole interval lies at or below p (decays at least as
+    fast, intervals included); INCONCLUSIVE when it straddles p (an interval such as
+    [-0.8, -0.3] cannot tell decay like :math:`m^{-1/2}` from a slower one like :math:`m^{-0.3}`).
+    """
+    if lo > predicted:
+        return VIOLATED
+    return HOLDS if hi <= predicted else INCONCLUSIVE
+
+
+def fmt(x: float) -> str:
+    return f"{x:.3g}" if math.isfinite(x) else ("inf" if x > 0 else ("-inf" if x < 0 else "nan"))
+
+
+def first_case(mask: np.ndarray) -> tuple[int, ...]:
+    """Smallest index first along each axis in turn (width, then seed, then step): the smallest counterexample."""
+    idx = np.argwhere(mask)
+    return tuple(int(v) for v in idx[np.lexsort(idx.T[::-1])][0])
+
+
+def lam_words(lam: float, rho: float) -> str:
+    return f"λ = λ_min(H*) = {fmt(lam)} is not above its float64 resolution ρ = n(e_quad + eps‖H*‖) = {fmt(rho)}"
+
+
+# ---------------------------------------------------------------------------------------------
+# shared measurements
+
+
+def shared_sweep(ctx, n: int, section: dict, desc: str) -> sw.SweepResult:
+    """Random-sign width × seed sweep, memoised on everything that defines it."""
+    widths = tuple(section["widths"])
+    seeds = tuple(ctx.network_seeds(section["seeds"]))
+    key = ("sweep", n, widths, seeds, section["steps"], section["record_every"], section["eta"], ctx.config["data"]["sigma"])
+
+    def compute():
+        ds = ctx.dataset(n)
+        plan = sw.plan_sweep(ds.X, ds.y, widths=widths, steps=section["steps"], learning_rate=section["eta"],
+                             record_every=section["record_every"], sigma=ctx.config["data"]["sigma"])
+        bar = ctx.progress(desc, len(seeds))
+        blocks = []
+        for s in seeds:
+            blocks.append(sw.run_block(plan, [s]))
+            bar.update(1)
+        bar.close()
+        return sw.concatenate(blocks)
+
+    res = ctx.cached(repr(key), compute)
+    note_divergence(ctx, res.diverged_step, res.widths, res.seeds, eta=section["eta"], n=n,
+                    lambda_max=lambda w, s: float(np.linalg.eigvalsh(res.ntk_initial[w, s])[-1]))
+    return res
+
+
+# ---------------------------------------------------------------------------------------------
+# Hardening (issue 8): runs whose loss diverged, with the gradient-descent stability limit
+
+
+
+def note_divergence(ctx, diverged_step, widths, seeds, *, eta: float, n: int, lambda_max) -> None:
+    """Record every run with ``diverged_step[w, s] >= 0``; ``lambda_max(w, s)`` gives its λ_max(H(0))."""
+    for w, s in zip(*np.nonzero(np.asarray(diverged_step) >= 0)):
+        lmax = lambda_max(w, s)
+        ctx.memo.setdefault(DIVERGED, []).append({
+            "width": int(widths[w]), "seed": int(seeds[s]), "n": int(n), "step": int(diverged_step[w, s]),
+            "eta": float(eta), "lambda_max_h0": lmax, "limit": 2.0 / lmax if lmax > 0 else None})
+
+
+def note_train_divergence(ctx, traj, params, X, *, eta: float, seed: int) -> None:
+    """:func:`note_divergence` for one :func:`ntk_attention.train` run (λ_max(H(0)) recomputed only then)."""
+    if traj.diverged_step >= 0:
+        note_divergence(ctx, np.array([[traj.diverged_step]]), [params.w.shape[0]], [seed], eta=eta, n=X.shape[0],
+                        lambda_max=lambda w, s: float(np.linalg.eigvalsh(np.asarray(empirical_ntk(params, X)))[-1]))
+
+
+def lambda_of(ctx, n: int):
+    ds = ctx.dataset(n)
+    sigma = ctx.config["data"]["sigma"]
+    return ctx.cached(f"lambda/{n}/{sigma!r}", lambda: bounds.lambda_star(
+        np.asarray(ds.X), H_star=infinite_ntk(np.asarray(ds.X), sigma=sigma, return_error=True))[0])
+
+
+def train_runs(ctx, X, y, *, widths, seeds, steps, record_every, eta, signs, desc):
+    """Per-neuron trajectories (numpy) of :func:`ntk_attention.train`, one per (width, seed)."""
+    out = {}
+    bar = ctx.progress(desc, len(widths) * len(seeds))
+    for m in widths:
+        for s in seeds:
+            p = init_params(jax.random.key(s), m, sigma=ctx.config["data"]["sigma"], output_signs=signs)
+            tr = train(p, X, y, steps=steps, learning_rate=eta, record_every=record_every, record_ntk=False,
+                       record_neurons=True)
+            note_train_divergence(ctx, tr, p, X, eta=eta, seed=s)
+            out[(m, s)] = tr
+            bar.update(1)
+    bar.close()
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# figures
+
+
+def pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig, path: Path) -> str:
+    """Save a figure atomically (PNG bytes without a timestamp); returns the file name."""
+    plt = pyplot()
+    buf = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buf, format="png", dpi=110, metadata={"Software": None})
+    plt.close(fig)
+    atomic_write(path, buf.getvalue())
+    return path.name
+
+
+# ---------------------------------------------------------------------------------------------
+# configuration sections and registration
+
+ALPHA = cfg.probability(0.05, "level of every interval (1 - alpha coverage)")
+DELTA = cfg.probability(0.1, "the theorem's failure probability δ (the paper takes δ < 0.1)")
+
+
+def training_fields(widths, seeds, steps, record_every, eta):
+    return {
+        "widths": cfg.int_list(widths, "network widths m (strictly increasing)", minimum=2),
+        "seeds": cfg.positive_int(seeds, "network seeds per width", maximum=64),
+        "steps": cfg.positive_int(steps, "gradient-descent steps T"),
+        "record_every": cfg.positive_int(record_every, "record every k steps (a divisor of steps)"),
+        "eta": cfg.positive_float(eta, "learning rate η (GD is stable for η < 2/λ_max(H(0)))"),
+    }
+
+
+def data_n_training(section: dict, data: dict) -> list[TrainingRun]:
+    """The runs of a claim training the paper's network on ``[data] n`` windows at its ``widths`` with its ``eta``
+    (C2, C3, C4: :attr:`verification.contract.Claim.training`)."""
+    return [TrainingRun(section["eta"], tuple(section["widths"]), (data["n"],))]
+
+
+def data_n_memory(section: dict, data: dict) -> tuple[int, str]:
+    """The memory bound of those runs: their Jacobian, ``[data] n`` × the widest of ``widths``."""
+    return memory_bytes(d=data["d"], n=data["n"], widths=section["widths"])
+
+
+SWEEP_DEFAULTS = dict(widths=[64, 256, 1024, 4096], seeds=3, steps=300, record_every=10, eta=0.05)
+"""Defaults of the width × seed sweep that C1, C2 and C4 share (equal sections: one sweep per run)."""
+
+
+
+# ---------------------------------------------------------------------------------------------
+# the out-of-distribution split of C5's data set (C6 and C7 train on it)
+
+
+def ood_split(section: dict, ctx, cid: str, *, consistent_only: bool):
+    """Training windows (the first n of the pool; only sign-consistent ones when ``consistent_only``, as C5)
+    and the sign-inconsistent test windows, from the data set C5 uses; ConfigError when too few."""
+    ds = ctx.dataset(section["pool"], n_test=section["test_windows"], noise_std=section["noise_std"])
+    cons = np.asarray(sign_consistent(ds.X, ds.y))
+    idx = np.flatnonzero(cons)[: section["n"]] if consistent_only else np.arange(min(section["n"], ds.X.shape[0]))
+    if idx.size < section["n"]:
+        kind = "sign-consistent windows" if consistent_only else "windows"
+        raise cfg.ConfigError(f"{cid}.n: only {idx.size} {kind} among {cid}.pool = {section['pool']}; "
+                              f"expected n <= {idx.size} or a larger pool")
+    test = ~np.asarray(sign_consistent(ds.X_test, ds.y_test))
+    if test.sum() < 2:
+        raise cfg.ConfigError(f"{cid}.test_windows: only {int(test.sum())} sign-inconsistent windows among "
+                              f"{section['test_windows']}; expected a larger {cid}.test_windows")
+    return ds.X[idx], ds.y[idx], cons[idx], ds.X_test[test], ds.y_test[test]
+
+
+
+
+def ood_data_fields(n: int) -> dict:
+    """The shared C5 data set (same defaults as [C5], so one run builds it once)."""
+    return {
+        "n": cfg.positive_int(n, "training windows", minimum=2),
+        "pool": cfg.positive_int(96, "windows scanned for training examples (as C5.pool)", minimum=4),
+        "test_windows": cfg.positive_int(200, "test windows (as C5.test_windows)", minimum=4),
+        "noise_std": cfg.positive_float(0.1, "observation noise σ_ε on targets (as C5.noise_std)"),
+    }
+
+
