@@ -1,7 +1,7 @@
 r"""``ntk-verify sweep``: width × seed sweeps on disk, resumable, one shard per process.
 
 The maths is :mod:`ntk_attention.sweep` (one compiled program for every width and seed; the
-neuron axis sharded over the process's devices). This module adds the configuration, the files,
+runs laid out over the process's devices). This module adds the configuration, the files,
 resuming, several hosts and merging.
 
 Configuration: the ``[run]`` seed and the ``[data]`` section of :mod:`verification.config` (the
@@ -18,7 +18,20 @@ Layout of ``--out DIR``::
                                 temporary file + os.replace), with the sweep's fingerprint
     shards/process-1-of-4.json  one per process: its host, devices, blocks computed and reused
     sweep.npz                   the merged result: every field of ntk_attention.sweep.SweepResult,
-                                arrays indexed width × seed × recorded step
+                                arrays indexed width × seed × recorded step, plus the training
+                                windows and targets and the sign agreement as fractions; sweep.json
+                                "arrays" names every array's dimensions and meaning (units, the
+                                loss convention ½Σ); ntk_attention.sweep.load(path).to_xarray()
+
+Devices: :func:`ntk_attention.sweep.plan_sweep` chooses the layout — whole runs per device with
+no collective (``"runs"``) whenever the most loaded device's share fits its memory, else every
+run split over the devices (``"neurons"``); the shard manifest and ``sweep.json`` record which
+(``layout``). Watchdog: with ``block_timeout`` (``--block-timeout``, default
+:data:`BLOCK_TIMEOUT` s) a block runs on a worker thread; one not finished in time is reported on
+stderr (block, seeds, devices, layout, and the phase it was in: compiling, waiting for the device
+computation …), recorded in the shard manifest, and the process ends with status
+:data:`TIMEOUT_EXIT` through :func:`os._exit` (a running XLA computation cannot be cancelled);
+finished blocks stay on disk and a rerun resumes.
 
 Resume: a block file that exists and carries this sweep's fingerprint and seeds is never
 recomputed, so a sweep killed at any point (even SIGKILL) reruns only the missing blocks; every
@@ -40,8 +53,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import platform
 import sys
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -59,12 +74,22 @@ __all__ = [
     "register",
     "resolve_config",
     "fingerprint",
+    "config_differences",
+    "stability_warning",
     "block_seeds",
     "run_sweep",
     "merge",
     "load_merged",
     "render_sweep",
+    "BLOCK_TIMEOUT",
+    "TIMEOUT_EXIT",
 ]
+
+BLOCK_TIMEOUT = 600.0
+"""Default seconds a block may take (compilation of the first block included) before the watchdog
+reports it and ends the process (``--block-timeout``)."""
+TIMEOUT_EXIT = 3
+"""Exit status of a process ended by the block watchdog."""
 
 FORMAT = "ntk-verify-sweep/1"
 
@@ -83,6 +108,26 @@ SWEEP_FIELDS: dict[str, cfg.Field] = {
 cfg.EXTRA_SECTIONS["sweep"] = SWEEP_FIELDS
 
 BLOCK_META = ("fingerprint", "block", "process_id")
+
+
+def _fraction(count, total):
+    """count / total along the step axis; NaN where total is 0 (no neuron of that sign)."""
+    total = np.asarray(total, np.float64)[..., None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, np.asarray(count) / np.where(total > 0, total, 1), np.nan)
+
+
+def _arrays_doc() -> dict:
+    from ntk_attention.sweep import ARRAYS
+
+    doc = {k: {"dims": list(dims), "description": text} for k, (dims, text) in ARRAYS.items()}
+    doc["windows"] = {"dims": ["i", "token"], "description": "the n training windows x_i (the [data] set), float64"}
+    doc["targets"] = {"dims": ["i"], "description": "the targets y_i, float64"}
+    for side in ("plus", "minus"):
+        doc[f"sign_agree_{side}_fraction"] = {"dims": ["width", "seed", "step"],
+                                             "description": f"sign_agree_{side} / n_{side}, a fraction in [0, 1]; NaN when n_{side} = 0"}
+    return doc
+
 SECTIONS = ("run", "data", "sweep")
 """Configuration sections a sweep depends on (the ones kept in sweep.json)."""
 
@@ -215,35 +260,109 @@ def _write_header(out: Path, config: dict, fp: str, *, complete: bool, processes
         "blocks": len(block_seeds(config)),
         "environment": environment(),
         "processes": processes or [],
+        "layout": sorted({p["layout"]["kind"] for p in processes or [] if p.get("layout")}),
         "complete": complete,
         "sweep_npz_sha256": sweep_sha256,  # hardening: an edited or truncated sweep.npz is refused
+        "arrays": _arrays_doc(),
     }))
 
 
-def _check_header(out: Path, fp: str) -> dict | None:
+def config_differences(old: dict, new: dict) -> list[tuple[str, object, object]]:
+    """``(section.key, old value, new value)`` for every key of :data:`SECTIONS` that differs,
+    the seed count excepted (more seeds extend a sweep); a key missing on one side shows as None."""
+    diffs = []
+    for sec in SECTIONS:
+        a, b = old.get(sec) or {}, new.get(sec) or {}
+        for key in sorted(set(a) | set(b)):
+            if (sec, key) != ("sweep", "seeds") and a.get(key) != b.get(key):
+                diffs.append((f"{sec}.{key}", a.get(key), b.get(key)))
+    return diffs
+
+
+def _check_header(out: Path, fp: str, config: dict | None = None) -> dict | None:
     head = _read_json(out / "sweep.json")
     if head is None:
         return None
     if head.get("format") != FORMAT:
         raise report.ResultsError(f"{out / 'sweep.json'}: expected format {FORMAT!r}, got {head.get('format')!r}")
     if head.get("fingerprint") != fp:
+        diffs = config_differences(head.get("config") or {}, config or {}) if config is not None else []
+        named = "; ".join(f"{k}: {a!r} there, {b!r} now" for k, a, b in diffs) or "its fingerprint differs"
         raise report.ResultsError(
-            f"--out: {str(out)!r} holds a different sweep (its configuration differs in more than the "
-            "seed count); choose another --out"
+            f"--out: {str(out)!r} holds a different sweep ({named}); only the seed count may change when "
+            "resuming. Choose another --out, or pass --force to delete its blocks and start this sweep there"
         )
     return head
+
+
+def _clear(out: Path) -> None:
+    """Delete a sweep's files in ``out`` (blocks, shard manifests, merged arrays, header, renders)."""
+    for path in [*(out / "blocks").glob("block-*.npz"), *(out / "shards").glob("process-*-of-*.json"),
+                 *(out / name for name in ("sweep.npz", "sweep.png", "sweep.json"))]:
+        path.unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------------------------------------- run
 
 
+def _layout_record(plan) -> dict:
+    """What sweep.json says about a plan's device layout."""
+    return {
+        "kind": plan.layout,
+        "devices": int(plan.mesh.devices.size),
+        "placement": [list(p) for p in plan.placement],
+        "slots": int(plan.slots),
+        "chunk": int(plan.chunk),
+        "chunks_per_device": int(plan.padded_chunks // plan.mesh.devices.size),
+        "device_bytes_estimate": int(plan.device_bytes),
+        "device_budget_bytes": int(plan.device_budget),
+    }
+
+
+def _watched(fn, timeout: float | None, on_timeout):
+    """``fn(stage)`` on a worker thread, waiting at most ``timeout`` s; on time-out ``on_timeout(stage)``.
+
+    ``stage`` is a callable the work calls with the phase it enters; ``on_timeout`` receives the
+    last phase and must not return (it ends the process). Without ``timeout`` ``fn`` runs here.
+    """
+    phase = ["starting"]
+
+    def stage(text):
+        phase[0] = text
+
+    if not timeout:
+        return fn(stage)
+    box = {}
+
+    def target():
+        try:
+            box["value"] = fn(stage)
+        except BaseException as err:  # noqa: BLE001 - re-raised on the calling thread
+            box["error"] = err
+
+    worker = threading.Thread(target=target, name="ntk-verify-sweep-block", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        on_timeout(phase[0])
+        raise RuntimeError("on_timeout returned")  # pragma: no cover - on_timeout ends the process
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
 def run_sweep(config: dict, out, *, process_id: int = 0, process_count: int = 1, devices=None,
-              log=print) -> SweepRun:
+              log=print, block_timeout: float | None = None, layout: str = "auto",
+              force: bool = False) -> SweepRun:
     """Compute this process's missing blocks of the sweep ``config`` into ``out`` (no merging).
 
     Process ``process_id`` of ``process_count`` owns blocks ``j ≡ process_id (mod process_count)``.
     Each block is saved atomically as soon as it is finished; existing valid blocks are reused.
-    ``devices`` (default :func:`jax.local_devices`) carry the neuron axis.
+    ``devices`` (default :func:`jax.local_devices`) carry the runs (``layout``, default ``"auto"``:
+    see :func:`ntk_attention.sweep.plan_sweep`). ``block_timeout`` (seconds; None: no watchdog):
+    a block not finished in time is reported on stderr and the process exits with status
+    :data:`TIMEOUT_EXIT` (finished blocks kept). An ``out`` holding another sweep is refused,
+    naming the differing keys with both values, unless ``force`` (its files are then deleted).
     """
     import jax
     import jax.numpy as jnp
@@ -258,7 +377,12 @@ def run_sweep(config: dict, out, *, process_id: int = 0, process_count: int = 1,
     (out / "blocks").mkdir(exist_ok=True)
     (out / "shards").mkdir(exist_ok=True)
     fp = fingerprint(config)
-    _check_header(out, fp)
+    try:
+        _check_header(out, fp, config)
+    except report.ResultsError:
+        if not force:
+            raise
+        _clear(out)
     if process_id == 0:
         _write_header(out, config, fp, complete=False)
     blocks = block_seeds(config)
@@ -284,6 +408,10 @@ def run_sweep(config: dict, out, *, process_id: int = 0, process_count: int = 1,
         "block_seconds": [],
     }
     shard = out / "shards" / f"process-{process_id}-of-{process_count}.json"
+    try:  # a rerun with nothing to compute keeps the layout the blocks were computed with
+        manifest["layout"] = (_read_json(shard) or {}).get("layout")
+    except report.ResultsError:
+        manifest["layout"] = None
     if todo:
         sweep = config["sweep"]
         dtype = jnp.dtype(sweep["dtype"])
@@ -293,10 +421,29 @@ def run_sweep(config: dict, out, *, process_id: int = 0, process_count: int = 1,
             learning_rate=sweep["learning_rate"], record_every=sweep["record_every"], sigma=config["data"]["sigma"],
             output_signs=sweep["output_signs"], seeds_per_block=sweep["seeds_per_block"],
             divergence_factor=sweep["divergence_factor"], chunk_size=sweep["chunk_size"] or None, devices=devices,
+            layout=layout,
         )
+        manifest["layout"] = _layout_record(plan)
         for count, j in enumerate(todo, 1):
             tb = time.perf_counter()
-            res = sw.run_block(plan, blocks[j])
+
+            def timed_out(phase, j=j, tb=tb):
+                waited = time.perf_counter() - tb
+                msg = (f"ntk-verify sweep: block {j} (seeds {list(blocks[j])}) of process {process_id} not finished "
+                       f"after {waited:.0f} s (--block-timeout {block_timeout:g}); it was {phase}, on "
+                       f"{len(devices)} device(s) {', '.join(manifest['devices'])} in the {plan.layout!r} layout. "
+                       f"{len(manifest['blocks_computed']) + len(reused)} finished block(s) are kept in "
+                       f"{out / 'blocks'}; rerun the same command to resume (raise --block-timeout if blocks "
+                       f"are simply this slow). Exiting with status {TIMEOUT_EXIT}.")
+                manifest["timed_out"] = {"block": j, "seconds": round(waited, 3), "phase": phase,
+                                         "block_timeout": block_timeout}
+                try:
+                    report.atomic_write(shard, _json(manifest))
+                finally:
+                    print(msg, file=sys.stderr, flush=True)
+                    os._exit(TIMEOUT_EXIT)
+
+            res = _watched(lambda stage, j=j: sw.run_block(plan, blocks[j], stage=stage), block_timeout, timed_out)
             meta = {"fingerprint": np.array(fp), "block": np.array(j), "process_id": np.array(process_id)}
             report.atomic_write(_block_path(out, j), _npz_bytes({**res._asdict(), **meta}))
             manifest["blocks_computed"].append(j)
@@ -344,10 +491,17 @@ def merge(out) -> Path:
             "process's blocks/ into this folder or rerun `ntk-verify sweep` with the same --out"
         )
     merged = sw.concatenate(parts)
-    raw = _npz_bytes(merged._asdict())
+    data = _context(config).dataset()
+    extra = {
+        "windows": np.asarray(data.X, np.float64),
+        "targets": np.asarray(data.y, np.float64),
+        **{f"sign_agree_{side}_fraction": _fraction(getattr(merged, f"sign_agree_{side}"), getattr(merged, f"n_{side}"))
+           for side in ("plus", "minus")},
+    }
+    raw = _npz_bytes({**merged._asdict(), **extra})
     report.atomic_write(out / "sweep.npz", raw)
-    processes = [{k: m[k] for k in ("process_id", "process_count", "host", "devices", "blocks_computed")}
-                 for m in manifests]
+    processes = [{k: m.get(k) for k in ("process_id", "process_count", "host", "devices", "blocks_computed",
+                                        "layout")} for m in manifests]
     _write_header(out, config, fp, complete=True, processes=processes, sweep_sha256=hashlib.sha256(raw).hexdigest())
     return out / "sweep.npz"
 
@@ -375,12 +529,41 @@ def load_merged(out):
 # ------------------------------------------------------------------------------------------- report
 
 
-def _slope(widths, values) -> float | None:
-    """Least-squares slope of log(value) against log(m) (descriptive; C4 gives intervals)."""
-    ok = np.isfinite(values) & (values > 0)
-    if ok.sum() < 2:
+def _slope(widths, values):
+    """:func:`verification.stats.loglog_slope` of every positive finite (width, seed) value against m,
+    or None when fewer than 3 such points at 2 widths remain."""
+    from verification import stats as st
+
+    x = np.broadcast_to(np.asarray(widths, float)[:, None], np.shape(values)).ravel()
+    v = np.asarray(values, float).ravel()
+    ok = np.isfinite(v) & (v > 0)
+    if ok.sum() < 3 or np.unique(x[ok]).size < 2:
         return None
-    return float(np.polyfit(np.log(widths[ok]), np.log(values[ok]), 1)[0])
+    return st.loglog_slope(x[ok], v[ok])
+
+
+def _slope_text(fit) -> str:
+    if fit is None:
+        return "n/a (fewer than 3 positive points at 2 widths)"
+    return f"{fit.slope:+.2f} [{fit.lo:+.2f}, {fit.hi:+.2f}] (95%, {fit.points} points)"
+
+
+def lambda_min_text(matrix, error: float) -> str:
+    r"""``λ_min(H*) = …`` with a caveat when it is below what the computation resolves.
+
+    Resolution :math:`\rho = n\,\varepsilon_{quad} + n\,\epsilon_{64}\,\|H^*\|_2`: an entrywise
+    quadrature error :math:`\varepsilon_{quad}` moves an eigenvalue by at most
+    :math:`\|E\|_2 \le n \max|E_{ij}|`, float64 rounding by about :math:`n\epsilon\|H^*\|_2`.
+    """
+    H = np.asarray(matrix, np.float64)
+    ev = np.linalg.eigvalsh(H)
+    n = H.shape[0]
+    rho = n * float(error) + n * np.finfo(np.float64).eps * float(np.abs(ev).max())
+    text = f"λ_min(H*) = {ev[0]:.3e} (quadrature error ≤ {error:.1e})"
+    if abs(ev[0]) <= rho:
+        text += (f", below resolution: |λ_min| ≤ {rho:.1e} = n × quadrature error + n ε ‖H*‖₂, so H* is "
+                 "numerically singular here and λ_min(H*) is indistinguishable from 0")
+    return text
 
 
 def render_sweep(out) -> str | None:
@@ -388,7 +571,8 @@ def render_sweep(out) -> str | None:
 
     Per width, means over seeds: final loss, :math:`\\|H(0)-H^*\\|_2`,
     :math:`\\sup_t\\|H(t)-H(0)\\|_2`, :math:`\\max_t\\max_r|w_r(t)-w_r(0)|`, sign agreement at T
-    and last-token mass at T; then log-log slopes of the three distances against m.
+    and last-token mass at T; then log-log slopes of the three distances against m with 95% t
+    intervals (every width × seed value a point), and :func:`lambda_min_text`.
     """
     out = Path(out)
     if not (out / "sweep.json").exists():
@@ -396,7 +580,7 @@ def render_sweep(out) -> str | None:
     res = load_merged(out)
     widths = res.widths.astype(float)
     stats = {
-        "final loss": res.loss[:, :, -1].mean(axis=1),
+        "final loss ½Σ(f−y)²": res.loss[:, :, -1].mean(axis=1),
         "‖H(0)−H*‖": res.ntk_infinite_distance.mean(axis=1),
         "sup_t ‖H(t)−H(0)‖": res.ntk_change.max(axis=2).mean(axis=1),
         "max_t,r abs(Δw_r)": res.max_weight_change.max(axis=2).mean(axis=1),
@@ -409,32 +593,69 @@ def render_sweep(out) -> str | None:
         "",
         f"{len(res.widths)} widths × {len(res.seeds)} seeds, T = {int(res.step[-1])} steps recorded every "
         f"{int(res.step[1] - res.step[0]) if len(res.step) > 1 else 0}; means over seeds. "
-        f"λ_min(H*) = {np.linalg.eigvalsh(res.ntk_infinite)[0]:.3e} (quadrature error ≤ {res.ntk_infinite_error:.1e}).",
+        f"{lambda_min_text(res.ntk_infinite, res.ntk_infinite_error)}.",
         "",
         "| m | " + " | ".join(stats) + " |",
         "|---|" + "---|" * len(stats),
     ]
     for i, m in enumerate(res.widths):
         lines.append(f"| {int(m)} | " + " | ".join(f"{v[i]:.4g}" for v in stats.values()) + " |")
-    slopes = {k: _slope(widths, stats[k]) for k in ("‖H(0)−H*‖", "sup_t ‖H(t)−H(0)‖", "max_t,r abs(Δw_r)")}
-    text = ", ".join(f"{k}: {'n/a' if s is None else f'{s:+.2f}'}" for k, s in slopes.items())
-    lines += ["", f"Log-log slopes against m (theory: −0.5 each; descriptive, no interval): {text}.", ""]
+    per_seed = {
+        "‖H(0)−H*‖": res.ntk_infinite_distance,
+        "sup_t ‖H(t)−H(0)‖": res.ntk_change.max(axis=2),
+        "max_t,r abs(Δw_r)": res.max_weight_change.max(axis=2),
+    }
+    fits = {k: _slope(widths, v) for k, v in per_seed.items()}
+    slopes = {k: None if f is None else f.slope for k, f in fits.items()}
+    text = "; ".join(f"{k}: {_slope_text(f)}" for k, f in fits.items())
+    lines += ["", "Log-log slopes against m, fitted to every (width, seed) value (theory: −0.5 each; "
+              f"t intervals, verification.stats.loglog_slope): {text}.", ""]
     if len(res.widths) > 1:
-        lines += [f"![width sweep]({_plot(out, widths, stats, slopes)})", ""]
+        lines += [f"![width sweep]({_plot(out, widths, per_seed, slopes)})", ""]
     return "\n".join(lines)
 
 
-def _plot(out: Path, widths, stats, slopes) -> str:
+def _figure(widths, per_seed, slopes):
+    r"""The sweep figure: every (width, seed) value (dots), the mean over seeds (line), the band
+    min–max over seeds, and a reference :math:`\propto m^{-1/2}` through the first mean of each
+    quantity; x ticks at the widths only (no minor labels)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator
+
+    fig, ax = plt.subplots(figsize=(6, 4.2))
+    for idx, (k, v) in enumerate(per_seed.items()):
+        colour = f"C{idx}"
+        v = np.where(np.isfinite(v) & (v > 0), v, np.nan)
+        ok = np.isfinite(v).any(axis=1)
+        if not ok.any():
+            continue
+        s = slopes.get(k)
+        mean = np.nanmean(v[ok], axis=1)
+        ax.fill_between(widths[ok], np.nanmin(v[ok], axis=1), np.nanmax(v[ok], axis=1), color=colour, alpha=0.15,
+                        linewidth=0)
+        ax.plot(np.repeat(widths[ok], v.shape[1]), v[ok].ravel(), ".", color=colour, alpha=0.35, markersize=3)
+        ax.plot(widths[ok], mean, "o-", color=colour, label=f"{k} (slope {'n/a' if s is None else f'{s:+.2f}'})")
+        m0 = widths[ok][0]
+        ax.plot(widths[ok], mean[0] * np.sqrt(m0 / widths[ok]), "--", color=colour, alpha=0.7, linewidth=1,
+                label="∝ $m^{-1/2}$ (dashed)" if idx == 0 else "_ref", gid=f"reference {k}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.xaxis.set_major_locator(FixedLocator(widths))
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda x, _: f"{x:g}"))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.tick_params(axis="x", labelrotation=45 if len(widths) > 6 else 0)
+    ax.set_xlabel("width m")
+    ax.set_ylabel("value (dots: seeds; line: mean; band: min–max)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def _plot(out: Path, widths, per_seed, slopes) -> str:
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(5.5, 4))
-    for k, s in slopes.items():
-        ok = stats[k] > 0
-        ax.loglog(widths[ok], stats[k][ok], "o-", label=f"{k} (slope {'n/a' if s is None else f'{s:+.2f}'})")
-    ax.set_xlabel("width m")
-    ax.set_ylabel("mean over seeds")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
+    fig = _figure(widths, per_seed, slopes)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, metadata={"Software": None})
     plt.close(fig)
@@ -456,6 +677,38 @@ def _widths(text: str) -> list[int]:
         raise cfg.ConfigError(f"--widths: expected comma-separated integers like 64,256,1024, got {text!r}") from None
 
 
+def stability_warning(config: dict) -> str | None:
+    r"""A warning when the sweep's step size is at or past :math:`2/\lambda_{\max}(H(0))`, else None.
+
+    :math:`H(0)` is the empirical NTK of the first network seed's draw at the smallest width (the
+    nested prefix the sweep trains, where :math:`H(0)` fluctuates most) on the configured data;
+    gradient descent on :math:`\frac12\|f - y\|^2` is stable in the NTK regime only for
+    :math:`\eta < 2/\lambda_{\max}(H(0))`.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    from ntk_attention import Params, empirical_ntk, init_params
+
+    sweep = config["sweep"]
+    ctx = _context(config)
+    data = ctx.dataset()
+    dtype = jnp.dtype(sweep["dtype"])
+    seed = ctx.network_seeds(1)[0]
+    m = sweep["widths"][0]
+    w, a = init_params(jax.random.key(seed), sweep["widths"][-1], sigma=config["data"]["sigma"],
+                       output_signs=sweep["output_signs"], dtype=dtype)
+    H = np.asarray(empirical_ntk(Params(w[:m], a[:m]), jnp.asarray(data.X, dtype)), np.float64)
+    lmax = float(np.linalg.eigvalsh(0.5 * (H + H.T))[-1])
+    eta = float(sweep["learning_rate"])
+    limit = 2.0 / lmax if lmax > 0 else float("inf")
+    if eta < limit:
+        return None
+    return (f"warning: learning rate η = {eta:g} is past the gradient-descent stability limit 2/λ_max(H(0)) = "
+            f"{limit:.3g} (λ_max(H(0)) = {lmax:.3g} at width {m}, seed {seed}, n = {data.X.shape[0]}): training may "
+            "diverge (diverged_step in sweep.npz), and the sweep does not describe the NTK regime")
+
+
 def _cmd_sweep(args) -> int:
     import jax
 
@@ -474,8 +727,14 @@ def _cmd_sweep(args) -> int:
 
     check_memory(config, ["sweep"])  # hardening (issue 8): refuse sizes beyond this machine, before any work
     pid, count = jax.process_index(), jax.process_count()
+    warning = stability_warning(config) if pid == 0 else None
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     log = None if args.quiet else (lambda s: print(s, flush=True))
-    done = run_sweep(config, args.out, process_id=pid, process_count=count, devices=jax.local_devices(), log=log)
+    if args.block_timeout is not None and not args.block_timeout >= 0:
+        raise cfg.ConfigError(f"--block-timeout: expected seconds >= 0 (0: no watchdog), got {args.block_timeout}")
+    done = run_sweep(config, args.out, process_id=pid, process_count=count, devices=jax.local_devices(), log=log,
+                     block_timeout=args.block_timeout or None, force=args.force)
     print(f"process {pid} of {count}: {len(done.computed)} block(s) computed, {len(done.reused)} reused, "
           f"{done.seconds:.1f} s on {len(jax.local_devices())} device(s)", flush=True)
     if count > 1:
@@ -485,6 +744,10 @@ def _cmd_sweep(args) -> int:
     if pid == 0:
         try:
             print(f"merged: {merge(args.out)}")
+            text = render_sweep(args.out)
+            report.atomic_write(Path(args.out) / "report.md", f"# ntk-verify sweep\n\n{text}")
+            print(f"report: {Path(args.out) / 'report.md'} (re-render, or merge blocks copied from other hosts, with "
+                  f"`ntk-verify report {args.out}`)")
         except report.ResultsError as err:
             if count == 1:
                 raise
@@ -497,7 +760,7 @@ def register(subparsers) -> None:
     """Add ``ntk-verify sweep`` to the CLI (called by :func:`verification.cli.build_parser`)."""
     p = subparsers.add_parser(
         "sweep", help="widths x seeds training sweep, compiled once, resumable, sharded",
-        description="Train every width from every seed in one compiled program (the neuron axis sharded over "
+        description="Train every width from every seed in one compiled program (whole runs laid out over "
                     "the devices); each finished block is saved in DIR/blocks, a rerun computes only what is "
                     "missing, and DIR/sweep.npz holds the merged arrays (width x seed x recorded step).",
     )
@@ -514,5 +777,11 @@ def register(subparsers) -> None:
     p.add_argument("--coordinator-address", metavar="HOST:PORT", help="with --distributed (else from the environment)")
     p.add_argument("--num-processes", type=int, metavar="P", help="with --distributed (else from the environment)")
     p.add_argument("--process-id", type=int, metavar="I", help="with --distributed (else from the environment)")
+    p.add_argument("--block-timeout", type=float, default=BLOCK_TIMEOUT, metavar="SECONDS",
+                   help=f"watchdog: a block (compilation included) not finished within SECONDS is reported on stderr "
+                        f"and the process exits with status {TIMEOUT_EXIT}, finished blocks kept (default "
+                        f"{BLOCK_TIMEOUT:g}; 0: no watchdog)")
+    p.add_argument("--force", action="store_true",
+                   help="DIR holds a sweep of another configuration: delete its blocks and run this one there")
     p.add_argument("--quiet", action="store_true", help="no line per block")
     p.set_defaults(func=_cmd_sweep)

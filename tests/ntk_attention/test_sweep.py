@@ -185,27 +185,54 @@ _DEVICE_SCRIPT = textwrap.dedent(
     import numpy as np
     from ntk_attention import sweep as sw
     X = 1.3 * jax.random.normal(jax.random.key(7), (5, 3), "float64"); y = 0.8 * X[:, -1]
-    plan = sw.plan_sweep(X, y, widths=(4, 8, 12), steps=4, learning_rate=0.3, record_every=2,
-                         chunk_size=2, seeds_per_block=2)
-    res = sw.concatenate([sw.run_block(plan, s) for s in ((0, 1), (2, 3))])
-    np.savez(sys.argv[1], **{k: np.asarray(v) for k, v in res._asdict().items()})
-    print(json.dumps({"mesh": int(plan.mesh.devices.size)}))
+    layouts = {}
+    # auto (runs), and a device memory too small for the runs layout: the neurons layout (psum per step)
+    for name, memory in (("auto", None), ("small", 1000)):
+        plan = sw.plan_sweep(X, y, widths=(4, 8, 12), steps=4, learning_rate=0.3, record_every=2,
+                             chunk_size=2, seeds_per_block=2, device_memory=memory)
+        res = sw.concatenate([sw.run_block(plan, s) for s in ((0, 1), (2, 3))])
+        np.savez(sys.argv[1] + name + ".npz", **{k: np.asarray(v) for k, v in res._asdict().items()})
+        layouts[name] = [plan.layout, plan.device_bytes]
+    print(json.dumps({"mesh": int(plan.mesh.devices.size), "layouts": layouts}))
     """
 )
 
 
-def test_one_and_eight_devices_give_the_same_float64_results(tmp_path):
+def test_one_and_eight_devices_give_the_same_float64_results_in_both_layouts(tmp_path):
     procs = {}
     for count in (1, 8):
         env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={count}", JAX_PLATFORMS="cpu")
-        procs[count] = subprocess.Popen([sys.executable, "-c", _DEVICE_SCRIPT, str(tmp_path / f"d{count}.npz")],
+        procs[count] = subprocess.Popen([sys.executable, "-c", _DEVICE_SCRIPT, str(tmp_path / f"d{count}")],
                                         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    out = {}
+    out, info = {}, {}
     for count, proc in procs.items():
         stdout, stderr = proc.communicate(timeout=300)
         assert proc.returncode == 0, stderr[-3000:]
-        assert json.loads(stdout.strip().splitlines()[-1])["mesh"] == count
-        out[count] = dict(np.load(tmp_path / f"d{count}.npz"))
-    for k, v in out[1].items():
-        np.testing.assert_allclose(out[8][k], v, rtol=1e-12, atol=1e-12, err_msg=k)
-    assert np.isfinite(out[1]["loss"]).all() and out[1]["loss"].shape == (3, 4, 3)
+        info[count] = json.loads(stdout.strip().splitlines()[-1])
+        assert info[count]["mesh"] == count
+        out[count] = {name: dict(np.load(tmp_path / f"d{count}{name}.npz")) for name in ("auto", "small")}
+    assert info[1]["layouts"]["auto"][0] == info[1]["layouts"]["small"][0] == "runs"  # one device: always runs
+    assert info[8]["layouts"]["auto"][0] == "runs"
+    assert info[8]["layouts"]["small"][0] == "neurons" and info[8]["layouts"]["small"][1] > 1000
+    for name in ("auto", "small"):
+        for k, v in out[1]["auto"].items():
+            np.testing.assert_allclose(out[8][name][k], v, rtol=1e-12, atol=1e-12, err_msg=f"{name} {k}")
+    assert np.isfinite(out[1]["auto"]["loss"]).all() and out[1]["auto"]["loss"].shape == (3, 4, 3)
+
+
+def test_runs_layout_places_whole_runs_largest_first_on_the_least_loaded_device():
+    X, y = _data()
+    plan = sw.plan_sweep(X, y, widths=(2, 4, 8), steps=2, learning_rate=0.1, chunk_size=2, seeds_per_block=2,
+                         devices=jax.local_devices()[:1], layout="runs")
+    assert plan.layout == "runs" and plan.slots == 6 and plan.padded_chunks % plan.group == 0
+    assert plan.placement == tuple((0, q) for q in range(6))  # one device: slots in run order
+    with pytest.raises(ValueError, match="layout"):
+        sw.plan_sweep(X, y, widths=(2, 4), steps=2, learning_rate=0.1, layout="rows")
+
+
+def test_device_bytes_counts_the_named_arrays():
+    kw = dict(n=5, d=3, chunk=2, group=3, chunks_per_device=6, slots=2, records=4, itemsize=8)
+    K, c, S = 6, 2, 3
+    expected = 8 * (6 * K * c + 2 * 5 * K * c + 8 * 5 * c * 3 * 3 + (4 + 4) * S * 25 + 4 * 5 * S)
+    assert sw.device_bytes(**kw) == expected
+    assert sw.device_bytes(**kw, recompute_jacobian=True) == expected - 8 * 2 * 5 * K * c

@@ -194,3 +194,212 @@ def test_flags_override_the_file_and_bad_values_name_the_key(setup, tmp_path):
     with pytest.raises(cfg.ConfigError, match="--widths"):
         sc._widths("4,x")
     assert cli.main(["sweep", "--out", str(tmp_path / "x"), "--process-id", "1"]) == 2
+
+
+# run_block replaced: block 1 comes from the finished sweep, block 2 never finishes (a hung computation)
+_HANGING = """
+import sys, threading
+import numpy as np
+from ntk_attention import sweep as sw
+from verification import cli, sweep_cmd as sc
+whole, out = sys.argv[1], sys.argv[2]
+seeds = [tuple(b) for b in sc.block_seeds(sc.resolve_config(sys.argv[3]))]
+
+def run_block(plan, block, stage=None):
+    if tuple(block) == seeds[2]:
+        stage("waiting for the device computation")
+        threading.Event().wait()
+    from pathlib import Path
+    return sc._load_block(Path(whole), seeds.index(tuple(block)), sc.fingerprint(sc.resolve_config(sys.argv[3])),
+                          tuple(block))
+
+sw.run_block = run_block
+sys.exit(cli.main(["sweep", "--config", sys.argv[3], "--out", out, "--seeds", "3", "--block-timeout", "3",
+                   "--quiet"]))
+"""
+
+
+def test_a_block_that_never_finishes_is_reported_and_exits_3_keeping_finished_blocks(setup, env, tmp_path):
+    path, _, whole, _ = setup
+    out = tmp_path / "hung"
+    (out / "blocks").mkdir(parents=True)
+    shutil.copy(whole / "blocks" / "block-00000.npz", out / "blocks")  # finished before: reused
+    proc = subprocess.run([sys.executable, "-c", _HANGING, str(whole), str(out), str(path)], env=env,
+                          capture_output=True, text=True, timeout=240)
+    assert proc.returncode == sc.TIMEOUT_EXIT, proc.stderr[-3000:]
+    err = proc.stderr
+    assert "block 2 (seeds" in err and "not finished after" in err and "--block-timeout 3" in err
+    assert "waiting for the device computation" in err and "1 device(s) cpu:0" in err and "'runs' layout" in err
+    assert sorted(p.name for p in (out / "blocks").glob("block-*.npz")) == ["block-00000.npz", "block-00001.npz"]
+    shard = json.loads((out / "shards" / "process-0-of-1.json").read_text())
+    assert shard["timed_out"]["block"] == 2 and shard["timed_out"]["phase"] == "waiting for the device computation"
+    assert shard["blocks_computed"] == [1] and shard["blocks_reused"] == [0]
+    assert shard["layout"]["kind"] == "runs" and shard["layout"]["devices"] == 1
+
+
+def test_watched_returns_results_reraises_errors_and_calls_the_timeout_with_the_phase():
+    assert sc._watched(lambda stage: 7, 5.0, None) == 7
+    assert sc._watched(lambda stage: 8, None, None) == 8
+    with pytest.raises(KeyError, match="boom"):
+        sc._watched(lambda stage: {}["boom"], 5.0, None)
+    seen = []
+
+    class Stop(Exception):
+        pass
+
+    def on_timeout(phase):
+        seen.append(phase)
+        raise Stop
+
+    import threading
+
+    release = threading.Event()
+
+    def slow(stage):
+        stage("waiting for the device computation")
+        release.wait(30)
+
+    with pytest.raises(Stop):
+        sc._watched(slow, 0.2, on_timeout)
+    release.set()
+    assert seen == ["waiting for the device computation"]
+
+
+def test_layout_is_recorded_in_sweep_json(setup):
+    _, _, out, _ = setup
+    head = json.loads((out / "sweep.json").read_text())
+    assert head["layout"] == ["runs"]
+    assert head["processes"][0]["layout"]["kind"] == "runs" and head["processes"][0]["layout"]["placement"]
+    assert cli.main(["sweep", "--out", str(out), "--block-timeout", "-1"]) == 2
+
+
+def test_a_refused_resume_names_each_differing_key_with_both_values_and_force_restarts(setup, tmp_path, capsys):
+    path, _, _, merged = setup
+    out = tmp_path / "other"
+    assert sc.run_sweep(sc.resolve_config(str(path), seeds=1), out, log=None).computed == [0]
+    other = sc.resolve_config(str(path), seeds=1, learning_rate=0.2, record_every=1000)
+    with pytest.raises(report.ResultsError) as err:
+        sc.run_sweep(other, out, log=None)
+    text = str(err.value)
+    assert "sweep.learning_rate: 0.1 there, 0.2 now" in text and "sweep.record_every: 500 there, 1000 now" in text
+    assert "sweep.seeds" not in text and "--force" in text
+    assert sc.config_differences({"sweep": {"seeds": 1, "a": 1}}, {"sweep": {"seeds": 2, "b": 2}}) == [
+        ("sweep.a", 1, None), ("sweep.b", None, 2)]
+    assert cli.main(["sweep", "--config", str(path), "--out", str(out), "--seeds", "1", "--learning-rate", "0.2",
+                     "--record-every", "1000", "--quiet"]) == 2
+    assert "sweep.learning_rate: 0.1 there, 0.2 now" in capsys.readouterr().err
+    run = sc.run_sweep(sc.resolve_config(str(path), seeds=1), out, log=None, force=True)  # same sweep: reused
+    assert run.reused == [0]
+    run = sc.run_sweep(other, out, log=None, force=True)
+    assert run.computed == [0] and run.reused == []
+    sc.merge(out)
+    res = sc.load_merged(out)
+    assert res.step.tolist() == [0, 1000, 2000]
+    np.testing.assert_allclose(res.loss[:, 0, 0], merged.loss[:, 0, 0], rtol=1e-12)  # t = 0 does not depend on eta
+
+
+def test_report_gives_slopes_with_intervals_from_every_seed(setup, tmp_path):
+    from verification import stats
+
+    _, _, whole, merged = setup
+    out = tmp_path / "slopes"
+    shutil.copytree(whole, out)
+    text = sc.render_sweep(out)
+    x = np.repeat(merged.widths.astype(float), merged.seeds.size)
+    fit = stats.loglog_slope(x, merged.ntk_infinite_distance.ravel())
+    assert f"‖H(0)−H*‖: {fit.slope:+.2f} [{fit.lo:+.2f}, {fit.hi:+.2f}] (95%, 24 points)" in text
+    assert "no interval" not in text
+
+
+def test_lambda_min_of_h_star_below_resolution_is_flagged():
+    v = np.array([[1.0, 1.0], [1.0, 1.0]]) / np.sqrt(2)  # eigenvalues 0 and sqrt(2)
+    assert "below resolution" in sc.lambda_min_text(v, 1e-12)
+    assert "below resolution" not in sc.lambda_min_text(np.diag([0.5, 2.0]), 1e-12)
+    assert "λ_min(H*) = 5.000e-01" in sc.lambda_min_text(np.diag([0.5, 2.0]), 1e-12)
+    assert "below resolution" in sc.lambda_min_text(np.diag([1e-9, 2.0]), 1e-9)  # 1e-9 <= 2 × 1e-9
+
+
+def test_sweep_warns_when_the_step_size_is_past_two_over_lambda_max(setup, tmp_path, capsys):
+    import jax
+
+    from ntk_attention import Params, empirical_ntk, init_params
+
+    path, config, _, _ = setup
+    data = sc._context(config).dataset()
+    seed = sc._context(config).network_seeds(1)[0]
+    w, a = init_params(jax.random.key(seed), 8)
+    H = np.asarray(empirical_ntk(Params(w[:4], a[:4]), data.X), np.float64)  # independent: numpy on H(0)
+    limit = 2.0 / np.linalg.eigvalsh(H)[-1]
+    assert sc.stability_warning(sc.resolve_config(str(path), learning_rate=0.9 * limit)) is None
+    text = sc.stability_warning(sc.resolve_config(str(path), learning_rate=1.1 * limit))
+    assert f"2/λ_max(H(0)) = {limit:.3g}" in text and "width 4" in text
+    assert cli.main(["sweep", "--config", str(path), "--out", str(tmp_path / "fast"), "--seeds", "1", "--steps", "2",
+                     "--record-every", "1", "--learning-rate", str(10 * limit), "--quiet"]) == 0
+    assert "past the gradient-descent stability limit" in capsys.readouterr().err
+
+
+def test_sweep_files_describe_themselves_and_load_as_xarray(setup):
+    _, config, out, merged = setup
+    head = json.loads((out / "sweep.json").read_text())
+    data = sc._context(config).dataset()
+    with np.load(out / "sweep.npz", allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    assert set(head["arrays"]) == set(arrays)
+    for k, v in arrays.items():
+        assert len(head["arrays"][k]["dims"]) == v.ndim, k
+    assert "1/2 sum_i" in head["arrays"]["loss"]["description"]
+    np.testing.assert_array_equal(arrays["windows"], np.asarray(data.X, np.float64))
+    np.testing.assert_array_equal(arrays["targets"], np.asarray(data.y, np.float64))
+    frac = arrays["sign_agree_plus_fraction"]
+    n_plus = np.broadcast_to(merged.n_plus[:, :, None], frac.shape)
+    assert (n_plus == 0).any() and (n_plus > 0).any()  # both cases occur at width 4
+    assert np.isnan(frac[n_plus == 0]).all()
+    np.testing.assert_allclose(frac[n_plus > 0], merged.sign_agree_plus[n_plus > 0] / n_plus[n_plus > 0], rtol=0)
+    assert ((0 <= frac[n_plus > 0]) & (frac[n_plus > 0] <= 1)).all()
+    ds = sw.load(out / "sweep.npz").to_xarray()
+    assert ds["loss"].dims == ("width", "seed", "step") and ds["ntk_initial"].dims == ("width", "seed", "i", "j")
+    assert ds["width"].values.tolist() == [4, 8] and ds["step"].values.tolist() == [0, 500, 1000, 1500, 2000]
+    np.testing.assert_array_equal(ds["loss"].sel(width=8).values, merged.loss[1])
+    np.testing.assert_allclose(ds["sign_agree_minus_fraction"].values, arrays["sign_agree_minus_fraction"], rtol=0)
+    with pytest.raises(ValueError, match="path"):
+        np.savez(out.parent / "partial.npz", loss=merged.loss)
+        sw.load(out.parent / "partial.npz")
+
+
+def test_sweep_figure_has_a_reference_line_the_seed_spread_and_no_overlapping_ticks(setup):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    _, _, _, merged = setup
+    widths = np.array([64.0, 128, 256, 512, 1024, 2048, 4096])
+    rng = np.random.default_rng(0)
+    per_seed = {"‖H(0)−H*‖": np.exp(rng.normal(size=(7, 5))) / np.sqrt(widths)[:, None],
+                "sup_t ‖H(t)−H(0)‖": np.exp(rng.normal(size=(7, 5))) / widths[:, None]}
+    fig = sc._figure(widths, per_seed, {"‖H(0)−H*‖": -0.5, "sup_t ‖H(t)−H(0)‖": -1.0})
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    ref = [ln for ln in ax.get_lines() if str(ln.get_gid()).startswith("reference")]
+    assert len(ref) == 2
+    x, y = ref[0].get_data()
+    np.testing.assert_allclose(y * np.sqrt(x), y[0] * np.sqrt(x[0]), rtol=1e-12)  # exactly m^{-1/2}
+    assert any("m^{-1/2}" in t.get_text() for t in ax.get_legend().get_texts())
+    assert len(ax.collections) == 2  # one min-max band per quantity
+    dots = [ln for ln in ax.get_lines() if ln.get_linestyle() == "None"]
+    assert sum(len(ln.get_xdata()) for ln in dots) == 2 * 7 * 5  # every (width, seed) value
+    renderer = fig.canvas.get_renderer()
+    labels = [t for t in ax.get_xticklabels(which="both") if t.get_visible() and t.get_text()]
+    assert [t.get_text() for t in labels] == ["64", "128", "256", "512", "1024", "2048", "4096"]
+    boxes = [t.get_window_extent(renderer) for t in labels]
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    plt.close(fig)
+
+
+def test_sweep_writes_report_md_and_names_the_report_command(setup, tmp_path, capsys):
+    path, _, _, _ = setup
+    out = tmp_path / "rep"
+    assert cli.main(["sweep", "--config", str(path), "--out", str(out), "--seeds", "2", "--quiet"]) == 0
+    text = (out / "report.md").read_text()
+    assert "## Width sweep" in text and "sweep.png" in text and (out / "sweep.png").exists()
+    assert f"ntk-verify report {out}" in capsys.readouterr().out
