@@ -123,6 +123,7 @@ def check_c1(runs: list[EnvelopeRun], *, eta: float, eps: float, delta: float, c
     for run in runs:
         tag = f"n = {run.n}"
         loss = np.asarray(run.loss, np.float64)
+        loss = np.where(np.isnan(loss), np.inf, loss)  # a diverged run breaks every bound
         W, S, R = loss.shape
         widths = np.asarray(run.widths)
         t = np.asarray(run.steps, np.float64)
@@ -187,6 +188,7 @@ def check_c1(runs: list[EnvelopeRun], *, eta: float, eps: float, delta: float, c
         if lin is not None:
             lt = np.asarray(lin.t, np.float64)
             ll = np.asarray(lin.loss, np.float64)
+            ll = np.where(np.isnan(ll), np.inf, ll)
             j = int(np.argmin(np.abs(lt - T_req)))
             arrays[f"lin_t_n{run.n}"], arrays[f"lin_loss_n{run.n}"] = lt, ll
             measured[f"linearised_loss_at_T_req_max[n={run.n}]"] = [float(v) for v in ll[..., j].max(axis=1)]
