@@ -41,11 +41,11 @@ import numpy as np
 from ntk_attention import sweep as sw
 from verification import bounds
 from verification import config as cfg
-from verification.contract import Claim
+from verification.contract import Claim, memory_bytes
 from verification.stats import bounded_by, rate_decision
 from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED, Part, Verdict, combine_status
 from verification.claims._common import (
-    ALPHA, data_n_memory, data_n_training, DELTA, first_case, fmt, lam_words, note_divergence, pyplot,
+    ALPHA, data_n_training, DELTA, first_case, fmt, lam_words, note_divergence, pyplot,
     save_figure, training_fields,
 )
 
@@ -333,6 +333,15 @@ def example_check_input() -> tuple[dict, str]:
                 bernstein=np.full(9, 100.0), delta=0.1), HOLDS
 
 
+def memory_c4(section: dict, data: dict) -> tuple[int, str]:
+    """A lower bound on the bytes held at once: one block's Jacobian, ``[data] n`` × (seeds per block × Σ widths)
+    neurons (the sweep keeps every run of a block in one vector)."""
+    S = section["seeds"]
+    per = max(k for k in range(1, min(section["seeds_per_block"], S) + 1) if S % k == 0)
+    need, why = memory_bytes(d=data["d"], n=data["n"], widths=[per * sum(section["widths"])])
+    return need, f"{why} ({per} seeds per block × Σ widths = {sum(section['widths'])} neurons)"
+
+
 CLAIM = Claim(
     id="C4", source="lemmas of Thm 5.2", title="NTK stays near H* and H(0) as m grows",
     statement=r"\|H(0)-H^*\|,\ \sup_t\|H(t)-H(0)\|,\ \max_r|w_r(t)-w_r(0)| = O(m^{-1/2});\ "
@@ -344,5 +353,5 @@ CLAIM = Claim(
                                                       "−1/2 + Δ_v (docs/calibration.md)"),
             "seeds_per_block": cfg.positive_int(36, "seeds batched into one compiled program (memory ∝ this)")},
     run=run_c4, check=check_c4, plot=plot_c4, summary=summary_c4,
-    training=data_n_training, memory=data_n_memory,
+    training=data_n_training, memory=memory_c4,
 )
