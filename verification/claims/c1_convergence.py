@@ -8,7 +8,7 @@ enough step η, with probability :math:`\ge 1-\delta` over the initialisation,
 the proof's envelope :math:`L(t) \le (1-\eta\lambda/2)^t L(0)` at every recorded t, and
 :math:`L(T_{req}) \le \varepsilon` at :math:`T_{req} = c_T(\eta\lambda)^{-1}\log(nB^2/\varepsilon)`
 (docs/theory.md, "C1"). The default configuration is one where λ is resolved in float64: n = 2
-windows with the neuron scale σ = 3 (``C1.sigma``, its own key), η = 40 (η λ_max(H(0)) ≈ 1.3–1.6 < 2),
+windows with the neuron scale σ = 3 (``C1.sigma``, its own key), η = 40 (max η λ_max(H(0)) = 1.44 < 2 over the default runs),
 widths 256 and 1024 × 120 seeds, 800 steps. :math:`T_{req}` lies beyond the steps trained; it is reached in
 the linearised (kernel-regime) model, :func:`ntk_attention.linearized.predict`, at
 :math:`t = T_{req}` and two decades beyond — that part is decisive only where real training does
