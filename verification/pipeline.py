@@ -122,7 +122,7 @@ def stability_report(config: dict, claims: list[str] | None = None) -> dict:
         training = CLAIMS[c].training
         for run in (training(config[c], config["data"]) if training is not None else []):
             n, m = max(run.sizes), min(run.widths)
-            p = init_params(jax.random.key(seed), m, sigma=config["data"]["sigma"])
+            p = init_params(jax.random.key(seed), m, sigma=config[c].get("sigma", config["data"]["sigma"]))  # C1 has its own σ
             lmax = float(np.linalg.eigvalsh(np.asarray(empirical_ntk(p, ctx.dataset(n).X)))[-1])
             entry = {"eta": float(run.eta), "lambda_max_h0": lmax, "limit": 2.0 / lmax if lmax > 0 else float("inf"),
                      "width": m, "n": n, "seed": seed}

@@ -8,25 +8,14 @@ from ntk_attention import attention_weights, mean_attention_mass
 from verification import strategies as vst
 from verification.claims import c3_last_token_mass
 from verification.claims._common import interval_status, slope_status
-from verification.claims.c1_convergence import EnvelopeRun, check_c1
 from verification.claims.c2_asymmetric_learning import check_c2
 from verification.claims.c3_last_token_mass import check_c3, plot_c3, summary_c3
-from verification.claims.c4_ntk_stability import check_c4
 from verification.claims.c5_ood_risk import check_c5
 from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED, Verdict
 
 STEPS = np.arange(0, 101, 10)
 WIDTHS = np.array([8, 16])
 SEEDS = np.array([0, 1])
-
-
-def _losses(rate, L0=2.0, steps=STEPS):
-    return np.broadcast_to(L0 * rate ** steps.astype(float), (2, 2, steps.size)).copy()
-
-
-def _c1(loss, lam=0.1, rho=1e-14, steps=STEPS, eps=1e-3):
-    run = EnvelopeRun(4, lam, rho, WIDTHS, SEEDS, steps, loss, 1.0, 1.0)
-    return check_c1([run], eta=1.0, eps=eps, delta=0.1)
 
 
 def test_interval_and_slope_rules():
@@ -43,71 +32,7 @@ def test_interval_and_slope_rules():
     assert slope_status(-1.2, -0.9) == HOLDS  # faster than m^-1/2 meets an O(m^-1/2) bound
 
 
-def test_c1_envelope_met_holds():
-    v = _c1(_losses(0.9))  # 0.9^t <= (1 - 0.05)^t, and L(t) <= 1e-3 once t >= T_req = log(4000)/0.1 = 83
-    assert v.status == HOLDS, v.parts
-    assert v.bounds["T_req[n=4]"] == pytest.approx(np.log(4 / 1e-3) / 0.1)
-    assert Verdict.from_dict(v.to_dict()) == v
-
-
-def test_c1_broken_envelope_violated_smallest_counterexample():
-    loss = _losses(0.9)
-    loss[1, :, 5] = 2.0  # width 16, both seeds, step 50: far above 2 * 0.95^50
-    loss[0, :, 8] = 1.0  # width 8, both seeds, step 80: also broken, smaller width
-    loss[0, 1, 3] = 2.0  # width 8, seed 1 breaks earlier (step 30): the counterexample is still seed 0's first break
-    v = _c1(loss)
-    # 2 of 2 seeds fail: Clopper-Pearson lower bound 0.025^(1/2) = 0.16 > delta = 0.1
-    assert v.status == VIOLATED and v.parts[0].status == VIOLATED
-    assert v.counterexample["width"] == 8 and v.counterexample["seed"] == 0 and v.counterexample["step"] == 80
-    assert v.counterexample["failing_seeds"] == 2
-    assert v.intervals["envelope_failure_rate[n=4]"][0] == [pytest.approx(0.025**0.5), 1.0]
-
-
-def test_c1_one_failing_seed_is_not_a_counterexample():
-    # the theorem holds w.p. >= 1 - delta: one seed of two breaking it (rate in [0.013, 0.99]) is INCONCLUSIVE
-    loss = _losses(0.9)
-    loss[0, 1, 8] = 1.0
-    v = _c1(loss)
-    assert v.parts[0].status == INCONCLUSIVE and v.status == INCONCLUSIVE and v.counterexample is None
-    late = _losses(0.9)
-    late[1, 0, -1] = 0.005  # L > eps after T_req (but under the envelope 2 * 0.95^100 = 0.012): one seed of width 16
-    v = _c1(late)
-    assert [p.status for p in v.parts] == [HOLDS, INCONCLUSIVE]
-    late[1, 1, -1] = 0.005  # both seeds: a counterexample
-    v = _c1(late)
-    assert v.parts[1].status == VIOLATED and v.counterexample == {
-        "n": 4, "width": 16, "seed": 0, "step": 100, "loss": 0.005, "eps": 1e-3, "failing_seeds": 2,
-        "failure_rate_interval": [pytest.approx(0.025**0.5), 1.0]}
-
-
-def test_c1_envelope_that_demands_no_measurable_decrease_is_vacuous_not_holds():
-    # lambda resolved but eta lambda T / 2 = 5e-11 < rtol: any non-increasing loss meets the envelope
-    v = _c1(_losses(0.9), lam=1e-12, rho=1e-14)
-    assert v.parts[0].status == VACUOUS and "cannot be told from L(T) <= L(0)" in v.parts[0].finding
-    assert v.bounds["envelope_decrease_demanded[n=4]"] == pytest.approx(-np.expm1(100 * np.log1p(-(1e-12 + 1e-14) / 2)))
-    rising = _losses(1.01)  # the loss grows: broken even for the trivial envelope
-    assert _c1(rising, lam=1e-12, rho=1e-14).parts[0].status == VIOLATED
-
-
-def test_c1_explanation_states_the_computed_decrease():
-    v = _c1(_losses(0.9))  # envelope (1 - 0.05)^100: the loss must fall by a fraction 1 - 0.95^100 = 0.994
-    assert f"{1 - 0.95**100:.3g}" in v.explanation and "allows" not in v.explanation
-
-
-def test_c1_unresolved_lambda_is_vacuous():
-    v = _c1(_losses(0.9), lam=1e-300, rho=1e-14)
-    assert v.status == VACUOUS
-    assert all(p.status == VACUOUS for p in v.parts)
-    assert "resolution" in v.parts[0].finding and v.bounds["T_req[n=4]"] == float("inf")
-
-
-def test_c1_between_envelopes_inconclusive():
-    # lambda known only to [0.05, 0.15]: a loss on the lambda = 0.1 envelope is neither met nor broken;
-    # 30 steps are fewer than T_req, so that part is VACUOUS and INCONCLUSIVE wins
-    steps = np.arange(0, 31, 10)
-    v = _c1(_losses(0.95, steps=steps), rho=0.05, steps=steps)
-    assert [p.status for p in v.parts] == [INCONCLUSIVE, VACUOUS]
-    assert v.status == INCONCLUSIVE
+# C1's and C4's decision paths: tests/verification/test_c1_c4.py
 
 
 def _c2(agree, lam=1.0, c_A=1.0, total=50):
@@ -287,34 +212,6 @@ def test_c3_reading_is_configured_and_reaches_the_check(monkeypatch):
     v = c3_last_token_mass.run_c3(config["C3"], ctx)
     assert v.measured["decisive_reading"] == "population/every" and v.status == HOLDS
     assert summary_c3(v).startswith("population/every: gap")
-
-
-def _c4(h0, lam=1.0, bern=None, eig=None, jitter=None):
-    m = np.array([64.0, 256, 1024, 4096])
-    jitter = np.exp(0.05 * np.random.default_rng(0).normal(size=(4, 3))) if jitter is None else jitter
-    h0v = h0(m)[:, None] * jitter
-    return check_c4(widths=m, seeds=[0, 1, 2], h0_dist=h0v, ht_change=h0v / 2, weight_change=h0v * 3,
-                    min_eig=np.full((4, 3), 0.8) if eig is None else eig, lam=lam, lam_resolution=1e-12,
-                    bernstein=np.full(4, 100.0) if bern is None else bern, delta=0.1)
-
-
-def test_c4_verdicts():
-    assert _c4(lambda m: m**-0.7).status == HOLDS
-    assert _c4(lambda m: m**0.0).status == VIOLATED
-    v = _c4(lambda m: m**-0.7, lam=1e-300)
-    assert v.status == VACUOUS and [p.status for p in v.parts][:4] == [HOLDS] * 4
-    # exactly m^-1/2 with scatter: the slope interval straddles -1/2, so the O(m^-1/2) rate is not certified
-    v = _c4(lambda m: m**-0.5)
-    lo, hi = v.intervals["slope_H0_minus_Hstar"]
-    assert lo < -0.5 < hi and [p.status for p in v.parts][:3] == [INCONCLUSIVE] * 3 and v.status == INCONCLUSIVE
-    v = _c4(lambda m: m**-0.7, bern=np.full(4, 1e-9))
-    assert v.status == VIOLATED and v.counterexample["width"] == 64
-    v = _c4(lambda m: m**-0.7, eig=np.full((4, 3), 0.1))  # 0.1 < lambda/2 = 0.5
-    assert v.status == VIOLATED
-    # seeds scattered by e^{+-2}: slope -0.25 with t interval [-0.99, 0.49], containing -1/2 and 0
-    v = _c4(lambda m: m**-0.25, jitter=np.tile(np.exp([2.0, -2.0, 0.0]), (4, 1)))
-    assert v.intervals["slope_H0_minus_Hstar"][0] < -0.5 < 0 < v.intervals["slope_H0_minus_Hstar"][1]
-    assert v.status == INCONCLUSIVE
 
 
 def _c5(att, lin, n_test=60):

@@ -131,7 +131,7 @@ def test_bounds_prints_every_constant(runs):
     text = (d / "bounds.txt").read_text()
     for name in ("lambda ", "lambda_resolution", "eta_stability_limit", "T_req", "t_align", "m_conc", "B ", "D ", "v_min"):
         assert name in text
-    assert "(c_T = 1)" in text and "(c_A = 1)" in text
+    assert "(c_T = 2)" in text and "(c_A = 1)" in text  # C1.c_T defaults to 2 (the envelope rate is ηλ/2)
 
 
 def test_tampered_results_refused(runs, tmp_path, capsys):

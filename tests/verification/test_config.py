@@ -24,7 +24,7 @@ def test_default_covers_every_claim_and_round_trips_through_toml():
         ("[C9]\nx = 1", "C9: unknown section; allowed sections: run, data"),
         ("[C1]\nwidths = 64", "C1.widths: expected a list of at least 1 integer(s) >= 2, strictly increasing, got 64"),
         ("[C1]\nwidths = [256, 64]", "C1.widths: expected a list of at least 1 integer(s) >= 2, strictly increasing"),
-        ("[C1]\nseeds = 2.5", "C1.seeds: expected an integer >= 1 and <= 64, got 2.5"),
+        ("[C1]\nseeds = 2.5", "C1.seeds: expected an integer >= 1 and <= 1024, got 2.5"),
         ("[C1]\neta = -0.1", "C1.eta: expected a finite number > 0, got -0.1"),
         ("[C1]\ndelta = 1.0", "C1.delta: expected a number in (0, 1), got 1.0"),
         ("[C1]\neta = true", "C1.eta: expected a finite number > 0, got True"),

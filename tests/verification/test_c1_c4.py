@@ -1,0 +1,211 @@
+"""C1 and C4 decision paths on constructed inputs: true → HOLDS, false → VIOLATED, straddling →
+INCONCLUSIVE, below resolution → VACUOUS, rounding below the float floor never a break."""
+
+import math
+
+import jax
+import numpy as np
+import pytest
+
+from ntk_attention import sweep as sw
+from verification import bounds
+from verification.claims.c1_convergence import EnvelopeRun, ExtendedSize, LinearRun, check_c1, summary_c1, t_required
+from verification.claims.c4_ntk_stability import check_c4, summary_c4, weight_bound
+from verification.stats import float_floor
+from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED, Verdict
+
+M9 = 64.0 * 2.0 ** np.arange(9)
+
+
+# ------------------------------------------------------------------------------------------- C4
+
+
+def _c4(exp=-0.5, S=40, widths=M9, jitter=0.05, wc_ratio=0.5, eig=0.8, lam=1.0, rho=1e-12, bern=100.0, eig_error=0.0,
+        wc_exp=None, h0=None):
+    W = len(widths)
+    rng = np.random.default_rng(0)
+    h0 = widths[:, None] ** exp * np.exp(jitter * rng.normal(size=(W, S))) if h0 is None else h0
+    wexp = exp if wc_exp is None else wc_exp
+    wc = np.stack([widths[:, None] ** wexp * np.exp(jitter * rng.normal(size=(W, S))) * k / 4 for k in range(5)], -1)
+    wb = np.maximum(wc.max(-1, keepdims=True), 1e-3) / wc_ratio * np.linspace(0.2, 1, 5)
+    wb = np.maximum(wb, wc / wc_ratio)
+    return check_c4(widths=widths, seeds=list(range(S)), h0_dist=h0, ht_change=h0 / 2, weight_change=wc, weight_bound=wb,
+                    min_eig=np.full((W, S), eig) if np.isscalar(eig) else eig, lam=lam, lam_resolution=rho,
+                    bernstein=np.full(W, bern), delta=0.1, eig_error=eig_error)
+
+
+def _part(v, prefix):
+    return next(p for p in v.parts if p.name.startswith(prefix))
+
+
+def test_c4_true_rate_holds_with_margin_and_rule_named():
+    v = _c4()
+    assert v.status == HOLDS, [(p.name, p.status) for p in v.parts]
+    p = _part(v, "‖H(0) − H*‖ = O")
+    assert p.status == HOLDS and "Rule: slope upper 95% end" in p.finding and "≤ p + Δ = -0.4" in p.finding
+    lo, hi = v.intervals["slope_H0_minus_Hstar"]
+    assert lo < -0.5 < hi <= -0.4  # exactly -1/2: the interval straddles it, the margin decides
+    assert Verdict.from_dict(v.to_dict()) == v
+    assert "slopes" in summary_c4(v)
+
+
+def test_c4_false_rate_violated_and_straddling_inconclusive():
+    assert _part(_c4(exp=0.0), "‖H(0) − H*‖ = O").status == VIOLATED
+    # exponent -0.4 = p + Δ with 4 widths × 3 seeds scattered by e^{±2}: interval straddles both margins
+    m4 = np.array([64.0, 256, 1024, 4096])
+    h0 = m4[:, None] ** -0.4 * np.tile(np.exp([2.0, -2.0, 0.0]), (4, 1))
+    v = _c4(S=3, widths=m4, h0=h0)
+    p = _part(v, "‖H(0) − H*‖ = O")
+    assert p.status == INCONCLUSIVE and "neither" in p.finding
+
+
+def test_c4_weight_bound_decides_not_the_biased_rate():
+    # weights fit m^-0.35 (a heavy-tailed maximum still approaching its supremum) but stay within their bound:
+    # Δ_v = 0.1 would call the rate VIOLATED (lower end > -0.4); the diagnostic uses Δ_v = 0.2 and does not decide
+    v = _c4(wc_exp=-0.35)
+    diag = _part(v, "max_r |w_r(t) − w_r(0)| = O")
+    assert not diag.decisive and diag.status == INCONCLUSIVE and v.intervals["slope_max_weight_change"][0] > -0.4
+    assert _part(v, "max_r |w_r(t) − w_r(0)| ≤").status == HOLDS and v.status == HOLDS
+    # a weight change above its explicit bound is a counterexample
+    v = _c4(wc_ratio=2.0)
+    assert _part(v, "max_r |w_r(t) − w_r(0)| ≤").status == VIOLATED and v.status == VIOLATED
+    assert {"width", "seed", "max_weight_change", "bound"} <= set(v.counterexample)
+
+
+def test_c4_lambda_paths():
+    assert _part(_c4(lam=1e-300, rho=1e-14), "λ_min").status == VACUOUS  # unresolved
+    assert _part(_c4(eig=0.1), "λ_min").status == VIOLATED  # 0.1 < λ/2 = 0.5
+    assert _part(_c4(eig=0.5 + 1e-13, eig_error=1e-12), "λ_min").status == INCONCLUSIVE  # within rounding of λ/2
+    # λ/2 = 5e-21 below the eigenvalue error 1e-14, measured eigenvalues rounding: cannot be read
+    v = _c4(lam=1e-20, rho=1e-30, eig=-1e-15, eig_error=1e-14)
+    p = _part(v, "λ_min")
+    assert p.status == VACUOUS and "below the float64 error" in p.finding and v.status == VACUOUS
+    assert _part(_c4(lam=1e-20, rho=1e-30, eig=1e-12, eig_error=1e-14), "λ_min").status == HOLDS
+
+
+def test_c4_bernstein_by_probability_rule():
+    assert _part(_c4(S=40), "‖H(0) − H*‖ ≤ t_δ").status == HOLDS  # 0/40: CP upper 0.088 ≤ 0.1
+    p = _part(_c4(S=30), "‖H(0) − H*‖ ≤ t_δ")
+    assert p.status == INCONCLUSIVE and "0.116" in p.finding  # 0/30: CP upper 1 - 0.025^(1/30) = 0.116 > δ
+    assert _part(_c4(bern=1e-9), "‖H(0) − H*‖ ≤ t_δ").status == VIOLATED
+
+
+def test_weight_bound_formula_and_real_training():
+    L = np.abs(np.random.default_rng(1).normal(size=(2, 3, 6)))
+    K, eta, m = 2.5, 0.3, np.array([16, 64])
+    got = weight_bound(L, np.arange(6), eta=eta, widths=m, K=K)
+    want = np.zeros_like(L)
+    for w in range(2):
+        for s in range(3):
+            for t in range(1, 6):
+                want[w, s, t] = eta / math.sqrt(m[w]) * math.sqrt(K) * sum(math.sqrt(2 * L[w, s, u]) for u in range(t))
+    np.testing.assert_allclose(got, want, rtol=1e-13)
+    with pytest.raises(ValueError, match="every step"):
+        weight_bound(L, np.arange(0, 12, 2), eta=eta, widths=m, K=K)
+    # real gradient descent never exceeds it, and the bound is not slack by orders of magnitude
+    with jax.enable_x64(True):
+        X = jax.random.normal(jax.random.key(3), (5, 4), dtype=jax.numpy.float64)
+        y = X[:, -1]
+        res = sw.sweep(X, y, widths=(8, 16, 32), seeds=(0, 1), steps=8, learning_rate=0.2, record_every=1)
+    wb = weight_bound(res.loss, res.step, eta=0.2, widths=res.widths, K=bounds.popoviciu_constant(np.asarray(X)))
+    assert np.all(res.max_weight_change <= wb * (1 + 1e-9))
+    assert (res.max_weight_change[..., 1:] / wb[..., 1:]).max() > 1e-2
+
+
+# ------------------------------------------------------------------------------------------- C1
+
+STEPS = np.arange(0, 101, 10)
+
+
+def _run(loss, lam=0.1, rho=1e-14, steps=STEPS, S=None, widths=(8, 16), y_max=1.0):
+    loss = np.asarray(loss, np.float64)
+    return EnvelopeRun(4, lam, rho, np.array(widths), np.arange(loss.shape[1]), steps, loss, 1.0, 1.0, y_max)
+
+
+def _losses(rate, S=40, L0=2.0, steps=STEPS):
+    return np.broadcast_to(L0 * rate ** steps.astype(float), (2, S, steps.size)).copy()
+
+
+def _c1(loss, lin=None, **kw):
+    run = _run(loss, **{k: v for k, v in kw.items() if k in ("lam", "rho", "steps")})
+    return check_c1([run], eta=1.0, eps=1e-3, delta=0.1, linear=lin,
+                    **{k: v for k, v in kw.items() if k in ("extended", "c_T", "min_decrease")})
+
+
+def test_c1_true_holds_with_holm_stated():
+    v = _c1(_losses(0.9))  # envelope 0.95^t; T_req = 2 log(4000)/0.1 = 166 > 100 steps: no linearised run given
+    env = v.parts[0]
+    assert env.status == HOLDS and "Holm over 2" in env.finding and "probability_decision" in env.finding
+    assert v.parts[1].status == VACUOUS and "beyond reach" in v.parts[1].finding
+    assert v.bounds["T_req[n=4]"] == pytest.approx(2 * np.log(4 / 1e-3) / 0.1)
+    lin = LinearRun(4, np.array([0.0, 100.0, 166.0, 1660.0]), np.broadcast_to([2.0, 1e-3, 1e-6, 0.0], (2, 40, 4)).copy())
+    v = _c1(_losses(0.9), lin=[lin])
+    lp = next(p for p in v.parts if p.name.startswith("L_lin"))
+    assert lp.decisive and lp.status == HOLDS and v.status == HOLDS and "Holm over 4" in lp.finding
+    assert Verdict.from_dict(v.to_dict()) == v
+    assert "T_req=" in summary_c1(v)
+
+
+def test_c1_small_budget_cannot_hold():
+    # 3 seeds, none failing: Clopper–Pearson upper end 0.71 > δ — the former rule said HOLDS
+    v = _c1(_losses(0.9, S=3))
+    assert v.parts[0].status == INCONCLUSIVE and v.status == INCONCLUSIVE
+
+
+def test_c1_false_violated_with_counterexample():
+    loss = _losses(0.9)
+    loss[1, :, 5] = 2.0  # width 16: every seed far above 2 * 0.95^50
+    v = _c1(loss)
+    assert v.parts[0].status == VIOLATED and v.status == VIOLATED
+    assert v.counterexample["width"] == 16 and v.counterexample["step"] == 50 and v.counterexample["seed"] == 0
+    # a failure rate of 8/40 at one width is not a counterexample (8/40 vs δ = 0.1: p = 0.04 > α/2 after Holm)
+    loss = _losses(0.9)
+    loss[1, :8, 5] = 2.0
+    v = _c1(loss)
+    assert v.parts[0].status == INCONCLUSIVE and v.counterexample is None
+
+
+def test_c1_late_losses_after_T_req():
+    # c_T = 1: T_req = log(4000)/0.1 = 83 within the 100 steps
+    v = _c1(_losses(0.9), c_T=1.0)
+    assert [p.status for p in v.parts] == [HOLDS, HOLDS]
+    loss = _losses(0.9)
+    loss[0, :, 9] = 5e-3  # t = 90 ≥ T_req: L > ε in every seed at width 8, under the envelope 2 · 0.95^90 = 0.02
+    v = _c1(loss, c_T=1.0)
+    assert [p.status for p in v.parts] == [HOLDS, VIOLATED] and v.counterexample["width"] == 8
+    # the linearised part is then a diagnostic only
+    lin = LinearRun(4, np.array([0.0, 83.0]), np.broadcast_to([2.0, 1.0], (2, 40, 2)).copy())
+    v = _c1(_losses(0.9), lin=[lin], c_T=1.0)
+    lp = next(p for p in v.parts if p.name.startswith("L_lin"))
+    assert not lp.decisive and lp.status == VIOLATED and v.status == HOLDS
+
+
+def test_c1_below_resolution_vacuous_never_holds():
+    # λ resolved but ηλT/2 = 5e-9: the envelope demands a decrease below 1% of L(0)
+    v = _c1(_losses(0.9), lam=1e-10, rho=1e-14)
+    assert v.parts[0].status == VACUOUS and "demands" in v.parts[0].finding
+    assert v.bounds["envelope_decrease_demanded[n=4]"] == pytest.approx(-np.expm1(100 * np.log1p(-(1e-10 - 1e-14) / 2)))
+    v = _c1(_losses(0.9), lam=1e-300, rho=1e-14)  # λ unresolved
+    assert v.status == VACUOUS and all(p.status == VACUOUS for p in v.parts)
+    assert v.bounds["T_req[n=4]"] == float("inf")
+
+
+def test_c1_losses_below_float_floor_are_not_breaks():
+    steps = np.arange(0, 2001, 100)
+    loss = _losses(0.9, steps=steps)
+    floor = float_floor(4, 8, 1.0, 1.0)
+    assert 1e-31 < floor < 1e-28
+    # rounding leaves the loss at 1e-31..floor while the envelope 2 · 0.95^t falls to 1e-45
+    loss[..., 14:] = floor * np.linspace(0.01, 1.0, steps.size - 14)
+    v = _c1(loss, steps=steps)
+    assert v.parts[0].status == HOLDS and v.measured["points_below_float_floor[n=4]"] > 0
+    loss[0, :, -1] = 1e-20  # well above the floor and the envelope: a break
+    assert _c1(loss, steps=steps).parts[0].status == VIOLATED
+
+
+def test_c1_extended_size_reported_not_decisive():
+    ext = ExtendedSize(24, 3e-16, 6e-30, "extended", 0.5, 2.8)
+    v = _c1(_losses(0.9), extended=[ext], c_T=0.5)
+    p = v.parts[-1]
+    assert not p.decisive and p.status == VACUOUS and "beyond the 100 steps" in p.finding
+    assert v.bounds["T_req[n=24]"] == pytest.approx(t_required(3e-16, 0.5, 24, 2.8, 1e-3, 0.5))
