@@ -30,10 +30,11 @@ from verification import bounds, pipeline, report
 from verification import config as cfg
 from verification.claims import CLAIMS, load_extensions, load_plugin
 from verification.contract import Context
+from verification.sources import SourceError
 
 __all__ = ["main", "build_parser", "OPTIONAL_COMMAND_MODULES"]
 
-OPTIONAL_COMMAND_MODULES = ("verification.sweep_cmd",)
+OPTIONAL_COMMAND_MODULES = ("verification.sweep_cmd", "verification.data_cmd")
 
 
 class UsageError(ValueError):
@@ -230,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (cfg.ConfigError, report.ResultsError, UsageError) as err:
+    except (cfg.ConfigError, report.ResultsError, UsageError, SourceError) as err:
         print(f"ntk-verify {args.command}: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

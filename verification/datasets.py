@@ -69,7 +69,8 @@ class Dataset(NamedTuple):
     (training, then test part); for ``haar`` the sliding series (``windows = "sliding"``) or, for
     independent windows, the first window's values followed by its target (for display only);
     for a windows file, the first window and its target. ``source`` the ``[data] source`` and
-    ``preprocessing`` what was done to it, in words.
+    ``preprocessing`` what was done to it, in words; ``source_length`` the values of the source
+    (a family: the values drawn; a windows file: windows + d; ``haar``: the values of ``series``).
     """
 
     X: jax.Array
@@ -81,6 +82,7 @@ class Dataset(NamedTuple):
     noise_std: float
     source: str = "haar"
     preprocessing: str = ""
+    source_length: int = 0
 
 
 def _windows(ssm: ssm_data.SSM, h1s: np.ndarray, burn_in: int, d: int) -> tuple[np.ndarray, np.ndarray]:
@@ -203,7 +205,7 @@ def make_dataset(data_cfg: dict, key: jax.Array, *, n: int, n_test: int = 0, noi
         y = y + noise_std * _rng(k_noise, 3).standard_normal(y.shape)
         y_test = y_test + noise_std * _rng(k_noise, 4).standard_normal(y_test.shape)
     X, y, X_test, y_test, series = (jnp.asarray(t, dtype) for t in (X, y, X_test, y_test, series))
-    return Dataset(X, y, X_test, y_test, series, None, float(noise_std), name, how)
+    return Dataset(X, y, X_test, y_test, series, None, float(noise_std), name, how, int(src.length))
 
 
 def _haar_dataset(data_cfg: dict, key: jax.Array, *, n: int, n_test: int = 0, noise_std: float = 0.0,
@@ -237,4 +239,5 @@ def _haar_dataset(data_cfg: dict, key: jax.Array, *, n: int, n_test: int = 0, no
         raise ValueError("data: the SSM series overflowed (radius too large for this length); lower [data] radius or burn_in")
     X, y, X_test, y_test, series = (jnp.asarray(t, dtype) for t in (X, y, X_test, y_test, series))
     return Dataset(X, y, X_test, y_test, series, ssm, float(noise_std), "haar",
-                   f"random stable SSM (state_dim {N}, radius {data_cfg['radius']}), {data_cfg['windows']} windows")
+                   f"random stable SSM (state_dim {N}, radius {data_cfg['radius']}), {data_cfg['windows']} windows",
+                   int(series.shape[0]))
