@@ -6,8 +6,8 @@ r"""The shared data set every claim trains on (docs/theory.md, "Data"; docs/data
   :data:`ntk_attention.data.DEFAULT_FAMILY`, the residual SSM ``residual`` with ``state_dim = 4``,
   ``r_lo = 0.9``, ``r_hi = 0.99`` (the keys of the same names): one series of
   ``max(FAMILY_LENGTH, needed)`` values drawn by :func:`ntk_attention.data.family_series` from the
-  data key (so the first windows do not change with ``n`` while ``n + n_test`` windows fit in
-  :data:`FAMILY_LENGTH` values);
+  data key (so the drawn series does not change with ``n`` while the windows fit in
+  :data:`FAMILY_LENGTH` values; the z-scoring uses the training values, so their scale does);
 * a bundled real series (``sunspots``, ``nile``, … of :data:`verification.sources.REAL_SERIES`),
   ``csv:PATH[#COLUMN]`` or ``npy:PATH`` (:func:`verification.sources.load_series`, detrended by
   ``[data] detrend``);
