@@ -145,7 +145,10 @@ def load_source(data_cfg: dict, key: jax.Array, length: int | None = None):
     detrend = data_cfg.get("detrend", "none")
     if name in ssm_data.FAMILIES:
         length = max(FAMILY_LENGTH, int(length or 0) + 1)  # one more: detrend "difference" drops one
-        u = np.asarray(ssm_data.family_series(name, length, key, **family_options(data_cfg)), np.float64)
+        try:
+            u = np.asarray(ssm_data.family_series(name, length, key, **family_options(data_cfg)), np.float64)
+        except ValueError as err:
+            raise SourceError(f"{name}: {err}") from None
         if not np.isfinite(u).all():
             raise SourceError(f"{name}: the synthetic series overflowed; check the [data] family options")
         how = f"synthetic family {name!r}, {length} values" + (f", {family_options(data_cfg)}" if family_options(data_cfg) else "")
