@@ -4,7 +4,8 @@ For ``[data] source`` (or ``--source``), window length ``d`` and ``n`` training 
 windows ``ctx.dataset(n)`` gives the claims, so with the configured seed — :func:`data_statistics`
 measures:
 
-* ``length``: values of the source (a synthetic family: the values drawn; a windows file: windows + d);
+* ``length``: values of the source (a synthetic family: the values drawn; a windows file: windows + d;
+  ``haar`` with independent windows: the n(d + 1) values of the windows and targets);
 * ``lag1_autocorrelation`` (:func:`ntk_attention.data.lag1_autocorrelation`) of the ``n + d``
   training values (``lag1_over = "series"``); for ``haar`` with independent windows and for a
   windows file, where there is no one series, the pooled lag-1 of the rows :math:`(x_i, y_i)`,

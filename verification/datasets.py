@@ -70,7 +70,8 @@ class Dataset(NamedTuple):
     independent windows, the first window's values followed by its target (for display only);
     for a windows file, the first window and its target. ``source`` the ``[data] source`` and
     ``preprocessing`` what was done to it, in words; ``source_length`` the values of the source
-    (a family: the values drawn; a windows file: windows + d; ``haar``: the values of ``series``).
+    (a family: the values drawn; a windows file: windows + d; ``haar``: the values of the sliding
+    series, or with independent windows the ``(n + n_test)(d + 1)`` values of the windows and targets).
     """
 
     X: jax.Array
@@ -243,4 +244,4 @@ def _haar_dataset(data_cfg: dict, key: jax.Array, *, n: int, n_test: int = 0, no
     X, y, X_test, y_test, series = (jnp.asarray(t, dtype) for t in (X, y, X_test, y_test, series))
     return Dataset(X, y, X_test, y_test, series, ssm, float(noise_std), "haar",
                    f"random stable SSM (state_dim {N}, radius {data_cfg['radius']}), {data_cfg['windows']} windows",
-                   int(series.shape[0]))
+                   int(series.shape[0]) if data_cfg["windows"] == "sliding" else (n + n_test) * (d + 1))
