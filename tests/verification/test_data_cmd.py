@@ -226,3 +226,17 @@ def test_data_missing_file_and_short_series_exit_2(capsys, tmp_path):
     assert cli.main(["data", "--source", f"npy:{nan}"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "nan.npy: row 2" in err[0]
+
+
+def test_pooled_lag1_against_a_double_loop():
+    from verification.data_cmd import pooled_lag1
+
+    rng = np.random.default_rng(3)
+    X, y = rng.normal(size=(5, 4)) + 2.0, rng.normal(size=5)
+    rows = [list(X[i]) + [y[i]] for i in range(5)]
+    mean = sum(sum(r) for r in rows) / 25
+    num = sum((r[k] - mean) * (r[k + 1] - mean) for r in rows for k in range(4))
+    den = sum((v - mean) ** 2 for r in rows for v in r)
+    assert pooled_lag1(X, y) == pytest.approx(num / den, rel=1e-12)
+    with pytest.raises(ValueError, match="0/0"):
+        pooled_lag1(np.ones((3, 4)), np.ones(3))
