@@ -30,10 +30,11 @@ from verification import bounds, pipeline, report
 from verification import config as cfg
 from verification.claims import CLAIMS, load_extensions, load_plugin
 from verification.contract import Context
+from verification.sources import SourceError
 
 __all__ = ["main", "build_parser", "OPTIONAL_COMMAND_MODULES"]
 
-OPTIONAL_COMMAND_MODULES = ("verification.sweep_cmd",)
+OPTIONAL_COMMAND_MODULES = ("verification.sweep_cmd", "verification.data_cmd")
 
 
 class UsageError(ValueError):
@@ -78,25 +79,70 @@ def _parse_claims(text: str | None) -> list[str] | None:
 # ---------------------------------------------------------------------------------------------- run
 
 
+def _parse_sources(text: str | None) -> list[str] | None:
+    """``--data a,b``: the data sources in order (None when not given); each checked as ``[data] source``."""
+    if text is None:
+        return None
+    sources = [t.strip() for t in text.split(",") if t.strip()]
+    if not sources:
+        raise UsageError(f"--data: expected a comma-separated list of data sources, got {text!r}")
+    twice = sorted({s for s in sources if sources.count(s) > 1})
+    if twice:
+        raise UsageError(f"--data: each source once, got {', '.join(twice)} more than once")
+    for s in sources:
+        try:
+            cfg.data_source(s)
+        except (TypeError, ValueError):
+            raise UsageError(f"--data: expected {cfg.DATA_FIELDS['source'].allowed}, got {s!r}") from None
+    return sources
+
+
+def _config_for_source(path: str | None, source: str | None) -> dict:
+    """The configuration of ``path`` (or the built-in one) with ``[data] source`` set to ``source``
+    as if written in the file (so that its source-dependent defaults apply)."""
+    override = {"data": {"source": source}} if source is not None else None
+    return cfg.load(path, override=override) if path else cfg.validate(override or {})
+
+
 def _cmd_run(args) -> int:
     _load_plugins(args.plugin)
-    config = _load_config(args.config)
+    sources = _parse_sources(args.data)
+    configs = [_config_for_source(args.config, s) for s in (sources or [None])]
     if args.seed is not None:
         if args.seed < 0:
             raise UsageError(f"--seed: expected an integer >= 0, got {args.seed}")
-        config["run"]["seed"] = args.seed
+        for config in configs:
+            config["run"]["seed"] = args.seed
     claims = _parse_claims(args.claims)
-    pipeline.check_memory(config, pipeline.selected_claims(config, claims))  # hardening: before any work
-    out = report.check_output_dir(args.out, force=args.force)
+    for config in configs:
+        pipeline.check_memory(config, pipeline.selected_claims(config, claims))  # hardening: before any work
+    report.check_output_dir(args.out, force=args.force, create=False)  # refuse now; create once results exist
     _enable_x64()
-    stability = pipeline.stability_report(config, claims)  # hardening (issue 8): warn before training
-    for line in pipeline.stability_warnings(stability):
-        print(f"ntk-verify run: warning: {line}", file=sys.stderr, flush=True)
+    for config in configs:
+        pipeline.check_data(config)  # a file that cannot be read, or is too short: one line, nothing written
     t0 = time.perf_counter()
-    verdicts = pipeline.run_claims(config, claims, quiet=args.quiet, stability=stability)
+    verdicts, per_verdict_source = [], []
+    for config in configs:
+        name = config["data"]["source"]
+        stability = pipeline.stability_report(config, claims)  # hardening (issue 8): warn before training
+        for line in pipeline.stability_warnings(stability):
+            print(f"ntk-verify run: warning: {'[' + name + '] ' if sources and len(sources) > 1 else ''}{line}",
+                  file=sys.stderr, flush=True)
+        got = pipeline.run_claims(config, claims, quiet=args.quiet, stability=stability)
+        verdicts += got
+        per_verdict_source += [name] * len(got)
     elapsed = time.perf_counter() - t0
-    report.write_results(out, verdicts, config, pipeline.environment(), elapsed_s=elapsed)
-    print(_text_table(verdicts))
+    out = report.check_output_dir(args.out, force=args.force)
+    report.write_results(out, verdicts, configs[0], pipeline.environment(), elapsed_s=elapsed,
+                         data_sources=per_verdict_source,
+                         data_configs={c["data"]["source"]: c["data"] for c in configs})
+    if len(configs) > 1:
+        for config in configs:
+            name = config["data"]["source"]
+            print(f"data source {name}:")
+            print(_text_table([v for v, s in zip(verdicts, per_verdict_source) if s == name]) + "\n")
+    else:
+        print(_text_table(verdicts))
     print(f"\n{len(verdicts)} verdict(s) in {elapsed:.1f} s; report: {out / 'report.md'}")
     return 0
 
@@ -118,6 +164,9 @@ def _register_run(sub) -> None:
     p.add_argument("--out", default="results", metavar="DIR", help="results folder (default: results/)")
     p.add_argument("--seed", type=int, help="master seed (overrides [run] seed)")
     p.add_argument("--claims", metavar="C1,C3", help="comma-separated claim ids (default: all)")
+    p.add_argument("--data", metavar="SOURCE[,SOURCE...]", help="data source(s), overriding [data] source: a family "
+                   "(residual, haar, ...), a real series (sunspots, nile, ...), csv:PATH[#COLUMN] or npy:PATH; several "
+                   "give one report with a verdict matrix (claims x sources)")
     p.add_argument("--force", action="store_true", help="overwrite a non-empty results folder")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     _add_plugin_option(p)
@@ -230,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (cfg.ConfigError, report.ResultsError, UsageError) as err:
+    except (cfg.ConfigError, report.ResultsError, UsageError, SourceError) as err:
         print(f"ntk-verify {args.command}: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

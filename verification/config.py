@@ -23,6 +23,9 @@ from typing import Any
 
 import tomli_w
 
+from ntk_attention.data import DEFAULT_FAMILY, FAMILIES
+from verification.sources import DETRENDS, REAL_SERIES
+
 __all__ = [
     "ConfigError",
     "Field",
@@ -37,6 +40,8 @@ __all__ = [
     "float_list",
     "RUN_FIELDS",
     "DATA_FIELDS",
+    "HAAR_STATE_DIM",
+    "data_source",
     "EXTRA_SECTIONS",
     "schema",
     "default_config",
@@ -192,15 +197,42 @@ RUN_FIELDS: dict[str, Field] = {
 }
 """``[run]``'s fields; ``claims`` here accepts no id: :func:`schema` builds it from the claims it is given."""
 
+def data_source(v: Any) -> str:
+    """``[data] source``: a synthetic family, a bundled real series, ``csv:PATH[#COLUMN]`` or ``npy:PATH``
+    (the name only; the file is read when the data set is built). Raises ValueError otherwise."""
+    if not isinstance(v, str):
+        raise TypeError
+    if v in FAMILIES or v in REAL_SERIES or (v[:4] in ("csv:", "npy:") and v[4:].strip()):
+        return v
+    raise ValueError
+
+
+_SOURCE_WORDS = (f"a family ({', '.join(FAMILIES)}), a real series ({', '.join(REAL_SERIES)}), "
+                 "'csv:PATH[#COLUMN]' or 'npy:PATH'")
+
+HAAR_STATE_DIM = 6
+"""``[data] state_dim`` when ``source = "haar"`` and the key is not given: the pre-issue-13 default."""
+
 DATA_FIELDS: dict[str, Field] = {
-    "state_dim": positive_int(6, "state dimension N of the random stable SSM"),
-    "radius": positive_float(1.0, "spectral norm of the SSM's closed-loop map (1 = marginally stable)", maximum=1.5),
+    "source": Field(DEFAULT_FAMILY[0], "where the data comes from (docs/data.md): a synthetic family, a bundled "
+                    "real series, the user's csv:PATH[#COLUMN] or npy:PATH; 'haar' is the pre-issue-13 data set",
+                    _SOURCE_WORDS, data_source),
+    "state_dim": positive_int(DEFAULT_FAMILY[1]["state_dim"], "state dimension N of the family's SSM (residual, "
+                              f"slow_modes, haar; haar: {HAAR_STATE_DIM} when not given)"),
+    "r_lo": Field(float(DEFAULT_FAMILY[1]["r_lo"]), "residual/slow_modes: lowest eigenvalue of the slow modes",
+                  "a number in [0, 1)", _bounded(0.0, 1.0, integer=False, hi_open=True)),
+    "r_hi": Field(float(DEFAULT_FAMILY[1]["r_hi"]), "residual/slow_modes: highest eigenvalue of the slow modes (>= r_lo)",
+                  "a number in [0, 1)", _bounded(0.0, 1.0, integer=False, hi_open=True)),
+    "radius": positive_float(1.0, "haar: spectral norm of the SSM's closed-loop map (1 = marginally stable)", maximum=1.5),
     "d": positive_int(8, "window length d (the last entry x_d is the residual feature)", minimum=2, maximum=64),
     "n": positive_int(24, "training windows n (claims may override)", minimum=2, maximum=4096),
+    "offset": nonneg_int(0, "series sources: index of the first training value; test windows follow the training values"),
+    "detrend": choice("none", DETRENDS, "series sources: none, first differences, or the least-squares line removed"),
     "windows": choice("independent", ("independent", "sliding"),
-                      "windows from independent initial states, or consecutive windows of one series"),
-    "burn_in": nonneg_int(0, "steps of the SSM discarded before the first window value"),
-    "normalize": boolean(True, "divide by the root-mean-square of a fixed reference batch of windows"),
+                      "haar: windows from independent initial states, or consecutive windows of one series"),
+    "burn_in": nonneg_int(0, "haar: steps of the SSM discarded before the first window value"),
+    "normalize": boolean(True, "series sources: z-score with the training values' mean and sd; haar: divide by the "
+                         "root-mean-square of a fixed reference batch of windows"),
     "sigma": positive_float(1.0, "initialisation scale: w_r(0) ~ N(0, sigma^2)"),
 }
 
@@ -250,29 +282,49 @@ def validate(raw: Mapping[str, Any], claims: Mapping[str, Any] | None = None) ->
             if key not in fields:
                 raise ConfigError(f"{sec}.{key}: unknown key; allowed keys in [{sec}]: {', '.join(fields) or '(none)'}")
             out[sec][key] = fields[key].parse(f"{sec}.{key}", value)
+    if out["data"]["source"] == "haar" and "state_dim" not in raw.get("data", {}):
+        out["data"]["state_dim"] = HAAR_STATE_DIM  # the pre-issue-13 default, so that "haar" alone reproduces it
     _cross_checks(out)
     return out
 
 
 def _cross_checks(cfg):
     """Constraints between keys (one line each)."""
+    data = cfg["data"]
+    if data["r_lo"] > data["r_hi"]:
+        raise ConfigError(f"data.r_hi: expected a number >= data.r_lo = {data['r_lo']}, got {data['r_hi']}")
     for sec, body in cfg.items():
         steps, every = body.get("steps"), body.get("record_every")
         if isinstance(steps, int) and isinstance(every, int) and steps % every:
             raise ConfigError(f"{sec}.record_every: expected a divisor of {sec}.steps = {steps}, got {every}")
 
 
-def loads(text: str, claims: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
-    """Parse TOML text and :func:`validate` it."""
+def _overlay(raw: Mapping[str, Any], override: Mapping[str, Mapping[str, Any]] | None) -> Mapping[str, Any]:
+    """``raw`` with the keys of ``override`` (section -> key -> value) set, before validation."""
+    if not override:
+        return raw
+    out = {sec: (dict(body) if isinstance(body, Mapping) else body) for sec, body in raw.items()}
+    for sec, body in override.items():
+        if not isinstance(out.get(sec, {}), Mapping):
+            continue  # validate names the bad section
+        out[sec] = {**out.get(sec, {}), **body}
+    return out
+
+
+def loads(text: str, claims: Mapping[str, Any] | None = None, *,
+          override: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
+    """Parse TOML text and :func:`validate` it; ``override`` (section -> key -> value, e.g. from the
+    command line) is set before validation, as if written in the text."""
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"config: not valid TOML ({err})") from None
-    return validate(raw, claims)
+    return validate(_overlay(raw, override), claims)
 
 
-def load(path: str | Path, claims: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
-    """Read a TOML file and :func:`validate` it."""
+def load(path: str | Path, claims: Mapping[str, Any] | None = None, *,
+         override: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
+    """Read a TOML file and :func:`validate` it (``override`` as in :func:`loads`)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -280,7 +332,7 @@ def load(path: str | Path, claims: Mapping[str, Any] | None = None) -> dict[str,
         raise ConfigError(f"--config: cannot read {str(path)!r} ({err.strerror or err})") from None
     except UnicodeDecodeError:
         raise ConfigError(f"--config: {str(path)!r} is not UTF-8 text") from None
-    return loads(text, claims)
+    return loads(text, claims, override=override)
 
 
 def to_toml(config: Mapping[str, Mapping[str, Any]], *, comments: bool = True, claims: Mapping[str, Any] | None = None) -> str:

@@ -1,9 +1,35 @@
-r"""The shared state-space data set every claim trains on (docs/theory.md, "Data").
+r"""The shared data set every claim trains on (docs/theory.md, "Data"; docs/data.md).
 
-The data: a random stable SSM (:func:`ntk_attention.data.random_stable_ssm`, closed-loop
-spectral norm ``radius``). A window is :math:`x = (u_{b+1}, \dots, u_{b+d})` with target
-:math:`y = u_{b+d+1}` (+ noise :math:`N(0, \sigma_\varepsilon^2)` when ``noise_std > 0``), ``b`` the
-burn-in. Two ways to take windows (``[data] windows``):
+``[data] source`` says where the values come from (:func:`make_dataset`):
+
+* a synthetic family of :data:`ntk_attention.data.FAMILIES` other than ``"haar"`` — by default
+  :data:`ntk_attention.data.DEFAULT_FAMILY`, the residual SSM ``residual`` with ``state_dim = 4``,
+  ``r_lo = 0.9``, ``r_hi = 0.99`` (the keys of the same names): one series of
+  ``max(FAMILY_LENGTH, needed)`` values drawn by :func:`ntk_attention.data.family_series` from the
+  data key (so the drawn series does not change with ``n`` while the windows fit in
+  :data:`FAMILY_LENGTH` values; the z-scoring uses the training values, so their scale does);
+* a bundled real series (``sunspots``, ``nile``, … of :data:`verification.sources.REAL_SERIES`),
+  ``csv:PATH[#COLUMN]`` or ``npy:PATH`` (:func:`verification.sources.load_series`, detrended by
+  ``[data] detrend``);
+* ``"haar"``: the toolkit's first data set, built exactly as before issue 13 (below), so that earlier
+  results are reproduced bit for bit.
+
+**Windows of a series** (every source but ``haar`` and a windows file): with :math:`o` =
+``[data] offset``, training window :math:`i = 0, \dots, n-1` is
+:math:`x_i = (u_{o+i}, \dots, u_{o+i+d-1})` with target :math:`y_i = u_{o+i+d}` (sliding windows,
+values :math:`u_o \dots u_{o+n+d-1}`); test window :math:`j = 0, \dots, n_{test}-1` starts right
+after the training values, at :math:`o + n + d`, so training and test sets share no value (the test
+set is the series' future). A source needs :math:`o + n + d` values, plus :math:`n_{test} + d` with a
+test set; a shorter one is refused with one line naming the source, its length and what was needed.
+A windows file (``npy:`` with an (N, d + 1) array) gives its rows in order: the first ``n`` train,
+the next ``n_test`` test. With ``normalize`` every value is z-scored with the mean and standard
+deviation of the **training** values (window entries and targets of the training set), so no test
+value leaks into the scale.
+
+**``haar``** (the pre-issue-13 data): a random stable SSM
+(:func:`ntk_attention.data.random_stable_ssm`, closed-loop spectral norm ``radius``). A window is
+:math:`x = (u_{b+1}, \dots, u_{b+d})` with target :math:`y = u_{b+d+1}`, ``b`` the burn-in. Two
+ways to take windows (``[data] windows``):
 
 * ``"independent"`` (default): every window comes from its own initial state
   :math:`h_1 \sim N(0, I_N)`, so windows are i.i.d. draws of one representation pattern. A stable
@@ -16,6 +42,9 @@ Window ``i`` of the training set and of the test set draw from separate key stre
 (``fold_in(key, i)``), so the first ``n`` windows are the same whatever ``n`` and the test set does
 not depend on ``n``. Values are divided by one scale, the root-mean-square of a fixed reference
 batch of 256 windows (``normalize``), so that :math:`B = \max|x_{i,k}|` stays near 2-3 whatever the SSM.
+
+For every source, ``noise_std > 0`` adds :math:`N(0, \sigma_\varepsilon^2)` to the targets (after
+normalisation).
 """
 
 from __future__ import annotations
@@ -27,15 +56,22 @@ import jax.numpy as jnp
 import numpy as np
 
 from ntk_attention import data as ssm_data
+from verification.sources import Source, SourceError, load_series
 
-__all__ = ["Dataset", "make_dataset", "REFERENCE_WINDOWS"]
+__all__ = ["Dataset", "make_dataset", "REFERENCE_WINDOWS", "FAMILY_LENGTH", "family_options", "needed_length",
+           "load_source"]
 
 
 class Dataset(NamedTuple):
-    """Training windows ``X`` (n, d), targets ``y`` (n,), test windows/targets, the SSM.
+    """Training windows ``X`` (n, d), targets ``y`` (n,), test windows/targets, the SSM (``haar`` only).
 
-    ``series`` is the sliding series (``windows = "sliding"``) or, for independent windows, the
-    first window's values followed by the last one's (for display only).
+    ``series``: for a series source, the normalised values the windows were taken from
+    (training, then test part); for ``haar`` the sliding series (``windows = "sliding"``) or, for
+    independent windows, the first window's values followed by its target (for display only);
+    for a windows file, the first window and its target. ``source`` the ``[data] source`` and
+    ``preprocessing`` what was done to it, in words; ``source_length`` the values of the source
+    (a family: the values drawn; a windows file: windows + d; ``haar``: the values of the sliding
+    series, or with independent windows the ``(n + n_test)(d + 1)`` values of the windows and targets).
     """
 
     X: jax.Array
@@ -43,8 +79,11 @@ class Dataset(NamedTuple):
     X_test: jax.Array
     y_test: jax.Array
     series: jax.Array
-    ssm: ssm_data.SSM
+    ssm: ssm_data.SSM | None
     noise_std: float
+    source: str = "haar"
+    preprocessing: str = ""
+    source_length: int = 0
 
 
 def _windows(ssm: ssm_data.SSM, h1s: np.ndarray, burn_in: int, d: int) -> tuple[np.ndarray, np.ndarray]:
@@ -78,8 +117,104 @@ _random_ssm = jax.jit(ssm_data.random_stable_ssm, static_argnums=1, static_argna
 REFERENCE_WINDOWS = 256
 
 
+FAMILY_LENGTH = 512
+"""Values drawn for a synthetic family when fewer are needed (more when ``offset + n + n_test + 2d`` exceeds it)."""
+
+FAMILY_KEYS = {"residual": ("state_dim", "r_lo", "r_hi"), "slow_modes": ("state_dim", "r_lo", "r_hi"),
+               "haar": ("state_dim", "radius")}
+"""``[data]`` keys passed to :func:`ntk_attention.data.family_series` as options, per family (the
+other families use their library defaults)."""
+
+
+def family_options(data_cfg: dict) -> dict:
+    """The family options of ``[data]`` for its ``source`` (empty for a family without keys or a non-family)."""
+    return {k: data_cfg[k] for k in FAMILY_KEYS.get(data_cfg["source"], ())}
+
+
+def needed_length(data_cfg: dict, n: int, n_test: int = 0) -> int:
+    """Values a series source needs for ``n`` training and ``n_test`` test windows:
+    ``offset + n + d`` (+ ``n_test + d`` when ``n_test > 0``; see the module docstring)."""
+    d = int(data_cfg["d"])
+    return int(data_cfg.get("offset", 0)) + n + d + (n_test + d if n_test else 0)
+
+
+def load_source(data_cfg: dict, key: jax.Array, length: int | None = None):
+    """The :class:`verification.sources.Source` of ``[data] source`` (not ``haar``), not normalised:
+    a family draws ``length`` values (at least :data:`FAMILY_LENGTH`) from ``key``; a real series or
+    file is read and detrended by ``[data] detrend``. Raises :class:`verification.sources.SourceError`."""
+    name = data_cfg["source"]
+    detrend = data_cfg.get("detrend", "none")
+    if name in ssm_data.FAMILIES:
+        length = max(FAMILY_LENGTH, int(length or 0) + 1)  # one more: detrend "difference" drops one
+        try:
+            u = np.asarray(ssm_data.family_series(name, length, key, **family_options(data_cfg)), np.float64)
+        except ValueError as err:
+            raise SourceError(f"{name}: {err}") from None
+        if not np.isfinite(u).all():
+            raise SourceError(f"{name}: the synthetic series overflowed; check the [data] family options")
+        how = f"synthetic family {name!r}, {length} values" + (f", {family_options(data_cfg)}" if family_options(data_cfg) else "")
+        if detrend == "difference":
+            u = np.diff(u)
+        elif detrend == "linear":
+            t = np.arange(u.size, dtype=np.float64)
+            u = u - np.polyval(np.polyfit(t, u, 1), t)
+        return Source(name, u, None, None, how + ("" if detrend == "none" else f"; detrend {detrend!r}"))
+    return load_series(name, d=int(data_cfg["d"]), detrend=detrend, normalize="none")
+
+
 def make_dataset(data_cfg: dict, key: jax.Array, *, n: int, n_test: int = 0, noise_std: float = 0.0,
                  dtype=None) -> Dataset:
+    """``n`` training and ``n_test`` test windows of ``[data] source`` (see the module docstring).
+
+    A source too short for them raises :class:`verification.sources.SourceError` (one line: the
+    source, its length and what was needed).
+    """
+    if data_cfg.get("source", "haar") == "haar":
+        return _haar_dataset(data_cfg, key, n=n, n_test=n_test, noise_std=noise_std, dtype=dtype)
+    dtype = jnp.zeros(()).dtype if dtype is None else dtype
+    d, name = int(data_cfg["d"]), data_cfg["source"]
+    k_series, k_noise = jax.random.split(key)
+    need = needed_length(data_cfg, n, n_test)
+    src = load_source(data_cfg, k_series, need)
+    if src.series is None:  # a windows file: rows in order, first n train, next n_test test
+        rows = src.X.shape[0]
+        if rows < n + n_test:
+            raise SourceError(f"{name}: the file holds {rows} windows; n = {n} training + n_test = {n_test} test "
+                              f"windows need {n + n_test}")
+        X, y = src.X[:n], src.y[:n]
+        X_test, y_test = src.X[n : n + n_test], src.y[n : n + n_test]
+        ref = np.concatenate([X.ravel(), y])
+        series = np.concatenate([X[0], y[:1]])
+    else:
+        u, T, o = src.series, src.series.shape[0], int(data_cfg.get("offset", 0))
+        if T < need:
+            raise SourceError(f"{name}: the series has {T} values; n = {n} training windows"
+                              + (f" and n_test = {n_test} test windows" if n_test else "")
+                              + f" of length d = {d} from offset {o} need {need}"
+                              + (" (offset + n + d + n_test + d)" if n_test else " (offset + n + d)"))
+        idx = np.arange(d)[None, :]
+        X, y = u[o + np.arange(n)[:, None] + idx], u[o + d + np.arange(n)]
+        t0 = o + n + d
+        X_test, y_test = u[t0 + np.arange(n_test)[:, None] + idx], u[t0 + d + np.arange(n_test)]
+        ref = u[o : o + n + d]
+        series = u[o : (t0 + n_test + d) if n_test else t0]
+    how = src.preprocessing
+    if data_cfg["normalize"]:
+        mean, sd = float(ref.mean()), float(ref.std())
+        if not sd > 0:
+            raise SourceError(f"{name}: the training values are constant (n = {n}, d = {d}); nothing to forecast")
+        X, y, X_test, y_test, series = ((t - mean) / sd for t in (X, y, X_test, y_test, series))
+        how += "; z-scored with the mean and sd of the training values"
+    if noise_std > 0:
+        y = y + noise_std * _rng(k_noise, 3).standard_normal(y.shape)
+        y_test = y_test + noise_std * _rng(k_noise, 4).standard_normal(y_test.shape)
+    X, y, X_test, y_test, series = (jnp.asarray(t, dtype) for t in (X, y, X_test, y_test, series))
+    return Dataset(X, y, X_test, y_test, series, None, float(noise_std), name, how, int(src.length))
+
+
+def _haar_dataset(data_cfg: dict, key: jax.Array, *, n: int, n_test: int = 0, noise_std: float = 0.0,
+                  dtype=None) -> Dataset:
+    """``source = "haar"``: the pre-issue-13 ``make_dataset``, unchanged (reproduces earlier results)."""
     """``n`` training and ``n_test`` test windows of one SSM (see the module docstring)."""
     dtype = jnp.zeros(()).dtype if dtype is None else dtype
     d, N, b = data_cfg["d"], data_cfg["state_dim"], data_cfg["burn_in"]
@@ -107,4 +242,6 @@ def make_dataset(data_cfg: dict, key: jax.Array, *, n: int, n_test: int = 0, noi
     if not all(np.isfinite(t).all() for t in (X, y, X_test, y_test)):
         raise ValueError("data: the SSM series overflowed (radius too large for this length); lower [data] radius or burn_in")
     X, y, X_test, y_test, series = (jnp.asarray(t, dtype) for t in (X, y, X_test, y_test, series))
-    return Dataset(X, y, X_test, y_test, series, ssm, float(noise_std))
+    return Dataset(X, y, X_test, y_test, series, ssm, float(noise_std), "haar",
+                   f"random stable SSM (state_dim {N}, radius {data_cfg['radius']}), {data_cfg['windows']} windows",
+                   int(series.shape[0]) if data_cfg["windows"] == "sliding" else (n + n_test) * (d + 1))

@@ -23,7 +23,7 @@ from verification.config import ConfigError
 from verification.contract import DIVERGED, Context, memory_bytes
 from verification.verdict import VACUOUS, Part, Verdict
 
-__all__ = ["run_claims", "environment", "selected_claims", "stability_report", "stability_warnings",
+__all__ = ["run_claims", "check_data", "environment", "selected_claims", "stability_report", "stability_warnings",
            "divergence_verdict", "memory_estimate", "check_memory", "physical_memory"]
 
 PACKAGES = ("ntk-attention", "jax", "jaxlib", "numpy", "scipy", "optax", "matplotlib")
@@ -65,6 +65,14 @@ def run_claims(config: dict, claims: list[str] | None = None, *, quiet: bool = F
                         config={c: config[c], "data": config["data"]}, seed=ctx.seed)
         verdicts.append(divergence_verdict(v, ctx.memo.get(DIVERGED, [])[seen:], stability.get(c)))
     return verdicts
+
+
+def check_data(config: dict) -> None:
+    """Build the data set of ``[data]`` with ``n`` windows once (what every claim starts from), so that an
+    unreadable file or a too-short source is refused before any work: raises
+    :class:`verification.sources.SourceError` (one line naming the source). A claim asking for more
+    windows than the source holds is refused when it asks, with the same kind of line."""
+    Context(config=config, seed=config["run"]["seed"], quiet=True).dataset()
 
 
 # ----------------------------------------------------------------------------------------------

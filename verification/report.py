@@ -3,7 +3,7 @@ r"""Results on disk: ``summary.json``, ``evidence.npz``, ``report.md`` and PNG f
 Layout of a results folder::
 
     summary.json   verdicts (id, status, explanation, measured, bounds, intervals, tested range,
-                   config, seed, parts, counterexample, constants), the whole configuration, the
+                   config, seed, parts, counterexample, constants, data_source), the whole configuration, the
                    seed, package versions, JAX devices, dtype and the x64 flag; no timestamps, so the
                    same configuration and seed give byte-identical files; also the SHA-256 of
                    evidence.npz
@@ -12,6 +12,13 @@ Layout of a results folder::
     report.md      the verdict table, then per claim its statement, two or three sentences and figures
     *.png          figures (matplotlib, Agg)
     timing.json    wall time of the run (kept apart: it changes from run to run)
+
+Several data sources in one folder (``ntk-verify run --data a,b``): summary.json also holds
+``data_sources`` (in order), ``matrix`` (claim -> source -> status) and ``data_configs`` (source ->
+its ``[data]`` section; ``config`` is the first source's); every verdict names its ``data_source``;
+evidence keys are ``"<claim>@<k>/<name>"`` (``k`` the source's 0-based position) and figure files are
+prefixed by the source (:func:`source_prefix`); report.md shows the verdict matrix (claims × sources)
+above one part per source.
 
 Every file is written atomically (temporary file in the same folder, then ``os.replace``).
 
@@ -26,6 +33,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
+import re
+import shutil
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -50,6 +60,8 @@ __all__ = [
     "render",
     "rerender",
     "verdict_table",
+    "verdict_matrix",
+    "source_prefix",
 ]
 
 FORMAT = "ntk-verify/1"
@@ -61,24 +73,30 @@ class ResultsError(ValueError):
     """A results folder cannot be written (exists) or read (missing, truncated, edited)."""
 
 
-def check_output_dir(out: str | Path, *, force: bool) -> Path:
-    """Create ``out`` if needed; refuse an existing non-empty folder unless ``force``."""
+def check_output_dir(out: str | Path, *, force: bool, create: bool = True) -> Path:
+    """Create ``out`` if needed; refuse an existing non-empty folder unless ``force``.
+
+    ``create=False`` only checks (nothing is written: for a check before the work starts)."""
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ResultsError(f"--out: {str(out)!r} exists and is not a folder")
     if out.is_dir() and any(out.iterdir()) and not force:
         raise ResultsError(f"--out: {str(out)!r} is not empty; pass --force to overwrite it or choose another --out")
+    if not create:
+        return out
     out.mkdir(parents=True, exist_ok=True)
     for tmp in out.glob(".*.tmp"):  # hardening: temporary files of a killed run (atomic_write's names)
         tmp.unlink(missing_ok=True)
     return out
 
 
-def evidence_bytes(verdicts: list[Verdict]) -> bytes:
-    """An .npz archive of every verdict's arrays (keys ``C1/name``), byte-deterministic."""
+def evidence_bytes(verdicts: list[Verdict], tags: list[str] | None = None) -> bytes:
+    """An .npz archive of every verdict's arrays (keys ``C1/name``; ``tags[i]`` instead of the claim id
+    of verdict ``i`` when given, e.g. ``C1@0``), byte-deterministic."""
     buf = io.BytesIO()
+    tags = [v.claim for v in verdicts] if tags is None else tags
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for v in verdicts:
+        for v, tag in zip(verdicts, tags):
             for name in sorted(v.arrays):
                 arr = np.asarray(v.arrays[name])
                 arr = arr if arr.flags.c_contiguous else arr.copy(order="C")  # keeps 0-d arrays 0-d
@@ -86,7 +104,7 @@ def evidence_bytes(verdicts: list[Verdict]) -> bytes:
                     raise ResultsError(f"arrays: {v.claim}/{name} has dtype {arr.dtype}; only numeric arrays are stored")
                 member = io.BytesIO()
                 np.lib.format.write_array(member, arr, allow_pickle=False)
-                info = zipfile.ZipInfo(f"{v.claim}/{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+                info = zipfile.ZipInfo(f"{tag}/{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
                 info.compress_type = zipfile.ZIP_DEFLATED
                 info.external_attr = 0o644 << 16
                 zf.writestr(info, member.getvalue())
@@ -121,18 +139,53 @@ def plugins_used(verdicts: list[Verdict]) -> dict[str, list[str]]:
     return {name: [c for c in cids if c in ids] for name, cids in PLUGINS.items() if ids & set(cids)}
 
 
-def summary_dict(verdicts: list[Verdict], config: dict, environment: dict, evidence_sha256: str) -> dict:
+def _sources_of(verdicts: list[Verdict], config: dict, data_sources: list[str] | None) -> list[str]:
+    """The data source of each verdict: ``data_sources`` (parallel to ``verdicts``) or ``[data] source``."""
+    if data_sources is None:
+        return [str(config.get("data", {}).get("source", "haar"))] * len(verdicts)
+    if len(data_sources) != len(verdicts):
+        raise ValueError(f"data_sources: expected one per verdict ({len(verdicts)}), got {len(data_sources)}")
+    return list(data_sources)
+
+
+def _distinct(items) -> list:
+    return list(dict.fromkeys(items))
+
+
+def _tags(verdicts: list[Verdict], sources: list[str]) -> list[str]:
+    """Evidence keys: the claim id for one source; ``claim@k`` (k the source's position) for several."""
+    order = _distinct(sources)
+    if len(order) <= 1:
+        return [v.claim for v in verdicts]
+    return [f"{v.claim}@{order.index(s)}" for v, s in zip(verdicts, sources)]
+
+
+def summary_dict(verdicts: list[Verdict], config: dict, environment: dict, evidence_sha256: str, *,
+                 data_sources: list[str] | None = None, data_configs: dict | None = None) -> dict:
     """The content of ``summary.json`` (no timestamps); ``plugins`` (name -> claim ids) only when a
-    plug-in's claim ran, so that ``ntk-verify report`` can reload it."""
+    plug-in's claim ran, so that ``ntk-verify report`` can reload it.
+
+    Every verdict carries its ``data_source`` (``data_sources[i]``, default ``[data] source``); with
+    several sources the summary adds ``data_sources``, ``matrix`` (claim -> source -> status) and
+    ``data_configs`` (source -> ``[data]`` section, default ``config["data"]`` for each)."""
+    sources = _sources_of(verdicts, config, data_sources)
+    order = _distinct(sources)
     out = {
         "format": FORMAT,
         "seed": config["run"]["seed"],
-        "claims": [v.claim for v in verdicts],
-        "verdicts": [v.to_dict(include_arrays=False) for v in verdicts],
+        "claims": _distinct(v.claim for v in verdicts) if len(order) > 1 else [v.claim for v in verdicts],
+        "verdicts": [{**v.to_dict(include_arrays=False), "data_source": s} for v, s in zip(verdicts, sources)],
         "config": config,
         "environment": environment,
         "evidence_sha256": evidence_sha256,
     }
+    if len(order) > 1:
+        matrix: dict[str, dict[str, str]] = {}
+        for v, s in zip(verdicts, sources):
+            matrix.setdefault(v.claim, {})[s] = v.status
+        out["data_sources"] = order
+        out["matrix"] = matrix
+        out["data_configs"] = {s: (data_configs or {}).get(s, config.get("data", {})) for s in order}
     plugins = plugins_used(verdicts)
     if plugins:
         out["plugins"] = plugins
@@ -144,13 +197,19 @@ def _json(obj) -> str:
 
 
 def write_results(out: str | Path, verdicts: list[Verdict], config: dict, environment: dict, *,
-                  elapsed_s: float | None = None) -> Path:
-    """Write evidence, summary, figures and report into the (already checked) folder ``out``."""
+                  elapsed_s: float | None = None, data_sources: list[str] | None = None,
+                  data_configs: dict | None = None) -> Path:
+    """Write evidence, summary, figures and report into the (already checked) folder ``out``.
+
+    ``data_sources``: the source of each verdict (default ``[data] source``); several distinct ones
+    give the verdict-matrix layout (module docstring), ``data_configs`` their ``[data]`` sections."""
     out = Path(out)
     (out / "summary.json").unlink(missing_ok=True)  # a crash below must not leave an old summary looking complete
-    ev = evidence_bytes(verdicts)
+    sources = _sources_of(verdicts, config, data_sources)
+    ev = evidence_bytes(verdicts, _tags(verdicts, sources))
     atomic_write(out / "evidence.npz", ev)
-    summary = summary_dict(verdicts, config, environment, hashlib.sha256(ev).hexdigest())
+    summary = summary_dict(verdicts, config, environment, hashlib.sha256(ev).hexdigest(), data_sources=sources,
+                           data_configs=data_configs)
     if elapsed_s is not None:
         atomic_write(out / "timing.json", _json({"wall_seconds": round(float(elapsed_s), 3)}))
     render(out, summary, verdicts)
@@ -182,8 +241,11 @@ def load_results(results_dir: str | Path) -> tuple[dict, list[Verdict]]:
         raise ResultsError(f"{ev_path}: SHA-256 differs from summary.json's evidence_sha256; truncated or edited")
     arrays = load_evidence(io.BytesIO(raw))
     try:
-        verdicts = [Verdict.from_dict(v, arrays=arrays.get(v["id"], {})) for v in summary["verdicts"]]
-    except (KeyError, TypeError, ValueError) as err:
+        sources = [v.get("data_source", "haar") for v in summary["verdicts"]]
+        tags = _tags([Verdict(v["id"], v["status"], "") for v in summary["verdicts"]], sources)
+        verdicts = [Verdict.from_dict({k: x for k, x in v.items() if k != "data_source"}, arrays=arrays.get(tag, {}))
+                    for v, tag in zip(summary["verdicts"], tags)]
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
         raise ResultsError(f"{path}: malformed verdict ({err})") from None
     return summary, verdicts
 
@@ -199,9 +261,42 @@ def verdict_table(verdicts: list[Verdict]) -> str:
     return "\n".join(rows)
 
 
-def _section(v: Verdict, figures: list[str]) -> str:
+def verdict_matrix(verdicts: list[Verdict], sources: list[str]) -> str:
+    """Markdown table: one row per claim, one column per data source (``sources[i]`` of verdict ``i``), the status in each cell."""
+    order = _distinct(sources)
+    cells: dict[str, dict[str, str]] = {}
+    for v, s in zip(verdicts, sources):
+        cells.setdefault(v.claim, {})[s] = v.status
+    rows = ["| Claim | Statement | " + " | ".join(f"`{s}`" for s in order) + " |", "|---|---|" + "---|" * len(order)]
+    for cid, by in cells.items():
+        claim = CLAIMS.get(cid)
+        rows.append(f"| {cid} | {claim.title if claim else ''} | " + " | ".join(f"**{by[s]}**" if s in by else "—" for s in order) + " |")
+    return "\n".join(rows)
+
+
+def source_prefix(source: str) -> str:
+    """File-name prefix of a data source's figures: the source with every character outside
+    ``[A-Za-z0-9_.-]`` replaced by ``-``, then ``_`` (``csv:data/a.csv`` -> ``csv-data-a.csv_``)."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "-", source) + "_"
+
+
+def _plot_prefixed(claim, v: Verdict, out: Path, prefix: str) -> list[str]:
+    """``claim.plot`` into a temporary folder inside ``out``, then each figure moved to ``out/<prefix><name>``."""
+    tmp = out / f".plot-{prefix}tmp"
+    tmp.mkdir(exist_ok=True)
+    try:
+        names = list(claim.plot(v, tmp))
+        for name in names:
+            os.replace(tmp / name, out / f"{prefix}{name}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return [f"{prefix}{name}" for name in names]
+
+
+def _section(v: Verdict, figures: list[str], level: int = 2) -> str:
     claim = CLAIMS.get(v.claim)
-    head = f"## {v.claim}: {claim.title} ({claim.source})" if claim else f"## {v.claim}"
+    hashes = "#" * level
+    head = f"{hashes} {v.claim}: {claim.title} ({claim.source})" if claim else f"{hashes} {v.claim}"
     lines = [head, ""]
     if claim:
         lines += [f"$$ {claim.statement} $$", ""]
@@ -233,17 +328,36 @@ def render(out: Path, summary: dict | None, verdicts: list[Verdict]) -> int:
     load_extensions()
     out = Path(out)
     parts = ["# ntk-verify report", ""]
+    listed = (summary or {}).get("verdicts", [])
+    sources = ([str(d.get("data_source", "")) for d in listed] if len(listed) == len(verdicts)
+               else [""] * len(verdicts))
+    order = _distinct(sources)
     if verdicts:
         env = (summary or {}).get("environment", {})
-        parts += [verdict_table(verdicts), ""]
+        if len(order) > 1:
+            parts += ["## Verdict matrix (claims × data sources)", "", verdict_matrix(verdicts, sources), ""]
+        else:
+            parts += [verdict_table(verdicts), ""]
+            if order[0]:
+                parts += [f"Data source: `{order[0]}`.", ""]
         if env:
             seed = summary.get("seed")
             parts += [(f"Seed {seed}; " if seed is not None else "") + f"dtype {env.get('dtype')}, x64 {env.get('x64')}; "
                       f"JAX {env.get('packages', {}).get('jax')} on {', '.join(env.get('jax_devices', []))}.", ""]
-        for v in verdicts:
-            claim = CLAIMS.get(v.claim)
-            figures = list(claim.plot(v, out)) if claim is not None and claim.plot is not None and v.arrays else []
-            parts.append(_section(v, figures))
+        if len(order) > 1:
+            for s in order:
+                mine = [v for v, vs in zip(verdicts, sources) if vs == s]
+                parts += [f"## Data source `{s}`", "", verdict_table(mine), ""]
+                for v in mine:
+                    claim = CLAIMS.get(v.claim)
+                    figures = (_plot_prefixed(claim, v, out, source_prefix(s))
+                               if claim is not None and claim.plot is not None and v.arrays else [])
+                    parts.append(_section(v, figures, level=3))
+        else:
+            for v in verdicts:
+                claim = CLAIMS.get(v.claim)
+                figures = list(claim.plot(v, out)) if claim is not None and claim.plot is not None and v.arrays else []
+                parts.append(_section(v, figures))
     sections = len(verdicts)
     for fn in EXTRA_RENDERERS:
         extra = fn(out)

@@ -10,7 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("verification", "ntk_attention")
 LEAVES = ("verification.verdict", "verification.stats", "verification.bounds", "verification.config",
-          "verification.contract", "verification.datasets", "verification.files")
+          "verification.contract", "verification.datasets", "verification.files", "verification.sources")
 
 
 def _module_name(path: Path) -> str:

@@ -34,7 +34,7 @@ def test_vectorised_windows_match_the_core_series(ssm, seed):
 
 def _data(**over):
     c = cfg.default_config()["data"]
-    c.update(d=4, state_dim=3, **over)
+    c.update(source="haar", d=4, state_dim=3, **over)
     return c
 
 

@@ -1,0 +1,140 @@
+r"""``ntk-verify data``: what the configured data looks like (docs/data.md, "What is measured").
+
+For ``[data] source`` (or ``--source``), window length ``d`` and ``n`` training windows — the very
+windows ``ctx.dataset(n)`` gives the claims, so with the configured seed — :func:`data_statistics`
+measures:
+
+* ``length``: values of the source (a synthetic family: the values drawn; a windows file: windows + d;
+  ``haar`` with independent windows: the n(d + 1) values of the windows and targets);
+* ``lag1_autocorrelation`` (:func:`ntk_attention.data.lag1_autocorrelation`) of the ``n + d``
+  training values (``lag1_over = "series"``); for ``haar`` with independent windows and for a
+  windows file, where there is no one series, the pooled lag-1 of the rows :math:`(x_i, y_i)`,
+  :math:`\sum_i\sum_k (z_{ik}-\bar z)(z_{i,k+1}-\bar z) / \sum_i\sum_k (z_{ik}-\bar z)^2`,
+  :math:`\bar z` the mean of every entry (``lag1_over = "windows"``);
+* ``corr_y_xd``, ``sign_consistent_fraction`` (demeaned) and ``data_term_fraction`` at
+  initialisation (width ``--width``, 256 by default; :math:`w_r(0) \sim N(0, \sigma^2)` from the
+  first network seed of the configured seed, as the claims draw it);
+* ``v_min``, ``B``, ``D`` (:func:`verification.bounds.data_constants`);
+* ``lambda_min`` :math:`= \lambda_{\min}(H^*)` with ``lambda_error`` (its error bound) and
+  ``lambda_resolution``, the float64 resolution :math:`n(e_{quad} + \epsilon\|H^*\|)`
+  (:func:`verification.bounds.lambda_star` with ``extended=True``: below that resolution λ is
+  recomputed in extended precision for n <= 64; ``lambda_precision`` says which).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import jax
+import numpy as np
+
+from ntk_attention import data as ntk_data
+from ntk_attention import init_params
+from verification import bounds
+from verification import config as cfg
+from verification.contract import Context
+from verification.datasets import needed_length
+
+__all__ = ["data_statistics", "pooled_lag1", "register", "format_statistics"]
+
+
+def pooled_lag1(X: np.ndarray, y: np.ndarray) -> float:
+    r"""Pooled lag-1 autocorrelation of the rows :math:`z_i = (x_{i,1}, \dots, x_{i,d}, y_i)` (see the module docstring)."""
+    Z = np.concatenate([np.asarray(X, np.float64), np.asarray(y, np.float64)[:, None]], axis=1)
+    c = Z - Z.mean()
+    den = float(np.sum(c * c))
+    if not den > 0:
+        raise ValueError("X, y: every window entry and target is equal; the lag-1 autocorrelation is 0/0")
+    return float(np.sum(c[:, :-1] * c[:, 1:]) / den)
+
+
+def data_statistics(config: dict, *, width: int = 256) -> dict:
+    """The statistics of the module docstring for ``config`` (validated) as a JSON-able dict.
+
+    Raises :class:`verification.sources.SourceError` for a source that cannot be read or is too short.
+    """
+    data = config["data"]
+    n, d = int(data["n"]), int(data["d"])
+    ctx = Context(config=config, seed=config["run"]["seed"], quiet=True)
+    ds = ctx.dataset(n)
+    X, y = np.asarray(ds.X, np.float64), np.asarray(ds.y, np.float64)
+    series = np.asarray(ds.series, np.float64)
+    one_series = series.shape[0] == n + d and (data["source"] != "haar" or data["windows"] == "sliding")
+    lag1 = float(ntk_data.lag1_autocorrelation(series)) if one_series else pooled_lag1(X, y)
+    seed = ctx.network_seeds(1)[0]
+    params = init_params(jax.random.key(seed), width, sigma=data["sigma"])
+    lam, _ = bounds.lambda_star(X, sigma=data["sigma"], extended=True)
+    consts = bounds.data_constants(X, y)
+    return {
+        "source": data["source"],
+        "length": int(ds.source_length),
+        "preprocessing": ds.preprocessing,
+        "d": d,
+        "n": n,
+        "offset": int(data["offset"]) if data["source"] != "haar" else None,
+        "values_used": needed_length(data, n) if data["source"] != "haar" else None,
+        "seed": int(ctx.seed),
+        "lag1_autocorrelation": lag1,
+        "lag1_over": "series" if one_series else "windows",
+        "corr_y_xd": float(ntk_data.corr_y_xd(X, y)),
+        "sign_consistent_fraction": float(ntk_data.sign_consistent_fraction(X, y)),
+        "data_term_fraction": float(ntk_data.data_term_fraction(params, X, y)),
+        "data_term_width": int(width),
+        "data_term_seed": int(seed),
+        "v_min": consts["v_min"],
+        "B": consts["B"],
+        "D": consts["D"],
+        "lambda_min": float(lam.value),
+        "lambda_error": float(lam.resolution),
+        "lambda_resolution": float(lam.float64_resolution),
+        "lambda_resolved": bool(lam.resolved),
+        "lambda_precision": lam.precision,
+    }
+
+
+def format_statistics(stats: dict) -> str:
+    """Plain-text lines of :func:`data_statistics`."""
+    lines = [f"data source: {stats['source']} ({stats['preprocessing']})",
+             f"length {stats['length']}; n = {stats['n']} windows of length d = {stats['d']}"
+             + (f" from offset {stats['offset']} ({stats['values_used']} values)" if stats["offset"] is not None else "")
+             + f"; seed {stats['seed']}"]
+    for key, words in (("lag1_autocorrelation", f"lag-1 autocorrelation (over the {stats['lag1_over']})"),
+                       ("corr_y_xd", "corr(y, x_d)"),
+                       ("sign_consistent_fraction", "sign-consistent fraction (demeaned)"),
+                       ("data_term_fraction", f"data-term fraction at t = 0 (width {stats['data_term_width']})"),
+                       ("v_min", "v_min"), ("B", "B = max |x_ik|"), ("D", "D = max |y_i|")):
+        lines.append(f"  {words:<52} {stats[key]:.4g}")
+    lines.append(f"  {'lambda_min(H*) (' + stats['lambda_precision'] + ')':<52} {stats['lambda_min']:.4g} "
+                 f"± {stats['lambda_error']:.2g} (float64 resolution {stats['lambda_resolution']:.2g}; "
+                 f"{'resolved' if stats['lambda_resolved'] else 'NOT resolved'})")
+    return "\n".join(lines)
+
+
+def _cmd_data(args) -> int:
+    override = {"data": {"source": args.source}} if args.source is not None else None
+    config = cfg.load(args.config, override=override) if args.config else cfg.validate(override or {})
+    if not 1 <= args.width <= 65536:
+        raise cfg.ConfigError(f"--width: expected an integer in [1, 65536], got {args.width}")
+    jax.config.update("jax_enable_x64", True)
+    stats = data_statistics(config, width=args.width)
+    if args.json:
+        print(json.dumps(stats, allow_nan=False))
+    else:
+        print(format_statistics(stats))
+    sys.stdout.flush()
+    return 0
+
+
+def register(sub) -> None:
+    """Add ``ntk-verify data`` to the subcommands ``sub``."""
+    p = sub.add_parser("data", help="statistics of the configured data (lag-1, corr(y, x_d), data term, lambda_min)",
+                       description="For the configured window length d and n: the source's length, lag-1 "
+                       "autocorrelation, corr(y, x_d), sign-consistent fraction, data-term fraction at t = 0, "
+                       "v_min, B, D and lambda_min(H*) with its resolution (docs/data.md).")
+    p.add_argument("--config", metavar="FILE.toml", help="configuration (default: built in)")
+    p.add_argument("--source", metavar="S", help="data source (overrides [data] source): a family, a real series, "
+                   "csv:PATH[#COLUMN] or npy:PATH")
+    p.add_argument("--width", type=int, default=256, help="network width for the data-term fraction (default 256)")
+    p.add_argument("--json", action="store_true", help="one JSON object instead of text")
+    p.set_defaults(func=_cmd_data)
