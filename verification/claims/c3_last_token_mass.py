@@ -389,12 +389,19 @@ def plot_c3(v: Verdict, out: Path) -> list[str]:
 
 
 def summary_c3(v: Verdict) -> str:
-    frac = v.measured.get("negative_fraction", [])
     target = v.bounds.get("one_minus_delta", 0.0)
+    reading = tuple(v.measured.get("decisive_reading", "neuron/every").split("/"))
+    if "negative_fraction" not in v.measured:  # a verdict from before the premise was checked
+        f = v.measured.get(_C3_KEYS.get(reading, "fraction_last_least"), [])
+        if reading[0] == "population":
+            return (f"{reading[0]}/{reading[1]}: gap ({'min' if reading[1] == 'every' else 'mean'}_k<d − last) "
+                    + ", ".join(f"{x:.3g}" for x in f) + " (need ≥ 0)")
+        what = "last position least attended" if reading[1] == "every" else "last position ≤ 1/d"
+        return f"{what}: " + ", ".join(f"{x:.2f}" for x in f) + f" (need ≥ {target:.2f})"
+    frac = v.measured["negative_fraction"]
     neg = "w_r<0: " + ", ".join(f"{x:.2f}" for x in frac) + f" (need ≥ {target:.2f})"
     if v.measured.get("premise_status", HOLDS) != HOLDS:
         return f"premise not reached, {neg}"
-    reading = tuple(v.measured.get("decisive_reading", "neuron/every").split("/"))
     f = v.measured.get(_C3_KEYS.get(reading, "fraction_last_least") + "_premise", [])
     if reading[0] == "population":
         return (f"{neg}; on them gap ({'min' if reading[1] == 'every' else 'mean'}_k<d − last) "
