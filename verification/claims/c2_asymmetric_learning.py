@@ -387,7 +387,8 @@ def plot_c2(v: Verdict, out: Path) -> list[str]:
     ax.set_xlabel("width m")
     ax.set_ylabel("first step both groups reach the level")
     ax.set_title("first-reaching time vs m", fontsize=10)
-    ax.legend(fontsize=7)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7)
     fig.suptitle(f"C2: {summary_c2(v)}", fontsize=10)
     return [save_figure(fig, out / "c2_sign_agreement.png")]
 
