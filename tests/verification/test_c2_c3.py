@@ -100,7 +100,8 @@ def test_c3_data_condition_names_the_winning_position():
 
 def test_c3_figure_and_summary(tmp_path):
     kw, expected = c3.example_check_input()
-    v = c3.check_c3(**kw)
+    v = c3.check_c3(**kw, conclusion_trajectory=np.array([[np.nan, 0.5, 1.0]]))
+    assert v.measured["conclusion_over_time"] == {"reading": "neuron/every", "min": [0.5], "last": [1.0]}
     assert v.status == expected
     assert c3.summary_c3(v) == "w_r<0: 1.00 (need ≥ 0.90); on them last least attended: 1.00 (need ≥ 0.90)"
     assert c3.plot_c3(v, tmp_path) == ["c3_last_token_mass.png"]

@@ -435,7 +435,7 @@ CLAIM = Claim(
             "seeds": cfg.positive_int(3, "network seeds per width", maximum=64),
             "steps": cfg.positive_int(3000, "gradient-descent steps T (records log-spaced up to T)"),
             "records": cfg.positive_int(24, "number of log-spaced records between step 1 and T (plus t = 0)", minimum=2),
-            "eta": cfg.positive_float(0.1, "learning rate η (GD is stable for η < 2/λ_max(H(0)))"),
+            "eta": cfg.positive_float(1.0, "learning rate η (GD is stable for η < 2/λ_max(H(0)))"),
             "delta": DELTA, "alpha": ALPHA,
             "levels": cfg.float_list(list(LEVELS), "agreement levels whose first-reaching times are reported (1-δ added)"),
             "data_term_threshold": cfg.probability(0.5, "VACUOUS when fewer neurons than this have a positive data "

@@ -140,7 +140,7 @@ def _rows(M: np.ndarray, mask: np.ndarray | None = None) -> tuple[np.ndarray, np
 
 def check_c3(*, widths, seeds, masses_final, weights_final, masses_init=None, delta: float, alpha: float = 0.05,
              atol: float = 1e-12, expectation: str = "neuron", versus: str = "every", second_moments=None,
-             steps=None, mass_trajectory=None, negative_trajectory=None,
+             steps=None, mass_trajectory=None, negative_trajectory=None, conclusion_trajectory=None,
              config: dict | None = None, seed: int | None = None) -> Verdict:
     r"""C3 from the final weights and data-averaged masses :math:`\bar s_{r,k} = \frac1n\sum_i s_{r,k}(x_i)`.
 
@@ -164,7 +164,10 @@ def check_c3(*, widths, seeds, masses_final, weights_final, masses_init=None, de
        :math:`\mathbb E[x_d x_k]`, naming the winning position when it fails.
 
     ``steps`` (R,), ``mass_trajectory`` (W, R, d) (neuron-averaged masses) and
-    ``negative_trajectory`` (W, R) (fraction with :math:`w_r < 0`) are figure data.
+    ``negative_trajectory`` (W, R) (fraction with :math:`w_r < 0`) are figure data;
+    ``conclusion_trajectory`` (W, R), the fraction of the neurons with :math:`w_r(t) < 0` meeting
+    the per-neuron inequality (``versus``) at each record, is reported (first and last value,
+    minimum) and drawn: whether the conclusion held all along or only at some times.
     """
     if expectation not in C3_EXPECTATIONS:
         raise ValueError(f"expectation: expected one of {C3_EXPECTATIONS}, got {expectation!r}")
@@ -270,6 +273,12 @@ def check_c3(*, widths, seeds, masses_final, weights_final, masses_init=None, de
             arrays["mean_position_mass"] = np.asarray(mass_trajectory, np.float64)
         if negative_trajectory is not None:
             arrays["negative_fraction_trajectory"] = np.asarray(negative_trajectory, np.float64)
+        if conclusion_trajectory is not None:
+            ct = np.asarray(conclusion_trajectory, np.float64)
+            arrays["conclusion_trajectory"] = ct
+            measured["conclusion_over_time"] = {
+                "reading": f"neuron/{versus}", "min": [float(np.nanmin(r)) if np.isfinite(r).any() else float("nan") for r in ct],
+                "last": [float(r[-1]) for r in ct]}
     return Verdict(claim="C3", status=status, explanation=explanation, measured=measured,
                    bounds={"one_minus_delta": target}, intervals=intervals, parts=tuple(parts), counterexample=counter,
                    tested_range={"widths": widths, "seeds": [int(x) for x in seeds],
@@ -321,10 +330,10 @@ def run_c3(section: dict, ctx) -> Verdict:
     seeds = ctx.network_seeds(section["seeds"])
     W = section["widths"]
     rec = record_steps(section["steps"], section["records"])
-    final, weights, init, traj, negt = [], [], [], [], []
+    final, weights, init, traj, negt, conc = [], [], [], [], [], []
     bar = ctx.progress("C3 all a_r = -1", len(W) * len(seeds))
     for m in W:
-        fm, wm, im, tm, nm = [], [], [], [], []
+        fm, wm, im, tm, nm, ok_neg, n_neg = [], [], [], [], [], 0, 0
         for s in seeds:
             key = repr(("train-c3", n, m, s, tuple(int(t) for t in rec), section["eta"], ctx.config["data"]["sigma"]))
 
@@ -339,15 +348,20 @@ def run_c3(section: dict, ctx) -> Verdict:
             PM, Wt = np.asarray(tr.position_mass), np.asarray(tr.weights)
             fm.append(PM[-1]), wm.append(Wt[-1]), im.append(PM[0])
             tm.append(np.asarray(tr.mean_position_mass)), nm.append((Wt < 0).mean(axis=1))
+            ok_neg = ok_neg + ((Wt < 0) & _c3_neuron_ok(PM, section["versus"], 1e-12)).sum(axis=1)  # (R,)
+            n_neg = n_neg + (Wt < 0).sum(axis=1)
             bar.update(1)
         final.append(np.stack(fm)), weights.append(np.stack(wm)), init.append(np.stack(im))
         traj.append(np.mean(tm, axis=0)), negt.append(np.mean(nm, axis=0))
+        with np.errstate(invalid="ignore", divide="ignore"):  # no negative neuron at a record: NaN
+            conc.append(ok_neg / n_neg)
     bar.close()
     X = np.asarray(ds.X, np.float64)
     return check_c3(widths=W, seeds=seeds, masses_final=final, weights_final=weights, masses_init=init,
                     delta=section["delta"], alpha=section["alpha"], expectation=section["expectation"],
                     versus=section["versus"], second_moments=(X[:, -1:] * X).mean(axis=0), steps=rec,
                     mass_trajectory=np.stack(traj), negative_trajectory=np.stack(negt),
+                    conclusion_trajectory=np.stack(conc),
                     config={"C3": section, "data": ctx.config["data"]}, seed=ctx.seed)
 
 
@@ -377,12 +391,15 @@ def plot_c3(v: Verdict, out: Path) -> list[str]:
         for wi, m in enumerate(A["widths"]):
             c = cmap(wi / max(1, len(A["widths"]) - 1))
             ax.plot(t, A["negative_fraction_trajectory"][wi], color=c, label=f"fraction w_r < 0, m = {m}")
+            if "conclusion_trajectory" in A:
+                ax.plot(t, A["conclusion_trajectory"][wi], color=c, ls="--",
+                        label=f"of them, last {'least' if 'every' in v.measured.get('decisive_reading', '') else '≤ 1/d'}, m = {m}")
         ax.axhline(v.bounds["one_minus_delta"], color="r", ls="--", lw=1, label="1 - δ")
         ax.set_xscale("log")
         ax.set_ylim(0, 1.02)
         ax.set_xlabel("step t (0 drawn at 0.5)")
         ax.set_ylabel("fraction of neurons")
-        ax.set_title("premise: fraction with w_r(t) < 0", fontsize=10)
+        ax.set_title("premise w_r(t) < 0, and the inequality on those neurons", fontsize=9)
         ax.legend(fontsize=7)
     fig.suptitle(f"C3 ({v.measured.get('decisive_reading', 'neuron/every')}): {summary_c3(v)}", fontsize=10, wrap=True)
     return [save_figure(fig, out / "c3_last_token_mass.png")]
