@@ -125,7 +125,7 @@ CONFIG_CASES = [
     ("seeds = 10**20", ["run", "--config", "CONFIG"], "[C1]\nseeds = 100000000000000000000\n"),
     ("empty widths list", ["run", "--config", "CONFIG"], "[C1]\nwidths = []\n"),
     ("decreasing widths", ["run", "--config", "CONFIG"], "[C1]\nwidths = [64, 8]\n"),
-    ("record_every not dividing steps", ["run", "--config", "CONFIG"], "[C3]\nsteps = 10\nrecord_every = 3\n"),
+    ("record_every not dividing steps", ["run", "--config", "CONFIG"], "[C1]\nsteps = 10\nrecord_every = 3\n"),
     ("unknown claim id in [run] claims", ["run", "--config", "CONFIG"], '[run]\nclaims = ["C99"]\n'),
     ("a 10 000-character string", ["run", "--config", "CONFIG"], '[data]\nwindows = "' + "x" * 10000 + '"\n'),
     ("C3 width 10**12 (memory)", ["run", "--config", "CONFIG", "--claims", "C3"], TINY + "[C3]\nwidths = [1000000000000]\n"),

@@ -26,7 +26,7 @@ state_dim = 3
 widths = [8]
 seeds = 2
 steps = 4
-record_every = 2
+records = 2
 """
 
 TINY_SWEEP = """\

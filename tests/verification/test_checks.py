@@ -8,7 +8,6 @@ from ntk_attention import attention_weights, mean_attention_mass
 from verification import strategies as vst
 from verification.claims import c3_last_token_mass
 from verification.claims._common import interval_status, slope_status
-from verification.claims.c2_asymmetric_learning import check_c2
 from verification.claims.c3_last_token_mass import check_c3, plot_c3, summary_c3
 from verification.claims.c5_ood_risk import check_c5
 from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED, Verdict
@@ -35,70 +34,7 @@ def test_interval_and_slope_rules():
 # C1's and C4's decision paths: tests/verification/test_c1_c4.py
 
 
-def _c2(agree, lam=1.0, c_A=1.0, total=50):
-    kp = np.full((2, 2, STEPS.size), total // 2)
-    kp[..., STEPS >= 8] = agree  # aligned from t_align(m) = c_A m / (eta lam v_min) = m = 8 on
-    n_ = np.full((2, 2), total)
-    return check_c2(widths=WIDTHS, seeds=SEEDS, steps=STEPS, agree_plus=kp, n_plus=n_, agree_minus=kp, n_minus=n_,
-                    lam=lam, lam_resolution=1e-12, eta=1.0, v_min=1.0, delta=0.1, c_A=c_A)
-
-
-def test_c2_verdicts():
-    assert _c2(50).status == HOLDS  # 100/100 pooled: CP lower 0.964 >= 0.9
-    v = _c2(25)
-    assert v.status == VIOLATED and v.counterexample["width"] == 8
-    assert _c2(46).status == INCONCLUSIVE  # 92/100: [0.848, 0.965] straddles 0.9
-    assert _c2(50, lam=1e-300).status == VACUOUS
-    v = _c2(50, c_A=1e6)  # t_align = 8e6 steps: beyond reach
-    assert v.status == VACUOUS and "beyond reach" in v.parts[0].finding
-
-
-def test_c2_counterexample_names_its_step_and_counts():
-    v = _c2(25)  # 50 of 100 pooled neurons agree from step 10 on; t_align(8) = 8
-    assert v.counterexample == {"width": 8, "group": "a_r = +1", "seeds": [0, 1], "t_align": 8.0, "step": 10,
-                                "agreeing": 50, "of": 100}
-
-
-def test_c2_partly_reachable_alignment_time_is_reported_where_it_is():
-    # c_A = 10: t_align = 80 steps at m = 8 (reached, agreement 100%) and 160 at m = 16 (beyond the 100 run)
-    v = _c2(50, c_A=10.0)
-    f = v.parts[0].finding
-    assert v.status == VACUOUS
-    assert "at m = 16 t_align" in f and "160 steps at m = 16" in f and "a factor 1.6" in f
-    assert "checked at every recorded t >= t_align at m = 8: HOLDS" in f
-    assert f in v.explanation
-
-
-def test_c2_group_without_neurons_is_vacuous_not_a_crash():
-    kp = np.full((2, 2, STEPS.size), 50)
-    n_plus = np.array([[0, 0], [50, 50]])  # width 8 drew no a_r = +1 neuron in either seed
-    v = check_c2(widths=WIDTHS, seeds=SEEDS, steps=STEPS, agree_plus=np.where(n_plus[..., None] > 0, kp, 0),
-                 n_plus=n_plus, agree_minus=kp, n_minus=np.full((2, 2), 50), lam=1.0, lam_resolution=1e-12, eta=1.0,
-                 v_min=1.0, delta=0.1)
-    assert v.status == VACUOUS and "no neuron has a_r = +1 at m = 8" in v.parts[0].finding
-    assert np.isnan(v.measured["final_agreement_plus"][0]) and "agreement_plus_final[m=8]" not in v.intervals
-
-
-def test_c2_explanation_reports_the_measured_initial_agreement():
-    kp = np.full((2, 2, STEPS.size), 50)
-    kp[..., 0] = 5  # 10% agreement at t = 0, not the "half" one expects
-    n_ = np.full((2, 2), 50)
-    v = check_c2(widths=WIDTHS, seeds=SEEDS, steps=STEPS, agree_plus=kp, n_plus=n_, agree_minus=kp, n_minus=n_,
-                 lam=1.0, lam_resolution=1e-12, eta=1.0, v_min=1.0, delta=0.1)
-    assert "10% and 10% at t = 0" in v.explanation and "half" not in v.explanation
-    assert v.measured["initial_agreement_plus"] == [0.1, 0.1]
-
-
-def test_c2_direction_and_first_time_diagnostics_do_not_decide():
-    kp = np.tile(np.array([25, 30, 35, 40, 45, 50, 50, 50, 50, 50, 50]), (3, 1, 1))
-    v = check_c2(widths=[8, 16, 32], seeds=[0], steps=STEPS, agree_plus=kp, n_plus=np.full((3, 1), 50), agree_minus=kp,
-                 n_minus=np.full((3, 1), 50), lam=1e-300, lam_resolution=1e-12, eta=1.0, v_min=1.0, delta=0.1,
-                 direction_steps=STEPS, direction_along=np.full(STEPS.size, 10), direction_total=100)
-    assert v.status == VACUOUS
-    diag = {p.name: p for p in v.parts if not p.decisive}
-    assert diag["per-step update Δw_r has the sign of a_r"].status == VIOLATED
-    assert v.measured["first_time_reaching_1_minus_delta"] == [40.0, 40.0, 40.0]  # 45/50 = 0.9 at t = 40
-    assert v.measured["first_time_exponent"] == pytest.approx(0.0, abs=1e-12)
+# C2's checks (premises, levels, plateau, exponents) are tested in tests/verification/test_c2_c3.py.
 
 
 def _masses(last, others, shape=(2, 50)):
@@ -109,15 +45,21 @@ def _masses(last, others, shape=(2, 50)):
     return M / M.sum(-1, keepdims=True)
 
 
+def _neg(*Ms):
+    """Final weights of every neuron negative: Theorem 5.3's premise met (the readings alone decide)."""
+    return [-np.ones(np.shape(M)[:2]) for M in Ms]
+
+
 def test_c3_verdicts():
     good = _masses(0.05, [0.2, 0.3, 0.45])
     bad = _masses(0.5, [0.1, 0.2, 0.2])
-    assert check_c3(widths=[50], seeds=[0, 1], masses_final=[good], delta=0.1).status == HOLDS
-    v = check_c3(widths=[50, 100], seeds=[0, 1], masses_final=[good, np.concatenate([bad, bad], axis=1)], delta=0.1)
+    assert check_c3(widths=[50], seeds=[0, 1], masses_final=[good], weights_final=_neg(good), delta=0.1).status == HOLDS
+    bad2 = np.concatenate([bad, bad], axis=1)
+    v = check_c3(widths=[50, 100], seeds=[0, 1], masses_final=[good, bad2], weights_final=_neg(good, bad2), delta=0.1)
     assert v.status == VIOLATED and v.counterexample["width"] == 100 and v.counterexample["least_attended_position"] == 1
     mixed = good[:1].copy()
-    mixed[0, :5] = bad[0, :5]  # 45 of 50 neurons satisfy: CP [0.78, 0.97] straddles 0.9
-    assert check_c3(widths=[50], seeds=[0], masses_final=[mixed], delta=0.1).status == INCONCLUSIVE
+    mixed[0, :5] = bad[0, :5]  # 45 of 50 neurons satisfy: CP upper end of 5/50 failures > δ, p = 0.57
+    assert check_c3(widths=[50], seeds=[0], masses_final=[mixed], weights_final=_neg(mixed), delta=0.1).status == INCONCLUSIVE
 
 
 # Theorem 5.3's four readings on constructed masses (d = 4, 2 seeds x 50 neurons):
@@ -138,15 +80,17 @@ READING_VERDICTS = {
 @pytest.mark.parametrize("expectation", ["neuron", "population"])
 @pytest.mark.parametrize("versus", ["every", "average"])
 def test_c3_reading_decides_and_reports_all_four(case, M, expectation, versus):
-    v = check_c3(widths=[50], seeds=[3, 4], masses_final=[M], masses_init=[M], delta=0.1, expectation=expectation,
-                 versus=versus)
+    v = check_c3(widths=[50], seeds=[3, 4], masses_final=[M], weights_final=_neg(M), masses_init=[M], delta=0.1,
+                 expectation=expectation, versus=versus)
     expected = READING_VERDICTS[case]
     assert v.status == expected[(expectation, versus)]
     assert v.measured["decisive_reading"] == f"{expectation}/{versus}"
     decisive = [p for p in v.parts if p.decisive]
-    assert len(decisive) == 1 and decisive[0].name.startswith(f"[{expectation}/{versus}]")
-    # every reading is reported with its own verdict, the undecisive ones as diagnostics
-    by_reading = {tuple(p.name[1:p.name.index("]")].split("/")): p.status for p in v.parts}
+    assert len(decisive) == 2 and decisive[0].name.startswith("premise") and decisive[0].status == HOLDS
+    assert decisive[1].name.startswith(f"[{expectation}/{versus}]")
+    # every reading is reported with its own verdict, the undecisive ones as diagnostics (on the premise's
+    # neurons and on every neuron: here the same neurons)
+    by_reading = {tuple(p.name[1:p.name.index("]")].split("/")): p.status for p in v.parts if p.name.startswith("[")}
     assert by_reading == expected
     assert f"C3.expectation = '{expectation}', C3.versus = '{versus}'" in v.explanation
     if v.status == VIOLATED:
@@ -159,7 +103,8 @@ def test_c3_reading_decides_and_reports_all_four(case, M, expectation, versus):
 
 def test_c3_reading_statistics_against_direct_formulas():
     M = NEURON_VS_POPULATION
-    v = check_c3(widths=[50], seeds=[0, 1], masses_final=[M], masses_init=[EVERY_VS_AVERAGE], delta=0.1)
+    v = check_c3(widths=[50], seeds=[0, 1], masses_final=[M], weights_final=_neg(M), masses_init=[EVERY_VS_AVERAGE],
+                 delta=0.1)
     mean = M.reshape(-1, 4).mean(axis=0)
     assert v.measured["fraction_last_least"] == [0.5] and v.measured["fraction_last_below_average"] == [0.5]
     assert v.measured["mean_gap_other_minus_last"] == [pytest.approx(mean[:3].min() - mean[3])]  # 0.05
@@ -171,9 +116,10 @@ def test_c3_reading_statistics_against_direct_formulas():
 
 def test_c3_figure_and_summary_follow_the_reading(tmp_path):
     traj = np.tile(NEURON_VS_POPULATION.reshape(-1, 4).mean(0), (1, 3, 1))  # (W, R, d)
-    v = check_c3(widths=[50], seeds=[0, 1], masses_final=[NEURON_VS_POPULATION], delta=0.1, expectation="population",
-                 versus="average", steps=np.array([0, 5, 10]), mass_trajectory=traj)
-    assert summary_c3(v) == "population/average: gap (mean_k<d − last) 0.0667 (need ≥ 0)"
+    v = check_c3(widths=[50], seeds=[0, 1], masses_final=[NEURON_VS_POPULATION], weights_final=_neg(NEURON_VS_POPULATION),
+                 delta=0.1, expectation="population", versus="average", steps=np.array([0, 5, 10]), mass_trajectory=traj,
+                 negative_trajectory=np.array([[0.5, 0.9, 1.0]]))
+    assert summary_c3(v) == "w_r<0: 1.00 (need ≥ 0.90); on them gap (mean_k<d − last) 0.0667 (need ≥ 0)"
     assert plot_c3(v, tmp_path) == ["c3_last_token_mass.png"] and (tmp_path / "c3_last_token_mass.png").stat().st_size > 0
     old = Verdict.from_dict({**v.to_dict(), "measured": {"fraction_last_least": [0.25]}})  # a summary from before
     assert summary_c3(old) == "last position least attended: 0.25 (need ≥ 0.90)"
@@ -181,9 +127,11 @@ def test_c3_figure_and_summary_follow_the_reading(tmp_path):
 
 def test_c3_refuses_unknown_reading():
     with pytest.raises(ValueError, match="expectation"):
-        check_c3(widths=[50], seeds=[0, 1], masses_final=[EVERY_VS_AVERAGE], delta=0.1, expectation="data")
+        check_c3(widths=[50], seeds=[0, 1], masses_final=[EVERY_VS_AVERAGE], weights_final=_neg(EVERY_VS_AVERAGE), delta=0.1,
+                 expectation="data")
     with pytest.raises(ValueError, match="versus"):
-        check_c3(widths=[50], seeds=[0, 1], masses_final=[EVERY_VS_AVERAGE], delta=0.1, versus="mean")
+        check_c3(widths=[50], seeds=[0, 1], masses_final=[EVERY_VS_AVERAGE], weights_final=_neg(EVERY_VS_AVERAGE), delta=0.1,
+                 versus="mean")
 
 
 def test_c3_reading_is_configured_and_reaches_the_check(monkeypatch):
@@ -202,16 +150,17 @@ def test_c3_reading_is_configured_and_reaches_the_check(monkeypatch):
     with pytest.raises(cfg.ConfigError, match=r"C3\.expectation: expected one of 'neuron', 'population'"):
         cfg.validate({"C3": {"expectation": 1}})
     # run_c3 hands the section's reading to check_c3 (training replaced by the constructed masses)
-    traj = SimpleNamespace(position_mass=np.stack([NEURON_VS_POPULATION[0]] * 2), step=np.array([0, 1]),
-                           mean_position_mass=np.tile(NEURON_VS_POPULATION[0].mean(0), (2, 1)))
-    monkeypatch.setattr(c3_last_token_mass, "train_runs", lambda ctx, X, y, *, widths, seeds, **kw:
-                        {(m, s): traj for m in widths for s in seeds})
-    config = cfg.validate({"C3": {"widths": [50], "seeds": 2, "expectation": "population"}})
+    traj = SimpleNamespace(position_mass=np.stack([NEURON_VS_POPULATION[0]] * 2), weights=-np.ones((2, 50)),
+                           mean_position_mass=np.tile(NEURON_VS_POPULATION[0].mean(0), (2, 1)), diverged_step=-1)
+    monkeypatch.setattr(c3_last_token_mass, "train", lambda *a, **kw: traj)
+    config = cfg.validate({"C3": {"widths": [50], "seeds": 2, "steps": 1, "records": 2, "expectation": "population"}})
     ctx = SimpleNamespace(config=config, seed=0, network_seeds=lambda k: list(range(k)),
-                          dataset=lambda n=None: SimpleNamespace(X=None, y=None))
+                          dataset=lambda n=None: SimpleNamespace(X=np.ones((3, 4)), y=np.ones(3)),
+                          cached=lambda key, f: f(), progress=lambda desc, total: SimpleNamespace(update=lambda k: None,
+                                                                                                  close=lambda: None))
     v = c3_last_token_mass.run_c3(config["C3"], ctx)
     assert v.measured["decisive_reading"] == "population/every" and v.status == HOLDS
-    assert summary_c3(v).startswith("population/every: gap")
+    assert "on them gap (min_k<d − last)" in summary_c3(v)
 
 
 def _c5(att, lin, n_test=60):
@@ -235,7 +184,7 @@ def test_c5_verdicts():
 def test_c3_fraction_matches_direct_softmax(params, X):
     # masses from the fast path, decided by check_c3; the same fraction from jax.nn.softmax weights
     masses = np.asarray(mean_attention_mass(params, X))[None]
-    v = check_c3(widths=[6], seeds=[0], masses_final=[masses], delta=0.1)
+    v = check_c3(widths=[6], seeds=[0], masses_final=[masses], weights_final=_neg(masses), delta=0.1)
     s = np.asarray(attention_weights(params, X)).mean(axis=0)  # (m, d)
     direct = np.mean(s[:, -1] <= s[:, :-1].min(axis=1) + 1e-12)
     assert v.measured["fraction_last_least"] == [pytest.approx(direct)]

@@ -34,14 +34,13 @@ sizes = [6]
 widths = [8, 16, 32]
 seeds = 2
 steps = 20
-record_every = 5
-direction_width = 8
+records = 4
 
 [C3]
 widths = [8]
 seeds = 2
 steps = 20
-record_every = 5
+records = 4
 
 [C4]
 widths = [8, 16, 32]

@@ -1,14 +1,25 @@
 r"""C2 (Theorem 5.2): asymmetric learning, the sign of :math:`w_r` follows the output sign :math:`a_r`.
 
-**Statement.** After :math:`t \ge \Omega(m/(\eta\lambda v_{\min}))` steps,
+**Statement.** After :math:`t \ge t_{align} = \Omega(m/(\eta\lambda v_{\min}))` steps,
 :math:`\Pr[w_r(t) > 0 \mid a_r = 1] \ge 1-\delta` and :math:`\Pr[w_r(t) < 0 \mid a_r = -1] \ge 1-\delta`.
 
-**Reading.** The agreement of :math:`\mathrm{sign}(w_r)` with :math:`a_r` in each group, pooled over
-seeds, at recorded :math:`t \ge t_{align}(m) = c_A m/(\eta\lambda v_{\min})` (docs/theory.md, "C2").
+**Reading.** Two premises come first (docs/theory.md, "C2"). The mechanism: the drift of
+:math:`w_r` is :math:`\eta m^{-1/2} a_r \sum_i x_{i,d} V_r(x_i)(y_i - f_i)`, and at t = 0 its data
+term :math:`\sum_i x_{i,d} V_r(x_i) y_i` must be positive for most neurons
+(:func:`ntk_attention.data.data_term_fraction`; :func:`ntk_attention.data.corr_y_xd` is reported
+beside it). The time: :math:`t \ge t_{align}(m) = c_A m/(\eta\lambda v_{\min})` with λ =
+λ_min(H*) in extended precision (:func:`verification.bounds.lambda_star`). The conclusion is the
+agreement of :math:`\mathrm{sign}(w_r)` with :math:`a_r` in each group, neurons pooled over seeds.
 
-**Verdict rule** (:func:`check_c2`). The Clopper–Pearson interval of each group's agreement against
-:math:`1-\delta`; VACUOUS when λ is unresolved or :math:`t_{align}` exceeds the steps run. The
-per-step update directions and the alignment time's exponent in m are diagnostics.
+**Verdict rule** (:func:`check_c2`). VACUOUS when the data-term fraction is below
+``data_term_threshold`` (the data cannot drive the drift), or when λ is unresolved or
+:math:`t_{align}` exceeds the steps run (t_align, the steps and the factor reported). Otherwise
+:func:`verification.stats.probability_decision` on the disagreeing neurons at the last step,
+family = 2 groups × widths with Holm. What can be read short of the premises is reported as
+diagnostics: the first time each group reaches given levels, the saturation plateau, fitted
+exponents of first time against m decided by :func:`verification.stats.rate_decision` (exponent 1,
+margin Δ), and the linearised model's :math:`t\to\infty` sign of :math:`w_r - w_r(0)` against
+real training's.
 """
 
 from __future__ import annotations
@@ -17,208 +28,317 @@ import math
 from pathlib import Path
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
-from ntk_attention import Params, forward, jacobian
+from ntk_attention import init_params, train
+from ntk_attention import data as ntk_data
+from ntk_attention.linearized import predict
 from verification import bounds
 from verification import config as cfg
 from verification.contract import Claim
-from verification.stats import clopper_pearson, loglog_slope
-from verification.verdict import HOLDS, VACUOUS, VIOLATED, Part, Verdict, combine_status
+from verification.stats import clopper_pearson, probability_decision, rate_decision
+from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, Part, Verdict, combine_status
 from verification.claims._common import (
-    ALPHA, data_n_memory, data_n_training, DELTA, fmt, interval_status, lam_words, lambda_of, pyplot,
-    save_figure, shared_sweep, SWEEP_DEFAULTS, train_runs, training_fields,
+    ALPHA, data_n_memory, data_n_training, DELTA, fmt, note_train_divergence, pyplot, save_figure,
 )
 
 
+LEVELS = (0.6, 0.7, 0.8, 0.9)
+"""Agreement levels whose first-reaching times are reported (1 - δ is added)."""
+
+
 # ---------------------------------------------------------------------------------------------
-# C2: asymmetric learning, sign agreement (Theorem 5.2)
+# pure helpers on agreement curves
+
+
+def record_steps(steps: int, records: int) -> np.ndarray:
+    """0 and ``records`` log-spaced steps up to ``steps`` (integers, strictly increasing, the last being ``steps``)."""
+    if steps < 1 or records < 2:
+        raise ValueError(f"steps, records: expected steps >= 1 and records >= 2, got {steps}, {records}")
+    return np.unique(np.concatenate([[0], np.geomspace(1, steps, records).astype(np.int64), [steps]]))
+
+
+def first_times(fractions, steps, levels) -> np.ndarray:
+    r"""First recorded step at which each curve reaches each level: :math:`\min\{t_j : f_j \ge L\}`.
+
+    ``fractions`` (..., R) over ``steps`` (R,); returns (..., len(levels)) with ``inf`` where a
+    curve never reaches the level (and where it is NaN: a group without neurons).
+    """
+    f = np.asarray(fractions, np.float64)
+    steps = np.asarray(steps, np.float64)
+    if f.shape[-1] != steps.size:
+        raise ValueError(f"fractions: expected a last axis of {steps.size} records, got shape {f.shape}")
+    out = np.full(f.shape[:-1] + (len(levels),), np.inf)
+    for j, L in enumerate(levels):
+        hit = f >= L
+        out[..., j] = np.where(hit.any(axis=-1), steps[np.argmax(hit, axis=-1)], np.inf)
+    return out
+
+
+def plateau(fractions, steps, *, tail: float = 0.1, tol: float = 0.02) -> tuple[np.ndarray, np.ndarray]:
+    r"""Saturation level of agreement curves: the mean over records with :math:`t \ge` ``tail`` :math:`\cdot T`.
+
+    Returns ``(level, settled)`` of shape ``fractions.shape[:-1]``: ``settled`` when the curve
+    moves by at most ``tol`` (max − min) over that last stretch (the final decade by default).
+    """
+    f = np.asarray(fractions, np.float64)
+    steps = np.asarray(steps, np.float64)
+    if f.shape[-1] != steps.size:
+        raise ValueError(f"fractions: expected a last axis of {steps.size} records, got shape {f.shape}")
+    last = f[..., steps >= tail * steps[-1]]
+    return last.mean(axis=-1), (last.max(axis=-1) - last.min(axis=-1)) <= tol
+
+
+# ---------------------------------------------------------------------------------------------
+# the check
+
+
+_GROUPS = ("+1", "-1")
 
 
 def check_c2(*, widths, seeds, steps, agree_plus, n_plus, agree_minus, n_minus, lam: float, lam_resolution: float,
-             eta: float, v_min: float, delta: float, c_A: float = 1.0, alpha: float = 0.05,
-             direction_steps=None, direction_along=None, direction_total: int | None = None,
+             eta: float, v_min: float, delta: float, c_A: float = 1.0, alpha: float = 0.05, levels=LEVELS,
+             corr_y_xd: float | None = None, data_term_fraction: float | None = None, data_term_threshold: float = 0.5,
+             linear_agreement=None, margin: float = 0.1, lam_precision: str = "float64",
              config: dict | None = None, seed: int | None = None) -> Verdict:
-    r"""C2 from sign-agreement counts (W, S, R) and per-step update directions.
+    r"""C2 from sign-agreement counts over training: ``agree_*`` (W, S, R), ``n_*`` (W, S), at ``steps`` (R,).
 
-    Decisive part: at recorded :math:`t \ge t_{align}(m) = c_A m/(\eta\lambda v_{\min})`, the
-    Clopper–Pearson interval (level 1-``alpha``) of each group's agreement, pooled over seeds,
-    against :math:`1-\delta` (:func:`interval_status`, lower bound). VACUOUS when λ is unresolved
-    or :math:`t_{align}` exceeds the steps run (factor reported).
-    Diagnostics: the first recorded time the pooled agreement of both groups reaches
-    :math:`1-\delta` per width, its fitted exponent in m (when 3+ widths reach it); the fraction of
-    neurons whose per-step update :math:`\Delta w_r` has the sign of :math:`a_r`
-    (``direction_along`` counts out of ``direction_total`` at ``direction_steps``).
+    Decisive parts, in order:
+
+    1. *data term* (when ``data_term_fraction`` is given): VACUOUS when the fraction of neurons
+       with :math:`\sum_i x_{i,d}V_r(x_i)y_i > 0` at t = 0 is below ``data_term_threshold``
+       (default 0.5: then most neurons drift away from :math:`a_r`), naming it and corr(y, x_d);
+    2. *time*: :math:`t_{align}(m) = c_A m/(\eta\lambda v_{\min})`; VACUOUS when λ is not above
+       ``lam_resolution`` or :math:`t_{align}` exceeds the last step at some width (t_align, the
+       steps run and their ratio reported);
+    3. *agreement*: at the last step, :func:`verification.stats.probability_decision` on the
+       disagreeing neurons pooled over seeds, family = 2 groups × widths, Holm: HOLDS when every
+       Clopper–Pearson upper end of the disagreement rate is ≤ δ. Decisive only when 1 and 2 are
+       met; otherwise the same decision is a diagnostic.
+
+    Diagnostics: the first recorded step each group's pooled agreement reaches each of ``levels``
+    and :math:`1-\delta` (:func:`first_times`); the saturation plateau and whether it settled
+    (:func:`plateau`); for each level reached (at t > 0) at 3+ widths, the exponent of first time
+    against m decided by :func:`verification.stats.rate_decision` against exponent 1 (the theory's
+    :math:`t_{align} \propto m`) with margin ``margin`` (per-seed first times when every seed
+    reaches it, else the pooled curve); ``linear_agreement`` (a mapping width → per-seed values): the fraction of neurons whose
+    linearised :math:`t\to\infty` sign of :math:`w_r - w_r(0)` matches real training's at the
+    last step.
     """
-    widths = np.asarray(widths)
-    steps = np.asarray(steps)
-    kp, np_ = np.asarray(agree_plus).sum(axis=1), np.asarray(n_plus).sum(axis=1)  # pooled over seeds: (W, R), (W,)
-    km, nm = np.asarray(agree_minus).sum(axis=1), np.asarray(n_minus).sum(axis=1)
+    widths = np.asarray(widths, np.int64)
+    steps = np.asarray(steps, np.int64)
+    A = {"+1": np.asarray(agree_plus, np.int64), "-1": np.asarray(agree_minus, np.int64)}
+    N = {"+1": np.asarray(n_plus, np.int64), "-1": np.asarray(n_minus, np.int64)}
+    W, R = widths.size, steps.size
+    for g in _GROUPS:
+        if A[g].ndim != 3 or A[g].shape[0] != W or A[g].shape[2] != R or N[g].shape != A[g].shape[:2]:
+            raise ValueError(f"agree/n of group {g}: expected shapes (W={W}, S, R={R}) and (W, S), "
+                             f"got {A[g].shape} and {N[g].shape}")
     target = 1 - delta
+    all_levels = tuple(sorted(set(float(x) for x in levels) | {target}))
+    kp = {g: A[g].sum(axis=1) for g in _GROUPS}  # (W, R) pooled over seeds
+    np_ = {g: N[g].sum(axis=1) for g in _GROUPS}  # (W,)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frac = {g: kp[g] / np_[g][:, None] for g in _GROUPS}  # NaN for a group without neurons
+        frac_seed = {g: A[g] / N[g][..., None] for g in _GROUPS}
+    parts, measured, intervals = [], {}, {}
+    premises_met = True
+    # 1. the data term
+    if corr_y_xd is not None:
+        measured["corr_y_xd"] = float(corr_y_xd)
+    if data_term_fraction is not None:
+        measured["data_term_fraction"] = float(data_term_fraction)
+        ok = data_term_fraction >= data_term_threshold
+        premises_met &= bool(ok)
+        corr = f", corr(y, x_d) = {corr_y_xd:.3f}" if corr_y_xd is not None else ""
+        parts.append(Part("data term Σ_i x_i,d V_r(x_i) y_i > 0 drives w_r toward a_r at t = 0", HOLDS if ok else VACUOUS,
+                          f"fraction of neurons with a positive data term {data_term_fraction:.2f} "
+                          f"{'≥' if ok else '<'} threshold {data_term_threshold:g}{corr}"
+                          + ("." if ok else ": the data cannot drive the drift toward a_r, so the theorem's mechanism "
+                                            "is absent on this data.")))
+    # 2. the time premise
     resolved = lam > lam_resolution
-    t_align = [c_A * float(m) / (eta * lam * v_min) if resolved else math.inf for m in widths]
-    parts, counter = [], None
+    t_align = np.array([c_A * float(m) / (eta * lam * v_min) if resolved else math.inf for m in widths])
+    T = int(steps[-1])
+    measured["t_align"] = t_align.tolist()
+    measured["t_over_t_align"] = [T / t if t > 0 else math.inf for t in t_align]
     if not resolved:
-        parts.append(Part("Pr[sign w_r(t) = a_r] >= 1-δ for t >= t_align", VACUOUS,
-                          f"{lam_words(lam, lam_resolution)}: t_align = c_A m/(ηλ v_min) is unbounded."))
+        premises_met = False
+        parts.append(Part("t >= t_align = c_A m/(ηλ v_min)", VACUOUS,
+                          f"λ = λ_min(H*) = {fmt(lam)} ({lam_precision}) is not above its resolution {fmt(lam_resolution)}: "
+                          f"t_align is unbounded; {T} steps were run."))
     else:
-        statuses = []  # (status, width index, group, first failing step)
-        for wi, m in enumerate(widths):
-            late = steps >= t_align[wi]
-            if not late.any():
-                statuses.append((VACUOUS, wi, None, None))
+        late = t_align <= T
+        premises_met &= bool(late.all())
+        wi = int(np.argmin(t_align))
+        parts.append(Part("t >= t_align = c_A m/(ηλ v_min)", HOLDS if late.all() else VACUOUS,
+                          f"λ = {fmt(lam)} ({lam_precision}, error {fmt(lam_resolution)}), v_min = {fmt(v_min)}, η = {eta:g}, "
+                          f"c_A = {c_A:g}: t_align = {fmt(t_align[wi])} steps at m = {int(widths[wi])} (∝ m), "
+                          f"{T} run: " + ("reached at every width." if late.all() else
+                                          f"beyond reach by a factor {fmt(t_align[wi] / max(T, 1))} at the smallest width"
+                                          + (f", reached at m = {', '.join(str(int(m)) for m in widths[late])}" if late.any() else "")
+                                          + ".")))
+    # 3. agreement at the last step
+    fam = [(g, wi) for g in _GROUPS for wi in range(W) if np_[g][wi] > 0]
+    if fam:
+        fails = np.array([np_[g][wi] - kp[g][wi, -1] for g, wi in fam], np.int64)
+        runs = np.array([np_[g][wi] for g, wi in fam], np.int64)
+        dec = probability_decision(fails, runs, delta=delta, alpha=alpha, correction="holm")
+        where = "; ".join(f"m = {int(widths[wi])} a_r = {g}: {kp[g][wi, -1]}/{np_[g][wi]}" for g, wi in fam)
+        name = f"Pr[sign w_r(T) = a_r] >= 1-δ at T = {T}" + ("" if premises_met else " (diagnostic: premises not met)")
+        parts.append(Part(name, dec.status, f"agreeing {where}. Rule: {dec.rule}.", premises_met))
+        measured["agreement_decision"] = dec.status
+    for g, wi in fam:
+        lo, hi = clopper_pearson(np.int64(kp[g][wi, -1]), np.int64(np_[g][wi]), alpha)
+        intervals[f"agreement_{'plus' if g == '+1' else 'minus'}_final[m={int(widths[wi])}]"] = [float(lo), float(hi)]
+    absent = [f"no neuron has a_r = {g} at m = {int(widths[wi])}" for g in _GROUPS for wi in range(W) if np_[g][wi] == 0]
+    if absent:
+        parts.append(Part("groups without neurons", VACUOUS, "; ".join(absent) + ": nothing to check there.", False))
+    # diagnostics: levels, plateau, exponents, linearised signs
+    first = {g: first_times(frac[g], steps, all_levels) for g in _GROUPS}  # (W, L)
+    first_seed = {g: first_times(frac_seed[g], steps, all_levels) for g in _GROUPS}  # (W, S, L)
+    level, settled = {}, {}
+    for g in _GROUPS:
+        level[g], settled[g] = plateau(frac[g], steps)
+    name = {"+1": "plus", "-1": "minus"}
+    for g in _GROUPS:
+        measured[f"final_agreement_{name[g]}"] = [float(x) for x in frac[g][:, -1]]
+        measured[f"initial_agreement_{name[g]}"] = [float(x) for x in frac[g][:, 0]]
+        measured[f"plateau_{name[g]}"] = [float(x) for x in level[g]]
+        measured[f"plateau_settled_{name[g]}"] = [bool(x) for x in settled[g]]
+        measured[f"first_time_{name[g]}"] = {f"{L:g}": [float(x) for x in first[g][:, j]] for j, L in enumerate(all_levels)}
+    measured["levels"] = list(all_levels)
+    reach_words = []
+    for j, L in enumerate(all_levels):
+        both = np.maximum(first["+1"][:, j], first["-1"][:, j])
+        ok = np.isfinite(both)
+        reach_words.append(f"{L:g}: " + (", ".join(f"m={int(m)} t={int(t)}" for m, t in zip(widths[ok], both[ok]))
+                                         if ok.any() else "no width"))
+    reached_target = np.isfinite(np.maximum(first["+1"][:, all_levels.index(target)],
+                                            first["-1"][:, all_levels.index(target)]))
+    parts.append(Part("first step both groups reach each level (pooled over seeds)",
+                      HOLDS if reached_target.all() else INCONCLUSIVE,
+        "; ".join(reach_words) + f" (records log-spaced to {T}).", False))
+    plat = ", ".join(f"m={int(m)}: {level['+1'][wi]:.2f}/{level['-1'][wi]:.2f}"
+                     + ("" if settled["+1"][wi] and settled["-1"][wi] else " (still moving)")
+                     for wi, m in enumerate(widths))
+    slope_words = ""
+    if W >= 3 and all(np.all(np.isfinite(level[g])) and np.all(level[g] > 0) for g in _GROUPS):
+        sl = [np.polyfit(np.log(widths), level[g], 1)[0] for g in _GROUPS]
+        measured["plateau_change_per_log_m"] = [float(s) for s in sl]
+        slope_words = f"; change per unit log m {sl[0]:+.3f}/{sl[1]:+.3f} (least squares, descriptive)"
+    parts.append(Part("saturation: agreement plateau over the last decade (+1/-1)", HOLDS if all(
+        settled[g].all() for g in _GROUPS) else INCONCLUSIVE, plat + slope_words + ".", False))
+    exps = {}
+    for g in _GROUPS:
+        for j, L in enumerate(all_levels):
+            ft_seed = first_seed[g][:, :, j]
+            ft = first[g][:, j]
+            ok = np.isfinite(ft) & (ft > 0)
+            if ok.sum() < 3:
                 continue
-            for k, n_, grp in ((kp[wi], np_[wi], "+1"), (km[wi], nm[wi], "-1")):
-                if n_ == 0:  # no neuron drew this sign: nothing to check in this group
-                    statuses.append((VACUOUS, wi, grp, None))
-                    continue
-                lo, hi = clopper_pearson(k[late].astype(np.int64), np.int64(n_), alpha)
-                st = interval_status(float(np.min(lo)), float(np.min(hi)), target, upper=False)
-                statuses.append((st, wi, grp, int(steps[late][np.argmax(hi < target)]) if st == VIOLATED else None))
-        st_all = combine_status(s for s, *_ in statuses)
-        if st_all == VIOLATED:
-            _, wi, grp, t_bad = next(x for x in statuses if x[0] == VIOLATED)
-            k_bad = int((kp if grp == "+1" else km)[wi][list(steps).index(t_bad)])
-            n_bad = int((np_ if grp == "+1" else nm)[wi])
-            counter = {"width": int(widths[wi]), "group": f"a_r = {grp}", "seeds": [int(s) for s in seeds],
-                       "t_align": t_align[wi], "step": t_bad, "agreeing": k_bad, "of": n_bad}
-            finding = (f"at m = {int(widths[wi])}, step {t_bad} >= t_align = {fmt(t_align[wi])}: {k_bad} of {n_bad} "
-                       f"neurons with a_r = {grp} agree, an interval below 1-δ = {target:g}.")
-        else:
-            bits = []
-            beyond = [wi for s, wi, grp, _ in statuses if s == VACUOUS and grp is None]
-            if beyond:
-                wi = beyond[0]
-                bits.append(f"at m = {', '.join(str(int(widths[w])) for w in beyond)} t_align = c_A m/(ηλ v_min) is beyond "
-                            f"reach: {fmt(t_align[wi])} steps at m = {int(widths[wi])} (c_A = {c_A:g}) but "
-                            f"{int(steps[-1])} were run, a factor {fmt(t_align[wi] / max(float(steps[-1]), 1.0))}")
-            bits += [f"no neuron has a_r = {grp} at m = {int(widths[wi])}" for s, wi, grp, _ in statuses
-                     if s == VACUOUS and grp is not None]
-            checked = [(s, wi) for s, wi, *_ in statuses if s != VACUOUS]
-            if checked:
-                bits.append(f"checked at every recorded t >= t_align at m = "
-                            f"{', '.join(sorted({str(int(widths[wi])) for _, wi in checked}, key=int))}: "
-                            f"{combine_status(s for s, _ in checked)}")
-            finding = "; ".join(bits) + "."
-        parts.append(Part("Pr[sign w_r(t) = a_r] >= 1-δ for t >= t_align", st_all, finding))
-    # diagnostics: first time reaching 1 - delta, exponent
-    with np.errstate(invalid="ignore", divide="ignore"):  # a group without neurons: nan
-        frac = np.minimum(kp / np_[:, None], km / nm[:, None])  # (W, R)
-        final_plus, final_minus = kp[:, -1] / np_, km[:, -1] / nm
-        init_plus, init_minus = kp[:, 0] / np_, km[:, 0] / nm
-    first = [float(steps[np.argmax(f >= target)]) if (f >= target).any() else math.inf for f in frac]
-    reached = [(float(m), t) for m, t in zip(widths, first) if math.isfinite(t) and t > 0]
-    measured = {
-        "final_agreement_plus": [float(v) for v in final_plus],
-        "final_agreement_minus": [float(v) for v in final_minus],
-        "first_time_reaching_1_minus_delta": first,
-    }
-    if steps[0] == 0:  # the agreement at initialisation, when recorded
-        measured["initial_agreement_plus"] = [float(v) for v in init_plus]
-        measured["initial_agreement_minus"] = [float(v) for v in init_minus]
-    intervals = {}
-    for wi, m in enumerate(widths):
-        for name, k, n_ in (("plus", kp, np_), ("minus", km, nm)):
-            if n_[wi] > 0:
-                intervals[f"agreement_{name}_final[m={int(m)}]"] = list(
-                    clopper_pearson(np.int64(k[wi, -1]), np.int64(n_[wi]), alpha))
-    if len(reached) >= 3:
-        fit = loglog_slope([r[0] for r in reached], [r[1] for r in reached], alpha=alpha)
-        measured["first_time_exponent"] = fit.slope
-        intervals["first_time_exponent"] = [fit.lo, fit.hi]
-        finding = f"t_first ∝ m^{fit.slope:.2f} [{fit.lo:.2f}, {fit.hi:.2f}] (theory: exponent 1)."
-        parts.append(Part("first time agreement >= 1-δ vs m", interval_status(fit.lo, fit.hi, 1.0, upper=True), finding, False))
-    else:
-        parts.append(Part("first time agreement >= 1-δ vs m", VACUOUS,
-                          f"both groups reach 1-δ = {target:g} at {len(reached)} width(s) within {int(steps[-1])} steps: "
-                          "no exponent can be fitted. Final agreement (+1 / -1): "
-                          + ", ".join(f"m={int(m)}: {a:.2f}/{b:.2f}" for m, a, b in
-                                      zip(widths, measured["final_agreement_plus"], measured["final_agreement_minus"])) + ".",
+            per_seed = np.isfinite(ft_seed[ok]).all() and (ft_seed[ok] > 0).all() and ft_seed.shape[1] >= 2
+            vals = ft_seed[ok] if per_seed else ft[ok][:, None]
+            rd = rate_decision(widths[ok], vals, exponent=1.0, margin=margin, alpha=alpha)
+            exps[f"{g}@{L:g}"] = rd
+            measured.setdefault("first_time_exponent", {})[f"a_r={g}, level {L:g}"] = rd.slope
+            intervals[f"first_time_exponent[a_r={g}, level {L:g}]"] = [rd.lo, rd.hi]
+    if exps:
+        parts.append(Part("first time ∝ m (t_align ∝ m), exponent vs 1", combine_status(r.status for r in exps.values()),
+                          "; ".join(f"a_r = {k.split('@')[0]} level {k.split('@')[1]}: slope {r.slope:.2f} "
+                                    f"[{r.lo:.2f}, {r.hi:.2f}] {r.status} ({r.rule})" for k, r in exps.items()) + ".",
                           False))
-    if direction_along is not None:
-        along = np.asarray(direction_along, np.int64)
-        lo, hi = clopper_pearson(along, np.int64(direction_total), alpha)
-        share = along / direction_total
-        measured["update_along_a_fraction"] = [float(v) for v in share]
-        measured["update_along_a_min"] = float(share.min())
-        measured["update_along_a_max"] = float(share.max())
-        measured["update_along_a_at_every_step"] = bool(share.min() >= target)
-        st = combine_status(interval_status(float(a), float(b), target, upper=False) for a, b in zip(lo, hi))
-        parts.append(Part("per-step update Δw_r has the sign of a_r", st,
-                          f"fraction of neurons per step between {share.min():.2f} and {share.max():.2f} "
-                          f"over {len(share)} recorded steps (1-δ = {target:g}).", False))
+    else:
+        parts.append(Part("first time ∝ m (t_align ∝ m), exponent vs 1", VACUOUS,
+                          "no level is reached at t > 0 at 3 or more widths: no exponent can be fitted.", False))
+    if linear_agreement is not None:
+        la = {int(m): np.asarray(v, np.float64) for m, v in dict(linear_agreement).items()}
+        measured["linearized_sign_agreement"] = {str(m): float(v.mean()) for m, v in la.items()}
+        worst = min(float(v.min()) for v in la.values())
+        parts.append(Part("linearised t → ∞ sign of w_r − w_r(0) vs real training's at T",
+                          HOLDS if worst >= target else INCONCLUSIVE,
+                          ", ".join(f"m={m}: {v.mean():.2f}" for m, v in la.items())
+                          + " of neurons agree (mean over seeds); the kernel regime "
+                          + ("predicts" if worst >= target else "does not predict") + " the trained signs.", False))
     status = combine_status(p.status for p in parts if p.decisive)
-    explanation = _c2_explanation(status, measured, lam, lam_resolution, parts[0].finding, steps, widths)
-    arrays = {"widths": widths, "steps": steps, "agree_plus": kp, "n_plus": np_, "agree_minus": km, "n_minus": nm}
-    if direction_along is not None:
-        arrays.update(direction_steps=np.asarray(direction_steps), direction_along=np.asarray(direction_along),
-                      direction_total=np.asarray(direction_total))
+    explanation = _c2_explanation(status, measured, parts, widths, T, target)
+    arrays = {"widths": widths, "steps": steps, "agree_plus": kp["+1"], "n_plus": np_["+1"], "agree_minus": kp["-1"],
+              "n_minus": np_["-1"], "levels": np.asarray(all_levels), "first_plus": first["+1"], "first_minus": first["-1"],
+              "t_align": t_align}
     return Verdict(
         claim="C2", status=status, explanation=explanation, measured=measured,
-        bounds={"one_minus_delta": target, "t_align": t_align}, intervals=intervals, parts=tuple(parts),
-        counterexample=counter, constants={"c_A": c_A},
-        tested_range={"widths": [int(m) for m in widths], "seeds": [int(s) for s in seeds], "steps": int(steps[-1])},
+        bounds={"one_minus_delta": target, "t_align": t_align.tolist(), "data_term_threshold": data_term_threshold},
+        intervals=intervals, parts=tuple(parts), counterexample=None, constants={"c_A": c_A},
+        tested_range={"widths": [int(m) for m in widths], "seeds": [int(s) for s in seeds], "steps": T},
         config=config or {}, seed=seed, arrays=arrays,
     )
 
 
-def _c2_explanation(status, measured, lam, rho, decisive_finding, steps, widths):
+def _c2_explanation(status, measured, parts, widths, T, target):
     fp, fm = measured["final_agreement_plus"][-1], measured["final_agreement_minus"][-1]
-    init = (f" ({measured['initial_agreement_plus'][-1]:.0%} and {measured['initial_agreement_minus'][-1]:.0%} at t = 0)"
-            if "initial_agreement_plus" in measured else "")
-    s = [f"At the widest width (m = {int(widths[-1])}) after {int(steps[-1])} steps, "
-         f"{fp:.0%} of a_r = +1 neurons have w_r > 0 and {fm:.0%} of a_r = -1 neurons have w_r < 0{init}."]
-    if not lam > rho:
-        s.append(f"The theorem's alignment time m/(ηλ v_min) is unbounded because λ = {fmt(lam)} is below its "
-                 f"float64 resolution {fmt(rho)}, so the claim cannot be tested: VACUOUS.")
-    elif status == VACUOUS:
-        s.append(f"VACUOUS: {decisive_finding}")
-    if "update_along_a_min" in measured:
-        lo, hi = measured["update_along_a_min"], measured["update_along_a_max"]
-        s.append(f"The share of neurons whose per-step update Δw_r points toward a_r ranges from {lo:.0%} to {hi:.0%} "
-                 "over training: Δw_r = -η m^-1/2 a_r Σ_i x_i,d V_r(x_i)(f_i - y_i) follows a_r only while the "
-                 "residual-weighted sum keeps one sign"
-                 + (", which it does here." if measured["update_along_a_at_every_step"] else ", which it does not here."))
+    s = [f"At the widest width (m = {int(widths[-1])}) after {T} steps, {fp:.0%} of a_r = +1 neurons have w_r > 0 "
+         f"and {fm:.0%} of a_r = -1 neurons have w_r < 0 ({measured['initial_agreement_plus'][-1]:.0%} and "
+         f"{measured['initial_agreement_minus'][-1]:.0%} at t = 0)."]
+    vac = [p for p in parts if p.decisive and p.status == VACUOUS]
+    if vac:
+        s.append("VACUOUS: " + " ".join(f"{p.name}: {p.finding}" for p in vac))
+    else:
+        s.append(f"Premises met; the agreement decision is {status}.")
     return " ".join(s)
 
 
-def _direction_counts(ctx, section: dict, n: int):
-    """Per-step updates Δw_r = -η ∂L/∂w_r at each recorded step of one run; count sign(Δw_r) = sign(a_r)."""
-    ds = ctx.dataset(n)
-    m, seed = section["direction_width"], ctx.network_seeds(1)[0]
-    runs = ctx.cached(repr(("train", n, m, seed, section["steps"], section["record_every"], section["eta"], "random")),
-                      lambda: train_runs(ctx, ds.X, ds.y, widths=[m], seeds=[seed], steps=section["steps"],
-                                          record_every=section["record_every"], eta=section["eta"], signs="random",
-                                          desc="C2 per-step updates"))
-    tr = runs[(m, seed)]
-    along = _updates_along_a(tr.weights, tr.params.a, ds.X, ds.y)
-    return np.asarray(tr.step), np.asarray(along), m
+# ---------------------------------------------------------------------------------------------
+# run, figure, summary
 
 
-@jax.jit
-def _updates_along_a(weights, a, X, y):
-    r"""Per recorded :math:`w(t)`: :math:`\#\{r: \mathrm{sign}(\Delta w_r) = a_r\}`, :math:`\Delta w = -\eta J^\top(f - y)`."""
-
-    def count(w):
-        p = Params(w, a)
-        grad = jacobian(p, X).T @ (forward(p, X) - y)
-        return jnp.sum(jnp.sign(-grad) == jnp.sign(a))
-
-    return jax.vmap(count)(weights)
+def _linear_sign_agreement(params, X, y, eta, w_final) -> float:
+    """Fraction of neurons with sign(w_lin(∞) − w_0) = sign(w(T) − w_0), w_lin from :func:`ntk_attention.linearized.predict`."""
+    lin = predict(params, X, y, np.array([1e15]), learning_rate=eta)
+    w0 = np.asarray(params.w, np.float64)
+    return float(np.mean(np.sign(np.asarray(lin.w[0], np.float64) - w0) == np.sign(np.asarray(w_final, np.float64) - w0)))
 
 
 def run_c2(section: dict, ctx) -> Verdict:
     n = ctx.config["data"]["n"]
-    res = shared_sweep(ctx, n, section, f"C2 sweep n={n}")
-    lam = lambda_of(ctx, n)
     ds = ctx.dataset(n)
-    dsteps, along, total = _direction_counts(ctx, section, n)
-    return check_c2(widths=res.widths, seeds=res.seeds, steps=res.step, agree_plus=res.sign_agree_plus,
-                    n_plus=res.n_plus, agree_minus=res.sign_agree_minus, n_minus=res.n_minus, lam=lam.value,
-                    lam_resolution=lam.resolution, eta=section["eta"], v_min=bounds.data_constants(ds.X, ds.y)["v_min"],
-                    delta=section["delta"], c_A=section["c_A"], alpha=section["alpha"], direction_steps=dsteps,
-                    direction_along=along, direction_total=total,
+    sigma = ctx.config["data"]["sigma"]
+    seeds = ctx.network_seeds(section["seeds"])
+    W = section["widths"]
+    rec = record_steps(section["steps"], section["records"])
+    S, R = len(seeds), rec.size
+    ap, am = np.zeros((len(W), S, R), np.int64), np.zeros((len(W), S, R), np.int64)
+    npl, nmi = np.zeros((len(W), S), np.int64), np.zeros((len(W), S), np.int64)
+    lin = np.zeros(S)
+    positive, total = 0, 0
+    bar = ctx.progress("C2 random signs", len(W) * S)
+    for wi, m in enumerate(W):
+        for si, s in enumerate(seeds):
+            p = init_params(jax.random.key(s), m, sigma=sigma)
+            key = repr(("train-c2", n, m, s, tuple(int(t) for t in rec), section["eta"], sigma))
+
+            def go(p=p, s=s):
+                tr = train(p, ds.X, ds.y, learning_rate=section["eta"], record_at=rec, record_ntk=False,
+                           record_neurons=False)
+                note_train_divergence(ctx, tr, p, ds.X, eta=section["eta"], seed=s)
+                return tr
+
+            tr = ctx.cached(key, go)
+            ap[wi, si], am[wi, si] = np.asarray(tr.sign_agree_plus), np.asarray(tr.sign_agree_minus)
+            npl[wi, si], nmi[wi, si] = tr.n_plus, tr.n_minus
+            if m == W[-1]:  # one compilation of the linearised model: the widest width only
+                lin[si] = _linear_sign_agreement(p, ds.X, ds.y, section["eta"], tr.params.w)
+            positive += int(round(float(ntk_data.data_term_fraction(p, ds.X, ds.y)) * m))
+            total += m
+            bar.update(1)
+    bar.close()
+    lam = ctx.cached(f"lambda-extended/{n}/{sigma!r}",
+                     lambda: bounds.lambda_star(np.asarray(ds.X, np.float64), sigma=sigma, extended=True)[0])
+    return check_c2(widths=W, seeds=seeds, steps=rec, agree_plus=ap, n_plus=npl, agree_minus=am, n_minus=nmi,
+                    lam=lam.value, lam_resolution=lam.resolution, lam_precision=lam.precision, eta=section["eta"],
+                    v_min=bounds.data_constants(ds.X, ds.y)["v_min"], delta=section["delta"], c_A=section["c_A"],
+                    alpha=section["alpha"], levels=section["levels"], corr_y_xd=float(ntk_data.corr_y_xd(ds.X, ds.y)),
+                    data_term_fraction=positive / total, data_term_threshold=section["data_term_threshold"],
+                    linear_agreement={W[-1]: lin}, margin=section["margin"],
                     config={"C2": section, "data": ctx.config["data"]}, seed=ctx.seed)
 
 
@@ -226,69 +346,101 @@ def plot_c2(v: Verdict, out: Path) -> list[str]:
     plt = pyplot()
     A = v.arrays
     steps, widths = A["steps"], A["widths"]
-    alpha = v.config["C2"]["alpha"]
-    has_dir = "direction_along" in A
-    fig, axes = plt.subplots(1, 3 if has_dir else 2, figsize=(15 if has_dir else 10, 4), squeeze=False)
+    alpha = v.config.get("C2", {}).get("alpha", 0.05)
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.4), squeeze=False)
     cmap = plt.get_cmap("viridis")
+    t = np.maximum(steps, 0.5)  # step 0 drawn at 0.5 on the log axis
     for ax, key, nkey, grp in ((axes[0][0], "agree_plus", "n_plus", "+1"), (axes[0][1], "agree_minus", "n_minus", "-1")):
         for wi, m in enumerate(widths):
             c = cmap(wi / max(1, len(widths) - 1))
-            k = A[key][wi].astype(np.int64)
             n_ = np.int64(A[nkey][wi])
             if n_ == 0:  # no neuron of this sign at this width
                 continue
+            k = A[key][wi].astype(np.int64)
             lo, hi = clopper_pearson(k, n_, alpha)
-            ax.plot(steps, k / n_, color=c, label=f"m = {m}")
-            ax.fill_between(steps, lo, hi, color=c, alpha=0.2)
+            ax.plot(t, k / n_, color=c, label=f"m = {m}")
+            ax.fill_between(t, lo, hi, color=c, alpha=0.2)
         ax.axhline(v.bounds["one_minus_delta"], color="r", ls="--", lw=1, label="1 - δ")
         ax.axhline(0.5, color="gray", ls=":", lw=1)
-        ax.set_ylim(0, 1)
-        ax.set_xlabel("step t")
-        ax.set_ylabel(f"fraction of a_r = {grp} neurons with sign(w_r) = {grp}")
-        ax.set_title(f"group a_r = {grp} (Clopper–Pearson {1 - alpha:.0%} bands)", fontsize=10)
+        ax.set_xscale("log")
+        ax.set_ylim(0, 1.02)
+        ax.set_xlabel("step t (0 drawn at 0.5)")
+        ax.set_ylabel(f"fraction with sign(w_r) = {grp}")
+        ax.set_title(f"group a_r = {grp} (CP {1 - alpha:.0%} bands)", fontsize=10)
         ax.legend(fontsize=7)
-    if has_dir:
-        ax = axes[0][2]
-        tot = np.int64(A["direction_total"])
-        k = A["direction_along"].astype(np.int64)
-        lo, hi = clopper_pearson(k, tot, alpha)
-        ax.plot(A["direction_steps"], k / tot, "o-", ms=3)
-        ax.fill_between(A["direction_steps"], lo, hi, alpha=0.3)
-        ax.axhline(0.5, color="gray", ls=":", lw=1)
-        ax.set_ylim(0, 1)
-        ax.set_xlabel("step t")
-        ax.set_ylabel("fraction with sign(Δw_r) = sign(a_r)")
-        ax.set_title(f"direction of the per-step update (m = {int(tot)})", fontsize=10)
-    fig.suptitle("C2: sign agreement of w_r with a_r over training", fontsize=11)
+    ax = axes[0][2]
+    levels = A["levels"]
+    first = np.maximum(A["first_plus"], A["first_minus"])  # both groups
+    for j, L in enumerate(levels):
+        ok = np.isfinite(first[:, j]) & (first[:, j] > 0)
+        if ok.any():
+            ax.plot(widths[ok], first[ok, j], "o-", label=f"level {L:g}")
+    pos = np.isfinite(first) & (first > 0)
+    if pos.any():
+        ref = widths.astype(float)
+        ax.plot(ref, ref / ref[0] * float(first[pos].min()), "k:", lw=1, label="∝ m (t_align)")
+    else:
+        ax.text(0.5, 0.5, "no level reached at t > 0", transform=ax.transAxes, ha="center", va="center")
+        ax.set_ylim(1, 10)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("width m")
+    ax.set_ylabel("first step both groups reach the level")
+    ax.set_title("first-reaching time vs m", fontsize=10)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7)
+    fig.suptitle(f"C2: {summary_c2(v)}", fontsize=10)
     return [save_figure(fig, out / "c2_sign_agreement.png")]
 
 
 def summary_c2(v: Verdict) -> str:
-    p, m = v.measured.get("final_agreement_plus", [math.nan]), v.measured.get("final_agreement_minus", [math.nan])
-    return f"final agreement +1/−1 at m={v.tested_range.get('widths', ['?'])[-1]}: {p[-1]:.2f}/{m[-1]:.2f}"
-
+    M = v.measured
+    p, m = M.get("final_agreement_plus", [math.nan]), M.get("final_agreement_minus", [math.nan])
+    widths = v.tested_range.get("widths", ["?"])
+    bits = []
+    if "data_term_fraction" in M:
+        bits.append(f"data term {M['data_term_fraction']:.2f}")
+    ta = M.get("t_over_t_align")
+    if ta:
+        bits.append(f"T/t_align {fmt(min(ta))}")
+    bits.append(f"final +1/−1 at m={widths[-1]}: {p[-1]:.2f}/{m[-1]:.2f}")
+    target = v.bounds.get("one_minus_delta", 0.9)
+    fp, fm = M.get("first_time_plus", {}), M.get("first_time_minus", {})
+    key = f"{target:g}"
+    if key in fp:
+        ok = [str(w) for w, a, b in zip(widths, fp[key], fm[key]) if math.isfinite(a) and math.isfinite(b)]
+        bits.append(f"1-δ reached at m = {', '.join(ok)}" if ok else "1-δ reached at no width")
+    return "; ".join(bits)
 
 
 def example_check_input() -> tuple[dict, str]:
-    r"""Keyword arguments of :func:`check_c2` whose verdict is known, and that verdict: every neuron's
-    sign agrees with its :math:`a_r` from :math:`t_{align}(m) = m` on (100/100 pooled: the
-    Clopper–Pearson lower bound 0.964 is above 1 − δ = 0.9): HOLDS."""
-    steps = np.arange(0, 101, 10)
-    agree = np.full((2, 2, steps.size), 25)
-    agree[..., steps >= 8] = 50
-    total = np.full((2, 2), 50)
+    r"""Keyword arguments of :func:`check_c2` whose verdict is known, and that verdict: data term
+    positive for every neuron, :math:`t_{align}(m) = m` reached, and every one of 120 neurons per
+    group and width agrees with its :math:`a_r` from step 20 on (Clopper–Pearson upper end of the
+    disagreement rate 0.03 ≤ δ = 0.1 everywhere): HOLDS."""
+    steps = np.array([0, 1, 2, 5, 10, 20, 50, 100])
+    agree = np.full((2, 2, steps.size), 30)
+    agree[..., steps >= 20] = 60
+    total = np.full((2, 2), 60)
     return dict(widths=np.array([8, 16]), seeds=np.array([0, 1]), steps=steps, agree_plus=agree, n_plus=total,
                 agree_minus=agree, n_minus=total, lam=1.0, lam_resolution=1e-12, eta=1.0, v_min=1.0, delta=0.1,
-                config={"C2": {"alpha": 0.05}}), HOLDS
-
+                corr_y_xd=0.9, data_term_fraction=1.0, config={"C2": {"alpha": 0.05}}), HOLDS
 
 
 CLAIM = Claim(
     id="C2", source="Thm 5.2", title="asymmetric learning: sign(w_r) follows a_r",
     statement=r"t\ge\Omega\big(\tfrac{m}{\eta\lambda v_{\min}}\big)\Rightarrow \Pr[w_r(t)>0\mid a_r=1]\ge1-\delta,\ "
               r"\Pr[w_r(t)<0\mid a_r=-1]\ge1-\delta",
-    params={**training_fields(**SWEEP_DEFAULTS), "delta": DELTA, "alpha": ALPHA,
-            "direction_width": cfg.positive_int(256, "width of the run whose per-step updates Δw_r are inspected", minimum=2),
+    params={"widths": cfg.int_list([16, 32, 64, 128], "network widths m (strictly increasing)", minimum=2),
+            "seeds": cfg.positive_int(3, "network seeds per width", maximum=64),
+            "steps": cfg.positive_int(3000, "gradient-descent steps T (records log-spaced up to T)"),
+            "records": cfg.positive_int(24, "number of log-spaced records between step 1 and T (plus t = 0)", minimum=2),
+            "eta": cfg.positive_float(1.0, "learning rate η (GD is stable for η < 2/λ_max(H(0)))"),
+            "delta": DELTA, "alpha": ALPHA,
+            "levels": cfg.float_list(list(LEVELS), "agreement levels whose first-reaching times are reported (1-δ added)"),
+            "data_term_threshold": cfg.probability(0.5, "VACUOUS when fewer neurons than this have a positive data "
+                                                   "term Σ_i x_i,d V_r(x_i) y_i at t = 0"),
+            "margin": cfg.positive_float(0.1, "margin Δ of the first-time exponent against 1 (rate_decision)"),
             "c_A": cfg.positive_float(1.0, "unknown constant of t_align = Ω(m/(ηλ v_min))")},
     run=run_c2, check=check_c2, plot=plot_c2, summary=summary_c2,
     training=data_n_training, memory=data_n_memory,
