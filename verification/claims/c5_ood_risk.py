@@ -29,8 +29,8 @@ from ntk_attention.data import sign_consistent
 from verification import config as cfg
 from verification.contract import Claim, TrainingRun, memory_bytes
 from verification.stats import bootstrap_interval
-from verification.verdict import HOLDS, VACUOUS, VIOLATED, Part, Verdict, combine_status
-from verification.claims._common import ALPHA, pyplot, save_figure, interval_status, note_train_divergence
+from verification.verdict import HOLDS, VIOLATED, Part, Verdict, combine_status
+from verification.claims._common import ALPHA, ood_premise_verdict, pyplot, save_figure, interval_status, note_train_divergence
 
 
 # ---------------------------------------------------------------------------------------------
@@ -111,18 +111,6 @@ def preflight_c5(section: dict, ctx) -> None:
     _c5_split(section, ctx)
 
 
-def ood_premise_verdict(found: int, windows: int, minimum: int, *, config: dict | None = None,
-                        seed: int | None = None) -> Verdict:
-    """VACUOUS: the data hold fewer sign-inconsistent next steps than the risk needs (the premise of Prop 6.3)."""
-    finding = (f"only {found} of {windows} test windows are sign-inconsistent (sign(y) != sign(x_d)); the OOD risk "
-               f"needs at least C5.min_ood_windows = {minimum}. Persistent series (lag-1 near 1) rarely cross zero: "
-               "raise C5.test_windows or use a source that crosses zero.")
-    return Verdict(claim="C5", status=VACUOUS, explanation=f"VACUOUS: {finding}",
-                   measured={"ood_windows": int(found), "test_windows": int(windows)},
-                   parts=(Part("enough sign-inconsistent test windows", VACUOUS, finding),),
-                   tested_range={"test_windows": int(windows)}, config=config or {}, seed=seed)
-
-
 def run_c5(section: dict, ctx) -> Verdict:
     sizes, steps_list = section["sizes"], section["steps"]
     T = max(steps_list)
@@ -131,7 +119,7 @@ def run_c5(section: dict, ctx) -> Verdict:
     att, lin_err = [], []
     ds, cons, Xt, yt = _c5_split(section, ctx)
     if Xt.shape[0] < section["min_ood_windows"]:
-        return ood_premise_verdict(Xt.shape[0], section["test_windows"], section["min_ood_windows"],
+        return ood_premise_verdict("C5", Xt.shape[0], section["test_windows"], section["min_ood_windows"],
                                    config={"C5": section, "data": ctx.config["data"]}, seed=ctx.seed)
     bar = ctx.progress("C5 OOD risk", len(sizes) * len(seeds))
     for n in sizes:

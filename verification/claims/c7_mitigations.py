@@ -30,7 +30,7 @@ from verification import config as cfg
 from verification.contract import Claim, memory_bytes
 from verification.stats import bootstrap_interval
 from verification.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Part, Verdict, combine_status
-from verification.claims._common import ALPHA, ood_data_fields, pyplot, save_figure, ood_split, interval_status
+from verification.claims._common import ALPHA, ood_premise_verdict, ood_data_fields, pyplot, save_figure, ood_split, interval_status
 
 VARIANTS = ("vanilla", "differential", "rope", "patching", "adam", "weight_decay")
 """The trained variants; the first is the baseline."""
@@ -244,6 +244,9 @@ def preflight_c7(section: dict, ctx):
 
 def run_c7(section: dict, ctx) -> Verdict:
     X, y, _, Xt, yt = preflight_c7(section, ctx)
+    if Xt.shape[0] < section["min_ood_windows"]:
+        return ood_premise_verdict("C7", Xt.shape[0], section["test_windows"], section["min_ood_windows"],
+                                   config={"C7": section, "data": ctx.config["data"]}, seed=ctx.seed)
     seeds = ctx.network_seeds(section["seeds"])
     dtype = jnp.dtype(section["dtype"])
     variants = section["variants"]
@@ -269,8 +272,10 @@ def run_c7(section: dict, ctx) -> Verdict:
 
 
 def plot_c7(v: Verdict, out: Path) -> list[str]:
-    plt = pyplot()
     A = v.arrays
+    if "risk_ratio" not in A:  # VACUOUS for want of sign-inconsistent windows: nothing to draw
+        return []
+    plt = pyplot()
     names = list(v.measured.get("variants", [f"v{i}" for i in range(len(A["risk_ratio"]))]))
     x = np.arange(len(names))
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.3))
