@@ -23,7 +23,7 @@ from typing import NamedTuple
 import numpy as np
 
 from verification import config as cfg
-from verification.contract import Claim, TrainingRun, memory_bytes
+from verification.contract import Claim, TrainingRun, memory_bytes, memory_sum, sweep_bytes
 from verification.stats import clopper_pearson
 from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED, Part, Verdict, combine_status
 from verification.claims._common import (
@@ -271,8 +271,12 @@ def training_c1(section: dict, data: dict) -> list[TrainingRun]:
 
 
 def memory_c1(section: dict, data: dict) -> tuple[int, str]:
-    """A lower bound on the bytes held at once: its Jacobian at the largest size."""
-    return memory_bytes(d=data["d"], n=max(section["sizes"]), widths=section["widths"])
+    """Peak memory growth: the width × seed sweep at the largest size (one at a time; the smaller sizes'
+    results stay, counted by their NTK matrices and records) and the data windows."""
+    kw = dict(widths=section["widths"], seeds=section["seeds"], steps=section["steps"], record_every=section["record_every"])
+    return memory_sum(sweep_bytes(n=max(section["sizes"]), **kw),
+                      *(sweep_bytes(n=n, **{**kw, "widths": [1] * len(section["widths"])}) for n in section["sizes"][:-1]),
+                      memory_bytes(d=data["d"], n=max(section["sizes"]), widths=[1]))
 
 
 CLAIM = Claim(

@@ -23,7 +23,7 @@ import numpy as np
 from ntk_attention import Params, forward, jacobian
 from verification import bounds
 from verification import config as cfg
-from verification.contract import Claim
+from verification.contract import Claim, memory_sum, sweep_bytes, train_bytes
 from verification.stats import clopper_pearson, loglog_slope
 from verification.verdict import HOLDS, VACUOUS, VIOLATED, Part, Verdict, combine_status
 from verification.claims._common import (
@@ -283,6 +283,18 @@ def example_check_input() -> tuple[dict, str]:
 
 
 
+def memory_c2(section: dict, data: dict) -> tuple[int, str]:
+    """Peak memory growth: the width × seed sweep at ``[data] n``, the per-step run at
+    ``direction_width`` and its recomputed Jacobians and gradients at every recorded step."""
+    n, m = data["n"], section["direction_width"]
+    R = section["steps"] // section["record_every"] + 1
+    return memory_sum(
+        sweep_bytes(n=n, widths=section["widths"], seeds=section["seeds"], steps=section["steps"],
+                    record_every=section["record_every"]),
+        train_bytes(n=n, d=data["d"], widths=[m], seeds=1, steps=section["steps"], record_every=section["record_every"]),
+        (8 * R * m * (2 * n + 4), "Jacobians of the recorded steps (R × n × direction_width)"))
+
+
 CLAIM = Claim(
     id="C2", source="Thm 5.2", title="asymmetric learning: sign(w_r) follows a_r",
     statement=r"t\ge\Omega\big(\tfrac{m}{\eta\lambda v_{\min}}\big)\Rightarrow \Pr[w_r(t)>0\mid a_r=1]\ge1-\delta,\ "
@@ -291,5 +303,5 @@ CLAIM = Claim(
             "direction_width": cfg.positive_int(256, "width of the run whose per-step updates Δw_r are inspected", minimum=2),
             "c_A": cfg.positive_float(1.0, "unknown constant of t_align = Ω(m/(ηλ v_min))")},
     run=run_c2, check=check_c2, plot=plot_c2, summary=summary_c2,
-    training=data_n_training, memory=data_n_memory,
+    training=data_n_training, memory=memory_c2,
 )

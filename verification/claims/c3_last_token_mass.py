@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from verification import config as cfg
-from verification.contract import Claim
+from verification.contract import Claim, train_bytes
 from verification.stats import bootstrap_interval, clopper_pearson
 from verification.verdict import HOLDS, VIOLATED, Part, Verdict, combine_status
 from verification.claims._common import (
@@ -263,6 +263,13 @@ def example_check_input() -> tuple[dict, str]:
 
 
 
+def memory_c3(section: dict, data: dict) -> tuple[int, str]:
+    """Peak memory growth: one training run at a time at ``[data] n``, the per-neuron records
+    (weights and position masses) of every width × seed kept until the check."""
+    return train_bytes(n=data["n"], d=data["d"], widths=section["widths"], seeds=section["seeds"],
+                       steps=section["steps"], record_every=section["record_every"], held=True)
+
+
 CLAIM = Claim(
     id="C3", source="Thm 5.3", title="all a_r = −1: the last position is least attended",
     statement=r"a_r=-1\ \forall r\ \Rightarrow\ \mathbb E[\mathrm{softmax}_d(x_d w_r(t) x)]\le"
@@ -276,5 +283,5 @@ CLAIM = Claim(
                                  "Thm 5.3's right-hand side: every other position k (the last least attended), or "
                                  "their average (mass_d <= 1/d); the other reading is a diagnostic")},
     run=run_c3, check=check_c3, plot=plot_c3, summary=summary_c3,
-    training=data_n_training, memory=data_n_memory,
+    training=data_n_training, memory=memory_c3,
 )

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from verification import bounds
-from verification.contract import Claim
+from verification.contract import Claim, sweep_bytes
 from verification.stats import clopper_pearson, loglog_slope
 from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED, Part, Verdict, combine_status
 from verification.claims._common import (
@@ -182,11 +182,17 @@ def example_check_input() -> tuple[dict, str]:
 
 
 
+def memory_c4(section: dict, data: dict) -> tuple[int, str]:
+    """Peak memory growth: the width × seed sweep at ``[data] n`` (:func:`verification.contract.sweep_bytes`)."""
+    return sweep_bytes(n=data["n"], widths=section["widths"], seeds=section["seeds"], steps=section["steps"],
+                       record_every=section["record_every"])
+
+
 CLAIM = Claim(
     id="C4", source="lemmas of Thm 5.2", title="NTK stays near H* and H(0) as m grows",
     statement=r"\|H(0)-H^*\|,\ \sup_t\|H(t)-H(0)\|,\ \max_r|w_r(t)-w_r(0)| = O(m^{-1/2});\ "
               r"\lambda_{\min}(H(t))\ge\lambda/2",
     params={**training_fields(**SWEEP_DEFAULTS), "delta": DELTA, "alpha": ALPHA},
     run=run_c4, check=check_c4, plot=plot_c4, summary=summary_c4,
-    training=data_n_training, memory=data_n_memory,
+    training=data_n_training, memory=memory_c4,
 )
