@@ -11,7 +11,8 @@ an exit code: the built-in ``run``, ``report``, ``bounds`` and ``config``, then 
 
 Errors in what the user gave (configuration, folders, claim ids) print one line on stderr and
 exit with status 2, without a traceback. Float64 is enabled (``jax_enable_x64``) before ``run``
-and ``bounds`` compute: :math:`\\lambda_{\\min}(H^*)` needs it; the summary records the flag.
+and ``bounds`` compute (training, H(0) and the data in float64; H* is float64 either way); the summary
+records the flag.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from verification import config as cfg
-from verification.contract import Claim, train_bytes
+from verification.contract import Claim, memory_sum, train_bytes
 from verification.stats import bootstrap_interval, clopper_pearson
 from verification.verdict import HOLDS, VIOLATED, Part, Verdict, combine_status
 from verification.claims._common import (
@@ -265,9 +265,13 @@ def example_check_input() -> tuple[dict, str]:
 
 def memory_c3(section: dict, data: dict) -> tuple[int, str]:
     """Peak memory growth: one training run at a time at ``[data] n``, the per-neuron records
-    (weights and position masses) of every width × seed kept until the check."""
-    return train_bytes(n=data["n"], d=data["d"], widths=section["widths"], seeds=section["seeds"],
-                       steps=section["steps"], record_every=section["record_every"], held=True)
+    (weights and position masses) of every width × seed kept until the check, and the population
+    reading's bootstrap (400 resamples of the seeds × m neurons: an index array and the resampled rows)."""
+    pooled = section["seeds"] * max(section["widths"])
+    return memory_sum(
+        train_bytes(n=data["n"], d=data["d"], widths=section["widths"], seeds=section["seeds"],
+                    steps=section["steps"], record_every=section["record_every"], held=True),
+        (8 * pooled * (400 + 3 * data["d"]), "bootstrap over the pooled neurons (400 × seeds × m indices)"))
 
 
 CLAIM = Claim(
