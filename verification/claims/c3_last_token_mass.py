@@ -266,12 +266,13 @@ def example_check_input() -> tuple[dict, str]:
 def memory_c3(section: dict, data: dict) -> tuple[int, str]:
     """Peak memory growth: one training run at a time at ``[data] n``, the per-neuron records
     (weights and position masses) of every width × seed kept until the check, and the population
-    reading's bootstrap (400 resamples of the seeds × m neurons: an index array and the resampled rows)."""
+    reading's bootstrap (400 resamples of the seeds × m neurons: an int64 index array, generated through a
+    temporary of its size, and the resampled rows)."""
     pooled = section["seeds"] * max(section["widths"])
     return memory_sum(
         train_bytes(n=data["n"], d=data["d"], widths=section["widths"], seeds=section["seeds"],
                     steps=section["steps"], record_every=section["record_every"], held=True),
-        (8 * pooled * (400 + 3 * data["d"]), "bootstrap over the pooled neurons (400 × seeds × m indices)"))
+        (8 * pooled * (2 * 400 + 4 * data["d"]), "bootstrap over the pooled neurons (400 × seeds × m indices)"))
 
 
 CLAIM = Claim(
