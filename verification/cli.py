@@ -196,6 +196,11 @@ def _cmd_bounds(args) -> int:
         return 0
     X = ds.X
     sources = "; ".join(f"{k} = {v:g} from {src}" for k, (v, src) in inputs.items())
+    others = [f"[{sec}] eta = {config[sec]['eta']:g}" for sec in config  # other claims training the paper's network
+              if sec != "C1" and sec in CLAIMS and CLAIMS[sec].training is not None and "eta" in config[sec]
+              and config[sec]["eta"] != val["eta"] and args.eta is None]
+    if others:
+        sources += f" (not used: {', '.join(others)}; pass --eta for another step size)"
     print(bounds.format_theory(th, consts, header=(
         f"data: n = {X.shape[0]}, d = {X.shape[1]} (SSM N = {config['data']['state_dim']}, seed {ctx.seed}); "
         f"inputs: {sources}; lambda_max(H(0)) from one draw at m = {val['width']}, key 'bounds/init'; "
