@@ -186,13 +186,14 @@ def training_c5(section: dict, data: dict) -> list[TrainingRun]:
 
 def memory_c5(section: dict, data: dict) -> tuple[int, str]:
     """Peak memory growth: one training run at a time (its records at every gcd(steps) step), the
-    forward pass on the test windows (at most test_windows × width × d softmax weights) and the windows."""
+    forward pass on the test windows (softmax moments, test_windows × width, about six numbers each,
+    measured) and the windows."""
     every = math.gcd(*section["steps"])
     m, t = section["width"], section["test_windows"]
     return memory_sum(
         train_bytes(n=max(section["sizes"]), d=data["d"], widths=[m], seeds=section["seeds"], steps=max(section["steps"]),
                     record_every=every, held=False),
-        (8 * t * m * data["d"], "forward pass on the test windows"),
+        (8 * t * m * 6, "forward pass on the test windows"),
         memory_bytes(d=data["d"], n=max(section["sizes"]), windows=section["pool"] + t))
 
 
