@@ -164,9 +164,11 @@ def physical_memory() -> int:
 
 BASELINE_BYTES = 1 << 30
 """Memory a run holds whatever its sizes: the interpreter, JAX, numpy, scipy, matplotlib and the
-compiled programs. Measured (peak RSS of ``ntk-verify run`` at tiny sizes, CPU, jax 0.10): 0.41-0.51
-GiB for C2 and C4 (tests/verification/test_memory.py prints it); rounded up to 1 GiB for other
-backends and allocator slack. A claim's ``memory`` estimates what comes on top."""
+compiled programs. Measured (peak RSS of a fresh process running ``ntk-verify run`` at tiny sizes,
+CPU, jax 0.10): 0.44 GiB for C4, 0.49 GiB for C3, 0.50 GiB for C2; a tiny C5, C6 or C7 run after
+another claim adds 40-75 MiB of its own programs (tests/verification/test_memory.py prints these);
+rounded up to 1 GiB for other backends and allocator slack. A claim's ``memory`` estimates what
+comes on top."""
 
 
 def memory_estimate(section: dict, data: dict) -> tuple[int, str]:

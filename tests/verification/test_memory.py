@@ -92,6 +92,7 @@ def test_baseline_covers_a_warm_process(measured):
     a claim at tiny sizes (compiled programs included); a later claim's tiny run (its own imports and
     compiled programs) grows by less than ``SMALL``."""
     assert all(r["rc"] == 0 for r in measured)
+    print(f"fresh process after a tiny {measured[0]['claim']} run: peak {measured[0]['hwm'] / 2**30:.2f} GiB")
     assert measured[0]["hwm"] <= pipeline.BASELINE_BYTES, measured[0]
     for r in measured[1:]:
         if r["estimate"] < LARGE:
