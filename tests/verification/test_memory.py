@@ -70,6 +70,7 @@ FULL_PLAN = DEFAULT_PLAN[:2] + [("C4", {"data": N4, "C4": _sweep(1 << 21)})] + D
     ("C2", {"data": N4, "C2": {**_sweep(1 << 20), "direction_width": 1 << 19}}),
     ("C5", {"C5": {"width": 8, "sizes": [8], "steps": [1, 2], "seeds": 2}}),
     ("C5", {"C5": {"width": 1 << 15, "sizes": [8], "steps": [1, 2], "seeds": 2}}),
+    ("C5", {"C5": {"width": 1 << 16, "sizes": [8], "steps": [1, 2], "seeds": 2}}),
     ("C6", {}), ("C7", {}),
 ]
 

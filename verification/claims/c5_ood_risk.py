@@ -186,14 +186,15 @@ def training_c5(section: dict, data: dict) -> list[TrainingRun]:
 
 def memory_c5(section: dict, data: dict) -> tuple[int, str]:
     """Peak memory growth: one training run at a time (its records at every gcd(steps) step), the
-    forward pass on the test windows (softmax moments, test_windows × width, about six numbers each,
-    measured) and the windows."""
+    forward pass on the test windows (the softmax moments mean, variance and last mass and the output
+    per test window × neuron; only the sign-inconsistent test windows are used, about half by default)
+    and the windows."""
     every = math.gcd(*section["steps"])
     m, t = section["width"], section["test_windows"]
     return memory_sum(
         train_bytes(n=max(section["sizes"]), d=data["d"], widths=[m], seeds=section["seeds"], steps=max(section["steps"]),
                     record_every=every, held=False),
-        (8 * t * m * 6, "forward pass on the test windows"),
+        (8 * t * m * 4, "forward pass on the test windows"),
         memory_bytes(d=data["d"], n=max(section["sizes"]), windows=section["pool"] + t))
 
 
