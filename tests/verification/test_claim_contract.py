@@ -59,8 +59,8 @@ def test_memory_matches_a_count_by_hand():
     data = {**d["data"], "d": 8}
     need, why = CLAIMS["C1"].memory({**d["C1"], "sizes": [8, 24], "widths": [64, 4096]}, data)
     records = 8 * 10 * 2 * 3 * (300 // 10 + 1)  # ten fields, W = 2 widths, S = 3 seeds, R = 31 steps
-    at_24 = 8 * (64 + 4096) * (24 + 20) + 8 * 24**2 * (3 * 3 + 2 * 3 + 8) + records  # block, matrices, records
-    at_8 = 8 * 2 * (8 + 20) + 8 * 8**2 * (3 * 3 + 2 * 3 + 8) + records  # kept: matrices and records (widths as 1)
+    at_24 = 8 * (64 + 4096) * (24 + 24) + 8 * 24**2 * (3 * 3 + 2 * 3 + 8) + records  # block, matrices, records
+    at_8 = 8 * 2 * (8 + 24) + 8 * 8**2 * (3 * 3 + 2 * 3 + 8) + records  # kept: matrices and records (widths as 1)
     windows = 8 * 24 * 8
     assert (need, why) == (at_24 + at_8 + windows, "sweep block (Jacobian n × Σ widths and per-neuron state)")
     need, why = CLAIMS["C7"].memory({**d["C7"], "n": 32, "pool": 96, "test_windows": 200}, data)
