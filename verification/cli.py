@@ -4,13 +4,15 @@ The command line is assembled from registrars, each ``register(subparsers)`` add
 subcommand whose handler (``set_defaults(func=handler)``) takes the parsed arguments and returns
 an exit code: the built-in ``run``, ``report``, ``bounds`` and ``config``, then every module of
 :data:`OPTIONAL_COMMAND_MODULES` that exists (``importlib.util.find_spec``), e.g.
-``verification.sweep_cmd`` for ``ntk-verify sweep``. Installed plug-in claims (entry-point group
+``verification.sweep_cmd`` for ``ntk-verify sweep`` and ``verification.calibration`` for
+``ntk-verify calibrate``. Installed plug-in claims (entry-point group
 ``ntk_verify.claims``, :func:`verification.claims.load_extensions`) are loaded first; ``run``,
 ``report`` and ``config`` also take ``--plugin MODULE_OR_FILE`` (repeatable).
 
 Errors in what the user gave (configuration, folders, claim ids) print one line on stderr and
 exit with status 2, without a traceback. Float64 is enabled (``jax_enable_x64``) before ``run``
-and ``bounds`` compute: :math:`\\lambda_{\\min}(H^*)` needs it; the summary records the flag.
+and ``bounds`` compute (training, H(0) and the data in float64; H* is float64 either way); the summary
+records the flag.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -32,9 +36,9 @@ from verification.claims import CLAIMS, load_extensions, load_plugin
 from verification.contract import Context
 from verification.sources import SourceError
 
-__all__ = ["main", "build_parser", "OPTIONAL_COMMAND_MODULES"]
+__all__ = ["main", "build_parser", "join_negative_values", "OPTIONAL_COMMAND_MODULES"]
 
-OPTIONAL_COMMAND_MODULES = ("verification.sweep_cmd", "verification.data_cmd")
+OPTIONAL_COMMAND_MODULES = ("verification.sweep_cmd", "verification.data_cmd", "verification.calibration")
 
 
 class UsageError(ValueError):
@@ -193,33 +197,77 @@ def _register_report(sub) -> None:
 # ------------------------------------------------------------------------------------------- bounds
 
 
+def _bounds_inputs(args, config: dict) -> dict:
+    """Each input of the calculator with its value and where it comes from: a flag, a configuration
+    section (``[C1]`` for the training figures, ``[data]`` for σ and n) or the built-in default."""
+    c1 = config.get("C1", {})
+    from_file = f"{args.config} [{{}}]" if args.config else "built-in default [{}]"
+    widths = c1.get("widths") or [1024]
+    picks = {
+        "eta": (args.eta, "--eta", c1.get("eta", 0.05), from_file.format("C1") + " eta"),
+        "delta": (None, "", c1.get("delta", 0.1), from_file.format("C1") + " delta"),
+        "eps": (None, "", c1.get("eps", 1e-3), from_file.format("C1") + " eps"),
+        "width": (args.width, "--width", max(widths), from_file.format("C1") + " max(widths)"),
+        "sigma": (args.sigma, "--sigma", config["data"]["sigma"], from_file.format("data") + " sigma"),
+        "n": (args.n, "--n", config["data"]["n"], from_file.format("data") + " n"),
+    }
+    return {k: ((flag_value, flag) if flag_value is not None else (value, source))
+            for k, (flag_value, flag, value, source) in picks.items()}
+
+
 def _cmd_bounds(args) -> int:
     config = _load_config(args.config)
     if args.n is not None and not 2 <= args.n <= 4096:
         raise UsageError(f"--n: expected an integer in [2, 4096], got {args.n}")
+    if args.width is not None and args.width < 1:
+        raise UsageError(f"--width: expected an integer >= 1, got {args.width}")
+    for name in ("eta", "sigma"):
+        v = getattr(args, name)
+        if v is not None and not (np.isfinite(v) and v > 0):
+            raise UsageError(f"--{name}: expected a finite number > 0, got {v}")
+    inputs = _bounds_inputs(args, config)
+    val = {k: v for k, (v, _) in inputs.items()}
     _enable_x64()
-    c1 = config.get("C1", {})
-    ctx = Context(config=config, seed=config["run"]["seed"], quiet=True)
-    ds = ctx.dataset(args.n)
-    width = max(c1.get("widths", [1024]))
-    params = init_params(ctx.key("bounds/init"), width, sigma=config["data"]["sigma"])
+    data_cfg = {**config["data"], "sigma": val["sigma"]}
+    ctx = Context(config={**config, "data": data_cfg}, seed=config["run"]["seed"], quiet=True)
+    ds = ctx.dataset(val["n"])
+    params = init_params(ctx.key("bounds/init"), val["width"], sigma=val["sigma"])
     lmax = float(np.linalg.eigvalsh(np.asarray(empirical_ntk(params, ds.X)))[-1])
     consts = bounds.configured_constants(config)
-    th = bounds.theory(np.asarray(ds.X), np.asarray(ds.y), eta=c1.get("eta", 0.05), delta=c1.get("delta", 0.1),
-                       eps=c1.get("eps", 1e-3), sigma=config["data"]["sigma"], width=width,
-                       lambda_max_h0=lmax, constants=consts)
+    th = bounds.theory(np.asarray(ds.X), np.asarray(ds.y), eta=val["eta"], delta=val["delta"], eps=val["eps"],
+                       sigma=val["sigma"], width=val["width"], lambda_max_h0=lmax, constants=consts, extended=True)
+    steps = config.get("C1", {}).get("steps")
+    if args.json:
+        out = bounds.summary(th, steps=steps)
+        out["inputs"] = {k: {"value": v, "from": src} for k, (v, src) in inputs.items()}
+        out["seed"] = ctx.seed
+        print(json.dumps(out, indent=2, sort_keys=True))
+        return 0
     X = ds.X
+    sources = "; ".join(f"{k} = {v:g} from {src}" for k, (v, src) in inputs.items())
+    others = [f"[{sec}] eta = {config[sec]['eta']:g}" for sec in config  # other claims training the paper's network
+              if sec != "C1" and sec in CLAIMS and CLAIMS[sec].training is not None and "eta" in config[sec]
+              and config[sec]["eta"] != val["eta"] and args.eta is None]
+    if others:
+        sources += f" (not used: {', '.join(others)}; pass --eta for another step size)"
     print(bounds.format_theory(th, consts, header=(
         f"data: n = {X.shape[0]}, d = {X.shape[1]} (SSM N = {config['data']['state_dim']}, seed {ctx.seed}); "
-        f"eta = {c1.get('eta')}, delta = {c1.get('delta')}, eps = {c1.get('eps')}, sigma = {config['data']['sigma']}, "
-        f"m = {width} (lambda_max(H(0)) from one draw, key 'bounds/init'); backend {jax.default_backend()}")))
+        f"inputs: {sources}; lambda_max(H(0)) from one draw at m = {val['width']}, key 'bounds/init'; "
+        f"backend {jax.default_backend()}")))
     return 0
 
 
 def _register_bounds(sub) -> None:
-    p = sub.add_parser("bounds", help="print the theory calculator (docs/theory.md, \"Theory calculator\") for the configured data")
+    p = sub.add_parser("bounds", help="print the theory calculator (docs/theory.md, \"Theory calculator\") for the configured data",
+                       description="The theory calculator for the configured data. Training figures (eta, delta, eps, "
+                                   "the width m) come from [C1], sigma and n from [data]; each printed input names its "
+                                   "source; the flags override.")
     p.add_argument("--config", metavar="FILE.toml", help="configuration (default: built in)")
     p.add_argument("--n", type=int, help="number of windows (default: [data] n)")
+    p.add_argument("--eta", type=float, help="step size η (default: [C1] eta)")
+    p.add_argument("--width", type=int, metavar="M", help="width m for t_align and λ_max(H(0)) (default: max [C1] widths)")
+    p.add_argument("--sigma", type=float, help="initialisation scale σ (default: [data] sigma)")
+    p.add_argument("--json", action="store_true", help="print one JSON object (verification.bounds.summary, plus inputs and their sources)")
     p.set_defaults(func=_cmd_bounds)
 
 
@@ -229,7 +277,12 @@ def _register_bounds(sub) -> None:
 def _cmd_config(args) -> int:
     _load_plugins(args.plugin)
     if args.check:
-        cfg.load(args.check)
+        try:
+            config = cfg.load(args.check)
+        except cfg.ConfigError as err:  # cfg.load names --config, the flag of `run`
+            text = str(err)
+            raise cfg.ConfigError("--check" + text[len("--config"):] if text.startswith("--config") else text) from None
+        pipeline.check_memory(config, pipeline.selected_claims(config))  # the same refusal as `run`
         print(f"{args.check}: valid")
         return 0
     print(cfg.to_toml(cfg.default_config()), end="")
@@ -267,6 +320,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_NEGATIVE_VALUE = re.compile(r"^-[0-9.][0-9.,eE+-]*$")
+
+
+def join_negative_values(argv: list[str]) -> list[str]:
+    """``--opt -64,32`` as ``--opt=-64,32``: argparse reads a token starting with ``-`` that is not a
+    plain number (``-64,32``) as an option and says "expected one argument"; joined, the value
+    reaches the option's own check, which names it."""
+    out, i = [], 0
+    while i < len(argv):
+        tok = argv[i]
+        if (tok.startswith("--") and "=" not in tok and i + 1 < len(argv) and _NEGATIVE_VALUE.match(argv[i + 1])):
+            out.append(f"{tok}={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(tok)
+        i += 1
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``ntk-verify`` console script; returns the exit status.
 
@@ -276,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
 
     matplotlib.use("Agg")
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(join_negative_values(sys.argv[1:] if argv is None else list(argv)))
     try:
         return int(args.func(args) or 0)
     except (cfg.ConfigError, report.ResultsError, UsageError, SourceError) as err:

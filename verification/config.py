@@ -184,11 +184,12 @@ def _claims_field(ids: tuple[str, ...]) -> Field:
             return []
         if not isinstance(v, (list, tuple)) or not v:
             raise TypeError
-        if any(not isinstance(c, str) or c not in ids for c in v):
+        if any(not isinstance(c, str) or c.strip().upper() not in ids for c in v):
             raise ValueError
-        return [c for c in ids if c in v]  # registry order
+        chosen = {c.strip().upper() for c in v}  # case-insensitive, as `--claims c2`
+        return [c for c in ids if c in chosen]  # registry order
 
-    return Field([], "claims to run (empty: all registered)", "a list of registered claim ids, e.g. ['C1', 'C3']", convert)
+    return Field([], "claims to run (empty: all registered)", "a list of registered claim ids (any case), e.g. ['C1', 'C3']", convert)
 
 
 RUN_FIELDS: dict[str, Field] = {

@@ -35,9 +35,16 @@ from typing import NamedTuple
 
 import numpy as np
 from jaxtyping import Float
-from scipy import stats as sps
 
 from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED
+
+
+def _sps():
+    """``scipy.stats``, imported on first use: it takes a second or more to import, and
+    ``ntk-verify --help`` imports this module."""
+    from scipy import stats
+
+    return stats
 
 __all__ = [
     "clopper_pearson",
@@ -85,8 +92,8 @@ def clopper_pearson(k, n, alpha: float = 0.05) -> tuple[float, float] | tuple[np
         raise ValueError(f"k: expected 0 <= k <= n, got k = {k!r}, n = {n!r}")
     kf, nf = k_arr.astype(np.float64), n_arr.astype(np.float64)
     with np.errstate(invalid="ignore"):
-        lo = np.where(k_arr == 0, 0.0, sps.beta.ppf(alpha / 2, kf, nf - kf + 1))
-        hi = np.where(k_arr == n_arr, 1.0, sps.beta.ppf(1 - alpha / 2, kf + 1, nf - kf))
+        lo = np.where(k_arr == 0, 0.0, _sps().beta.ppf(alpha / 2, kf, nf - kf + 1))
+        hi = np.where(k_arr == n_arr, 1.0, _sps().beta.ppf(1 - alpha / 2, kf + 1, nf - kf))
     if lo.ndim == 0:
         return float(lo), float(hi)
     return lo, hi
@@ -163,7 +170,7 @@ def loglog_slope(x, y, *, alpha: float = 0.05) -> SlopeFit:
     dof = x.size - 2
     resid = ly - (intercept + slope * lx)
     se = float(np.sqrt(np.sum(resid**2) / dof / sxx))
-    half = float(sps.t.ppf(1 - alpha / 2, dof)) * se
+    half = float(_sps().t.ppf(1 - alpha / 2, dof)) * se
     return SlopeFit(slope, intercept, slope - half, slope + half, se, int(x.size))
 
 
@@ -228,14 +235,14 @@ def rate_bounds(widths, values, *, alpha: float = 0.05) -> tuple[np.ndarray, np.
     slope = b.mean(axis=-1)
     if S >= 2:
         se = b.std(axis=-1, ddof=1) / np.sqrt(S)
-        half = float(sps.t.ppf(1 - alpha / 2, S - 1)) * se
+        half = float(_sps().t.ppf(1 - alpha / 2, S - 1)) * se
     else:
         if m.size < 3:
             raise ValueError(f"values: one seed needs at least 3 widths, got {m.size}")
         y = ly[..., 0]
         resid = y - y.mean(axis=-1, keepdims=True) - slope[..., None] * dx
         se = np.sqrt(np.sum(resid**2, axis=-1) / (m.size - 2) / sxx)
-        half = float(sps.t.ppf(1 - alpha / 2, m.size - 2)) * se
+        half = float(_sps().t.ppf(1 - alpha / 2, m.size - 2)) * se
     return slope, slope - half, slope + half
 
 
@@ -396,11 +403,11 @@ def probability_statuses(failures, runs, *, delta: float, alpha: float = 0.05, c
     a_hold = adjusted_alpha(alpha, K, method=correction) if adjust_holds else alpha
     kf, nf = k.astype(np.float64), n.astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
-        upper = np.where(k == n, 1.0, sps.beta.ppf(1 - a_hold / 2, kf + 1, nf - kf))
+        upper = np.where(k == n, 1.0, _sps().beta.ppf(1 - a_hold / 2, kf + 1, nf - kf))
         # one-sided p-value of H0: p <= delta, P(Bin(n, delta) >= k); adjusted over the family
-        pval = np.where(k == 0, 1.0, sps.binom.sf(k - 1, n, delta))
+        pval = np.where(k == 0, 1.0, _sps().binom.sf(k - 1, n, delta))
         a_k = adjusted_alpha(alpha, K, method="bonferroni" if correction != "none" else "none")
-        lower = np.where(k == 0, 0.0, sps.beta.ppf(a_k / 2, kf, nf - kf + 1))
+        lower = np.where(k == 0, 0.0, _sps().beta.ppf(a_k / 2, kf, nf - kf + 1))
     padj = holm(pval, method=correction)
     rejected = padj <= alpha / 2
     holds = np.all(upper <= delta, axis=-1)

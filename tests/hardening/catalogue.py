@@ -60,6 +60,7 @@ def _core_cases():
         ("forward", "empty X (0 windows)", lambda: na.forward(p, np.zeros((0, D)))),
         ("forward", "ragged nested list", lambda: na.forward(p, [[1.0, 2.0], [3.0]])),
         ("forward", "params = None", lambda: na.forward(None, X)),
+        ("forward", "params as a dict {'w': w, 'a': a}", lambda: na.forward({"w": p.w, "a": p.a}, X)),
         ("forward", "params.a of another length", lambda: na.forward(na.Params(p.w, np.ones(M + 1)), X)),
         ("softmax_moments", "windows of length d = 1", lambda: na.softmax_moments(p.w, np.ones((N, 1)))),
         ("empirical_ntk", "X2 with d = 3 against X with d = 4", lambda: na.empirical_ntk(p, X, np.ones((2, 3)))),
@@ -131,6 +132,8 @@ CONFIG_CASES = [
     ("C3 width 10**12 (memory)", ["run", "--config", "CONFIG", "--claims", "C3"], TINY + "[C3]\nwidths = [1000000000000]\n"),
     ("C1 width 2**40, seeds 64 (memory)", ["run", "--config", "CONFIG"], TINY + "[C1]\nwidths = [1099511627776]\nseeds = 64\n"),
     ("C6 max_tokens 10**8 (memory)", ["run", "--config", "CONFIG", "--claims", "C6"], "[C6]\nmax_tokens = 100000000\n"),
+    ("C2 widths [64, 10**10] (memory: the sweep's Jacobian and per-neuron state)", ["run", "--config", "CONFIG", "--claims", "C2"],
+     "[C2]\nwidths = [64, 10000000000]\n"),
     ("C5 pool 10**12 windows (memory)", ["run", "--config", "CONFIG", "--claims", "C5"], "[C5]\npool = 1000000000000\n"),
     ("sweep width 10**11 (memory)", ["sweep", "--config", "CONFIG"], TINY + "[sweep]\nwidths = [64, 100000000000]\n"),
     ("sweep seeds not a multiple of seeds_per_block", ["sweep", "--config", "CONFIG"], "[sweep]\nseeds = 5\nseeds_per_block = 2\n"),
@@ -165,6 +168,91 @@ def run_config_case(case, folder: Path) -> tuple[int, str, bool]:
     finally:
         os.chdir(cwd)
     return code, err.getvalue(), (folder / "out").exists()
+
+
+def _issue15_cases():
+    """(item, what a user typed, thunk returning what happens now, test asserting it): issue 15's reports."""
+    import os
+    from unittest import mock
+
+    import jax
+    import ntk_attention as na
+    from verification import pipeline
+    from verification.cli import main
+    from verification.config import load
+    from verification.files import atomic_write
+
+    X = _X()
+    p = na.init_params(jax.random.key(0), 8)
+
+    def call(fn):
+        def thunk():
+            try:
+                out = fn()
+            except (TypeError, ValueError) as err:
+                return f"{type(err).__name__}: {err}"
+            return str(out)
+        return thunk
+
+    def cli(argv, text=None, memory=None):
+        def thunk():
+            with tempfile.TemporaryDirectory() as tmp:
+                if text is not None:
+                    Path(tmp, "my.toml").write_text(text)
+                args = [a.replace("TMP", tmp) for a in argv]
+                err = io.StringIO()
+                patch = mock.patch.object(pipeline, "physical_memory", lambda: memory) if memory else contextlib.nullcontext()
+                with patch, contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+                    code = main(args)
+                created = any(Path(tmp, n).exists() for n in ("out", "sw"))
+                return (f"exit {code}: {err.getvalue().strip().replace(tmp, 'DIR')}"
+                        + (" (output folder created)" if created else " (nothing created)"))
+        return thunk
+
+    def diverged():
+        tr = na.train(p, X, X[:, -1], steps=20, learning_rate=1e6)
+        words = re.sub(r"= [-+0-9.e]+", "= N", tr.diverged_reason.split(";")[0])
+        return f"diverged_step = {tr.diverged_step} (was -1); diverged_reason: {words}; … (numbers shown as N)"
+
+    def umask():
+        old = os.umask(0o022)
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                atomic_write(Path(tmp, "report.md"), b"x")
+                return f"mode {oct(os.stat(Path(tmp, 'report.md')).st_mode & 0o777)} under umask 022"
+        finally:
+            os.umask(old)
+
+    def claims_case():
+        with tempfile.TemporaryDirectory() as tmp:
+            Path(tmp, "my.toml").write_text('[run]\nclaims = ["c2"]\n')
+            return f"accepted: [run] claims = {load(Path(tmp, 'my.toml'))['run']['claims']}"
+
+    return [
+        ("1", "`na.forward(na.init_params(key, 1024)[:256], X)`", call(lambda: na.forward(p[:4], X)),
+         "test_slicing_params_is_refused_not_silent"),
+        ("1", "params given as a dict `{'w': w, 'a': a}`", call(lambda: na.forward({"w": p.w, "a": p.a}, X)),
+         "test_named_cases"),
+        ("2", "`train(..., learning_rate=1e6)` (loss 4.2 → 11.8, frozen)", diverged, "test_loss_frozen_above_initial_is_divergence"),
+        ("3", "`min_eigenvalue([[1, 2], [0, 1]])`", call(lambda: na.min_eigenvalue(np.array([[1.0, 2.0], [0.0, 1.0]]))),
+         "test_min_eigenvalue_refuses_asymmetric_matrix"),
+        ("4", "`ntk-verify run --claims C2` with `[C2] widths = [64, 100000000]` on a 23.5 GiB machine",
+         cli(["run", "--claims", "C2", "--config", "TMP/my.toml", "--out", "TMP/out"], "[C2]\nwidths = [64, 100000000]\n",
+             memory=int(23.5 * 2**30)), "test_a_run_that_would_not_fit_is_refused_before_any_work"),
+        ("5", "results written under umask 022", umask, "test_atomic_write_honours_umask"),
+        ("8", "`ntk-verify bounds --config my.toml` after `[C2] eta = 0.5`",
+         lambda: "each input printed with its source (`eta = 0.05 from my.toml [C1] eta`); `--eta`, `--width`, `--sigma`, "
+                 "`--n` override (`from --eta`); `--json` prints n, lambda (extended precision), lambda_error, T_req, "
+                 "t_align and the inputs", "test_bounds_json_reports_extended_lambda_and_the_source_of_each_input"),
+        ("10", "`ntk-verify sweep --widths -64,32`", cli(["sweep", "--widths", "-64,32", "--out", "TMP/sw"]),
+         "test_negative_width_is_one_line_naming_it"),
+        ("10", "`ntk-verify config --check nope.toml`", cli(["config", "--check", "TMP/nope.toml"]),
+         "test_config_check_of_a_missing_file_names_check"),
+        ("10", "`claims = [\"c2\"]` in `[run]` (as `--claims c2`)", claims_case,
+         "test_claim_ids_are_case_insensitive_in_toml_as_on_the_command_line"),
+        ("10", "`ntk-verify --help`", lambda: "scipy.stats is imported on first use, not by `--help`",
+         "test_help_does_not_import_scipy_stats"),
+    ]
 
 
 FUZZ_ROWS = [
@@ -263,6 +351,7 @@ def render() -> str:
             message = re.sub(r"this machine's [0-9.e+]+ GiB", "this machine's M GiB", err.strip().replace(str(folder), "DIR"))
             cfg_rows.append((case[0], " ".join(["ntk-verify", *case[1]]), f"exit {code}: {message[:300]}"
                              + ("…" if len(message) > 300 else "") + ("" if not created else " (output folder created)")))
+    issue15 = [(item, typed, machine_independent(thunk()), test) for item, typed, thunk, test in _issue15_cases()]
     lines = [
         "# Reliability: inputs tried, faults injected, what happened",
         "",
@@ -293,6 +382,10 @@ def render() -> str:
         "folder is created (`test_hostile_configuration`).",
         "",
         *_table(["input", "command", "what happened"], cfg_rows),
+        "",
+        "## What a new user ran into (issue 15), and what happens now",
+        "",
+        *_table(["item", "what the user typed", "what happens now", "test"], issue15),
         "",
         "## Faults injected",
         "",

@@ -58,7 +58,11 @@ def test_memory_matches_a_count_by_hand():
     d = cfg.default_config()
     data = {**d["data"], "d": 8}
     need, why = CLAIMS["C1"].memory({**d["C1"], "sizes": [8, 24], "widths": [64, 4096]}, data)
-    assert (need, why) == (8 * 24 * 4096, "the Jacobian of the widest network (n × m)")
+    records = 8 * 10 * 2 * 3 * (300 // 10 + 1)  # ten fields, W = 2 widths, S = 3 seeds, R = 31 steps
+    at_24 = 8 * (64 + 4096) * (24 + 24) + 8 * 24**2 * (3 * 3 + 2 * 3 + 8) + records  # block, matrices, records
+    at_8 = 8 * 2 * (8 + 24) + 8 * 8**2 * (3 * 3 + 2 * 3 + 8) + records  # kept: matrices and records (widths as 1)
+    windows = 8 * 24 * 8
+    assert (need, why) == (at_24 + at_8 + windows, "sweep block (Jacobian n × Σ widths and per-neuron state)")
     need, why = CLAIMS["C7"].memory({**d["C7"], "n": 32, "pool": 96, "test_windows": 200}, data)
     assert need == 8 * (32 + 96 + 200) * 8 and "windows" in why
     need, _ = CLAIMS["C6"].memory({**d["C6"], "max_tokens": 1000, "max_width": 6}, data)

@@ -198,11 +198,6 @@ def data_n_training(section: dict, data: dict) -> list[TrainingRun]:
     return [TrainingRun(section["eta"], tuple(section["widths"]), (data["n"],))]
 
 
-def data_n_memory(section: dict, data: dict) -> tuple[int, str]:
-    """The memory bound of those runs: their Jacobian, ``[data] n`` × the widest of ``widths``."""
-    return memory_bytes(d=data["d"], n=data["n"], widths=section["widths"])
-
-
 SWEEP_DEFAULTS = dict(widths=[64, 256, 1024, 4096], seeds=3, steps=300, record_every=10, eta=0.05)
 """Defaults of the width × seed sweep that C1, C2 and C4 share (equal sections: one sweep per run)."""
 

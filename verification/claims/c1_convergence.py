@@ -46,7 +46,7 @@ from ntk_attention import sweep as sw
 from ntk_attention.linearized import predict
 from verification import bounds
 from verification import config as cfg
-from verification.contract import Claim, TrainingRun, memory_bytes
+from verification.contract import Claim, TrainingRun, memory_bytes, memory_sum, sweep_bytes
 from verification.stats import envelope_decision, float_floor, probability_decision
 from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED, Part, Verdict, combine_status
 from verification.claims._common import ALPHA, DELTA, fmt, lam_words, note_divergence, pyplot, RTOL, save_figure
@@ -431,8 +431,18 @@ def training_c1(section: dict, data: dict) -> list[TrainingRun]:
 
 
 def memory_c1(section: dict, data: dict) -> tuple[int, str]:
-    """A lower bound on the bytes held at once: its Jacobian at the largest size."""
-    return memory_bytes(d=data["d"], n=max(section["sizes"]), widths=section["widths"])
+    """Peak memory growth: the width × seed sweep at the largest size, run in blocks of
+    ``seeds_per_block`` seeds (:func:`verification.contract.sweep_bytes`), the symmetrised H(t) of
+    every record of a block brought to the host, and the data windows."""
+    S = section["seeds"]
+    per = max(k for k in range(1, min(section["seeds_per_block"], S) + 1) if S % k == 0)
+    n = max(section["sizes"])
+    R = section["steps"] // section["record_every"] + 1
+    return memory_sum(
+        sweep_bytes(n=n, widths=section["widths"], seeds=S, steps=section["steps"], record_every=section["record_every"],
+                    seeds_per_block=per),
+        (8 * R * per * len(section["widths"]) * n * n, "H(t) records of one block (R × runs × n × n)"),
+        memory_bytes(d=data["d"], n=n, widths=[1]))
 
 
 CLAIM = Claim(

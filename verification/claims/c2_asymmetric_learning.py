@@ -35,11 +35,11 @@ from ntk_attention import data as ntk_data
 from ntk_attention.linearized import predict
 from verification import bounds
 from verification import config as cfg
-from verification.contract import Claim
+from verification.contract import Claim, memory_sum, sweep_bytes, train_bytes
 from verification.stats import clopper_pearson, probability_decision, rate_decision
 from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, Part, Verdict, combine_status
 from verification.claims._common import (
-    ALPHA, data_n_memory, data_n_training, DELTA, fmt, note_train_divergence, pyplot, save_figure,
+    ALPHA, data_n_training, DELTA, fmt, note_train_divergence, pyplot, save_figure,
 )
 
 
@@ -427,6 +427,17 @@ def example_check_input() -> tuple[dict, str]:
                 corr_y_xd=0.9, data_term_fraction=1.0, config={"C2": {"alpha": 0.05}}), HOLDS
 
 
+def memory_c2(section: dict, data: dict) -> tuple[int, str]:
+    """Peak memory growth: one :func:`ntk_attention.train` run at a time (``records + 2`` records,
+    no per-neuron records) and the linearised model's Jacobian and SVD at the widest width."""
+    n, m = data["n"], max(section["widths"])
+    R = section["records"] + 2
+    return memory_sum(
+        train_bytes(n=n, d=data["d"], widths=section["widths"], seeds=section["seeds"], steps=R - 1, record_every=1,
+                    held=False, neurons=False),
+        (8 * 3 * n * m, "linearised model at the widest width (J, its SVD factor, w(t))"))
+
+
 CLAIM = Claim(
     id="C2", source="Thm 5.2", title="asymmetric learning: sign(w_r) follows a_r",
     statement=r"t\ge\Omega\big(\tfrac{m}{\eta\lambda v_{\min}}\big)\Rightarrow \Pr[w_r(t)>0\mid a_r=1]\ge1-\delta,\ "
@@ -443,5 +454,5 @@ CLAIM = Claim(
             "margin": cfg.positive_float(0.1, "margin Δ of the first-time exponent against 1 (rate_decision)"),
             "c_A": cfg.positive_float(1.0, "unknown constant of t_align = Ω(m/(ηλ v_min))")},
     run=run_c2, check=check_c2, plot=plot_c2, summary=summary_c2,
-    training=data_n_training, memory=data_n_memory,
+    training=data_n_training, memory=memory_c2,
 )

@@ -31,11 +31,11 @@ import numpy as np
 
 from ntk_attention import init_params, train
 from verification import config as cfg
-from verification.contract import Claim
+from verification.contract import Claim, memory_sum, train_bytes
 from verification.stats import bootstrap_interval, clopper_pearson, probability_decision
 from verification.verdict import HOLDS, VACUOUS, VIOLATED, Part, Verdict, combine_status
 from verification.claims._common import (
-    ALPHA, data_n_memory, data_n_training, DELTA, interval_status, note_train_divergence, pyplot, save_figure,
+    ALPHA, data_n_training, DELTA, interval_status, note_train_divergence, pyplot, save_figure,
 )
 
 
@@ -438,6 +438,19 @@ def example_check_input() -> tuple[dict, str]:
                 negative_trajectory=np.array([[0.5, 0.9, 1.0]])), HOLDS
 
 
+def memory_c3(section: dict, data: dict) -> tuple[int, str]:
+    """Peak memory growth: one training run at a time at ``[data] n``, the per-neuron records
+    (weights and position masses at ``records + 2`` log-spaced steps) of every width × seed kept
+    until the check, and the population reading's bootstrap (400 resamples of the seeds × m neurons:
+    an int64 index array, generated through a temporary of its size, and the resampled rows)."""
+    pooled = section["seeds"] * max(section["widths"])
+    R = section["records"] + 2
+    return memory_sum(
+        train_bytes(n=data["n"], d=data["d"], widths=section["widths"], seeds=section["seeds"], steps=R - 1,
+                    record_every=1, held=True),
+        (8 * pooled * (2 * 400 + 4 * data["d"]), "bootstrap over the pooled neurons (400 × seeds × m indices)"))
+
+
 CLAIM = Claim(
     id="C3", source="Thm 5.3", title="all a_r = −1: the last position is least attended",
     statement=r"a_r=-1\ \forall r\ \Rightarrow\ \mathbb E[\mathrm{softmax}_d(x_d w_r(t) x)]\le"
@@ -455,5 +468,5 @@ CLAIM = Claim(
                                  "Thm 5.3's right-hand side: every other position k (the last least attended), or "
                                  "their average (mass_d <= 1/d); the other reading is a diagnostic")},
     run=run_c3, check=check_c3, plot=plot_c3, summary=summary_c3,
-    training=data_n_training, memory=data_n_memory,
+    training=data_n_training, memory=memory_c3,
 )

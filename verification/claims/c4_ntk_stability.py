@@ -41,7 +41,7 @@ import numpy as np
 from ntk_attention import sweep as sw
 from verification import bounds
 from verification import config as cfg
-from verification.contract import Claim, memory_bytes
+from verification.contract import Claim, memory_sum, sweep_bytes
 from verification.stats import bounded_by, rate_decision
 from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED, Part, Verdict, combine_status
 from verification.claims._common import (
@@ -334,12 +334,16 @@ def example_check_input() -> tuple[dict, str]:
 
 
 def memory_c4(section: dict, data: dict) -> tuple[int, str]:
-    """A lower bound on the bytes held at once: one block's Jacobian, ``[data] n`` × (seeds per block × Σ widths)
-    neurons (the sweep keeps every run of a block in one vector)."""
-    S = section["seeds"]
+    """Peak memory growth: the width × seed sweep at ``[data] n`` in blocks of ``seeds_per_block``
+    seeds (:func:`verification.contract.sweep_bytes`) and the symmetrised H(t) of every record of a
+    block brought to the host (R × runs × n × n)."""
+    S, n = section["seeds"], data["n"]
     per = max(k for k in range(1, min(section["seeds_per_block"], S) + 1) if S % k == 0)
-    need, why = memory_bytes(d=data["d"], n=data["n"], widths=[per * sum(section["widths"])])
-    return need, f"{why} ({per} seeds per block × Σ widths = {sum(section['widths'])} neurons)"
+    R = section["steps"] // section["record_every"] + 1
+    return memory_sum(
+        sweep_bytes(n=n, widths=section["widths"], seeds=S, steps=section["steps"], record_every=section["record_every"],
+                    seeds_per_block=per),
+        (8 * R * per * len(section["widths"]) * n * n, "H(t) records of one block (R × runs × n × n)"))
 
 
 CLAIM = Claim(

@@ -27,7 +27,7 @@ from ntk_attention import Params, forward, init_params, train
 from ntk_attention import linear as lin
 from ntk_attention.data import sign_consistent
 from verification import config as cfg
-from verification.contract import Claim, TrainingRun, memory_bytes
+from verification.contract import Claim, TrainingRun, memory_bytes, memory_sum, train_bytes
 from verification.stats import bootstrap_interval
 from verification.verdict import HOLDS, VIOLATED, Part, Verdict, combine_status
 from verification.claims._common import ALPHA, ood_premise_verdict, pyplot, save_figure, interval_status, note_train_divergence
@@ -191,9 +191,17 @@ def training_c5(section: dict, data: dict) -> list[TrainingRun]:
 
 
 def memory_c5(section: dict, data: dict) -> tuple[int, str]:
-    """A lower bound on the bytes held at once: the Jacobian and the windows of the pool and test set."""
-    return memory_bytes(d=data["d"], n=max(section["sizes"]), widths=[section["width"]],
-                        windows=section["pool"] + section["test_windows"])
+    """Peak memory growth: one training run at a time (its records at every gcd(steps) step), the
+    forward pass on the test windows (the softmax moments mean, variance and last mass and the output
+    per test window × neuron; only the sign-inconsistent test windows are used, about half by default)
+    and the windows."""
+    every = math.gcd(*section["steps"])
+    m, t = section["width"], section["test_windows"]
+    return memory_sum(
+        train_bytes(n=max(section["sizes"]), d=data["d"], widths=[m], seeds=section["seeds"], steps=max(section["steps"]),
+                    record_every=every, held=False),
+        (8 * t * m * 4, "forward pass on the test windows"),
+        memory_bytes(d=data["d"], n=max(section["sizes"]), windows=section["pool"] + t))
 
 
 CLAIM = Claim(
