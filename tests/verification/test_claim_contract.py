@@ -57,12 +57,17 @@ def test_training_is_declared_exactly_for_the_claims_training_the_papers_network
 def test_memory_matches_a_count_by_hand():
     d = cfg.default_config()
     data = {**d["data"], "d": 8}
-    need, why = CLAIMS["C1"].memory({**d["C1"], "sizes": [8, 24], "widths": [64, 4096]}, data)
-    records = 8 * 10 * 2 * 3 * (300 // 10 + 1)  # ten fields, W = 2 widths, S = 3 seeds, R = 31 steps
-    at_24 = 8 * (64 + 4096) * (24 + 24) + 8 * 24**2 * (3 * 3 + 2 * 3 + 8) + records  # block, matrices, records
-    at_8 = 8 * 2 * (8 + 24) + 8 * 8**2 * (3 * 3 + 2 * 3 + 8) + records  # kept: matrices and records (widths as 1)
-    windows = 8 * 24 * 8
-    assert (need, why) == (at_24 + at_8 + windows, "sweep block (Jacobian n × Σ widths and per-neuron state)")
+    sec = {**d["C1"], "sizes": [8, 24], "widths": [64, 4096], "seeds": 120, "seeds_per_block": 120, "steps": 800,
+           "record_every": 10}
+    need, why = CLAIMS["C1"].memory(sec, data)
+    R, per, n = 800 // 10 + 1, 120, 24  # records, seeds in one block, the largest size
+    block = 8 * per * (64 + 4096) * (n + 24)  # Jacobian rows and 24 other numbers per neuron
+    matrices = 8 * n**2 * (3 * (2 * per + 1) + 2 * 120 + 8)  # H(0), H(t), H(0) per run of the block, every H(0), H*
+    records = 8 * 10 * 2 * 120 * R  # ten fields per run and record
+    host_ntk = 8 * R * per * 2 * n * n  # the symmetrised H(t) of every record of a block
+    windows = 8 * n * 8
+    assert (need, why) == (block + matrices + records + host_ntk + windows,
+                           "sweep block (Jacobian n × Σ widths and per-neuron state)")
     need, why = CLAIMS["C7"].memory({**d["C7"], "n": 32, "pool": 96, "test_windows": 200}, data)
     assert need == 8 * (32 + 96 + 200) * 8 and "windows" in why
     need, _ = CLAIMS["C6"].memory({**d["C6"], "max_tokens": 1000, "max_width": 6}, data)
