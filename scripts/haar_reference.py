@@ -1,10 +1,9 @@
 """Generate tests/verification/data/haar_reference.npz from the pre-issue-13 make_dataset (commit 01c44c3)."""
-import subprocess, types, sys
+import subprocess, types
 import jax, numpy as np
 jax.config.update("jax_enable_x64", True)
 src = subprocess.run(["git", "show", "01c44c3c49bbb749609a11bf035b094f72abb7fc:verification/datasets.py"], capture_output=True, text=True, check=True).stdout
 mod = types.ModuleType("old_datasets"); exec(compile(src, "old_datasets", "exec"), mod.__dict__)
-from verification import config as cfg
 from verification.contract import Context
 base = {"state_dim": 6, "radius": 1.0, "d": 8, "n": 24, "windows": "independent", "burn_in": 0, "normalize": True, "sigma": 1.0}
 cases = {

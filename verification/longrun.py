@@ -10,8 +10,8 @@ only (its state is the weights: nothing else to checkpoint). Imports nothing fro
 from __future__ import annotations
 
 import hashlib
+import io
 import os
-import tempfile
 from pathlib import Path
 from typing import NamedTuple
 
@@ -21,6 +21,7 @@ from tqdm import tqdm  # text bars: tqdm.auto warns in kernels without ipywidget
 
 from ntk_attention import Params, forward, train
 from ntk_attention.train import NEURON_RECORD_LIMIT
+from verification.files import atomic_write
 
 __all__ = ["LongRun", "train_long"]
 
@@ -51,18 +52,10 @@ class LongRun(NamedTuple):
 
 
 def _atomic_savez(path: Path, arrays: dict) -> None:
-    """``np.savez`` to a temporary file beside ``path``, fsync, then ``os.replace`` (never a torn file)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """``np.savez`` through :func:`verification.files.atomic_write` (never a torn file)."""
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    atomic_write(path, buf.getvalue())
 
 
 def _fingerprint(*arrays, extra: str) -> str:

@@ -28,7 +28,7 @@ from ntk_attention import sweep as sw
 from ntk_attention.data import sign_consistent
 from verification import bounds
 from verification import config as cfg
-from verification.contract import DIVERGED, TrainingRun, memory_bytes
+from verification.contract import DIVERGED, TrainingRun
 from verification.files import atomic_write
 from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED, Part, Verdict
 
@@ -83,23 +83,31 @@ def lam_words(lam: float, rho: float) -> str:
 # shared measurements
 
 
-def shared_sweep(ctx, n: int, section: dict, desc: str) -> sw.SweepResult:
-    """Random-sign width × seed sweep, memoised on everything that defines it."""
+def blocks_of(seeds: int, seeds_per_block: int) -> int:
+    """Seeds per compiled block: the largest divisor of ``seeds`` not above ``seeds_per_block``."""
+    return max(k for k in range(1, min(seeds_per_block, seeds) + 1) if seeds % k == 0)
+
+
+def width_sweep(ctx, n: int, section: dict, desc: str, *, sigma: float) -> sw.SweepResult:
+    """Random-sign width × seed sweep at size n (nested prefixes), seeds batched ``seeds_per_block``
+    (the largest divisor of their number not above it) into each call of the one compiled program;
+    memoised on everything that defines it."""
     widths = tuple(section["widths"])
     seeds = tuple(ctx.network_seeds(section["seeds"]))
-    key = ("sweep", n, widths, seeds, section["steps"], section["record_every"], section["eta"], ctx.config["data"]["sigma"])
+    per = blocks_of(len(seeds), section.get("seeds_per_block", 1))
+    key = ("sweep", n, widths, seeds, section["steps"], section["record_every"], section["eta"], sigma, per)
 
     def compute():
         ds = ctx.dataset(n)
         plan = sw.plan_sweep(ds.X, ds.y, widths=widths, steps=section["steps"], learning_rate=section["eta"],
-                             record_every=section["record_every"], sigma=ctx.config["data"]["sigma"])
-        bar = ctx.progress(desc, len(seeds))
-        blocks = []
-        for s in seeds:
-            blocks.append(sw.run_block(plan, [s]))
+                             record_every=section["record_every"], sigma=sigma, seeds_per_block=per)
+        bar = ctx.progress(desc, len(seeds) // per)
+        out = []
+        for i in range(0, len(seeds), per):
+            out.append(sw.run_block(plan, list(seeds[i:i + per])))
             bar.update(1)
         bar.close()
-        return sw.concatenate(blocks)
+        return sw.concatenate(out)
 
     res = ctx.cached(repr(key), compute)
     note_divergence(ctx, res.diverged_step, res.widths, res.seeds, eta=section["eta"], n=n,

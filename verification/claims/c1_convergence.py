@@ -42,14 +42,15 @@ import jax.numpy as jnp
 import numpy as np
 
 from ntk_attention import init_params
-from ntk_attention import sweep as sw
 from ntk_attention.linearized import predict
 from verification import bounds
 from verification import config as cfg
 from verification.contract import Claim, TrainingRun, memory_bytes, memory_sum, sweep_bytes
 from verification.stats import envelope_decision, float_floor, probability_decision
 from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED, Part, Verdict, combine_status
-from verification.claims._common import ALPHA, DELTA, fmt, lam_words, note_divergence, pyplot, RTOL, save_figure
+from verification.claims._common import (
+    ALPHA, DELTA, blocks_of, fmt, lam_words, pyplot, RTOL, save_figure, width_sweep,
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -294,31 +295,6 @@ def _c1_explanation(status, runs, parts, eta, delta, alpha):
     return " ".join(s)
 
 
-def _sweep_c1(ctx, n: int, section: dict) -> sw.SweepResult:
-    """The C1 width × seed sweep at size n with C1's own σ, seeds batched into one compiled program per block."""
-    widths = tuple(section["widths"])
-    seeds = tuple(ctx.network_seeds(section["seeds"]))
-    per = max(k for k in range(1, min(section["seeds_per_block"], len(seeds)) + 1) if len(seeds) % k == 0)
-    key = ("C1 sweep", n, widths, seeds, section["steps"], section["record_every"], section["eta"], section["sigma"], per)
-
-    def compute():
-        ds = ctx.dataset(n)
-        plan = sw.plan_sweep(ds.X, ds.y, widths=widths, steps=section["steps"], learning_rate=section["eta"],
-                             record_every=section["record_every"], sigma=section["sigma"], seeds_per_block=per)
-        bar = ctx.progress(f"C1 sweep n={n}", len(seeds) // per)
-        out = []
-        for i in range(0, len(seeds), per):
-            out.append(sw.run_block(plan, list(seeds[i:i + per])))
-            bar.update(1)
-        bar.close()
-        return sw.concatenate(out)
-
-    res = ctx.cached(repr(key), compute)
-    note_divergence(ctx, res.diverged_step, res.widths, res.seeds, eta=section["eta"], n=n,
-                    lambda_max=lambda w, s: float(np.linalg.eigvalsh(res.ntk_initial[w, s])[-1]))
-    return res
-
-
 def _linearised(X, y, *, widths, seeds, sigma: float, eta: float, times) -> np.ndarray:
     """Losses (W, S, K) of the linearised model of each run (nested prefix of seed s's widest draw, as the sweep)."""
     t = jnp.asarray(times, jnp.float64)
@@ -335,7 +311,7 @@ def run_c1(section: dict, ctx) -> Verdict:
     runs, linear, extended = [], [], []
     eta, sigma = section["eta"], section["sigma"]
     for n in section["sizes"]:
-        res = _sweep_c1(ctx, n, section)
+        res = width_sweep(ctx, n, section, f"C1 sweep n={n}", sigma=section["sigma"])
         ds = ctx.dataset(n)
         X = np.asarray(ds.X)
         lam = ctx.cached(f"C1 lambda/{n}/{sigma!r}", lambda: bounds.lambda_star(X, sigma=sigma, extended=True)[0])
@@ -435,7 +411,7 @@ def memory_c1(section: dict, data: dict) -> tuple[int, str]:
     ``seeds_per_block`` seeds (:func:`verification.contract.sweep_bytes`), the symmetrised H(t) of
     every record of a block brought to the host, and the data windows."""
     S = section["seeds"]
-    per = max(k for k in range(1, min(section["seeds_per_block"], S) + 1) if S % k == 0)
+    per = blocks_of(S, section["seeds_per_block"])
     n = max(section["sizes"])
     R = section["steps"] // section["record_every"] + 1
     return memory_sum(

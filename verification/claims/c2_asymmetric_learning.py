@@ -35,7 +35,7 @@ from ntk_attention import data as ntk_data
 from ntk_attention.linearized import predict
 from verification import bounds
 from verification import config as cfg
-from verification.contract import Claim, memory_sum, sweep_bytes, train_bytes
+from verification.contract import Claim, memory_sum, train_bytes
 from verification.stats import clopper_pearson, probability_decision, rate_decision
 from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, Part, Verdict, combine_status
 from verification.claims._common import (

@@ -38,14 +38,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ntk_attention import sweep as sw
 from verification import bounds
 from verification import config as cfg
 from verification.contract import Claim, memory_sum, sweep_bytes
 from verification.stats import bounded_by, rate_decision
 from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED, Part, Verdict, combine_status
 from verification.claims._common import (
-    ALPHA, data_n_training, DELTA, first_case, fmt, lam_words, note_divergence, pyplot,
+    blocks_of, width_sweep,
+    ALPHA, data_n_training, DELTA, first_case, fmt, lam_words, pyplot,
     save_figure, training_fields,
 )
 
@@ -233,37 +233,10 @@ def check_c4(*, widths, seeds, h0_dist, ht_change, weight_change, min_eig, lam: 
                            **({} if wb is None else {"weight_bound": wb.max(axis=-1)}), "bernstein": bern, "min_eig": eig})
 
 
-def _sweep_c4(ctx, n: int, section: dict) -> sw.SweepResult:
-    """The C4 width × seed sweep, seeds batched into blocks of the largest divisor of their number not above
-    ``seeds_per_block``, each block one call of the one compiled program; memoised on what defines it."""
-    widths = tuple(section["widths"])
-    seeds = tuple(ctx.network_seeds(section["seeds"]))
-    sigma = ctx.config["data"]["sigma"]
-    per = max(k for k in range(1, min(section["seeds_per_block"], len(seeds)) + 1) if len(seeds) % k == 0)
-    key = ("C4 sweep", n, widths, seeds, section["steps"], section["record_every"], section["eta"], sigma, per)
-
-    def compute():
-        ds = ctx.dataset(n)
-        plan = sw.plan_sweep(ds.X, ds.y, widths=widths, steps=section["steps"], learning_rate=section["eta"],
-                             record_every=section["record_every"], sigma=sigma, seeds_per_block=per)
-        bar = ctx.progress(f"C4 sweep n={n}", len(seeds) // per)
-        out = []
-        for i in range(0, len(seeds), per):
-            out.append(sw.run_block(plan, list(seeds[i:i + per])))
-            bar.update(1)
-        bar.close()
-        return sw.concatenate(out)
-
-    res = ctx.cached(repr(key), compute)
-    note_divergence(ctx, res.diverged_step, res.widths, res.seeds, eta=section["eta"], n=n,
-                    lambda_max=lambda w, s: float(np.linalg.eigvalsh(res.ntk_initial[w, s])[-1]))
-    return res
-
-
 def run_c4(section: dict, ctx) -> Verdict:
     n = ctx.config["data"]["n"]
     sigma = ctx.config["data"]["sigma"]
-    res = _sweep_c4(ctx, n, section)
+    res = width_sweep(ctx, n, section, f"C4 sweep n={n}", sigma=ctx.config["data"]["sigma"])
     X = np.asarray(ctx.dataset(n).X)
     lam = ctx.cached(f"C4 lambda extended/{n}/{sigma!r}",
                      lambda: bounds.lambda_star(X, sigma=sigma, H_star=None, extended=True)[0])
@@ -338,7 +311,7 @@ def memory_c4(section: dict, data: dict) -> tuple[int, str]:
     seeds (:func:`verification.contract.sweep_bytes`) and the symmetrised H(t) of every record of a
     block brought to the host (R × runs × n × n)."""
     S, n = section["seeds"], data["n"]
-    per = max(k for k in range(1, min(section["seeds_per_block"], S) + 1) if S % k == 0)
+    per = blocks_of(S, section["seeds_per_block"])
     R = section["steps"] // section["record_every"] + 1
     return memory_sum(
         sweep_bytes(n=n, widths=section["widths"], seeds=S, steps=section["steps"], record_every=section["record_every"],
