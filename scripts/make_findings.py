@@ -146,6 +146,13 @@ def _number(x):
     return float(x)
 
 
+def _numeric(x) -> bool:
+    """Whether ``x`` is a real number or a non-empty list of them."""
+    if isinstance(x, list):
+        return bool(x) and all(_number(e) is not None for e in x)
+    return _number(x) is not None
+
+
 def _regime_c1(v) -> list[str]:
     steps = _number(v.tested_range.get("steps"))
     out = []
@@ -168,27 +175,27 @@ def _regime_c2(v) -> list[str]:
     ratio = v.measured.get("t_over_t_align")
     if ratio is None:
         steps, t_align = _number(v.tested_range.get("steps")), v.bounds.get("t_align")
-        if steps is not None and isinstance(t_align, list) and all(_number(t) for t in t_align):
+        if steps is not None and _numeric(t_align) and isinstance(t_align, list) and all(t_align):
             ratio = [steps / float(t) for t in t_align]
         elif steps is not None and _number(t_align):
             ratio = steps / float(t_align)
-    if ratio is not None:
-        out.append(f"T/t_align = {fmt(ratio)}" + (f" at m = {fmt(widths)}" if widths is not None else ""))
-    if "data_term_fraction" in v.measured:
+    if _numeric(ratio):
+        out.append(f"T/t_align = {fmt(ratio)}" + (f" at m = {fmt(widths)}" if _numeric(widths) else ""))
+    if _numeric(v.measured.get("data_term_fraction")):
         out.append(f"data-term fraction at t = 0 {fmt(v.measured['data_term_fraction'])}")
     return out
 
 
 def _regime_c3(v) -> list[str]:
-    if "negative_fraction" not in v.measured:
+    if not _numeric(v.measured.get("negative_fraction")):
         return []
     widths = v.tested_range.get("widths")
     text = f"premise fraction of w_r(T) < 0 = {fmt(v.measured['negative_fraction'])}"
-    if widths is not None:
+    if _numeric(widths):
         text += f" at m = {fmt(widths)}"
-    if "one_minus_delta" in v.bounds:
+    if _numeric(v.bounds.get("one_minus_delta")):
         text += f" vs 1 − δ = {fmt(v.bounds['one_minus_delta'])}"
-    if "premise_status" in v.measured:
+    if isinstance(v.measured.get("premise_status"), str):
         text += f" (premise {v.measured['premise_status']})"
     return [text]
 
