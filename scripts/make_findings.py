@@ -23,6 +23,8 @@ To refresh the findings after a change to the claims or their defaults::
     ntk-verify run --out /tmp/default --force --quiet
     cp /tmp/default/summary.json docs/default_summary.json
     cp /tmp/default/evidence.npz docs/default_evidence.npz
+    ntk-verify run --data residual,haar,sunspots,elnino,unemployment --claims C1,C2,C3,C4 --out /tmp/sources --force --quiet
+    cp /tmp/sources/summary.json docs/sources_summary.json
     python scripts/make_findings.py
 """
 
