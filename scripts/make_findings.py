@@ -1,6 +1,6 @@
 """Generate ``docs/findings.md`` from the ``summary.json`` that ``ntk-verify run`` writes.
 
-    python scripts/make_findings.py [SUMMARY] [--evidence EVIDENCE.npz] [--out FINDINGS.md] [--check]
+    python scripts/make_findings.py [SUMMARY] [--evidence EVIDENCE.npz] [--sources SOURCES.json] [--out FINDINGS.md] [--check]
 
 ``SUMMARY`` defaults to ``docs/default_summary.json`` (a run of the built-in default
 configuration, committed) and ``--evidence`` to the file beside it named like it with
@@ -10,13 +10,21 @@ figure data from it; without it they may be empty), ``--out`` to ``docs/findings
 status 1 when the file on disk differs from what the summary gives (the test suite does the same,
 so the findings cannot drift from the summary). Every number in the output comes from these two
 files; claim titles, sources and statements come from the claim registry
-(:data:`verification.claims.CLAIMS`).
+(:data:`verification.claims.CLAIMS`). Each claim's section says which decisive parts decided it and by
+which rule (the text after "Rule:" in a part's finding) and, for C1–C4, which regime the run reached
+(t/T_req, T/t_align, the premise fraction, the widths tested), read from the verdict's numbers.
+
+``--sources`` (default ``docs/sources_summary.json``, used when it exists) is the ``summary.json`` of a
+run over several data sources (``ntk-verify run --data A,B,... --claims ...``); its verdict matrix
+(claims × sources) is shown in a section "Verdicts across data sources" with the command that produced it.
 
 To refresh the findings after a change to the claims or their defaults::
 
     ntk-verify run --out /tmp/default --force --quiet
     cp /tmp/default/summary.json docs/default_summary.json
     cp /tmp/default/evidence.npz docs/default_evidence.npz
+    ntk-verify run --data residual,haar,sunspots,elnino,unemployment --claims C1,C2,C3,C4 --out /tmp/sources --force --quiet
+    cp /tmp/sources/summary.json docs/sources_summary.json
     python scripts/make_findings.py
 """
 
@@ -39,6 +47,7 @@ from _docgen import write_or_check  # noqa: E402
 
 DEFAULT_SUMMARY = ROOT / "docs" / "default_summary.json"
 DEFAULT_OUT = ROOT / "docs" / "findings.md"
+DEFAULT_SOURCES = ROOT / "docs" / "sources_summary.json"
 LIST_LIMIT = 16  # longer sequences are shown as count, min and max
 
 MEANING = {
@@ -114,6 +123,111 @@ def _claim_info(cid: str):
     return CLAIMS.get(cid)
 
 
+def rule_of(finding: str) -> str | None:
+    """The text after the first "Rule:" in a part's finding (trailing period dropped), or None."""
+    head, sep, tail = str(finding).partition("Rule:")
+    text = tail.strip().rstrip(".").strip()
+    return text if sep and text else None
+
+
+def decided_by(v) -> str | None:
+    """"Decided by: ..." — each decisive part with its status and its rule (or its name alone)."""
+    items = []
+    for p in v.parts:
+        if not p.decisive:
+            continue
+        rule = rule_of(p.finding)
+        items.append(f"{p.name}: **{p.status}**" + (f" ({rule})" if rule else ""))
+    return "Decided by: " + "; ".join(items) + "." if items else None
+
+
+def _number(x):
+    """``x`` as a float, or None when it is not a finite-or-infinite real number."""
+    if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)):
+        return None
+    return float(x)
+
+
+def _numeric(x) -> bool:
+    """Whether ``x`` is a real number or a non-empty list of them."""
+    if isinstance(x, list):
+        return bool(x) and all(_number(e) is not None for e in x)
+    return _number(x) is not None
+
+
+def _regime_c1(v) -> list[str]:
+    steps = _number(v.tested_range.get("steps"))
+    out = []
+    for key, value in v.bounds.items():
+        if not (key.startswith("T_req[") and key.endswith("]")):
+            continue
+        size, t_req = key[len("T_req["):-1], _number(value)
+        if t_req is None or t_req <= 0 or steps is None:
+            continue
+        text = f"{size}: t/T_req = {fmt(steps)}/{fmt(t_req)} = {fmt(steps / t_req)}"
+        if f"linearised_loss_at_T_req_max[{size}]" in v.measured:
+            text += " (T_req reached in the linearised model)"
+        out.append(text)
+    return out
+
+
+def _regime_c2(v) -> list[str]:
+    out = []
+    widths = v.tested_range.get("widths")
+    ratio = v.measured.get("t_over_t_align")
+    if ratio is None:
+        steps, t_align = _number(v.tested_range.get("steps")), v.bounds.get("t_align")
+        if steps is not None and _numeric(t_align) and isinstance(t_align, list) and all(t_align):
+            ratio = [steps / float(t) for t in t_align]
+        elif steps is not None and _number(t_align):
+            ratio = steps / float(t_align)
+    if _numeric(ratio):
+        out.append(f"T/t_align = {fmt(ratio)}" + (f" at m = {fmt(widths)}" if _numeric(widths) else ""))
+    if _numeric(v.measured.get("data_term_fraction")):
+        out.append(f"data-term fraction at t = 0 {fmt(v.measured['data_term_fraction'])}")
+    return out
+
+
+def _regime_c3(v) -> list[str]:
+    if not _numeric(v.measured.get("negative_fraction")):
+        return []
+    widths = v.tested_range.get("widths")
+    text = f"premise fraction of w_r(T) < 0 = {fmt(v.measured['negative_fraction'])}"
+    if _numeric(widths):
+        text += f" at m = {fmt(widths)}"
+    if _numeric(v.bounds.get("one_minus_delta")):
+        text += f" vs 1 − δ = {fmt(v.bounds['one_minus_delta'])}"
+    if isinstance(v.measured.get("premise_status"), str):
+        text += f" (premise {v.measured['premise_status']})"
+    return [text]
+
+
+def _regime_c4(v) -> list[str]:
+    widths = v.tested_range.get("widths")
+    if not isinstance(widths, list) or not widths:
+        return []
+    nums = [_number(w) for w in widths]
+    if any(n is None for n in nums):
+        return []
+    text = f"{len(widths)} widths tested, m = {fmt(widths)}"
+    seeds = v.tested_range.get("seeds")
+    if isinstance(seeds, list):
+        text += f" × {len(seeds)} seeds"
+    return [text]
+
+
+REGIME = {"C1": _regime_c1, "C2": _regime_c2, "C3": _regime_c3, "C4": _regime_c4}
+
+
+def regime_reached(v) -> str | None:
+    """"Regime reached: ..." from the verdict's measured/bounds/tested_range; None when nothing is there."""
+    try:
+        items = REGIME[v.claim](v) if v.claim in REGIME else []
+    except (TypeError, ValueError, AttributeError, ZeroDivisionError):  # a malformed number: no line
+        items = []
+    return "Regime reached: " + "; ".join(items) + "." if items else None
+
+
 def _section(v) -> list[str]:
     info = _claim_info(v.claim)
     title = f"{v.claim}: {info.title} ({info.source})" if info else v.claim
@@ -121,6 +235,9 @@ def _section(v) -> list[str]:
     if info:
         lines += ["$$", info.statement.strip(), "$$", ""]
     lines += [f"**Verdict: {v.status}** ({SHORT[v.status]}). {v.explanation}", ""]
+    for line in (decided_by(v), regime_reached(v)):
+        if line:
+            lines += [line, ""]
     if v.parts:
         lines += ["| checked part | verdict | finding |", "|---|---|---|"]
         for p in v.parts:
@@ -163,8 +280,32 @@ def load_arrays(evidence: Path, summary: dict) -> dict:
     return load_evidence(evidence)
 
 
-def render_findings(summary: dict, *, source: str = "docs/default_summary.json", arrays: dict | None = None) -> str:
-    """The Markdown of ``findings.md`` for a parsed ``summary.json`` (``arrays``: figure data by claim)."""
+def sources_section(sources: dict, *, source: str = "docs/sources_summary.json") -> list[str]:
+    """The section "Verdicts across data sources" from a multi-source ``summary.json`` (its ``matrix``)."""
+    if not isinstance(sources, dict) or not isinstance(sources.get("matrix"), dict):
+        raise ValueError("sources: expected the parsed summary.json of `ntk-verify run --data A,B,...` "
+                         "(a dict with 'matrix': {claim: {source: status}})")
+    matrix = sources["matrix"]
+    order = list(sources.get("data_sources") or [])
+    for by in matrix.values():
+        order += [s for s in by if s not in order]
+    claims = [c for c in (sources.get("claims") or []) if c in matrix] + [c for c in matrix if c not in (sources.get("claims") or [])]
+    command = f"ntk-verify run --data {','.join(order)} --claims {','.join(claims)}"
+    rows = ["| Claim | Statement | " + " | ".join(f"`{s}`" for s in order) + " |", "|---|---|" + "---|" * len(order)]
+    for cid in claims:
+        info = _claim_info(cid)
+        by = matrix[cid]
+        rows.append(f"| {cid} | {_cell(info.title) if info else ''} | "
+                    + " | ".join(f"**{by[s]}**" if s in by else "—" for s in order) + " |")
+    return ["## Verdicts across data sources", "",
+            f"The same claims on {len(order)} data sources, from [`{Path(source).name}`]({Path(source).name}), "
+            f"produced by `{command}` (seed {sources.get('seed')}):", ""] + rows + [""]
+
+
+def render_findings(summary: dict, *, source: str = "docs/default_summary.json", arrays: dict | None = None,
+                    sources: dict | None = None, sources_source: str = "docs/sources_summary.json") -> str:
+    """The Markdown of ``findings.md`` for a parsed ``summary.json`` (``arrays``: figure data by claim;
+    ``sources``: a parsed multi-source summary.json whose verdict matrix gets its own section)."""
     from verification.claims import load_extensions
     from verification.report import verdict_table
     from verification.verdict import Verdict
@@ -172,7 +313,8 @@ def render_findings(summary: dict, *, source: str = "docs/default_summary.json",
     if not isinstance(summary, dict) or "verdicts" not in summary:
         raise ValueError("summary: expected the parsed summary.json of `ntk-verify run` (a dict with 'verdicts')")
     load_extensions()
-    verdicts = [Verdict.from_dict(v, arrays=(arrays or {}).get(v["id"], {})) for v in summary["verdicts"]]
+    verdicts = [Verdict.from_dict({k: x for k, x in v.items() if k != "data_source"},
+                                  arrays=(arrays or {}).get(v["id"], {})) for v in summary["verdicts"]]
     env = summary.get("environment", {})
     counts = Counter(v.status for v in verdicts)
     tally = ", ".join(f"{counts[s]} {s}" for s in MEANING if counts[s])
@@ -198,6 +340,8 @@ def render_findings(summary: dict, *, source: str = "docs/default_summary.json",
     data = summary.get("config", {}).get("data")
     if data:
         lines += ["Data (`[data]`): " + ", ".join(f"{k} = {fmt(x)}" for k, x in data.items()) + ".", ""]
+    if sources is not None:
+        lines += sources_section(sources, source=sources_source)
     for v in verdicts:
         lines += _section(v)
     return "\n".join(lines).rstrip() + "\n"
@@ -208,6 +352,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("summary", nargs="?", default=str(DEFAULT_SUMMARY), help="summary.json of `ntk-verify run`")
     parser.add_argument("--evidence", help="evidence.npz of the same run (default: beside SUMMARY, e.g. "
                         "default_summary.json -> default_evidence.npz)")
+    parser.add_argument("--sources", help="summary.json of a run over several data sources (default: "
+                        "docs/sources_summary.json when it exists)")
     parser.add_argument("--out", default=str(DEFAULT_OUT), help="Markdown file to write")
     parser.add_argument("--check", action="store_true", help="exit 1 if --out differs from what the summary gives")
     args = parser.parse_args(argv)
@@ -227,7 +373,23 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as err:
         print(f"make_findings: error: {err}", file=sys.stderr)
         return 2
-    text = render_findings(summary, source=source, arrays=arrays)
+    sources_path = Path(args.sources) if args.sources else DEFAULT_SOURCES
+    sources = None
+    if args.sources or sources_path.exists():
+        try:
+            sources = json.loads(sources_path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as err:
+            print(f"make_findings: error: cannot read {sources_path} ({err})", file=sys.stderr)
+            return 2
+    try:
+        sources_source = str(sources_path.resolve().relative_to(ROOT))
+    except ValueError:
+        sources_source = sources_path.name
+    try:
+        text = render_findings(summary, source=source, arrays=arrays, sources=sources, sources_source=sources_source)
+    except ValueError as err:
+        print(f"make_findings: error: {err}", file=sys.stderr)
+        return 2
     return write_or_check(Path(args.out), text, check=args.check, prog="make_findings",
                           command=f"python scripts/make_findings.py {args.summary}")
 

@@ -111,11 +111,112 @@ def test_bad_summary_or_foreign_evidence_is_refused(tmp_path):
     assert mf.main([str(good), "--evidence", str(evidence), "--out", str(tmp_path / "f.md")]) == 2
 
 
+def regime_summary() -> dict:
+    """Verdicts C1-C4 with the numbers each claim's regime line reads, and C5 with a rule-less part."""
+    verdicts = [
+        Verdict("C1", "HOLDS", "x", bounds={"T_req[n=2]": 2000.0, "T_req[n=24]": 4e24},
+                measured={"linearised_loss_at_T_req_max[n=2]": [1e-14]}, tested_range={"steps": 500},
+                parts=(Part("envelope (n = 2)", "HOLDS", "demands 0.9. Rule: probability_decision: CP upper ends 0.03 ≤ δ = 0.1."),
+                       Part("T_req reached (n = 24)", "VACUOUS", "Rule: not this one", decisive=False))),
+        Verdict("C2", "VACUOUS", "x", measured={"t_over_t_align": [2.5e-36, 1.25e-36], "data_term_fraction": 0.75},
+                tested_range={"widths": [16, 32], "steps": 3000},
+                parts=(Part("t >= t_align", "VACUOUS", "beyond reach by a factor 4e35"),)),
+        Verdict("C3", "VACUOUS", "x", measured={"negative_fraction": [0.625, 0.5], "premise_status": "INCONCLUSIVE"},
+                bounds={"one_minus_delta": 0.9}, tested_range={"widths": [64, 256]}),
+        Verdict("C4", "HOLDS", "x", tested_range={"widths": [64, 128, 16384], "seeds": list(range(7))}),
+        Verdict("C5", "INCONCLUSIVE", "x", parts=(Part("attention risk", "INCONCLUSIVE", "R/σ² 5.1"),)),
+    ]
+    summary = {**constructed_summary(), "claims": [v.claim for v in verdicts],
+               "verdicts": [{**v.to_dict(include_arrays=False), "data_source": "residual"} for v in verdicts]}
+    return json.loads(json.dumps(summary))
+
+
+def _line(text: str, cid: str, head: str) -> str:
+    section = text.split(f"## {cid}", 1)[1].split("\n## ", 1)[0]
+    found = [ln for ln in section.splitlines() if ln.startswith(head)]
+    return found[0] if found else ""
+
+
+def test_decided_by_lists_decisive_parts_with_their_rule():
+    text = mf.render_findings(regime_summary(), source="x/summary.json")
+    c1 = _line(text, "C1", "Decided by:")
+    assert c1 == "Decided by: envelope (n = 2): **HOLDS** (probability_decision: CP upper ends 0.03 ≤ δ = 0.1).", c1
+    assert "not this one" not in text.split("## C1", 1)[1].split("## C2", 1)[0].split("Decided by:")[1].splitlines()[0]
+    assert _line(text, "C2", "Decided by:") == "Decided by: t >= t_align: **VACUOUS**."  # no Rule: the name alone
+    assert _line(text, "C3", "Decided by:") == ""  # no parts: no line
+    assert mf.rule_of("a. Rule: holm over 4.") == "holm over 4" and mf.rule_of("no rule here") is None
+
+
+def test_regime_reached_is_read_from_the_numbers():
+    text = mf.render_findings(regime_summary(), source="x/summary.json")
+    assert _line(text, "C1", "Regime reached:") == ("Regime reached: n=2: t/T_req = 500/2000 = 0.25 (T_req reached in the "
+                                                    "linearised model); n=24: t/T_req = 500/4e+24 = 1.25e-22.")
+    assert _line(text, "C2", "Regime reached:") == ("Regime reached: T/t_align = [2.5e-36, 1.25e-36] at m = [16, 32]; "
+                                                    "data-term fraction at t = 0 0.75.")
+    assert _line(text, "C3", "Regime reached:") == ("Regime reached: premise fraction of w_r(T) < 0 = [0.625, 0.5] at "
+                                                    "m = [64, 256] vs 1 − δ = 0.9 (premise INCONCLUSIVE).")
+    assert _line(text, "C4", "Regime reached:") == "Regime reached: 3 widths tested, m = [64, 128, 16384] × 7 seeds."
+    assert _line(text, "C5", "Regime reached:") == ""
+
+
+def test_regime_line_is_absent_not_a_crash_when_keys_are_missing_or_malformed():
+    summary = regime_summary()
+    for v in summary["verdicts"]:
+        v["measured"], v["bounds"], v["tested_range"] = {}, {}, {}
+    text = mf.render_findings(summary, source="x/summary.json")
+    assert "Regime reached:" not in text and "## C4" in text
+    for cid in ("C1", "C2", "C3", "C4"):  # malformed numbers: no line either
+        odd = Verdict(cid, "HOLDS", "x", measured={"negative_fraction": None, "t_over_t_align": None},
+                      bounds={"T_req[n=2]": "not a number", "t_align": [0.0]},
+                      tested_range={"steps": None, "widths": ["a", None]})
+        assert mf.regime_reached(odd) is None, cid
+    t_align = regime_summary()
+    t_align["verdicts"][1]["measured"] = {}
+    t_align["verdicts"][1]["bounds"] = {"t_align": [3e3, 6e3]}
+    assert _line(mf.render_findings(t_align, source="x"), "C2", "Regime reached:") == \
+        "Regime reached: T/t_align = [1, 0.5] at m = [16, 32]."
+
+
+def sources_summary() -> dict:
+    """A multi-source summary.json as `ntk-verify run --data residual,haar,sunspots --claims C1,C3` writes it."""
+    sources = ["residual", "haar", "sunspots"]
+    statuses = {"C1": ["HOLDS", "VACUOUS", "INCONCLUSIVE"], "C3": ["VIOLATED", "VACUOUS", "HOLDS"]}
+    verdicts = [{**Verdict(c, st, "x").to_dict(include_arrays=False), "data_source": s}
+                for c, sts in statuses.items() for s, st in zip(sources, sts)]
+    return {"format": "ntk-verify/1", "seed": 5, "claims": ["C1", "C3"], "verdicts": verdicts,
+            "data_sources": sources, "matrix": {c: dict(zip(sources, sts)) for c, sts in statuses.items()}}
+
+
+def test_verdict_matrix_across_data_sources(tmp_path):
+    text = mf.render_findings(regime_summary(), source="x/summary.json", sources=sources_summary(),
+                              sources_source="docs/sources_summary.json")
+    assert "## Verdicts across data sources" in text
+    assert "`ntk-verify run --data residual,haar,sunspots --claims C1,C3`" in text and "seed 5" in text
+    assert "| Claim | Statement | `residual` | `haar` | `sunspots` |" in text
+    rows = [ln for ln in text.splitlines() if ln.startswith("| C1 |") or ln.startswith("| C3 |")]
+    assert rows[-2].endswith("| **HOLDS** | **VACUOUS** | **INCONCLUSIVE** |"), rows
+    assert rows[-1].endswith("| **VIOLATED** | **VACUOUS** | **HOLDS** |"), rows
+    assert text.index("## Verdicts across data sources") < text.index("## C1")
+    assert "Verdicts across data sources" not in mf.render_findings(regime_summary(), source="x")
+    with pytest.raises(ValueError, match="matrix"):
+        mf.render_findings(regime_summary(), sources={"verdicts": []})
+    src, srcs, out = tmp_path / "summary.json", tmp_path / "sources.json", tmp_path / "findings.md"
+    src.write_text(json.dumps(regime_summary()))
+    srcs.write_text(json.dumps(sources_summary()))
+    assert mf.main([str(src), "--sources", str(srcs), "--out", str(out)]) == 0
+    assert "`sunspots`" in out.read_text()
+    assert mf.main([str(src), "--sources", str(srcs), "--out", str(out), "--check"]) == 0
+    srcs.write_text(json.dumps({**sources_summary(), "matrix": {"C1": {"residual": "VIOLATED"}}}))
+    assert mf.main([str(src), "--sources", str(srcs), "--out", str(out), "--check"]) == 1
+    assert mf.main([str(src), "--sources", str(tmp_path / "missing.json"), "--out", str(out)]) == 2
+
+
 def test_committed_findings_match_the_committed_summary():
     assert SUMMARY.exists() and EVIDENCE.exists(), f"{SUMMARY} or {EVIDENCE} missing; {REFRESH}"
     summary = json.loads(SUMMARY.read_text(encoding="utf-8"))
     arrays = mf.load_arrays(EVIDENCE, summary)  # refuses an evidence file from another run
-    expected = mf.render_findings(summary, source="docs/default_summary.json", arrays=arrays)
+    sources = json.loads(mf.DEFAULT_SOURCES.read_text(encoding="utf-8")) if mf.DEFAULT_SOURCES.exists() else None
+    expected = mf.render_findings(summary, source="docs/default_summary.json", arrays=arrays, sources=sources)
     assert FINDINGS.read_text(encoding="utf-8") == expected, f"docs/findings.md is stale; run python scripts/make_findings.py"
 
 
