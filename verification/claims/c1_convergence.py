@@ -344,7 +344,9 @@ def plot_c1(v: Verdict, out: Path) -> list[str]:
     eta = v.config["C1"]["eta"]
     for ax, n, lam, rho in zip(axes[0], ns, v.arrays["lam"], v.arrays["lam_resolution"]):
         loss, steps = v.arrays[f"loss_n{n}"], v.arrays[f"steps_n{n}"].astype(float)
-        rel = loss / loss[..., :1]
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            rel = loss / loss[..., :1]
+        rel = np.where(np.isfinite(rel) & (rel > 0), rel, np.nan)  # diverged runs: no point on a log axis
         widths = v.arrays["widths"]
         cmap = plt.get_cmap("viridis")
         for wi, m in enumerate(widths):
@@ -361,7 +363,11 @@ def plot_c1(v: Verdict, out: Path) -> list[str]:
             lt, ll = v.arrays[f"lin_t_n{n}"], v.arrays[f"lin_loss_n{n}"]
             sel = (lt > 0) & (lt <= 1.5 * steps[-1])
             if sel.any():
-                ax.plot(lt[sel], (ll[..., sel] / ll[..., :1]).max(axis=(0, 1)), "rx", label="linearised, worst run")
+                with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+                    worst = (ll[..., sel] / ll[..., :1]).max(axis=(0, 1))
+                ok = np.isfinite(worst) & (worst > 0)
+                if ok.any():
+                    ax.plot(lt[sel][ok], worst[ok], "rx", label="linearised, worst run")
         ax.set_yscale("log")
         ax.set_xlabel("gradient-descent step t")
         ax.set_ylabel("L(t) / L(0) per run")

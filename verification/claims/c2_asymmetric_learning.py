@@ -35,7 +35,7 @@ from ntk_attention import data as ntk_data
 from ntk_attention.linearized import predict
 from verification import bounds
 from verification import config as cfg
-from verification.contract import Claim, memory_sum, train_bytes
+from verification.contract import Claim, TrainingRun, memory_sum, train_bytes
 from verification.stats import clopper_pearson, probability_decision, rate_decision
 from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, Part, Verdict, combine_status
 from verification.claims._common import (
@@ -310,31 +310,32 @@ def run_c2(section: dict, ctx) -> Verdict:
     npl, nmi = np.zeros((len(W), S), np.int64), np.zeros((len(W), S), np.int64)
     lin = np.zeros(S)
     positive, total = 0, 0
+    lam = ctx.cached(f"lambda-extended/{n}/{sigma!r}",
+                     lambda: bounds.lambda_star(np.asarray(ds.X, np.float64), sigma=sigma, extended=True)[0])
+    eta = learning_rate(section, lam.norm)
     bar = ctx.progress("C2 random signs", len(W) * S)
     for wi, m in enumerate(W):
         for si, s in enumerate(seeds):
             p = init_params(jax.random.key(s), m, sigma=sigma)
-            key = repr(("train-c2", n, m, s, tuple(int(t) for t in rec), section["eta"], sigma))
+            key = repr(("train-c2", n, m, s, tuple(int(t) for t in rec), eta, sigma))
 
             def go(p=p, s=s):
-                tr = train(p, ds.X, ds.y, learning_rate=section["eta"], record_at=rec, record_ntk=False,
+                tr = train(p, ds.X, ds.y, learning_rate=eta, record_at=rec, record_ntk=False,
                            record_neurons=False)
-                note_train_divergence(ctx, tr, p, ds.X, eta=section["eta"], seed=s)
+                note_train_divergence(ctx, tr, p, ds.X, eta=eta, seed=s)
                 return tr
 
             tr = ctx.cached(key, go)
             ap[wi, si], am[wi, si] = np.asarray(tr.sign_agree_plus), np.asarray(tr.sign_agree_minus)
             npl[wi, si], nmi[wi, si] = tr.n_plus, tr.n_minus
             if m == W[-1]:  # one compilation of the linearised model: the widest width only
-                lin[si] = _linear_sign_agreement(p, ds.X, ds.y, section["eta"], tr.params.w)
+                lin[si] = _linear_sign_agreement(p, ds.X, ds.y, eta, tr.params.w)
             positive += int(round(float(ntk_data.data_term_fraction(p, ds.X, ds.y)) * m))
             total += m
             bar.update(1)
     bar.close()
-    lam = ctx.cached(f"lambda-extended/{n}/{sigma!r}",
-                     lambda: bounds.lambda_star(np.asarray(ds.X, np.float64), sigma=sigma, extended=True)[0])
     return check_c2(widths=W, seeds=seeds, steps=rec, agree_plus=ap, n_plus=npl, agree_minus=am, n_minus=nmi,
-                    lam=lam.value, lam_resolution=lam.resolution, lam_precision=lam.precision, eta=section["eta"],
+                    lam=lam.value, lam_resolution=lam.resolution, lam_precision=lam.precision, eta=eta,
                     v_min=bounds.data_constants(ds.X, ds.y)["v_min"], delta=section["delta"], c_A=section["c_A"],
                     alpha=section["alpha"], levels=section["levels"], corr_y_xd=float(ntk_data.corr_y_xd(ds.X, ds.y)),
                     data_term_fraction=positive / total, data_term_threshold=section["data_term_threshold"],
@@ -427,6 +428,21 @@ def example_check_input() -> tuple[dict, str]:
                 corr_y_xd=0.9, data_term_fraction=1.0, config={"C2": {"alpha": 0.05}}), HOLDS
 
 
+def learning_rate(section: dict, lambda_max: float) -> float:
+    """The step size η of every run: ``eta`` itself (``eta_mode = "absolute"``) or ``eta · 2/λ_max(H*)``
+    (``"relative"``: a fixed fraction of the gradient-descent stability limit of the data; finite-width
+    λ_max(H(0)) fluctuates around λ_max(H*) by O(m^-1/2))."""
+    if section["eta_mode"] == "absolute":
+        return float(section["eta"])
+    return float(section["eta"]) * 2.0 / float(lambda_max)
+
+
+def training_c2(section: dict, data: dict) -> list[TrainingRun]:
+    """The runs for the stability check: with a relative η (a fraction of the data's stability limit)
+    there is no absolute step size to check before the data are built, so none."""
+    return data_n_training(section, data) if section["eta_mode"] == "absolute" else []
+
+
 def memory_c2(section: dict, data: dict) -> tuple[int, str]:
     """Peak memory growth: one :func:`ntk_attention.train` run at a time (``records + 2`` records,
     no per-neuron records) and the linearised model's Jacobian and SVD at the widest width."""
@@ -446,7 +462,11 @@ CLAIM = Claim(
             "seeds": cfg.positive_int(3, "network seeds per width", maximum=64),
             "steps": cfg.positive_int(3000, "gradient-descent steps T (records log-spaced up to T)"),
             "records": cfg.positive_int(24, "number of log-spaced records between step 1 and T (plus t = 0)", minimum=2),
-            "eta": cfg.positive_float(1.0, "learning rate η (GD is stable for η < 2/λ_max(H(0)))"),
+            "eta": cfg.positive_float(0.25, "learning rate: with eta_mode = 'relative' the fraction of the stability "
+                                            "limit, η = eta · 2/λ_max(H*) (0.25: η = ½/λ_max); 'absolute': η itself"),
+            "eta_mode": cfg.choice("relative", ("relative", "absolute"),
+                                   "how C2.eta is read: relative to 2/λ_max(H*) of the data (stable on every source) "
+                                   "or as the step size itself"),
             "delta": DELTA, "alpha": ALPHA,
             "levels": cfg.float_list(list(LEVELS), "agreement levels whose first-reaching times are reported (1-δ added)"),
             "data_term_threshold": cfg.probability(0.5, "VACUOUS when fewer neurons than this have a positive data "
@@ -454,5 +474,5 @@ CLAIM = Claim(
             "margin": cfg.positive_float(0.1, "margin Δ of the first-time exponent against 1 (rate_decision)"),
             "c_A": cfg.positive_float(1.0, "unknown constant of t_align = Ω(m/(ηλ v_min))")},
     run=run_c2, check=check_c2, plot=plot_c2, summary=summary_c2,
-    training=data_n_training, memory=memory_c2,
+    training=training_c2, memory=memory_c2,
 )
