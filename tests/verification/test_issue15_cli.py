@@ -42,11 +42,11 @@ def test_bounds_json_reports_extended_lambda_and_the_source_of_each_input(tmp_pa
 
 def test_bounds_text_says_another_sections_eta_is_not_used(tmp_path, capsys):
     config = tmp_path / "my.toml"
-    config.write_text("[C2]\neta = 0.5\n")
+    config.write_text("[C1]\neta = 0.07\n\n[C2]\neta = 0.5\n")  # C1's eta explicit: independent of the default
     code, out, err = _bounds(capsys, "--config", str(config), "--n", "6")
     assert code == 0, err
     header = out.splitlines()[0]
-    assert f"eta = 0.05 from {config} [C1] eta" in header and "not used: [C2] eta = 0.5" in header
+    assert f"eta = 0.07 from {config} [C1] eta" in header and "not used: [C2] eta = 0.5" in header
 
 
 def test_bounds_text_names_sections_and_flags_override(capsys):

@@ -13,7 +13,7 @@ from verification.claims import c6_gradient_formula as c6
 from verification.claims import c7_mitigations as c7
 from verification import pipeline, report
 from verification.claims import CLAIMS, Context
-from verification.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict
+from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED, Verdict
 
 SHAPES = np.array([[2, 1, 1], [3, 2, 3], [5, 3, 3]])
 
@@ -132,8 +132,8 @@ def test_optimizer_family_equals_the_optax_optimizers(setting, reference):
 # ---------------------------------------------------------------------------------------------- end to end
 
 
-TINY = {
-    "data": {"n": 8},
+TINY = {  # haar data: 40 test windows hold enough sign-inconsistent ones for C7 to measure (residual data: too few)
+    "data": {"n": 8, "source": "haar"},
     "C6": {"shapes": 2, "trials": 1, "n": 8, "pool": 24, "test_windows": 40, "steps": 4, "record_every": 2, "seeds": 1},
     "C7": {"n": 6, "pool": 24, "test_windows": 40, "variants": ["vanilla", "patching"], "seeds": 2, "steps": 5,
            "resamples": 100},
@@ -148,6 +148,7 @@ def test_c6_c7_run_and_report(tmp_path):
     c6, c7 = verdicts
     assert c6.status == HOLDS and c6.measured["max_rel_error"]["printed_rows"] < 1e-12
     assert c6.measured["cases"]["case1"]["count"] + c6.measured["cases"]["case2"]["count"] > 0
+    assert c7.status != VACUOUS, c7.explanation  # enough sign-inconsistent windows: the variants are measured
     assert c7.measured["variants"] == ["vanilla", "patching"]
     assert np.all(np.isfinite(c7.arrays["risk_ratio"]))
     report.write_results(tmp_path, verdicts, config, pipeline.environment())
