@@ -209,3 +209,24 @@ def test_c1_extended_size_reported_not_decisive():
     p = v.parts[-1]
     assert not p.decisive and p.status == VACUOUS and "beyond the 100 steps" in p.finding
     assert v.bounds["T_req[n=24]"] == pytest.approx(t_required(3e-16, 0.5, 24, 2.8, 1e-3, 0.5))
+
+
+def test_c1_figure_survives_diverged_runs_and_an_underflowing_envelope(tmp_path):
+    """A run whose loss went non-finite and an envelope (1 - ηλ/2)^t that underflows to 0 used to
+    crash the log axis (OverflowError in matplotlib's ticker) and with it the whole report."""
+    import dataclasses
+
+    from verification.claims import c1_convergence as c1
+
+    kw, _ = c1.example_check_input()
+    v = c1.check_c1(**kw)
+    A = dict(v.arrays)
+    n = int(A["n_values"][0])
+    A["lam"], A["lam_resolution"] = np.array([1.9999999]), np.array([1e-12])  # (1 - λ/2)^100 underflows
+    loss = A[f"loss_n{n}"].copy()
+    loss[0, 0, 3:] = np.inf
+    loss[0, 1] = np.nan
+    A[f"loss_n{n}"] = loss
+    bad = dataclasses.replace(v, arrays=A, config={"C1": {"eta": 1.0}})
+    assert c1.plot_c1(bad, tmp_path) == ["c1_loss_envelope.png"]
+    assert (tmp_path / "c1_loss_envelope.png").stat().st_size > 0

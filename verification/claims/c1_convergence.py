@@ -354,7 +354,10 @@ def plot_c1(v: Verdict, out: Path) -> list[str]:
             for si in range(loss.shape[1]):
                 ax.plot(steps, rel[wi, si], color=c, lw=0.6, alpha=0.3, label=f"m = {m} (each run)" if si == 0 else None)
         if lam > rho:
-            ax.plot(steps, (1 - eta * (lam - rho) / 2) ** steps, "k--", lw=1.5, label=f"envelope (1 − ηλ/2)^t, λ = {lam:.2g}")
+            with np.errstate(under="ignore", over="ignore", invalid="ignore"):
+                env = (1 - eta * (lam - rho) / 2) ** steps
+            env = np.where(np.isfinite(env) & (env > 1e-300), env, np.nan)  # underflow: off a log axis
+            ax.plot(steps, env, "k--", lw=1.5, label=f"envelope (1 − ηλ/2)^t, λ = {lam:.2g}")
             title = f"n = {n}: λ = {lam:.2g} (± {rho:.1g})"
         else:
             ax.axhline(1.0, color="k", ls=":", lw=1.5, label="envelope ≈ 1: λ unresolved")
