@@ -222,7 +222,7 @@ def test_c1_figure_survives_diverged_runs_and_an_underflowing_envelope(tmp_path)
     v = c1.check_c1(**kw)
     A = dict(v.arrays)
     n = int(A["n_values"][0])
-    A["lam"], A["lam_resolution"] = np.array([1.9999999]), np.array([1e-12])  # (1 - λ/2)^100 underflows
+    A["lam"], A["lam_resolution"] = np.array([1e10]), np.array([1e-12])  # |1 - ηλ/2|^100 overflows (η past the limit)
     loss = A[f"loss_n{n}"].copy()
     loss[0, 0, 3:] = np.inf
     loss[0, 1] = np.nan

@@ -200,6 +200,20 @@ def training_fields(widths, seeds, steps, record_every, eta):
     }
 
 
+ETA_MODE = cfg.choice("relative", ("relative", "absolute"),
+                      "how eta is read: a fraction of the data's stability limit, η = eta · 2/λ_max(H*) (stable on "
+                      "every source), or the step size itself")
+
+
+def step_size(section: dict, lambda_max: float) -> float:
+    """The step size η of every run: ``eta`` itself (``eta_mode = "absolute"``) or ``eta · 2/λ_max(H*)``
+    (``"relative"``: a fixed fraction of the gradient-descent stability limit of the data; finite-width
+    λ_max(H(0)) fluctuates around λ_max(H*) by O(m^-1/2))."""
+    if section["eta_mode"] == "absolute":
+        return float(section["eta"])
+    return float(section["eta"]) * 2.0 / float(lambda_max)
+
+
 def data_n_training(section: dict, data: dict) -> list[TrainingRun]:
     """The runs of a claim training the paper's network on ``[data] n`` windows at its ``widths`` with its ``eta``
     (C2, C3, C4: :attr:`verification.contract.Claim.training`)."""

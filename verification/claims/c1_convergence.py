@@ -8,7 +8,7 @@ enough step η, with probability :math:`\ge 1-\delta` over the initialisation,
 the proof's envelope :math:`L(t) \le (1-\eta\lambda/2)^t L(0)` at every recorded t, and
 :math:`L(T_{req}) \le \varepsilon` at :math:`T_{req} = c_T(\eta\lambda)^{-1}\log(nB^2/\varepsilon)`
 (docs/theory.md, "C1"). The default configuration is one where λ is resolved in float64: n = 2
-windows with the neuron scale σ = 3 (``C1.sigma``, its own key), η = 4 (η λ_max(H(0)) ≈ 0.85 < 2 on the default data),
+windows with the neuron scale σ = 3 (``C1.sigma``, its own key), η = 0.4 · 2/λ_max(H*) (``eta_mode = 'relative'``),
 widths 256 and 1024 × 120 seeds, 800 steps. :math:`T_{req}` lies beyond the steps trained; it is reached in
 the linearised (kernel-regime) model, :func:`ntk_attention.linearized.predict`, at
 :math:`t = T_{req}` and two decades beyond — that part is decisive only where real training does
@@ -49,7 +49,7 @@ from verification.contract import Claim, TrainingRun, memory_bytes, memory_sum, 
 from verification.stats import envelope_decision, float_floor, probability_decision
 from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED, Part, Verdict, combine_status
 from verification.claims._common import (
-    ALPHA, DELTA, blocks_of, fmt, lam_words, pyplot, RTOL, save_figure, width_sweep,
+    ALPHA, DELTA, ETA_MODE, blocks_of, fmt, step_size, lam_words, pyplot, RTOL, save_figure, width_sweep,
 )
 
 
@@ -309,12 +309,15 @@ def _linearised(X, y, *, widths, seeds, sigma: float, eta: float, times) -> np.n
 
 def run_c1(section: dict, ctx) -> Verdict:
     runs, linear, extended = [], [], []
-    eta, sigma = section["eta"], section["sigma"]
+    sigma = section["sigma"]
+    lams = {n: ctx.cached(f"C1 lambda/{n}/{sigma!r}", lambda n=n: bounds.lambda_star(
+        np.asarray(ctx.dataset(n).X), sigma=sigma, extended=True)[0]) for n in section["sizes"]}
+    eta = min(step_size(section, lam.norm) for lam in lams.values())  # one η, stable at every size
     for n in section["sizes"]:
-        res = width_sweep(ctx, n, section, f"C1 sweep n={n}", sigma=section["sigma"])
         ds = ctx.dataset(n)
         X = np.asarray(ds.X)
-        lam = ctx.cached(f"C1 lambda/{n}/{sigma!r}", lambda: bounds.lambda_star(X, sigma=sigma, extended=True)[0])
+        lam = lams[n]
+        res = width_sweep(ctx, n, {**section, "eta": eta}, f"C1 sweep n={n}", sigma=section["sigma"])
         lmax = float(max(np.linalg.eigvalsh(h)[-1] for h in res.ntk_initial.reshape(-1, n, n)))
         B = float(np.abs(X).max())
         run = EnvelopeRun(n, lam.value, lam.resolution, res.widths, res.seeds, res.step, res.loss, B, lmax,
@@ -334,31 +337,34 @@ def run_c1(section: dict, ctx) -> Verdict:
         extended.append(ExtendedSize(n, lam.value, lam.resolution, lam.precision, eta_n, float(np.abs(X).max())))
     return check_c1(runs, eta=eta, eps=section["eps"], delta=section["delta"], c_T=section["c_T"], alpha=section["alpha"],
                     min_decrease=section["min_decrease"], linear=linear, extended=extended,
-                    config={"C1": section, "data": ctx.config["data"]}, seed=ctx.seed)
+                    config={"C1": {**section, "step_size": eta}, "data": ctx.config["data"]}, seed=ctx.seed)
 
 
 def plot_c1(v: Verdict, out: Path) -> list[str]:
     plt = pyplot()
     ns = [int(n) for n in v.arrays["n_values"]]
     fig, axes = plt.subplots(1, len(ns), figsize=(6 * len(ns), 4.5), squeeze=False)
-    eta = v.config["C1"]["eta"]
+    eta = v.config["C1"].get("step_size", v.config["C1"]["eta"])  # η itself (eta may be a fraction)
     for ax, n, lam, rho in zip(axes[0], ns, v.arrays["lam"], v.arrays["lam_resolution"]):
         loss, steps = v.arrays[f"loss_n{n}"], v.arrays[f"steps_n{n}"].astype(float)
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             rel = loss / loss[..., :1]
-        rel = np.where(np.isfinite(rel) & (rel > 0), rel, np.nan)  # diverged runs: no point on a log axis
+        rel = np.where((rel > 1e-300) & (rel < 1e100), rel, np.nan)  # diverged or non-finite: off the log axis
         widths = v.arrays["widths"]
         cmap = plt.get_cmap("viridis")
         for wi, m in enumerate(widths):
             c = cmap(wi / max(1, len(widths) - 1))
             for si in range(loss.shape[1]):
                 ax.plot(steps, rel[wi, si], color=c, lw=0.6, alpha=0.3, label=f"m = {m} (each run)" if si == 0 else None)
-        if lam > rho:
-            with np.errstate(under="ignore", over="ignore", invalid="ignore"):
-                env = (1 - eta * (lam - rho) / 2) ** steps
-            env = np.where(np.isfinite(env) & (env > 1e-300), env, np.nan)  # underflow: off a log axis
+        rate = 1 - eta * (lam - rho) / 2
+        if lam > rho and 0 < rate < 1:
+            with np.errstate(under="ignore"):
+                env = rate**steps
+            env = np.where(env > 1e-300, env, np.nan)  # underflow: off the log axis
             ax.plot(steps, env, "k--", lw=1.5, label=f"envelope (1 − ηλ/2)^t, λ = {lam:.2g}")
             title = f"n = {n}: λ = {lam:.2g} (± {rho:.1g})"
+        elif lam > rho:
+            title = f"n = {n}: ηλ/2 = {eta * lam / 2:.3g} ≥ 1: no envelope (η past the stability limit)"
         else:
             ax.axhline(1.0, color="k", ls=":", lw=1.5, label="envelope ≈ 1: λ unresolved")
             title = f"n = {n}: λ = {lam:.1g} ≤ resolution {rho:.1g} (VACUOUS)"
@@ -412,6 +418,8 @@ def example_check_input() -> tuple[dict, str]:
 
 def training_c1(section: dict, data: dict) -> list[TrainingRun]:
     """The paper's network trained by gradient descent: the width × seed sweep at every size of ``sizes``."""
+    if section["eta_mode"] != "absolute":  # η is a fraction of the data's own stability limit
+        return []
     return [TrainingRun(section["eta"], tuple(section["widths"]), tuple(section["sizes"]))]
 
 
@@ -441,8 +449,9 @@ CLAIM = Claim(
                                        "docs/calibration.md)", maximum=1024),
         "steps": cfg.positive_int(800, "gradient-descent steps T"),
         "record_every": cfg.positive_int(10, "record every k steps (a divisor of steps)"),
-        "eta": cfg.positive_float(4.0, "learning rate η (GD is stable for η < 2/λ_max(H(0)); on the default data "
-                                        "λ_max(H(0)) ≈ 0.21 at n = 2, σ = 3: η λ_max ≈ 0.85)"),
+        "eta": cfg.positive_float(0.4, "learning rate: with eta_mode = 'relative' the fraction of the stability limit, "
+                                        "η = eta · 2/λ_max(H*) at the most restrictive size; 'absolute': η itself"),
+        "eta_mode": ETA_MODE,
         "sigma": cfg.positive_float(3.0, "C1's neuron scale σ (w_r ~ N(0, σ²)); σ = 3 resolves λ at n = 2"),
         "sizes": cfg.int_list([2], "training-set sizes n trained (λ must be resolved to read the envelope)", minimum=2),
         "extended_sizes": cfg.int_list([24], "sizes reported by extended-precision λ and T_req only (not trained)",

@@ -39,7 +39,7 @@ from verification.contract import Claim, TrainingRun, memory_sum, train_bytes
 from verification.stats import clopper_pearson, probability_decision, rate_decision
 from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, Part, Verdict, combine_status
 from verification.claims._common import (
-    ALPHA, data_n_training, DELTA, fmt, note_train_divergence, pyplot, save_figure,
+    ALPHA, ETA_MODE, data_n_training, step_size, DELTA, fmt, note_train_divergence, pyplot, save_figure,
 )
 
 
@@ -312,7 +312,7 @@ def run_c2(section: dict, ctx) -> Verdict:
     positive, total = 0, 0
     lam = ctx.cached(f"lambda-extended/{n}/{sigma!r}",
                      lambda: bounds.lambda_star(np.asarray(ds.X, np.float64), sigma=sigma, extended=True)[0])
-    eta = learning_rate(section, lam.norm)
+    eta = step_size(section, lam.norm)
     bar = ctx.progress("C2 random signs", len(W) * S)
     for wi, m in enumerate(W):
         for si, s in enumerate(seeds):
@@ -428,15 +428,6 @@ def example_check_input() -> tuple[dict, str]:
                 corr_y_xd=0.9, data_term_fraction=1.0, config={"C2": {"alpha": 0.05}}), HOLDS
 
 
-def learning_rate(section: dict, lambda_max: float) -> float:
-    """The step size η of every run: ``eta`` itself (``eta_mode = "absolute"``) or ``eta · 2/λ_max(H*)``
-    (``"relative"``: a fixed fraction of the gradient-descent stability limit of the data; finite-width
-    λ_max(H(0)) fluctuates around λ_max(H*) by O(m^-1/2))."""
-    if section["eta_mode"] == "absolute":
-        return float(section["eta"])
-    return float(section["eta"]) * 2.0 / float(lambda_max)
-
-
 def training_c2(section: dict, data: dict) -> list[TrainingRun]:
     """The runs for the stability check: with a relative η (a fraction of the data's stability limit)
     there is no absolute step size to check before the data are built, so none."""
@@ -464,9 +455,7 @@ CLAIM = Claim(
             "records": cfg.positive_int(24, "number of log-spaced records between step 1 and T (plus t = 0)", minimum=2),
             "eta": cfg.positive_float(0.25, "learning rate: with eta_mode = 'relative' the fraction of the stability "
                                             "limit, η = eta · 2/λ_max(H*) (0.25: η = ½/λ_max); 'absolute': η itself"),
-            "eta_mode": cfg.choice("relative", ("relative", "absolute"),
-                                   "how C2.eta is read: relative to 2/λ_max(H*) of the data (stable on every source) "
-                                   "or as the step size itself"),
+            "eta_mode": ETA_MODE,
             "delta": DELTA, "alpha": ALPHA,
             "levels": cfg.float_list(list(LEVELS), "agreement levels whose first-reaching times are reported (1-δ added)"),
             "data_term_threshold": cfg.probability(0.5, "VACUOUS when fewer neurons than this have a positive data "
