@@ -639,7 +639,6 @@ def run_block(plan: SweepPlan, seeds: Sequence[int], *, stage=None) -> SweepResu
     (w0, a, run, coef), signs = _layout(plan, seeds)
     sharded = NamedSharding(plan.mesh, P(AXIS))
     dtype = plan.X.dtype
-    runs = len(seeds) * len(plan.widths)
     note("compiling and dispatching")
     recs, bad = _block_impl(
         *(jax.device_put(v, sharded) for v in (w0, a, coef, run)),

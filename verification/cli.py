@@ -233,6 +233,10 @@ def _cmd_bounds(args) -> int:
     ds = ctx.dataset(val["n"])
     params = init_params(ctx.key("bounds/init"), val["width"], sigma=val["sigma"])
     lmax = float(np.linalg.eigvalsh(np.asarray(empirical_ntk(params, ds.X)))[-1])
+    if args.eta is None and config.get("C1", {}).get("eta_mode") == "relative":  # [C1] eta is a fraction of 2/λ_max
+        frac, src = inputs["eta"]
+        val["eta"] = frac * 2.0 / lmax
+        inputs["eta"] = (val["eta"], f"{src} = {frac:g} (relative: η = {frac:g} · 2/λ_max(H(0)))")
     consts = bounds.configured_constants(config)
     th = bounds.theory(np.asarray(ds.X), np.asarray(ds.y), eta=val["eta"], delta=val["delta"], eps=val["eps"],
                        sigma=val["sigma"], width=val["width"], lambda_max_h0=lmax, constants=consts, extended=True)

@@ -24,7 +24,7 @@ def _bounds(capsys, *argv):
 
 def test_bounds_json_reports_extended_lambda_and_the_source_of_each_input(tmp_path, capsys):
     config = tmp_path / "my.toml"
-    config.write_text("[C1]\neta = 0.07\n[C2]\neta = 0.5\n")
+    config.write_text('[C1]\neta = 0.07\neta_mode = "absolute"\n[C2]\neta = 0.5\n')
     code, out, err = _bounds(capsys, "--config", str(config), "--json", "--width", "512", "--sigma", "1.5")
     assert code == 0, err
     s = json.loads(out)
@@ -42,11 +42,21 @@ def test_bounds_json_reports_extended_lambda_and_the_source_of_each_input(tmp_pa
 
 def test_bounds_text_says_another_sections_eta_is_not_used(tmp_path, capsys):
     config = tmp_path / "my.toml"
-    config.write_text("[C1]\neta = 0.07\n\n[C2]\neta = 0.5\n")  # C1's eta explicit: independent of the default
+    config.write_text('[C1]\neta = 0.07\neta_mode = "absolute"\n\n[C2]\neta = 0.5\n')  # explicit: not the default
     code, out, err = _bounds(capsys, "--config", str(config), "--n", "6")
     assert code == 0, err
     header = out.splitlines()[0]
     assert f"eta = 0.07 from {config} [C1] eta" in header and "not used: [C2] eta = 0.5" in header
+
+
+def test_bounds_reads_a_relative_eta_as_a_fraction_of_the_stability_limit(tmp_path, capsys):
+    config = tmp_path / "my.toml"
+    config.write_text("[C1]\neta = 0.25\n")  # eta_mode = "relative" by default: η = 0.25 · 2/λ_max(H(0))
+    code, out, err = _bounds(capsys, "--config", str(config), "--json", "--n", "6", "--width", "256")
+    assert code == 0, err
+    eta = json.loads(out)["inputs"]["eta"]
+    assert "relative: η = 0.25 · 2/λ_max(H(0))" in eta["from"]
+    assert np.isfinite(eta["value"]) and eta["value"] > 0 and eta["value"] != 0.25  # a step size, not the fraction
 
 
 def test_bounds_text_names_sections_and_flags_override(capsys):
