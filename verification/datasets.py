@@ -20,7 +20,9 @@ r"""The shared data set every claim trains on (docs/theory.md, "Data"; docs/data
 values :math:`u_o \dots u_{o+n+d-1}`); test window :math:`j = 0, \dots, n_{test}-1` starts right
 after the training values, at :math:`o + n + d`, so training and test sets share no value (the test
 set is the series' future). A source needs :math:`o + n + d` values, plus :math:`n_{test} + d` with a
-test set; a shorter one is refused with one line naming the source, its length and what was needed.
+test set; a series that holds the training windows but fewer test windows than asked gives the test
+windows it holds (at least one; ``len(X_test)`` says how many), a shorter one is refused with one
+line naming the source, its length and what was needed.
 A windows file (``npy:`` with an (N, d + 1) array) gives its rows in order: the first ``n`` train,
 the next ``n_test`` test. With ``normalize`` every value is z-scored with the mean and standard
 deviation of the **training** values (window entries and targets of the training set), so no test
@@ -187,6 +189,9 @@ def make_dataset(data_cfg: dict, key: jax.Array, *, n: int, n_test: int = 0, noi
         series = np.concatenate([X[0], y[:1]])
     else:
         u, T, o = src.series, src.series.shape[0], int(data_cfg.get("offset", 0))
+        if T < need and n_test and T - (o + n + d) - d >= 1:  # a finite series: the test windows it holds
+            n_test = T - (o + n + d) - d
+            need = needed_length(data_cfg, n, n_test)
         if T < need:
             raise SourceError(f"{name}: the series has {T} values; n = {n} training windows"
                               + (f" and n_test = {n_test} test windows" if n_test else "")

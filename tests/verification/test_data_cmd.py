@@ -240,3 +240,16 @@ def test_pooled_lag1_against_a_double_loop():
     assert pooled_lag1(X, y) == pytest.approx(num / den, rel=1e-12)
     with pytest.raises(ValueError, match="0/0"):
         pooled_lag1(np.ones((3, 4)), np.ones(3))
+
+
+def test_a_finite_series_gives_the_test_windows_it_holds():
+    """nile has 100 values: 48 training windows of length 8 use 56, the rest give 100 - 56 - 8 = 36 test
+    windows however many are asked; a training set that does not fit is still refused."""
+    c = cfg.loads('[data]\nsource = "nile"\n')["data"]
+    ds = make_dataset(c, jax.random.key(0), n=48, n_test=3000)
+    assert ds.X.shape == (48, 8) and ds.X_test.shape == (36, 8) and ds.y_test.shape == (36,)
+    u = np.asarray(ds.series)
+    np.testing.assert_allclose(np.asarray(ds.X_test)[-1], u[-9:-1], atol=1e-12)  # the last window ends the series
+    np.testing.assert_allclose(np.asarray(ds.y_test)[-1], u[-1], atol=1e-12)
+    with pytest.raises(SourceError, match="need"):
+        make_dataset(c, jax.random.key(0), n=90, n_test=3000)

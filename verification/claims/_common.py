@@ -260,7 +260,7 @@ def ood_data_fields(n: int) -> dict:
     """The shared C5 data set (same defaults as [C5], so one run builds it once)."""
     return {
         "n": cfg.positive_int(n, "training windows", minimum=2),
-        "pool": cfg.positive_int(96, "windows scanned for training examples (as C5.pool)", minimum=4),
+        "pool": cfg.positive_int(48, "windows scanned for training examples (as C5.pool)", minimum=4),
         "test_windows": cfg.positive_int(3000, "test windows (as C5.test_windows)", minimum=4),
         "min_ood_windows": cfg.positive_int(5, "sign-inconsistent test windows needed (as C5.min_ood_windows)",
                                             minimum=2),
