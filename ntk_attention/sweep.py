@@ -150,11 +150,11 @@ class SweepResult(NamedTuple):
         """An :class:`xarray.Dataset` with dimensions width, seed, step, i, j (coordinates: the
         widths, seeds and steps) and each field's meaning from :data:`ARRAYS` as its ``description``
         attribute; ``sign_agree_*_fraction`` (counts over ``n_plus``/``n_minus``) added.
-        Needs xarray (``pip install xarray``)."""
+        Needs xarray (``pip install "ntk-attention[xarray]"``)."""
         try:
             import xarray as xr
         except ImportError:  # pragma: no cover - xarray is optional
-            raise ImportError("to_xarray: expected the optional package xarray to be installed (pip install xarray)") from None
+            raise ImportError("to_xarray: expected the optional package xarray to be installed (pip install "ntk-attention[xarray]")") from None
         coords = {"width": np.asarray(self.widths), "seed": np.asarray(self.seeds), "step": np.asarray(self.step)}
         data = {}
         for k, (dims, text) in ARRAYS.items():
