@@ -154,7 +154,8 @@ class SweepResult(NamedTuple):
         try:
             import xarray as xr
         except ImportError:  # pragma: no cover - xarray is optional
-            raise ImportError("to_xarray: expected the optional package xarray to be installed (pip install "ntk-attention[xarray]")") from None
+            raise ImportError("to_xarray: expected the optional package xarray to be installed "
+                              "(pip install 'ntk-attention[xarray]')") from None
         coords = {"width": np.asarray(self.widths), "seed": np.asarray(self.seeds), "step": np.asarray(self.step)}
         data = {}
         for k, (dims, text) in ARRAYS.items():
