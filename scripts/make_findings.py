@@ -347,6 +347,23 @@ def render_findings(summary: dict, *, source: str = "docs/default_summary.json",
     return "\n".join(lines).rstrip() + "\n"
 
 
+def read_json(path: Path):
+    """The JSON in ``path``, or ``None`` after a one-line error on stderr."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        print(f"make_findings: error: cannot read {path} ({err})", file=sys.stderr)
+        return None
+
+
+def relative_name(path: Path) -> str:
+    """``path`` relative to the repository root, else its file name."""
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return path.name
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("summary", nargs="?", default=str(DEFAULT_SUMMARY), help="summary.json of `ntk-verify run`")
@@ -358,15 +375,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 if --out differs from what the summary gives")
     args = parser.parse_args(argv)
     summary_path = Path(args.summary)
-    try:
-        summary = json.loads(summary_path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as err:
-        print(f"make_findings: error: cannot read {summary_path} ({err})", file=sys.stderr)
+    summary = read_json(summary_path)
+    if summary is None:
         return 2
-    try:
-        source = str(summary_path.resolve().relative_to(ROOT))
-    except ValueError:
-        source = summary_path.name
+    source = relative_name(summary_path)
     evidence = Path(args.evidence) if args.evidence else evidence_beside(summary_path)
     try:
         arrays = load_arrays(evidence, summary) if evidence.exists() else None
@@ -376,15 +388,10 @@ def main(argv: list[str] | None = None) -> int:
     sources_path = Path(args.sources) if args.sources else DEFAULT_SOURCES
     sources = None
     if args.sources or sources_path.exists():
-        try:
-            sources = json.loads(sources_path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as err:
-            print(f"make_findings: error: cannot read {sources_path} ({err})", file=sys.stderr)
+        sources = read_json(sources_path)
+        if sources is None:
             return 2
-    try:
-        sources_source = str(sources_path.resolve().relative_to(ROOT))
-    except ValueError:
-        sources_source = sources_path.name
+    sources_source = relative_name(sources_path)
     try:
         text = render_findings(summary, source=source, arrays=arrays, sources=sources, sources_source=sources_source)
     except ValueError as err:

@@ -20,13 +20,11 @@ import io
 import math
 from pathlib import Path
 
-import jax
 import numpy as np
 
-from ntk_attention import empirical_ntk, infinite_ntk, init_params, train
+from ntk_attention import empirical_ntk
 from ntk_attention import sweep as sw
 from ntk_attention.data import sign_consistent
-from verification import bounds
 from verification import config as cfg
 from verification.contract import DIVERGED, TrainingRun
 from verification.files import atomic_write
@@ -136,29 +134,6 @@ def note_train_divergence(ctx, traj, params, X, *, eta: float, seed: int) -> Non
                         lambda_max=lambda w, s: float(np.linalg.eigvalsh(np.asarray(empirical_ntk(params, X)))[-1]))
 
 
-def lambda_of(ctx, n: int):
-    ds = ctx.dataset(n)
-    sigma = ctx.config["data"]["sigma"]
-    return ctx.cached(f"lambda/{n}/{sigma!r}", lambda: bounds.lambda_star(
-        np.asarray(ds.X), H_star=infinite_ntk(np.asarray(ds.X), sigma=sigma, return_error=True))[0])
-
-
-def train_runs(ctx, X, y, *, widths, seeds, steps, record_every, eta, signs, desc):
-    """Per-neuron trajectories (numpy) of :func:`ntk_attention.train`, one per (width, seed)."""
-    out = {}
-    bar = ctx.progress(desc, len(widths) * len(seeds))
-    for m in widths:
-        for s in seeds:
-            p = init_params(jax.random.key(s), m, sigma=ctx.config["data"]["sigma"], output_signs=signs)
-            tr = train(p, X, y, steps=steps, learning_rate=eta, record_every=record_every, record_ntk=False,
-                       record_neurons=True)
-            note_train_divergence(ctx, tr, p, X, eta=eta, seed=s)
-            out[(m, s)] = tr
-            bar.update(1)
-    bar.close()
-    return out
-
-
 # ---------------------------------------------------------------------------------------------
 # figures
 
@@ -218,10 +193,6 @@ def data_n_training(section: dict, data: dict) -> list[TrainingRun]:
     """The runs of a claim training the paper's network on ``[data] n`` windows at its ``widths`` with its ``eta``
     (C2, C3, C4: :attr:`verification.contract.Claim.training`)."""
     return [TrainingRun(section["eta"], tuple(section["widths"]), (data["n"],))]
-
-
-SWEEP_DEFAULTS = dict(widths=[64, 256, 1024, 4096], seeds=3, steps=300, record_every=10, eta=0.05)
-"""Defaults of the width × seed sweep that C1, C2 and C4 share (equal sections: one sweep per run)."""
 
 
 
