@@ -10,9 +10,28 @@ Statuses (docs/theory.md, "Verdicts"):
   a required width or step count beyond reach); the explanation says which and by how much;
 * ``INCONCLUSIVE`` — the intervals straddle the bound.
 
-A claim usually checks several things (*parts*); :func:`combine_status` folds the decisive parts
-into one status with the precedence VIOLATED > INCONCLUSIVE > VACUOUS > HOLDS: a claim HOLDS only
-when everything it states was checked and held.
+A claim usually checks several things (*parts*). Each decisive part is a *premise* (what the theorem
+assumes: a width, a step size, the kernel regime, an alignment time) or a *conclusion* (what it
+asserts); non-decisive parts are diagnostics. :func:`combine_parts` is the one combining rule
+(docs/theory.md, "Combining parts"):
+
+1. a premise that is not met (VIOLATED) or cannot be checked (VACUOUS) makes the theorem's verdict
+   VACUOUS: its conclusion is not judged where its hypotheses fail;
+2. otherwise the conclusion parts that could be checked decide, with the precedence
+   VIOLATED > INCONCLUSIVE > HOLDS; a premise that is INCONCLUSIVE caps the result at INCONCLUSIVE
+   (a failure there is not a counterexample) unless nothing could be checked;
+3. conclusion parts that cannot be checked (VACUOUS: λ below float64 resolution, the float floor,
+   an unreachable horizon) do not hide the ones that were decided — they are named in the headline
+   (:func:`headline`, e.g. ``HOLDS 4 · VACUOUS 1 (λ below float64)``); when no conclusion part could
+   be checked the verdict is VACUOUS.
+
+:func:`combine_status` (precedence VIOLATED > INCONCLUSIVE > VACUOUS > HOLDS) folds the statuses of
+sub-checks *inside* one part (every width of one bound, say).
+
+Besides this *theorem* verdict, a claim may carry an :class:`Observed` verdict: its conclusion as an
+empirical law at the scales that were run (which widths, times, data), decided by a calibrated rule
+whose name it carries, with the looseness of the theorem's premises (orders of magnitude between where
+the conclusion is observed and where the theorem requires it).
 
 JSON is lossless: floats are written with ``repr`` (shortest round-trip form), non-finite floats
 as ``{"$float": "inf" | "-inf" | "nan"}``, and arrays (figure data) as
@@ -33,9 +52,13 @@ __all__ = [
     "VACUOUS",
     "INCONCLUSIVE",
     "STATUSES",
+    "ROLES",
     "Part",
+    "Observed",
     "Verdict",
     "combine_status",
+    "combine_parts",
+    "headline",
     "to_jsonable",
     "from_jsonable",
 ]
@@ -46,6 +69,8 @@ VACUOUS = "VACUOUS"
 INCONCLUSIVE = "INCONCLUSIVE"
 STATUSES = (HOLDS, VIOLATED, VACUOUS, INCONCLUSIVE)
 _PRECEDENCE = (VIOLATED, INCONCLUSIVE, VACUOUS, HOLDS)
+ROLES = ("premise", "conclusion")
+_COUNT_ORDER = (HOLDS, VIOLATED, INCONCLUSIVE, VACUOUS)
 
 
 def combine_status(statuses) -> str:
@@ -61,6 +86,54 @@ def combine_status(statuses) -> str:
         if s not in STATUSES:
             raise ValueError(f"statuses: expected each in {STATUSES}, got {s!r}")
     return next(s for s in _PRECEDENCE if s in statuses)
+
+
+def combine_parts(parts) -> str:
+    """The theorem verdict of a claim from its parts, by the one combining rule (module docstring).
+
+    Only decisive parts count; premises first, then the conclusion parts that could be checked.
+
+    >>> combine_parts([Part("rate", "HOLDS", ""), Part("λ/2", "VACUOUS", "", why="λ below float64")])
+    'HOLDS'
+    >>> combine_parts([Part("width", "VIOLATED", "", role="premise"), Part("rate", "HOLDS", "")])
+    'VACUOUS'
+    """
+    parts = [p for p in parts if p.decisive]
+    premises = [p.status for p in parts if p.role == "premise"]
+    if VIOLATED in premises or VACUOUS in premises:
+        return VACUOUS
+    checked = [p.status for p in parts if p.role == "conclusion" and p.status != VACUOUS]
+    if not checked:
+        return VACUOUS
+    status = combine_status(checked)
+    if INCONCLUSIVE in premises and status != INCONCLUSIVE:
+        return INCONCLUSIVE
+    return status
+
+
+def headline(parts) -> str:
+    """The decisive parts counted by status, with the reasons of those that did not hold.
+
+    ``HOLDS 4 · VACUOUS 1 (λ below float64)``; premises that are not met come first and are marked
+    (``premise VIOLATED 1 (η above λδ by 1e36)``). Empty string when no part is decisive.
+
+    >>> headline([Part("a", "HOLDS", ""), Part("b", "HOLDS", ""), Part("c", "VACUOUS", "", why="λ below float64")])
+    'HOLDS 2 · VACUOUS 1 (λ below float64)'
+    """
+    parts = [p for p in parts if p.decisive]
+    out = []
+    for role, prefix in (("premise", "premise "), ("conclusion", "")):
+        group = [p for p in parts if p.role == role]
+        for status in _COUNT_ORDER:
+            hit = [p for p in group if p.status == status]
+            if not hit or (role == "premise" and status == HOLDS):
+                continue
+            whys = list(dict.fromkeys(p.why or p.name for p in hit)) if status != HOLDS else []
+            out.append(f"{prefix}{status} {len(hit)}" + (f" ({'; '.join(whys)})" if whys else ""))
+    held = [p for p in parts if p.role == "premise" and p.status == HOLDS]
+    if held:
+        out.append(f"premises met {len(held)}")
+    return " · ".join(out)
 
 
 def to_jsonable(x: Any) -> Any:
@@ -114,20 +187,54 @@ def from_jsonable(x: Any) -> Any:
 
 @dataclasses.dataclass(frozen=True)
 class Part:
-    """One checked statement inside a claim: its name, status, one-line finding, and whether it counts.
+    """One checked statement inside a claim: its name, status, one-line finding, and how it counts.
 
+    ``role`` is ``"premise"`` (a hypothesis of the theorem) or ``"conclusion"`` (what it asserts);
+    ``why`` a few words on a status other than HOLDS, for the headline (``"λ below float64"``).
     Parts with ``decisive=False`` are reported (a mechanism, a diagnostic) but do not enter the
-    claim's overall status.
+    claim's status (:func:`combine_parts`).
     """
 
     name: str
     status: str
     finding: str
     decisive: bool = True
+    role: str = "conclusion"
+    why: str = ""
 
     def __post_init__(self):
         if self.status not in STATUSES:
             raise ValueError(f"status: expected one of {STATUSES}, got {self.status!r}")
+        if self.role not in ROLES:
+            raise ValueError(f"role: expected one of {ROLES}, got {self.role!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Observed:
+    """A claim's conclusion read as an empirical law at the scales that were run.
+
+    ``status`` one of :data:`STATUSES`; ``rule`` the calibrated decision rule that decided it (as
+    named in docs/calibration.md); ``scale`` the range it speaks for (``"m ≤ 1024, t ≤ 1e4, data
+    residual"``); ``finding`` one sentence with the numbers; ``looseness`` named numbers: orders of
+    magnitude between where the conclusion is observed and where the theorem requires it, and the
+    constants (c_T, c_A, c_R …) the observations would support; ``budget`` where the status is
+    INCONCLUSIVE, the budget at which the rule's power reaches 0.8 (from the calibration).
+    """
+
+    status: str
+    rule: str
+    scale: str
+    finding: str
+    looseness: dict = dataclasses.field(default_factory=dict)
+    budget: str = ""
+
+    def __post_init__(self):
+        if self.status not in STATUSES:
+            raise ValueError(f"observed.status: expected one of {STATUSES}, got {self.status!r}")
+        for name in ("rule", "scale", "finding"):
+            if not isinstance(getattr(self, name), str) or not getattr(self, name):
+                raise ValueError(f"observed.{name}: expected a non-empty string, got {getattr(self, name)!r}")
+        object.__setattr__(self, "looseness", from_jsonable(to_jsonable(dict(self.looseness))))
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -140,7 +247,8 @@ class Verdict:
     configuration (and the data section it used); ``seed`` the run seed; ``parts`` the checked
     statements; ``counterexample`` the smallest failing case (for VIOLATED); ``constants`` the
     unknown constants :math:`c_\cdot` used and their values; ``arrays`` figure data (numpy arrays,
-    written to ``evidence.npz`` by the report, not to ``summary.json``).
+    written to ``evidence.npz`` by the report, not to ``summary.json``); ``observed`` the conclusion
+    as an empirical law (:class:`Observed`) beside ``status``, the theorem's verdict.
     """
 
     claim: str
@@ -156,10 +264,13 @@ class Verdict:
     counterexample: dict | None = None
     constants: dict = dataclasses.field(default_factory=dict)
     arrays: dict = dataclasses.field(default_factory=dict)
+    observed: Observed | None = None
 
     def __post_init__(self):
         if self.status not in STATUSES:
             raise ValueError(f"status: expected one of {STATUSES}, got {self.status!r}")
+        if self.observed is not None and not isinstance(self.observed, Observed):
+            object.__setattr__(self, "observed", Observed(**self.observed))
         if not isinstance(self.claim, str) or not self.claim:
             raise ValueError(f"claim: expected a claim id such as 'C1', got {self.claim!r}")
         # normalise to JSON-native values so that a round trip compares equal
@@ -188,6 +299,8 @@ class Verdict:
             "parts": [dataclasses.asdict(p) for p in self.parts],
             "counterexample": to_jsonable(self.counterexample),
             "constants": to_jsonable(self.constants),
+            "headline": headline(self.parts),
+            "observed": None if self.observed is None else to_jsonable(dataclasses.asdict(self.observed)),
         }
         if include_arrays:
             out["arrays"] = to_jsonable(self.arrays)
@@ -197,7 +310,7 @@ class Verdict:
     def from_dict(cls, data: dict, *, arrays: dict | None = None) -> "Verdict":
         """Rebuild from :meth:`to_dict` output; ``arrays`` supplies figure data stored elsewhere."""
         known = {"id", "status", "explanation", "measured", "bounds", "intervals", "tested_range", "config",
-                 "seed", "parts", "counterexample", "constants", "arrays"}
+                 "seed", "parts", "counterexample", "constants", "arrays", "headline", "observed"}
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"data: unknown verdict fields {sorted(unknown)}; expected a subset of {sorted(known)}")
@@ -221,6 +334,7 @@ class Verdict:
             counterexample=from_jsonable(data.get("counterexample")),
             constants=from_jsonable(data.get("constants", {})),
             arrays=arr,
+            observed=None if data.get("observed") is None else Observed(**from_jsonable(data["observed"])),
         )
 
     def __eq__(self, other):

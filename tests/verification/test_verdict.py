@@ -1,6 +1,7 @@
 """Verdict: statuses, precedence, lossless JSON round trip, the evidence archive."""
 
 import io
+import itertools
 import json
 
 import numpy as np
@@ -9,7 +10,8 @@ from hypothesis import given, settings
 
 from verification import strategies as vst
 from verification.report import evidence_bytes, load_evidence
-from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED, Part, Verdict, combine_status
+from verification.verdict import (HOLDS, INCONCLUSIVE, STATUSES, VACUOUS, VIOLATED, Observed, Part, Verdict,
+                                  combine_parts, combine_status, headline)
 
 
 @settings(max_examples=40)
@@ -68,3 +70,49 @@ def test_evidence_archive_round_trip(v):
         assert got[k].dtype == arr.dtype and got[k].shape == arr.shape
         np.testing.assert_array_equal(got[k], arr)
     assert evidence_bytes([v]) == evidence_bytes([v])  # byte-deterministic
+
+
+# ---------------------------------------------------------------------------- the one combining rule
+
+
+def test_combining_rule_on_every_case_of_one_premise_and_two_conclusions():
+    """Exhaustive: premises first, checked conclusions decide, unchecked ones never hide decided ones."""
+    for pre, c1, c2 in itertools.product(STATUSES, repeat=3):
+        parts = [Part("premise", pre, "", role="premise"), Part("a", c1, ""), Part("b", c2, "")]
+        got = combine_parts(parts)
+        checked = [s for s in (c1, c2) if s != "VACUOUS"]
+        if pre in ("VIOLATED", "VACUOUS") or not checked:
+            assert got == "VACUOUS", (pre, c1, c2)
+        elif "VIOLATED" in checked:
+            assert got == ("INCONCLUSIVE" if pre == "INCONCLUSIVE" else "VIOLATED"), (pre, c1, c2)
+        elif "INCONCLUSIVE" in checked or pre == "INCONCLUSIVE":
+            assert got == "INCONCLUSIVE", (pre, c1, c2)
+        else:
+            assert got == "HOLDS", (pre, c1, c2)
+
+
+def test_diagnostics_do_not_count_and_headline_names_unchecked_parts():
+    parts = [Part("rate 1", "HOLDS", ""), Part("rate 2", "HOLDS", ""), Part("bernstein", "HOLDS", ""),
+             Part("weights", "HOLDS", ""), Part("λ/2", "VACUOUS", "λ/2 = 6e-37 < 2e-16", why="λ below float64"),
+             Part("diag", "VIOLATED", "", decisive=False)]
+    assert combine_parts(parts) == "HOLDS"
+    assert headline(parts) == "HOLDS 4 · VACUOUS 1 (λ below float64)"
+    unmet = [Part("η ≤ λδ", "VIOLATED", "", role="premise", why="η 1e36 × too large"), Part("mass", "VIOLATED", "")]
+    assert combine_parts(unmet) == "VACUOUS"
+    assert headline(unmet) == "premise VIOLATED 1 (η 1e36 × too large) · VIOLATED 1 (mass)"
+    with pytest.raises(ValueError, match="role"):
+        Part("x", "HOLDS", "", role="lemma")
+
+
+def test_observed_round_trips_and_is_validated():
+    obs = Observed("HOLDS", "rate rule (Δ = 0.1)", "m ≤ 1024, t ≤ 1e4", "drift ∝ m^-0.52",
+                   looseness={"orders": 37.5, "c_A": 1e-37})
+    v = Verdict("C2", "VACUOUS", "t_align unreachable.", parts=(Part("p", "VACUOUS", "", role="premise"),),
+                observed=obs)
+    d = v.to_dict()
+    assert d["observed"]["status"] == "HOLDS" and d["headline"] == "premise VACUOUS 1 (p)"
+    assert Verdict.from_dict(d) == v and Verdict.from_dict(d).observed == obs
+    with pytest.raises(ValueError, match="observed.status"):
+        Observed("FINE", "r", "s", "f")
+    with pytest.raises(ValueError, match="observed.rule"):
+        Observed("HOLDS", "", "s", "f")
