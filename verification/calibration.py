@@ -56,7 +56,7 @@ from pathlib import Path
 import numpy as np
 from scipy import special
 
-from verification import stats
+from verification import planted, stats
 from verification.verdict import HOLDS, INCONCLUSIVE, STATUSES, VACUOUS, VIOLATED
 
 __all__ = [
@@ -121,21 +121,12 @@ def _max_exponential(rng, widths, shape, cap: float = 10.0):
 # ----------------------------------------------------------------------------- rows
 
 
-def _row(rule, case, planted, budget, counts, replicates, standard, note=""):
-    counts = {s: int(counts.get(s, 0)) for s in STATUSES}
-    rates = {s: counts[s] / replicates for s in STATUSES}
-    meets = True
-    for status, op, limit in standard:
-        tol = 3 * math.sqrt(limit * (1 - limit) / replicates)
-        meets &= rates[status] <= limit + tol if op == "<=" else rates[status] >= limit - tol
-    return {"rule": rule, "case": case, "planted": planted, "budget": budget, "replicates": int(replicates),
-            "counts": counts, "rates": rates, "standard": [list(s) for s in standard], "meets": bool(meets),
-            "note": note}
+_row = planted.row
+_tally = planted.tally
 
-
-def _tally(statuses) -> dict:
-    values, counts = np.unique(np.asarray(statuses), return_counts=True)
-    return {str(v): int(c) for v, c in zip(values, counts)}
+RULE_MODULES = ()
+"""Modules of further rules (``verification/calibration_*.py``), each with ``rows(R) -> list[dict]``
+built with :mod:`verification.planted`; :func:`calibrate` appends their rows in this order."""
 
 
 def _rate_rows(R: int) -> list[dict]:
@@ -284,7 +275,10 @@ def calibrate(replicates: int = 1000, quick: bool = False) -> list[dict]:
         raise ValueError(f"replicates: expected a positive integer, got {replicates!r}")
     if quick:
         R = min(R, QUICK_REPLICATES)
-    return [*_rate_rows(R), *_bound_rows(R), *_probability_rows(R), *_envelope_rows(R), *_resolution_rows(R)]
+    rows = [*_rate_rows(R), *_bound_rows(R), *_probability_rows(R), *_envelope_rows(R), *_resolution_rows(R)]
+    for module in RULE_MODULES:
+        rows += module.rows(R)
+    return rows
 
 
 # ----------------------------------------------------------------------------- output
