@@ -159,6 +159,8 @@ def _preprocess(u: np.ndarray, detrend: str, normalize: str, source: str) -> tup
         slope, intercept = np.polyfit(t, u, 1)
         u = u - (slope * t + intercept)
         steps.append("linear trend removed")
+    if u.shape[0] == 0:
+        raise SourceError(f"{source}: no rows: the series holds no values" + (f" after detrend={detrend!r}" if detrend != "none" else ""))
     scale = float(np.max(np.abs(u), initial=0.0))
     if u.shape[0] < 2 or not float(np.std(u)) > 1e-12 * max(scale, 1e-300):
         raise SourceError(f"{source}: the series is constant ({u.shape[0]} values"
@@ -241,6 +243,8 @@ def _read_csv(path: str, column, header: bool | None) -> tuple[np.ndarray, str]:
     else:
         raise SourceError(f"column: expected a column name or a 0-based index, got {column!r}")
     label = repr(names[index]) if names else str(index)
+    if header and len(rows) == 1:  # not "constant (0 values)": there is nothing but the header
+        raise SourceError(f"{path}: no rows: the file holds a header row ({', '.join(repr(n) for n in names)}) and no data")
     values = []
     for line, row in rows[1:] if header else rows:
         cell = row[index].strip() if index < len(row) else ""

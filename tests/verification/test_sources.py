@@ -134,6 +134,8 @@ def test_npy_happy_paths(tmp_path):
         ("v\n1\n2\n3\n", {"d": 8}, r"3 values after preprocessing, fewer than d \+ 1 = 9"),
         ("v\n5\n5\n5\n5\n", {}, r"the series is constant"),
         ("", {}, r"s\.csv: the file holds no rows"),
+        ("v\n", {}, r"s\.csv: no rows: the file holds a header row \('v'\) and no data$"),
+        ("t,v\n\n", {"column": "v"}, r"s\.csv: no rows: the file holds a header row \('t', 'v'\) and no data$"),
     ],
 )
 def test_bad_csv_files(tmp_path, content, kwargs, match):
@@ -162,6 +164,9 @@ def test_bad_npy_and_missing_files(tmp_path):
     np.save(tmp_path / "w5.npy", np.arange(15.0).reshape(5, 3))
     with pytest.raises(SourceError, match=r"expected d \+ 1 = 9 columns"):
         load_series(f"npy:{tmp_path / 'w5.npy'}", d=8)
+    np.save(tmp_path / "empty.npy", np.zeros(0))
+    with pytest.raises(SourceError, match=r"empty\.npy: no rows: the series holds no values$"):
+        load_series(f"npy:{tmp_path / 'empty.npy'}")
     np.save(tmp_path / "c.npy", np.full(20, 3.0))
     with pytest.raises(SourceError, match="constant"):
         load_series(f"npy:{tmp_path / 'c.npy'}")
