@@ -125,21 +125,21 @@ def _cmd_run(args) -> int:
     for config in configs:
         pipeline.check_data(config)  # a file that cannot be read, or is too short: one line, nothing written
     t0 = time.perf_counter()
-    verdicts, per_verdict_source = [], []
+    verdicts, per_verdict_source, errors = [], [], []
     for config in configs:
         name = config["data"]["source"]
         stability = pipeline.stability_report(config, claims)  # hardening (issue 8): warn before training
         for line in pipeline.stability_warnings(stability):
             print(f"ntk-verify run: warning: {'[' + name + '] ' if sources and len(sources) > 1 else ''}{line}",
                   file=sys.stderr, flush=True)
-        got = pipeline.run_claims(config, claims, quiet=args.quiet, stability=stability)
+        got = pipeline.run_claims(config, claims, quiet=args.quiet, stability=stability, errors=errors)
         verdicts += got
         per_verdict_source += [name] * len(got)
     elapsed = time.perf_counter() - t0
     out = report.check_output_dir(args.out, force=args.force)
     report.write_results(out, verdicts, configs[0], pipeline.environment(), elapsed_s=elapsed,
                          data_sources=per_verdict_source,
-                         data_configs={c["data"]["source"]: c["data"] for c in configs})
+                         data_configs={c["data"]["source"]: c["data"] for c in configs}, errors=errors)
     if len(configs) > 1:
         for config in configs:
             name = config["data"]["source"]
@@ -148,7 +148,9 @@ def _cmd_run(args) -> int:
     else:
         print(_text_table(verdicts))
     print(f"\n{len(verdicts)} verdict(s) in {elapsed:.1f} s; report: {out / 'report.md'}")
-    return 0
+    for line in pipeline.error_lines(errors):  # claims without a verdict or a figure: the others' results stay
+        print(f"ntk-verify run: error: {line}", file=sys.stderr)
+    return 1 if errors else 0
 
 
 def _text_table(verdicts) -> str:

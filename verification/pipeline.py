@@ -18,12 +18,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from ntk_attention import empirical_ntk, init_params
-from verification.claims import CLAIMS, load_extensions
+from verification.claims import BUILTIN, CLAIMS, load_extensions
 from verification.config import ConfigError
 from verification.contract import DIVERGED, Context, memory_bytes, memory_sum, sweep_bytes
 from verification.verdict import VACUOUS, Part, Verdict
 
-__all__ = ["run_claims", "check_data", "environment", "selected_claims", "stability_report", "stability_warnings",
+__all__ = ["run_claims", "claim_error", "error_lines", "check_data", "environment", "selected_claims", "stability_report", "stability_warnings",
            "divergence_verdict", "memory_estimate", "check_memory", "physical_memory", "BASELINE_BYTES"]
 
 PACKAGES = ("ntk-attention", "jax", "jaxlib", "numpy", "scipy", "optax", "matplotlib")
@@ -39,13 +39,44 @@ def selected_claims(config: dict, claims: list[str] | None = None) -> list[str]:
     return [c for c in CLAIMS if c in chosen]
 
 
+def claim_error(claim: str, stage: str, err: BaseException | str, source: str | None = None) -> dict:
+    """An error entry of ``summary.json`` ``errors``: the claim, the stage (``run``, ``plot``), the
+    exception as ``Type: message`` (first line) and the data source."""
+    text = err if isinstance(err, str) else f"{type(err).__name__}: {(str(err).splitlines() or [''])[0]}"
+    return {"claim": claim, "stage": stage, "error": text, "data_source": source}
+
+
+def error_lines(errors: list[dict]) -> list[str]:
+    """One line per error entry of :func:`claim_error`."""
+    return [f"{e['claim']}{' [' + e['data_source'] + ']' if e.get('data_source') else ''}: {e['stage']} failed: "
+            f"{e['error']}" for e in errors]
+
+
+def _plugin_verdict(c: str, ctx: Context, config: dict) -> Verdict | str:
+    """A plug-in claim's verdict, or why there is none (it raised, returned no Verdict, or a verdict of
+    another id): one claim's failure must not discard the others' results."""
+    try:
+        v = CLAIMS[c].run(config[c], ctx)
+    except Exception as err:  # noqa: BLE001 - third-party code: any exception is reported, by name
+        return f"{type(err).__name__}: {(str(err).splitlines() or [''])[0]}"
+    if not isinstance(v, Verdict):
+        return f"returned {type(v).__name__}, expected a Verdict"
+    if v.claim != c:
+        return f"returned a verdict with id {v.claim!r}; claim {c!r} must return its own id"
+    return v
+
+
 def run_claims(config: dict, claims: list[str] | None = None, *, quiet: bool = False,
-               stability: dict | None = None) -> list[Verdict]:
+               stability: dict | None = None, errors: list[dict] | None = None) -> list[Verdict]:
     """Run the selected claims in registry order on one shared :class:`Context`; returns their verdicts.
 
     A claim whose runs diverged, or whose ``eta`` is past the gradient-descent stability limit
     (``stability``: :func:`stability_report`, computed when ``None``), gets a VACUOUS verdict
     naming η, λ_max(H(0)) and the limit (:func:`divergence_verdict`).
+
+    A plug-in claim (not in :data:`verification.claims.BUILTIN`) that raises, returns no
+    :class:`Verdict` or a verdict of another id gives no verdict: with ``errors`` (a list) an entry
+    of :func:`claim_error` is appended and the other claims run on; without, a ``ValueError`` names it.
     """
     ids = selected_claims(config, claims)
     stability = stability_report(config, ids) if stability is None else stability
@@ -53,9 +84,18 @@ def run_claims(config: dict, claims: list[str] | None = None, *, quiet: bool = F
     for c in ids:  # refuse a bad configuration before any long computation
         if CLAIMS[c].preflight is not None:
             CLAIMS[c].preflight(config[c], ctx)
-    verdicts = []
+    verdicts, builtin = [], {b.id for b in BUILTIN}
     for c in ids:
         seen = len(ctx.memo.get(DIVERGED, []))
+        if c not in builtin:
+            v = _plugin_verdict(c, ctx, config)
+            if isinstance(v, str):
+                if errors is None:
+                    raise ValueError(f"{c}: run failed: {v}")
+                errors.append(claim_error(c, "run", v, config["data"]["source"]))
+                continue
+            verdicts.append(divergence_verdict(v, ctx.memo.get(DIVERGED, [])[seen:], stability.get(c)))
+            continue
         try:
             v = CLAIMS[c].run(config[c], ctx)
         except Exception as err:  # hardening: a check fed non-finite records of diverged runs

@@ -30,6 +30,7 @@ into ``results_dir`` and link them. The sweep command appends one that renders `
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import json
@@ -43,7 +44,7 @@ from pathlib import Path
 import numpy as np
 
 from verification.claims import CLAIMS, PLUGINS, load_extensions, load_plugin
-from verification.files import atomic_write
+from verification.files import ResultsError, atomic_write, check_output_folder, reporting_write_errors
 from verification.verdict import Verdict
 
 __all__ = [
@@ -69,22 +70,16 @@ EXTRA_RENDERERS: list[Callable[[Path], str | None]] = []
 """Hooks appending Markdown sections to report.md (see module docstring)."""
 
 
-class ResultsError(ValueError):
-    """A results folder cannot be written (exists) or read (missing, truncated, edited)."""
-
-
 def check_output_dir(out: str | Path, *, force: bool, create: bool = True) -> Path:
-    """Create ``out`` if needed; refuse an existing non-empty folder unless ``force``.
+    """Create ``out`` if needed; refuse a file, a folder that cannot be written, or an existing
+    non-empty folder unless ``force`` (:func:`verification.files.check_output_folder`).
 
-    ``create=False`` only checks (nothing is written: for a check before the work starts)."""
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ResultsError(f"--out: {str(out)!r} exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not force:
-        raise ResultsError(f"--out: {str(out)!r} is not empty; pass --force to overwrite it or choose another --out")
+    ``create=False`` only checks (nothing is left behind: for a check before the work starts)."""
+    out = check_output_folder(out, force=force)
     if not create:
         return out
-    out.mkdir(parents=True, exist_ok=True)
+    with reporting_write_errors(out, "results folder"):
+        out.mkdir(parents=True, exist_ok=True)
     for tmp in out.glob(".*.tmp"):  # hardening: temporary files of a killed run (atomic_write's names)
         tmp.unlink(missing_ok=True)
     return out
@@ -161,9 +156,11 @@ def _tags(verdicts: list[Verdict], sources: list[str]) -> list[str]:
 
 
 def summary_dict(verdicts: list[Verdict], config: dict, environment: dict, evidence_sha256: str, *,
-                 data_sources: list[str] | None = None, data_configs: dict | None = None) -> dict:
+                 data_sources: list[str] | None = None, data_configs: dict | None = None,
+                 errors: list[dict] | None = None) -> dict:
     """The content of ``summary.json`` (no timestamps); ``plugins`` (name -> claim ids) only when a
-    plug-in's claim ran, so that ``ntk-verify report`` can reload it.
+    plug-in's claim ran, so that ``ntk-verify report`` can reload it; ``errors`` (claims that gave no
+    verdict or no figure: :func:`verification.pipeline.claim_error` entries) only when there are some.
 
     Every verdict carries its ``data_source`` (``data_sources[i]``, default ``[data] source``); with
     several sources the summary adds ``data_sources``, ``matrix`` (claim -> source -> status) and
@@ -189,6 +186,8 @@ def summary_dict(verdicts: list[Verdict], config: dict, environment: dict, evide
     plugins = plugins_used(verdicts)
     if plugins:
         out["plugins"] = plugins
+    if errors:
+        out["errors"] = list(errors)
     return out
 
 
@@ -198,21 +197,33 @@ def _json(obj) -> str:
 
 def write_results(out: str | Path, verdicts: list[Verdict], config: dict, environment: dict, *,
                   elapsed_s: float | None = None, data_sources: list[str] | None = None,
-                  data_configs: dict | None = None) -> Path:
+                  data_configs: dict | None = None, errors: list[dict] | None = None) -> Path:
     """Write evidence, summary, figures and report into the (already checked) folder ``out``.
 
     ``data_sources``: the source of each verdict (default ``[data] source``); several distinct ones
-    give the verdict-matrix layout (module docstring), ``data_configs`` their ``[data]`` sections."""
+    give the verdict-matrix layout (module docstring), ``data_configs`` their ``[data]`` sections.
+    ``errors``: claims that gave no verdict (:func:`verification.pipeline.claim_error`); a figure
+    whose ``plot`` raises is appended to this list (stage ``plot``) and the report is written without it.
+    A failed write (a full disk) raises :class:`ResultsError` naming the files kept."""
     out = Path(out)
+    with reporting_write_errors(out):
+        return _write_results(out, verdicts, config, environment, elapsed_s=elapsed_s, data_sources=data_sources,
+                              data_configs=data_configs, errors=[] if errors is None else errors)
+
+
+def _write_results(out: Path, verdicts, config, environment, *, elapsed_s, data_sources, data_configs,
+                   errors: list[dict]) -> Path:
     (out / "summary.json").unlink(missing_ok=True)  # a crash below must not leave an old summary looking complete
     sources = _sources_of(verdicts, config, data_sources)
     ev = evidence_bytes(verdicts, _tags(verdicts, sources))
     atomic_write(out / "evidence.npz", ev)
     summary = summary_dict(verdicts, config, environment, hashlib.sha256(ev).hexdigest(), data_sources=sources,
-                           data_configs=data_configs)
+                           data_configs=data_configs, errors=errors)
     if elapsed_s is not None:
         atomic_write(out / "timing.json", _json({"wall_seconds": round(float(elapsed_s), 3)}))
-    render(out, summary, verdicts)
+    render(out, summary, verdicts, errors=errors)
+    if errors:
+        summary["errors"] = errors  # with the figures that could not be drawn
     summary[CHECKSUM_KEY] = content_sha256(summary)
     atomic_write(out / "summary.json", _json(summary))  # last: its presence marks a complete run
     return out
@@ -320,11 +331,31 @@ def _section(v: Verdict, figures: list[str], level: int = 2) -> str:
     return "\n".join(lines)
 
 
-def render(out: Path, summary: dict | None, verdicts: list[Verdict]) -> int:
+def _figures(claim, v: Verdict, out: Path, prefix: str | None, errors: list[dict], source: str) -> list[str]:
+    """The figures of ``claim.plot`` (moved to ``prefix + name`` when ``prefix``); a plot that raises
+    gives none and an entry in ``errors`` naming the exception (the report is written without it)."""
+    if claim is None or claim.plot is None or not v.arrays:
+        return []
+    try:
+        return _plot_prefixed(claim, v, out, prefix) if prefix is not None else list(claim.plot(v, out))
+    except OSError as err:
+        if err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+            raise  # a full disk is the writer's to report
+        errors.append({"claim": v.claim, "stage": "plot", "error": f"{type(err).__name__}: {err}", "data_source": source or None})
+        return []
+    except Exception as err:  # noqa: BLE001 - a plug-in's plot: reported by name, the other figures stay
+        errors.append({"claim": v.claim, "stage": "plot",
+                       "error": f"{type(err).__name__}: {(str(err).splitlines() or [''])[0]}", "data_source": source or None})
+        return []
+
+
+def render(out: Path, summary: dict | None, verdicts: list[Verdict], *, errors: list[dict] | None = None) -> int:
     """Figures and ``report.md`` from verdicts (no recomputation), then :data:`EXTRA_RENDERERS`.
 
-    Returns the number of sections written (claims plus extras).
+    ``errors``: entries of claims without a verdict (listed in the report; default ``summary["errors"]``);
+    a ``plot`` that raises is appended to it. Returns the number of sections written (claims plus extras).
     """
+    errors = list((summary or {}).get("errors", [])) if errors is None else errors
     load_extensions()
     out = Path(out)
     parts = ["# ntk-verify report", ""]
@@ -349,16 +380,15 @@ def render(out: Path, summary: dict | None, verdicts: list[Verdict]) -> int:
                 mine = [v for v, vs in zip(verdicts, sources) if vs == s]
                 parts += [f"## Data source `{s}`", "", verdict_table(mine), ""]
                 for v in mine:
-                    claim = CLAIMS.get(v.claim)
-                    figures = (_plot_prefixed(claim, v, out, source_prefix(s))
-                               if claim is not None and claim.plot is not None and v.arrays else [])
+                    figures = _figures(CLAIMS.get(v.claim), v, out, source_prefix(s), errors, s)
                     parts.append(_section(v, figures, level=3))
         else:
             for v in verdicts:
-                claim = CLAIMS.get(v.claim)
-                figures = list(claim.plot(v, out)) if claim is not None and claim.plot is not None and v.arrays else []
-                parts.append(_section(v, figures))
-    sections = len(verdicts)
+                parts.append(_section(v, _figures(CLAIMS.get(v.claim), v, out, None, errors, order[0])))
+    if errors:
+        parts += ["## Errors", "", *(f"- {e['claim']}{' (`' + e['data_source'] + '`)' if e.get('data_source') else ''}: "
+                                     f"{e['stage']} failed: {e['error']}" for e in errors), ""]
+    sections = len(verdicts) + bool(errors)
     for fn in EXTRA_RENDERERS:
         extra = fn(out)
         if extra:

@@ -103,3 +103,51 @@ def test_entry_point_group_loads_installed_plugins(tmp_path, monkeypatch, clean_
     monkeypatch.setattr(registry.importlib.metadata, "entry_points", entry_points)
     assert registry.load_extensions() == ["c8_installed"]
     assert "C8" in registry.CLAIMS and registry.PLUGINS["c8_installed"] == ("C8",)
+
+
+FAILING = textwrap.dedent('''
+    import numpy as np
+    from verification.contract import Claim
+    from verification.verdict import HOLDS, Verdict
+
+    def ok(cid):
+        return Verdict(claim=cid, status=HOLDS, explanation="fine.", arrays={"v": np.arange(3.0)})
+
+    def boom(section, ctx):
+        raise RuntimeError("boom in run\\nsecond line")
+
+    def bad_plot(v, out):
+        raise KeyError("no such array")
+
+    def claim(cid, run, plot=None):
+        return Claim(id=cid, source="test", title=f"claim {cid}", statement="x", params={}, run=run,
+                     check=lambda **k: None, plot=plot)
+
+    CLAIMS = (claim("C8", lambda s, c: ok("C8")),
+              claim("C9", boom),
+              claim("C10", lambda s, c: None),
+              claim("C11", lambda s, c: ok("C99")),
+              claim("C12", lambda s, c: ok("C12"), plot=bad_plot))
+''')
+
+
+def test_failing_plugins_leave_the_other_results_and_the_report(tmp_path, capsys, clean_registry):
+    plugin = tmp_path / "failing.py"
+    plugin.write_text(FAILING)
+    out = tmp_path / "res"
+    code = cli.main(["run", "--plugin", str(plugin), "--claims", "C8,C9,C10,C11,C12", "--out", str(out), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 1
+    summary = json.loads((out / "summary.json").read_text())
+    assert [v["id"] for v in summary["verdicts"]] == ["C8", "C12"]  # the claims that gave a verdict stay
+    errors = {e["claim"]: (e["stage"], e["error"]) for e in summary["errors"]}
+    assert errors == {"C9": ("run", "RuntimeError: boom in run"),
+                      "C10": ("run", "returned NoneType, expected a Verdict"),
+                      "C11": ("run", "returned a verdict with id 'C99'; claim 'C11' must return its own id"),
+                      "C12": ("plot", "KeyError: 'no such array'")}
+    report = (out / "report.md").read_text()
+    assert "## Errors" in report and "- C9 (`residual`): run failed: RuntimeError: boom in run" in report
+    assert "**HOLDS**" in report and "Traceback" not in err
+    assert len([line for line in err.splitlines() if line.startswith("ntk-verify run: error: ")]) == 4
+    assert cli.main(["report", str(out), "--plugin", str(plugin)]) == 0  # saved results re-render, errors listed
+    assert "C11" in (out / "report.md").read_text()
