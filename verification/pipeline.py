@@ -21,9 +21,10 @@ from ntk_attention import empirical_ntk, init_params
 from verification.claims import BUILTIN, CLAIMS, load_extensions
 from verification.config import ConfigError
 from verification.contract import DIVERGED, Context, memory_bytes, memory_sum, sweep_bytes
+from verification.sources import SourceError
 from verification.verdict import VACUOUS, Part, Verdict
 
-__all__ = ["run_claims", "claim_error", "error_lines", "check_data", "environment", "selected_claims", "stability_report", "stability_warnings",
+__all__ = ["run_claims", "unserved_verdict", "claim_error", "error_lines", "check_data", "environment", "selected_claims", "stability_report", "stability_warnings",
            "divergence_verdict", "memory_estimate", "check_memory", "physical_memory", "BASELINE_BYTES"]
 
 PACKAGES = ("ntk-attention", "jax", "jaxlib", "numpy", "scipy", "optax", "matplotlib")
@@ -81,11 +82,18 @@ def run_claims(config: dict, claims: list[str] | None = None, *, quiet: bool = F
     ids = selected_claims(config, claims)
     stability = stability_report(config, ids) if stability is None else stability
     ctx = Context(config=config, seed=config["run"]["seed"], quiet=quiet)
+    unserved = {}  # claim -> why the data source cannot serve it (its cell is VACUOUS, the others run)
     for c in ids:  # refuse a bad configuration before any long computation
         if CLAIMS[c].preflight is not None:
-            CLAIMS[c].preflight(config[c], ctx)
+            try:
+                CLAIMS[c].preflight(config[c], ctx)
+            except SourceError as err:
+                unserved[c] = str(err)
     verdicts, builtin = [], {b.id for b in BUILTIN}
     for c in ids:
+        if c in unserved:
+            verdicts.append(unserved_verdict(c, config, unserved[c], ctx.seed))
+            continue
         seen = len(ctx.memo.get(DIVERGED, []))
         if c not in builtin:
             v = _plugin_verdict(c, ctx, config)
@@ -105,6 +113,17 @@ def run_claims(config: dict, claims: list[str] | None = None, *, quiet: bool = F
                         config={c: config[c], "data": config["data"]}, seed=ctx.seed)
         verdicts.append(divergence_verdict(v, ctx.memo.get(DIVERGED, [])[seen:], stability.get(c)))
     return verdicts
+
+
+def unserved_verdict(claim: str, config: dict, why: str, seed: int | None = None) -> Verdict:
+    """VACUOUS: the data source of ``config`` cannot serve ``claim`` (too short, too few windows of
+    the kind the claim needs); ``why`` the :class:`verification.sources.SourceError` line, which names
+    the source and the count. The claim's hypotheses cannot be met on this data, so nothing is decided."""
+    source = config["data"]["source"]
+    finding = f"data source {source!r} cannot serve {claim}: {why}"
+    return Verdict(claim=claim, status=VACUOUS, explanation=f"The {finding}; nothing was trained or measured.",
+                   parts=(Part("the data serves the claim", VACUOUS, finding, role="premise", why="data cannot serve it"),),
+                   config={claim: config[claim], "data": config["data"]}, seed=seed)
 
 
 def check_data(config: dict) -> None:
@@ -172,7 +191,11 @@ def stability_report(config: dict, claims: list[str] | None = None) -> dict:
         for run in (training(config[c], config["data"]) if training is not None else []):
             n, m = max(run.sizes), min(run.widths)
             p = init_params(jax.random.key(seed), m, sigma=config[c].get("sigma", config["data"]["sigma"]))  # C1 has its own σ
-            lmax = float(np.linalg.eigvalsh(np.asarray(empirical_ntk(p, ctx.dataset(n).X)))[-1])
+            try:
+                X = ctx.dataset(n).X
+            except SourceError:  # the source cannot serve this claim: run_claims makes its verdict VACUOUS
+                continue
+            lmax = float(np.linalg.eigvalsh(np.asarray(empirical_ntk(p, X)))[-1])
             entry = {"eta": float(run.eta), "lambda_max_h0": lmax, "limit": 2.0 / lmax if lmax > 0 else float("inf"),
                      "width": m, "n": n, "seed": seed}
             if c not in out or entry["eta"] / entry["limit"] > out[c]["eta"] / out[c]["limit"]:

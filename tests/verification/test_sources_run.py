@@ -102,3 +102,32 @@ def test_run_refuses_bad_sources_in_one_line_and_writes_nothing(tmp_path, capsys
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and words in err[0], err
     assert not out.exists()
+
+
+def test_a_source_that_cannot_serve_a_claim_makes_its_cell_vacuous(tmp_path, capsys):
+    """An alternating series has no sign-consistent window (sign y = -sign x_d): C5 cannot train on it;
+    its cell is VACUOUS naming the source and the count, and the other source's cell is decided."""
+    conf = tmp_path / "c.toml"
+    conf.write_text(SMALL_C5)
+    k = np.arange(200)
+    csv = tmp_path / "alt.csv"
+    csv.write_text("v\n" + "\n".join(f"{(-1.0) ** i * (1 + 0.01 * (i % 7)):.4f}" for i in k) + "\n")
+    out = tmp_path / "out"
+    src = f"csv:{csv}#v"
+    code = cli.main(["run", "--config", str(conf), "--data", f"{src},residual", "--claims", "C5", "--out", str(out), "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["matrix"]["C5"][src] == "VACUOUS"
+    v, other = summary["verdicts"]
+    assert other["data_source"] == "residual" and "cannot serve" not in other["explanation"]  # ran on its data
+    assert other["measured"]
+    assert v["data_source"] == src
+    assert f"{src}: only 0 sign-consistent windows among C5.pool = 16, C5.sizes needs 6" in v["explanation"]
+    assert v["parts"][0]["role"] == "premise"
+
+
+def test_sizes_beyond_the_pool_are_still_a_configuration_error(tmp_path, capsys):
+    conf = tmp_path / "c.toml"
+    conf.write_text(SMALL_C5.replace("sizes = [6]", "sizes = [20]"))
+    assert cli.main(["run", "--config", str(conf), "--claims", "C5", "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    assert "C5.sizes: expected sizes <= C5.pool = 16, got 20" in capsys.readouterr().err

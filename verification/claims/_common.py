@@ -28,6 +28,7 @@ from ntk_attention.data import sign_consistent
 from verification import config as cfg
 from verification.contract import DIVERGED, TrainingRun
 from verification.files import atomic_write
+from verification.sources import SourceError
 from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED, Part, Verdict
 
 
@@ -208,9 +209,11 @@ def ood_split(section: dict, ctx, cid: str, *, consistent_only: bool):
     cons = np.asarray(sign_consistent(ds.X, ds.y))
     idx = np.flatnonzero(cons)[: section["n"]] if consistent_only else np.arange(min(section["n"], ds.X.shape[0]))
     if idx.size < section["n"]:
+        if section["n"] > section["pool"]:  # impossible whatever the data: the configuration's fault
+            raise cfg.ConfigError(f"{cid}.n: expected n <= {cid}.pool = {section['pool']}, got {section['n']}")
         kind = "sign-consistent windows" if consistent_only else "windows"
-        raise cfg.ConfigError(f"{cid}.n: only {idx.size} {kind} among {cid}.pool = {section['pool']}; "
-                              f"expected n <= {idx.size} or a larger pool")
+        raise SourceError(f"{ds.source}: only {idx.size} {kind} among {cid}.pool = {section['pool']}, "
+                          f"{cid}.n needs {section['n']} (a smaller n or a larger pool)")
     test = ~np.asarray(sign_consistent(ds.X_test, ds.y_test))
     return ds.X[idx], ds.y[idx], cons[idx], ds.X_test[test], ds.y_test[test]
 

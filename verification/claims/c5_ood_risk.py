@@ -28,6 +28,7 @@ from ntk_attention import linear as lin
 from ntk_attention.data import sign_consistent
 from verification import config as cfg
 from verification.contract import Claim, TrainingRun, memory_bytes, memory_sum, train_bytes
+from verification.sources import SourceError
 from verification.stats import bootstrap_interval
 from verification.verdict import HOLDS, VIOLATED, Part, Verdict, combine_status
 from verification.claims._common import ALPHA, ood_premise_verdict, pyplot, save_figure, interval_status, note_train_divergence
@@ -101,9 +102,11 @@ def _c5_split(section: dict, ctx):
     ds = ctx.dataset(section["pool"], n_test=section["test_windows"], noise_std=section["noise_std"])
     cons = np.flatnonzero(np.asarray(sign_consistent(ds.X, ds.y)))
     test = ~np.asarray(sign_consistent(ds.X_test, ds.y_test))
-    if cons.size < max(section["sizes"]):
-        raise cfg.ConfigError(f"C5.sizes: only {cons.size} sign-consistent windows among C5.pool = {section['pool']}; "
-                              f"expected sizes <= {cons.size} or a larger pool")
+    if max(section["sizes"]) > section["pool"]:  # impossible whatever the data: the configuration's fault
+        raise cfg.ConfigError(f"C5.sizes: expected sizes <= C5.pool = {section['pool']}, got {max(section['sizes'])}")
+    if cons.size < max(section["sizes"]):  # this source has too few: its cell is VACUOUS, not the run refused
+        raise SourceError(f"{ds.source}: only {cons.size} sign-consistent windows among C5.pool = {section['pool']}, "
+                          f"C5.sizes needs {max(section['sizes'])} (smaller sizes or a larger pool)")
     return ds, cons, ds.X_test[test], ds.y_test[test]
 
 
