@@ -228,6 +228,9 @@ DATA_FIELDS: dict[str, Field] = {
     "d": positive_int(8, "window length d (the last entry x_d is the residual feature)", minimum=2, maximum=64),
     "n": positive_int(24, "training windows n (claims may override)", minimum=2, maximum=4096),
     "offset": nonneg_int(0, "series sources: index of the first training value; test windows follow the training values"),
+    "placement": choice("first", ("first", "spread"), "series sources: the n training windows are the first n from the "
+                        "offset (consecutive; test windows follow them) or spread evenly over the whole series (test "
+                        "windows: those sharing no value with a training window)"),
     "detrend": choice("none", DETRENDS, "series sources: none, first differences, or the least-squares line removed"),
     "windows": choice("independent", ("independent", "sliding"),
                       "haar: windows from independent initial states, or consecutive windows of one series"),

@@ -6,8 +6,12 @@ measures:
 
 * ``length``: values of the source (a synthetic family: the values drawn; a windows file: windows + d;
   ``haar`` with independent windows: the n(d + 1) values of the windows and targets);
-* ``lag1_autocorrelation`` (:func:`ntk_attention.data.lag1_autocorrelation`) of the ``n + d``
-  training values (``lag1_over = "series"``); for ``haar`` with independent windows and for a
+* ``lag1_autocorrelation`` (:func:`ntk_attention.data.lag1_autocorrelation`) of the **whole** series
+  of a series source — every value, not only the training windows' (``lag1_over = "series"``;
+  ``lag1_training`` is the lag-1 of the ``n + d`` training values with ``placement = "first"``);
+  ``train_starts``/``test_starts``: where the windows come from (index of each window's first value
+  in the series; ``placement`` the rule, :func:`verification.datasets.window_starts`); ``noise_var``
+  and ``noise_var_method`` (:class:`verification.datasets.Dataset`); for ``haar`` with independent windows and for a
   windows file, where there is no one series, the pooled lag-1 of the rows :math:`(x_i, y_i)`,
   :math:`\sum_i\sum_k (z_{ik}-\bar z)(z_{i,k+1}-\bar z) / \sum_i\sum_k (z_{ik}-\bar z)^2`,
   :math:`\bar z` the mean of every entry (``lag1_over = "windows"``);
@@ -60,8 +64,13 @@ def data_statistics(config: dict, *, width: int = 256) -> dict:
     ds = ctx.dataset(n)
     X, y = np.asarray(ds.X, np.float64), np.asarray(ds.y, np.float64)
     series = np.asarray(ds.series, np.float64)
-    one_series = series.shape[0] == n + d and (data["source"] != "haar" or data["windows"] == "sliding")
-    lag1 = float(ntk_data.lag1_autocorrelation(series)) if one_series else pooled_lag1(X, y)
+    whole = None if ds.whole_series is None else np.asarray(ds.whole_series, np.float64)
+    one_series = whole is not None or (data["source"] == "haar" and data["windows"] == "sliding" and series.shape[0] == n + d)
+    lag1 = float(ntk_data.lag1_autocorrelation(whole if whole is not None else series)) if one_series else pooled_lag1(X, y)
+    starts = list(ds.train_starts)
+    consecutive = bool(starts) and starts == list(range(starts[0], starts[0] + n))
+    lag1_training = (float(ntk_data.lag1_autocorrelation(whole[starts[0]: starts[0] + n + d]))
+                     if whole is not None and consecutive else None)
     seed = ctx.network_seeds(1)[0]
     params = init_params(jax.random.key(seed), width, sigma=data["sigma"])
     lam, _ = bounds.lambda_star(X, sigma=data["sigma"], extended=True)
@@ -77,6 +86,12 @@ def data_statistics(config: dict, *, width: int = 256) -> dict:
         "seed": int(ctx.seed),
         "lag1_autocorrelation": lag1,
         "lag1_over": "series" if one_series else "windows",
+        "lag1_training": lag1_training,
+        "placement": data.get("placement", "first") if whole is not None else None,
+        "train_starts": starts,
+        "test_starts": list(ds.test_starts),
+        "noise_var": ds.noise_var,
+        "noise_var_method": ds.noise_var_method,
         "corr_y_xd": float(ntk_data.corr_y_xd(X, y)),
         "sign_consistent_fraction": float(ntk_data.sign_consistent_fraction(X, y)),
         "data_term_fraction": float(ntk_data.data_term_fraction(params, X, y)),
@@ -93,18 +108,34 @@ def data_statistics(config: dict, *, width: int = 256) -> dict:
     }
 
 
+def _positions(starts: list[int]) -> str:
+    """``0..23`` for consecutive positions, ``0, 61, 122, …, 1991`` (first three, last) otherwise."""
+    if starts == list(range(starts[0], starts[0] + len(starts))):
+        return f"{starts[0]}..{starts[-1]}"
+    return ", ".join(map(str, starts[:3])) + (f", …, {starts[-1]}" if len(starts) > 3 else "")
+
+
 def format_statistics(stats: dict) -> str:
     """Plain-text lines of :func:`data_statistics`."""
     lines = [f"data source: {stats['source']} ({stats['preprocessing']})",
              f"length {stats['length']}; n = {stats['n']} windows of length d = {stats['d']}"
-             + (f" from offset {stats['offset']} ({stats['values_used']} values)" if stats["offset"] is not None else "")
+             + (f" from offset {stats['offset']}" if stats["offset"] is not None else "")
              + f"; seed {stats['seed']}"]
+    if stats.get("train_starts"):
+        lines.append(f"  windows ({stats['placement']}): training windows start at {_positions(stats['train_starts'])}"
+                     + (f"; test windows at {_positions(stats['test_starts'])}" if stats["test_starts"] else "")
+                     + f" (0-based positions in the {stats['length']}-value series; a window and its target"
+                     f" span d + 1 = {stats['d'] + 1} values)")
     for key, words in (("lag1_autocorrelation", f"lag-1 autocorrelation (over the {stats['lag1_over']})"),
                        ("corr_y_xd", "corr(y, x_d)"),
                        ("sign_consistent_fraction", "sign-consistent fraction (demeaned)"),
                        ("data_term_fraction", f"data-term fraction at t = 0 (width {stats['data_term_width']})"),
                        ("v_min", "v_min"), ("B", "B = max |x_ik|"), ("D", "D = max |y_i|")):
         lines.append(f"  {words:<52} {stats[key]:.4g}")
+        if key == "lag1_autocorrelation" and stats.get("lag1_training") is not None:
+            lines.append(f"  {'lag-1 autocorrelation (the n + d training values)':<52} {stats['lag1_training']:.4g}")
+    if stats.get("noise_var") is not None:
+        lines.append(f"  {'noise variance sigma^2 (estimated)':<52} {stats['noise_var']:.4g} ({stats['noise_var_method']})")
     lines.append(f"  {'lambda_min(H*) (' + stats['lambda_precision'] + ')':<52} {stats['lambda_min']:.4g} "
                  f"± {stats['lambda_error']:.2g} (float64 resolution {stats['lambda_resolution']:.2g}; "
                  f"{'resolved' if stats['lambda_resolved'] else 'NOT resolved'})")

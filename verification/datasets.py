@@ -61,11 +61,14 @@ from ntk_attention import data as ssm_data
 from verification.sources import Source, SourceError, load_series
 
 __all__ = ["Dataset", "make_dataset", "REFERENCE_WINDOWS", "FAMILY_LENGTH", "family_options", "needed_length",
-           "load_source"]
+           "load_source", "window_starts", "ar_noise_variance", "PLACEMENTS"]
+
+PLACEMENTS = ("first", "spread")
+"""``[data] placement``: where the n training windows sit in a series (:func:`window_starts`)."""
 
 
 class Dataset(NamedTuple):
-    """Training windows ``X`` (n, d), targets ``y`` (n,), test windows/targets, the SSM (``haar`` only).
+    r"""Training windows ``X`` (n, d), targets ``y`` (n,), test windows/targets, the SSM (``haar`` only).
 
     ``series``: for a series source, the normalised values the windows were taken from
     (training, then test part); for ``haar`` the sliding series (``windows = "sliding"``) or, for
@@ -74,6 +77,18 @@ class Dataset(NamedTuple):
     ``preprocessing`` what was done to it, in words; ``source_length`` the values of the source
     (a family: the values drawn; a windows file: windows + d; ``haar``: the values of the sliding
     series, or with independent windows the ``(n + n_test)(d + 1)`` values of the windows and targets).
+
+    Series sources only (else ``None`` / empty): ``whole_series`` every value of the source, normalised
+    like the windows (its lag-1 is the series'); ``train_starts`` / ``test_starts`` the index in it of
+    each training / test window's first value (:func:`window_starts`, ``[data] placement``).
+
+    ``noise_var``: the variance of the targets' noise, :math:`\hat\sigma^2`, in the units of ``y``
+    — for a real series or a user's file (``csv:``, ``npy:``) the residual variance of a least-squares
+    AR(d) fit with intercept to the whole series (:func:`ar_noise_variance`; for a windows file, of
+    the regression of ``y`` on ``X``), plus ``noise_std**2`` when noise is injected; for a synthetic
+    source ``None`` (its noise is the injected ``noise_std**2``). ``noise_var_method`` says, in words,
+    how it was obtained. A ratio such as C5's :math:`R/\sigma^2` should use ``noise_var`` when it is
+    not ``None``: the injected :math:`\sigma_\varepsilon^2` alone understates a real series' noise.
     """
 
     X: jax.Array
@@ -86,6 +101,11 @@ class Dataset(NamedTuple):
     source: str = "haar"
     preprocessing: str = ""
     source_length: int = 0
+    whole_series: jax.Array | None = None
+    train_starts: tuple[int, ...] = ()
+    test_starts: tuple[int, ...] = ()
+    noise_var: float | None = None
+    noise_var_method: str = ""
 
 
 def _windows(ssm: ssm_data.SSM, h1s: np.ndarray, burn_in: int, d: int) -> tuple[np.ndarray, np.ndarray]:
@@ -164,6 +184,82 @@ def load_source(data_cfg: dict, key: jax.Array, length: int | None = None):
     return load_series(name, d=int(data_cfg["d"]), detrend=detrend, normalize="none")
 
 
+def window_starts(T: int, n: int, d: int, *, offset: int = 0, n_test: int = 0,
+                  placement: str = "first") -> tuple[np.ndarray, np.ndarray]:
+    r"""Start indices of the ``n`` training and at most ``n_test`` test windows in a series of ``T`` values.
+
+    A window starting at :math:`s` holds :math:`u_s \dots u_{s+d-1}` and its target :math:`u_{s+d}`.
+
+    * ``"first"``: training windows :math:`s_i = o + i` (consecutive, the first ``n`` from the offset
+      :math:`o`); test windows start right after the training values, :math:`o + n + d + j`.
+    * ``"spread"``: training windows evenly over the whole series from the offset,
+      :math:`s_i = o + \lfloor i (T - o - d - 1)/(n - 1) 
+floor` (the first at :math:`o`, the last
+      ending at :math:`u_{T-1}`); test windows are the windows that share no value with any training
+      window, ``n_test`` of them evenly spaced among those (all of them when fewer).
+
+    With ``"first"`` a series holding the training windows but fewer test windows than asked gives
+    those it holds. Raises ``ValueError`` (one line with the numbers) when the training windows do
+    not fit (:math:`T < o + n + d`) or ``n_test > 0`` and no test window fits.
+    """
+    if placement not in PLACEMENTS:
+        raise ValueError(f"placement: expected one of {PLACEMENTS}, got {placement!r}")
+    if T < offset + n + d:
+        raise ValueError(f"the series has {T} values; n = {n} training windows of length d = {d} from offset "
+                         f"{offset} need {offset + n + d} (offset + n + d)")
+    if placement == "first":
+        train = offset + np.arange(n)
+        t0 = offset + n + d
+        test = t0 + np.arange(max(0, min(n_test, T - t0 - d)))
+    else:
+        span = T - offset - d - 1  # last possible start minus the first
+        train = offset + (np.arange(n) * span) // max(n - 1, 1)
+        covered = np.zeros(T, bool)
+        for s in train:
+            covered[s : s + d + 1] = True
+        starts = np.arange(offset, T - d)
+        # a candidate is free when none of its d + 1 values is a training value
+        free = starts[~np.array([covered[j : j + d + 1].any() for j in starts], bool)] if starts.size else starts
+        pick = np.unique(np.round(np.linspace(0, free.size - 1, min(n_test, free.size))).astype(int)) if n_test and free.size else []
+        test = free[pick] if len(pick) else np.zeros(0, int)
+    if n_test and test.size == 0:
+        raise ValueError(f"the series has {T} values; n = {n} training windows ({placement}) and n_test = {n_test} "
+                         f"test windows of length d = {d} from offset {offset} need "
+                         + (f"{offset + n + d + n_test + d} (offset + n + d + n_test + d)" if placement == "first"
+                            else "a window that shares no value with a training window; there is none"))
+    return np.asarray(train, int), np.asarray(test, int)
+
+
+def ar_noise_variance(u: np.ndarray, p: int) -> float:
+    r"""Residual variance of the least-squares AR(p) fit with intercept,
+    :math:`u_k = c + \sum_{j=1}^{p} \phi_j u_{k-j} + e_k`:
+    :math:`\hat\sigma^2 = \sum_k \hat e_k^2 / (T - p - (p + 1))` (T − p equations, p + 1 coefficients).
+
+    The noise a forecaster cannot remove with a linear predictor of the last ``p`` values: an
+    estimate of the series' own noise variance (for an AR(p) process, its innovation variance).
+    ``ValueError`` when the series is too short for the fit (fewer than ``2p + 2`` values).
+    """
+    u = np.asarray(u, np.float64)
+    rows = u.shape[0] - p
+    if p < 1 or rows < p + 2:
+        raise ValueError(f"u: an AR({p}) fit needs at least {2 * p + 2} values, got {u.shape[0]}")
+    A = np.column_stack([np.ones(rows)] + [u[p - j : u.shape[0] - j] for j in range(1, p + 1)])
+    coef, *_ = np.linalg.lstsq(A, u[p:], rcond=None)
+    resid = u[p:] - A @ coef
+    return float(resid @ resid / (rows - (p + 1)))
+
+
+def _windows_noise_variance(X: np.ndarray, y: np.ndarray) -> float | None:
+    """Residual variance of the least-squares regression of ``y`` on ``(1, X)`` (None: too few rows)."""
+    rows, d = X.shape
+    if rows < d + 2:
+        return None
+    A = np.column_stack([np.ones(rows), X])
+    coef, *_ = np.linalg.lstsq(A, y, rcond=None)
+    resid = y - A @ coef
+    return float(resid @ resid / (rows - (d + 1)))
+
+
 def make_dataset(data_cfg: dict, key: jax.Array, *, n: int, n_test: int = 0, noise_std: float = 0.0,
                  dtype=None) -> Dataset:
     """``n`` training and ``n_test`` test windows of ``[data] source`` (see the module docstring).
@@ -187,34 +283,56 @@ def make_dataset(data_cfg: dict, key: jax.Array, *, n: int, n_test: int = 0, noi
         X_test, y_test = src.X[n : n + n_test], src.y[n : n + n_test]
         ref = np.concatenate([X.ravel(), y])
         series = np.concatenate([X[0], y[:1]])
+        whole, train, test = None, np.zeros(0, int), np.zeros(0, int)
+        noise = _windows_noise_variance(src.X, src.y)
+        noise_how = f"residual variance of the least-squares regression of y on (1, X) over the file's {rows} windows"
     else:
         u, T, o = src.series, src.series.shape[0], int(data_cfg.get("offset", 0))
-        if T < need and n_test and T - (o + n + d) - d >= 1:  # a finite series: the test windows it holds
-            n_test = T - (o + n + d) - d
-            need = needed_length(data_cfg, n, n_test)
-        if T < need:
-            raise SourceError(f"{name}: the series has {T} values; n = {n} training windows"
-                              + (f" and n_test = {n_test} test windows" if n_test else "")
-                              + f" of length d = {d} from offset {o} need {need}"
-                              + (" (offset + n + d + n_test + d)" if n_test else " (offset + n + d)"))
+        placement = data_cfg.get("placement", "first")
+        try:
+            train, test = window_starts(T, n, d, offset=o, n_test=n_test, placement=placement)
+        except ValueError as err:
+            raise SourceError(f"{name}: {err}") from None
         idx = np.arange(d)[None, :]
-        X, y = u[o + np.arange(n)[:, None] + idx], u[o + d + np.arange(n)]
-        t0 = o + n + d
-        X_test, y_test = u[t0 + np.arange(n_test)[:, None] + idx], u[t0 + d + np.arange(n_test)]
-        ref = u[o : o + n + d]
-        series = u[o : (t0 + n_test + d) if n_test else t0]
+        X, y = u[train[:, None] + idx], u[train + d]
+        X_test, y_test = u[test[:, None] + idx], u[test + d]
+        covered = np.zeros(T, bool)
+        for s_ in train:
+            covered[s_ : s_ + d + 1] = True
+        ref = u[covered]  # every training value once
+        if placement == "first":
+            series = u[o : (test[-1] + d + 1) if test.size else o + n + d]
+        else:
+            series = u[o:]
+        whole = u
+        noise, noise_how = None, ""
+        if name not in ssm_data.FAMILIES:
+            try:
+                noise = ar_noise_variance(u, d)
+                noise_how = f"residual variance of a least-squares AR({d}) fit with intercept to the whole series ({T} values)"
+            except ValueError:
+                noise = None
     how = src.preprocessing
     if data_cfg["normalize"]:
         mean, sd = float(ref.mean()), float(ref.std())
         if not sd > 0:
             raise SourceError(f"{name}: the training values are constant (n = {n}, d = {d}); nothing to forecast")
         X, y, X_test, y_test, series = ((t - mean) / sd for t in (X, y, X_test, y_test, series))
+        whole = None if whole is None else (whole - mean) / sd
+        noise = None if noise is None else noise / sd**2
         how += "; z-scored with the mean and sd of the training values"
     if noise_std > 0:
         y = y + noise_std * _rng(k_noise, 3).standard_normal(y.shape)
         y_test = y_test + noise_std * _rng(k_noise, 4).standard_normal(y_test.shape)
+        if noise is not None:
+            noise += noise_std**2
+            noise_how += f", plus the injected noise_std^2 = {noise_std**2:g}"
+    if noise is not None and data_cfg["normalize"]:
+        noise_how += ", in the z-scored units of y"
     X, y, X_test, y_test, series = (jnp.asarray(t, dtype) for t in (X, y, X_test, y_test, series))
-    return Dataset(X, y, X_test, y_test, series, None, float(noise_std), name, how, int(src.length))
+    whole = None if whole is None else jnp.asarray(whole, dtype)
+    return Dataset(X, y, X_test, y_test, series, None, float(noise_std), name, how, int(src.length), whole,
+                   tuple(int(t) for t in train), tuple(int(t) for t in test), noise, noise_how)
 
 
 def _haar_dataset(data_cfg: dict, key: jax.Array, *, n: int, n_test: int = 0, noise_std: float = 0.0,

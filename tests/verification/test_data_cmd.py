@@ -183,7 +183,9 @@ def test_data_json_default_looks_like_forecasting_data(capsys):
     # independent: numpy on the very windows the claims get
     config = cfg.default_config()
     ds = Context(config=config, seed=0, quiet=True).dataset()
-    assert stats["lag1_autocorrelation"] == pytest.approx(_np_lag1(ds.series), rel=1e-12)
+    assert stats["lag1_autocorrelation"] == pytest.approx(_np_lag1(ds.whole_series), rel=1e-12)  # every value drawn
+    assert stats["lag1_training"] == pytest.approx(_np_lag1(ds.series), rel=1e-12)
+    assert stats["train_starts"] == list(range(24)) and stats["placement"] == "first"
     X, y = np.asarray(ds.X), np.asarray(ds.y)
     assert stats["corr_y_xd"] == pytest.approx(np.corrcoef(X[:, -1], y)[0, 1], rel=1e-10)
     assert stats["B"] == np.abs(X).max() and stats["D"] == np.abs(y).max()
@@ -197,14 +199,16 @@ def test_data_json_sunspots_and_csv(capsys, tmp_path):
     sm = pytest.importorskip("statsmodels.datasets.sunspots")
     raw = np.asarray(sm.load_pandas().data["SUNACTIVITY"], np.float64)
     assert stats["source"] == "sunspots" and stats["length"] == raw.size == 309
-    assert stats["lag1_autocorrelation"] == pytest.approx(_np_lag1(raw[:10]), rel=1e-10)  # n + d = 10 values
+    assert stats["lag1_autocorrelation"] == pytest.approx(_np_lag1(raw), rel=1e-10)  # the whole series
+    assert stats["lag1_training"] == pytest.approx(_np_lag1(raw[:10]), rel=1e-10)  # n + d = 10 values
     # a CSV with a header, column by name
     u = np.cumsum(np.random.default_rng(1).normal(size=40))
     path = tmp_path / "my.csv"
     path.write_text("t,value\n" + "".join(f"{i},{float(v)!r}\n" for i, v in enumerate(u)))
     stats = _data_json(capsys, "--config", str(conf), "--source", f"csv:{path}#value")
     assert stats["length"] == 40 and stats["lag1_over"] == "series"
-    assert stats["lag1_autocorrelation"] == pytest.approx(_np_lag1(u[:10]), rel=1e-10)
+    assert stats["lag1_autocorrelation"] == pytest.approx(_np_lag1(u), rel=1e-10)
+    assert stats["lag1_training"] == pytest.approx(_np_lag1(u[:10]), rel=1e-10)
     X = np.stack([u[i : i + 4] for i in range(6)])
     assert stats["v_min"] == pytest.approx(float((_z(X, u[:10])).var(axis=1).min()), rel=1e-10)
 
