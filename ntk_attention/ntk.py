@@ -22,6 +22,7 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from ntk_attention import _checks
+from ntk_attention.quadrature import infinite_ntk_fixed
 from ntk_attention.model import (
     Params,
     _chunk_moments,
@@ -137,7 +138,10 @@ def empirical_ntk(
 
 
 def min_eigenvalue(H, *, rtol: float | None = None) -> float:
-    r""":math:`\lambda_{\min}(H)` of a symmetric matrix, in float64 numpy.
+    r""":math:`\lambda_{\min}(H)` of a symmetric matrix, in float64 numpy (host-side).
+
+    Under ``jit``/``vmap`` (``H`` traced) it is ``jnp.linalg.eigvalsh((H + H^T)/2)[0]`` in ``H``'s
+    dtype, an array: the symmetry check below needs values, so it is skipped there.
 
     ``H`` must be symmetric up to rounding:
     :math:`\max_{ij}|H_{ij} - H_{ji}| \le \mathrm{rtol} \cdot \max_{ij}|H_{ij}|`, with ``rtol``
@@ -146,6 +150,10 @@ def min_eigenvalue(H, *, rtol: float | None = None) -> float:
     :math:`(H + H^\top)/2` are not those of ``H``). Within it, the result is
     :math:`\lambda_{\min}((H + H^\top)/2)`.
     """
+    if not _checks.is_concrete(H):
+        if H.ndim != 2 or H.shape[0] != H.shape[1] or H.shape[0] < 1:
+            raise ValueError(f"H: expected a non-empty square matrix, got shape {H.shape}")
+        return jnp.linalg.eigvalsh(0.5 * H + 0.5 * H.T)[0]
     H = _checks.as_float_array(H, "H", numpy=True)
     if H.ndim != 2 or H.shape[0] != H.shape[1] or H.shape[0] < 1:
         raise ValueError(f"H: expected a non-empty square matrix, got shape {H.shape}")
@@ -193,10 +201,12 @@ def window_variance(X: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 
 class InfiniteNTK(NamedTuple):
-    """:math:`H^*` with an a-posteriori error bound (absolute, entrywise max) and the rule used."""
+    """:math:`H^*` with an a-posteriori error bound (absolute, entrywise max) and the number of
+    quadrature nodes of the rule used: what :func:`infinite_ntk` returns, whatever its arguments
+    (numpy float64 on the adaptive path; JAX arrays on the fixed path)."""
 
-    matrix: np.ndarray
-    error_estimate: float
+    matrix: np.ndarray | jax.Array
+    error_estimate: float | jax.Array
     nodes: int
 
 
@@ -250,8 +260,10 @@ def infinite_ntk(
     *,
     sigma: float = 1.0,
     nodes: int | None = None,
-    return_error: bool = False,
-):
+    return_error: bool = True,
+    quadrature: str | None = None,
+    panels: int = 64,
+) -> InfiniteNTK:
     r"""Infinite-width NTK :math:`H^*_{ij} = x_{i,d} x'_{j,d}\,\mathbb E_{w\sim N(0,\sigma^2)}[V(x_i;w)V(x'_j;w)]`.
 
     Computed in float64 numpy (whatever the input dtype: it is a reference quantity) by composite
@@ -263,14 +275,30 @@ def infinite_ntk(
     plus a round-off floor ``64 eps max|H*|``: the error of the lower-order rule, which bounds
     that of the returned (higher-order) matrix.
 
-    Returns the (n, n2) matrix, or :class:`InfiniteNTK` (matrix, error_estimate, nodes) when
-    ``return_error``.
+    ``quadrature``: ``"adaptive"`` (the default for concrete arrays) is the rule above, host-side
+    float64 numpy (its panels depend on the data's values, so it cannot be traced); ``"fixed"``
+    (the default under ``jit``/``vmap``/``grad``, i.e. when ``X`` is traced) is the same rule with
+    ``panels`` geometric panels, a static count, in JAX and in ``X``'s dtype
+    (:mod:`ntk_attention.quadrature`), so ``jax.jit(infinite_ntk)(X)`` works; its error estimate is
+    computed the same way and says when ``panels`` is too few.
+
+    Returns :class:`InfiniteNTK` (matrix, error_estimate, nodes) always. ``return_error`` is
+    accepted for old call sites and changes nothing.
 
     >>> import numpy as np
     >>> H = infinite_ntk(np.array([[0.5, -1.0, 2.0], [1.0, 0.0, -1.0]]))
-    >>> bool(np.all(np.linalg.eigvalsh(H) >= -1e-15))
+    >>> bool(np.all(np.linalg.eigvalsh(H.matrix) >= -1e-15)) and H.error_estimate < 1e-12
     True
     """
+    if quadrature not in (None, "adaptive", "fixed"):
+        raise ValueError(f"quadrature: expected 'adaptive', 'fixed' or None, got {quadrature!r}")
+    traced = not (_checks.is_concrete(X) and (X2 is None or _checks.is_concrete(X2))
+                  and _checks.is_concrete(sigma))
+    if quadrature == "fixed" or (quadrature is None and traced):
+        return InfiniteNTK(*infinite_ntk_fixed(X, X2, sigma=sigma, nodes=nodes, panels=panels))
+    if traced:
+        raise ValueError("quadrature: 'adaptive' is host-side (its panels depend on the values); under jit/vmap/grad "
+                         "use quadrature='fixed' (the default there)")
     X = _checks.check_windows(X, numpy=True).astype(np.float64)
     same = X2 is None
     X2 = X if same else _checks.check_pair(X, X2, numpy=True).astype(np.float64)
@@ -292,9 +320,7 @@ def infinite_ntk(
         H = 0.5 * (H + H.T)
     scale = float(np.abs(H).max()) if H.size else 0.0
     err = float(np.abs(H - H_lo).max()) + 64 * np.finfo(np.float64).eps * scale
-    if return_error:
-        return InfiniteNTK(H, err, int(q_hi.size))
-    return H
+    return InfiniteNTK(H, err, int(q_hi.size))
 
 
 # ----------------------------------------------------------------------------------------------

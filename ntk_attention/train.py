@@ -222,6 +222,12 @@ def train(
     :attr:`Trajectory.diverged_reason` says why and compares :math:`\eta` with
     :math:`2/\lambda_{\max}(H(0))` (:attr:`Trajectory.lambda_max_h0`, computed then only).
 
+    Composes with :func:`jax.vmap` and :func:`jax.jit` over ``params``, ``X`` and ``y`` (e.g.
+    ``jax.vmap(lambda k: train(init_params(k, m), X, y, steps=T, learning_rate=eta))(keys)``: one
+    program for every seed). Traced, ``n_plus`` and ``diverged_step`` are arrays (-1: none) and
+    ``diverged_reason`` and ``lambda_max_h0`` are ``None``: the words and the float64 eigenvalue
+    of a diverged run are host-side diagnostics (rerun that seed outside ``vmap`` to get them).
+
     ``record_at`` (instead of ``steps`` and ``record_every``): strictly increasing non-negative
     step numbers, e.g. ``np.unique(np.geomspace(1, 1e6, 61).astype(int))``; training runs to the
     last one and records exactly there (``Trajectory.step`` is ``record_at``). One compiled program
@@ -271,10 +277,14 @@ def train(
         steps=0 if gaps is not None else steps, record_every=record_every, optimizer=optimizer,
         record_ntk=bool(record_ntk), record_neurons=bool(record_neurons), chunk=chunk,
     )
-    n_plus = int(jnp.sum(a > 0))
-    diverged_step, reason, lmax = _divergence(int(bad), int(above), recs, w, a, X, chunk, steps=steps,
-                                              divergence_factor=divergence_factor,
-                                              learning_rate=lr if optimizer is None else None)
+    if all(_checks.is_concrete(t) for t in (w, a, X, y)):
+        n_plus = int(jnp.sum(a > 0))
+        diverged_step, reason, lmax = _divergence(int(bad), int(above), recs, w, a, X, chunk, steps=steps,
+                                                  divergence_factor=divergence_factor,
+                                                  learning_rate=lr if optimizer is None else None)
+    else:  # under vmap/jit: the same numbers as arrays; the host-side words and λ_max(H(0)) are not computed
+        n_plus = jnp.sum(a > 0).astype(jnp.int32)
+        diverged_step, reason, lmax = jnp.where(bad >= 0, bad, above), None, None
     return Trajectory(
         step=jnp.arange(0, steps + 1, record_every, dtype=jnp.int32) if gaps is None else jnp.asarray(record_at),
         loss=recs["loss"],

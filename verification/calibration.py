@@ -56,7 +56,7 @@ from pathlib import Path
 import numpy as np
 from scipy import special
 
-from verification import planted, stats
+from verification import planted, stats, terminal
 from verification.verdict import HOLDS, INCONCLUSIVE, STATUSES, VACUOUS, VIOLATED
 
 __all__ = [
@@ -466,7 +466,7 @@ def doc_differences(old: str, new: str, *, count_tolerance: int = 2, replicates:
 def _cmd_calibrate(args) -> int:
     rows = calibrate(replicates=args.replicates, quick=args.quick)
     js, md = write_calibration(args.out, rows)
-    print(markdown_table(rows), end="")
+    print(terminal.calibration_rows_text(rows, STATUSES))  # compact: the full table is in calibration.md
     bad = [f"{r['rule']}/{r['case']}" for r in rows if not r["meets"] and not r["note"]]
     print(f"wrote {js} and {md}")
     if bad:

@@ -44,6 +44,7 @@ from pathlib import Path
 import numpy as np
 
 from verification.claims import CLAIMS, PLUGINS, load_extensions, load_plugin
+from verification.claims._common import FIGURE_SOURCE
 from verification.files import ResultsError, atomic_write, check_output_folder, reporting_write_errors
 from verification.verdict import Verdict
 
@@ -336,6 +337,7 @@ def _figures(claim, v: Verdict, out: Path, prefix: str | None, errors: list[dict
     gives none and an entry in ``errors`` naming the exception (the report is written without it)."""
     if claim is None or claim.plot is None or not v.arrays:
         return []
+    token = FIGURE_SOURCE.set(source or None)  # save_figure names the source in the figure
     try:
         return _plot_prefixed(claim, v, out, prefix) if prefix is not None else list(claim.plot(v, out))
     except OSError as err:
@@ -347,6 +349,8 @@ def _figures(claim, v: Verdict, out: Path, prefix: str | None, errors: list[dict
         errors.append({"claim": v.claim, "stage": "plot",
                        "error": f"{type(err).__name__}: {(str(err).splitlines() or [''])[0]}", "data_source": source or None})
         return []
+    finally:
+        FIGURE_SOURCE.reset(token)
 
 
 def render(out: Path, summary: dict | None, verdicts: list[Verdict], *, errors: list[dict] | None = None) -> int:

@@ -182,7 +182,7 @@ def test_infinite_ntk(X, X2, sigma, nodes):
     scaled = outcome(na.infinite_ntk, 2 * Xl, None if X2 is None else 2 * np.asarray(X2, np.float64),
                      sigma=float(sigma) / 4, nodes=nodes, names=names)
     if scaled is not None:
-        np.testing.assert_allclose(scaled, 64 * H, rtol=1e-12, atol=64 * err)
+        np.testing.assert_allclose(scaled.matrix, 64 * H, rtol=1e-12, atol=64 * err)
 
 
 @FUZZ

@@ -155,7 +155,7 @@ def test_infinite_ntk_against_monte_carlo():
     rng = np.random.default_rng(2)
     X = rng.standard_normal((4, 6))
     sigma = 1.5
-    H = na.infinite_ntk(X, sigma=sigma)
+    H = na.infinite_ntk(X, sigma=sigma).matrix
     w = sigma * rng.standard_normal(100_000)
     U = X[:, -1:] * na.window_variance(X, w)  # (n, Q)
     prod = U[:, None, :] * U[None, :, :]
@@ -167,7 +167,7 @@ def test_infinite_ntk_against_monte_carlo():
 def test_infinite_ntk_is_limit_of_empirical_ntk():
     """H(0) of a very wide network approaches H*: relative error ~ m^{-1/2}."""
     X = np.random.default_rng(3).standard_normal((3, 4))
-    H_star = na.infinite_ntk(X, sigma=1.0)
+    H_star = na.infinite_ntk(X, sigma=1.0).matrix
     p = na.init_params(jax.random.key(0), 400_000, dtype=jnp.float64)
     H0 = np.asarray(na.empirical_ntk(p, X))
     assert rel(H0, H_star) < 0.02
@@ -176,10 +176,10 @@ def test_infinite_ntk_is_limit_of_empirical_ntk():
 def test_infinite_ntk_cross_and_symmetry():
     rng = np.random.default_rng(4)
     X, X2 = rng.standard_normal((3, 5)), rng.standard_normal((2, 5))
-    H = na.infinite_ntk(X)
+    H = na.infinite_ntk(X).matrix
     np.testing.assert_array_equal(H, H.T)
-    both = na.infinite_ntk(np.concatenate([X, X2]))
-    np.testing.assert_allclose(na.infinite_ntk(X, X2), both[:3, 3:], rtol=1e-12)
+    both = na.infinite_ntk(np.concatenate([X, X2])).matrix
+    np.testing.assert_allclose(na.infinite_ntk(X, X2).matrix, both[:3, 3:], rtol=1e-12)
     assert na.min_eigenvalue(H) >= -1e-15 * np.abs(H).max()
 
 

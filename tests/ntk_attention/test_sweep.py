@@ -36,7 +36,7 @@ def _spectral(A):
 def _reference(X, y, widths, seeds, *, steps, learning_rate, record_every, sigma=1.0, output_signs="random",
                divergence_factor=1e8):
     """Every field of SweepResult from separate train runs on the nested prefixes, in numpy."""
-    hstar = infinite_ntk(np.asarray(X), sigma=sigma)
+    hstar = infinite_ntk(np.asarray(X), sigma=sigma).matrix
     out = {}
     for wi, m in enumerate(widths):
         for si, s in enumerate(seeds):
@@ -130,7 +130,7 @@ def test_compilations_do_not_grow_with_widths_or_blocks():
 
 def test_shapes_and_h_star_bookkeeping(swept):
     X, _ = _data()
-    np.testing.assert_allclose(swept.ntk_infinite, infinite_ntk(np.asarray(X)), rtol=0, atol=0)
+    np.testing.assert_allclose(swept.ntk_infinite, infinite_ntk(np.asarray(X)).matrix, rtol=0, atol=0)
     assert swept.ntk_initial.shape == (2, 4, N, N)
     assert swept.ntk_infinite_error < 1e-8
     np.testing.assert_array_equal(swept.n_plus + swept.n_minus, np.broadcast_to(np.array(WIDTHS)[:, None], (2, 4)))

@@ -130,3 +130,16 @@ def test_docs_calibration_md_is_current_and_meets_the_standard():
             assert r["rates"][HOLDS] <= cal.ALPHA
         if r["case"] == "true" and not r["note"]:
             assert r["rates"][VIOLATED] <= cal.ALPHA
+
+
+def test_calibrate_prints_a_table_of_at_most_120_columns(quick_rows, tmp_path, capsys):
+    from verification import terminal
+
+    text = terminal.calibration_rows_text(quick_rows, cal.STATUSES)
+    lines = text.splitlines()
+    assert len(lines) == len(quick_rows) + 1 and max(map(len, lines)) <= 120
+    assert max(len(line) for line in cal.markdown_table(quick_rows).splitlines()) > 120  # the case it is for
+    for r, line in zip(quick_rows, lines[1:]):  # the numbers survive the cutting
+        assert f"{r['rates']['HOLDS']:.3f}" in line and line.rstrip().endswith("yes" if r["meets"] else "NO")
+    wide = terminal.fit_table(["a", "b"], [["x" * 200, "y"]], shrink=(0,))
+    assert max(map(len, wide.splitlines())) <= 120 and "…" in wide

@@ -127,6 +127,6 @@ def test_readme_x64_comment_is_true():
     """H* is float64 whatever the x64 flag: the README must not say λ_min(H*) needs it."""
     assert "λ_min(H*) needs float64" not in (ROOT / "README.md").read_text()
     X32 = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
-    H = na.infinite_ntk(X32)
+    H = na.infinite_ntk(X32).matrix
     assert np.asarray(H).dtype == np.float64
-    np.testing.assert_array_equal(np.asarray(H), np.asarray(na.infinite_ntk(X32.astype(np.float64))))
+    np.testing.assert_array_equal(np.asarray(H), np.asarray(na.infinite_ntk(X32.astype(np.float64)).matrix))

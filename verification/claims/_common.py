@@ -16,6 +16,7 @@ resolution) everything with :math:`1/\lambda` in it is VACUOUS, with both number
 
 from __future__ import annotations
 
+import contextvars
 import io
 import math
 from pathlib import Path
@@ -148,10 +149,35 @@ def pyplot():
     return plt
 
 
+FIGURE_SOURCE: contextvars.ContextVar[str | None] = contextvars.ContextVar("FIGURE_SOURCE", default=None)
+"""The data source of the verdict being drawn: :func:`verification.report.render` sets it around each
+``plot`` call, :func:`save_figure` names it in the figure (a plot's signature carries no source)."""
+
+
+def plain_log_ticks(ax) -> None:
+    """On a log axis, label minor ticks with plain numbers (``6``, ``0.2``, ``3000``) instead of
+    matplotlib's ``6×10⁰`` (which it uses when an axis spans less than a decade); decades stay 10ⁿ."""
+    from matplotlib import ticker
+
+    class _Plain(ticker.LogFormatter):
+        def _num_to_string(self, x, vmin, vmax):
+            return f"{x:g}"
+
+    for axis, scale in ((ax.xaxis, ax.get_xscale()), (ax.yaxis, ax.get_yscale())):
+        if scale == "log":
+            axis.set_minor_formatter(_Plain(labelOnlyBase=False, minor_thresholds=(1, 0.4)))
+
+
 def save_figure(fig, path: Path) -> str:
-    """Save a figure atomically (PNG bytes without a timestamp); returns the file name."""
+    """Save a figure atomically (PNG bytes without a timestamp); returns the file name. Log axes get
+    :func:`plain_log_ticks`; the data source (:data:`FIGURE_SOURCE`), when set, is named above the plots."""
     plt = pyplot()
     buf = io.BytesIO()
+    for ax in fig.axes:
+        plain_log_ticks(ax)
+    source = FIGURE_SOURCE.get()
+    if source:
+        fig.suptitle(f"data: {source}", fontsize=9, color="0.3")
     fig.tight_layout()
     fig.savefig(buf, format="png", dpi=110, metadata={"Software": None})
     plt.close(fig)
