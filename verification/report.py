@@ -13,6 +13,12 @@ Layout of a results folder::
     *.png          figures (matplotlib, Agg)
     timing.json    wall time of the run (kept apart: it changes from run to run)
 
+``summary.json`` ``errors`` (only when there are some): claims that gave no verdict — a plug-in that
+raised, returned no :class:`~verification.verdict.Verdict` or one of another id — or no figure (its
+``plot`` raised), each ``{claim, stage, error, data_source}`` with the exception named; the other
+claims' results and the report stay, and report.md lists them under "Errors". A data source that
+cannot serve a claim is not an error: that claim's verdict is VACUOUS, naming the source and the count.
+
 Several data sources in one folder (``ntk-verify run --data a,b``): summary.json also holds
 ``data_sources`` (in order), ``matrix`` (claim -> source -> status) and ``data_configs`` (source ->
 its ``[data]`` section; ``config`` is the first source's); every verdict names its ``data_source``;
