@@ -86,8 +86,15 @@ def fixed_infinite_ntk(X, X2, sigma, *, order: int, panels: int):
 
 
 def infinite_ntk_fixed(X, X2=None, *, sigma=1.0, nodes: int | None = None, panels: int = 64):
-    """``(H*, error_estimate, nodes)`` by the fixed rule (module docstring): validated arguments, then
-    :func:`fixed_infinite_ntk`; what :func:`ntk_attention.infinite_ntk` returns as :class:`InfiniteNTK`
+    r"""``(H*, error_estimate, nodes)`` by the fixed rule (module docstring), in ``X``'s dtype:
+
+    .. math::
+
+        H^*_{ij} \approx x_{i,d} x'_{j,d} \sum_q \omega_q V(x_i; w_q) V(x'_j; w_q),
+
+    with :math:`2 \cdot panels \cdot order` Gauss–Legendre nodes :math:`w_q` and weights
+    :math:`\omega_q` (the Gaussian density included); validated arguments, then
+    :func:`fixed_infinite_ntk`. What :func:`ntk_attention.infinite_ntk` returns as ``InfiniteNTK``
     when ``quadrature="fixed"``."""
     X = _checks.check_windows(X)
     same = X2 is None

@@ -193,10 +193,9 @@ def window_starts(T: int, n: int, d: int, *, offset: int = 0, n_test: int = 0,
     * ``"first"``: training windows :math:`s_i = o + i` (consecutive, the first ``n`` from the offset
       :math:`o`); test windows start right after the training values, :math:`o + n + d + j`.
     * ``"spread"``: training windows evenly over the whole series from the offset,
-      :math:`s_i = o + \lfloor i (T - o - d - 1)/(n - 1) 
-floor` (the first at :math:`o`, the last
-      ending at :math:`u_{T-1}`); test windows are the windows that share no value with any training
-      window, ``n_test`` of them evenly spaced among those (all of them when fewer).
+      :math:`s_i = o + \lfloor i (T - o - d - 1)/(n - 1) \rfloor` (the first at :math:`o`, the last
+      ending at :math:`u_{T-1}`); test windows are the windows that share no value with any
+      training window, ``n_test`` of them evenly spaced among those (all of them when fewer).
 
     With ``"first"`` a series holding the training windows but fewer test windows than asked gives
     those it holds. Raises ``ValueError`` (one line with the numbers) when the training windows do
