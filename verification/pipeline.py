@@ -24,7 +24,8 @@ from verification.contract import DIVERGED, Context, memory_bytes, memory_sum, s
 from verification.sources import SourceError
 from verification.verdict import VACUOUS, Part, Verdict
 
-__all__ = ["run_claims", "unserved_verdict", "claim_error", "error_lines", "check_data", "environment", "selected_claims", "stability_report", "stability_warnings",
+__all__ = ["run_claims", "unserved_verdict", "claim_error", "error_lines", "check_data", "environment",
+           "selected_claims", "stability_report", "stability_warnings",
            "divergence_verdict", "memory_estimate", "check_memory", "physical_memory", "BASELINE_BYTES"]
 
 PACKAGES = ("ntk-attention", "jax", "jaxlib", "numpy", "scipy", "optax", "matplotlib")
@@ -58,6 +59,8 @@ def _plugin_verdict(c: str, ctx: Context, config: dict) -> Verdict | str:
     another id): one claim's failure must not discard the others' results."""
     try:
         v = CLAIMS[c].run(config[c], ctx)
+    except SourceError as err:  # the data cannot serve it: a VACUOUS cell, as for a built-in claim
+        return unserved_verdict(c, config, str(err), ctx.seed)
     except Exception as err:  # noqa: BLE001 - third-party code: any exception is reported, by name
         return f"{type(err).__name__}: {(str(err).splitlines() or [''])[0]}"
     if not isinstance(v, Verdict):
@@ -106,6 +109,9 @@ def run_claims(config: dict, claims: list[str] | None = None, *, quiet: bool = F
             continue
         try:
             v = CLAIMS[c].run(config[c], ctx)
+        except SourceError as err:  # the source is too short for the sizes this claim asks (no preflight said so)
+            verdicts.append(unserved_verdict(c, config, str(err), ctx.seed))
+            continue
         except Exception as err:  # hardening: a check fed non-finite records of diverged runs
             if not ctx.memo.get(DIVERGED, [])[seen:]:
                 raise
