@@ -116,3 +116,10 @@ def test_data_on_a_2000_row_ar1_csv_reports_the_whole_series(tmp_path, capsys):
     assert float(line.split()[-1]) == pytest.approx(acf(u, nlags=1)[1], abs=0.05)
     assert "training windows start at 0..23" in out and "2000-value series" in out
     assert "noise variance sigma^2 (estimated)" in out
+
+
+def test_placement_key_is_checked_in_one_line():
+    assert cfg.default_config()["data"]["placement"] == "first"  # the default keeps earlier results
+    with pytest.raises(cfg.ConfigError, match=r"placement") as err:
+        cfg.loads('[data]\nplacement = "even"\n')
+    assert "\n" not in str(err.value) and "'even'" in str(err.value) and "spread" in str(err.value)
