@@ -91,3 +91,28 @@ def test_full_disk_is_one_line_naming_what_was_kept(tmp_path, monkeypatch):
     assert "no summary.json: the folder is not a complete run" in msg
     assert not (out / "summary.json").exists()
     json.dumps(msg)  # printable as it stands
+
+
+def test_run_on_a_full_disk_exits_2_in_one_line(tmp_path, monkeypatch, capsys):
+    from tests.verification.test_plugins import PLUGIN
+    from verification import claims as registry
+
+    plugin = tmp_path / "c8_plugin.py"
+    plugin.write_text(PLUGIN)
+    real = report.atomic_write
+
+    def full_at_report(path, data):
+        if os.path.basename(path) == "report.md":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(path, data)
+
+    monkeypatch.setattr(report, "atomic_write", full_at_report)
+    saved = dict(registry.CLAIMS), dict(registry.PLUGINS)
+    try:
+        code = cli.main(["run", "--plugin", str(plugin), "--claims", "C8", "--out", str(tmp_path / "o"), "--quiet"])
+    finally:
+        registry.CLAIMS.clear(), registry.CLAIMS.update(saved[0])
+        registry.PLUGINS.clear(), registry.PLUGINS.update(saved[1])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert "no space left on device while writing the results; kept: c8.png, evidence.npz" in err
