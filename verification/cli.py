@@ -233,10 +233,13 @@ def _cmd_bounds(args) -> int:
     ds = ctx.dataset(val["n"])
     params = init_params(ctx.key("bounds/init"), val["width"], sigma=val["sigma"])
     lmax = float(np.linalg.eigvalsh(np.asarray(empirical_ntk(params, ds.X)))[-1])
-    if args.eta is None and config.get("C1", {}).get("eta_mode") == "relative":  # [C1] eta is a fraction of 2/λ_max
+    c1 = config.get("C1", {})
+    if args.eta is None and c1.get("eta_mode") == "relative":  # [C1] eta is a fraction of 2/λ_max(H*) of C1's data
         frac, src = inputs["eta"]
-        val["eta"] = frac * 2.0 / lmax
-        inputs["eta"] = (val["eta"], f"{src} = {frac:g} (relative: η = {frac:g} · 2/λ_max(H(0)))")
+        sizes, c1_sigma = c1["sizes"], c1.get("sigma", config["data"]["sigma"])
+        val["eta"] = ctx.learning_rate(c1, sizes=sizes, sigma=c1_sigma)  # the one reader, as `run` trains C1
+        inputs["eta"] = (val["eta"], f"{src} = {frac:g} (relative: η = {frac:g} · 2/λ_max(H*) at the most restrictive "
+                                     f"of C1's sizes n = {', '.join(map(str, sizes))}, σ = {c1_sigma:g}, as `run` trains C1)")
     consts = bounds.configured_constants(config)
     th = bounds.theory(np.asarray(ds.X), np.asarray(ds.y), eta=val["eta"], delta=val["delta"], eps=val["eps"],
                        sigma=val["sigma"], width=val["width"], lambda_max_h0=lmax, constants=consts, extended=True)

@@ -23,8 +23,8 @@ and the report need from it is a field, declared, never inferred from the names 
   estimate plus :data:`verification.pipeline.BASELINE_BYTES` exceeds the machine's physical memory,
   before any work.
 
-This module imports only the leaves :mod:`verification.config`, :mod:`verification.verdict` and
-:mod:`verification.datasets`.
+This module imports only the leaves :mod:`verification.config`, :mod:`verification.verdict`,
+:mod:`verification.datasets`, :mod:`verification.bounds` and :mod:`verification.step_size`.
 """
 
 from __future__ import annotations
@@ -36,8 +36,11 @@ from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 import jax
+import numpy as np
 from tqdm import tqdm
 
+from verification import bounds
+from verification import step_size as steps
 from verification.config import Field
 from verification.datasets import make_dataset
 from verification.verdict import Verdict
@@ -198,6 +201,23 @@ class Context:
         name = f"dataset/{n}/{n_test}/{noise_std!r}"
         return self.cached(name, lambda: make_dataset(self.config["data"], self.key("data"), n=n,
                                                       n_test=n_test, noise_std=noise_std))
+
+    def lambda_star(self, n: int | None = None, *, sigma: float | None = None):
+        r"""``(Lambda, H*)`` of :func:`verification.bounds.lambda_star` (``extended=True``: λ with its
+        precision) for the shared data set of ``n`` windows and neuron scale σ (default ``[data] sigma``),
+        memoised under the one key ``lambda_star/<n>/<σ>``: every claim and command asking for the same
+        λ gets the same number, computed once."""
+        n = self.config["data"]["n"] if n is None else n
+        sigma = float(self.config["data"]["sigma"] if sigma is None else sigma)
+        return self.cached(f"lambda_star/{n}/{sigma!r}", lambda: bounds.lambda_star(
+            np.asarray(self.dataset(n).X, np.float64), sigma=sigma, extended=True))
+
+    def learning_rate(self, section: Mapping, *, sizes=None, sigma: float | None = None) -> float:
+        r"""The step size η of a section's ``eta``/``eta_mode`` (:func:`verification.step_size.section_learning_rate`):
+        ``eta`` itself, or ``eta · 2/λ_max(H*)`` at the most restrictive of ``sizes`` (default ``[data] n``)
+        with neuron scale σ — the one reading every command and claim shares."""
+        sizes = [self.config["data"]["n"]] if sizes is None else list(sizes)
+        return steps.section_learning_rate(section, lambda n: self.lambda_star(n, sigma=sigma)[0].norm, sizes)
 
     def progress(self, desc: str, total: int):
         """A progress bar for one stage (tqdm text bars: tqdm.auto warns in kernels without ipywidgets)."""

@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ntk_attention import empirical_ntk, init_params
+from ntk_attention.stability import stability_limit, stability_words
 from verification.claims import CLAIMS, load_extensions
 from verification.config import ConfigError
 from verification.contract import DIVERGED, Context, memory_bytes, memory_sum, sweep_bytes
@@ -78,12 +79,6 @@ def check_data(config: dict) -> None:
 # ----------------------------------------------------------------------------------------------
 # Hardening (issue 8): gradient-descent stability, before training (a warning) and after (the verdict)
 
-def _stability_words(eta: float, lmax: float) -> str:
-    limit = 2.0 / lmax if lmax > 0 else float("inf")
-    side = "past" if eta >= limit else "below"
-    return f"η = {eta:g} is {side} the gradient-descent stability limit 2/λ_max(H(0)) = {limit:.3g} (λ_max(H(0)) = {lmax:.3g})"
-
-
 def divergence_verdict(v: Verdict, diverged: list[dict], stability: dict | None = None) -> Verdict:
     """``v`` unchanged when no run diverged and η is below the stability limit (``stability``: an
     entry of :func:`stability_report`); else VACUOUS, naming the first diverged run's step, η,
@@ -95,10 +90,10 @@ def divergence_verdict(v: Verdict, diverged: list[dict], stability: dict | None 
         first = min(diverged, key=lambda e: (e["step"], e["width"], e["seed"]))
         finding = (f"gradient descent diverged in {len(diverged)} run(s); first at step {first['step']} (width "
                    f"{first['width']}, seed {first['seed']}, n = {first['n']}: loss non-finite or above "
-                   f"divergence_factor × L(0)); {_stability_words(first['eta'], first['lambda_max_h0'])}.")
+                   f"divergence_factor × L(0)); {stability_words(first['eta'], first['lambda_max_h0'])}.")
     else:
         s = stability
-        finding = (f"{_stability_words(s['eta'], s['lambda_max_h0'])} at width {s['width']}, n = {s['n']}, seed "
+        finding = (f"{stability_words(s['eta'], s['lambda_max_h0'])} at width {s['width']}, n = {s['n']}, seed "
                    f"{s['seed']}: the step size is outside the regime the theorem describes (no run diverged: the loss "
                    f"stays bounded because f is).")
     parts = (Part("gradient descent stable", VACUOUS, finding),) + tuple(
@@ -113,7 +108,7 @@ def divergence_verdict(v: Verdict, diverged: list[dict], stability: dict | None 
 
 def stability_warnings(stability: dict) -> list[str]:
     """One line per claim of :func:`stability_report` whose ``eta`` is at or past 2/λ_max(H(0))."""
-    return [f"{c}: {_stability_words(s['eta'], s['lambda_max_h0'])} at width {s['width']}, n = {s['n']}, seed "
+    return [f"{c}: {stability_words(s['eta'], s['lambda_max_h0'])} at width {s['width']}, n = {s['n']}, seed "
             f"{s['seed']}: training may diverge, and the verdict will be VACUOUS"
             for c, s in stability.items() if s["eta"] >= s["limit"]]
 
@@ -132,7 +127,7 @@ def stability_report(config: dict, claims: list[str] | None = None) -> dict:
             n, m = max(run.sizes), min(run.widths)
             p = init_params(jax.random.key(seed), m, sigma=config[c].get("sigma", config["data"]["sigma"]))  # C1 has its own σ
             lmax = float(np.linalg.eigvalsh(np.asarray(empirical_ntk(p, ctx.dataset(n).X)))[-1])
-            entry = {"eta": float(run.eta), "lambda_max_h0": lmax, "limit": 2.0 / lmax if lmax > 0 else float("inf"),
+            entry = {"eta": float(run.eta), "lambda_max_h0": lmax, "limit": stability_limit(lmax),
                      "width": m, "n": n, "seed": seed}
             if c not in out or entry["eta"] / entry["limit"] > out[c]["eta"] / out[c]["limit"]:
                 out[c] = entry

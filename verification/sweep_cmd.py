@@ -66,6 +66,7 @@ import numpy as np
 
 from verification import config as cfg
 from verification import report
+from verification import step_size as steps
 
 __all__ = [
     "SWEEP_FIELDS",
@@ -98,7 +99,11 @@ SWEEP_FIELDS: dict[str, cfg.Field] = {
     "seeds": cfg.positive_int(4, "network seeds per width (Context.network_seeds)"),
     "steps": cfg.positive_int(100, "gradient-descent steps T"),
     "record_every": cfg.positive_int(10, "record every k steps (divides steps)"),
-    "learning_rate": cfg.positive_float(0.05, "step size eta (the same for every width)"),
+    "eta": cfg.positive_float(0.05, "learning rate: with eta_mode = 'absolute' the step size η itself (the same for "
+                                    "every width); 'relative': the fraction of the stability limit, η = eta · 2/λ_max(H*) "
+                                    "of the [data] set"),
+    "eta_mode": cfg.choice("absolute", steps.MODES, "how eta is read (verification.step_size): the step size itself, "
+                                                   "or a fraction of 2/λ_max(H*) of the data"),
     "output_signs": cfg.choice("random", ("random", "minus", "plus"), "output weights a_r"),
     "seeds_per_block": cfg.positive_int(1, "seeds per block: the unit of work, of saving and of resuming"),
     "chunk_size": cfg.nonneg_int(0, "neurons per chunk, a divisor of every width (0: automatic)"),
@@ -167,9 +172,19 @@ def resolve_config(path: str | None = None, **overrides) -> dict:
     return config
 
 
+def learning_rate(config: dict) -> float:
+    """The sweep's step size η from ``[sweep] eta``/``eta_mode``, read by the one reader
+    (:meth:`verification.contract.Context.learning_rate`: relative to 2/λ_max(H*) of ``[data]``, σ = ``[data] sigma``)."""
+    if "eta" not in config["sweep"]:  # a sweep.json written before [sweep] eta held the step size itself
+        return float(config["sweep"]["learning_rate"])
+    return _context(config).learning_rate(config["sweep"], sigma=config["data"]["sigma"])
+
+
 def fingerprint(config: dict) -> str:
-    """SHA-256 of everything that determines a block's numbers: [run], [data], [sweep] but the seed count."""
-    sweep = {k: v for k, v in config["sweep"].items() if k != "seeds"}
+    """SHA-256 of everything that determines a block's numbers: [run], [data], [sweep] but the seed count,
+    with the step size η itself in place of how it is configured (``eta``, ``eta_mode``)."""
+    sweep = {k: v for k, v in config["sweep"].items() if k not in ("seeds", "eta", "eta_mode", "learning_rate")}
+    sweep["learning_rate"] = learning_rate(config)  # the key sweeps before `eta` hashed: their folders still resume
     text = json.dumps({"format": FORMAT, "run": {"seed": config["run"]["seed"]}, "data": config["data"],
                        "sweep": sweep}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
@@ -418,7 +433,7 @@ def run_sweep(config: dict, out, *, process_id: int = 0, process_count: int = 1,
         data = _context(config).dataset()
         plan = sw.plan_sweep(
             data.X.astype(dtype), data.y.astype(dtype), widths=sweep["widths"], steps=sweep["steps"],
-            learning_rate=sweep["learning_rate"], record_every=sweep["record_every"], sigma=config["data"]["sigma"],
+            learning_rate=learning_rate(config), record_every=sweep["record_every"], sigma=config["data"]["sigma"],
             output_signs=sweep["output_signs"], seeds_per_block=sweep["seeds_per_block"],
             divergence_factor=sweep["divergence_factor"], chunk_size=sweep["chunk_size"] or None, devices=devices,
             layout=layout,
@@ -700,13 +715,12 @@ def stability_warning(config: dict) -> str | None:
                        output_signs=sweep["output_signs"], dtype=dtype)
     H = np.asarray(empirical_ntk(Params(w[:m], a[:m]), jnp.asarray(data.X, dtype)), np.float64)
     lmax = float(np.linalg.eigvalsh(0.5 * (H + H.T))[-1])
-    eta = float(sweep["learning_rate"])
-    limit = 2.0 / lmax if lmax > 0 else float("inf")
-    if eta < limit:
+    eta = learning_rate(config)
+    if eta < steps.stability_limit(lmax):
         return None
-    return (f"warning: learning rate η = {eta:g} is past the gradient-descent stability limit 2/λ_max(H(0)) = "
-            f"{limit:.3g} (λ_max(H(0)) = {lmax:.3g} at width {m}, seed {seed}, n = {data.X.shape[0]}): training may "
-            "diverge (diverged_step in sweep.npz), and the sweep does not describe the NTK regime")
+    return (f"warning: learning rate {steps.stability_words(eta, lmax)} at width {m}, seed {seed}, "
+            f"n = {data.X.shape[0]}: training may diverge (diverged_step in sweep.npz), and the sweep does not "
+            "describe the NTK regime")
 
 
 def _cmd_sweep(args) -> int:
@@ -720,7 +734,8 @@ def _cmd_sweep(args) -> int:
         raise cfg.ConfigError("--coordinator-address/--num-processes/--process-id: only with --distributed")
     config = resolve_config(
         args.config, widths=_widths(args.widths) if args.widths else None, seeds=args.seeds, steps=args.steps,
-        record_every=args.record_every, learning_rate=args.learning_rate, seeds_per_block=args.seeds_per_block,
+        record_every=args.record_every, eta=args.learning_rate,
+        eta_mode="absolute" if args.learning_rate is not None else None, seeds_per_block=args.seeds_per_block,
         dtype=args.dtype,
     )
     from verification.pipeline import check_memory
@@ -770,7 +785,8 @@ def register(subparsers) -> None:
     p.add_argument("--seeds", type=int, metavar="N", help="number of network seeds (overrides [sweep] seeds)")
     p.add_argument("--steps", type=int, metavar="T", help="gradient-descent steps (overrides [sweep] steps)")
     p.add_argument("--record-every", type=int, metavar="K", help="record every K steps")
-    p.add_argument("--learning-rate", type=float, metavar="ETA", help="step size")
+    p.add_argument("--learning-rate", type=float, metavar="ETA", help="step size η itself (overrides [sweep] eta, "
+                   "eta_mode = 'absolute')")
     p.add_argument("--seeds-per-block", type=int, metavar="B", help="seeds per saved block")
     p.add_argument("--dtype", choices=("float64", "float32"), help="computation dtype")
     p.add_argument("--distributed", action="store_true", help="call jax.distributed.initialize() (several hosts)")

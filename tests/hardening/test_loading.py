@@ -146,7 +146,7 @@ def test_sweep_tampering_is_refused(tmp_path):
         np.testing.assert_array_equal(getattr(got, field), getattr(expected, field), err_msg=field)
 
     head = json.loads((out / "sweep.json").read_text())  # edited configuration: fingerprint mismatch
-    head["config"]["sweep"]["learning_rate"] = 0.5
+    head["config"]["sweep"]["eta"] = 0.5
     (out / "sweep.json").write_text(json.dumps(head))
     (out / "sweep.npz").unlink()
     with pytest.raises(ResultsError, match="fingerprint does not match"):

@@ -33,7 +33,7 @@ widths = [4, 8]
 seeds = 12
 steps = 2000
 record_every = 500
-learning_rate = 0.1
+eta = 0.1
 chunk_size = 2
 """
 REPO = Path(__file__).resolve().parents[2]
@@ -171,7 +171,7 @@ def test_more_seeds_reuse_blocks_and_other_configs_are_refused(setup, tmp_path):
     shard = json.loads((out / "shards" / "process-0-of-1.json").read_text())
     assert shard["blocks_computed"] == [2] and shard["blocks_reused"] == [0, 1]
     _assert_same(sc.load_merged(out), merged, seeds=slice(0, 3))
-    other = sc.resolve_config(str(path), learning_rate=0.2)
+    other = sc.resolve_config(str(path), eta=0.2)
     with pytest.raises(report.ResultsError, match="different sweep"):
         sc.run_sweep(other, out, log=None)
 
@@ -277,17 +277,17 @@ def test_a_refused_resume_names_each_differing_key_with_both_values_and_force_re
     path, _, _, merged = setup
     out = tmp_path / "other"
     assert sc.run_sweep(sc.resolve_config(str(path), seeds=1), out, log=None).computed == [0]
-    other = sc.resolve_config(str(path), seeds=1, learning_rate=0.2, record_every=1000)
+    other = sc.resolve_config(str(path), seeds=1, eta=0.2, record_every=1000)
     with pytest.raises(report.ResultsError) as err:
         sc.run_sweep(other, out, log=None)
     text = str(err.value)
-    assert "sweep.learning_rate: 0.1 there, 0.2 now" in text and "sweep.record_every: 500 there, 1000 now" in text
+    assert "sweep.eta: 0.1 there, 0.2 now" in text and "sweep.record_every: 500 there, 1000 now" in text
     assert "sweep.seeds" not in text and "--force" in text
     assert sc.config_differences({"sweep": {"seeds": 1, "a": 1}}, {"sweep": {"seeds": 2, "b": 2}}) == [
         ("sweep.a", 1, None), ("sweep.b", None, 2)]
     assert cli.main(["sweep", "--config", str(path), "--out", str(out), "--seeds", "1", "--learning-rate", "0.2",
                      "--record-every", "1000", "--quiet"]) == 2
-    assert "sweep.learning_rate: 0.1 there, 0.2 now" in capsys.readouterr().err
+    assert "sweep.eta: 0.1 there, 0.2 now" in capsys.readouterr().err
     run = sc.run_sweep(sc.resolve_config(str(path), seeds=1), out, log=None, force=True)  # same sweep: reused
     assert run.reused == [0]
     run = sc.run_sweep(other, out, log=None, force=True)
@@ -330,8 +330,8 @@ def test_sweep_warns_when_the_step_size_is_past_two_over_lambda_max(setup, tmp_p
     w, a = init_params(jax.random.key(seed), 8)
     H = np.asarray(empirical_ntk(Params(w[:4], a[:4]), data.X), np.float64)  # independent: numpy on H(0)
     limit = 2.0 / np.linalg.eigvalsh(H)[-1]
-    assert sc.stability_warning(sc.resolve_config(str(path), learning_rate=0.9 * limit)) is None
-    text = sc.stability_warning(sc.resolve_config(str(path), learning_rate=1.1 * limit))
+    assert sc.stability_warning(sc.resolve_config(str(path), eta=0.9 * limit)) is None
+    text = sc.stability_warning(sc.resolve_config(str(path), eta=1.1 * limit))
     assert f"2/λ_max(H(0)) = {limit:.3g}" in text and "width 4" in text
     assert cli.main(["sweep", "--config", str(path), "--out", str(tmp_path / "fast"), "--seeds", "1", "--steps", "2",
                      "--record-every", "1", "--learning-rate", str(10 * limit), "--quiet"]) == 0

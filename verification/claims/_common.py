@@ -26,6 +26,7 @@ from ntk_attention import empirical_ntk
 from ntk_attention import sweep as sw
 from ntk_attention.data import sign_consistent
 from verification import config as cfg
+from verification import step_size as steps
 from verification.contract import DIVERGED, TrainingRun
 from verification.files import atomic_write
 from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED, Part, Verdict
@@ -124,7 +125,7 @@ def note_divergence(ctx, diverged_step, widths, seeds, *, eta: float, n: int, la
         lmax = lambda_max(w, s)
         ctx.memo.setdefault(DIVERGED, []).append({
             "width": int(widths[w]), "seed": int(seeds[s]), "n": int(n), "step": int(diverged_step[w, s]),
-            "eta": float(eta), "lambda_max_h0": lmax, "limit": 2.0 / lmax if lmax > 0 else None})
+            "eta": float(eta), "lambda_max_h0": lmax, "limit": steps.stability_limit(lmax) if lmax > 0 else None})
 
 
 def note_train_divergence(ctx, traj, params, X, *, eta: float, seed: int) -> None:
@@ -175,18 +176,15 @@ def training_fields(widths, seeds, steps, record_every, eta):
     }
 
 
-ETA_MODE = cfg.choice("relative", ("relative", "absolute"),
+ETA_MODE = cfg.choice("relative", steps.MODES,
                       "how eta is read: a fraction of the data's stability limit, η = eta · 2/λ_max(H*) (stable on "
                       "every source), or the step size itself")
 
 
 def step_size(section: dict, lambda_max: float) -> float:
-    """The step size η of every run: ``eta`` itself (``eta_mode = "absolute"``) or ``eta · 2/λ_max(H*)``
-    (``"relative"``: a fixed fraction of the gradient-descent stability limit of the data; finite-width
-    λ_max(H(0)) fluctuates around λ_max(H*) by O(m^-1/2))."""
-    if section["eta_mode"] == "absolute":
-        return float(section["eta"])
-    return float(section["eta"]) * 2.0 / float(lambda_max)
+    """The step size η of a section's ``eta``/``eta_mode`` against ``λ_max(H*)``: the one reader,
+    :func:`verification.step_size.learning_rate` (claims ask :meth:`verification.contract.Context.learning_rate`)."""
+    return steps.learning_rate(section["eta"], section["eta_mode"], lambda_max)
 
 
 def data_n_training(section: dict, data: dict) -> list[TrainingRun]:

@@ -43,13 +43,12 @@ import numpy as np
 
 from ntk_attention import init_params
 from ntk_attention.linearized import predict
-from verification import bounds
 from verification import config as cfg
 from verification.contract import Claim, TrainingRun, memory_bytes, memory_sum, sweep_bytes
 from verification.stats import envelope_decision, float_floor, probability_decision
 from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED, Part, Verdict, combine_status
 from verification.claims._common import (
-    ALPHA, DELTA, ETA_MODE, blocks_of, fmt, step_size, lam_words, pyplot, RTOL, save_figure, width_sweep,
+    ALPHA, DELTA, ETA_MODE, blocks_of, fmt, lam_words, pyplot, RTOL, save_figure, width_sweep,
 )
 
 
@@ -310,9 +309,8 @@ def _linearised(X, y, *, widths, seeds, sigma: float, eta: float, times) -> np.n
 def run_c1(section: dict, ctx) -> Verdict:
     runs, linear, extended = [], [], []
     sigma = section["sigma"]
-    lams = {n: ctx.cached(f"C1 lambda/{n}/{sigma!r}", lambda n=n: bounds.lambda_star(
-        np.asarray(ctx.dataset(n).X), sigma=sigma, extended=True)[0]) for n in section["sizes"]}
-    eta = min(step_size(section, lam.norm) for lam in lams.values())  # one η, stable at every size
+    lams = {n: ctx.lambda_star(n, sigma=sigma)[0] for n in section["sizes"]}
+    eta = ctx.learning_rate(section, sizes=section["sizes"], sigma=sigma)  # one η, stable at every size
     for n in section["sizes"]:
         ds = ctx.dataset(n)
         X = np.asarray(ds.X)
@@ -332,7 +330,7 @@ def run_c1(section: dict, ctx) -> Verdict:
     for n in section["extended_sizes"]:
         ds = ctx.dataset(n)
         X = np.asarray(ds.X)
-        lam, H = ctx.cached(f"C1 lambda+H/{n}/{sigma!r}", lambda: bounds.lambda_star(X, sigma=sigma, extended=True))
+        lam, H = ctx.lambda_star(n, sigma=sigma)
         eta_n = min(eta, 1.0 / lam.norm)
         extended.append(ExtendedSize(n, lam.value, lam.resolution, lam.precision, eta_n, float(np.abs(X).max())))
     return check_c1(runs, eta=eta, eps=section["eps"], delta=section["delta"], c_T=section["c_T"], alpha=section["alpha"],

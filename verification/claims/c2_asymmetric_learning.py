@@ -39,7 +39,7 @@ from verification.contract import Claim, TrainingRun, memory_sum, train_bytes
 from verification.stats import clopper_pearson, probability_decision, rate_decision
 from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, Part, Verdict, combine_status
 from verification.claims._common import (
-    ALPHA, ETA_MODE, data_n_training, step_size, DELTA, fmt, note_train_divergence, pyplot, save_figure,
+    ALPHA, ETA_MODE, data_n_training, DELTA, fmt, note_train_divergence, pyplot, save_figure,
 )
 
 
@@ -310,9 +310,8 @@ def run_c2(section: dict, ctx) -> Verdict:
     npl, nmi = np.zeros((len(W), S), np.int64), np.zeros((len(W), S), np.int64)
     lin = np.zeros(S)
     positive, total = 0, 0
-    lam = ctx.cached(f"lambda-extended/{n}/{sigma!r}",
-                     lambda: bounds.lambda_star(np.asarray(ds.X, np.float64), sigma=sigma, extended=True)[0])
-    eta = step_size(section, lam.norm)
+    lam = ctx.lambda_star(n, sigma=sigma)[0]
+    eta = ctx.learning_rate(section, sizes=[n], sigma=sigma)
     bar = ctx.progress("C2 random signs", len(W) * S)
     for wi, m in enumerate(W):
         for si, s in enumerate(seeds):

@@ -238,8 +238,7 @@ def run_c4(section: dict, ctx) -> Verdict:
     sigma = ctx.config["data"]["sigma"]
     res = width_sweep(ctx, n, section, f"C4 sweep n={n}", sigma=ctx.config["data"]["sigma"])
     X = np.asarray(ctx.dataset(n).X)
-    lam = ctx.cached(f"C4 lambda extended/{n}/{sigma!r}",
-                     lambda: bounds.lambda_star(X, sigma=sigma, H_star=None, extended=True)[0])
+    lam = ctx.lambda_star(n, sigma=sigma)[0]
     K = bounds.popoviciu_constant(X)
     bern = bounds.bernstein_deviation(res.widths, K=K, norm=lam.norm + lam.quadrature_error, n=n, delta=section["delta"])
     bern = bern + n * lam.quadrature_error  # H* is known only to its quadrature error
