@@ -22,7 +22,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ntk_attention import empirical_ntk
 from ntk_attention import sweep as sw
 from ntk_attention.data import sign_consistent
 from verification import config as cfg
@@ -129,10 +128,11 @@ def note_divergence(ctx, diverged_step, widths, seeds, *, eta: float, n: int, la
 
 
 def note_train_divergence(ctx, traj, params, X, *, eta: float, seed: int) -> None:
-    """:func:`note_divergence` for one :func:`ntk_attention.train` run (λ_max(H(0)) recomputed only then)."""
+    """:func:`note_divergence` for one :func:`ntk_attention.train` run (λ_max(H(0)): the one the run computed,
+    :attr:`ntk_attention.Trajectory.lambda_max_h0`)."""
     if traj.diverged_step >= 0:
         note_divergence(ctx, np.array([[traj.diverged_step]]), [params.w.shape[0]], [seed], eta=eta, n=X.shape[0],
-                        lambda_max=lambda w, s: float(np.linalg.eigvalsh(np.asarray(empirical_ntk(params, X)))[-1]))
+                        lambda_max=lambda w, s: float(traj.lambda_max_h0))
 
 
 # ---------------------------------------------------------------------------------------------
