@@ -46,17 +46,15 @@ threshold; counts are therefore compared with a tolerance of two (:func:`doc_dif
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from scipy import special
 
 from verification import planted, stats
+from verification.files import atomic_write, json_text
 from verification.verdict import HOLDS, INCONCLUSIVE, STATUSES, VACUOUS, VIOLATED
 
 __all__ = [
@@ -316,27 +314,13 @@ def markdown_table(rows: list[dict]) -> str:
     return head + "\n".join(lines) + "\n"
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def write_calibration(out_dir, rows: list[dict]) -> tuple[Path, Path]:
     """Write ``calibration.json`` (the rows) and ``calibration.md`` (:func:`markdown_table`) into ``out_dir``."""
     out = Path(out_dir)
     js, md = out / "calibration.json", out / "calibration.md"
-    _atomic_write(js, json.dumps(rows, indent=1, ensure_ascii=False) + "\n")
-    _atomic_write(md, "# Calibration of the decision rules\n\n" + markdown_table(rows))
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write(js, json_text(rows))  # the one writer: 0666 & ~umask, never 0600
+    atomic_write(md, "# Calibration of the decision rules\n\n" + markdown_table(rows))
     return js, md
 
 

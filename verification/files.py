@@ -1,12 +1,50 @@
-"""Writing result files: every write goes to a temporary file in the same folder, then ``os.replace``."""
+"""Writing result files, the one home of it: every write goes to a temporary file in the same folder,
+then ``os.replace`` (:func:`atomic_write`, honouring the umask); JSON has one layout
+(:func:`json_text`), arrays one container (:func:`npz_bytes`), figures one resolution
+(:data:`FIGURE_DPI`, :func:`save_figure`). Every command and claim writes through these."""
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import secrets
 from pathlib import Path
 
-__all__ = ["atomic_write"]
+import numpy as np
+
+__all__ = ["atomic_write", "json_text", "npz_bytes", "save_figure", "FIGURE_DPI"]
+
+FIGURE_DPI = 110
+"""Resolution of every PNG figure written (dots per inch)."""
+
+
+def json_text(obj) -> str:
+    """``obj`` as the one JSON layout of every file written: indent 2, keys in the code's order
+    (deterministic: every writer builds its dicts in a fixed order), UTF-8 text, NaN/inf refused
+    (``allow_nan=False``: not JSON), a final newline."""
+    return json.dumps(obj, indent=2, allow_nan=False, ensure_ascii=False) + "\n"
+
+
+def npz_bytes(arrays: dict) -> bytes:
+    """``np.savez`` of ``arrays`` as bytes (no pickle: every value converted with ``np.asarray``)."""
+    buf = io.BytesIO()
+    np.savez(buf, **{k: np.asarray(v) for k, v in arrays.items()})
+    return buf.getvalue()
+
+
+def save_figure(fig, path: str | Path) -> str:
+    """Save a matplotlib figure atomically as PNG at :data:`FIGURE_DPI` (no timestamp in the bytes: reruns
+    are byte-identical) and close it; returns the file name."""
+    import matplotlib.pyplot as plt  # heavy, and only where a figure is drawn
+
+    path = Path(path)
+    buf = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buf, format="png", dpi=FIGURE_DPI, metadata={"Software": None})
+    plt.close(fig)
+    atomic_write(path, buf.getvalue())
+    return path.name
 
 
 def atomic_write(path: str | Path, data: bytes | str) -> None:

@@ -43,7 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from verification.claims import CLAIMS, PLUGINS, load_extensions, load_plugin
-from verification.files import atomic_write
+from verification.files import atomic_write, json_text
 from verification.verdict import Verdict
 
 __all__ = [
@@ -192,8 +192,7 @@ def summary_dict(verdicts: list[Verdict], config: dict, environment: dict, evide
     return out
 
 
-def _json(obj) -> str:
-    return json.dumps(obj, indent=2, allow_nan=False, ensure_ascii=False) + "\n"  # key order is the code's: deterministic
+_json = json_text  # the one JSON layout (verification.files)
 
 
 def write_results(out: str | Path, verdicts: list[Verdict], config: dict, environment: dict, *,

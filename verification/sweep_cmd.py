@@ -65,7 +65,7 @@ from typing import NamedTuple
 import numpy as np
 
 from verification import config as cfg
-from verification import report
+from verification import files, report
 from verification import step_size as steps
 
 __all__ = [
@@ -210,10 +210,7 @@ def _block_path(out: Path, j: int) -> Path:
     return out / "blocks" / f"block-{j:05d}.npz"
 
 
-def _npz_bytes(arrays: dict) -> bytes:
-    buf = io.BytesIO()
-    np.savez(buf, **{k: np.asarray(v) for k, v in arrays.items()})
-    return buf.getvalue()
+_npz_bytes = files.npz_bytes  # the one container of arrays (verification.files)
 
 
 def _read_npz(path: Path) -> dict | None:
@@ -245,8 +242,7 @@ def _as_result(arrays: dict):
     return SweepResult(**fields)
 
 
-def _json(obj) -> str:
-    return json.dumps(obj, indent=2, sort_keys=True, allow_nan=False) + "\n"
+_json = files.json_text  # the one JSON layout (verification.files)
 
 
 def _read_json(path: Path) -> dict | None:
@@ -267,7 +263,7 @@ def _write_header(out: Path, config: dict, fp: str, *, complete: bool, processes
     from verification.pipeline import environment
 
     seeds = [s for block in block_seeds(config) for s in block]
-    report.atomic_write(out / "sweep.json", _json({
+    files.atomic_write(out / "sweep.json", _json({
         "format": FORMAT,
         "fingerprint": fp,
         "config": {sec: config[sec] for sec in SECTIONS},
@@ -453,21 +449,21 @@ def run_sweep(config: dict, out, *, process_id: int = 0, process_count: int = 1,
                 manifest["timed_out"] = {"block": j, "seconds": round(waited, 3), "phase": phase,
                                          "block_timeout": block_timeout}
                 try:
-                    report.atomic_write(shard, _json(manifest))
+                    files.atomic_write(shard, _json(manifest))
                 finally:
                     print(msg, file=sys.stderr, flush=True)
                     os._exit(TIMEOUT_EXIT)
 
             res = _watched(lambda stage, j=j: sw.run_block(plan, blocks[j], stage=stage), block_timeout, timed_out)
             meta = {"fingerprint": np.array(fp), "block": np.array(j), "process_id": np.array(process_id)}
-            report.atomic_write(_block_path(out, j), _npz_bytes({**res._asdict(), **meta}))
+            files.atomic_write(_block_path(out, j), _npz_bytes({**res._asdict(), **meta}))
             manifest["blocks_computed"].append(j)
             manifest["block_seconds"].append(round(time.perf_counter() - tb, 3))
-            report.atomic_write(shard, _json(manifest))
+            files.atomic_write(shard, _json(manifest))
             if log:
                 log(f"block {j} ({count}/{len(todo)} of process {process_id}), seeds {list(blocks[j])}: "
                     f"{manifest['block_seconds'][-1]:.2f} s")
-    report.atomic_write(shard, _json(manifest))
+    files.atomic_write(shard, _json(manifest))
     return SweepRun(manifest["blocks_computed"], reused, time.perf_counter() - t0)
 
 
@@ -514,7 +510,7 @@ def merge(out) -> Path:
            for side in ("plus", "minus")},
     }
     raw = _npz_bytes({**merged._asdict(), **extra})
-    report.atomic_write(out / "sweep.npz", raw)
+    files.atomic_write(out / "sweep.npz", raw)
     processes = [{k: m.get(k) for k in ("process_id", "process_count", "host", "devices", "blocks_computed",
                                         "layout")} for m in manifests]
     _write_header(out, config, fp, complete=True, processes=processes, sweep_sha256=hashlib.sha256(raw).hexdigest())
@@ -668,14 +664,7 @@ def _figure(widths, per_seed, slopes):
 
 
 def _plot(out: Path, widths, per_seed, slopes) -> str:
-    import matplotlib.pyplot as plt
-
-    fig = _figure(widths, per_seed, slopes)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, metadata={"Software": None})
-    plt.close(fig)
-    report.atomic_write(out / "sweep.png", buf.getvalue())
-    return "sweep.png"
+    return files.save_figure(_figure(widths, per_seed, slopes), out / "sweep.png")  # the one resolution
 
 
 if render_sweep not in report.EXTRA_RENDERERS:
@@ -760,7 +749,7 @@ def _cmd_sweep(args) -> int:
         try:
             print(f"merged: {merge(args.out)}")
             text = render_sweep(args.out)
-            report.atomic_write(Path(args.out) / "report.md", f"# ntk-verify sweep\n\n{text}")
+            files.atomic_write(Path(args.out) / "report.md", f"# ntk-verify sweep\n\n{text}")
             print(f"report: {Path(args.out) / 'report.md'} (re-render, or merge blocks copied from other hosts, with "
                   f"`ntk-verify report {args.out}`)")
         except report.ResultsError as err:

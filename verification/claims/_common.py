@@ -16,7 +16,6 @@ resolution) everything with :math:`1/\lambda` in it is VACUOUS, with both number
 
 from __future__ import annotations
 
-import io
 import math
 from pathlib import Path
 
@@ -27,7 +26,7 @@ from ntk_attention.data import sign_consistent
 from verification import config as cfg
 from verification import step_size as steps
 from verification.contract import DIVERGED, TrainingRun
-from verification.files import atomic_write
+from verification import files
 from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED, Part, Verdict
 
 
@@ -149,14 +148,9 @@ def pyplot():
 
 
 def save_figure(fig, path: Path) -> str:
-    """Save a figure atomically (PNG bytes without a timestamp); returns the file name."""
-    plt = pyplot()
-    buf = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buf, format="png", dpi=110, metadata={"Software": None})
-    plt.close(fig)
-    atomic_write(path, buf.getvalue())
-    return path.name
+    """Save a figure atomically (:func:`verification.files.save_figure`, the one resolution); returns the file name."""
+    pyplot()  # the Agg backend before pyplot is touched
+    return files.save_figure(fig, path)
 
 
 # ---------------------------------------------------------------------------------------------
