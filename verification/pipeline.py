@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.metadata
-import os
 import platform
 
 import jax
@@ -21,7 +20,8 @@ from ntk_attention import empirical_ntk, init_params
 from ntk_attention.stability import stability_limit, stability_words
 from verification.claims import CLAIMS, load_extensions
 from verification.config import ConfigError
-from verification.contract import DIVERGED, Context, memory_bytes, memory_sum, sweep_bytes
+from verification.contract import DIVERGED, Context
+from verification.memory import BASELINE_BYTES, memory_estimate, physical_memory
 from verification.verdict import VACUOUS, Part, Verdict
 
 __all__ = ["run_claims", "check_data", "environment", "selected_claims", "stability_report", "stability_warnings",
@@ -155,40 +155,6 @@ def environment() -> dict:
 
 # ----------------------------------------------------------------------------------------------
 # Hardening (issue 8): refuse sizes that cannot fit in this machine's memory, before any work
-
-
-def physical_memory() -> int:
-    """Bytes of physical memory (``os.sysconf``); 0 when the platform does not say."""
-    try:
-        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
-    except (ValueError, OSError, AttributeError):
-        return 0
-
-
-BASELINE_BYTES = 1 << 30
-"""Memory a run holds whatever its sizes: the interpreter, JAX, numpy, scipy, matplotlib and the
-compiled programs. Measured (peak RSS of a fresh process running ``ntk-verify run`` at tiny sizes,
-CPU, jax 0.10): 0.44 GiB for C4, 0.49 GiB for C3, 0.50 GiB for C2; a tiny C5, C6 or C7 run after
-another claim adds 40-75 MiB of its own programs (tests/verification/test_memory.py prints these);
-rounded up to 1 GiB for other backends and allocator slack. A claim's ``memory`` estimates what
-comes on top."""
-
-
-def memory_estimate(section: dict, data: dict) -> tuple[int, str]:
-    r"""Estimated peak bytes (float64) for a section that is not a claim's (``[sweep]``), and why:
-    :func:`verification.contract.sweep_bytes` of its ``widths``, ``seeds``, ``steps``,
-    ``record_every``, ``seeds_per_block`` at ``n`` (or ``max(sizes)``, else ``[data] n``), and the
-    data windows. A claim's section uses the claim's own ``memory``."""
-    widths = list(section.get("widths") or ([section["width"]] if "width" in section else []))
-    sizes = section.get("sizes")
-    n = max(sizes) if isinstance(sizes, list) and sizes else int(section.get("n", data["n"]))
-    windows = memory_bytes(d=int(data["d"]), n=n, windows=int(section.get("pool", 0)) + int(section.get("test_windows", 0)))
-    if not widths:
-        return windows
-    steps = int(section.get("steps", 1))
-    return memory_sum(sweep_bytes(n=n, widths=widths, seeds=int(section.get("seeds", 1)), steps=steps,
-                                  record_every=int(section.get("record_every", steps) or steps),
-                                  seeds_per_block=int(section.get("seeds_per_block", 1))), windows)
 
 
 def check_memory(config: dict, sections: list[str]) -> None:
