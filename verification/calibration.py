@@ -45,7 +45,6 @@ threshold; counts are therefore compared with a tolerance of two (:func:`doc_dif
 
 from __future__ import annotations
 
-import argparse
 import math
 import re
 from pathlib import Path
@@ -69,7 +68,6 @@ __all__ = [
     "doc_differences",
     "probability_budget",
     "render_doc",
-    "register",
 ]
 
 ALPHA = 0.05
@@ -442,37 +440,3 @@ def doc_differences(old: str, new: str, *, count_tolerance: int = 2, replicates:
                 out.append(f"number {u} != {v} in {y!r}")
                 break
     return out
-
-
-# ----------------------------------------------------------------------------- command line
-
-
-def _cmd_calibrate(args) -> int:
-    rows = calibrate(replicates=args.replicates, quick=args.quick)
-    js, md = write_calibration(args.out, rows)
-    print(markdown_table(rows), end="")
-    bad = [f"{r['rule']}/{r['case']}" for r in rows if not r["meets"] and not r["note"]]
-    print(f"wrote {js} and {md}")
-    if bad:
-        print(f"standard not met (without a stated budget limit): {', '.join(bad)}")
-    return 0
-
-
-def register(subparsers) -> None:
-    """Add ``ntk-verify calibrate`` to the CLI (called by :func:`verification.cli.build_parser`)."""
-    p = subparsers.add_parser(
-        "calibrate", help="error rates of every decision rule on planted truths",
-        description="Run each decision rule on planted true, false and boundary cases (numpy, fixed seeds) at its "
-                    "default budget and write DIR/calibration.json and DIR/calibration.md.",
-    )
-    p.add_argument("--out", default="calibration", metavar="DIR", help="output folder (default: calibration/)")
-    p.add_argument("--quick", action="store_true", help=f"{QUICK_REPLICATES} replicates per case (a smoke test)")
-    p.add_argument("--replicates", type=int, default=1000, metavar="R", help="replicates per case (default 1000)")
-    p.set_defaults(func=_cmd_calibrate)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    _parser = argparse.ArgumentParser(prog="calibration")
-    register(_parser.add_subparsers(dest="command", required=True))
-    _args = _parser.parse_args()
-    raise SystemExit(_args.func(_args))

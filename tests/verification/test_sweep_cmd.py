@@ -17,6 +17,8 @@ from ntk_attention import sweep as sw
 from verification import cli, report
 from verification import config as cfg
 from verification import sweep_cmd as sc
+from verification.commands import sweep as sweep_command
+from verification.sweeps import plan, render, store, watchdog
 
 # one sweep configuration for the whole file: every in-process run reuses one compiled program
 TOML = """
@@ -78,8 +80,8 @@ def setup(tmp_path_factory):
 
 def test_merged_sweep_is_the_library_sweep_on_the_configured_data(setup):
     _, config, out, merged = setup
-    data = sc._context(config).dataset()
-    seeds = sc._context(config).network_seeds(12)
+    data = plan.context(config).dataset()
+    seeds = plan.context(config).network_seeds(12)
     direct = sw.sweep(data.X, data.y, widths=[4, 8], seeds=seeds, steps=2000, record_every=500, learning_rate=0.1,
                       chunk_size=2)
     _assert_same(merged, direct)
@@ -179,8 +181,8 @@ def test_more_seeds_reuse_blocks_and_other_configs_are_refused(setup, tmp_path):
 def test_flags_override_the_file_and_bad_values_name_the_key(setup, tmp_path):
     path, config, _, _ = setup
     args = cli.build_parser().parse_args(["sweep", "--config", str(path), "--widths", "16,64", "--steps", "1000"])
-    assert args.func is sc._cmd_sweep
-    got = sc.resolve_config(str(path), widths=sc._widths(args.widths), steps=args.steps)
+    assert args.func is sweep_command._cmd_sweep
+    got = sc.resolve_config(str(path), widths=sweep_command._widths(args.widths), steps=args.steps)
     assert got["sweep"]["widths"] == [16, 64] and got["sweep"]["steps"] == 1000 and got["sweep"]["seeds"] == 12
     assert config["data"]["n"] == 6 and cfg.default_config()["sweep"]["widths"] == [64, 256, 1024]
     for kwargs, key in [
@@ -192,7 +194,7 @@ def test_flags_override_the_file_and_bad_values_name_the_key(setup, tmp_path):
         with pytest.raises(cfg.ConfigError, match=key):
             sc.resolve_config(str(path), **kwargs)
     with pytest.raises(cfg.ConfigError, match="--widths"):
-        sc._widths("4,x")
+        sweep_command._widths("4,x")
     assert cli.main(["sweep", "--out", str(tmp_path / "x"), "--process-id", "1"]) == 2
 
 
@@ -202,6 +204,7 @@ import sys, threading
 import numpy as np
 from ntk_attention import sweep as sw
 from verification import cli, sweep_cmd as sc
+from verification.sweeps import store
 whole, out = sys.argv[1], sys.argv[2]
 seeds = [tuple(b) for b in sc.block_seeds(sc.resolve_config(sys.argv[3]))]
 
@@ -210,8 +213,8 @@ def run_block(plan, block, stage=None):
         stage("waiting for the device computation")
         threading.Event().wait()
     from pathlib import Path
-    return sc._load_block(Path(whole), seeds.index(tuple(block)), sc.fingerprint(sc.resolve_config(sys.argv[3])),
-                          tuple(block))
+    return store.load_block(Path(whole), seeds.index(tuple(block)), sc.fingerprint(sc.resolve_config(sys.argv[3])),
+                            tuple(block))
 
 sw.run_block = run_block
 sys.exit(cli.main(["sweep", "--config", sys.argv[3], "--out", out, "--seeds", "3", "--block-timeout", "3",
@@ -238,10 +241,10 @@ def test_a_block_that_never_finishes_is_reported_and_exits_3_keeping_finished_bl
 
 
 def test_watched_returns_results_reraises_errors_and_calls_the_timeout_with_the_phase():
-    assert sc._watched(lambda stage: 7, 5.0, None) == 7
-    assert sc._watched(lambda stage: 8, None, None) == 8
+    assert watchdog.watched(lambda stage: 7, 5.0, None) == 7
+    assert watchdog.watched(lambda stage: 8, None, None) == 8
     with pytest.raises(KeyError, match="boom"):
-        sc._watched(lambda stage: {}["boom"], 5.0, None)
+        watchdog.watched(lambda stage: {}["boom"], 5.0, None)
     seen = []
 
     class Stop(Exception):
@@ -260,7 +263,7 @@ def test_watched_returns_results_reraises_errors_and_calls_the_timeout_with_the_
         release.wait(30)
 
     with pytest.raises(Stop):
-        sc._watched(slow, 0.2, on_timeout)
+        watchdog.watched(slow, 0.2, on_timeout)
     release.set()
     assert seen == ["waiting for the device computation"]
 
@@ -325,8 +328,8 @@ def test_sweep_warns_when_the_step_size_is_past_two_over_lambda_max(setup, tmp_p
     from ntk_attention import Params, empirical_ntk, init_params
 
     path, config, _, _ = setup
-    data = sc._context(config).dataset()
-    seed = sc._context(config).network_seeds(1)[0]
+    data = plan.context(config).dataset()
+    seed = plan.context(config).network_seeds(1)[0]
     w, a = init_params(jax.random.key(seed), 8)
     H = np.asarray(empirical_ntk(Params(w[:4], a[:4]), data.X), np.float64)  # independent: numpy on H(0)
     limit = 2.0 / np.linalg.eigvalsh(H)[-1]
@@ -341,7 +344,7 @@ def test_sweep_warns_when_the_step_size_is_past_two_over_lambda_max(setup, tmp_p
 def test_sweep_files_describe_themselves_and_load_as_xarray(setup):
     _, config, out, merged = setup
     head = json.loads((out / "sweep.json").read_text())
-    data = sc._context(config).dataset()
+    data = plan.context(config).dataset()
     with np.load(out / "sweep.npz", allow_pickle=False) as npz:
         arrays = {k: npz[k] for k in npz.files}
     assert set(head["arrays"]) == set(arrays)
@@ -377,7 +380,7 @@ def test_sweep_figure_has_a_reference_line_the_seed_spread_and_no_overlapping_ti
     rng = np.random.default_rng(0)
     per_seed = {"‖H(0)−H*‖": np.exp(rng.normal(size=(7, 5))) / np.sqrt(widths)[:, None],
                 "sup_t ‖H(t)−H(0)‖": np.exp(rng.normal(size=(7, 5))) / widths[:, None]}
-    fig = sc._figure(widths, per_seed, {"‖H(0)−H*‖": -0.5, "sup_t ‖H(t)−H(0)‖": -1.0})
+    fig = render._figure(widths, per_seed, {"‖H(0)−H*‖": -0.5, "sup_t ‖H(t)−H(0)‖": -1.0})
     ax = fig.axes[0]
     fig.canvas.draw()
     ref = [ln for ln in ax.get_lines() if str(ln.get_gid()).startswith("reference")]
