@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 from pathlib import Path
 
 import numpy as np
 
 from ntk_attention import sweep as sw
 from verification import files, report
-from verification.sweeps.plan import FORMAT, block_seeds, context, fingerprint
-from verification.sweeps.store import as_result, fraction, load_block, read_json, read_npz, write_header
+from verification.sweeps.plan import FORMAT, block_seeds, config_differences, context, fingerprint
+from verification.sweeps.store import (
+    as_result, block_path, fraction, load_block, read_json, read_npz, write_header,
+)
 
 __all__ = ['merge', 'load_merged']
 
@@ -39,6 +42,14 @@ def merge(out) -> Path:
     for j, seeds in enumerate(blocks):
         res = load_block(out, j, fp, seeds)
         (missing.append(j) if res is None else parts.append(res))
+    for j in missing:
+        foreign = read_npz(block_path(out, j))
+        if foreign is not None and "fingerprint" in foreign and str(foreign["fingerprint"]) != fp:
+            other = json.loads(str(foreign["config"])) if "config" in foreign else None
+            diffs = config_differences(other, config) if other is not None else []
+            named = "; ".join(f"{k}: {a!r} there, {b!r} in sweep.json" for k, a, b in diffs) or "its fingerprint differs"
+            raise report.ResultsError(f"{block_path(out, j)}: a block of another configuration ({named}); not "
+                                      "part of this sweep: remove it or copy the right host's block")
     if missing:
         owners = {m["process_count"] for m in manifests}
         who = "; ".join(f"{P} processes: block j is computed by process j mod {P}" for P in sorted(owners))

@@ -138,7 +138,8 @@ def run_sweep(config: dict, out, *, process_id: int = 0, process_count: int = 1,
                     os._exit(TIMEOUT_EXIT)
 
             res = watched(lambda stage, j=j: sw.run_block(plan, blocks[j], stage=stage), block_timeout, timed_out)
-            meta = {"fingerprint": np.array(fp), "block": np.array(j), "process_id": np.array(process_id)}
+            meta = {"fingerprint": np.array(fp), "block": np.array(j), "process_id": np.array(process_id),
+                    "config": np.array(files.json_text(config))}  # names the differing keys if merged into another sweep
             files.atomic_write(block_path(out, j), files.npz_bytes({**res._asdict(), **meta}))
             manifest["blocks_computed"].append(j)
             manifest["block_seconds"].append(round(time.perf_counter() - tb, 3))
