@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("verification", "ntk_attention")
-LEAVES = ("verification.verdict", "verification.stats", "verification.bounds", "verification.config", "verification.step_size", "verification.memory",
+LEAVES = ("verification.verdict", "verification.stats", "verification.intervals", "verification.decisions", "verification.resolution", "verification.bounds", "verification.config", "verification.step_size", "verification.memory",
           "verification.contract", "verification.datasets", "verification.files", "verification.sources")
 
 
