@@ -87,12 +87,14 @@ from typing import Any
 from jaxtyping import Array, Float
 
 from ntk_attention.sweep.plan import AXIS, LAYOUTS, SweepPlan, _check_seeds, device_bytes, plan_sweep
-from ntk_attention.sweep.result import ARRAYS, RECORD_FIELDS, SweepResult, concatenate, load, ntk_infinite_tolerance
+from ntk_attention.sweep.result import (
+    ARRAYS, RECORD_FIELDS, SavedSweep, SweepResult, concatenate, header_attrs, load, ntk_infinite_tolerance,
+)
 from ntk_attention.sweep.run import run_block
 
 __all__ = [
     "SweepPlan", "SweepResult", "plan_sweep", "run_block", "concatenate", "sweep", "device_bytes", "RECORD_FIELDS",
-    "LAYOUTS", "ARRAYS", "load", "ntk_infinite_tolerance", "AXIS",
+    "LAYOUTS", "ARRAYS", "load", "ntk_infinite_tolerance", "AXIS", "SavedSweep", "header_attrs",
 ]
 
 

@@ -3,6 +3,8 @@ fields' meaning (:data:`ARRAYS`), joining blocks (:func:`concatenate`) and loadi
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -11,7 +13,8 @@ from jaxtyping import Float, Int
 
 from ntk_attention.sweep.plan import _check_seeds
 
-__all__ = ['RECORD_FIELDS', 'SweepResult', 'ARRAYS', 'load', 'concatenate', 'ntk_infinite_tolerance']
+__all__ = ["RECORD_FIELDS", "SweepResult", "SavedSweep", "ARRAYS", "load", "header_attrs", "concatenate",
+           "ntk_infinite_tolerance"]
 
 
 RECORD_FIELDS = (
@@ -55,11 +58,13 @@ class SweepResult(NamedTuple):
     ntk_infinite: Float[np.ndarray, "n n"]
     ntk_infinite_error: float
 
-    def to_xarray(self):
+    def to_xarray(self, *, windows=None, targets=None, attrs=None):
         """An :class:`xarray.Dataset` with dimensions width, seed, step, i, j (coordinates: the
         widths, seeds and steps) and each field's meaning from :data:`ARRAYS` as its ``description``
-        attribute; ``sign_agree_*_fraction`` (counts over ``n_plus``/``n_minus``) added.
-        Needs xarray (``pip install "ntk-attention[xarray]"``)."""
+        attribute; ``sign_agree_*_fraction`` (counts over ``n_plus``/``n_minus``) added; the training
+        ``windows`` (i, token) and ``targets`` (i) as variables and ``attrs`` (scalars, strings, arrays)
+        as the dataset's attributes when given (:func:`load` gives them from the sweep's files), so a
+        NetCDF/Zarr file of it describes itself. Needs xarray (``pip install "ntk-attention[xarray]"``)."""
         try:
             import xarray as xr
         except ImportError:  # pragma: no cover - xarray is optional
@@ -77,20 +82,70 @@ class SweepResult(NamedTuple):
                 frac = np.where(total > 0, np.asarray(getattr(self, f"sign_agree_{side}")) / np.maximum(total, 1), np.nan)
             data[f"sign_agree_{side}_fraction"] = xr.DataArray(frac, dims=("width", "seed", "step"), attrs={
                 "description": f"sign_agree_{side} / n_{side}, a fraction in [0, 1]; NaN when n_{side} = 0"})
-        return xr.Dataset(data, coords=coords)
+        if windows is not None:
+            data["windows"] = xr.DataArray(np.asarray(windows), dims=("i", "token"),
+                                           attrs={"description": "the n training windows x_i"})
+        if targets is not None:
+            data["targets"] = xr.DataArray(np.asarray(targets), dims=("i",), attrs={"description": "the targets y_i"})
+        return xr.Dataset(data, coords=coords, attrs=dict(attrs or {}))
 
 
-def load(path) -> SweepResult:
-    r"""A :class:`SweepResult` from an ``.npz`` file holding its fields (``sweep.npz`` of
-    ``ntk-verify sweep``): e.g. ``loss[w, s, r]`` :math:`= L_{m_w, s}(t_r) = \frac12\sum_i (f(x_i) - y_i)^2`.
-    Other arrays in the file are ignored; nothing is unpickled."""
+class SavedSweep(SweepResult):
+    """A :class:`SweepResult` read by :func:`load`, carrying the training ``windows`` and ``targets`` and the
+    configuration as flat ``attrs`` (``"sweep.steps"``, ``"data.source"``, ``"learning_rate"``,
+    ``"version.jax"`` …), which :meth:`to_xarray` puts into the dataset."""
+
+    def to_xarray(self):
+        return SweepResult.to_xarray(self, windows=self.windows, targets=self.targets, attrs=self.attrs)
+
+
+def _attr_value(v):
+    """A value netCDF can hold: numbers and strings as they are, booleans as 0/1, lists of numbers as
+    arrays, anything else as JSON text."""
+    if isinstance(v, bool):
+        return int(v)
+    if isinstance(v, (int, float, str)):
+        return v
+    if isinstance(v, list) and v and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v):
+        return np.asarray(v)
+    return json.dumps(v)
+
+
+def header_attrs(head: dict) -> dict:
+    """Flat attributes of a sweep header (``sweep.json``): each configuration key as ``section.key``, the
+    step size η, the seeds, the format and fingerprint, and ``version.<package>`` of the environment."""
+    out = {k: _attr_value(head[k]) for k in ("format", "fingerprint", "learning_rate", "seeds") if k in head}
+    for sec, body in (head.get("config") or {}).items():
+        for key, value in body.items():
+            out[f"{sec}.{key}"] = _attr_value(value)
+    env = head.get("environment") or {}
+    for pkg, version in (env.get("packages") or {}).items():
+        out[f"version.{pkg}"] = str(version)
+    if "python" in env:
+        out["version.python"] = str(env["python"])
+    return out
+
+
+def load(path) -> SavedSweep:
+    r"""A :class:`SweepResult` (a :class:`SavedSweep`) from an ``.npz`` file holding its fields (``sweep.npz`` of
+    ``ntk-verify sweep``): e.g. ``loss[w, s, r]`` :math:`= L_{m_w, s}(t_r) = \frac12\sum_i (f(x_i) - y_i)^2`;
+    with its ``windows`` and ``targets`` when the file holds them and, from ``sweep.json`` beside it, the
+    configuration as ``attrs`` (:func:`header_attrs`). Nothing is unpickled."""
     with np.load(path, allow_pickle=False) as npz:
         missing = [k for k in SweepResult._fields if k not in npz.files]
         if missing:
             raise ValueError(f"path: expected an .npz with every SweepResult field, {path} lacks {missing}")
         fields = {k: npz[k] for k in SweepResult._fields}
+        extra = {k: (npz[k] if k in npz.files else None) for k in ("windows", "targets")}
     fields["ntk_infinite_error"] = float(fields["ntk_infinite_error"])
-    return SweepResult(**fields)
+    out = SavedSweep(**fields)
+    out.windows, out.targets = extra["windows"], extra["targets"]
+    header = Path(path).with_name("sweep.json")
+    try:
+        out.attrs = header_attrs(json.loads(header.read_text(encoding="utf-8")))
+    except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError, AttributeError, TypeError):
+        out.attrs = {}  # a bare .npz (or an unreadable header): the arrays alone
+    return out
 
 
 ARRAYS: dict[str, tuple[tuple[str, ...], str]] = {

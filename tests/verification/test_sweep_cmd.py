@@ -382,6 +382,22 @@ def test_sweep_files_describe_themselves_and_load_as_xarray(setup):
     assert ds["width"].values.tolist() == [4, 8] and ds["step"].values.tolist() == [0, 500, 1000, 1500, 2000]
     np.testing.assert_array_equal(ds["loss"].sel(width=8).values, merged.loss[1])
     np.testing.assert_allclose(ds["sign_agree_minus_fraction"].values, arrays["sign_agree_minus_fraction"], rtol=0)
+    # self-describing (issue 22 item 11): windows and targets as variables, the configuration as attributes
+    np.testing.assert_array_equal(ds["windows"].values, arrays["windows"])
+    assert ds["windows"].dims == ("i", "token") and ds["targets"].dims == ("i",)
+    assert ds.attrs["sweep.steps"] == config["sweep"]["steps"] and ds.attrs["data.source"] == config["data"]["source"]
+    assert ds.attrs["run.seed"] == config["run"]["seed"] and ds.attrs["learning_rate"] == sc.learning_rate(config)
+    assert list(ds.attrs["sweep.widths"]) == [4, 8] and ds.attrs["version.jax"] == head["environment"]["packages"]["jax"]
+    nc = out.parent / "sweep.nc"
+    ds.to_netcdf(nc)  # every attribute is one netCDF can hold
+    import xarray as xr
+
+    with xr.open_dataset(nc) as back:
+        assert back.attrs["data.source"] == config["data"]["source"] and "windows" in back
+    bare = out.parent / "bare" / "sweep.npz"  # a file without its header: the arrays alone
+    bare.parent.mkdir()
+    shutil.copy(out / "sweep.npz", bare)
+    assert sw.load(bare).to_xarray().attrs == {}
     with pytest.raises(ValueError, match="path"):
         np.savez(out.parent / "partial.npz", loss=merged.loss)
         sw.load(out.parent / "partial.npz")

@@ -13,7 +13,7 @@ import numpy as np
 from ntk_attention.sweep import ARRAYS, SweepResult
 from verification import files, report
 from verification.pipeline import environment
-from verification.sweeps.plan import FORMAT, SECTIONS, block_seeds, config_differences
+from verification.sweeps.plan import FORMAT, SECTIONS, block_seeds, config_differences, learning_rate
 
 __all__ = ['BLOCK_META', 'fraction', 'arrays_doc', 'block_path', 'read_npz', 'load_block', 'as_result', 'read_json', 'device_names', 'write_header', 'check_header', 'clear']
 
@@ -87,6 +87,7 @@ def write_header(out: Path, config: dict, fp: str, *, complete: bool, processes:
         "format": FORMAT,
         "fingerprint": fp,
         "config": {sec: config[sec] for sec in SECTIONS},
+        "learning_rate": learning_rate(config),  # η itself, as the one reader turned [sweep] eta into it
         "seeds": seeds,
         "blocks": len(block_seeds(config)),
         "environment": environment(),
