@@ -20,7 +20,7 @@ import re
 import sys
 
 from verification import config as cfg
-from verification import report
+from verification import files, report
 from verification.claims import load_extensions
 from verification.commands import COMMANDS
 from verification.commands._shared import UsageError, parse_claims
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(join_negative_values(sys.argv[1:] if argv is None else list(argv)))
     try:
         return int(args.func(args) or 0)
-    except (cfg.ConfigError, report.ResultsError, UsageError, SourceError) as err:
+    except (cfg.ConfigError, report.ResultsError, UsageError, SourceError, files.OutputError) as err:
         print(f"ntk-verify {args.command}: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

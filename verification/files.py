@@ -5,6 +5,7 @@ then ``os.replace`` (:func:`atomic_write`, honouring the umask); JSON has one la
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
@@ -13,7 +14,33 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["atomic_write", "json_text", "npz_bytes", "save_figure", "FIGURE_DPI"]
+__all__ = ["atomic_write", "json_text", "npz_bytes", "save_figure", "FIGURE_DPI", "OutputError", "check_output_folder"]
+
+
+class OutputError(ValueError):
+    """An output folder that cannot take the results, or a disk that filled up: one line, exit status 2."""
+
+
+def check_output_folder(out: str | Path, *, flag: str = "--out") -> Path:
+    """Refuse, before any computation, an output ``out`` that is a file or whose folder (or the nearest
+    existing folder above it, where it will be created) does not take a new file: a temporary file is
+    created there and removed (permissions, read-only mounts). Raises :class:`OutputError` naming ``flag``."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{flag}: expected a folder, got {str(out)!r}, which is a file")
+    probe_dir = out
+    while not probe_dir.exists():
+        probe_dir = probe_dir.parent
+    if not probe_dir.is_dir():
+        raise OutputError(f"{flag}: expected a folder, got {str(out)!r} below {str(probe_dir)!r}, which is a file")
+    probe = probe_dir / f".ntk-verify-probe.{secrets.token_hex(6)}.tmp"
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        os.unlink(probe)
+    except OSError as err:
+        where = "" if probe_dir == out else f" (it would be created in {str(probe_dir)!r})"
+        raise OutputError(f"{flag}: {str(out)!r} is not writable{where}: {err.strerror or err}") from None
+    return out
 
 FIGURE_DPI = 110
 """Resolution of every PNG figure written (dots per inch)."""
@@ -72,7 +99,11 @@ def atomic_write(path: str | Path, data: bytes | str) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(err, OSError) and err.errno == errno.ENOSPC:
+            kept = "the earlier file there is kept" if path.exists() else "nothing was written there"
+            raise OutputError(f"{path}: no space left on device ({len(data)} bytes to write); {kept}, and every file "
+                              "written before it is complete (atomic writes). Free space and rerun") from None
         raise

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 
-from verification import pipeline, report
+from verification import files, pipeline, report
 from verification.claims import CLAIMS
 from verification.commands._shared import (
     UsageError, add_plugin_option, config_for_source, enable_x64, load_plugins, parse_claims, parse_sources,
@@ -26,6 +26,7 @@ def _cmd_run(args) -> int:
     claims = parse_claims(args.claims)
     for config in configs:
         pipeline.check_memory(config, pipeline.selected_claims(config, claims))  # hardening: before any work
+    files.check_output_folder(args.out)  # a file, or a folder that takes no file: refused before any work
     report.check_output_dir(args.out, force=args.force, create=False)  # refuse now; create once results exist
     enable_x64()
     for config in configs:

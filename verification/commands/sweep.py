@@ -10,7 +10,7 @@ import jax
 from verification import config as cfg
 from verification import files, report
 from verification.commands._shared import enable_x64
-from verification.sweeps import hosts
+from verification.sweeps import hosts, watchdog
 from verification.pipeline import check_memory
 from verification.sweeps import (
     BLOCK_TIMEOUT, TIMEOUT_EXIT, merge, render_sweep, resolve_config, run_sweep, stability_warning,
@@ -36,6 +36,7 @@ def _cmd_sweep(args) -> int:
         eta_mode="absolute" if args.learning_rate is not None else None, seeds_per_block=args.seeds_per_block,
         dtype=args.dtype,
     )
+    files.check_output_folder(args.out)  # a file, or a folder that takes no file: refused before any work
     check_memory(config, ["sweep"])  # hardening (issue 8): refuse sizes beyond this machine, before any work
     pid, count = jax.process_index(), jax.process_count()
     warning = stability_warning(config) if pid == 0 else None
@@ -44,8 +45,11 @@ def _cmd_sweep(args) -> int:
     log = None if args.quiet else (lambda s: print(s, flush=True))
     if args.block_timeout is not None and not args.block_timeout >= 0:
         raise cfg.ConfigError(f"--block-timeout: expected seconds >= 0 (0: no watchdog), got {args.block_timeout}")
-    done = run_sweep(config, args.out, process_id=pid, process_count=count, devices=jax.local_devices(), log=log,
-                     block_timeout=args.block_timeout or None, force=args.force)
+    done = watchdog.interruptible(
+        lambda: run_sweep(config, args.out, process_id=pid, process_count=count, devices=jax.local_devices(), log=log,
+                          block_timeout=args.block_timeout or None, force=args.force),
+        f"ntk-verify sweep: interrupted; the finished blocks are kept in {Path(args.out) / 'blocks'} (a rerun with the "
+        f"same --out computes only the missing ones)")
     print(f"process {pid} of {count}: {len(done.computed)} block(s) computed, {len(done.reused)} reused, "
           f"{done.seconds:.1f} s on {len(jax.local_devices())} device(s)", flush=True)
     hosts.barrier("ntk-verify sweep: every process wrote its blocks")

@@ -4,9 +4,11 @@ ends with :data:`TIMEOUT_EXIT` (a running XLA computation cannot be cancelled); 
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 
-__all__ = ['BLOCK_TIMEOUT', 'TIMEOUT_EXIT', 'watched']
+__all__ = ["BLOCK_TIMEOUT", "TIMEOUT_EXIT", "INTERRUPT_EXIT", "watched", "interruptible"]
 
 
 BLOCK_TIMEOUT = 600.0
@@ -48,3 +50,20 @@ def watched(fn, timeout: float | None, on_timeout):
     if "error" in box:
         raise box["error"]
     return box["value"]
+
+
+INTERRUPT_EXIT = 130
+"""Exit status of a sweep ended by Ctrl-C (128 + SIGINT), its finished blocks kept."""
+
+
+def interruptible(fn, words: str, *, stream=None):
+    """``fn()``; on Ctrl-C print ``words`` (what was kept) and end the process with :data:`INTERRUPT_EXIT` at once.
+
+    Returning through the interpreter's shutdown while an XLA computation still runs on another thread
+    aborts from C++ ("terminate called … exception not rethrown", exit 134); :func:`os._exit` skips it.
+    Every block already written is complete (atomic writes), so nothing is lost but the running block."""
+    try:
+        return fn()
+    except KeyboardInterrupt:
+        print(words, file=stream or sys.stderr, flush=True)
+        os._exit(INTERRUPT_EXIT)
