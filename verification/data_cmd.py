@@ -61,7 +61,7 @@ def data_statistics(config: dict, *, width: int = 256) -> dict:
     lag1 = float(ntk_data.lag1_autocorrelation(series)) if one_series else pooled_lag1(X, y)
     seed = ctx.network_seeds(1)[0]
     params = init_params(jax.random.key(seed), width, sigma=data["sigma"])
-    lam, _ = bounds.lambda_star(X, sigma=data["sigma"], extended=True)
+    lam, _ = ctx.lambda_star(n, sigma=data["sigma"])  # the one λ* every command gives (extended where needed)
     consts = bounds.data_constants(X, y)
     return {
         "source": data["source"],

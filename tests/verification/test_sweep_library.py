@@ -121,3 +121,26 @@ def test_a_peer_that_never_starts_is_one_line_and_exit_2(tmp_path):
     lines = [line for line in proc.stderr.splitlines() if "ntk-verify sweep: error:" in line]
     assert len(lines) == 1 and f"coordinator {address}" in lines[0] and "process id 0 (the coordinator)" in lines[0]
     assert "--connect-timeout = 3 s" in lines[0] and "Check failure" not in proc.stderr
+
+
+def test_lambda_min_is_one_answer_in_data_bounds_and_sweep(tmp_path, capsys):
+    """λ_min(H*) below float64 resolution (n = 12 windows of the residual family): `data`, `bounds` and the
+    sweep's report give the same extended-precision value (issue 22 item 4), each with --data."""
+    import json
+    import re
+
+    path = tmp_path / "c.toml"
+    path.write_text("[data]\nn = 12\n[sweep]\nwidths = [4, 8]\nseeds = 1\nsteps = 2\nrecord_every = 1\n")
+    assert cli.main(["data", "--config", str(path), "--data", "residual", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert cli.main(["bounds", "--config", str(path), "--data", "residual", "--json"]) == 0
+    theory = json.loads(capsys.readouterr().out)
+    assert data["lambda_precision"] == theory["lambda_precision"] == "extended"  # float64 cannot resolve it here
+    assert data["lambda_min"] == theory["lambda"] and data["lambda_error"] == theory["lambda_error"]
+    assert cli.main(["sweep", "--config", str(path), "--data", "residual", "--out", str(tmp_path / "s"), "--quiet"]) == 0
+    capsys.readouterr()
+    text = (tmp_path / "s" / "report.md").read_text()
+    got = re.search(r"λ_min\(H\*\) = (\S+) ± (\S+) \(extended; float64 resolution", text)
+    assert got, text
+    assert abs(float(got.group(1)) - data["lambda_min"]) <= 5e-4 * abs(data["lambda_min"])  # printed to 4 digits
+    assert "indistinguishable" not in text and "resolved" in text

@@ -13,7 +13,7 @@ from verification import config as cfg
 from verification.claims import CLAIMS, load_plugin
 
 __all__ = ["UsageError", "enable_x64", "load_plugins", "add_plugin_option", "load_config", "parse_claims",
-           "parse_sources", "config_for_source"]
+           "parse_sources", "parse_source", "config_for_source"]
 
 
 class UsageError(ValueError):
@@ -71,6 +71,16 @@ def parse_sources(text: str | None) -> list[str] | None:
         except (TypeError, ValueError):
             raise UsageError(f"--data: expected {cfg.DATA_FIELDS['source'].allowed}, got {s!r}") from None
     return sources
+
+
+def parse_source(text: str | None) -> str | None:
+    """``--data SOURCE`` of a command that takes one source (None when not given), checked as ``[data] source``."""
+    if text is None:
+        return None
+    sources = parse_sources(text)
+    if len(sources) != 1:
+        raise UsageError(f"--data: expected one data source, got {len(sources)}: {text!r}")
+    return sources[0]
 
 
 def config_for_source(path: str | None, source: str | None) -> dict:

@@ -14,7 +14,7 @@ import numpy as np
 from ntk_attention import empirical_ntk, init_params
 from verification import bounds
 from verification.claims import CLAIMS
-from verification.commands._shared import UsageError, enable_x64, load_config
+from verification.commands._shared import UsageError, config_for_source, enable_x64, parse_source
 from verification.contract import Context
 
 __all__ = ["register"]
@@ -39,7 +39,7 @@ def _bounds_inputs(args, config: dict) -> dict:
 
 
 def _cmd_bounds(args) -> int:
-    config = load_config(args.config)
+    config = config_for_source(args.config, parse_source(args.data))
     if args.n is not None and not 2 <= args.n <= 4096:
         raise UsageError(f"--n: expected an integer in [2, 4096], got {args.n}")
     if args.width is not None and args.width < 1:
@@ -80,8 +80,9 @@ def _cmd_bounds(args) -> int:
               and config[sec]["eta"] != val["eta"] and args.eta is None]
     if others:
         sources += f" (not used: {', '.join(others)}; pass --eta for another step size)"
+    ssm = f", SSM N = {config['data']['state_dim']}" if ds.ssm is not None else ""  # a real or user series has none
     print(bounds.format_theory(th, consts, header=(
-        f"data: n = {X.shape[0]}, d = {X.shape[1]} (SSM N = {config['data']['state_dim']}, seed {ctx.seed}); "
+        f"data: n = {X.shape[0]}, d = {X.shape[1]} (source {config['data']['source']}{ssm}, seed {ctx.seed}); "
         f"inputs: {sources}; lambda_max(H(0)) from one draw at m = {val['width']}, key 'bounds/init'; "
         f"backend {jax.default_backend()}")))
     return 0
@@ -93,6 +94,8 @@ def register(sub) -> None:
                                    "the width m) come from [C1], sigma and n from [data]; each printed input names its "
                                    "source; the flags override.")
     p.add_argument("--config", metavar="FILE.toml", help="configuration (default: built in)")
+    p.add_argument("--data", metavar="SOURCE", help="data source, overriding [data] source: a family, a real series, "
+                   "csv:PATH[#COLUMN] or npy:PATH")
     p.add_argument("--n", type=int, help="number of windows (default: [data] n)")
     p.add_argument("--eta", type=float, help="step size η (default: [C1] eta)")
     p.add_argument("--width", type=int, metavar="M", help="width m for t_align and λ_max(H(0)) (default: max [C1] widths)")

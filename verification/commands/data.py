@@ -34,7 +34,8 @@ def register(sub) -> None:
                        "autocorrelation, corr(y, x_d), sign-consistent fraction, data-term fraction at t = 0, "
                        "v_min, B, D and lambda_min(H*) with its resolution (docs/data.md).")
     p.add_argument("--config", metavar="FILE.toml", help="configuration (default: built in)")
-    p.add_argument("--source", metavar="S", help="data source (overrides [data] source): a family, a real series, "
+    p.add_argument("--source", "--data", dest="source", metavar="S",
+                   help="data source (overrides [data] source): a family, a real series, "
                    "csv:PATH[#COLUMN] or npy:PATH")
     p.add_argument("--width", type=int, default=256, help="network width for the data-term fraction (default 256)")
     p.add_argument("--json", action="store_true", help="one JSON object instead of text")

@@ -9,7 +9,7 @@ import jax
 
 from verification import config as cfg
 from verification import files, report
-from verification.commands._shared import enable_x64
+from verification.commands._shared import enable_x64, parse_source
 from verification.sweeps import hosts, watchdog
 from verification.pipeline import check_memory
 from verification.sweeps import (
@@ -31,7 +31,7 @@ def _cmd_sweep(args) -> int:
     hosts.connect(distributed=args.distributed, coordinator_address=args.coordinator_address,  # before any device use
                   num_processes=args.num_processes, process_id=args.process_id, timeout=args.connect_timeout)
     config = resolve_config(
-        args.config, widths=_widths(args.widths) if args.widths else None, seeds=args.seeds, steps=args.steps,
+        args.config, source=parse_source(args.data), widths=_widths(args.widths) if args.widths else None, seeds=args.seeds, steps=args.steps,
         record_every=args.record_every, eta=args.learning_rate,
         eta_mode="absolute" if args.learning_rate is not None else None, seeds_per_block=args.seeds_per_block,
         dtype=args.dtype,
@@ -77,6 +77,8 @@ def register(subparsers) -> None:
                     "missing, and DIR/sweep.npz holds the merged arrays (width x seed x recorded step).",
     )
     p.add_argument("--config", metavar="FILE.toml", help="configuration with [run], [data], [sweep] (default: built in)")
+    p.add_argument("--data", metavar="SOURCE", help="data source, overriding [data] source: a family, a real series, "
+                   "csv:PATH[#COLUMN] or npy:PATH")
     p.add_argument("--out", default="sweep", metavar="DIR", help="sweep folder (default: sweep/); reused to resume")
     p.add_argument("--widths", metavar="64,256,1024", help="widths, strictly increasing (overrides [sweep] widths)")
     p.add_argument("--seeds", type=int, metavar="N", help="number of network seeds (overrides [sweep] seeds)")

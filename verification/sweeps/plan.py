@@ -26,13 +26,15 @@ SECTIONS = ("run", "data", "sweep")
 """Configuration sections a sweep depends on (the ones kept in sweep.json)."""
 
 
-def resolve_config(path: str | None = None, **overrides) -> dict:
+def resolve_config(path: str | None = None, *, source: str | None = None, **overrides) -> dict:
     """The validated configuration: defaults, then the TOML file, then non-None ``overrides``.
 
+    ``source`` sets ``[data] source`` as if written in the file (its source-dependent defaults apply);
     ``overrides`` are ``[sweep]`` keys (``widths=[64, 256]``, ``seeds=8`` …); they pass the same
     validation as the file (ConfigError naming ``sweep.<key>``).
     """
-    config = cfg.load(path) if path else cfg.default_config()
+    override = {"data": {"source": source}} if source is not None else None
+    config = cfg.load(path, override=override) if path else cfg.validate(override or {})
     raw = {sec: dict(body) for sec, body in config.items()}
     for key, value in overrides.items():
         if value is not None:

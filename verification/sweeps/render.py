@@ -11,8 +11,10 @@ import numpy as np
 from verification import files, report
 from verification import stats as st
 from verification.sweeps.merge import load_merged
+from verification.sweeps.plan import context
+from verification.sweeps.store import read_json
 
-__all__ = ["lambda_min_text", "render_sweep"]
+__all__ = ["lambda_min_text", "lambda_star_text", "render_sweep"]
 
 
 def _slope(widths, values):
@@ -50,18 +52,29 @@ def lambda_min_text(matrix, error: float) -> str:
     return text
 
 
+def lambda_star_text(lam) -> str:
+    r"""``λ_min(H*) = value ± error`` of a :class:`verification.bounds.Lambda` — the one answer every command
+    gives (extended precision where float64 cannot resolve it), with its precision and float64 resolution."""
+    state = "resolved" if lam.resolved else "NOT resolved: indistinguishable from 0"
+    return (f"λ_min(H*) = {lam.value:.4g} ± {lam.resolution:.2g} ({lam.precision}; float64 resolution "
+            f"{lam.float64_resolution:.2g}; {state})")
+
+
 def render_sweep(out) -> str | None:
     """Markdown (and ``sweep.png``) for the sweep in ``out``; None when ``out`` holds no sweep.
 
     Per width, means over seeds: final loss, :math:`\\|H(0)-H^*\\|_2`,
     :math:`\\sup_t\\|H(t)-H(0)\\|_2`, :math:`\\max_t\\max_r|w_r(t)-w_r(0)|`, sign agreement at T
     and last-token mass at T; then log-log slopes of the three distances against m with 95% t
-    intervals (every width × seed value a point), and :func:`lambda_min_text`.
+    intervals (every width × seed value a point), and λ_min(H*) of the sweep's windows as every command
+    gives it (:meth:`verification.contract.Context.lambda_star`, :func:`lambda_star_text`).
     """
     out = Path(out)
     if not (out / "sweep.json").exists():
         return None
     res = load_merged(out)
+    config = read_json(out / "sweep.json")["config"]
+    lam = context(config).lambda_star(sigma=config["data"]["sigma"])[0]
     widths = res.widths.astype(float)
     stats = {
         "final loss ½Σ(f−y)²": res.loss[:, :, -1].mean(axis=1),
@@ -77,7 +90,7 @@ def render_sweep(out) -> str | None:
         "",
         f"{len(res.widths)} widths × {len(res.seeds)} seeds, T = {int(res.step[-1])} steps recorded every "
         f"{int(res.step[1] - res.step[0]) if len(res.step) > 1 else 0}; means over seeds. "
-        f"{lambda_min_text(res.ntk_infinite, res.ntk_infinite_error)}.",
+        f"{lambda_star_text(lam)}.",
         "",
         "| m | " + " | ".join(stats) + " |",
         "|---|" + "---|" * len(stats),
