@@ -27,7 +27,7 @@ def memory_bytes(*, d: int, n: int, widths=(), tokens: int = 0, token_width: int
 
 SWEEP_BYTES_PER_NEURON = 24
 """Float64 numbers per neuron of a sweep block besides its Jacobian row of n: w(0), a, w(t), the
-gradient, a/sqrt(m), the divergence masks, |w - w(0)|, the chunk layout on the host (draws at the
+gradient, a/sqrt(m), the divergence masks, ``|w - w(0)|``, the chunk layout on the host (draws at the
 largest width and their per-width copies) and the device copies of each, with a margin (measured: 13-20 per neuron
 with the Jacobian, tests/verification/test_memory.py)."""
 

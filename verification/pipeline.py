@@ -25,7 +25,7 @@ from verification.memory import BASELINE_BYTES, memory_estimate, physical_memory
 from verification.verdict import VACUOUS, Part, Verdict
 
 __all__ = ["run_claims", "check_data", "environment", "selected_claims", "stability_report", "stability_warnings",
-           "divergence_verdict", "memory_estimate", "check_memory", "physical_memory", "BASELINE_BYTES"]
+           "divergence_verdict", "check_memory"]  # memory estimates: verification.memory
 
 PACKAGES = ("ntk-attention", "jax", "jaxlib", "numpy", "scipy", "optax", "matplotlib")
 

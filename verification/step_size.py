@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 from ntk_attention.stability import stability_limit, stability_words
 
-__all__ = ["MODES", "stability_limit", "stability_words", "learning_rate", "section_learning_rate"]
+__all__ = ["MODES", "learning_rate", "section_learning_rate"]  # stability_limit/_words: ntk_attention.stability
 
 MODES = ("relative", "absolute")
 """How a configured ``eta`` is read (``eta_mode``)."""
