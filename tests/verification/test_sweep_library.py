@@ -144,3 +144,18 @@ def test_lambda_min_is_one_answer_in_data_bounds_and_sweep(tmp_path, capsys):
     assert got, text
     assert abs(float(got.group(1)) - data["lambda_min"]) <= 5e-4 * abs(data["lambda_min"])  # printed to 4 digits
     assert "indistinguishable" not in text and "resolved" in text
+
+
+def test_the_sweep_section_is_known_without_any_command_or_parser():
+    """[sweep] is one of config's explicit sections: a fresh interpreter that imports neither the command
+    line nor the sweep library validates it (it used to be registered by importing verification.sweep_cmd)."""
+    code = ("import sys\nfrom verification import config as cfg\n"
+            "c = cfg.loads('[sweep]\\neta = 0.2\\nwidths = [4, 8]\\n')\n"
+            "assert not any(m.startswith(('verification.sweep', 'verification.commands', 'verification.cli')) "
+            "for m in sys.modules), sorted(m for m in sys.modules if m.startswith('verification'))\n"
+            "print(c['sweep']['eta'], c['sweep']['eta_mode'], c['sweep']['widths'])\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split() == ["0.2", "absolute", "[4,", "8]"]
+    with pytest.raises(cfg.ConfigError, match=r"^sweep\.seeds: expected a multiple of sweep\.seeds_per_block = 2, got 3$"):
+        cfg.loads("[sweep]\nseeds = 3\nseeds_per_block = 2\n")
