@@ -134,18 +134,70 @@ def _c1(loss, lin=None, **kw):
                     **{k: v for k, v in kw.items() if k in ("extended", "c_T", "min_decrease")})
 
 
-def test_c1_true_holds_with_holm_stated():
-    v = _c1(_losses(0.9))  # envelope 0.95^t; T_req = 2 log(4000)/0.1 = 166 > 100 steps: no linearised run given
+LONG = np.arange(0, 2001, 50)
+
+
+def test_c1_short_horizon_vacuous_long_horizon_holds():
+    # envelope 0.95^t over 100 steps = 5.1 e-folds; the float floor of m = 8 (the lower) lies ln(2/floor) = 69 e-folds below L(0)
+    v = _c1(_losses(0.9))
     env = v.parts[0]
-    assert env.status == HOLDS and "Holm over 2" in env.finding and "probability_decision" in env.finding
-    assert v.parts[1].status == VACUOUS and "beyond reach" in v.parts[1].finding
+    need = np.log(2.0 / float_floor(4, 8, 1.0, 1.0))
+    assert v.bounds["envelope_efolds_tested[n=4]"] == pytest.approx(-100 * np.log1p(-(0.1 - 1e-14) / 2))
+    assert v.bounds["envelope_efolds_to_float_floor[n=4]"] == pytest.approx(need)
+    assert env.status == VACUOUS and env.why == "horizon 5.1 e-folds" and "Holm over 2" in env.finding
+    assert v.parts[1].status == VACUOUS and "beyond reach" in v.parts[1].finding and v.status == VACUOUS
+    assert "horizon 5.1 e-folds" in v.to_dict()["headline"] and "e-folds" in summary_c1(v)
     assert v.bounds["T_req[n=4]"] == pytest.approx(2 * np.log(4 / 1e-3) / 0.1)
+    # the linearised model never decides (it presumes the kernel regime beyond the horizon trained)
     lin = LinearRun(4, np.array([0.0, 100.0, 166.0, 1660.0]), np.broadcast_to([2.0, 1e-3, 1e-6, 0.0], (2, 40, 4)).copy())
     v = _c1(_losses(0.9), lin=[lin])
     lp = next(p for p in v.parts if p.name.startswith("L_lin"))
-    assert lp.decisive and lp.status == HOLDS and v.status == HOLDS and "Holm over 4" in lp.finding
+    assert not lp.decisive and lp.status == HOLDS and v.status == VACUOUS
+    # a true envelope over a horizon that reaches the float floor (103 e-folds ≥ 69) reads HOLDS
+    v = _c1(_losses(0.9, steps=LONG), steps=LONG)
+    assert v.parts[0].status == HOLDS and v.parts[1].status == HOLDS and v.status == HOLDS
+    assert v.to_dict()["headline"] == "HOLDS 2"
     assert Verdict.from_dict(v.to_dict()) == v
-    assert "T_req=" in summary_c1(v)
+
+
+def test_c1_late_break_never_holds():
+    # the same seeds, 2000 steps: 9 of 40 runs per width stall at 1e-9 from t = 1000 (envelope 2·0.95^1000 ≈ 1e-22)
+    loss = _losses(0.9, steps=LONG)
+    loss[:, :9, 20:] = 1e-9
+    v = _c1(loss, steps=LONG)
+    assert v.parts[0].status in (INCONCLUSIVE, VIOLATED) and v.status != HOLDS
+    loss[:, :30, 20:] = 1e-9  # most runs: a counterexample
+    v = _c1(loss, steps=LONG)
+    assert v.parts[0].status == VIOLATED and v.status == VIOLATED and v.counterexample["step"] == 1000
+    # cut at 800 steps (before any break, 41 e-folds < 69; T_req = 1660 with c_T = 10) the same runs do not read HOLDS
+    short = LONG[LONG <= 800]
+    v = _c1(loss[..., : short.size], steps=short, c_T=10.0)
+    assert v.parts[0].status == VACUOUS and v.status != HOLDS
+
+
+def test_c1_eps_below_float_floor_vacuous():
+    # ε = 1e-35 below the float floor (~1e-29): L ≤ ε cannot be shown, never a failure
+    run = _run(_losses(0.9, steps=LONG), steps=LONG)
+    v = check_c1([run], eta=1.0, eps=1e-35, delta=0.1, c_T=0.1)
+    p = next(p for p in v.parts if p.name.startswith("L(T_req)"))
+    assert p.status == VACUOUS and p.why == "ε below float floor" and v.status != VIOLATED
+    assert "ε below float floor" in v.to_dict()["headline"]
+    # ε just above the floor: decided as before (0.9^t falls below it by t = 2000 only if ε ≥ 2·0.9^T)
+    v = check_c1([run], eta=1.0, eps=1e-20, delta=0.1, c_T=0.1)
+    assert next(p for p in v.parts if p.name.startswith("L(T_req)")).status in (HOLDS, VIOLATED)
+
+
+def test_c1_nonfinite_linearised_named_not_counted():
+    lin_loss = np.broadcast_to([2.0, 1e-6], (2, 40, 2)).copy()
+    lin_loss[0, :6, 1] = np.inf  # m < n: 6 runs at the narrow width return inf
+    lin = LinearRun(4, np.array([0.0, 166.0]), lin_loss)
+    v = _c1(_losses(0.9), lin=[lin])
+    named = next(p for p in v.parts if p.name.startswith("linearised model not finite"))
+    assert not named.decisive and "seed 0" in named.finding and "m = 8" in named.finding
+    lp = next(p for p in v.parts if p.name.startswith("L_lin"))
+    # 0 failures in 34 runs: CP end 0.103 > δ, so not HOLDS — but the inf runs are not failures
+    assert lp.status == INCONCLUSIVE and "[0, 0] of [34, 40]" in lp.finding
+    assert v.measured["linearised_nonfinite_runs[n=4]"] == [6, 0]
 
 
 def test_c1_small_budget_cannot_hold():
@@ -170,11 +222,11 @@ def test_c1_false_violated_with_counterexample():
 def test_c1_late_losses_after_T_req():
     # c_T = 1: T_req = log(4000)/0.1 = 83 within the 100 steps
     v = _c1(_losses(0.9), c_T=1.0)
-    assert [p.status for p in v.parts] == [HOLDS, HOLDS]
+    assert [p.status for p in v.parts] == [VACUOUS, HOLDS] and v.status == HOLDS  # envelope: horizon 5.1 e-folds
     loss = _losses(0.9)
     loss[0, :, 9] = 5e-3  # t = 90 ≥ T_req: L > ε in every seed at width 8, under the envelope 2 · 0.95^90 = 0.02
     v = _c1(loss, c_T=1.0)
-    assert [p.status for p in v.parts] == [HOLDS, VIOLATED] and v.counterexample["width"] == 8
+    assert [p.status for p in v.parts] == [VACUOUS, VIOLATED] and v.counterexample["width"] == 8
     # the linearised part is then a diagnostic only
     lin = LinearRun(4, np.array([0.0, 83.0]), np.broadcast_to([2.0, 1.0], (2, 40, 2)).copy())
     v = _c1(_losses(0.9), lin=[lin], c_T=1.0)
