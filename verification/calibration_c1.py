@@ -74,10 +74,12 @@ def _horizon_rows(R: int) -> list[dict]:
     long, short = np.arange(0, 2001, 50), np.arange(0, 401, 50)
     budget = {"widths": 1, "runs": 40, "delta": 0.1, "envelope rate": 0.95, "float floor": floor}
     for case, planted_text, steps, stall, seed, standard in [
-        ("true", "L(0)·0.9^t·e^(0.1 z) (capped at L(0)), horizon 2000 steps = 103 e-folds ≥ 69 to the floor", long, 0.0,
+        ("true", "L(0)·0.9^t·e^(0.1 z) (capped at L(0)), horizon 2000 steps = 103 e-folds ≥ 68.2 to the floor", long, 0.0,
          501, [(VIOLATED, "<=", ALPHA), (HOLDS, ">=", 0.8)]),
-        ("true", "as above, horizon 400 steps = 21 e-folds < 69: slow modes not tested", short, 0.0, 502,
+        ("true", "as above, horizon 400 steps = 21 e-folds < 68.2: slow modes not tested", short, 0.0, 502,
          [(HOLDS, "<=", 0.0), (VIOLATED, "<=", ALPHA)]),
+        ("boundary", "as above, horizon 1400 steps = 72 e-folds, just past the ≤ 68.2 needed (L(0) ≤ 2)",
+         np.arange(0, 1401, 50), 0.0, 505, [(VIOLATED, "<=", ALPHA), (HOLDS, ">=", 0.8)]),
         ("false", "as above, 20% of runs stall at 1e-9 from t = 1000, horizon 2000 steps", long, 0.2, 503,
          [(HOLDS, "<=", ALPHA)]),
         ("false", "the same stalled runs seen over 400 steps (before the stall)", short, 0.2, 504, [(HOLDS, "<=", 0.0)]),
