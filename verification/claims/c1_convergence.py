@@ -426,6 +426,8 @@ def memory_c1(section: dict, data: dict) -> tuple[int, str]:
         sweep_bytes(n=n, widths=section["widths"], seeds=S, steps=section["steps"], record_every=section["record_every"],
                     seeds_per_block=per),
         (8 * R * per * len(section["widths"]) * n * n, "H(t) records of one block (R × runs × n × n)"),
+        (8 * section["mechanism_seeds"] * section["mechanism_n"] * max(section["mechanism_widths"]) * (data["d"] + 4),
+         "kernel-regime reading (seeds × n × m × (d + 4): attention, Jacobian, residuals of one width)"),
         memory_bytes(d=data["d"], n=n, widths=[1]))
 
 
