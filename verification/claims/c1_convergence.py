@@ -9,12 +9,15 @@ the proof's envelope :math:`L(t) \le (1-\eta\lambda/2)^t L(0)` at every recorded
 :math:`L(T_{req}) \le \varepsilon` at :math:`T_{req} = c_T(\eta\lambda)^{-1}\log(nB^2/\varepsilon)`
 (docs/theory.md, "C1"). The default configuration is one where λ is resolved in float64: n = 2
 windows with the neuron scale σ = 3 (``C1.sigma``, its own key), η = 0.4 · 2/λ_max(H*) (``eta_mode = 'relative'``),
-widths 256 and 1024 × 120 seeds, 800 steps. :math:`T_{req}` lies beyond the steps trained; it is reached in
-the linearised (kernel-regime) model, :func:`ntk_attention.linearized.predict`, at
-:math:`t = T_{req}` and two decades beyond — that part is decisive only where real training does
-not reach :math:`T_{req}`. Sizes in ``extended_sizes`` (default n = 24, where λ lies below float64
+widths 256 and 1024 × 120 seeds, 800 steps. :math:`T_{req}` lies beyond the steps trained; the linearised (kernel-regime) model,
+:func:`ntk_attention.linearized.predict`, at :math:`t = T_{req}` and two decades beyond is a diagnostic
+(it presumes the kernel regime beyond the horizon trained; non-finite predictions, m < n, are named and
+left out). Sizes in ``extended_sizes`` (default n = 24, where λ lies below float64
 resolution) are not trained: λ in extended precision (:func:`verification.bounds.lambda_star`,
 ``extended=True``), their :math:`T_{req}` and how far beyond the steps run it is are reported, not decisive.
+The **observed** verdict reads the proof's mechanism at ``mechanism_n`` (default 24) on
+``mechanism_sources``: the gap :math:`\sup_t|L-L_{lin}|/L(0)` and its rate in m, and the loss along each
+resolved eigendirection of H(0) (:mod:`verification.claims._c1_mechanism`).
 
 **Verdict rule** (:func:`check_c1`).
 
@@ -28,7 +31,11 @@ resolution) are not trained: λ in extended precision (:func:`verification.bound
   VIOLATED when a Holm-adjusted one-sided p-value is ≤ α/2, else INCONCLUSIVE. Calibration in
   docs/calibration.md ("probability" rows): 120 runs per width give 80% power at a true failure
   rate 0.02 with δ = 0.1; fewer runs cannot reach HOLDS (0 failures in 36 runs is the least).
+* Horizon: with no break, the envelope reads HOLDS only when its e-folds :math:`-T\log(1-\eta\lambda_-/2)`
+  reach :math:`\log(L(0)/L_{floor})`; otherwise VACUOUS "horizon k e-folds" (the default 800 steps: 2.7 of 68).
+* ε below the float floor: the ``L ≤ ε`` parts are VACUOUS ("ε below float floor").
 * λ unresolved (:math:`\lambda \le \rho`): both parts VACUOUS, with the numbers.
+* The theorem's status is :func:`verification.verdict.combine_parts` of the decisive parts.
 """
 
 from __future__ import annotations
