@@ -128,7 +128,7 @@ def _bernstein_why(bb) -> str:
             if bb.status == INCONCLUSIVE else f"{bb.exceedances}/{bb.points} exceed t_δ")
 
 
-def _c4_observed(widths, h0, ht, *, lam, margin, violation_margin, alpha) -> Observed:
+def _c4_observed(widths, h0, ht, *, lam, margin, violation_margin, alpha, steps=None) -> Observed:
     r"""C4's conclusion as an empirical law: both rates O(m^{-1/2}) by :func:`rate_decision` over all widths run
     (the calibrated budget: docs/calibration.md, "rate" rows), and the *onset* — the smallest width m₀ from
     which both rates read HOLDS on the widths ≥ m₀ (at least 3) — with the exponents fitted there.
@@ -148,7 +148,8 @@ def _c4_observed(widths, h0, ht, *, lam, margin, violation_margin, alpha) -> Obs
             onset, fits = int(widths[j]), ds
             break
     S = h0.shape[1]
-    scale = f"m = {int(widths[0])}–{int(widths[-1])} ({len(widths)} widths) × {S} seeds, the training steps run"
+    scale = (f"m = {int(widths[0])}–{int(widths[-1])} ({len(widths)} widths) × {S} seeds"
+             + (f", t ≤ {int(steps)} steps" if steps is not None else ""))
     fitted = (f"‖H(0) − H*‖ slope {full[0].slope:.3f} [{full[0].lo:.3f}, {full[0].hi:.3f}], sup_t ‖H(t) − H(0)‖ "
               f"slope {full[1].slope:.3f} [{full[1].lo:.3f}, {full[1].hi:.3f}] over all widths")
     if onset is not None:
@@ -168,7 +169,7 @@ def _c4_observed(widths, h0, ht, *, lam, margin, violation_margin, alpha) -> Obs
 def check_c4(*, widths, seeds, h0_dist, ht_change, weight_change, min_eig, lam: float,
              lam_resolution: float, bernstein, delta: float, weight_bound=None, alpha: float = 0.05, margin: float = 0.1,
              violation_margin: float = 0.1, eig_error: float = 0.0, lam_precision: str = "float64",
-             config: dict | None = None, seed: int | None = None) -> Verdict:
+             config: dict | None = None, seed: int | None = None, steps: int | None = None) -> Verdict:
     r"""C4 from per-run numbers: ``h0_dist`` :math:`\|H(0)-H^*\|` (W, S), ``ht_change``
     :math:`\sup_t\|H(t)-H(0)\|` (W, S), ``weight_change`` :math:`\max_r|w_r(t)-w_r(0)|` (W, S, R) with
     its explicit bound ``weight_bound`` (same shape; :func:`weight_bound`), ``min_eig``
@@ -284,7 +285,8 @@ def check_c4(*, widths, seeds, h0_dist, ht_change, weight_change, min_eig, lam: 
 
     status = combine_parts(parts)  # a part that cannot be read (λ below float64) is named, it does not hide the rest
     decisive = "; ".join(f"{p.name}: {p.status}" for p in parts if p.decisive)
-    observed = _c4_observed(widths, h0, ht, lam=lam, margin=margin, violation_margin=violation_margin, alpha=alpha)
+    observed = _c4_observed(widths, h0, ht, lam=lam, margin=margin, violation_margin=violation_margin, alpha=alpha,
+                            steps=steps)
     budget = f"{W} widths {int(widths[0])}–{int(widths[-1])} × {S} seeds"
     need = ""
     if status == INCONCLUSIVE:
@@ -324,6 +326,7 @@ def run_c4(section: dict, ctx) -> Verdict:
                     min_eig=res.ntk_min_eigenvalue.min(axis=-1), lam=lam.value, lam_resolution=lam.resolution,
                     lam_precision=lam.precision, bernstein=bern, delta=section["delta"], alpha=section["alpha"],
                     margin=section["margin"], violation_margin=section["violation_margin"], eig_error=eig_err,
+                    steps=section["steps"],
                     config={"C4": section, "data": ctx.config["data"]}, seed=ctx.seed)
 
 
@@ -361,8 +364,11 @@ def summary_c4(v: Verdict) -> str:
     s = [v.measured.get(k) for k in ("slope_H0_minus_Hstar", "slope_sup_Ht_minus_H0")]
     slopes = "/".join(f"{x:.2f}" if x is not None else "–" for x in s)
     r = v.measured.get("weight_change_over_bound_max")
+    ob = v.observed
+    onset = None if ob is None else ob.looseness.get("onset_width")
     return (f"slopes {slopes} (HOLDS ≤ −0.5 + Δ = {-0.5 + v.bounds.get('margin', 0.1):.2f}); "
-            f"max|Δw|/bound {fmt(r) if r is not None else '–'}")
+            f"max|Δw|/bound {fmt(r) if r is not None else '–'}"
+            + ("" if ob is None else f"; observed {ob.status}" + (f" from m₀ = {onset}" if onset is not None else "")))
 
 
 def example_check_input() -> tuple[dict, str]:
