@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from jaxtyping import Float, Int
 
 from verification import planted, stats
 from verification.verdict import HOLDS, VACUOUS, VIOLATED
@@ -55,7 +56,7 @@ def _gap_rows(R: int) -> list[dict]:
     return out
 
 
-def horizon_status(losses: np.ndarray, steps: np.ndarray, *, rate: float, floor: float, delta: float = 0.1,
+def horizon_status(losses: Float[np.ndarray, "W S R"], steps: Int[np.ndarray, " R"], *, rate: float, floor: float, delta: float = 0.1,
                    alpha: float = ALPHA) -> str:
     r"""C1's envelope part with its horizon rule: :func:`verification.stats.envelope_decision` on
     :math:`L(t) \le \mathrm{rate}^t L(0)` (per width, runs × time), then a HOLDS over fewer e-folds

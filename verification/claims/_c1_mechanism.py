@@ -26,7 +26,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float
+from jaxtyping import Array, Float, Int
 
 from ntk_attention import forward, init_params
 from ntk_attention.model import Params
@@ -71,7 +71,7 @@ def _residual_path(w0: Float[Array, " m"], a: Float[Array, " m"], X: Float[Array
     return jnp.concatenate([res(w0)[None], rs])
 
 
-def gather_mechanism(X, y, *, source: str, widths, seeds, sigma: float, eta: float, steps: int,
+def gather_mechanism(X: Float[np.ndarray, "n d"], y: Float[np.ndarray, " n"], *, source: str, widths, seeds, sigma: float, eta: float, steps: int,
                      record_every: int) -> MechanismRun:
     """Train every (width, seed) (nested prefixes of seed s's widest draw, random output signs, as the sweep)
     and decompose its residuals on the eigenvectors of its H(0) = J J^T."""
@@ -102,14 +102,14 @@ def gather_mechanism(X, y, *, source: str, widths, seeds, sigma: float, eta: flo
                         mode, pred, eig, floor)
 
 
-def gaps(run: MechanismRun) -> np.ndarray:
+def gaps(run: MechanismRun) -> Float[np.ndarray, "W S"]:
     r""":math:`\sup_t |L(t) - L_{lin}(t)| / L(0)` per (width, seed); ``inf`` where the linearised model is not finite."""
     with np.errstate(invalid="ignore", over="ignore"):
         d = np.abs(run.loss - run.lin_loss).max(axis=-1) / run.loss[..., 0]
     return np.where(np.isfinite(d), d, np.inf)
 
 
-def mode_deviation(run: MechanismRun, *, min_decrease: float) -> tuple[np.ndarray, np.ndarray]:
+def mode_deviation(run: MechanismRun, *, min_decrease: float) -> tuple[Float[np.ndarray, "W S"], Int[np.ndarray, "W S"]]:
     r"""Per (width, seed): the largest relative deviation :math:`|\tfrac12c_k(t)^2 - \tfrac12c_k(0)^2(1-\eta\lambda_k)^{2t}|
     / \tfrac12c_k(0)^2` over t and the resolved directions k, and how many directions are resolved."""
     n, T = run.n, float(run.steps[-1])

@@ -384,11 +384,12 @@ def run_c1(section: dict, ctx) -> Verdict:
         eta_n = min(eta, 1.0 / lam.norm)
         extended.append(ExtendedSize(n, lam.value, lam.resolution, lam.precision, eta_n, float(np.abs(X).max())))
     mechanism = []
-    for src in section["mechanism_sources"]:  # the kernel-regime mechanism at a realistic n (_c1_mechanism)
-        n = section["mechanism_n"]
+    data_src = ctx.config["data"]["source"]
+    for src in dict.fromkeys("data" if s == data_src else s for s in section["mechanism_sources"]):  # each once
+        n = section["mechanism_n"]  # the kernel-regime mechanism at a realistic n (_c1_mechanism)
         ds = ctx.dataset(n) if src == "data" else ctx.cached(f"C1 dataset/{src}/{n}", lambda src=src: make_dataset(
             {**ctx.config["data"], "source": src}, ctx.key("data"), n=n))
-        name = ctx.config["data"]["source"] if src == "data" else src
+        name = data_src if src == "data" else src
         norm = bounds.lambda_star(np.asarray(ds.X), sigma=sigma)[0].norm
         mechanism.append(ctx.cached(f"C1 mechanism/{name}/{n}/{sigma!r}", lambda ds=ds, name=name, norm=norm: gather_mechanism(
             ds.X, ds.y, source=name, widths=section["mechanism_widths"], seeds=ctx.network_seeds(section["mechanism_seeds"]),
