@@ -41,7 +41,6 @@ resolved eigendirection of H(0) (:mod:`verification.claims._c1_mechanism`).
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import NamedTuple
 
 import jax
