@@ -48,6 +48,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ntk_attention import init_params
+from ntk_attention.model import Params
 from ntk_attention.linearized import predict
 from verification import bounds
 from verification import config as cfg
@@ -330,15 +331,16 @@ def check_c1(runs: list[EnvelopeRun], *, eta: float, eps: float, delta: float, c
 
 
 def _linearised(X, y, *, widths, seeds, sigma: float, eta: float, times) -> np.ndarray:
-    """Losses (W, S, K) of the linearised model of each run (nested prefix of seed s's widest draw, as the sweep)."""
+    """Losses (W, S, K) of the linearised model of each run (nested prefix of seed s's widest draw, as the sweep);
+    the seeds of one width in one compiled program."""
     t = jnp.asarray(times, jnp.float64)
-    out = np.empty((len(widths), len(seeds), len(times)))
-    fns = {m: jax.jit(lambda p: predict(p, X, y, t, learning_rate=eta).loss) for m in widths}
-    for si, s in enumerate(seeds):
-        full = init_params(jax.random.key(int(s)), max(widths), sigma=sigma, output_signs="random")
-        for wi, m in enumerate(widths):
-            out[wi, si] = np.asarray(fns[m](full.prefix(int(m))))
-    return out
+    full = [init_params(jax.random.key(int(s)), max(widths), sigma=sigma, output_signs="random") for s in seeds]
+    out = []
+    for m in widths:
+        w = jnp.stack([p.w[: int(m)] for p in full])
+        a = jnp.stack([p.a[: int(m)] for p in full])
+        out.append(np.asarray(jax.jit(jax.vmap(lambda w_, a_: predict(Params(w_, a_), X, y, t, learning_rate=eta).loss))(w, a)))
+    return np.stack(out)
 
 
 def _source_list(v):
