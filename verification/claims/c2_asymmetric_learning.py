@@ -36,8 +36,9 @@ from ntk_attention.linearized import predict
 from verification import bounds
 from verification import config as cfg
 from verification.contract import Claim, TrainingRun, memory_sum, train_bytes
-from verification.stats import clopper_pearson, probability_decision, rate_decision
-from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, Part, Verdict, combine_status
+from verification import laws
+from verification.stats import clopper_pearson, rate_decision
+from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED, Observed, Part, Verdict, combine_parts, combine_status
 from verification.claims._common import (
     ALPHA, ETA_MODE, data_n_training, step_size, DELTA, fmt, note_train_divergence, pyplot, save_figure,
 )
@@ -99,8 +100,8 @@ _GROUPS = ("+1", "-1")
 def check_c2(*, widths, seeds, steps, agree_plus, n_plus, agree_minus, n_minus, lam: float, lam_resolution: float,
              eta: float, v_min: float, delta: float, c_A: float = 1.0, alpha: float = 0.05, levels=LEVELS,
              corr_y_xd: float | None = None, data_term_fraction: float | None = None, data_term_threshold: float = 0.5,
-             linear_agreement=None, margin: float = 0.1, lam_precision: str = "float64",
-             config: dict | None = None, seed: int | None = None) -> Verdict:
+             linear_agreement=None, margin: float = 0.1, lam_precision: str = "float64", designated_agree=None,
+             source: str = "", config: dict | None = None, seed: int | None = None) -> Verdict:
     r"""C2 from sign-agreement counts over training: ``agree_*`` (W, S, R), ``n_*`` (W, S), at ``steps`` (R,).
 
     Decisive parts, in order:
@@ -142,20 +143,20 @@ def check_c2(*, widths, seeds, steps, agree_plus, n_plus, agree_minus, n_minus, 
         frac = {g: kp[g] / np_[g][:, None] for g in _GROUPS}  # NaN for a group without neurons
         frac_seed = {g: A[g] / N[g][..., None] for g in _GROUPS}
     parts, measured, intervals = [], {}, {}
-    premises_met = True
     # 1. the data term
     if corr_y_xd is not None:
         measured["corr_y_xd"] = float(corr_y_xd)
     if data_term_fraction is not None:
         measured["data_term_fraction"] = float(data_term_fraction)
         ok = data_term_fraction >= data_term_threshold
-        premises_met &= bool(ok)
         corr = f", corr(y, x_d) = {corr_y_xd:.3f}" if corr_y_xd is not None else ""
         parts.append(Part("data term Σ_i x_i,d V_r(x_i) y_i > 0 drives w_r toward a_r at t = 0", HOLDS if ok else VACUOUS,
-                          f"fraction of neurons with a positive data term {data_term_fraction:.2f} "
+                          role="premise", why="" if ok else f"data term positive for {data_term_fraction:.2f} < "
+                                                            f"{data_term_threshold:g}", finding=
+                          (f"fraction of neurons with a positive data term {data_term_fraction:.2f} "
                           f"{'≥' if ok else '<'} threshold {data_term_threshold:g}{corr}"
                           + ("." if ok else ": the data cannot drive the drift toward a_r, so the theorem's mechanism "
-                                            "is absent on this data.")))
+                                            "is absent on this data."))))
     # 2. the time premise
     resolved = lam > lam_resolution
     t_align = np.array([c_A * float(m) / (eta * lam * v_min) if resolved else math.inf for m in widths])
@@ -163,16 +164,15 @@ def check_c2(*, widths, seeds, steps, agree_plus, n_plus, agree_minus, n_minus, 
     measured["t_align"] = t_align.tolist()
     measured["t_over_t_align"] = [T / t if t > 0 else math.inf for t in t_align]
     if not resolved:
-        premises_met = False
-        parts.append(Part("t >= t_align = c_A m/(ηλ v_min)", VACUOUS,
-                          f"λ = λ_min(H*) = {fmt(lam)} ({lam_precision}) is not above its resolution {fmt(lam_resolution)}: "
+        parts.append(Part("t >= t_align = c_A m/(ηλ v_min)", VACUOUS, role="premise", why="λ below its resolution",
+                          finding=f"λ = λ_min(H*) = {fmt(lam)} ({lam_precision}) is not above its resolution {fmt(lam_resolution)}: "
                           f"t_align is unbounded; {T} steps were run."))
     else:
         late = t_align <= T
-        premises_met &= bool(late.all())
         wi = int(np.argmin(t_align))
-        parts.append(Part("t >= t_align = c_A m/(ηλ v_min)", HOLDS if late.all() else VACUOUS,
-                          f"λ = {fmt(lam)} ({lam_precision}, error {fmt(lam_resolution)}), v_min = {fmt(v_min)}, η = {eta:g}, "
+        parts.append(Part("t >= t_align = c_A m/(ηλ v_min)", HOLDS if late.all() else VACUOUS, role="premise",
+                          why="" if late.all() else f"t_align beyond reach by {fmt(t_align[wi] / max(T, 1))}×",
+                          finding=f"λ = {fmt(lam)} ({lam_precision}, error {fmt(lam_resolution)}), v_min = {fmt(v_min)}, η = {eta:g}, "
                           f"c_A = {c_A:g}: t_align = {fmt(t_align[wi])} steps at m = {int(widths[wi])} (∝ m), "
                           f"{T} run: " + ("reached at every width." if late.all() else
                                           f"beyond reach by a factor {fmt(t_align[wi] / max(T, 1))} at the smallest width"
@@ -180,14 +180,27 @@ def check_c2(*, widths, seeds, steps, agree_plus, n_plus, agree_minus, n_minus, 
                                           + ".")))
     # 3. agreement at the last step
     fam = [(g, wi) for g in _GROUPS for wi in range(W) if np_[g][wi] > 0]
-    if fam:
-        fails = np.array([np_[g][wi] - kp[g][wi, -1] for g, wi in fam], np.int64)
-        runs = np.array([np_[g][wi] for g, wi in fam], np.int64)
-        dec = probability_decision(fails, runs, delta=delta, alpha=alpha, correction="holm")
-        where = "; ".join(f"m = {int(widths[wi])} a_r = {g}: {kp[g][wi, -1]}/{np_[g][wi]}" for g, wi in fam)
-        name = f"Pr[sign w_r(T) = a_r] >= 1-δ at T = {T}" + ("" if premises_met else " (diagnostic: premises not met)")
-        parts.append(Part(name, dec.status, f"agreeing {where}. Rule: {dec.rule}.", premises_met))
-        measured["agreement_decision"] = dec.status
+    name = f"Pr[sign w_r(T) = a_r] >= 1-δ at T = {T} (network draws as trials)"
+    agree_dec = None
+    if designated_agree is not None:
+        D = np.asarray(designated_agree, bool)  # (W, S, 2): the first neuron of each group agrees at T
+        if D.shape != (W, A["+1"].shape[1], 2):
+            raise ValueError(f"designated_agree: expected shape (W={W}, S={A['+1'].shape[1]}, 2), got {D.shape}")
+        has = {g: N[g] > 0 for g in _GROUPS}  # (W, S) networks with a neuron of the group
+        fails = [int(np.sum(~D[wi, has[g][wi], gi])) for gi, g in enumerate(_GROUPS) for wi in range(W)]
+        trials = [int(np.sum(has[g][wi])) for g in _GROUPS for wi in range(W)]
+        agree_dec = laws.seed_decision(fails, trials, delta=delta, alpha=alpha)
+        if agree_dec is not None:
+            where = "; ".join(f"m = {int(widths[wi])} a_r = {g}: designated neuron disagrees in {fails[gi * W + wi]}/"
+                              f"{trials[gi * W + wi]} networks, {kp[g][wi, -1]}/{np_[g][wi]} neurons agree (descriptive)"
+                              for gi, g in enumerate(_GROUPS) for wi in range(W) if trials[gi * W + wi])
+            st = agree_dec.status
+            parts.append(Part(name, st, f"{where}. Rule: {laws.SEED_RULE}: {agree_dec.rule}.",
+                              why={HOLDS: "", VIOLATED: "signs do not follow a_r",
+                                   INCONCLUSIVE: f"{A['+1'].shape[1]} networks cannot show 1-δ"}.get(st, "")))
+            measured["agreement_decision"] = st
+    if agree_dec is None:
+        parts.append(Part(name, VACUOUS, "the designated neurons' signs at T were not given.", why="not measured"))
     for g, wi in fam:
         lo, hi = clopper_pearson(np.int64(kp[g][wi, -1]), np.int64(np_[g][wi]), alpha)
         intervals[f"agreement_{'plus' if g == '+1' else 'minus'}_final[m={int(widths[wi])}]"] = [float(lo), float(hi)]
@@ -229,7 +242,7 @@ def check_c2(*, widths, seeds, steps, agree_plus, n_plus, agree_minus, n_minus, 
         slope_words = f"; change per unit log m {sl[0]:+.3f}/{sl[1]:+.3f} (least squares, descriptive)"
     parts.append(Part("saturation: agreement plateau over the last decade (+1/-1)", HOLDS if all(
         settled[g].all() for g in _GROUPS) else INCONCLUSIVE, plat + slope_words + ".", False))
-    exps = {}
+    exps, quantised = {}, {}
     for g in _GROUPS:
         for j, L in enumerate(all_levels):
             ft_seed = first_seed[g][:, :, j]
@@ -239,6 +252,10 @@ def check_c2(*, widths, seeds, steps, agree_plus, n_plus, agree_minus, n_minus, 
                 continue
             per_seed = np.isfinite(ft_seed[ok]).all() and (ft_seed[ok] > 0).all() and ft_seed.shape[1] >= 2
             vals = ft_seed[ok] if per_seed else ft[ok][:, None]
+            why = laws.onset_fit_reading(vals, steps)
+            if why:  # a slope fitted to censored or quantised times carries no information: never HOLDS
+                quantised[f"{g}@{L:g}"] = why
+                continue
             rd = rate_decision(widths[ok], vals, exponent=1.0, margin=margin, alpha=alpha)
             exps[f"{g}@{L:g}"] = rd
             measured.setdefault("first_time_exponent", {})[f"a_r={g}, level {L:g}"] = rd.slope
@@ -248,6 +265,13 @@ def check_c2(*, widths, seeds, steps, agree_plus, n_plus, agree_minus, n_minus, 
                           "; ".join(f"a_r = {k.split('@')[0]} level {k.split('@')[1]}: slope {r.slope:.2f} "
                                     f"[{r.lo:.2f}, {r.hi:.2f}] {r.status} ({r.rule})" for k, r in exps.items()) + ".",
                           False))
+    elif quantised:
+        parts.append(Part("first time ∝ m (t_align ∝ m), exponent vs 1", VACUOUS,
+                          "uninformative: " + "; ".join(f"a_r = {k.split('@')[0]} level {k.split('@')[1]}: {w}"
+                                                        for k, w in quantised.items())
+                          + ". Refine the records (C2.records) or start the records earlier.", False,
+                          why="onset quantised by the records"))
+        measured["first_time_exponent_uninformative"] = quantised
     else:
         parts.append(Part("first time ∝ m (t_align ∝ m), exponent vs 1", VACUOUS,
                           "no level is reached at t > 0 at 3 or more widths: no exponent can be fitted.", False))
@@ -260,8 +284,11 @@ def check_c2(*, widths, seeds, steps, agree_plus, n_plus, agree_minus, n_minus, 
                           ", ".join(f"m={m}: {v.mean():.2f}" for m, v in la.items())
                           + " of neurons agree (mean over seeds); the kernel regime "
                           + ("predicts" if worst >= target else "does not predict") + " the trained signs.", False))
-    status = combine_status(p.status for p in parts if p.decisive)
-    explanation = _c2_explanation(status, measured, parts, widths, T, target)
+    status = combine_parts(parts)
+    obs = _c2_observed(agree_dec, frac_seed, first_seed, steps, widths, all_levels.index(target), t_align,
+                       eta=eta, lam=lam, v_min=v_min, delta=delta, alpha=alpha, margin=margin, seeds=A["+1"].shape[1],
+                       source=source, measured=measured)
+    explanation = _c2_explanation(status, measured, parts, widths, T, target, obs)
     arrays = {"widths": widths, "steps": steps, "agree_plus": kp["+1"], "n_plus": np_["+1"], "agree_minus": kp["-1"],
               "n_minus": np_["-1"], "levels": np.asarray(all_levels), "first_plus": first["+1"], "first_minus": first["-1"],
               "t_align": t_align}
@@ -270,20 +297,62 @@ def check_c2(*, widths, seeds, steps, agree_plus, n_plus, agree_minus, n_minus, 
         bounds={"one_minus_delta": target, "t_align": t_align.tolist(), "data_term_threshold": data_term_threshold},
         intervals=intervals, parts=tuple(parts), counterexample=None, constants={"c_A": c_A},
         tested_range={"widths": [int(m) for m in widths], "seeds": [int(s) for s in seeds], "steps": T},
-        config=config or {}, seed=seed, arrays=arrays,
+        config=config or {}, seed=seed, arrays=arrays, observed=obs,
     )
 
 
-def _c2_explanation(status, measured, parts, widths, T, target):
+def _c2_observed(dec, frac_seed, first_seed, steps, widths, j_target, t_align, *, eta, lam, v_min, delta, alpha,
+                 margin, seeds, source, measured) -> Observed:
+    r"""Asymmetric learning as an empirical law: each network's onset (first record with both groups'
+    agreement ≥ 1-δ), its exponent in m beside t_align ∝ m, and the seed-level decision at T."""
+    onset = np.maximum(first_seed["+1"][:, :, j_target], first_seed["-1"][:, :, j_target])  # (W, S)
+    latest = onset.max(axis=1)  # per width, the last network to align
+    look = {}
+    words = []
+    if np.isfinite(latest).any():
+        words.append("Onset of 1-δ agreement (latest network): " + ", ".join(
+            f"m = {int(m)}: t = {fmt(t)}" for m, t in zip(widths, latest)))
+    why = laws.onset_fit_reading(onset, steps)
+    if not why and len(widths) >= 3:
+        rd = rate_decision(widths, onset, exponent=1.0, margin=margin, alpha=alpha)
+        look["onset_exponent_m"] = rd.slope
+        look["onset_exponent_interval"] = [rd.lo, rd.hi]
+        words.append(f"onset ∝ m^{rd.slope:.2f} [{rd.lo:.2f}, {rd.hi:.2f}] against t_align ∝ m^1 ({rd.status})")
+    elif why:
+        words.append(f"onset exponent in m uninformative ({why})")
+    ok = np.isfinite(latest) & (latest > 0) & np.isfinite(t_align)
+    if ok.any():
+        orders = np.log10(t_align[ok] / latest[ok])
+        bound = "≥ " if laws.onset_fit_reading(onset, steps).startswith("reached by") else ""
+        look["orders_t_align_over_onset"] = [float(x) for x in orders]
+        look["c_A_supported"] = float(np.max(latest[ok] * eta * lam * v_min / widths[ok]))
+        words.append(f"t_align exceeds the observed onset by {bound}{orders.min():.1f}–{orders.max():.1f} orders; "
+                     f"c_A = {look['c_A_supported']:.3g} would make t_align the observed onset")
+    status = VACUOUS if dec is None else dec.status
+    rule_words = "no designated neuron" if dec is None else dec.rule
+    finding = f"At T = {int(steps[-1])}: {status} ({rule_words}). " + "; ".join(words) + "."
+    measured["observed_onset"] = [float(x) for x in latest]
+    scale = (f"m ∈ {{{', '.join(str(int(m)) for m in widths)}}}, t ≤ {int(steps[-1])}, η = {eta:.3g}, "
+             f"{seeds} network draws per width" + (f", data {source}" if source else ""))
+    budget = ""
+    if status == INCONCLUSIVE:
+        budget = (f"{laws.seeds_for_power(delta=delta, alpha=alpha, widths=2 * len(widths))} seeds per width "
+                  f"(power 0.8 of the seed-level rule when no designated neuron disagrees)")
+    return Observed(status, laws.SEED_RULE, scale, finding, look, budget)
+
+
+def _c2_explanation(status, measured, parts, widths, T, target, obs=None):
     fp, fm = measured["final_agreement_plus"][-1], measured["final_agreement_minus"][-1]
     s = [f"At the widest width (m = {int(widths[-1])}) after {T} steps, {fp:.0%} of a_r = +1 neurons have w_r > 0 "
          f"and {fm:.0%} of a_r = -1 neurons have w_r < 0 ({measured['initial_agreement_plus'][-1]:.0%} and "
          f"{measured['initial_agreement_minus'][-1]:.0%} at t = 0)."]
-    vac = [p for p in parts if p.decisive and p.status == VACUOUS]
-    if vac:
-        s.append("VACUOUS: " + " ".join(f"{p.name}: {p.finding}" for p in vac))
+    unmet = [p for p in parts if p.decisive and p.role == "premise" and p.status != HOLDS]
+    if unmet:
+        s.append(f"Theorem: {status}, premises not met — " + " ".join(f"{p.name}: {p.finding}" for p in unmet))
     else:
-        s.append(f"Premises met; the agreement decision is {status}.")
+        s.append(f"Premises met; the agreement decision (network draws as trials) is {status}.")
+    if obs is not None:
+        s.append(f"Observed law ({obs.scale}): {obs.finding}")
     return " ".join(s)
 
 
@@ -309,6 +378,7 @@ def run_c2(section: dict, ctx) -> Verdict:
     ap, am = np.zeros((len(W), S, R), np.int64), np.zeros((len(W), S, R), np.int64)
     npl, nmi = np.zeros((len(W), S), np.int64), np.zeros((len(W), S), np.int64)
     lin = np.zeros(S)
+    des = np.ones((len(W), S, 2), bool)
     positive, total = 0, 0
     lam = ctx.cached(f"lambda-extended/{n}/{sigma!r}",
                      lambda: bounds.lambda_star(np.asarray(ds.X, np.float64), sigma=sigma, extended=True)[0])
@@ -328,6 +398,10 @@ def run_c2(section: dict, ctx) -> Verdict:
             tr = ctx.cached(key, go)
             ap[wi, si], am[wi, si] = np.asarray(tr.sign_agree_plus), np.asarray(tr.sign_agree_minus)
             npl[wi, si], nmi[wi, si] = tr.n_plus, tr.n_minus
+            a_, w_ = np.asarray(p.a), np.asarray(tr.params.w)
+            for gi, g in enumerate((1, -1)):  # the group's first neuron: one trial per network
+                hit = np.flatnonzero(a_ == g)
+                des[wi, si, gi] = hit.size == 0 or np.sign(w_[hit[0]]) == g
             if m == W[-1]:  # one compilation of the linearised model: the widest width only
                 lin[si] = _linear_sign_agreement(p, ds.X, ds.y, eta, tr.params.w)
             positive += int(round(float(ntk_data.data_term_fraction(p, ds.X, ds.y)) * m))
@@ -339,7 +413,8 @@ def run_c2(section: dict, ctx) -> Verdict:
                     v_min=bounds.data_constants(ds.X, ds.y)["v_min"], delta=section["delta"], c_A=section["c_A"],
                     alpha=section["alpha"], levels=section["levels"], corr_y_xd=float(ntk_data.corr_y_xd(ds.X, ds.y)),
                     data_term_fraction=positive / total, data_term_threshold=section["data_term_threshold"],
-                    linear_agreement={W[-1]: lin}, margin=section["margin"],
+                    linear_agreement={W[-1]: lin}, margin=section["margin"], designated_agree=des,
+                    source=str(ctx.config["data"].get("source", "")),
                     config={"C2": section, "data": ctx.config["data"]}, seed=ctx.seed)
 
 
