@@ -491,16 +491,18 @@ def summary_c2(v: Verdict) -> str:
 
 def example_check_input() -> tuple[dict, str]:
     r"""Keyword arguments of :func:`check_c2` whose verdict is known, and that verdict: data term
-    positive for every neuron, :math:`t_{align}(m) = m` reached, and every one of 120 neurons per
-    group and width agrees with its :math:`a_r` from step 20 on (Clopper–Pearson upper end of the
-    disagreement rate 0.03 ≤ δ = 0.1 everywhere): HOLDS."""
+    positive for every neuron, :math:`t_{align}(m) = m` reached, 40 networks per width whose 60
+    neurons per group all agree with their :math:`a_r` from step 20 on; the designated neuron of each
+    group agrees in 40 of 40 networks (Clopper–Pearson upper end 0.09 ≤ δ = 0.1 everywhere): HOLDS."""
+    S = 40
     steps = np.array([0, 1, 2, 5, 10, 20, 50, 100])
-    agree = np.full((2, 2, steps.size), 30)
+    agree = np.full((2, S, steps.size), 30)
     agree[..., steps >= 20] = 60
-    total = np.full((2, 2), 60)
-    return dict(widths=np.array([8, 16]), seeds=np.array([0, 1]), steps=steps, agree_plus=agree, n_plus=total,
+    total = np.full((2, S), 60)
+    return dict(widths=np.array([8, 16]), seeds=np.arange(S), steps=steps, agree_plus=agree, n_plus=total,
                 agree_minus=agree, n_minus=total, lam=1.0, lam_resolution=1e-12, eta=1.0, v_min=1.0, delta=0.1,
-                corr_y_xd=0.9, data_term_fraction=1.0, config={"C2": {"alpha": 0.05}}), HOLDS
+                corr_y_xd=0.9, data_term_fraction=1.0, designated_agree=np.ones((2, S, 2), bool),
+                config={"C2": {"alpha": 0.05}}), HOLDS
 
 
 def training_c2(section: dict, data: dict) -> list[TrainingRun]:
