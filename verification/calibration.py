@@ -407,6 +407,10 @@ give the fraction of each status.
   $L_{{\text{{floor}}}} = n(\epsilon(\sqrt m B + \max|y|))^2$ (`float_floor`); VACUOUS when the envelope
   demands a relative decrease below $10^{{-2}}$ over the run.
 - **resolution** (`resolution_check`): VACUOUS when a check demands less than its resolution.
+- **seed_probability** (`laws.seed_decision`, C2 and C3): the network draw (seed) is the unit — one
+  designated neuron per network (the first that meets the premise) is one Bernoulli trial, decided
+  by the probability rule over widths; planted networks have correlated neurons (ρ = 0.5). HOLDS
+  needs at least 36 networks per width (`laws.seeds_for_power`); the contrast row pools neurons.
 
 ## Budget of the probability rule
 
