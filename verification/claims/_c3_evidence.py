@@ -132,7 +132,8 @@ def observed(ok_traj, w_traj, steps, widths, *, delta: float, alpha: float, w_gr
     r"""The conclusion as an empirical law over the records: ``ok_traj[w]`` (S, R, m) whether neuron r's
     masses satisfy the inequality at record j, ``w_traj[w]`` (S, R, m) its weight.
 
-    At each record the designated neuron (neuron 0) of every network is one trial
+    At each record the designated neuron of every network (its first neuron with :math:`w_r(t) < 0`,
+    the theorem's premise) is one trial
     (:func:`verification.laws.seed_decision`, Holm over widths). The status is the decision at the
     last record T; ``t_hold`` is the last record before the first VIOLATED one at which every
     designated neuron held, ``t_star`` the first VIOLATED record, each with the median
@@ -142,12 +143,18 @@ def observed(ok_traj, w_traj, steps, widths, *, delta: float, alpha: float, w_gr
     steps = np.asarray(steps)
     R = steps.size
     statuses, rules, allok = [], [], []
+    med = np.full(R, math.nan)
     for j in range(R):
-        res = [{"fails": int(np.sum(~ok[:, j, 0])), "trials": int(ok.shape[0])} for ok in ok_traj]
+        res, absw_j = [], []
+        for ok, w in zip(ok_traj, w_traj):  # the designated neuron: the first with w_r(t) < 0 (the premise)
+            fails, trials, idx = laws.designated_outcomes(ok[:, j], w[:, j] < 0)
+            res.append({"fails": fails, "trials": trials})
+            absw_j += [abs(w[s, j, i]) for s, i in enumerate(idx) if i >= 0]
         st, rule = decide(res, widths, delta=delta, alpha=alpha)
-        statuses.append(st), rules.append(rule), allok.append(all(r["fails"] == 0 for r in res))
-    absw = np.concatenate([np.abs(w[:, :, 0]) for w in w_traj], axis=0)  # (W·S, R) designated neurons
-    med = np.median(absw, axis=0)
+        statuses.append(st), rules.append(rule), allok.append(all(r["fails"] == 0 and r["trials"] for r in res))
+        if absw_j:
+            med[j] = float(np.median(absw_j))
+    absw = np.concatenate([np.abs(w) for w in w_traj], axis=None)
     bad = [j for j in range(R) if statuses[j] == VIOLATED]
     j_star = bad[0] if bad else None
     held = [j for j in range(R if j_star is None else j_star) if allok[j]]
@@ -158,6 +165,10 @@ def observed(ok_traj, w_traj, steps, widths, *, delta: float, alpha: float, w_gr
         look.update(t_hold=int(steps[j_hold]), median_abs_w_at_t_hold=float(med[j_hold]))
         words.append(f"the last position is least attended in every network up to t = {int(steps[j_hold])} "
                      f"(median |w_r| {med[j_hold]:.3g})")
+    early = set(statuses[:R if j_star is None else j_star]) - {VACUOUS}
+    if early and early != {HOLDS}:
+        words.append(f"before that the seed-level rule reads {'/'.join(sorted(early))} "
+                     f"({ok_traj[0].shape[0]} draws per width; HOLDS needs {laws.seeds_for_power(delta=delta, alpha=alpha)})")
     if j_star is not None:
         look.update(t_star=int(steps[j_star]), median_abs_w_at_t_star=float(med[j_star]))
         words.append(f"it fails from t = {int(steps[j_star])} on (median |w_r| {med[j_star]:.3g}; seed-level VIOLATED)")

@@ -328,6 +328,12 @@ def _c2_observed(dec, frac_seed, first_seed, steps, widths, j_target, t_align, *
         look["c_A_supported"] = float(np.max(latest[ok] * eta * lam * v_min / widths[ok]))
         words.append(f"t_align exceeds the observed onset by {bound}{orders.min():.1f}–{orders.max():.1f} orders; "
                      f"c_A = {look['c_A_supported']:.3g} would make t_align the observed onset")
+    low = [(int(m), measured["plateau_plus"][wi], measured["plateau_minus"][wi]) for wi, m in enumerate(widths)
+           if measured["plateau_settled_plus"][wi] and measured["plateau_settled_minus"][wi]
+           and min(measured["plateau_plus"][wi], measured["plateau_minus"][wi]) < 1 - delta]
+    if low:
+        look["settled_below_target"] = {str(m): [p, q] for m, p, q in low}
+        words.append("agreement settled below 1-δ at " + ", ".join(f"m = {m} ({p:.2f}/{q:.2f})" for m, p, q in low))
     status = VACUOUS if dec is None else dec.status
     rule_words = "no designated neuron" if dec is None else dec.rule
     finding = f"At T = {int(steps[-1])}: {status} ({rule_words}). " + "; ".join(words) + "."
