@@ -316,7 +316,7 @@ def run_c3(section: dict, ctx) -> Verdict:
 def plot_c3(v: Verdict, out: Path) -> list[str]:
     plt = pyplot()
     A = v.arrays
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.4))
+    fig, axes = plt.subplots(1, 3, figsize=(17, 4.6))
     d = A["mean_mass_final"].shape[-1]
     pos = np.arange(1, d + 1)
     cmap = plt.get_cmap("viridis")
@@ -349,6 +349,25 @@ def plot_c3(v: Verdict, out: Path) -> list[str]:
         ax.set_ylabel("fraction of neurons")
         ax.set_title("premise w_r(t) < 0, and the inequality on those neurons", fontsize=9)
         ax.legend(fontsize=7)
+    ax = axes[2]
+    if "w_grid" in A and "grid_masses" in A:  # the data's own boundary |w|*: masses at a common weight w < 0
+        wg, G = np.abs(A["w_grid"]), A["grid_masses"]
+        ref = G[:, :-1].min(axis=1) if "every" in v.measured.get("decisive_reading", "/every") else G[:, :-1].mean(axis=1)
+        ax.plot(wg, G[:, -1], color="C3", label="mass on the last position d")
+        ax.plot(wg, ref, color="C0", label="the other positions (min or mean, as the reading)")
+        L = v.observed.looseness if v.observed is not None else {}
+        if np.isfinite(L.get("w_star_data", np.nan)):
+            ax.axvline(L["w_star_data"], color="k", ls=":", lw=1, label=f"|w|* = {L['w_star_data']:.3g} (data)")
+        for key, ls in (("median_abs_w_at_t_hold", "--"), ("median_abs_w_at_t_star", "-.")):
+            if key in L:
+                ax.axvline(L[key], color="gray", ls=ls, lw=1, label=f"median |w_r| at t = {L[key.replace('median_abs_w_at_', '')]}")
+        ax.set_xscale("log")
+        ax.set_xlabel("|w| of a common weight w < 0")
+        ax.set_ylabel("data-averaged softmax mass")
+        ax.set_title("where the conclusion stops holding (observed)", fontsize=9)
+        ax.legend(fontsize=7)
+    else:
+        ax.set_axis_off()
     fig.suptitle(f"C3 ({v.measured.get('decisive_reading', 'neuron/every')}): {summary_c3(v)}", fontsize=10, wrap=True)
     return [save_figure(fig, out / "c3_last_token_mass.png")]
 
