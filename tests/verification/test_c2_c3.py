@@ -333,3 +333,42 @@ def test_c2_run_on_a_tiny_configuration():
     assert 0.0 <= v.measured["data_term_fraction"] <= 1.0 and -1.0 <= v.measured["corr_y_xd"] <= 1.0
     assert set(v.measured["linearized_sign_agreement"]) == {"16"}
     assert v.parts[1].name.startswith("t >= t_align")
+
+
+# ---------------------------------------------------------------------------------------------
+# the seed-level unit and C3's run
+
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+
+@settings(deadline=None)
+@given(st.integers(0, 2**31 - 1), st.floats(0.0, 1.0), st.floats(0.05, 1.0))
+def test_designated_outcome_is_the_first_eligible_neuron_of_each_network(seed, p_fail, p_eligible):
+    rng = np.random.default_rng(seed)
+    ok = rng.random((5, 7)) >= p_fail
+    el = rng.random((5, 7)) < p_eligible
+    fails, trials, idx = laws.designated_outcomes(ok, el)
+    assert trials == int(el.any(axis=1).sum()) and 0 <= fails <= trials
+    for s in range(5):
+        if el[s].any():
+            assert idx[s] == np.flatnonzero(el[s])[0]
+        else:
+            assert idx[s] == -1
+    assert fails == sum(int(not ok[s, idx[s]]) for s in range(5) if idx[s] >= 0)
+
+
+def test_c3_run_on_a_tiny_configuration():
+    from verification import config as cfg
+    from verification.contract import Context
+
+    config = cfg.validate({"C3": {"widths": [4, 8], "seeds": 2, "steps": 30, "records": 4}, "data": {"n": 6}})
+    v = c3.run_c3(config["C3"], Context(config=config, seed=0, quiet=True))
+    assert [p.role for p in v.parts[:3]] == ["premise"] * 3 and v.parts[0].name.startswith("premise: kernel regime")
+    assert len(v.measured["kernel_change"]) == 2 and all(len(k) == 2 for k in v.measured["kernel_change"])
+    assert all(0.0 <= x for k in v.measured["kernel_change"] for x in k)
+    assert v.observed is not None and v.observed.rule == laws.SEED_RULE and "t ≤ 30" in v.observed.scale
+    assert "w_star_data" in v.observed.looseness and v.arrays["grid_masses"].shape == (160, config["data"]["d"])
+    assert np.allclose(v.arrays["grid_masses"].sum(axis=1), 1.0)  # each row is a distribution over positions
+    assert v.status == VACUOUS or v.parts[1].status == HOLDS  # the step size against λ is a premise
