@@ -483,7 +483,7 @@ def summary_c2(v: Verdict) -> str:
     if "data_term_fraction" in M:
         bits.append(f"data term {M['data_term_fraction']:.2f}")
     ta = M.get("t_over_t_align")
-    if ta:
+    if ta and not any(p.role == "premise" and p.name.startswith("t >= t_align") and p.status != HOLDS for p in v.parts):
         bits.append(f"T/t_align {fmt(min(ta))}")
     bits.append(f"final +1/−1 at m={widths[-1]}: {p[-1]:.2f}/{m[-1]:.2f}")
     target = v.bounds.get("one_minus_delta", 0.9)
@@ -492,6 +492,21 @@ def summary_c2(v: Verdict) -> str:
     if key in fp:
         ok = [str(w) for w, a, b in zip(widths, fp[key], fm[key]) if math.isfinite(a) and math.isfinite(b)]
         bits.append(f"1-δ reached at m = {', '.join(ok)}" if ok else "1-δ reached at no width")
+    unmet = [p.why or p.name for p in v.parts if p.role == "premise" and p.decisive and p.status != HOLDS]
+    if unmet:
+        bits.insert(0, "premise unmet: " + "; ".join(unmet))
+    o = v.observed
+    if o is not None:
+        onset = M.get("observed_onset", [])
+        L = o.looseness
+        word = f"observed {o.status}"
+        if onset and all(math.isfinite(t) for t in onset):
+            word += f": latest onset t = {fmt(max(onset))}"
+        if "orders_t_align_over_onset" in L:
+            word += f", t_align {min(L['orders_t_align_over_onset']):.0f}+ orders later"
+        if o.budget:
+            word += f" ({o.budget.split(' (')[0]} would decide)"
+        bits.append(word)
     return "; ".join(bits)
 
 
