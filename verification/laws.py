@@ -37,6 +37,7 @@ __all__ = [
     "designated_outcomes",
     "seed_decision",
     "seeds_for_power",
+    "budget_words",
     "onset_fit_reading",
     "conclusion_boundary",
     "StepPremise",
@@ -114,6 +115,31 @@ def seeds_for_power(*, delta: float, alpha: float = 0.05, widths: int = 1, p_tru
         if ok.size and _binom_cdf(int(ok.max()), S, p_true) ** widths >= power:
             return S
     raise ValueError(f"max_seeds: no budget up to {max_seeds} seeds reaches power {power}")
+
+
+def budget_words(failures, trials, *, delta: float, alpha: float = 0.05) -> str:
+    r"""Where :func:`seed_decision` stays INCONCLUSIVE: the networks per width at which it would reach
+    HOLDS with probability 0.8, at the worst failure rate observed :math:`\hat p = \max_k f_k/n_k`.
+
+    When :math:`\hat p \ge \delta` no budget reaches HOLDS at that rate, and the words say so.
+
+    >>> budget_words([0, 0], [3, 3], delta=0.1)
+    '36 seeds per width (power 0.8 of the seed-level rule at the observed failure rate 0)'
+    """
+    k = np.asarray(failures, np.float64).reshape(-1)
+    n = np.asarray(trials, np.float64).reshape(-1)
+    keep = n > 0
+    if not keep.any():
+        return "no network with a designated neuron: no budget can be stated"
+    p_hat = float(np.max(k[keep] / n[keep]))
+    if p_hat >= delta:
+        return (f"none: the observed failure rate {p_hat:.3g} is at or above δ = {delta:g}, so more seeds move "
+                "toward VIOLATED, not HOLDS")
+    try:
+        S = seeds_for_power(delta=delta, alpha=alpha, widths=int(keep.sum()), p_true=p_hat)
+    except ValueError:
+        return f"beyond 10000 seeds per width at the observed failure rate {p_hat:.3g}"
+    return f"{S} seeds per width (power 0.8 of the seed-level rule at the observed failure rate {p_hat:.3g})"
 
 
 def _binom_cdf(k: int, n: int, p: float) -> float:

@@ -78,13 +78,6 @@ def decide(results, widths, *, delta: float, alpha: float) -> tuple[str, str]:
     return dec.status, f"{laws.SEED_RULE}: {dec.rule}"
 
 
-def power_budget(widths: int, *, delta: float, alpha: float) -> str:
-    """The budget at which the seed-level rule reaches HOLDS with probability 0.8 (no designated failure)."""
-    return (f"{laws.seeds_for_power(delta=delta, alpha=alpha, widths=widths)} seeds per width "
-            f"(power 0.8 of {laws.SEED_RULE.split(' (')[0]} when no designated neuron fails; "
-            f"{laws.seeds_for_power(delta=delta, alpha=alpha, widths=widths, p_true=0.02)} at a failure rate 0.02)")
-
-
 def kernel_premise(kernel_change, widths, threshold: float) -> Part:
     r"""Premise: the run stays in the kernel regime, :math:`\max_s \|H(T)-H(0)\|_2/\|H(0)\|_2 \le` ``threshold``."""
     name = f"premise: kernel regime ‖H(T) − H(0)‖/‖H(0)‖ ≤ {threshold:g}"
@@ -152,6 +145,7 @@ def observed(ok_traj, w_traj, steps, widths, *, delta: float, alpha: float, w_gr
             absw_j += [abs(w[s, j, i]) for s, i in enumerate(idx) if i >= 0]
         st, rule = decide(res, widths, delta=delta, alpha=alpha)
         statuses.append(st), rules.append(rule), allok.append(all(r["fails"] == 0 and r["trials"] for r in res))
+        last_res = ([r["fails"] for r in res], [r["trials"] for r in res])
         if absw_j:
             med[j] = float(np.median(absw_j))
     absw = np.concatenate([np.abs(w) for w in w_traj], axis=None)
@@ -189,5 +183,5 @@ def observed(ok_traj, w_traj, steps, widths, *, delta: float, alpha: float, w_gr
                   f"by {kernel_worst:.3g} of ‖H(0)‖." if math.isfinite(kernel_worst) else
                   ("." if math.isfinite(step_orders) and step_orders > 0 else "")))
     return {"status": status, "rule": laws.SEED_RULE, "scale": scale, "finding": finding, "looseness": look,
-            "budget": power_budget(len(widths), delta=delta, alpha=alpha) if status == INCONCLUSIVE else "",
+            "budget": laws.budget_words(last_res[0], last_res[1], delta=delta, alpha=alpha) if status == INCONCLUSIVE else "",
             "record_status": statuses}
