@@ -11,15 +11,19 @@ beside it). The time: :math:`t \ge t_{align}(m) = c_A m/(\eta\lambda v_{\min})` 
 λ_min(H*) in extended precision (:func:`verification.bounds.lambda_star`). The conclusion is the
 agreement of :math:`\mathrm{sign}(w_r)` with :math:`a_r` in each group, neurons pooled over seeds.
 
-**Verdict rule** (:func:`check_c2`). VACUOUS when the data-term fraction is below
-``data_term_threshold`` (the data cannot drive the drift), or when λ is unresolved or
-:math:`t_{align}` exceeds the steps run (t_align, the steps and the factor reported). Otherwise
-:func:`verification.stats.probability_decision` on the disagreeing neurons at the last step,
-family = 2 groups × widths with Holm. What can be read short of the premises is reported as
-diagnostics: the first time each group reaches given levels, the saturation plateau, fitted
-exponents of first time against m decided by :func:`verification.stats.rate_decision` (exponent 1,
-margin Δ), and the linearised model's :math:`t\to\infty` sign of :math:`w_r - w_r(0)` against
-real training's.
+**Verdict rule** (:func:`check_c2`). Theorem: :func:`verification.verdict.combine_parts` — the
+data term and :math:`t \ge t_{align}` are premises (``role="premise"``); either not met (the
+data-term fraction below ``data_term_threshold``; λ unresolved or :math:`t_{align}` beyond the steps
+run, with the factor) makes it VACUOUS. The conclusion counts network draws, not neurons: the first
+neuron of each group in each network is one trial (:func:`verification.laws.seed_decision`,
+family = 2 groups × widths, Holm). Diagnostics: the first time each group reaches given levels, the
+saturation plateau, fitted exponents of first time against m (:func:`verification.stats.rate_decision`,
+exponent 1, margin Δ) — uninformative, never HOLDS, when the onsets are censored at the first
+record or below the record resolution (:func:`verification.laws.onset_fit_reading`) — and the
+linearised model's :math:`t\to\infty` sign of :math:`w_r - w_r(0)` against real training's.
+Observed (:class:`verification.verdict.Observed`): each network's onset of :math:`1-\delta`
+agreement, its exponent in m, the orders of magnitude between :math:`t_{align}` and the onset and
+the :math:`c_A` that would close them; status by the seed-level rule at T.
 """
 
 from __future__ import annotations
@@ -32,13 +36,14 @@ import numpy as np
 
 from ntk_attention import init_params, train
 from ntk_attention import data as ntk_data
-from ntk_attention.linearized import predict
 from verification import bounds
 from verification import config as cfg
 from verification.contract import Claim, TrainingRun, memory_sum, train_bytes
 from verification import laws
 from verification.stats import clopper_pearson, rate_decision
-from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED, Observed, Part, Verdict, combine_parts, combine_status
+from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED, Part, Verdict, combine_parts, combine_status
+from verification.claims import _c2_evidence as ev
+from verification.claims._c2_evidence import first_times, plateau, record_steps
 from verification.claims._common import (
     ALPHA, ETA_MODE, data_n_training, step_size, DELTA, fmt, note_train_divergence, pyplot, save_figure,
 )
@@ -49,48 +54,6 @@ LINEAR_SEEDS = 3
 
 LEVELS = (0.6, 0.7, 0.8, 0.9)
 """Agreement levels whose first-reaching times are reported (1 - δ is added)."""
-
-
-# ---------------------------------------------------------------------------------------------
-# pure helpers on agreement curves
-
-
-def record_steps(steps: int, records: int) -> np.ndarray:
-    """0 and ``records`` log-spaced steps up to ``steps`` (integers, strictly increasing, the last being ``steps``)."""
-    if steps < 1 or records < 2:
-        raise ValueError(f"steps, records: expected steps >= 1 and records >= 2, got {steps}, {records}")
-    return np.unique(np.concatenate([[0], np.geomspace(1, steps, records).astype(np.int64), [steps]]))
-
-
-def first_times(fractions, steps, levels) -> np.ndarray:
-    r"""First recorded step at which each curve reaches each level: :math:`\min\{t_j : f_j \ge L\}`.
-
-    ``fractions`` (..., R) over ``steps`` (R,); returns (..., len(levels)) with ``inf`` where a
-    curve never reaches the level (and where it is NaN: a group without neurons).
-    """
-    f = np.asarray(fractions, np.float64)
-    steps = np.asarray(steps, np.float64)
-    if f.shape[-1] != steps.size:
-        raise ValueError(f"fractions: expected a last axis of {steps.size} records, got shape {f.shape}")
-    out = np.full(f.shape[:-1] + (len(levels),), np.inf)
-    for j, L in enumerate(levels):
-        hit = f >= L
-        out[..., j] = np.where(hit.any(axis=-1), steps[np.argmax(hit, axis=-1)], np.inf)
-    return out
-
-
-def plateau(fractions, steps, *, tail: float = 0.1, tol: float = 0.02) -> tuple[np.ndarray, np.ndarray]:
-    r"""Saturation level of agreement curves: the mean over records with :math:`t \ge` ``tail`` :math:`\cdot T`.
-
-    Returns ``(level, settled)`` of shape ``fractions.shape[:-1]``: ``settled`` when the curve
-    moves by at most ``tol`` (max − min) over that last stretch (the final decade by default).
-    """
-    f = np.asarray(fractions, np.float64)
-    steps = np.asarray(steps, np.float64)
-    if f.shape[-1] != steps.size:
-        raise ValueError(f"fractions: expected a last axis of {steps.size} records, got shape {f.shape}")
-    last = f[..., steps >= tail * steps[-1]]
-    return last.mean(axis=-1), (last.max(axis=-1) - last.min(axis=-1)) <= tol
 
 
 # ---------------------------------------------------------------------------------------------
@@ -288,7 +251,7 @@ def check_c2(*, widths, seeds, steps, agree_plus, n_plus, agree_minus, n_minus, 
                           + " of neurons agree (mean over seeds); the kernel regime "
                           + ("predicts" if worst >= target else "does not predict") + " the trained signs.", False))
     status = combine_parts(parts)
-    obs = _c2_observed(agree_dec, frac_seed, first_seed, steps, widths, all_levels.index(target), t_align,
+    obs = ev.observed(agree_dec, frac_seed, first_seed, steps, widths, all_levels.index(target), t_align,
                        eta=eta, lam=lam, v_min=v_min, delta=delta, alpha=alpha, margin=margin, seeds=A["+1"].shape[1],
                        source=source, measured=measured)
     explanation = _c2_explanation(status, measured, parts, widths, T, target, obs)
@@ -302,49 +265,6 @@ def check_c2(*, widths, seeds, steps, agree_plus, n_plus, agree_minus, n_minus, 
         tested_range={"widths": [int(m) for m in widths], "seeds": [int(s) for s in seeds], "steps": T},
         config=config or {}, seed=seed, arrays=arrays, observed=obs,
     )
-
-
-def _c2_observed(dec, frac_seed, first_seed, steps, widths, j_target, t_align, *, eta, lam, v_min, delta, alpha,
-                 margin, seeds, source, measured) -> Observed:
-    r"""Asymmetric learning as an empirical law: each network's onset (first record with both groups'
-    agreement ≥ 1-δ), its exponent in m beside t_align ∝ m, and the seed-level decision at T."""
-    onset = np.maximum(first_seed["+1"][:, :, j_target], first_seed["-1"][:, :, j_target])  # (W, S)
-    latest = onset.max(axis=1)  # per width, the last network to align
-    look = {}
-    words = []
-    if np.isfinite(latest).any():
-        words.append("Onset of 1-δ agreement (latest network): " + ", ".join(
-            f"m = {int(m)}: t = {fmt(t)}" for m, t in zip(widths, latest)))
-    why = laws.onset_fit_reading(onset, steps)
-    if not why and len(widths) >= 3:
-        rd = rate_decision(widths, onset, exponent=1.0, margin=margin, alpha=alpha)
-        look["onset_exponent_m"] = rd.slope
-        look["onset_exponent_interval"] = [rd.lo, rd.hi]
-        words.append(f"onset ∝ m^{rd.slope:.2f} [{rd.lo:.2f}, {rd.hi:.2f}] against t_align ∝ m^1 ({rd.status})")
-    elif why:
-        words.append(f"onset exponent in m uninformative ({why})")
-    ok = np.isfinite(latest) & (latest > 0) & np.isfinite(t_align)
-    if ok.any():
-        orders = np.log10(t_align[ok] / latest[ok])
-        bound = "≥ " if laws.onset_fit_reading(onset, steps).startswith("reached by") else ""
-        look["orders_t_align_over_onset"] = [float(x) for x in orders]
-        look["c_A_supported"] = float(np.max(latest[ok] * eta * lam * v_min / widths[ok]))
-        words.append(f"t_align exceeds the observed onset by {bound}{orders.min():.1f}–{orders.max():.1f} orders; "
-                     f"c_A = {look['c_A_supported']:.3g} would make t_align the observed onset")
-    low = [(int(m), measured["plateau_plus"][wi], measured["plateau_minus"][wi]) for wi, m in enumerate(widths)
-           if measured["plateau_settled_plus"][wi] and measured["plateau_settled_minus"][wi]
-           and min(measured["plateau_plus"][wi], measured["plateau_minus"][wi]) < 1 - delta]
-    if low:
-        look["settled_below_target"] = {str(m): [p, q] for m, p, q in low}
-        words.append("agreement settled below 1-δ at " + ", ".join(f"m = {m} ({p:.2f}/{q:.2f})" for m, p, q in low))
-    status = VACUOUS if dec is None else dec.status
-    rule_words = "no designated neuron" if dec is None else dec.rule
-    finding = f"At T = {int(steps[-1])}: {status} ({rule_words}). " + "; ".join(words) + "."
-    measured["observed_onset"] = [float(x) for x in latest]
-    scale = (f"m ∈ {{{', '.join(str(int(m)) for m in widths)}}}, t ≤ {int(steps[-1])}, η = {eta:.3g}, "
-             f"{seeds} network draws per width" + (f", data {source}" if source else ""))
-    budget = laws.budget_words(dec.failures, dec.runs, delta=delta, alpha=alpha) if status == INCONCLUSIVE else ""
-    return Observed(status, laws.SEED_RULE, scale, finding, look, budget)
 
 
 def _c2_explanation(status, measured, parts, widths, T, target, obs=None):
@@ -364,13 +284,6 @@ def _c2_explanation(status, measured, parts, widths, T, target, obs=None):
 
 # ---------------------------------------------------------------------------------------------
 # run, figure, summary
-
-
-def _linear_sign_agreement(params, X, y, eta, w_final) -> float:
-    """Fraction of neurons with sign(w_lin(∞) − w_0) = sign(w(T) − w_0), w_lin from :func:`ntk_attention.linearized.predict`."""
-    lin = predict(params, X, y, np.array([1e15]), learning_rate=eta)
-    w0 = np.asarray(params.w, np.float64)
-    return float(np.mean(np.sign(np.asarray(lin.w[0], np.float64) - w0) == np.sign(np.asarray(w_final, np.float64) - w0)))
 
 
 def run_c2(section: dict, ctx) -> Verdict:
@@ -409,7 +322,7 @@ def run_c2(section: dict, ctx) -> Verdict:
                 hit = np.flatnonzero(a_ == g)
                 des[wi, si, gi] = hit.size == 0 or np.sign(w_[hit[0]]) == g
             if m == W[-1] and si < lin.size:  # a diagnostic: the widest width, the first few seeds
-                lin[si] = _linear_sign_agreement(p, ds.X, ds.y, eta, tr.params.w)
+                lin[si] = ev.linear_sign_agreement(p, ds.X, ds.y, eta, tr.params.w)
             positive += int(round(float(ntk_data.data_term_fraction(p, ds.X, ds.y)) * m))
             total += m
             bar.update(1)
