@@ -254,6 +254,25 @@ def record_steps(steps: int, records: int) -> np.ndarray:
     return np.unique(np.concatenate([[0], np.geomspace(1, steps, records).astype(np.int64), [steps]]))
 
 
+W_GRID_MAX = 1e4
+"""Largest |w| of the data's mass curve: beyond it the softmax of standardised windows is one-hot."""
+
+
+def _kernel_change(key, m: int, sigma: float, tr, X) -> float:
+    r""":math:`\|H(T) - H(0)\|_2/\|H(0)\|_2` of one run (all :math:`a_r = -1`); inf when the run diverged or
+    its weights are beyond what the softmax evaluates (then it is far from any kernel regime)."""
+    wT = np.asarray(tr.params.w)
+    if tr.diverged_step >= 0 or not np.all(np.isfinite(wT)):
+        return math.inf
+    p0 = init_params(key, m, sigma=sigma, output_signs="minus")
+    try:
+        HT = np.asarray(empirical_ntk(Params(tr.params.w, p0.a), X), np.float64)
+    except ValueError:  # attention scores past the float range (ntk_attention's overflow guard)
+        return math.inf
+    H0 = np.asarray(empirical_ntk(p0, X), np.float64)
+    return float(np.linalg.norm(HT - H0, 2) / np.linalg.norm(H0, 2))
+
+
 def run_c3(section: dict, ctx) -> Verdict:
     n = ctx.config["data"]["n"]
     ds = ctx.dataset(n)
@@ -281,10 +300,7 @@ def run_c3(section: dict, ctx) -> Verdict:
             okt = ev.neuron_ok(PM, section["versus"], 1e-12)  # (R, m)
             ok_neg = ok_neg + ((Wt < 0) & okt).sum(axis=1)  # (R,)
             okm.append(okt), wtm.append(Wt)
-            p0 = init_params(jax.random.key(s), m, sigma=ctx.config["data"]["sigma"], output_signs="minus")
-            H0 = np.asarray(empirical_ntk(p0, ds.X), np.float64)
-            HT = np.asarray(empirical_ntk(Params(tr.params.w, p0.a), ds.X), np.float64)
-            km.append(np.linalg.norm(HT - H0, 2) / np.linalg.norm(H0, 2))
+            km.append(_kernel_change(jax.random.key(s), m, ctx.config["data"]["sigma"], tr, ds.X))
             n_neg = n_neg + (Wt < 0).sum(axis=1)
             bar.update(1)
         final.append(np.stack(fm)), weights.append(np.stack(wm)), init.append(np.stack(im))
@@ -298,7 +314,8 @@ def run_c3(section: dict, ctx) -> Verdict:
     lam = ctx.cached(f"lambda-extended/{n}/{sigma!r}",  # shared with C2
                      lambda: bounds.lambda_star(X, sigma=sigma, extended=True)[0])
     # the data's own boundary: masses at a common weight w < 0, out to beyond the trained weights
-    wmax = max(1.0, 1.5 * max(float(np.abs(w).max()) for w in w_traj))
+    finite = np.concatenate([np.abs(w[np.isfinite(w)]) for w in w_traj] + [np.ones(1)])
+    wmax = min(1.5 * float(finite.max()), W_GRID_MAX)
     w_grid = -np.geomspace(1e-3, wmax, 160)
     grid = np.asarray(mean_attention_mass(Params(w_grid.astype(ds.X.dtype), -np.ones(w_grid.size, ds.X.dtype)), ds.X),
                       np.float64)
@@ -356,10 +373,14 @@ def plot_c3(v: Verdict, out: Path) -> list[str]:
         ax.plot(wg, G[:, -1], color="C3", label="mass on the last position d")
         ax.plot(wg, ref, color="C0", label="the other positions (min or mean, as the reading)")
         L = v.observed.looseness if v.observed is not None else {}
-        if np.isfinite(L.get("w_star_data", np.nan)):
+
+        def inside(x):  # lines off the grid (a diverged run's |w_r|) are not drawn
+            return bool(np.isfinite(x) and wg.min() <= x <= wg.max())
+
+        if inside(L.get("w_star_data", np.nan)):
             ax.axvline(L["w_star_data"], color="k", ls=":", lw=1, label=f"|w|* = {L['w_star_data']:.3g} (data)")
         for key, ls in (("median_abs_w_at_t_hold", "--"), ("median_abs_w_at_t_star", "-.")):
-            if key in L:
+            if inside(L.get(key, np.nan)):
                 ax.axvline(L[key], color="gray", ls=ls, lw=1, label=f"median |w_r| at t = {L[key.replace('median_abs_w_at_', '')]}")
         ax.set_xscale("log")
         ax.set_xlabel("|w| of a common weight w < 0")
@@ -376,6 +397,10 @@ def summary_c3(v: Verdict) -> str:
     """One line: which premises fail and by how much (theorem), and where the conclusion stops (observed)."""
     M = v.measured
     reading = tuple(M.get("decisive_reading", "neuron/every").split("/"))
+    if "negative_fraction" not in M:  # a verdict from before the premises were checked
+        f = M.get(_C3_KEYS.get(reading, "fraction_last_least"), [])
+        what = "last position least attended" if reading[1] == "every" else "last position ≤ 1/d"
+        return f"{what}: " + ", ".join(f"{x:.2f}" for x in f) + f" (need ≥ {v.bounds.get('one_minus_delta', 0.9):.2f})"
     bits = []
     unmet = [p for p in v.parts if p.role == "premise" and p.decisive and p.status != HOLDS]
     if unmet:
@@ -414,15 +439,17 @@ def example_check_input() -> tuple[dict, str]:
 def memory_c3(section: dict, data: dict) -> tuple[int, str]:
     """Peak memory growth: one training run at a time at ``[data] n``, the per-neuron records
     (weights, position masses and the inequality flags at ``records + 2`` log-spaced steps) of every
-    width × seed kept until the check, two n × n kernels per run, and the data's mass curve on a
+    width × seed kept until the check, the check's float64 copies of the masses (all neurons, the
+    negative ones, one network's rows), two n × n kernels per run, and the data's mass curve on a
     160-point grid of weights."""
-    R = section["records"] + 2
-    kept = 8 * R * section["seeds"] * sum(section["widths"]) * 2
+    R, S, d = section["records"] + 2, section["seeds"], data["d"]
+    neurons, widest = sum(section["widths"]), max(section["widths"])
+    kept = 9 * R * S * neurons  # weights (float64) and inequality flags (bool) per record
+    check = 8 * d * (3 * S * neurons + 2 * widest)  # float64 masses at T and t = 0, the negative neurons, one network
     return memory_sum(
-        train_bytes(n=data["n"], d=data["d"], widths=section["widths"], seeds=section["seeds"], steps=R - 1,
-                    record_every=1, held=True),
-        (kept + 16 * data["n"] ** 2 + 8 * 160 * (data["n"] + 1) * data["d"],
-         "weights and flags per record, H(0) and H(T), the mass curve on the weight grid"))
+        train_bytes(n=data["n"], d=d, widths=section["widths"], seeds=S, steps=R - 1, record_every=1, held=True),
+        (kept + check + 16 * data["n"] ** 2 + 8 * 160 * (data["n"] + 1) * d,
+         "weights and flags per record, the check's float64 masses, H(0) and H(T), the mass curve"))
 
 
 CLAIM = Claim(
