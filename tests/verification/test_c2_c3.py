@@ -107,6 +107,9 @@ def test_c3_observed_boundary_true_false_and_budget():
     ok, w = _traj(2, 6, 6)  # true, two draws: INCONCLUSIVE with the budget that would decide it
     o = _c3(GOOD[:2], -np.ones((2, 60)), **{**kw, "neuron_ok_trajectory": [ok], "weights_trajectory": [w]}).observed
     assert o.status == INCONCLUSIVE and o.budget.startswith("36 seeds per width")
+    # data on which a common negative weight never keeps the last position least attended (as haar's)
+    o = _c3(GOOD, -np.ones((40, 60)), **{**kw, "grid_masses": np.tile([0.1, 0.3, 0.3, 0.3], (4, 1))}).observed
+    assert math.isnan(o.looseness["w_star_data"]) and "breaks it already at the grid's smallest |w| = 0.1" in o.finding
 
 
 def test_laws_rules_on_planted_truths():

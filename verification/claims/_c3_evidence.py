@@ -170,8 +170,13 @@ def observed(ok_traj, w_traj, steps, widths, *, delta: float, alpha: float, w_gr
         order = np.argsort(np.abs(w_grid))
         w_hold, w_fail = laws.conclusion_boundary(np.abs(np.asarray(w_grid))[order], np.asarray(grid_ok)[order])
         look.update(w_star_data=w_hold, w_fail_data=w_fail)
-        words.append(f"on the data, a common weight w < 0 keeps it for |w| ≤ {w_hold:.3g} and breaks it at "
-                     f"|w| = {w_fail:.3g}")
+        if math.isnan(w_hold):
+            words.append(f"on the data, a common weight w < 0 breaks it already at the grid's smallest |w| = {w_fail:.3g}")
+        elif math.isinf(w_fail):
+            words.append(f"on the data, a common weight w < 0 keeps it up to the grid's largest |w| = {w_hold:.3g}")
+        else:
+            words.append(f"on the data, a common weight w < 0 keeps it for |w| ≤ {w_hold:.3g} and breaks it at "
+                         f"|w| = {w_fail:.3g}")
     status = statuses[-1]
     scale = (f"m ∈ {{{', '.join(str(m) for m in widths)}}}, t ≤ {int(steps[-1])}, |w_r| ≤ {float(absw.max()):.3g}, "
              f"{ok_traj[0].shape[0]} network draws per width" + (f", data {source}" if source else ""))

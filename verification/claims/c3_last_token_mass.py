@@ -415,7 +415,9 @@ def summary_c3(v: Verdict) -> str:
         L = o.looseness
         held = f"holds to t = {L['t_hold']} (|w_r| {L['median_abs_w_at_t_hold']:.2g})" if "t_hold" in L else "never holds"
         fail = f", fails from t = {L['t_star']} (|w_r| {L['median_abs_w_at_t_star']:.2g})" if "t_star" in L else ""
-        data = f"; data boundary |w|* = {L['w_star_data']:.2g}" if "w_star_data" in L else ""
+        w_star = L.get("w_star_data", float("nan"))
+        data = (f"; data boundary |w|* = {w_star:.2g}" if math.isfinite(w_star) else
+                "; data: fails at every |w| of the grid" if "w_fail_data" in L else "")
         bits.append(f"observed {o.status}: {held}{fail}{data}")
     return "; ".join(bits) if bits else f"theorem {v.status}"
 
