@@ -9,7 +9,8 @@ term :math:`\sum_i x_{i,d} V_r(x_i) y_i` must be positive for most neurons
 (:func:`ntk_attention.data.data_term_fraction`; :func:`ntk_attention.data.corr_y_xd` is reported
 beside it). The time: :math:`t \ge t_{align}(m) = c_A m/(\eta\lambda v_{\min})` with λ =
 λ_min(H*) in extended precision (:func:`verification.bounds.lambda_star`). The conclusion is the
-agreement of :math:`\mathrm{sign}(w_r)` with :math:`a_r` in each group, neurons pooled over seeds.
+agreement of :math:`\mathrm{sign}(w_r)` with :math:`a_r` in each group, a probability over the
+network draw: one trial per network (seed), not per neuron.
 
 **Verdict rule** (:func:`check_c2`). Theorem: :func:`verification.verdict.combine_parts` — the
 data term and :math:`t \ge t_{align}` are premises (``role="premise"``); either not met (the
@@ -70,27 +71,30 @@ def check_c2(*, widths, seeds, steps, agree_plus, n_plus, agree_minus, n_minus, 
              source: str = "", config: dict | None = None, seed: int | None = None) -> Verdict:
     r"""C2 from sign-agreement counts over training: ``agree_*`` (W, S, R), ``n_*`` (W, S), at ``steps`` (R,).
 
-    Decisive parts, in order:
+    Decisive parts, in order (:func:`verification.verdict.combine_parts`):
 
-    1. *data term* (when ``data_term_fraction`` is given): VACUOUS when the fraction of neurons
-       with :math:`\sum_i x_{i,d}V_r(x_i)y_i > 0` at t = 0 is below ``data_term_threshold``
+    1. *data term* (premise, when ``data_term_fraction`` is given): VACUOUS when the fraction of
+       neurons with :math:`\sum_i x_{i,d}V_r(x_i)y_i > 0` at t = 0 is below ``data_term_threshold``
        (default 0.5: then most neurons drift away from :math:`a_r`), naming it and corr(y, x_d);
-    2. *time*: :math:`t_{align}(m) = c_A m/(\eta\lambda v_{\min})`; VACUOUS when λ is not above
-       ``lam_resolution`` or :math:`t_{align}` exceeds the last step at some width (t_align, the
-       steps run and their ratio reported);
-    3. *agreement*: at the last step, :func:`verification.stats.probability_decision` on the
-       disagreeing neurons pooled over seeds, family = 2 groups × widths, Holm: HOLDS when every
-       Clopper–Pearson upper end of the disagreement rate is ≤ δ. Decisive only when 1 and 2 are
-       met; otherwise the same decision is a diagnostic.
+    2. *time* (premise): :math:`t_{align}(m) = c_A m/(\eta\lambda v_{\min})`; VACUOUS when λ is not
+       above ``lam_resolution`` or :math:`t_{align}` exceeds the last step at some width (t_align,
+       the steps run and their ratio reported);
+    3. *agreement* (conclusion): ``designated_agree`` (W, S, 2) says whether the first neuron of
+       group +1 and of group −1 of each network has :math:`\mathrm{sign}(w_r(T)) = a_r`; each
+       network is one trial (:func:`verification.laws.seed_decision`, family = 2 groups × widths,
+       Holm). Not given: VACUOUS (not measured).
 
     Diagnostics: the first recorded step each group's pooled agreement reaches each of ``levels``
     and :math:`1-\delta` (:func:`first_times`); the saturation plateau and whether it settled
     (:func:`plateau`); for each level reached (at t > 0) at 3+ widths, the exponent of first time
     against m decided by :func:`verification.stats.rate_decision` against exponent 1 (the theory's
     :math:`t_{align} \propto m`) with margin ``margin`` (per-seed first times when every seed
-    reaches it, else the pooled curve); ``linear_agreement`` (a mapping width → per-seed values): the fraction of neurons whose
-    linearised :math:`t\to\infty` sign of :math:`w_r - w_r(0)` matches real training's at the
-    last step.
+    reaches it, else the pooled curve) — uninformative (VACUOUS, never HOLDS) when those times are
+    censored at the first record or below the record resolution
+    (:func:`verification.laws.onset_fit_reading`); ``linear_agreement`` (a mapping width →
+    per-seed values): the fraction of neurons whose linearised :math:`t\to\infty` sign of
+    :math:`w_r - w_r(0)` matches real training's at the last step. ``observed``: the law at the
+    scales run (:func:`verification.claims._c2_evidence.observed`).
     """
     widths = np.asarray(widths, np.int64)
     steps = np.asarray(steps, np.int64)
