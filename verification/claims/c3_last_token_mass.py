@@ -255,7 +255,7 @@ def record_steps(steps: int, records: int) -> np.ndarray:
 
 
 W_GRID_MAX = 1e4
-"""Largest |w| of the data's mass curve: beyond it the softmax of standardised windows is one-hot."""
+"""Largest absolute weight of the data's mass curve: beyond it the softmax of standardised windows is one-hot."""
 
 
 def _kernel_change(key, m: int, sigma: float, tr, X) -> float:
