@@ -52,7 +52,7 @@ from pathlib import Path
 import numpy as np
 from scipy import special
 
-from verification import calibration_c1, planted, stats
+from verification import calibration_c1, calibration_seeds, planted, stats
 from verification.files import atomic_write, json_text
 from verification.verdict import HOLDS, INCONCLUSIVE, STATUSES, VACUOUS, VIOLATED
 
@@ -120,7 +120,7 @@ def _max_exponential(rng, widths, shape, cap: float = 10.0):
 _row = planted.row
 _tally = planted.tally
 
-RULE_MODULES = (calibration_c1,)
+RULE_MODULES = (calibration_c1, calibration_seeds)
 """Modules of further rules (``verification/calibration_*.py``), each with ``rows(R) -> list[dict]``
 built with :mod:`verification.planted`; :func:`calibrate` appends their rows in this order."""
 
@@ -389,6 +389,10 @@ give the fraction of each status.
   $L_{{\text{{floor}}}} = n(\epsilon(\sqrt m B + \max|y|))^2$ (`float_floor`); VACUOUS when the envelope
   demands a relative decrease below $10^{{-2}}$ over the run.
 - **resolution** (`resolution_check`): VACUOUS when a check demands less than its resolution.
+- **seed_probability** (`laws.seed_decision`, C2 and C3): the network draw (seed) is the unit — one
+  designated neuron per network (the first that meets the premise) is one Bernoulli trial, decided
+  by the probability rule over widths; planted networks have correlated neurons (ρ = 0.5). HOLDS
+  needs at least 36 networks per width (`laws.seeds_for_power`); the contrast row pools neurons.
 
 ## Budget of the probability rule
 
