@@ -35,7 +35,7 @@ from verification import stats
 from verification.verdict import HOLDS, INCONCLUSIVE, VIOLATED
 
 __all__ = ["NoiseExponent", "noise_exponent_status", "noise_exponent_decision", "seed_log_ratios",
-           "EffectDecision", "paired_effect_statuses", "paired_effects"]
+           "EffectDecision", "paired_effect_statuses", "paired_effects", "seeds_for_power"]
 
 
 # ----------------------------------------------------------------------------- noise exponent
@@ -117,9 +117,27 @@ class EffectDecision(NamedTuple):
     hi: tuple[float, ...]
     p_helps: tuple[float, ...]
     p_hurts: tuple[float, ...]
+    effect_size: tuple[float, ...]
     seeds: int
     alpha: float
     rule: str
+
+
+def seeds_for_power(effect_size: float, family: int, *, alpha: float = 0.05, power: float = 0.8,
+                    most: int = 1000) -> int:
+    r"""Fewest seeds S at which the paired test detects a standardised effect :math:`|E d|/\mathrm{sd}(d)`
+    with probability ``power``: one-sided :math:`t` at :math:`\alpha/(2K)` (Holm's first step, K =
+    ``family``), noncentral :math:`t` with :math:`S-1` degrees of freedom and noncentrality
+    :math:`\sqrt S\,|E d|/\mathrm{sd}`. 0 when more than ``most`` would be needed."""
+    es = abs(float(effect_size))
+    if not np.isfinite(es) or es == 0.0:
+        return 0
+    level = alpha / (2 * int(family))
+    for S in range(2, int(most) + 1):
+        crit = sps.t.ppf(1 - level, S - 1)
+        if sps.nct.sf(crit, S - 1, np.sqrt(S) * es) >= power:
+            return S
+    return 0
 
 
 def paired_effect_statuses(log_ratios, *, alpha: float = 0.05, correction: str = "holm"):
@@ -158,8 +176,10 @@ def paired_effects(log_ratios, *, alpha: float = 0.05, correction: str = "holm")
     V, S = d.shape
     half = float(sps.t.ppf(1 - alpha / (2 * V), S - 1)) * d.std(axis=-1, ddof=1) / np.sqrt(S)
     mean = d.mean(axis=-1)
+    sd = d.std(axis=-1, ddof=1)
+    size = np.where(sd > 0, np.abs(mean) / np.where(sd > 0, sd, 1.0), np.inf)
     rule = (f"paired t test over {S} seeds (the network draw is the unit) on log(R_variant/R_baseline), one-sided "
             f"each way, {correction.capitalize()} over {V} variants, each direction at α/2 = {alpha / 2:g}")
     return EffectDecision(tuple(str(s) for s in status), tuple(np.exp(mean).tolist()), tuple(np.exp(mean - half).tolist()),
-                          tuple(np.exp(mean + half).tolist()), tuple(ph.tolist()), tuple(pu.tolist()), S, float(alpha),
-                          rule)
+                          tuple(np.exp(mean + half).tolist()), tuple(ph.tolist()), tuple(pu.tolist()),
+                          tuple(size.tolist()), S, float(alpha), rule)

@@ -224,7 +224,7 @@ def run_c6(section: dict, ctx) -> Verdict:
     shapes = random_shapes(section["shapes"], section["max_tokens"], section["max_width"], ctx.seed)
     seeds = ctx.network_seeds(section["trials"])
     errors = formula_errors(shapes, seeds, (0.3, 1.0, 3.0))
-    X, y, cons, _, _ = ood_split(section, ctx, "C6", consistent_only=False)
+    X, y, cons = ood_split(section, ctx, "C6", consistent_only=False)[:3]
     mcfg = md.ModelConfig(heads=section["heads"], key_dim=section["key_dim"])
     cases = case_statistics(mcfg, ctx.network_seeds(section["seeds"]), X, y, steps=section["steps"],
                             record_every=section["record_every"], eta=section["eta"])
