@@ -240,8 +240,8 @@ def check_c7(*, variants, sq_err, mass, linear_sq_err, noise_std: float, alpha: 
                 if effects.statuses[i - 1] == INCONCLUSIVE]
         budget = (f"power 0.8 for the observed effect sizes of {', '.join(unclear)} needs "
                   + ", ".join(f"{k} seeds" if k else "more than 1000 seeds" for k in need)
-                  + f" (paired t, Holm over {len(variants) - 1}; calibrated: 5 seeds detect a risk factor 0.55 at "
-                    "seed-interaction sd 0.2 with power 0.8, docs/calibration.md)")
+                  + f" (noncentral t of the paired test, Holm's first step over {len(variants) - 1}; calibration rows "
+                    "'paired_effects (C7)' in docs/calibration.md)")
     observed = Observed(status=combine_parts([p for p in parts if p.role == "conclusion"]), rule=effects.rule,
                         scale=where, finding=f"helps: {', '.join(n for n, _ in helps) or 'none'}; hurts: "
                         f"{', '.join(n for n, _ in hurts) or 'none'}; no measurable effect: {', '.join(unclear) or 'none'}.",
