@@ -17,7 +17,8 @@ Planted cases, numpy draws from fixed integer seeds, at the claims' default budg
   (:math:`z` normal, or Student t with 3 degrees of freedom); the baseline has :math:`\mu = 0`.
   Planted null (every :math:`\mu_v = 0`): the rates of a replicate with any "helps" (HOLDS) and any
   "hurts" (VIOLATED) are each at most α/2 = 0.025; planted effect :math:`\mu_1 = -0.6` (risk × 0.55),
-  the others null: power (variant 1 reads "helps") and no "hurts".
+  the others null: power (variant 1 reads "helps") and no "hurts"; planted harm :math:`\mu_1 = +0.6`
+  (the false case of "variant 1 helps"): variant 1 reads "helps" at most α/2, "hurts" with power.
 """
 
 from __future__ import annotations
@@ -88,6 +89,7 @@ def _effect_rows(R: int) -> list[dict]:
         ("boundary", "planted null: no variant changes the risk (normal seed interaction)", 0.0, "normal", 701),
         ("boundary", "planted null, heavy-tailed seed interaction (Student t, 3 d.f.)", 0.0, "t3", 702),
         ("true", "planted effect: variant 1 lowers the risk × 0.55, the others null", -0.6, "normal", 703),
+        ("false", "planted harm: variant 1 raises the risk × 1.8, the others null", 0.6, "normal", 704),
     ]
     for case, what, mu, tail, seed in specs:
         rng = np.random.default_rng(seed)
@@ -99,16 +101,18 @@ def _effect_rows(R: int) -> list[dict]:
         err = np.exp(level + g[..., None]) * rng.exponential(size=(R, V + 1, S, N))
         d = seed_log_ratios(err[:, 1:], np.broadcast_to(err[:, :1], err[:, 1:].shape))
         st, *_ = paired_effect_statuses(d, alpha=a)
-        if mu == 0.0:
-            counts = {HOLDS: int(np.sum(np.any(st == HOLDS, axis=-1))), VIOLATED: int(np.sum(np.any(st == VIOLATED, axis=-1)))}
-            counts[INCONCLUSIVE] = R - int(np.sum(np.any(st != INCONCLUSIVE, axis=-1)))
+        if mu == 0.0:  # family-wise: any variant
+            helps, hurts = np.any(st == HOLDS, axis=-1), np.any(st == VIOLATED, axis=-1)
+            counts = {HOLDS: int(helps.sum()), VIOLATED: int((hurts & ~helps).sum())}
             standard = [(HOLDS, "<=", a / 2), (VIOLATED, "<=", a / 2)]
-            note = "HOLDS / VIOLATED: replicates where any variant reads helps / hurts (family-wise)"
-        else:
-            counts = {HOLDS: int(np.sum(st[:, 0] == HOLDS)), VIOLATED: int(np.sum(np.any(st == VIOLATED, axis=-1)))}
-            counts[INCONCLUSIVE] = R - counts[HOLDS]
-            standard = [(HOLDS, ">=", 0.8), (VIOLATED, "<=", a / 2)]
-            note = "HOLDS: variant 1 reads helps; VIOLATED: any variant reads hurts"
+            note = (f"HOLDS / VIOLATED: replicates where any variant reads helps / hurts (family-wise; "
+                    f"{int((helps & hurts).sum())} with both, counted as HOLDS)")
+        else:  # variant 1
+            counts = {HOLDS: int(np.sum(st[:, 0] == HOLDS)), VIOLATED: int(np.sum(st[:, 0] == VIOLATED))}
+            standard = ([(HOLDS, ">=", 0.8), (VIOLATED, "<=", a / 2)] if mu < 0
+                        else [(HOLDS, "<=", a / 2), (VIOLATED, ">=", 0.8)])
+            note = "HOLDS / VIOLATED: variant 1 reads helps / hurts"
+        counts[INCONCLUSIVE] = R - counts[HOLDS] - counts[VIOLATED]
         out.append(planted.row("paired_effects (C7)", case, what, budget, counts, R, standard, note))
     return out
 
