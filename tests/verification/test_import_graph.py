@@ -10,7 +10,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("verification", "ntk_attention")
 LEAVES = ("verification.verdict", "verification.stats", "verification.bounds", "verification.config",
-          "verification.contract", "verification.datasets", "verification.files", "verification.sources")
+          "verification.contract", "verification.datasets", "verification.files", "verification.sources",
+          "verification.ood_rules")
 
 
 def _module_name(path: Path) -> str:

@@ -330,7 +330,7 @@ CLAIM = Claim(
             "ood_windows": cfg.positive_int(200, "sign-inconsistent test windows generated for a synthetic family "
                                             "(a finite series: those among test_windows)", minimum=2),
             "min_ood_windows": cfg.positive_int(5, "sign-inconsistent test windows needed; fewer: VACUOUS", minimum=2),
-            "noise_levels": cfg.float_list([1e-4, 1e-3, 1e-2, 1e-1, 1.0], "target noise σ_ε swept for the noise "
+            "noise_levels": cfg.float_list([1e-4, 1e-2, 1e-1, 1.0], "target noise σ_ε swept for the noise "
                                            "exponent (at least 3 levels; 4 decades by default)", min_len=3),
             "margin": cfg.probability(0.1, "margin Δ of the noise exponent: linear ≥ 1 − Δ, attention < 1 − Δ"),
             "c_R": cfg.positive_float(1.0, "diagnostic only: Õ(σ²) read as R <= c_R (1 + ln n) σ² (unknown constant)"),
