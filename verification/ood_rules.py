@@ -34,7 +34,7 @@ from scipy import stats as sps
 from verification import stats
 from verification.verdict import HOLDS, INCONCLUSIVE, VIOLATED
 
-__all__ = ["NoiseExponent", "noise_exponent_status", "noise_exponent_decision", "seed_log_ratios",
+__all__ = ["NoiseExponent", "exponent_seeds_for_power", "noise_exponent_status", "noise_exponent_decision", "seed_log_ratios",
            "EffectDecision", "paired_effect_statuses", "paired_effects", "seeds_for_power"]
 
 
@@ -63,6 +63,17 @@ def noise_exponent_status(lo, hi, *, vanishes: bool, margin: float = 0.1):
     yes, no = (fast, slow) if vanishes else (slow, fast)
     out = np.where(yes, HOLDS, np.where(no, VIOLATED, INCONCLUSIVE))
     return str(out) if out.ndim == 0 else out
+
+
+def exponent_seeds_for_power(dec: "NoiseExponent", *, alpha: float = 0.05, power: float = 0.8) -> int:
+    r"""Seeds at which the noise-exponent rule decides with probability ``power`` if the slope and the
+    per-seed spread stay as observed: standardised distance :math:`|\bar b - (1-\Delta)|/\mathrm{sd}(b_s)`,
+    sd recovered from the interval (:math:`\mathrm{hi}-\mathrm{lo} = 2 t_{1-\alpha/2,S-1}\mathrm{sd}/\sqrt S`),
+    through :func:`seeds_for_power` (one test at α/2). 0 when not computable (one seed, or zero spread)."""
+    if dec.seeds < 2 or not dec.hi > dec.lo:
+        return 0
+    sd = (dec.hi - dec.lo) / 2 / float(sps.t.ppf(1 - alpha / 2, dec.seeds - 1)) * np.sqrt(dec.seeds)
+    return seeds_for_power(abs(dec.slope - (1.0 - dec.margin)) / sd, 1, alpha=alpha, power=power)
 
 
 def noise_exponent_decision(noise_var, risk_per_seed, *, vanishes: bool, margin: float = 0.1,

@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 
 from verification import calibration, calibration_ood, config as cfg, datasets
 from verification.claims import c5_ood_risk as c5
-from verification.ood_rules import (noise_exponent_decision, noise_exponent_status, paired_effects, seed_log_ratios,
+from verification.ood_rules import (NoiseExponent, exponent_seeds_for_power, noise_exponent_decision, noise_exponent_status, paired_effects, seed_log_ratios,
                                     seeds_for_power)
 from verification.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict
 
@@ -66,6 +66,14 @@ def test_paired_effects_decide_each_way_and_holm_adjusts():
     assert alone.statuses[0] == HOLDS and fam.statuses[0] == INCONCLUSIVE
     with pytest.raises(ValueError, match="log_ratios"):
         paired_effects(np.zeros((2, 1)))
+
+
+def test_exponent_budget_from_the_observed_spread():
+    wide = NoiseExponent(INCONCLUSIVE, 0.75, 0.55, 0.95, 0.1, True, 3, 4, "")
+    narrow = wide._replace(lo=0.7, hi=0.8)
+    assert exponent_seeds_for_power(wide) > exponent_seeds_for_power(narrow) >= 2
+    assert exponent_seeds_for_power(wide._replace(slope=0.9)) == 0  # at the threshold: no budget decides
+    assert exponent_seeds_for_power(wide._replace(seeds=1)) == 0
 
 
 def test_seeds_for_power_monotone():

@@ -36,9 +36,9 @@ from ntk_attention import Params, forward, init_params, train
 from ntk_attention import linear as lin
 from verification import config as cfg
 from verification.contract import Claim, TrainingRun, memory_bytes, memory_sum, train_bytes
-from verification.ood_rules import noise_exponent_decision
+from verification.ood_rules import exponent_seeds_for_power, noise_exponent_decision
 from verification.stats import bootstrap_interval
-from verification.verdict import HOLDS, VIOLATED, Observed, Part, Verdict, combine_parts, combine_status
+from verification.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Observed, Part, Verdict, combine_parts, combine_status
 from verification.claims._common import (ALPHA, ood_premise_verdict, ood_split, pyplot, save_figure, interval_status,
                                          note_train_divergence)
 
@@ -131,7 +131,13 @@ def check_c5(*, sizes, steps, att_sq_err, lin_sq_err, noise_std: float, c_R: flo
              "sign-inconsistent test windows")
     c_lin = float(np.max(ratios["linear"][..., 2] / np.asarray(levels)[:, None] * c_R))
     c_att = float(np.min(ratios["attention"][..., 1] / np.asarray(levels)[:, None] * c_R))
+    undecided = [(m, exponent_seeds_for_power(dec, alpha=alpha)) for m, dec in decisions.items() if dec.status == INCONCLUSIVE]
+    budget = "; ".join(f"{m}: {k} seeds" if k else f"{m}: more than 1000 seeds (or a wider σ range)" for m, k in undecided)
+    if budget:
+        budget = (f"power 0.8 at the observed exponent and per-seed spread needs {budget} (the σ range is bounded "
+                  f"below by σ_0² = {own_noise_var:.3g})")
     observed = Observed(
+        budget=budget,
         status=combine_parts([p for p in parts if p.role == "conclusion"]),
         rule=f"noise_exponent (Δ = {margin:g}): linear {dl.status}, attention {da.status}", scale=scale,
         finding=(f"exponent of R in σ²: linear {dl.slope:.3g} [{dl.lo:.3g}, {dl.hi:.3g}], attention {da.slope:.3g} "
