@@ -256,6 +256,21 @@ def ood_split(section: dict, ctx, cid: str, *, consistent_only: bool) -> OodSpli
                     np.asarray(clean.y)[idx], np.asarray(yt_clean), int(scanned), how)
 
 
+def own_noise_variance(X, y) -> float:
+    r"""The series' own noise :math:`\sigma_0^2`: residual variance of the least-squares regression of the
+    noise-free targets on :math:`(1, x)`, :math:`\sum_i \hat e_i^2/(N - d - 1)` over N windows (0 when
+    N ≤ d + 1: not estimable). A linear predictor of the window cannot remove it; it is part of every
+    risk, so C5's ratios divide by :math:`\sigma_0^2 + \sigma_\varepsilon^2`."""
+    X, y = np.asarray(X, np.float64), np.asarray(y, np.float64)
+    rows, d = X.shape
+    if rows <= d + 1:
+        return 0.0
+    A = np.column_stack([np.ones(rows), X])
+    coef, *_ = np.linalg.lstsq(A, y, rcond=None)
+    e = y - A @ coef
+    return float(e @ e / (rows - d - 1))
+
+
 def ood_premise_verdict(cid: str, found: int, windows: int, minimum: int, *, config: dict | None = None,
                         seed: int | None = None) -> Verdict:
     """VACUOUS: the data hold fewer sign-inconsistent next steps than an OOD risk needs (Prop 6.3's premise)."""

@@ -39,27 +39,12 @@ from verification.contract import Claim, TrainingRun, memory_bytes, memory_sum, 
 from verification.ood_rules import exponent_seeds_for_power, noise_exponent_decision
 from verification.stats import bootstrap_interval
 from verification.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Observed, Part, Verdict, combine_parts, combine_status
-from verification.claims._common import (ALPHA, ood_premise_verdict, ood_split, pyplot, save_figure, interval_status,
-                                         note_train_divergence)
+from verification.claims._common import (ALPHA, interval_status, note_train_divergence, ood_premise_verdict, ood_split,
+                                         own_noise_variance, pyplot, save_figure)
 
 
 # ---------------------------------------------------------------------------------------------
 # C5: out-of-distribution risk (Proposition 6.3)
-
-
-def own_noise_variance(X, y) -> float:
-    r"""The series' own noise :math:`\sigma_0^2`: residual variance of the least-squares regression of the
-    noise-free targets on :math:`(1, x)`, :math:`\sum_i \hat e_i^2/(N - d - 1)` over N windows (0 when
-    N ≤ d + 1: not estimable). A linear predictor of the window cannot remove it; it is part of every
-    risk, so C5's ratios divide by :math:`\sigma_0^2 + \sigma_\varepsilon^2`."""
-    X, y = np.asarray(X, np.float64), np.asarray(y, np.float64)
-    rows, d = X.shape
-    if rows <= d + 1:
-        return 0.0
-    A = np.column_stack([np.ones(rows), X])
-    coef, *_ = np.linalg.lstsq(A, y, rcond=None)
-    e = y - A @ coef
-    return float(e @ e / (rows - d - 1))
 
 
 def check_c5(*, sizes, steps, att_sq_err, lin_sq_err, noise_std: float, c_R: float, noise_levels, att_risk, lin_risk,
@@ -280,8 +265,9 @@ def summary_c5(v: Verdict) -> str:
         return ""
     ex = {m: v.measured.get(f"{m}_noise_exponent", float("nan")) for m in ("linear", "attention")}
     sig = v.tested_range.get("noise_levels", [float("nan")])
-    return (f"noise exponent of R in σ²: linear {ex['linear']:.2g}, attention {ex['attention']:.2g} (σ_ε {min(sig):g}–"
-            f"{max(sig):g}); R/σ² at σ_ε = {v.tested_range.get('noise_std', float('nan')):g}: attention "
+    thr = v.bounds.get("exponent_threshold", float("nan"))
+    return (f"exponent of R in σ² (1: vanishes with the noise): linear {ex['linear']:.2g} (claim ≥ {thr:g}), attention "
+            f"{ex['attention']:.2g} (claim < {thr:g}), σ_ε {min(sig):g}–{max(sig):g}; R/σ² at σ_ε = {v.tested_range.get('noise_std', float('nan')):g}: attention "
             f"{a[..., 0].min():.3g}–{a[..., 0].max():.3g}, linear {l_[..., 0].min():.3g}–{l_[..., 0].max():.3g}; "
             f"{v.tested_range.get('test_windows', '?')} sign-inconsistent test windows")
 

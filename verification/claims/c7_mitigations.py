@@ -31,7 +31,8 @@ from verification.contract import Claim, memory_bytes
 from verification.stats import bootstrap_interval
 from verification.ood_rules import paired_effects, seeds_for_power, seed_log_ratios
 from verification.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Observed, Part, Verdict, combine_parts
-from verification.claims._common import ALPHA, ood_premise_verdict, ood_data_fields, pyplot, save_figure, ood_split
+from verification.claims._common import (ALPHA, ood_premise_verdict, ood_data_fields, pyplot, save_figure, ood_split,
+                                         own_noise_variance)
 
 VARIANTS = ("vanilla", "differential", "rope", "patching", "adam", "weight_decay")
 """The trained variants; the first is the baseline."""
@@ -151,8 +152,9 @@ def _mass_ratio(M):
     return (M.shape[-1] * M[..., -1]).mean(axis=1)
 
 
-def check_c7(*, variants, sq_err, mass, linear_sq_err, noise_std: float, alpha: float = 0.05, resamples: int = 1000,
-             config: dict | None = None, seed: int | None = None, tested: dict | None = None) -> Verdict:
+def check_c7(*, variants, sq_err, mass, linear_sq_err, noise_std: float, own_noise_var: float = 0.0, alpha: float = 0.05,
+             resamples: int = 1000, config: dict | None = None, seed: int | None = None,
+             tested: dict | None = None) -> Verdict:
     r"""C7 from per-variant squared OOD errors ``sq_err[v]`` (S, N) and masses ``mass[v]`` (S, H, L).
 
     ``variants[0]`` is the baseline. Risk ratios :math:`R/\sigma_\varepsilon^2` are geometric means
@@ -168,8 +170,8 @@ def check_c7(*, variants, sq_err, mass, linear_sq_err, noise_std: float, alpha: 
     least attended (C3's inequality). ``linear_sq_err`` (N,) is the residual linear reference.
     """
     base = variants[0]
-    var = noise_std**2
-    measured = {"variants": list(variants), "noise_std": noise_std}
+    var = own_noise_var + noise_std**2  # σ² = σ_0² + σ_ε², as C5
+    measured = {"variants": list(variants), "noise_std": noise_std, "own_noise_var": own_noise_var, "sigma2": var}
     intervals, parts, counter = {}, [], None
     risk = np.zeros((len(variants), 3))  # R/σ² geometric mean over seeds, lo, hi
     factor = np.full((len(variants), 3), np.nan)  # vs baseline
@@ -248,7 +250,8 @@ def check_c7(*, variants, sq_err, mass, linear_sq_err, noise_std: float, alpha: 
                         looseness={}, budget=budget)
     explanation = (
         f"On {n_test} sign-inconsistent test windows ({S} seeds, paired t test per mitigation, Holm over "
-        f"{len(variants) - 1}), trained on sign-consistent next-step windows, vanilla attention's "
+        f"{len(variants) - 1}), trained on sign-consistent next-step windows, with σ² = σ_0² + σ_ε² = {own_noise_var:.3g} + "
+        f"{noise_std**2:.3g} (the series' own noise and the injected one), vanilla attention's "
         f"risk is {risk[0, 0]:.3g} σ² against {lin_est[0]:.3g} σ² for the residual linear net. "
         + (f"Measurably helps: {fmt(helps)}. " if helps else "No mitigation measurably lowers the risk. ")
         + (f"Measurably hurts: {fmt(hurts)}. " if hurts else "")
@@ -297,7 +300,9 @@ def run_c7(section: dict, ctx) -> Verdict:
         bar.update(1)
     bar.close()
     lin_err = np.asarray((lin.linear_forward(lin.fit_linear_lstsq(X, y), Xt) - yt) ** 2)
+    pool = ctx.dataset(section["pool"], n_test=section["test_windows"], noise_std=0.0)
     v = check_c7(variants=variants, sq_err=sq_err, mass=mass, linear_sq_err=lin_err, noise_std=section["noise_std"],
+                 own_noise_var=own_noise_variance(pool.X, pool.y),
                  alpha=section["alpha"], resamples=section["resamples"], config={"C7": section, "data": ctx.config["data"]},
                  seed=ctx.seed, tested={"variants": list(variants), "seeds": seeds, "n": int(X.shape[0]),
                                         "test_windows": int(Xt.shape[0]), "scanned_windows": split.scanned,
