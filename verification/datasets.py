@@ -272,11 +272,11 @@ def ood_test_windows(data_cfg: dict, key: jax.Array, *, n: int, want: int,
     the series' future, :func:`make_dataset`).
 
     A persistent series crosses zero rarely (5 of 3000 next steps on the default data), so the test
-    set is drawn, not waited for: one long series of the same process (the same SSM, other innovations:
-    key ``fold_in(key, 0x0D)``) is cut into stretches of the training stretch's length
-    :math:`L = o + n + d` (``offset``, ``n``, ``d``); for ``residual`` (no detrending) each stretch is
-    re-integrated from the training start :math:`u_0 = 0` (:math:`u = \sum \delta`: the same law as the
-    training values), for other families the stretches are consecutive pieces of a stationary series.
+    set is drawn, not waited for: the training series' own draw (the same key: the same SSM) is
+    continued past the training values and cut into stretches of the training stretch's length
+    :math:`L = o + n + d` (``offset``, ``n``, ``d``); for ``residual`` (no detrending) each stretch's
+    increments are re-integrated from :math:`u_0 = 0` like the training values (:math:`u = \sum\delta`:
+    the same law), for other families the stretches are consecutive pieces of the stationary series.
     Windows sit where the training windows sit (from index :math:`o`), are z-scored with the training
     values' mean and sd (as :func:`make_dataset`), and the sign-inconsistent ones are kept in order;
     stretches double until ``want`` are found or ``max_values`` values were drawn.
@@ -291,10 +291,14 @@ def ood_test_windows(data_cfg: dict, key: jax.Array, *, n: int, want: int,
     train = load_source(data_cfg, k_series, needed_length(data_cfg, n)).series[o : o + n + d]
     mean, sd = (float(train.mean()), float(train.std())) if data_cfg["normalize"] else (0.0, 1.0)
     restart = name == "residual" and detrend == "none"
+    start = o + n + d  # after the training values: the same realisation goes on with fresh innovations
     stretches = 4096  # about 400 on the default data; one draw, one compiled scan
     while True:
-        u = np.asarray(load_source(data_cfg, jax.random.fold_in(key, 0x0D), stretches * L).series[: stretches * L])
-        chunks = np.cumsum(np.diff(np.r_[0.0, u]).reshape(stretches, L), axis=1) if restart else u.reshape(stretches, L)
+        u = np.asarray(load_source(data_cfg, k_series, start + stretches * L).series)
+        if restart:  # increments δ_k = u_k - u_{k-1}, re-integrated from 0 in every stretch
+            chunks = np.cumsum(np.diff(u[start - 1 : start + stretches * L]).reshape(stretches, L), axis=1)
+        else:
+            chunks = u[start : start + stretches * L].reshape(stretches, L)
         z = (chunks - mean) / (sd if sd > 0 else 1.0)
         X = np.lib.stride_tricks.sliding_window_view(z[:, o : L - 1], d, axis=1).reshape(-1, d)
         y = z[:, o + d :].reshape(-1)
@@ -304,6 +308,6 @@ def ood_test_windows(data_cfg: dict, key: jax.Array, *, n: int, want: int,
         stretches *= 2
     keep = np.flatnonzero(bad)[:want]
     scanned = int(bad.size) if keep.size < want else int(keep[-1]) + 1
-    how = (f"{keep.size} sign-inconsistent among {scanned} windows of fresh {L}-value stretches of the same process"
-           + (" (each re-integrated from u_0 = 0)" if restart else ""))
+    how = (f"{keep.size} sign-inconsistent among {scanned} windows of {L}-value stretches of the training draw's "
+           "continuation" + (" (increments re-integrated from u_0 = 0)" if restart else ""))
     return OodWindows(X[keep].copy(), y[keep].copy(), scanned, how)
