@@ -65,7 +65,8 @@ def check_c5(*, sizes, steps, att_sq_err, lin_sq_err, noise_std: float, c_R: flo
     :math:`c_R(1+\ln n)` (attention above, linear below).
     """
     var = own_noise_var + noise_std**2
-    measured, intervals, counter = {}, {}, None
+    n_test = int(np.asarray(att_sq_err[0][0]).shape[0]) if test_windows is None else int(test_windows)
+    measured, intervals, counter = {"test_windows": n_test, "own_noise_var": own_noise_var, "sigma2": var}, {}, None
     statuses = {"attention": [], "linear": []}
     ratios = {"attention": np.zeros((len(sizes), len(steps), 3)), "linear": np.zeros((len(sizes), len(steps), 3))}
     levels = [c_R * (1 + math.log(n)) for n in sizes]
@@ -80,7 +81,6 @@ def check_c5(*, sizes, steps, att_sq_err, lin_sq_err, noise_std: float, c_R: flo
                 intervals[key] = [lo, hi]
                 ratios[model][i, j] = (est, lo, hi)
                 statuses[model].append(interval_status(lo, hi, levels[i], upper=upper))
-    n_test = int(np.asarray(att_sq_err[0][0]).shape[0]) if test_windows is None else int(test_windows)
     half = float(np.max(ratios["attention"][..., 2] - ratios["attention"][..., 1])) / 2
     parts = [Part("enough sign-inconsistent test windows", HOLDS,
                   f"{n_test} sign-inconsistent test windows" + (f" ({test_set})" if test_set else "")

@@ -224,6 +224,7 @@ def check_c7(*, variants, sq_err, mass, linear_sq_err, noise_std: float, own_noi
                           f"[{d_lo:+.3g}, {d_hi:+.3g}]; last token least attended in {least:.0%} of heads.", decisive=False))
     tested = dict(tested or {})
     n_test = int(np.asarray(sq_err[base]).shape[-1])
+    measured["test_windows"] = n_test
     parts.insert(0, Part("enough sign-inconsistent test windows", HOLDS, f"{n_test} sign-inconsistent test windows"
                          + (f" ({tested['test_set']})" if tested.get("test_set") else "") + ".", role="premise"))
     status = combine_parts(parts)
