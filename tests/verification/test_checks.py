@@ -178,20 +178,34 @@ def test_c3_reading_is_configured_and_reaches_the_check(monkeypatch):
     assert "last least attended fails in 0/2 networks at T" in summary_c3(v)
 
 
-def _c5(att, lin, n_test=60):
+def _c5(att, lin, n_test=60, att_exponent=0.0, lin_exponent=1.0):
     rng = np.random.default_rng(1)
     att_e = [[att * rng.chisquare(1, size=(n_test, 2)) * 0.01]]
     lin_e = [[lin * rng.chisquare(1, size=(n_test, 1)) * 0.01]]
-    return check_c5(sizes=[16], steps=[100], att_sq_err=att_e, lin_sq_err=lin_e, noise_std=0.1, c_R=1.0, resamples=300)
+    sig = np.array([1e-4, 1e-3, 1e-2, 1e-1, 1.0])
+    jit = np.exp(rng.normal(0.0, 0.02, size=(2, 5, 3)))
+    return check_c5(sizes=[16], steps=[100], att_sq_err=att_e, lin_sq_err=lin_e, noise_std=0.1, c_R=1.0, resamples=300,
+                    noise_levels=sig, att_risk=sig[:, None] ** (2 * att_exponent) * jit[0],
+                    lin_risk=sig[:, None] ** (2 * lin_exponent) * jit[1])
+
+
+def _diagnostic(v, model):
+    return next(p.status for p in v.parts if not p.decisive and p.name.startswith(model))
 
 
 def test_c5_verdicts():
     level = 1 + np.log(16)  # 3.77
     v = _c5(200.0, 1.1)
     assert v.status == HOLDS and v.bounds["risk_level_over_sigma2"] == [pytest.approx(level)]
+    # the c_R reading is a diagnostic: it classifies as before but does not decide
     v = _c5(1.0, 1.1)
+    assert v.status == HOLDS and _diagnostic(v, "attention") == VIOLATED
+    assert _diagnostic(_c5(200.0, level), "the residual linear") == INCONCLUSIVE
+    # the noise exponents decide
+    v = _c5(200.0, 1.1, att_exponent=1.0)
     assert v.status == VIOLATED and v.counterexample["model"] == "attention"
-    assert _c5(200.0, level).status == INCONCLUSIVE
+    assert _c5(200.0, 1.1, lin_exponent=0.5).counterexample["model"] == "linear"
+    assert _c5(200.0, 1.1, lin_exponent=0.9).status == INCONCLUSIVE
 
 
 @settings(max_examples=10, deadline=None)

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("verification", "ntk_attention")
 LEAVES = ("verification.verdict", "verification.stats", "verification.intervals", "verification.decisions", "verification.resolution", "verification.bounds", "verification.config", "verification.step_size", "verification.memory",
           "verification.contract", "verification.datasets", "verification.files", "verification.sources",
-          "verification.laws")
+          "verification.laws", "verification.ood_rules")
 
 
 def _module_name(path: Path) -> str:

@@ -19,6 +19,9 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from typing import NamedTuple
+
+import jax
 import numpy as np
 
 from ntk_attention import sweep as sw
@@ -27,6 +30,7 @@ from verification import config as cfg
 from verification import step_size as steps
 from verification.contract import DIVERGED, TrainingRun
 from verification import files
+from verification.datasets import ood_test_windows
 from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED, Part, Verdict
 
 
@@ -192,19 +196,71 @@ def data_n_training(section: dict, data: dict) -> list[TrainingRun]:
 # the out-of-distribution split of C5's data set (C6 and C7 train on it)
 
 
-def ood_split(section: dict, ctx, cid: str, *, consistent_only: bool):
+class OodSplit(NamedTuple):
+    """Training windows and the sign-inconsistent test windows of the OOD claims (:func:`ood_split`).
+
+    ``y`` / ``y_test`` carry the observation noise ``noise_std``, ``y_clean`` / ``y_test_clean`` do not;
+    ``scanned`` test windows were looked at to find ``len(X_test)`` sign-inconsistent ones, ``how`` says
+    where they come from (generated for a synthetic family, the series' future otherwise)."""
+
+    X: np.ndarray
+    y: np.ndarray
+    consistent: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    y_clean: np.ndarray
+    y_test_clean: np.ndarray
+    scanned: int
+    how: str
+
+
+def ood_split(section: dict, ctx, cid: str, *, consistent_only: bool) -> OodSplit:
     """Training windows (the first n of the pool; only sign-consistent ones when ``consistent_only``, as C5)
-    and the sign-inconsistent test windows, from the data set C5 uses; ConfigError when too few training
-    windows. Too few test windows is the caller's verdict (:func:`ood_premise_verdict`), not an error."""
+    and the sign-inconsistent test windows; ConfigError when too few training windows. Too few test
+    windows is the caller's verdict (:func:`ood_premise_verdict`), not an error.
+
+    Sign-inconsistency is judged on the noise-free targets (the process crosses zero), noise is added
+    after. For a synthetic family the test windows are generated (:func:`verification.datasets.ood_test_windows`:
+    ``ood_windows`` of them, from fresh stretches of the same process); for a finite series they are
+    the sign-inconsistent ones among the ``test_windows`` that follow the training values.
+    """
     ds = ctx.dataset(section["pool"], n_test=section["test_windows"], noise_std=section["noise_std"])
+    clean = ctx.dataset(section["pool"], n_test=section["test_windows"], noise_std=0.0)
     cons = np.asarray(sign_consistent(ds.X, ds.y))
     idx = np.flatnonzero(cons)[: section["n"]] if consistent_only else np.arange(min(section["n"], ds.X.shape[0]))
     if idx.size < section["n"]:
         kind = "sign-consistent windows" if consistent_only else "windows"
         raise cfg.ConfigError(f"{cid}.n: only {idx.size} {kind} among {cid}.pool = {section['pool']}; "
                               f"expected n <= {idx.size} or a larger pool")
-    test = ~np.asarray(sign_consistent(ds.X_test, ds.y_test))
-    return ds.X[idx], ds.y[idx], cons[idx], ds.X_test[test], ds.y_test[test]
+    want = section["ood_windows"]
+    gen = ctx.cached(f"ood/{section['pool']}/{want}", lambda: ood_test_windows(
+        ctx.config["data"], ctx.key("data"), n=section["pool"], want=want))
+    if gen is None:
+        test = ~np.asarray(sign_consistent(clean.X_test, clean.y_test))
+        Xt, yt_clean = np.asarray(clean.X_test)[test], np.asarray(clean.y_test)[test]
+        yt = np.asarray(ds.y_test)[test]
+        scanned, how = int(test.size), f"{int(test.sum())} sign-inconsistent among the {test.size} test windows after the training values"
+    else:
+        Xt, yt_clean, scanned, how = gen
+        key = np.asarray(jax.random.key_data(ctx.key("ood noise"))).ravel().tolist()
+        yt = yt_clean + section["noise_std"] * np.random.default_rng([*key, 4]).standard_normal(yt_clean.shape)
+    return OodSplit(np.asarray(ds.X)[idx], np.asarray(ds.y)[idx], cons[idx], np.asarray(Xt), np.asarray(yt),
+                    np.asarray(clean.y)[idx], np.asarray(yt_clean), int(scanned), how)
+
+
+def own_noise_variance(X, y) -> float:
+    r"""The series' own noise :math:`\sigma_0^2`: residual variance of the least-squares regression of the
+    noise-free targets on :math:`(1, x)`, :math:`\sum_i \hat e_i^2/(N - d - 1)` over N windows (0 when
+    N ≤ d + 1: not estimable). A linear predictor of the window cannot remove it; it is part of every
+    risk, so C5's ratios divide by :math:`\sigma_0^2 + \sigma_\varepsilon^2`."""
+    X, y = np.asarray(X, np.float64), np.asarray(y, np.float64)
+    rows, d = X.shape
+    if rows <= d + 1:
+        return 0.0
+    A = np.column_stack([np.ones(rows), X])
+    coef, *_ = np.linalg.lstsq(A, y, rcond=None)
+    e = y - A @ coef
+    return float(e @ e / (rows - d - 1))
 
 
 def ood_premise_verdict(cid: str, found: int, windows: int, minimum: int, *, config: dict | None = None,
@@ -225,6 +281,8 @@ def ood_data_fields(n: int) -> dict:
         "n": cfg.positive_int(n, "training windows", minimum=2),
         "pool": cfg.positive_int(48, "windows scanned for training examples (as C5.pool)", minimum=4),
         "test_windows": cfg.positive_int(3000, "test windows (as C5.test_windows)", minimum=4),
+        "ood_windows": cfg.positive_int(200, "sign-inconsistent test windows generated for a synthetic family "
+                                        "(as C5.ood_windows)", minimum=2),
         "min_ood_windows": cfg.positive_int(5, "sign-inconsistent test windows needed (as C5.min_ood_windows)",
                                             minimum=2),
         "noise_std": cfg.positive_float(0.1, "observation noise σ_ε on targets (as C5.noise_std)"),
