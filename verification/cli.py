@@ -152,13 +152,7 @@ def _cmd_run(args) -> int:
 
 
 def _text_table(verdicts) -> str:
-    rows = [("claim", "verdict", "key numbers")]
-    for v in verdicts:
-        c = CLAIMS.get(v.claim)
-        rows.append((f"{v.claim} {c.title if c else ''}", v.status, c.summary(v) if c and c.summary else ""))
-    w0 = max(len(r[0]) for r in rows)
-    w1 = max(len(r[1]) for r in rows)
-    return "\n".join(f"{a:<{w0}}  {b:<{w1}}  {k}" for a, b, k in rows)
+    return report.text_table(verdicts)  # claim, theorem, observed, key numbers (verification.presentation)
 
 
 def _register_run(sub) -> None:
