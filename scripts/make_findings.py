@@ -14,17 +14,23 @@ files; claim titles, sources and statements come from the claim registry
 which rule (the text after "Rule:" in a part's finding) and, for C1–C4, which regime the run reached
 (t/T_req, T/t_align, the premise fraction, the widths tested), read from the verdict's numbers.
 
+The file opens with one screen: per claim the theorem verdict (premises first, with its headline of
+parts counted by status), the observed verdict (its conclusion as an empirical law, with the rule
+that decided it, and the budget for power 0.8 where INCONCLUSIVE), the scale of the observation
+and its looseness (:mod:`verification.presentation`); "—" where a verdict carries no observed one.
+
 ``--sources`` (default ``docs/sources_summary.json``, used when it exists) is the ``summary.json`` of a
-run over several data sources (``ntk-verify run --data A,B,... --claims ...``); its verdict matrix
-(claims × sources) is shown in a section "Verdicts across data sources" with the command that produced it.
+run over several data sources (``scripts/make_sources_summary.py``); its matrix (claims × sources,
+each cell theorem / observed) follows the opening table, and a section "Verdicts across data
+sources" gives each claim and source with headline, scale and looseness, and the command that
+produced it.
 
 To refresh the findings after a change to the claims or their defaults::
 
     ntk-verify run --out /tmp/default --force --quiet
     cp /tmp/default/summary.json docs/default_summary.json
     cp /tmp/default/evidence.npz docs/default_evidence.npz
-    ntk-verify run --data residual,haar,sunspots,elnino,unemployment --claims C1,C2,C3,C4 --out /tmp/sources --force --quiet
-    cp /tmp/sources/summary.json docs/sources_summary.json
+    python scripts/make_sources_summary.py
     python scripts/make_findings.py
 """
 

@@ -24,7 +24,7 @@ EVIDENCE = ROOT / "docs" / "default_evidence.npz"
 FINDINGS = ROOT / "docs" / "findings.md"
 REFRESH = ("refresh: ntk-verify run --out /tmp/default --force --quiet && cp /tmp/default/summary.json "
            "docs/default_summary.json && cp /tmp/default/evidence.npz docs/default_evidence.npz && "
-           "python scripts/make_findings.py")
+           "python scripts/make_sources_summary.py && python scripts/make_findings.py")
 
 
 def _load_generator():

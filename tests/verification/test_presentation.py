@@ -5,6 +5,7 @@ looseness, budget, the tables of report.md / findings.md / the terminal — on c
 from __future__ import annotations
 
 import json
+import pathlib
 
 import pytest
 from hypothesis import given, settings
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 
 from verification import presentation as pr
 from verification import report
-from verification.verdict import STATUSES, Observed, Part, Verdict
+from verification.verdict import STATUSES, Observed, Part, Verdict, combine_parts, headline
 
 P = (Part("width", "HOLDS", "m ≥ m_req", role="premise"),
      Part("rate", "HOLDS", "slope −0.54"),
@@ -139,3 +140,26 @@ def test_multi_source_report_matrix_has_both_verdicts(tmp_path):
     text = (tmp_path / "report.md").read_text()
     assert "| C91 |  | **HOLDS** / **HOLDS** | **VACUOUS** / — |" in text
     assert text.index(pr.COLUMNS) < text.index("| C91 |  | **HOLDS** / **HOLDS**")
+
+
+THEORY_ROWS = [  # docs/theory.md, "Combining parts": each example row, as parts
+    ((Part("width", "HOLDS", "", role="premise"), Part("rate", "HOLDS", ""), Part("Bernstein", "HOLDS", ""),
+      Part("λ/2", "VACUOUS", "", why="λ below float64")),
+     "| HOLDS | `HOLDS 2 · VACUOUS 1 (λ below float64) · premises met 1` |"),
+    ((Part("step size", "VIOLATED", "", role="premise", why="η above λδ"), Part("rate", "HOLDS", "")),
+     "| VACUOUS | `premise VIOLATED 1 (η above λδ) · HOLDS 1` |"),
+    ((Part("kernel regime", "INCONCLUSIVE", "", role="premise", why="kernel regime unclear"),
+      Part("last position", "VIOLATED", "", why="last position not least")),
+     "| INCONCLUSIVE | `premise INCONCLUSIVE 1 (kernel regime unclear) · VIOLATED 1 (last position not least)` |"),
+    ((Part("envelope", "HOLDS", ""), Part("L ≤ ε", "VACUOUS", "", why="below float floor")),
+     "| HOLDS | `HOLDS 1 · VACUOUS 1 (below float floor)` |"),
+    ((Part("L ≤ ε", "VACUOUS", "", why="below float floor"),), "| VACUOUS | `VACUOUS 1 (below float floor)` |"),
+]
+
+
+@pytest.mark.parametrize("parts, row", THEORY_ROWS)
+def test_theory_examples_are_what_the_code_says(parts, row):
+    theory = pathlib.Path(__file__).resolve().parents[2] / "docs" / "theory.md"
+    text = theory.read_text(encoding="utf-8").split("### Combining parts", 1)[1].split("### ", 1)[0]
+    assert f"| {combine_parts(parts)} | `{headline(parts)}` |" == row
+    assert row in text, f"docs/theory.md's example row differs from the code: {row}"
