@@ -146,6 +146,10 @@ def test_decided_by_lists_decisive_parts_with_their_rule():
     assert _line(text, "C2", "Decided by:") == "Decided by: t >= t_align: **VACUOUS**."  # no Rule: the name alone
     assert _line(text, "C3", "Decided by:") == ""  # no parts: no line
     assert mf.rule_of("a. Rule: holm over 4.") == "holm over 4" and mf.rule_of("no rule here") is None
+    premise = Verdict("C3", "VACUOUS", "x", parts=(Part("kernel regime", "VIOLATED", "moved 0.998. Rule: bounded_by.", role="premise"),
+                                                 Part("last least", "VIOLATED", "0 of 64")))
+    assert mf.decided_by(premise) == ("Decided by: premise kernel regime: **VIOLATED** (bounded_by); "
+                                      "last least: **VIOLATED**.")
 
 
 def test_regime_reached_is_read_from_the_numbers():
