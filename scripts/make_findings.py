@@ -25,13 +25,8 @@ each cell theorem / observed) follows the opening table, and a section "Verdicts
 sources" gives each claim and source with headline, scale and looseness, and the command that
 produced it.
 
-To refresh the findings after a change to the claims or their defaults::
-
-    ntk-verify run --out /tmp/default --force --quiet
-    cp /tmp/default/summary.json docs/default_summary.json
-    cp /tmp/default/evidence.npz docs/default_evidence.npz
-    python scripts/make_sources_summary.py
-    python scripts/make_findings.py
+To refresh the findings after a change to the claims or their defaults: the commands, in order, are
+in the docstring of ``scripts/make_sources_summary.py`` (default run, sources run, then this script).
 """
 
 from __future__ import annotations

@@ -7,7 +7,6 @@ configuration covering every registered claim.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import pathlib
@@ -16,6 +15,7 @@ import re
 import numpy as np
 import pytest
 
+from tests.docs.scripts import load_script
 from verification.verdict import Observed, Part, Verdict
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -27,14 +27,7 @@ REFRESH = ("refresh: ntk-verify run --out /tmp/default --force --quiet && cp /tm
            "python scripts/make_sources_summary.py && python scripts/make_findings.py")
 
 
-def _load_generator():
-    spec = importlib.util.spec_from_file_location("make_findings", ROOT / "scripts" / "make_findings.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-mf = _load_generator()
+mf = load_script("make_findings")
 
 
 def constructed_summary() -> dict:

@@ -3,26 +3,16 @@ committed file being a run of it (numbers not compared: they depend on the machi
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import pathlib
 
 import pytest
 
+from tests.docs.scripts import load_script
 from verification import cli
 from verification import config as cfg
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-
-
-def _load():
-    spec = importlib.util.spec_from_file_location("make_sources_summary", ROOT / "scripts" / "make_sources_summary.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-ms = _load()
+ms = load_script("make_sources_summary")
 
 
 def recipe_summary() -> dict:
