@@ -193,10 +193,10 @@ def _section(v) -> list[str]:
     info = _claim_info(v.claim)
     title = f"{v.claim}: {info.title} ({info.source})" if info else v.claim
     lines = [f"## {title}", ""]
+    for line in verdict_lines(v):  # first: theorem (premises first), observed law, looseness, budget
+        lines += [line, ""]
     if info:
         lines += ["$$", info.statement.strip(), "$$", ""]
-    for line in verdict_lines(v):  # theorem (premises first), observed law, looseness, budget
-        lines += [line, ""]
     lines += [v.explanation, ""]
     for line in (decided_by(v), regime_reached(v)):
         if line:

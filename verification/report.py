@@ -9,10 +9,10 @@ Layout of a results folder::
                    evidence.npz
     evidence.npz   figure data, key "<claim>/<name>"; written with fixed zip timestamps
                    (byte-deterministic) and read with ``allow_pickle=False``
-    report.md      the verdict table (theorem and observed verdicts), then per claim its statement, the
-                   lines ``Theorem: STATUS — <headline>`` and ``Observed: STATUS — <finding> (rule;
-                   scale)`` with the looseness (:mod:`verification.presentation`), two or three
-                   sentences and figures
+    report.md      the verdict table (theorem and observed verdicts), then per claim first the lines
+                   ``Theorem: STATUS — <headline>`` and ``Observed: STATUS — <finding> (rule;
+                   scale)`` with the looseness (:mod:`verification.presentation`), then its
+                   statement, two or three sentences and figures
     *.png          figures (matplotlib, Agg)
     timing.json    wall time of the run (kept apart: it changes from run to run)
 
@@ -279,10 +279,10 @@ def _section(v: Verdict, figures: list[str], level: int = 2) -> str:
     hashes = "#" * level
     head = f"{hashes} {v.claim}: {claim.title} ({claim.source})" if claim else f"{hashes} {v.claim}"
     lines = [head, ""]
+    for line in verdict_lines(v):  # first: theorem (premises first), observed law, looseness, budget
+        lines += [line, ""]
     if claim:
         lines += [f"$$ {claim.statement} $$", ""]
-    for line in verdict_lines(v):  # theorem (premises first), observed law, looseness, budget
-        lines += [line, ""]
     lines += [v.explanation, ""]
     if v.parts:
         for p in v.parts:

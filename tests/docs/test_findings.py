@@ -240,6 +240,7 @@ def test_findings_open_with_one_screen_of_both_verdicts():
     assert "**INCONCLUSIVE** (rate_decision); power 0.8 at: 12 seeds" in table[4]
     assert "theorem: 2 HOLDS, 1 INCONCLUSIVE, 2 VACUOUS; observed: 1 HOLDS, 1 INCONCLUSIVE, 3 —" in glance
     c1 = text.split("## C1", 1)[1].split("\n## ", 1)[0]
+    assert c1.split("\n\n")[1].startswith("**Theorem: HOLDS** — HOLDS 1")  # the first line under the heading
     assert c1.index("**Theorem: HOLDS**") < c1.index("**Observed: HOLDS** — gap ∝ m^-0.49 (rule: rate_decision; "
                                                      "scale: m ≤ 1024, n = 24)") < c1.index("Decided by:")
     c5 = text.split("## C5", 1)[1]

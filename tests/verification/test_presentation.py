@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from verification import presentation as pr
 from verification import report
+from verification.cli import build_parser
 from verification.verdict import STATUSES, Observed, Part, Verdict, combine_parts, headline
 
 P = (Part("width", "HOLDS", "m ≥ m_req", role="premise"),
@@ -163,3 +164,14 @@ def test_theory_examples_are_what_the_code_says(parts, row):
     text = theory.read_text(encoding="utf-8").split("### Combining parts", 1)[1].split("### ", 1)[0]
     assert f"| {combine_parts(parts)} | `{headline(parts)}` |" == row
     assert row in text, f"docs/theory.md's example row differs from the code: {row}"
+
+
+def test_a_registered_claim_opens_with_its_verdicts_then_its_statement(tmp_path):
+    build_parser()  # registers the built-in claims, as `ntk-verify run` does
+    report.write_results(tmp_path, [_v("C5", "VACUOUS", UNSURE)], {"run": {"seed": 0}, "data": {"source": "x"}}, {"x64": True})
+    section = (tmp_path / "report.md").read_text().split("## C5: ", 1)[1]
+    paragraphs = section.split("\n\n")
+    assert paragraphs[1].startswith("**Theorem: VACUOUS** — HOLDS 2 · VACUOUS 1 (λ below float64)")
+    assert paragraphs[2].startswith("**Observed: INCONCLUSIVE** — agreement 0.93 [0.85, 0.97] (rule: probability_decision")
+    assert paragraphs[3] == "Budget at which the rule's power reaches 0.8: 30 seeds at m = 256."
+    assert paragraphs[4].startswith("$$ ") and paragraphs[5] == "C5 explained."
