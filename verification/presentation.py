@@ -141,11 +141,11 @@ def verdict_lines(v: Verdict, *, markdown: bool = True) -> list[str]:
 
 
 def tally(verdicts: list[Verdict]) -> str:
-    """``theorem: 2 HOLDS, 1 VACUOUS; observed: 2 HOLDS, 1 —``: counts of each column's statuses."""
+    """``theorem: 2 HOLDS, 1 VACUOUS; observed: 2 HOLDS, 1 not given (—)``: counts of each column's statuses."""
     def count(statuses):
         c = Counter(statuses)
         order = (HOLDS, VIOLATED, INCONCLUSIVE, VACUOUS, NONE)  # the headline's order
-        return ", ".join(f"{c[s]} {s}" for s in order if c[s])
+        return ", ".join(f"{c[s]} {'not given (—)' if s == NONE else s}" for s in order if c[s])
 
     return (f"theorem: {count(v.status for v in verdicts)}; "
             f"observed: {count(v.observed.status if v.observed else NONE for v in verdicts)}")

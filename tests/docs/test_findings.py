@@ -60,7 +60,7 @@ def test_generator_reports_every_claim_status_and_number():
     for number in ("1.235e-05", "0.001", "3.2e-17", "∞", "2.5e-14", "-0.0421",
                    "[-0.71, -0.33]", "[-0.61, -0.42]", "seed = 7", "width = 16", "c_A = 1"):
         assert number in text, number
-    assert "theorem: 1 HOLDS, 1 VIOLATED, 1 INCONCLUSIVE, 1 VACUOUS; observed: 4 —" in text
+    assert "theorem: 1 HOLDS, 1 VIOLATED, 1 INCONCLUSIVE, 1 VACUOUS; observed: 4 not given (—)" in text
     assert "(diagnostic)" in text and "every update points along a_r" in text
     assert "20 values in [1, 20]" in text  # long lists are summarised, not dropped
     assert "JAX 0.0-test" in text and "d = 8, n = 24" in text
@@ -238,7 +238,7 @@ def test_findings_open_with_one_screen_of_both_verdicts():
     assert table[0].endswith("| **HOLDS** (rate_decision) | m ≤ 1024, n = 24 | c_T = 0.25 |")
     assert table[1].endswith("| — | — | — |")  # no observed verdict: dashes
     assert "**INCONCLUSIVE** (rate_decision); power 0.8 at: 12 seeds" in table[4]
-    assert "theorem: 2 HOLDS, 1 INCONCLUSIVE, 2 VACUOUS; observed: 1 HOLDS, 1 INCONCLUSIVE, 3 —" in glance
+    assert "theorem: 2 HOLDS, 1 INCONCLUSIVE, 2 VACUOUS; observed: 1 HOLDS, 1 INCONCLUSIVE, 3 not given (—)" in glance
     c1 = text.split("## C1", 1)[1].split("\n## ", 1)[0]
     assert c1.split("\n\n")[1].startswith("**Theorem: HOLDS** — HOLDS 1")  # the first line under the heading
     assert c1.index("**Theorem: HOLDS**") < c1.index("**Observed: HOLDS** — gap ∝ m^-0.49 (rule: rate_decision; "

@@ -91,7 +91,7 @@ def test_terminal_table_and_tally():
     assert lines[0].split() == ["claim", "theorem", "observed", "key", "numbers"]
     assert lines[1].split() == ["C91", "HOLDS", "HOLDS"] and lines[2].split() == ["C92", "VACUOUS", "—"]
     assert lines[1].index("HOLDS") == lines[2].index("VACUOUS")  # columns aligned
-    assert pr.tally(vs + [_v("C93", "VACUOUS", UNSURE)]) == "theorem: 1 HOLDS, 2 VACUOUS; observed: 1 HOLDS, 1 INCONCLUSIVE, 1 —"
+    assert pr.tally(vs + [_v("C93", "VACUOUS", UNSURE)]) == "theorem: 1 HOLDS, 2 VACUOUS; observed: 1 HOLDS, 1 INCONCLUSIVE, 1 not given (—)"
 
 
 @settings(deadline=None, max_examples=30)
