@@ -276,11 +276,13 @@ def sources_command(sources: dict) -> str:
     return f"ntk-verify run --data {','.join(order)} --claims {','.join(claims)}"
 
 
-def sources_glance(sources: dict, *, source: str = "docs/sources_summary.json") -> list[str]:
-    """The one-screen matrix (claims × data sources, each cell theorem / observed) for the top of findings.md."""
+def sources_glance(sources: dict, *, source: str = "docs/sources_summary.json", default: str | None = None) -> list[str]:
+    """The one-screen matrix (claims × data sources, each cell theorem / observed) for the top of
+    findings.md; ``default``: the default run's data source, named as such when it is one of them."""
     order, _, verdicts, where = _sources_verdicts(sources)
+    which = f"; `{default}` is the default data of the table above" if default in order else ""
     return [f"Across {len(order)} data sources ([`{Path(source).name}`]({Path(source).name}), seed "
-            f"{sources.get('seed')}; details in \"Verdicts across data sources\"), theorem / observed:", "",
+            f"{sources.get('seed')}{which}; details in \"Verdicts across data sources\"), theorem / observed:", "",
             verdict_matrix(verdicts, where), ""]
 
 
@@ -324,7 +326,7 @@ def render_findings(summary: dict, *, source: str = "docs/default_summary.json",
         "",
     ]
     if sources is not None:
-        lines += sources_glance(sources, source=sources_source)
+        lines += sources_glance(sources, source=sources_source, default=summary.get("config", {}).get("data", {}).get("source"))
     lines += [
         COLUMNS,
         "",

@@ -199,6 +199,9 @@ def test_verdict_matrix_across_data_sources(tmp_path):
     assert "## Verdicts across data sources" in text
     assert "`ntk-verify run --data residual,haar,sunspots --claims C1,C3`" in text and "seed 5" in text
     glance = text.split("## ", 1)[0]  # the opening screen: before the first section
+    assert "seed 5; `residual` is the default data of the table above;" not in glance  # that summary's [data] is not residual
+    assert "`residual` is the default data" in mf.render_findings(
+        {**regime_summary(), "config": {"data": {"source": "residual"}}}, sources=sources_summary())
     assert "| Claim | Statement | `residual` | `haar` | `sunspots` |" in glance
     rows = [ln for ln in glance.splitlines() if ln.startswith("| C1 |") or ln.startswith("| C3 |")]
     assert rows[0].endswith("| **HOLDS** / **HOLDS** | **VACUOUS** / **VIOLATED** | **INCONCLUSIVE** / **INCONCLUSIVE** |"), rows
