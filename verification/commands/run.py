@@ -6,7 +6,6 @@ import sys
 import time
 
 from verification import files, pipeline, report
-from verification.claims import CLAIMS
 from verification.commands._shared import (
     UsageError, add_plugin_option, config_for_source, enable_x64, load_plugins, parse_claims, parse_sources,
 )
@@ -59,13 +58,7 @@ def _cmd_run(args) -> int:
 
 
 def _text_table(verdicts) -> str:
-    rows = [("claim", "verdict", "key numbers")]
-    for v in verdicts:
-        c = CLAIMS.get(v.claim)
-        rows.append((f"{v.claim} {c.title if c else ''}", v.status, c.summary(v) if c and c.summary else ""))
-    w0 = max(len(r[0]) for r in rows)
-    w1 = max(len(r[1]) for r in rows)
-    return "\n".join(f"{a:<{w0}}  {b:<{w1}}  {k}" for a, b, k in rows)
+    return report.text_table(verdicts)  # claim, theorem, observed, key numbers (verification.presentation)
 
 
 def register(sub) -> None:
