@@ -38,7 +38,8 @@ from verification.sources import SourceError
 
 __all__ = ["main", "build_parser", "join_negative_values", "OPTIONAL_COMMAND_MODULES"]
 
-OPTIONAL_COMMAND_MODULES = ("verification.sweep_cmd", "verification.data_cmd", "verification.calibration")
+OPTIONAL_COMMAND_MODULES = ("verification.sweep_cmd", "verification.data_cmd", "verification.calibration",
+                            "verification.regime_cmd")
 
 
 class UsageError(ValueError):

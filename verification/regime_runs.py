@@ -121,6 +121,8 @@ def _pad(x, R, fill):
 
 def _runs(X, y, *, widths, seeds, rec, eta, sigma, signs, checkpoint_dir, bar, measure):
     """``measure(run, params_at)`` for every width and seed: a list (widths) of lists (seeds)."""
+    if checkpoint_dir is not None:
+        Path(checkpoint_dir).mkdir(parents=True, exist_ok=True)
     out = []
     for m in widths:
         row = []
