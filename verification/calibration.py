@@ -56,7 +56,7 @@ from pathlib import Path
 import numpy as np
 from scipy import special
 
-from verification import planted, stats
+from verification import calibration_regime, planted, stats
 from verification.verdict import HOLDS, INCONCLUSIVE, STATUSES, VACUOUS, VIOLATED
 
 __all__ = [
@@ -124,7 +124,7 @@ def _max_exponential(rng, widths, shape, cap: float = 10.0):
 _row = planted.row
 _tally = planted.tally
 
-RULE_MODULES = ()
+RULE_MODULES = (calibration_regime,)
 """Modules of further rules (``verification/calibration_*.py``), each with ``rows(R) -> list[dict]``
 built with :mod:`verification.planted`; :func:`calibrate` appends their rows in this order."""
 
