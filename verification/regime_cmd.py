@@ -71,16 +71,21 @@ def _settings(args) -> regime_runs.MapSettings:
     return s._replace(**kw)
 
 
+def _g(x) -> str:
+    return "none" if x is None else f"{x:.3g}"
+
+
 def format_map(m: dict) -> str:
-    """Three lines per claim: the verdict at the horizon, the boundaries, the looseness."""
+    """A few lines per claim: the verdict at the horizon, the boundaries, the looseness, the scale."""
     lines = [f"{m['claim']}: {m['conclusion']}", f"  at the horizon: {m['verdict']['status']} ({m['verdict']['rule']})"]
     for key, b in m["boundary"].items():
-        lines.append(f"  {key}: onset at every width {b['onset_every_row']}, holds until {b['holds_until_every_row']}; "
-                     + "; ".join(f"m = {r}: first violated {v['first_violated']}" for r, v in b["per_row"].items()))
+        lines.append(f"  {key}: onset at every width {_g(b['onset_every_row'])}, holds until (every width) "
+                     f"{_g(b['holds_until_every_row'])}; "
+                     + "; ".join(f"m = {r}: first violated {_g(v['first_violated'])}" for r, v in b["per_row"].items()))
     lo = m["looseness"]
     dec = lo["max_decades"]
     lines.append(f"  looseness: {lo['premise']} is {'—' if dec is None else f'{dec:.1f}'} decades beyond the observed "
-                 f"onset; {lo['constant']} supported {lo['supported']} (used {lo['constant_used']:g})")
+                 f"onset; {lo['constant']} supported {_g(lo['supported'])} (used {lo['constant_used']:g})")
     lines.append(f"  scale: {m['scale']}")
     return "\n".join(lines)
 

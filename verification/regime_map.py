@@ -1,4 +1,4 @@
-r"""Regime maps (docs/theory.md, "Theorem and observed law"): where a claim's conclusion holds, cell by cell.
+r"""Regime maps (docs/theory.md, "Regime maps"): where a claim's conclusion holds, cell by cell.
 
 A *map* puts a claim's conclusion on a grid — rows the width :math:`m`, columns log-spaced
 gradient-descent steps :math:`t` (C3 also :math:`|w_r|`) — and decides every cell with the

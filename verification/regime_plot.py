@@ -81,9 +81,13 @@ def _premise_on(ax, name: str, curve: dict, xlim, ylim, widths, colour) -> None:
     if (~inside).any():
         v = float(np.nanmax(xs[~inside])) if np.isfinite(xs[~inside]).any() else math.inf
         dec = "∞" if not math.isfinite(v) else f"{math.log10(v / xlim[1]):.0f}"
-        ax.annotate(f"{name} ≈ {v:.2g} → ({dec} decades right of the plot)", xy=(0.98, 0.5), xytext=(0.55, 0.5),
+        ax.annotate(f"{name} ≈ {v:.2g} → ({dec} decades right of the plot)", xy=(0.98, 0.03), xytext=(0.5, 0.03),
                     xycoords="axes fraction", textcoords="axes fraction", fontsize=7, color=colour, ha="right",
                     arrowprops=dict(arrowstyle="->", color=colour), bbox=dict(boxstyle="round", fc="white", alpha=0.8))
+
+
+def _g(x) -> str:
+    return "none" if x is None else f"{x:.3g}"
 
 
 def heatmap(rm: RegimeMap, path) -> str:
@@ -127,8 +131,8 @@ def heatmap(rm: RegimeMap, path) -> str:
         ax.set_xlabel(f"{xa['label']} [{xa['unit']}]", fontsize=8)
         ax.set_ylabel(f"{ya['label']} [{ya['unit']}]", fontsize=8)
         b = p.boundary
-        ax.set_title(f"{rm.claim}: {p.rows} × {p.columns}; onset (every m) {b['onset_every_row']}, "
-                     f"holds until {b['holds_until_every_row']}", fontsize=8)
+        ax.set_title(f"{rm.claim}: {p.rows} × {p.columns}; onset (every m) {_g(b['onset_every_row'])}, "
+                     f"holds until (every m) {_g(b['holds_until_every_row'])}", fontsize=8)
         handles = [Patch(color=colours[s], label=s) for s in STATUS_ORDER]
         extra, labels = ax.get_legend_handles_labels()
         ax.legend(handles=handles + extra, fontsize=6, loc="upper left", bbox_to_anchor=(0.0, -0.16), ncol=2,

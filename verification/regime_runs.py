@@ -281,6 +281,10 @@ def _c3_map(got, s, rec, edges, th, eta, constants, scale, X, n_seeds):
     fail = (~concl_ok).sum(axis=1)
     pt = rmap.panel("m", "t", s.widths, rec.tolist(), fail, S, gate=gate,
                     note=f"VACUOUS: the premise w_r(t) < 0 for ≥ {target:g} of the neurons is not met there", **kw)
+    ungated = rmap.panel("m", "t", s.widths, rec.tolist(), fail, S, **kw)
+    pt.boundary["ungated_diagnostic"] = {
+        "words": "the conclusion on the neurons with w_r(t) < 0 whether or not the premise is met there (a diagnostic)",
+        **{k: v for k, v in ungated.boundary.items()}}
     runs_w = visited.sum(axis=1)
     fail_w = (visited & ~bin_ok).sum(axis=1)
     pw = rmap.panel("m", "abs_w", s.widths, edges[1:].tolist(), fail_w, runs_w,
