@@ -1,4 +1,4 @@
-"""``ntk-verify map``: regime maps of C1, C2, C3 over width, time and (C3) |w_r| (docs/theory.md, "Regime maps").
+"""``ntk-verify map``: regime maps of C1, C2, C3 over width, time and (C3) :math:`|w_r|` (docs/theory.md, "Regime maps").
 
 A thin shell over :func:`verification.regime_runs.build_maps`: parse, build the maps on the
 configured (or ``--data``) data, write ``OUT/map.json`` (a list, one object per claim:
