@@ -62,6 +62,10 @@ def _settings(args) -> regime_runs.MapSettings:
         if not 2 <= args.records <= 200:
             raise _usage("--records", "an integer in [2, 200]", args.records)
         kw["records"] = args.records
+    if args.eps is not None:
+        if not (math.isfinite(args.eps) and args.eps > 0):
+            raise _usage("--eps", "a finite target loss > 0", args.eps)
+        kw["eps"] = args.eps
     for flag, name in (("--eta", "eta"), ("--eta-c3", "eta_c3")):
         v = getattr(args, name)
         if v is not None:
@@ -94,7 +98,13 @@ def _cmd_map(args) -> int:
     claims = _claims(args.claims)
     s = _settings(args)
     override = {"data": {"source": args.data}} if args.data is not None else None
-    config = cfg.load(args.config, override=override) if args.config else cfg.validate(override or {})
+    try:
+        config = cfg.load(args.config, override=override) if args.config else cfg.validate(override or {})
+    except cfg.ConfigError as err:  # a bad --data names the flag, not the configuration key it overrides
+        text = str(err)
+        if args.data is not None and text.startswith("data.source:"):
+            raise cfg.ConfigError("--data:" + text[len("data.source:"):]) from None
+        raise
     if args.seed is not None:
         if args.seed < 0:
             raise _usage("--seed", "an integer >= 0", args.seed)
@@ -135,6 +145,7 @@ def register(subparsers) -> None:
     p.add_argument("--eta", type=float, help=f"C1, C2 step size as a fraction of 2/λ_max(H*) (default {d.eta:g})")
     p.add_argument("--eta-c3", type=float, dest="eta_c3",
                    help=f"C3 step size as a fraction of 2/λ_max(H*) (default {d.eta_c3:g})")
+    p.add_argument("--eps", type=float, help=f"C1's target loss ε, L = ½Σ(f - y)² (default {d.eps:g})")
     p.add_argument("--data", metavar="SOURCE", help="data source, overriding [data] source (a family, a real series, "
                                                     "csv:PATH[#COLUMN] or npy:PATH)")
     p.add_argument("--config", metavar="FILE.toml", help="configuration ([data], [run] seed, [C1] c_T, [C2] c_A)")

@@ -19,7 +19,7 @@ from verification.files import atomic_write
 from verification.regime_map import RegimeMap
 from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED  # noqa: F401 (STATUS_ORDER)
 
-__all__ = ["STATUS_ORDER", "status_colours", "heatmap"]
+__all__ = ["STATUS_ORDER", "status_colours", "premise_placement", "heatmap"]
 
 STATUS_ORDER = (VIOLATED, INCONCLUSIVE, VACUOUS, HOLDS)
 """Colour order of the statuses (cividis from dark to light)."""
@@ -52,6 +52,22 @@ def _edges(values, kind: str) -> np.ndarray:
     return np.concatenate([[first], mid, [last]])
 
 
+def premise_placement(value, lo: float, hi: float) -> tuple[str, float | None]:
+    r"""Where a premise value falls against a log axis ``[lo, hi]``: ``("inside", 0)``, or ``("above", d)`` /
+    ``("below", d)`` with :math:`d = |\log_{10}(v/\mathrm{edge})|` decades to the nearer edge; ``("above", None)`` when infinite or unknown.
+
+    >>> premise_placement(1e6, 1.0, 1e3)
+    ('above', 3.0)
+    """
+    if value is None or not math.isfinite(value):
+        return "above", None
+    if value > hi:
+        return "above", math.log10(value / hi)
+    if value < lo:
+        return "below", math.log10(lo / value) if value > 0 else None
+    return "inside", 0.0
+
+
 def _premise_on(ax, name: str, curve: dict, xlim, ylim, widths, colour) -> None:
     """Draw one premise curve: a line where it is inside the axes, else an arrow at the edge with its value."""
     label = f"{name} = {curve['formula']}"
@@ -60,29 +76,33 @@ def _premise_on(ax, name: str, curve: dict, xlim, ylim, widths, colour) -> None:
         ys = np.asarray(widths, np.float64)
     elif curve["axis"] in ("t", "abs_w"):  # one value for every width: a vertical line
         v = curve["value"]
-        if v is not None and xlim[0] <= v <= xlim[1]:
+        if premise_placement(v, *xlim)[0] == "inside":
             ax.axvline(v, color=colour, ls="--", lw=1.5, label=label)
             return
         xs = np.full(len(widths), np.inf if v is None else v)
         ys = np.asarray(widths, np.float64)
     else:  # a width requirement: a horizontal line
         v = curve["value"]
-        if v is not None and ylim[0] <= v <= ylim[1]:
+        where, dec = premise_placement(v, *ylim)
+        if where == "inside":
             ax.axhline(v, color=colour, ls="--", lw=1.5, label=label)
         else:
-            dec = "∞" if v is None or not math.isfinite(v) else f"{math.log10(v / ylim[1]):.0f}"
-            ax.annotate(f"{name} ≈ {v if v is None else f'{v:.2g}'} ({dec} decades above)", xy=(0.02, 0.98),
+            ax.annotate(f"{name} ≈ {v if v is None else f'{v:.2g}'} ({'∞' if dec is None else f'{dec:.0f}'} decades "
+                        f"{where} the plot)", xy=(0.02, 0.98),
                         xycoords="axes fraction", va="top", fontsize=7, color=colour,
                         bbox=dict(boxstyle="round", fc="white", alpha=0.8))
         return
-    inside = np.isfinite(xs) & (xs >= xlim[0]) & (xs <= xlim[1])
+    inside = np.array([premise_placement(x, *xlim)[0] == "inside" for x in xs])
     if inside.any():
         ax.plot(xs[inside], ys[inside], "o-", color=colour, lw=2, label=label)
     if (~inside).any():
         v = float(np.nanmax(xs[~inside])) if np.isfinite(xs[~inside]).any() else math.inf
-        dec = "∞" if not math.isfinite(v) else f"{math.log10(v / xlim[1]):.0f}"
-        ax.annotate(f"{name} ≈ {v:.2g} → ({dec} decades right of the plot)", xy=(0.98, 0.03), xytext=(0.5, 0.03),
-                    xycoords="axes fraction", textcoords="axes fraction", fontsize=7, color=colour, ha="right",
+        where, d = premise_placement(v, *xlim)
+        dec = "∞" if d is None else f"{d:.0f}"
+        right = where == "above"
+        ax.annotate(f"{name} ≈ {v:.2g} ({dec} decades {'right' if right else 'left'} of the plot)",
+                    xy=(0.98 if right else 0.02, 0.03), xytext=(0.5, 0.03), xycoords="axes fraction",
+                    textcoords="axes fraction", fontsize=7, color=colour, ha="right" if right else "left",
                     arrowprops=dict(arrowstyle="->", color=colour), bbox=dict(boxstyle="round", fc="white", alpha=0.8))
 
 

@@ -140,8 +140,9 @@ def _runs(X, y, *, widths, seeds, rec, eta, sigma, signs, checkpoint_dir, bar, m
 
 def _c12_measure(R):
     def measure(run, a):
-        plus = _pad(run.sign_agree_plus / max(run.n_plus, 1), R, np.nan)
-        minus = _pad(run.sign_agree_minus / max(run.n_minus, 1), R, np.nan)
+        # an empty group (tiny m) constrains nothing: its agreement counts as 1
+        plus = _pad(run.sign_agree_plus / run.n_plus if run.n_plus else np.ones(len(run.step)), R, np.nan)
+        minus = _pad(run.sign_agree_minus / run.n_minus if run.n_minus else np.ones(len(run.step)), R, np.nan)
         return _pad(run.loss, R, np.nan), plus, minus
     return measure
 

@@ -160,9 +160,46 @@ def test_map_c2_on_an_ar1_series_does_not_read_holds(tmp_path, capsys):
     (["--claims", "C4"], "--claims: expected a comma-separated list of C1, C2, C3, each once, got 'C4'"),
     (["--horizon", "2.5"], "--horizon: expected a whole number of steps in [1, 1e8], got 2.5"),
     (["--eta", "3"], "--eta: expected a fraction in (0, 1) of the stability limit 2/λ_max(H*), got 3.0"),
+    (["--eps", "0"], "--eps: expected a finite target loss > 0, got 0.0"),
 ])
 def test_map_refuses_bad_flags_with_one_line(argv, message, capsys, tmp_path):
     assert cli.main(["map", "--out", str(tmp_path / "o"), *argv]) == 2
     err = capsys.readouterr().err.strip()
     assert err == f"ntk-verify map: error: {message}"
     assert not (tmp_path / "o").exists()
+
+
+@given(codes=st.lists(st.sampled_from([HOLDS, VIOLATED, INCONCLUSIVE, VACUOUS]), min_size=1, max_size=12))
+def test_row_boundary_properties_for_any_row(codes):
+    values = list(range(len(codes)))
+    b = rmap.row_boundary(values, codes)
+    decided = [j for j, s in enumerate(codes) if s != VACUOUS]
+    if b["onset"] is not None:  # every decided cell from the onset on holds, and the one before it does not
+        assert all(codes[j] == HOLDS for j in decided if j >= b["onset"])
+        before = [j for j in decided if j < b["onset"]]
+        assert not before or codes[before[-1]] != HOLDS
+    else:
+        assert not decided or codes[decided[-1]] != HOLDS
+    if b["holds_until"] is not None:  # a contiguous run of decided HOLDS cells from the first HOLDS
+        first = next(j for j in decided if codes[j] == HOLDS)
+        assert all(codes[j] == HOLDS for j in decided if first <= j <= b["holds_until"])
+        after = [j for j in decided if j > b["holds_until"]]
+        assert not after or codes[after[0]] != HOLDS
+    else:
+        assert HOLDS not in codes
+    assert b["first_violated"] == (codes.index(VIOLATED) if VIOLATED in codes else None)
+
+
+def test_premise_placement_inside_and_beyond_the_axes():
+    assert regime_plot.premise_placement(10.0, 1.0, 1e3) == ("inside", 0.0)
+    assert regime_plot.premise_placement(1e40, 1.0, 1e3)[0] == "above"
+    assert regime_plot.premise_placement(1e40, 1.0, 1e3)[1] == pytest.approx(37.0)
+    assert regime_plot.premise_placement(1e-3, 1.0, 1e3) == ("below", pytest.approx(3.0))
+    assert regime_plot.premise_placement(math.inf, 1.0, 1e3) == ("above", None)
+    assert regime_plot.premise_placement(None, 1.0, 1e3) == ("above", None)
+
+
+def test_map_names_the_data_flag_when_the_source_is_unknown(capsys, tmp_path):
+    assert cli.main(["map", "--data", "nonsense", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("ntk-verify map: error: --data: expected a family") and err.endswith("got 'nonsense'")
