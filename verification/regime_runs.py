@@ -33,6 +33,7 @@ from typing import NamedTuple
 
 import jax
 import numpy as np
+from jaxtyping import Float, Int
 from tqdm import tqdm
 
 from ntk_attention import Params, init_params, mean_attention_mass
@@ -90,17 +91,17 @@ def check_settings(s: MapSettings) -> MapSettings:
     return s._replace(widths=w, horizon=int(s.horizon))
 
 
-def record_times(horizon: int, records: int) -> np.ndarray:
-    """0 and ``records`` log-spaced steps from 1 to ``horizon`` (integers, strictly increasing, last = ``horizon``)."""
+def record_times(horizon: int, records: int) -> Int[np.ndarray, " R"]:
+    r"""0 and ``records`` log-spaced steps from 1 to ``horizon``: :math:`\{0\} \cup \{\mathrm{round}(T^{j/(R-1)})\}_{j<R}` (strictly increasing, last = T)."""
     return np.unique(np.concatenate([[0], np.geomspace(1, horizon, records).round().astype(np.int64), [horizon]]))
 
 
-def weight_edges(s: MapSettings) -> np.ndarray:
-    """Bin edges of :math:`|w_r|`: ``weight_bins + 1`` log-spaced values over ``weight_range``."""
+def weight_edges(s: MapSettings) -> Float[np.ndarray, " B1"]:
+    r"""Bin edges of :math:`|w_r|`: :math:`a (b/a)^{j/K}`, :math:`j = 0..K`, over ``weight_range`` :math:`[a, b]`, K = ``weight_bins``."""
     return np.geomspace(*s.weight_range, s.weight_bins + 1)
 
 
-def first_order_scale(X) -> float:
+def first_order_scale(X: Float[np.ndarray, "n d"]) -> float:
     r"""The :math:`|w|` below which the softmax is first-order in :math:`w`: :math:`1/\mathrm{median}_i(|x_{i,d}|\,(\max_k x_{i,k} - \min_k x_{i,k}))`
     (docs/theory.md: :math:`V(x; w)` changes on the scale :math:`1/(|x_d|\,\mathrm{range}(x))`). A diagnostic, not a premise."""
     X = np.asarray(X, np.float64)
@@ -213,7 +214,7 @@ def build_maps(config: dict, claims, s: MapSettings, *, checkpoint_dir=None, qui
     target = 1 - s.delta
     W = np.asarray(s.widths, np.float64)
     dc = th.data
-    scale = (f"m ∈ {{{', '.join(map(str, s.widths))}}}, t ≤ {s.horizon:g} ({R} log-spaced records), {s.seeds} seeds "
+    scale = (f"m ∈ {{{', '.join(map(str, s.widths))}}}, t ≤ {s.horizon:g} ({R} records: 0 and log-spaced), {s.seeds} seeds "
              f"per width, data {config['data']['source']} (n = {dc['n']}, d = {dc['d']}), η = {eta:.3g} "
              f"({s.eta:g} · 2/λ_max(H*)), δ = {s.delta:g}")
     kw = dict(delta=s.delta, alpha=s.alpha)

@@ -203,3 +203,12 @@ def test_map_names_the_data_flag_when_the_source_is_unknown(capsys, tmp_path):
     assert cli.main(["map", "--data", "nonsense", "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("ntk-verify map: error: --data: expected a family") and err.endswith("got 'nonsense'")
+
+
+@given(scale=st.floats(0.1, 10.0), shift=st.floats(-3.0, 3.0))
+def test_first_order_scale_on_planted_windows(scale, shift):
+    # windows (shift, shift + scale): |x_d| range = |shift + scale| * scale, the same for every row
+    X = np.tile([shift, shift + scale], (5, 1))
+    if abs(shift + scale) < 1e-3:
+        return
+    assert regime_runs.first_order_scale(X) == pytest.approx(1.0 / (abs(shift + scale) * scale))
