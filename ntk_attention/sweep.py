@@ -693,20 +693,42 @@ def _per_run_flat(x, S, W):
 _PER_SWEEP = ("widths", "step", "ntk_infinite", "ntk_infinite_error")
 
 
+def ntk_infinite_tolerance(a: "SweepResult", b: "SweepResult") -> float:
+    r"""How far two computations of the same :math:`H^*` may differ entrywise: the sum of their
+    quadrature error estimates plus :math:`16\,n\,\epsilon\,\max|H^*|` of rounding (BLAS, XLA and
+    numpy's SIMD paths round differently between CPUs, so blocks from two hosts differ in the last
+    bits; docs/reliability.md)."""
+    H = np.asarray(a.ntk_infinite, np.float64)
+    eps = np.finfo(np.float64).eps
+    return float(a.ntk_infinite_error) + float(b.ntk_infinite_error) + 16 * H.shape[-1] * eps * float(np.abs(H).max(initial=0.0))
+
+
 def concatenate(results: Sequence[SweepResult]) -> SweepResult:
     """Join blocks of one sweep along the seed axis (in the given order).
 
-    Blocks must agree on widths, recorded steps and :math:`H^*`; a mismatch raises ValueError.
+    Blocks must agree exactly on widths and recorded steps, and on :math:`H^*` within
+    :func:`ntk_infinite_tolerance` (blocks computed on other hosts differ in its last bits); a
+    mismatch raises ValueError naming the field and both values. The joined :math:`H^*` is block 0's,
+    its error estimate the largest of the blocks'.
     """
     results = list(results)
     if not results:
         raise ValueError("results: expected at least one SweepResult, got none")
     first = results[0]
     for i, res in enumerate(results[1:], 1):
-        for k in _PER_SWEEP:
-            if not np.array_equal(getattr(res, k), getattr(first, k)):
-                raise ValueError(f"results: block {i} has a different {k} from block 0; not one sweep")
+        for k in ("widths", "step"):
+            a, b = getattr(first, k), getattr(res, k)
+            if not np.array_equal(a, b):
+                raise ValueError(f"results: block {i} has {k} = {b.tolist()}, block 0 has {a.tolist()}; not one sweep")
+        a, b = np.asarray(first.ntk_infinite, np.float64), np.asarray(res.ntk_infinite, np.float64)
+        if a.shape != b.shape:
+            raise ValueError(f"results: block {i} has ntk_infinite of shape {b.shape}, block 0 {a.shape}; not one sweep")
+        gap, tol = float(np.abs(a - b).max(initial=0.0)), ntk_infinite_tolerance(first, res)
+        if not gap <= tol:
+            raise ValueError(f"results: block {i}'s ntk_infinite differs from block 0's by {gap:.3g} (max entry), "
+                             f"beyond their quadrature errors and rounding {tol:.3g}; not one sweep")
     joined = {k: getattr(first, k) for k in _PER_SWEEP}
+    joined["ntk_infinite_error"] = max(float(r.ntk_infinite_error) for r in results)
     joined["seeds"] = np.concatenate([r.seeds for r in results])
     for k in SweepResult._fields:
         if k not in joined:

@@ -101,7 +101,8 @@ def divergence_verdict(v: Verdict, diverged: list[dict], stability: dict | None 
         finding = (f"{_stability_words(s['eta'], s['lambda_max_h0'])} at width {s['width']}, n = {s['n']}, seed "
                    f"{s['seed']}: the step size is outside the regime the theorem describes (no run diverged: the loss "
                    f"stays bounded because f is).")
-    parts = (Part("gradient descent stable", VACUOUS, finding),) + tuple(
+    why = "diverged" if diverged else "η past 2/λ_max(H(0))"
+    parts = (Part("gradient descent stable", VACUOUS, finding, role="premise", why=why),) + tuple(
         dataclasses.replace(p, decisive=False) for p in v.parts)
     return dataclasses.replace(
         v, status=VACUOUS, parts=parts, counterexample=None,

@@ -444,7 +444,8 @@ def run_sweep(config: dict, out, *, process_id: int = 0, process_count: int = 1,
                     os._exit(TIMEOUT_EXIT)
 
             res = _watched(lambda stage, j=j: sw.run_block(plan, blocks[j], stage=stage), block_timeout, timed_out)
-            meta = {"fingerprint": np.array(fp), "block": np.array(j), "process_id": np.array(process_id)}
+            meta = {"fingerprint": np.array(fp), "block": np.array(j), "process_id": np.array(process_id),
+                    "config": np.array(_json(config))}  # names the differing keys if merged into another sweep
             report.atomic_write(_block_path(out, j), _npz_bytes({**res._asdict(), **meta}))
             manifest["blocks_computed"].append(j)
             manifest["block_seconds"].append(round(time.perf_counter() - tb, 3))
@@ -482,6 +483,14 @@ def merge(out) -> Path:
     for j, seeds in enumerate(blocks):
         res = _load_block(out, j, fp, seeds)
         (missing.append(j) if res is None else parts.append(res))
+    for j in missing:
+        foreign = _read_npz(_block_path(out, j))
+        if foreign is not None and "fingerprint" in foreign and str(foreign["fingerprint"]) != fp:
+            other = json.loads(str(foreign["config"])) if "config" in foreign else None
+            diffs = config_differences(other, config) if other is not None else []
+            named = "; ".join(f"{k}: {a!r} there, {b!r} in sweep.json" for k, a, b in diffs) or "its fingerprint differs"
+            raise report.ResultsError(f"{_block_path(out, j)}: a block of another configuration ({named}); not "
+                                      "part of this sweep: remove it or copy the right host's block")
     if missing:
         owners = {m["process_count"] for m in manifests}
         who = "; ".join(f"{P} processes: block j is computed by process j mod {P}" for P in sorted(owners))

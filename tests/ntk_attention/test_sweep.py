@@ -150,6 +150,17 @@ def test_concatenate_joins_blocks_and_refuses_other_sweeps(swept):
         sw.concatenate([parts[0], parts[1]._replace(step=parts[1].step * 2)])
     with pytest.raises(ValueError, match="seeds"):
         sw.concatenate([parts[0], parts[0]])
+    with pytest.raises(ValueError, match=r"widths = \[4, 16\]"):
+        sw.concatenate([parts[0], parts[1]._replace(widths=np.array([4, 16]))])
+    # another host rounds H* differently in its last bits: within the tolerance the blocks are one sweep
+    H = np.asarray(parts[1].ntk_infinite)
+    tol = sw.ntk_infinite_tolerance(parts[0], parts[1])
+    assert tol >= 16 * H.shape[0] * np.finfo(np.float64).eps * np.abs(H).max()
+    ulps = np.nextafter(np.nextafter(H, np.inf), np.inf)  # two ulps up, every entry
+    joined = sw.concatenate([parts[0], parts[1]._replace(ntk_infinite=ulps)])
+    np.testing.assert_array_equal(joined.ntk_infinite, parts[0].ntk_infinite)  # block 0's H*
+    with pytest.raises(ValueError, match="ntk_infinite differs from block 0's by"):
+        sw.concatenate([parts[0], parts[1]._replace(ntk_infinite=H + 3 * tol)])
     with pytest.raises(ValueError, match="plan.seeds_per_block"):
         sw.run_block(plan, (5,))
 

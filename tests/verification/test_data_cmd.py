@@ -38,11 +38,24 @@ def _data_json(capsys, *argv):
 
 # ------------------------------------------------------------------------------------- haar as before
 
+HAAR_ULPS = 256
+"""The haar data pass a state through a Haar-orthogonal matrix (LAPACK's QR) for the burn-in and the
+series, then normalise: each value carries a rounding error of a few hundred ε·max|u| at most, and
+BLAS/LAPACK/numpy kernels round differently between CPUs (measured: 2e-15 absolute on values of
+order 1 under ../shared/tools/portability-check). On the machine that made the file they agree to
+the bit; across machines the promise is this tolerance (docs/reliability.md)."""
+
+
+def _assert_haar_close(got, want, what):
+    want = np.asarray(want)
+    atol = HAAR_ULPS * np.finfo(np.float64).eps * float(np.abs(want).max(initial=1.0))
+    np.testing.assert_allclose(np.asarray(got), want, rtol=0, atol=atol, err_msg=what)
+
 
 @pytest.mark.parametrize("case", ["default", "seed7", "sliding", "raw"])
 def test_haar_source_reproduces_the_pre_issue_13_data(case):
     """The values in haar_reference.npz were computed by make_dataset of commit 01c44c3 (before issue 13),
-    by scripts/haar_reference.py; `source = "haar"` must give them bit for bit."""
+    by scripts/haar_reference.py; `source = "haar"` must give them to rounding (:data:`HAAR_ULPS`)."""
     ref = np.load(REFERENCE)
     base = cfg.loads('[data]\nsource = "haar"\n')
     assert base["data"]["state_dim"] == cfg.HAAR_STATE_DIM == 6  # "haar" alone: the old default N
@@ -56,15 +69,15 @@ def test_haar_source_reproduces_the_pre_issue_13_data(case):
     c, key, n, n_test, noise = cases[case]
     ds = make_dataset(c, key, n=n, n_test=n_test, noise_std=noise)
     for field in ("X", "y", "X_test", "y_test", "series"):
-        np.testing.assert_array_equal(np.asarray(getattr(ds, field)), ref[f"{case}/{field}"], err_msg=field)
+        _assert_haar_close(getattr(ds, field), ref[f"{case}/{field}"], field)
     assert ds.source == "haar" and ds.ssm is not None
 
 
 def test_haar_through_the_context_is_the_old_default_data():
     ref = np.load(REFERENCE)
     ds = Context(config=cfg.loads('[data]\nsource = "haar"\n'), seed=0).dataset(24, n_test=4, noise_std=0.1)
-    np.testing.assert_array_equal(np.asarray(ds.X), ref["default/X"])
-    np.testing.assert_array_equal(np.asarray(ds.y_test), ref["default/y_test"])
+    _assert_haar_close(ds.X, ref["default/X"], "X")
+    _assert_haar_close(ds.y_test, ref["default/y_test"], "y_test")
 
 
 # ------------------------------------------------------------------------------------- config keys

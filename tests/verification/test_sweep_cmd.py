@@ -162,6 +162,24 @@ def test_report_merges_blocks_and_names_missing_ones(setup, tmp_path, capsys):
     assert "block(s) missing: [3]" in capsys.readouterr().err
 
 
+def test_a_block_of_another_configuration_is_refused_naming_the_key(setup, tmp_path, capsys):
+    _, config, whole, _ = setup
+    out = tmp_path / "foreign"
+    shutil.copytree(whole, out)
+    (out / "sweep.npz").unlink()
+    path = out / "blocks" / "block-00003.npz"
+    with np.load(path) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    other = json.loads(str(arrays["config"]))
+    assert other == json.loads(json.dumps(config))  # each block carries the configuration it was computed for
+    other["sweep"]["steps"] = 2 * other["sweep"]["steps"]
+    arrays["config"], arrays["fingerprint"] = np.array(json.dumps(other)), np.array(sc.fingerprint(other))
+    np.savez(path, **arrays)
+    assert cli.main(["report", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "block-00003.npz: a block of another configuration (sweep.steps: " in err and "\n" not in err.strip()
+
+
 def test_more_seeds_reuse_blocks_and_other_configs_are_refused(setup, tmp_path):
     path, config, whole, merged = setup
     out = tmp_path / "grow"
