@@ -91,6 +91,7 @@ def format_map(m: dict) -> str:
     lines.append(f"  looseness: {lo['premise']} is {'—' if dec is None else f'{dec:.1f}'} decades beyond the observed "
                  f"onset; {lo['constant']} supported {_g(lo['supported'])} (used {lo['constant_used']:g})")
     lines.append(f"  scale: {m['scale']}")
+    lines.append(f"  budget: {m['verdict']['budget']}")
     return "\n".join(lines)
 
 

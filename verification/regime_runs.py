@@ -267,6 +267,12 @@ def build_maps(config: dict, claims, s: MapSettings, *, checkpoint_dir=None, qui
             out.append(_c3_map(got, s, rec, edges, th3, eta3, constants, scale3, X, len(seeds)))
     finally:
         bar.close()
+    need = rmap.seeds_for_holds(s.delta, s.alpha)
+    for m in out:  # where a cell cannot read HOLDS for want of seeds, say how many it would take
+        m.verdict["budget"] = (f"a cell reads HOLDS only with no failure among ≥ {need} seeds (Clopper–Pearson upper "
+                               f"end ≤ δ = {s.delta:g} at α = {s.alpha:g}); {s.seeds} per width were run"
+                               + ("" if s.seeds >= need else f": no cell can read HOLDS, run --seeds {need}")
+                               + "; cells visited by fewer seeds (C3's sparse |w_r| bins) stay INCONCLUSIVE at best")
     return out
 
 

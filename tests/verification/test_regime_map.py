@@ -126,6 +126,7 @@ def test_tiny_maps_have_the_json_keys_and_a_weight_axis_for_c3(tiny_maps, tmp_pa
     assert "t_align" in c3["premise"]["curves"] and "m_conc" in c3["premise"]["curves"]
     # 3 seeds can never make a cell HOLDS (36 needed at δ = 0.1): no false HOLDS at a budget below it
     assert all(s != HOLDS for row in c3["status"]["m×abs_w"] for s in row)
+    assert "run --seeds 36" in c3["verdict"]["budget"]
     assert len(list(ck.glob("*.npz"))) == 2 * 3 * 2  # one checkpoint per width, seed and sign pattern
 
 
