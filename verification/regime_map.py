@@ -13,6 +13,10 @@ being the unit): a cell has ``runs`` seeds, ``failures`` of which miss the concl
   :math:`\ge 1-\delta` of the neurons, decided by the same rule).
 
 Each cell also carries the Clopper–Pearson interval of the fraction of seeds meeting the conclusion.
+Only premises that can be measured in a cell gate it; those out of reach at any computable size
+(:math:`t \ge t_{align}`, :math:`m \ge m_{conc}`, :math:`\eta \le \eta_{thm}`) are drawn as curves
+with their looseness instead — gating on them would leave every cell VACUOUS, which the theorem
+verdict already says.
 
 Boundaries (:func:`row_boundary`, calibrated in :mod:`verification.calibration_regime`), per row:
 ``onset`` — the first column from which every later decided cell HOLDS (an intersection–union

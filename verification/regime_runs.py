@@ -12,7 +12,8 @@ Per seed and record, the conclusion is an event (a run that diverged fails from 
 
 * C1 (Thm 5.2, random signs): :math:`L(t) \le \varepsilon`;
 * C2 (Thm 5.2, random signs): the fractions :math:`\#\{a_r = \pm1, \pm w_r(t) > 0\}/\#\{a_r = \pm1\}`
-  are both :math:`\ge 1-\delta`;
+  are both :math:`\ge 1-\delta` (a group of about m/2 neurons: at m = 16 one wrong sign in a group of
+  8 already misses 0.9; an empty group constrains nothing);
 * C3 (Thm 5.3, every :math:`a_r = -1`): premise — :math:`w_r(t) < 0` for :math:`\ge 1-\delta` of
   the neurons; conclusion — of the neurons with :math:`w_r(t) < 0`, :math:`\ge 1-\delta` put the
   least data-averaged mass on the last position, :math:`\bar s_{r,d} \le \min_{k<d}\bar s_{r,k}`
