@@ -52,7 +52,7 @@ from pathlib import Path
 import numpy as np
 from scipy import special
 
-from verification import calibration_c1, calibration_ood, calibration_seeds, planted, stats
+from verification import calibration_c1, calibration_ood, calibration_regime, calibration_seeds, planted, stats
 from verification.files import atomic_write, json_text
 from verification.verdict import HOLDS, INCONCLUSIVE, STATUSES, VACUOUS, VIOLATED
 
@@ -120,7 +120,7 @@ def _max_exponential(rng, widths, shape, cap: float = 10.0):
 _row = planted.row
 _tally = planted.tally
 
-RULE_MODULES = (calibration_c1, calibration_seeds, calibration_ood)
+RULE_MODULES = (calibration_c1, calibration_seeds, calibration_ood, calibration_regime)
 """Modules of further rules (``verification/calibration_*.py``), each with ``rows(R) -> list[dict]``
 built with :mod:`verification.planted`; :func:`calibrate` appends their rows in this order."""
 

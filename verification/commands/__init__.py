@@ -6,9 +6,9 @@ into a library module (:mod:`verification.pipeline`, :mod:`verification.bounds`,
 prints; it returns the exit status. :mod:`verification.cli` builds the parser from :data:`COMMANDS`.
 """
 
-from verification.commands import bounds, calibrate, config, data, report, run, sweep
+from verification.commands import bounds, calibrate, config, data, map, report, run, sweep
 
-COMMANDS = (run, report, bounds, config, sweep, data, calibrate)
+COMMANDS = (run, report, bounds, config, sweep, data, calibrate, map)
 """The command modules, in order (an explicit tuple, as :data:`verification.claims.BUILTIN`)."""
 
 __all__ = ["COMMANDS"]
