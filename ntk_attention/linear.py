@@ -18,6 +18,7 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from ntk_attention import _checks
+from ntk_attention.stability import stability_limit
 
 __all__ = ["linear_forward", "fit_linear_lstsq", "fit_linear_gd"]
 
@@ -85,7 +86,7 @@ def fit_linear_gd(
     w = _gd(X, y.astype(X.dtype), jnp.asarray(lr, X.dtype), steps)
     if _checks.is_concrete(w) and not bool(jnp.isfinite(w).all()):
         Z = np.asarray(_residual_features(X), np.float64)
-        limit = 2.0 / np.linalg.eigvalsh(Z.T @ Z).max()
+        limit = stability_limit(np.linalg.eigvalsh(Z.T @ Z).max())
         raise ValueError(
             f"learning_rate: gradient descent diverged to non-finite weights within {steps} steps; "
             f"{lr!r} is past the stability limit 2/λ_max(Z^T Z) = {limit:.3g}"

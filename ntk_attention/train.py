@@ -24,6 +24,7 @@ from jaxtyping import Array, Float, Int
 
 from ntk_attention import _checks
 from ntk_attention.model import Params, _chunk_moments, _mean_mass_impl, _resolve_chunk, _window_stats
+from ntk_attention.stability import stability_limit
 
 __all__ = ["Trajectory", "train", "NEURON_RECORD_LIMIT", "RISE_TOLERANCE"]
 
@@ -335,7 +336,7 @@ def _divergence(bad, above, recs, w0, a, X, chunk, *, steps, divergence_factor, 
         H0 = J @ J.T if J.shape[0] <= J.shape[1] else J.T @ J
     lmax = float(np.linalg.eigvalsh(0.5 * (H0 + H0.T))[-1])
     if learning_rate is not None and lmax > 0:
-        limit = 2.0 / lmax
+        limit = stability_limit(lmax)
         reason += (f"; learning_rate = {learning_rate:.3g} is {learning_rate / limit:.3g} × the gradient-descent "
                    f"stability limit 2/λ_max(H(0)) = {limit:.3g} (λ_max(H(0)) = {lmax:.3g})")
     return step, reason, lmax

@@ -14,18 +14,19 @@ files; claim titles, sources and statements come from the claim registry
 which rule (the text after "Rule:" in a part's finding) and, for C1–C4, which regime the run reached
 (t/T_req, T/t_align, the premise fraction, the widths tested), read from the verdict's numbers.
 
+The file opens with one screen: per claim the theorem verdict (premises first, with its headline of
+parts counted by status), the observed verdict (its conclusion as an empirical law, with the rule
+that decided it, and the budget for power 0.8 where INCONCLUSIVE), the scale of the observation
+and its looseness (:mod:`verification.presentation`); "—" where a verdict carries no observed one.
+
 ``--sources`` (default ``docs/sources_summary.json``, used when it exists) is the ``summary.json`` of a
-run over several data sources (``ntk-verify run --data A,B,... --claims ...``); its verdict matrix
-(claims × sources) is shown in a section "Verdicts across data sources" with the command that produced it.
+run over several data sources (``scripts/make_sources_summary.py``); its matrix (claims × sources,
+each cell theorem / observed) follows the opening table, and a section "Verdicts across data
+sources" gives each claim and source with headline, scale and looseness, and the command that
+produced it.
 
-To refresh the findings after a change to the claims or their defaults::
-
-    ntk-verify run --out /tmp/default --force --quiet
-    cp /tmp/default/summary.json docs/default_summary.json
-    cp /tmp/default/evidence.npz docs/default_evidence.npz
-    ntk-verify run --data residual,haar,sunspots,elnino,unemployment --claims C1,C2,C3,C4 --out /tmp/sources --force --quiet
-    cp /tmp/sources/summary.json docs/sources_summary.json
-    python scripts/make_findings.py
+To refresh the findings after a change to the claims or their defaults: the commands, in order, are
+in the docstring of ``scripts/make_sources_summary.py`` (default run, sources run, then this script).
 """
 
 from __future__ import annotations
@@ -33,9 +34,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import math
 import sys
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -45,10 +44,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _docgen import write_or_check  # noqa: E402
 
+from verification.claims import load_extensions  # noqa: E402
+from verification.presentation import (COLUMNS, overview_table, source_rows, tally, verdict_lines,  # noqa: E402
+                                       verdict_matrix, verdict_table)
+from verification.presentation import cell as _cell  # noqa: E402
+from verification.presentation import fmt  # noqa: E402  (re-exported: tests and readers use make_findings.fmt)
+from verification.verdict import Verdict  # noqa: E402
+
 DEFAULT_SUMMARY = ROOT / "docs" / "default_summary.json"
 DEFAULT_OUT = ROOT / "docs" / "findings.md"
 DEFAULT_SOURCES = ROOT / "docs" / "sources_summary.json"
-LIST_LIMIT = 16  # longer sequences are shown as count, min and max
 
 MEANING = {
     "HOLDS": "every measurement within the bound over the tested range, intervals included",
@@ -56,51 +61,6 @@ MEANING = {
     "VACUOUS": "the hypotheses cannot be met or checked at this precision or size",
     "INCONCLUSIVE": "the intervals straddle the bound",
 }
-
-
-SHORT = {
-    "HOLDS": "within the bound everywhere tested",
-    "VIOLATED": "a reproducible counterexample",
-    "VACUOUS": "hypotheses unmet or uncheckable here",
-    "INCONCLUSIVE": "intervals straddle the bound",
-}
-
-
-def fmt(value) -> str:
-    """A number or a structure of numbers as short text: 4 significant digits, ∞ for infinities."""
-    if isinstance(value, np.ndarray):
-        value = value.tolist()
-    if isinstance(value, (bool, np.bool_)) or value is None or isinstance(value, str):
-        return str(value)
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    if isinstance(value, (float, np.floating)):
-        v = float(value)
-        if math.isnan(v):
-            return "nan"
-        if math.isinf(v):
-            return "∞" if v > 0 else "−∞"
-        return f"{v:.4g}"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {fmt(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, (list, tuple)):
-        flat = _flat_numbers(value)
-        if len(value) > LIST_LIMIT and flat is not None and flat.size:
-            return f"{len(value)} values in [{fmt(flat.min())}, {fmt(flat.max())}]"
-        return "[" + ", ".join(fmt(v) for v in value) + "]"
-    return str(value)
-
-
-def _flat_numbers(seq):
-    try:
-        arr = np.asarray(seq, dtype=np.float64)
-    except (TypeError, ValueError):
-        return None
-    return arr.ravel()
-
-
-def _cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
 
 
 def _table(rows: dict, header=("quantity", "value"), render=fmt) -> list[str]:
@@ -137,7 +97,8 @@ def decided_by(v) -> str | None:
         if not p.decisive:
             continue
         rule = rule_of(p.finding)
-        items.append(f"{p.name}: **{p.status}**" + (f" ({rule})" if rule else ""))
+        role = "premise " if p.role == "premise" else ""  # premises decide first (combine_parts)
+        items.append(f"{role}{p.name}: **{p.status}**" + (f" ({rule})" if rule else ""))
     return "Decided by: " + "; ".join(items) + "." if items else None
 
 
@@ -232,9 +193,11 @@ def _section(v) -> list[str]:
     info = _claim_info(v.claim)
     title = f"{v.claim}: {info.title} ({info.source})" if info else v.claim
     lines = [f"## {title}", ""]
+    for line in verdict_lines(v):  # first: theorem (premises first), observed law, looseness, budget
+        lines += [line, ""]
     if info:
         lines += ["$$", info.statement.strip(), "$$", ""]
-    lines += [f"**Verdict: {v.status}** ({SHORT[v.status]}). {v.explanation}", ""]
+    lines += [v.explanation, ""]
     for line in (decided_by(v), regime_reached(v)):
         if line:
             lines += [line, ""]
@@ -280,8 +243,10 @@ def load_arrays(evidence: Path, summary: dict) -> dict:
     return load_evidence(evidence)
 
 
-def sources_section(sources: dict, *, source: str = "docs/sources_summary.json") -> list[str]:
-    """The section "Verdicts across data sources" from a multi-source ``summary.json`` (its ``matrix``)."""
+def _sources_verdicts(sources: dict) -> tuple[list[str], list[str], list, list[str]]:
+    """Data sources in order, claims in order, and the verdicts with their sources, of a multi-source
+    summary.json. The ``matrix`` (claim -> source -> theorem status) is authoritative; a cell whose
+    verdict is not listed (an older file) is a verdict of that status without parts or observed."""
     if not isinstance(sources, dict) or not isinstance(sources.get("matrix"), dict):
         raise ValueError("sources: expected the parsed summary.json of `ntk-verify run --data A,B,...` "
                          "(a dict with 'matrix': {claim: {source: status}})")
@@ -289,46 +254,85 @@ def sources_section(sources: dict, *, source: str = "docs/sources_summary.json")
     order = list(sources.get("data_sources") or [])
     for by in matrix.values():
         order += [s for s in by if s not in order]
-    claims = [c for c in (sources.get("claims") or []) if c in matrix] + [c for c in matrix if c not in (sources.get("claims") or [])]
-    command = f"ntk-verify run --data {','.join(order)} --claims {','.join(claims)}"
-    rows = ["| Claim | Statement | " + " | ".join(f"`{s}`" for s in order) + " |", "|---|---|" + "---|" * len(order)]
+    listed = sources.get("claims") or []
+    claims = [c for c in listed if c in matrix] + [c for c in matrix if c not in listed]
+    found = {}
+    for d in sources.get("verdicts") or []:
+        if isinstance(d, dict) and "id" in d:
+            found[(d["id"], d.get("data_source"))] = Verdict.from_dict({k: x for k, x in d.items() if k != "data_source"})
+    verdicts, where = [], []
     for cid in claims:
-        info = _claim_info(cid)
-        by = matrix[cid]
-        rows.append(f"| {cid} | {_cell(info.title) if info else ''} | "
-                    + " | ".join(f"**{by[s]}**" if s in by else "—" for s in order) + " |")
+        for s in order:
+            if s in matrix[cid]:
+                v = found.get((cid, s))
+                verdicts.append(v if v is not None and v.status == matrix[cid][s] else Verdict(cid, matrix[cid][s], ""))
+                where.append(s)
+    return order, claims, verdicts, where
+
+
+def sources_command(sources: dict) -> str:
+    """The ``ntk-verify run --data … --claims …`` command that produced a multi-source summary.json."""
+    order, claims, _, _ = _sources_verdicts(sources)
+    return f"ntk-verify run --data {','.join(order)} --claims {','.join(claims)}"
+
+
+def sources_glance(sources: dict, *, source: str = "docs/sources_summary.json", default: str | None = None) -> list[str]:
+    """The one-screen matrix (claims × data sources, each cell theorem / observed) for the top of
+    findings.md; ``default``: the default run's data source, named as such when it is one of them."""
+    order, _, verdicts, where = _sources_verdicts(sources)
+    which = f"; `{default}` is the default data of the table above" if default in order else ""
+    return [f"Across {len(order)} data sources ([`{Path(source).name}`]({Path(source).name}), seed "
+            f"{sources.get('seed')}{which}; details in \"Verdicts across data sources\"), theorem / observed:", "",
+            verdict_matrix(verdicts, where), ""]
+
+
+def sources_section(sources: dict, *, source: str = "docs/sources_summary.json") -> list[str]:
+    """The section "Verdicts across data sources" from a multi-source ``summary.json``: the command that
+    produced it, and per claim and source the theorem verdict with its headline, the observed verdict,
+    its scale and looseness."""
+    order, _, verdicts, where = _sources_verdicts(sources)
     return ["## Verdicts across data sources", "",
             f"The same claims on {len(order)} data sources, from [`{Path(source).name}`]({Path(source).name}), "
-            f"produced by `{command}` (seed {sources.get('seed')}):", ""] + rows + [""]
+            f"produced by `{sources_command(sources)}` (seed {sources.get('seed')}; "
+            "`python scripts/make_sources_summary.py` runs it and writes the file):", "",
+            source_rows(verdicts, where), ""]
 
 
 def render_findings(summary: dict, *, source: str = "docs/default_summary.json", arrays: dict | None = None,
                     sources: dict | None = None, sources_source: str = "docs/sources_summary.json") -> str:
     """The Markdown of ``findings.md`` for a parsed ``summary.json`` (``arrays``: figure data by claim;
-    ``sources``: a parsed multi-source summary.json whose verdict matrix gets its own section)."""
-    from verification.claims import load_extensions
-    from verification.report import verdict_table
-    from verification.verdict import Verdict
+    ``sources``: a parsed multi-source summary.json whose verdict matrix opens the file beside the
+    default run's table, with its own section below).
 
+    It opens with one screen: per claim the theorem verdict (with its headline), the observed
+    verdict (with its rule), the observation's scale and looseness; then the same across sources."""
     if not isinstance(summary, dict) or "verdicts" not in summary:
         raise ValueError("summary: expected the parsed summary.json of `ntk-verify run` (a dict with 'verdicts')")
     load_extensions()
     verdicts = [Verdict.from_dict({k: x for k, x in v.items() if k != "data_source"},
                                   arrays=(arrays or {}).get(v["id"], {})) for v in summary["verdicts"]]
     env = summary.get("environment", {})
-    counts = Counter(v.status for v in verdicts)
-    tally = ", ".join(f"{counts[s]} {s}" for s in MEANING if counts[s])
     lines = [
         "# Findings under the default configuration",
         "",
         f"<!-- generated by scripts/make_findings.py from {source}; do not edit by hand -->",
         "",
         f"What `ntk-verify run` concludes about each claim of the paper on the built-in default "
-        f"configuration (seed {summary.get('seed')}): {len(verdicts)} claims, {tally}. "
+        f"configuration (seed {summary.get('seed')}): {len(verdicts)} claims; {tally(verdicts)}. "
         f"Generated from [`{Path(source).name}`]({Path(source).name}) by `scripts/make_findings.py`; "
         "every number below is read from that file.",
         "",
-        "Verdicts: " + "; ".join(f"**{s}**: {m}" for s, m in MEANING.items()) + ".",
+        overview_table(verdicts),
+        "",
+    ]
+    if sources is not None:
+        lines += sources_glance(sources, source=sources_source, default=summary.get("config", {}).get("data", {}).get("source"))
+    lines += [
+        COLUMNS,
+        "",
+        "Statuses: " + "; ".join(f"**{s}**: {m}" for s, m in MEANING.items()) + ".",
+        "",
+        "Key numbers:",
         "",
         verdict_table(verdicts),
         "",

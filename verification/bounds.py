@@ -50,6 +50,7 @@ import numpy as np
 from jaxtyping import Float
 
 from ntk_attention import infinite_ntk, infinite_ntk_mp
+from ntk_attention.stability import stability_limit
 
 __all__ = [
     "DEFAULT_CONSTANTS",
@@ -240,7 +241,7 @@ def theory(
     if lambda_max_h0 is not None:
         figs += [
             Figure("lambda_max_H0", float(lambda_max_h0), "lambda_max(H(0))"),
-            Figure("eta_stability_limit", _div(2.0, float(lambda_max_h0)), "2 / lambda_max(H(0))"),
+            Figure("eta_stability_limit", stability_limit(lambda_max_h0), "2 / lambda_max(H(0))"),
         ]
     figs += [
         Figure("T_req", c["c_T"] * _div(math.log(n * B * B / eps), eta * lam_eff), "c_T (eta lambda)^-1 log(n B^2 / eps)", "c_T"),

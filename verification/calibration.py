@@ -45,18 +45,15 @@ threshold; counts are therefore compared with a tolerance of two (:func:`doc_dif
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from scipy import special
 
-from verification import planted, stats, terminal
+from verification import calibration_c1, calibration_ood, calibration_regime, calibration_seeds, planted, stats
+from verification.files import atomic_write, json_text
 from verification.verdict import HOLDS, INCONCLUSIVE, STATUSES, VACUOUS, VIOLATED
 
 __all__ = [
@@ -71,7 +68,6 @@ __all__ = [
     "doc_differences",
     "probability_budget",
     "render_doc",
-    "register",
 ]
 
 ALPHA = 0.05
@@ -124,7 +120,7 @@ def _max_exponential(rng, widths, shape, cap: float = 10.0):
 _row = planted.row
 _tally = planted.tally
 
-RULE_MODULES = ()
+RULE_MODULES = (calibration_c1, calibration_seeds, calibration_ood, calibration_regime)
 """Modules of further rules (``verification/calibration_*.py``), each with ``rows(R) -> list[dict]``
 built with :mod:`verification.planted`; :func:`calibrate` appends their rows in this order."""
 
@@ -316,27 +312,13 @@ def markdown_table(rows: list[dict]) -> str:
     return head + "\n".join(lines) + "\n"
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def write_calibration(out_dir, rows: list[dict]) -> tuple[Path, Path]:
     """Write ``calibration.json`` (the rows) and ``calibration.md`` (:func:`markdown_table`) into ``out_dir``."""
     out = Path(out_dir)
     js, md = out / "calibration.json", out / "calibration.md"
-    _atomic_write(js, json.dumps(rows, indent=1, ensure_ascii=False) + "\n")
-    _atomic_write(md, "# Calibration of the decision rules\n\n" + markdown_table(rows))
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write(js, json_text(rows))  # the one writer: 0666 & ~umask, never 0600
+    atomic_write(md, "# Calibration of the decision rules\n\n" + markdown_table(rows))
     return js, md
 
 
@@ -407,6 +389,10 @@ give the fraction of each status.
   $L_{{\text{{floor}}}} = n(\epsilon(\sqrt m B + \max|y|))^2$ (`float_floor`); VACUOUS when the envelope
   demands a relative decrease below $10^{{-2}}$ over the run.
 - **resolution** (`resolution_check`): VACUOUS when a check demands less than its resolution.
+- **seed_probability** (`laws.seed_decision`, C2 and C3): the network draw (seed) is the unit — one
+  designated neuron per network (the first that meets the premise) is one Bernoulli trial, decided
+  by the probability rule over widths; planted networks have correlated neurons (ρ = 0.5). HOLDS
+  needs at least 36 networks per width (`laws.seeds_for_power`); the contrast row pools neurons.
 
 ## Budget of the probability rule
 
@@ -458,37 +444,3 @@ def doc_differences(old: str, new: str, *, count_tolerance: int = 2, replicates:
                 out.append(f"number {u} != {v} in {y!r}")
                 break
     return out
-
-
-# ----------------------------------------------------------------------------- command line
-
-
-def _cmd_calibrate(args) -> int:
-    rows = calibrate(replicates=args.replicates, quick=args.quick)
-    js, md = write_calibration(args.out, rows)
-    print(terminal.calibration_rows_text(rows, STATUSES))  # compact: the full table is in calibration.md
-    bad = [f"{r['rule']}/{r['case']}" for r in rows if not r["meets"] and not r["note"]]
-    print(f"wrote {js} and {md}")
-    if bad:
-        print(f"standard not met (without a stated budget limit): {', '.join(bad)}")
-    return 0
-
-
-def register(subparsers) -> None:
-    """Add ``ntk-verify calibrate`` to the CLI (called by :func:`verification.cli.build_parser`)."""
-    p = subparsers.add_parser(
-        "calibrate", help="error rates of every decision rule on planted truths",
-        description="Run each decision rule on planted true, false and boundary cases (numpy, fixed seeds) at its "
-                    "default budget and write DIR/calibration.json and DIR/calibration.md.",
-    )
-    p.add_argument("--out", default="calibration", metavar="DIR", help="output folder (default: calibration/)")
-    p.add_argument("--quick", action="store_true", help=f"{QUICK_REPLICATES} replicates per case (a smoke test)")
-    p.add_argument("--replicates", type=int, default=1000, metavar="R", help="replicates per case (default 1000)")
-    p.set_defaults(func=_cmd_calibrate)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    _parser = argparse.ArgumentParser(prog="calibration")
-    register(_parser.add_subparsers(dest="command", required=True))
-    _args = _parser.parse_args()
-    raise SystemExit(_args.func(_args))

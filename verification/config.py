@@ -25,6 +25,7 @@ import tomli_w
 
 from ntk_attention.data import DEFAULT_FAMILY, FAMILIES
 from verification.sources import DETRENDS, REAL_SERIES
+from verification.step_size import MODES as ETA_MODES
 
 __all__ = [
     "ConfigError",
@@ -43,6 +44,7 @@ __all__ = [
     "HAAR_STATE_DIM",
     "data_source",
     "EXTRA_SECTIONS",
+    "SWEEP_FIELDS",
     "schema",
     "default_config",
     "validate",
@@ -241,8 +243,27 @@ DATA_FIELDS: dict[str, Field] = {
 }
 
 
-EXTRA_SECTIONS: dict[str, dict[str, Field]] = {}
-"""Sections added by command modules at import (``[sweep]`` from verification.sweep_cmd): name -> fields."""
+SWEEP_FIELDS: dict[str, Field] = {  # ntk-verify sweep (verification.sweep_cmd)
+    "widths": int_list([64, 256, 1024], "widths m (strictly increasing; the chunk divides all of them)"),
+    "seeds": positive_int(4, "network seeds per width (Context.network_seeds)"),
+    "steps": positive_int(100, "gradient-descent steps T"),
+    "record_every": positive_int(10, "record every k steps (divides steps)"),
+    "eta": positive_float(0.05, "learning rate: with eta_mode = 'absolute' the step size η itself (the same for "
+                                    "every width); 'relative': the fraction of the stability limit, η = eta · 2/λ_max(H*) "
+                                    "of the [data] set"),
+    "eta_mode": choice("absolute", ETA_MODES, "how eta is read (verification.step_size): the step size itself, "
+                                                   "or a fraction of 2/λ_max(H*) of the data"),
+    "output_signs": choice("random", ("random", "minus", "plus"), "output weights a_r"),
+    "seeds_per_block": positive_int(1, "seeds per block: the unit of work, of saving and of resuming"),
+    "chunk_size": nonneg_int(0, "neurons per chunk, a divisor of every width (0: automatic)"),
+    "divergence_factor": positive_float(1e8, "a run stops once L(t) > factor * L(0) or is not finite"),
+    "dtype": choice("float64", ("float64", "float32"), "floating-point type of the computation"),
+}
+
+
+EXTRA_SECTIONS: dict[str, dict[str, Field]] = {"sweep": SWEEP_FIELDS}
+"""The sections of commands beside ``[run]``, ``[data]`` and the claims' — an explicit mapping, known
+without importing any command or building a parser: name -> fields."""
 
 REGISTERED: dict[str, Any] = {}
 """The claims (id -> object with ``params``) that ``claims=None`` stands for; :mod:`verification.claims`
@@ -301,6 +322,13 @@ def _cross_checks(cfg):
         steps, every = body.get("steps"), body.get("record_every")
         if isinstance(steps, int) and isinstance(every, int) and steps % every:
             raise ConfigError(f"{sec}.record_every: expected a divisor of {sec}.steps = {steps}, got {every}")
+    sweep = cfg.get("sweep")
+    if sweep is not None:
+        if sweep["seeds"] % sweep["seeds_per_block"]:
+            raise ConfigError(f"sweep.seeds: expected a multiple of sweep.seeds_per_block = {sweep['seeds_per_block']}, "
+                              f"got {sweep['seeds']}")
+        if sweep["chunk_size"] and any(m % sweep["chunk_size"] for m in sweep["widths"]):
+            raise ConfigError(f"sweep.chunk_size: expected a divisor of every width {sweep['widths']}, got {sweep['chunk_size']}")
 
 
 def _overlay(raw: Mapping[str, Any], override: Mapping[str, Mapping[str, Any]] | None) -> Mapping[str, Any]:

@@ -20,11 +20,11 @@ and the report need from it is a field, declared, never inferred from the names 
   (what it holds at once, built from :func:`sweep_bytes`, :func:`train_bytes`, :func:`memory_bytes`
   and :func:`memory_sum`), an upper bound within 3x of the measured growth at sizes where the
   sizes dominate (tests/verification/test_memory.py); the command line refuses a configuration whose
-  estimate plus :data:`verification.pipeline.BASELINE_BYTES` exceeds the machine's physical memory,
+  estimate plus :data:`verification.memory.BASELINE_BYTES` exceeds the machine's physical memory,
   before any work.
 
-This module imports only the leaves :mod:`verification.config`, :mod:`verification.verdict` and
-:mod:`verification.datasets`.
+This module imports only the leaves :mod:`verification.config`, :mod:`verification.verdict`,
+:mod:`verification.datasets`, :mod:`verification.bounds` and :mod:`verification.step_size`.
 """
 
 from __future__ import annotations
@@ -36,14 +36,17 @@ from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 import jax
+import numpy as np
 from tqdm import tqdm
 
+from verification import bounds
+from verification import step_size as steps
 from verification.config import Field
 from verification.datasets import make_dataset
+from verification.memory import memory_bytes, memory_sum, sweep_bytes, train_bytes  # noqa: F401 - claims import them here
 from verification.verdict import Verdict
 
-__all__ = ["Claim", "Context", "TrainingRun", "DIVERGED", "memory_bytes", "memory_sum", "sweep_bytes", "train_bytes",
-           "check_claim"]
+__all__ = ["Claim", "Context", "TrainingRun", "DIVERGED", "check_claim"]
 
 DIVERGED = "hardening/diverged"
 """``Context.memo`` key: dicts (width, seed, n, step, eta, lambda_max_h0, limit) of runs that diverged;
@@ -62,67 +65,6 @@ class TrainingRun(NamedTuple):
     eta: float
     widths: tuple[int, ...]
     sizes: tuple[int, ...]
-
-
-def memory_bytes(*, d: int, n: int, widths=(), tokens: int = 0, token_width: int = 1, windows: int = 0) -> tuple[int, str]:
-    r"""A lower bound in bytes (float64) and its reason: the largest of the Jacobian
-    :math:`J_{ir} = \partial f(x_i)/\partial w_r` of the widest network (:math:`n\,m_{\max}` numbers),
-    the attention matrices (``tokens² × token_width``) and the data windows (``(n + windows) × d``)."""
-    terms = {"the Jacobian of the widest network (n × m)": int(n) * max((int(w) for w in widths), default=0),
-             "the attention matrices (max_tokens² × max_width)": int(tokens) ** 2 * int(token_width),
-             "the data windows ((n + pool + test_windows) × d)": (int(n) + int(windows)) * int(d)}
-    why = max(terms, key=terms.get)
-    return 8 * terms[why], why
-
-
-SWEEP_BYTES_PER_NEURON = 24
-"""Float64 numbers per neuron of a sweep block besides its Jacobian row of n: w(0), a, w(t), the
-gradient, a/sqrt(m), the divergence masks, |w - w(0)|, the chunk layout on the host (draws at the
-largest width and their per-width copies) and the device copies of each, with a margin (measured: 13-20 per neuron
-with the Jacobian, tests/verification/test_memory.py)."""
-
-TRAIN_NUMBERS_PER_NEURON = 16
-"""Float64 numbers per neuron of one :func:`ntk_attention.train` run besides its Jacobian (n) and
-mean position masses (d): w, w(0), the optimiser state, the update, masses, the recorded copies."""
-
-
-def memory_sum(*terms: tuple[int, str]) -> tuple[int, str]:
-    """The sum of several ``(bytes, why)`` estimates; the reason is the largest part's."""
-    terms = list(terms)
-    total = sum(b for b, _ in terms)
-    return total, max(terms, key=lambda t: t[0])[1] if terms else "nothing size-dependent"
-
-
-def sweep_bytes(*, n: int, widths, seeds: int, steps: int, record_every: int, seeds_per_block: int = 1) -> tuple[int, str]:
-    r"""Peak bytes (float64) of a width × seed sweep (:func:`ntk_attention.sweep.run_block` per block):
-    per block of :math:`M = \text{seeds\_per\_block}\sum_k m_k` neurons, the Jacobian kept for the
-    gradient (:math:`nM`) and ``SWEEP_BYTES_PER_NEURON`` M other numbers; the NTK matrices
-    :math:`n^2` (H(0), H(t) and H(0) again per run of the block, H(0) of every run of the sweep, H*
-    and its quadrature); the records of every run (ten fields at :math:`T/k + 1` steps)."""
-    W, S = len(widths), int(seeds)
-    M = int(seeds_per_block) * sum(int(w) for w in widths)
-    R = int(steps) // int(record_every) + 1
-    runs = W * int(seeds_per_block) + 1
-    return memory_sum(
-        (8 * M * (int(n) + SWEEP_BYTES_PER_NEURON), "sweep block (Jacobian n × Σ widths and per-neuron state)"),
-        (8 * int(n) ** 2 * (3 * runs + W * S + 8), "NTK matrices (n × n per run, H*)"),
-        (8 * 10 * W * S * R, "sweep records"))
-
-
-def train_bytes(*, n: int, d: int, widths, seeds: int, steps: int, record_every: int, held: bool = True,
-                neurons: bool = True) -> tuple[int, str]:
-    r"""Peak bytes (float64) of :func:`ntk_attention.train` runs, one at a time: one run's Jacobian
-    :math:`n m`, position masses :math:`m d` and ``TRAIN_NUMBERS_PER_NEURON`` m numbers at the largest
-    width; the per-neuron records (``neurons``: weights, last-token and position masses,
-    :math:`R\,m\,(d + 2)` at :math:`R = T/k + 1`) of every run when ``held`` (a claim keeping all
-    its runs), else of one."""
-    m_max = max(int(w) for w in widths)
-    R = int(steps) // int(record_every) + 1
-    per_run = R * (int(d) + 2) if neurons else 0
-    kept = int(seeds) * sum(int(w) for w in widths) if held else m_max
-    return memory_sum(
-        (8 * m_max * (int(n) + int(d) + TRAIN_NUMBERS_PER_NEURON), "training state of the widest run (Jacobian n × m)"),
-        (8 * per_run * kept, "per-neuron training records"))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -198,6 +140,23 @@ class Context:
         name = f"dataset/{n}/{n_test}/{noise_std!r}"
         return self.cached(name, lambda: make_dataset(self.config["data"], self.key("data"), n=n,
                                                       n_test=n_test, noise_std=noise_std))
+
+    def lambda_star(self, n: int | None = None, *, sigma: float | None = None):
+        r"""``(Lambda, H*)`` of :func:`verification.bounds.lambda_star` (``extended=True``: λ with its
+        precision) for the shared data set of ``n`` windows and neuron scale σ (default ``[data] sigma``),
+        memoised under the one key ``lambda_star/<n>/<σ>``: every claim and command asking for the same
+        λ gets the same number, computed once."""
+        n = self.config["data"]["n"] if n is None else n
+        sigma = float(self.config["data"]["sigma"] if sigma is None else sigma)
+        return self.cached(f"lambda_star/{n}/{sigma!r}", lambda: bounds.lambda_star(
+            np.asarray(self.dataset(n).X, np.float64), sigma=sigma, extended=True))
+
+    def learning_rate(self, section: Mapping, *, sizes=None, sigma: float | None = None) -> float:
+        r"""The step size η of a section's ``eta``/``eta_mode`` (:func:`verification.step_size.section_learning_rate`):
+        ``eta`` itself, or ``eta · 2/λ_max(H*)`` at the most restrictive of ``sizes`` (default ``[data] n``)
+        with neuron scale σ — the one reading every command and claim shares."""
+        sizes = [self.config["data"]["n"]] if sizes is None else list(sizes)
+        return steps.section_learning_rate(section, lambda n: self.lambda_star(n, sigma=sigma)[0].norm, sizes)
 
     def progress(self, desc: str, total: int):
         """A progress bar for one stage (tqdm text bars: tqdm.auto warns in kernels without ipywidgets)."""

@@ -27,8 +27,6 @@ measures:
 
 from __future__ import annotations
 
-import json
-import sys
 
 import jax
 import numpy as np
@@ -36,11 +34,10 @@ import numpy as np
 from ntk_attention import data as ntk_data
 from ntk_attention import init_params
 from verification import bounds
-from verification import config as cfg
 from verification.contract import Context
 from verification.datasets import needed_length
 
-__all__ = ["data_statistics", "pooled_lag1", "register", "format_statistics"]
+__all__ = ["data_statistics", "pooled_lag1", "format_statistics"]
 
 
 def pooled_lag1(X: np.ndarray, y: np.ndarray) -> float:
@@ -73,7 +70,7 @@ def data_statistics(config: dict, *, width: int = 256) -> dict:
                      if whole is not None and consecutive else None)
     seed = ctx.network_seeds(1)[0]
     params = init_params(jax.random.key(seed), width, sigma=data["sigma"])
-    lam, _ = bounds.lambda_star(X, sigma=data["sigma"], extended=True)
+    lam, _ = ctx.lambda_star(n, sigma=data["sigma"])  # the one λ* every command gives (extended where needed)
     consts = bounds.data_constants(X, y)
     return {
         "source": data["source"],
@@ -140,32 +137,3 @@ def format_statistics(stats: dict) -> str:
                  f"± {stats['lambda_error']:.2g} (float64 resolution {stats['lambda_resolution']:.2g}; "
                  f"{'resolved' if stats['lambda_resolved'] else 'NOT resolved'})")
     return "\n".join(lines)
-
-
-def _cmd_data(args) -> int:
-    override = {"data": {"source": args.source}} if args.source is not None else None
-    config = cfg.load(args.config, override=override) if args.config else cfg.validate(override or {})
-    if not 1 <= args.width <= 65536:
-        raise cfg.ConfigError(f"--width: expected an integer in [1, 65536], got {args.width}")
-    jax.config.update("jax_enable_x64", True)
-    stats = data_statistics(config, width=args.width)
-    if args.json:
-        print(json.dumps(stats, allow_nan=False))
-    else:
-        print(format_statistics(stats))
-    sys.stdout.flush()
-    return 0
-
-
-def register(sub) -> None:
-    """Add ``ntk-verify data`` to the subcommands ``sub``."""
-    p = sub.add_parser("data", help="statistics of the configured data (lag-1, corr(y, x_d), data term, lambda_min)",
-                       description="For the configured window length d and n: the source's length, lag-1 "
-                       "autocorrelation, corr(y, x_d), sign-consistent fraction, data-term fraction at t = 0, "
-                       "v_min, B, D and lambda_min(H*) with its resolution (docs/data.md).")
-    p.add_argument("--config", metavar="FILE.toml", help="configuration (default: built in)")
-    p.add_argument("--source", metavar="S", help="data source (overrides [data] source): a family, a real series, "
-                   "csv:PATH[#COLUMN] or npy:PATH")
-    p.add_argument("--width", type=int, default=256, help="network width for the data-term fraction (default 256)")
-    p.add_argument("--json", action="store_true", help="one JSON object instead of text")
-    p.set_defaults(func=_cmd_data)

@@ -61,7 +61,8 @@ from ntk_attention import data as ssm_data
 from verification.sources import Source, SourceError, load_series
 
 __all__ = ["Dataset", "make_dataset", "REFERENCE_WINDOWS", "FAMILY_LENGTH", "family_options", "needed_length",
-           "load_source", "window_starts", "ar_noise_variance", "PLACEMENTS"]
+           "load_source", "window_starts", "ar_noise_variance", "PLACEMENTS",
+           "OodWindows", "ood_test_windows", "OOD_MAX_VALUES"]
 
 PLACEMENTS = ("first", "spread")
 """``[data] placement``: where the n training windows sit in a series (:func:`window_starts`)."""
@@ -367,3 +368,64 @@ def _haar_dataset(data_cfg: dict, key: jax.Array, *, n: int, n_test: int = 0, no
     return Dataset(X, y, X_test, y_test, series, ssm, float(noise_std), "haar",
                    f"random stable SSM (state_dim {N}, radius {data_cfg['radius']}), {data_cfg['windows']} windows",
                    int(series.shape[0]) if data_cfg["windows"] == "sliding" else (n + n_test) * (d + 1))
+
+
+OOD_MAX_VALUES = 2**20
+"""Most values :func:`ood_test_windows` draws (then it returns what it found)."""
+
+
+class OodWindows(NamedTuple):
+    """Sign-inconsistent test windows (noise-free targets), how many windows were scanned, and how they were made."""
+
+    X: np.ndarray
+    y: np.ndarray
+    scanned: int
+    how: str
+
+
+def ood_test_windows(data_cfg: dict, key: jax.Array, *, n: int, want: int,
+                     max_values: int = OOD_MAX_VALUES) -> OodWindows | None:
+    r"""At least ``want`` sign-inconsistent windows, :math:`\mathrm{sign}(y) \ne \mathrm{sign}(x_d)`, generated
+    from fresh stretches of a synthetic family's process (``None`` for other sources: their test set is
+    the series' future, :func:`make_dataset`).
+
+    A persistent series crosses zero rarely (5 of 3000 next steps on the default data), so the test
+    set is drawn, not waited for: the training series' own draw (the same key: the same SSM) is
+    continued past the training values and cut into stretches of the training stretch's length
+    :math:`L = o + n + d` (``offset``, ``n``, ``d``); for ``residual`` (no detrending) each stretch's
+    increments are re-integrated from :math:`u_0 = 0` like the training values (:math:`u = \sum\delta`:
+    the same law), for other families the stretches are consecutive pieces of the stationary series.
+    Windows sit where the training windows sit (from index :math:`o`), are z-scored with the training
+    values' mean and sd (as :func:`make_dataset`), and the sign-inconsistent ones are kept in order;
+    stretches double until ``want`` are found or ``max_values`` values were drawn.
+    """
+    name = data_cfg.get("source", "haar")
+    detrend = data_cfg.get("detrend", "none")
+    if name not in ssm_data.FAMILIES or name == "haar" or detrend == "linear":
+        return None
+    d, o = int(data_cfg["d"]), int(data_cfg.get("offset", 0))
+    L = o + n + d
+    k_series, _ = jax.random.split(key)
+    train = load_source(data_cfg, k_series, needed_length(data_cfg, n)).series[o : o + n + d]
+    mean, sd = (float(train.mean()), float(train.std())) if data_cfg["normalize"] else (0.0, 1.0)
+    restart = name == "residual" and detrend == "none"
+    start = o + n + d  # after the training values: the same realisation goes on with fresh innovations
+    stretches = 4096  # about 400 on the default data; one draw, one compiled scan
+    while True:
+        u = np.asarray(load_source(data_cfg, k_series, start + stretches * L).series)
+        if restart:  # increments δ_k = u_k - u_{k-1}, re-integrated from 0 in every stretch
+            chunks = np.cumsum(np.diff(u[start - 1 : start + stretches * L]).reshape(stretches, L), axis=1)
+        else:
+            chunks = u[start : start + stretches * L].reshape(stretches, L)
+        z = (chunks - mean) / (sd if sd > 0 else 1.0)
+        X = np.lib.stride_tricks.sliding_window_view(z[:, o : L - 1], d, axis=1).reshape(-1, d)
+        y = z[:, o + d :].reshape(-1)
+        bad = np.sign(y) != np.sign(X[:, -1])
+        if bad.sum() >= want or 2 * stretches * L > max_values:
+            break
+        stretches *= 2
+    keep = np.flatnonzero(bad)[:want]
+    scanned = int(bad.size) if keep.size < want else int(keep[-1]) + 1
+    how = (f"{keep.size} sign-inconsistent among {scanned} windows of {L}-value stretches of the training draw's "
+           "continuation" + (" (increments re-integrated from u_0 = 0)" if restart else ""))
+    return OodWindows(X[keep].copy(), y[keep].copy(), scanned, how)

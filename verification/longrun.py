@@ -10,7 +10,6 @@ only (its state is the weights: nothing else to checkpoint). Imports nothing fro
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 from pathlib import Path
 from typing import NamedTuple
@@ -21,7 +20,7 @@ from tqdm import tqdm  # text bars: tqdm.auto warns in kernels without ipywidget
 
 from ntk_attention import Params, forward, train
 from ntk_attention.train import NEURON_RECORD_LIMIT
-from verification.files import atomic_write
+from verification.files import atomic_write, npz_bytes
 
 __all__ = ["LongRun", "train_long"]
 
@@ -52,10 +51,8 @@ class LongRun(NamedTuple):
 
 
 def _atomic_savez(path: Path, arrays: dict) -> None:
-    """``np.savez`` through :func:`verification.files.atomic_write` (never a torn file)."""
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    atomic_write(path, buf.getvalue())
+    """:func:`verification.files.npz_bytes` through :func:`verification.files.atomic_write` (never a torn file)."""
+    atomic_write(path, npz_bytes(arrays))
 
 
 def _fingerprint(*arrays, extra: str) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.metadata
-import os
 import platform
 
 import jax
@@ -18,15 +17,17 @@ import jax.numpy as jnp
 import numpy as np
 
 from ntk_attention import empirical_ntk, init_params
+from ntk_attention.stability import stability_limit, stability_words
 from verification.claims import BUILTIN, CLAIMS, load_extensions
 from verification.config import ConfigError
-from verification.contract import DIVERGED, Context, memory_bytes, memory_sum, sweep_bytes
+from verification.contract import DIVERGED, Context
+from verification.memory import BASELINE_BYTES, memory_estimate, physical_memory
 from verification.sources import SourceError
 from verification.verdict import VACUOUS, Part, Verdict
 
 __all__ = ["run_claims", "unserved_verdict", "claim_error", "error_lines", "check_data", "environment",
            "selected_claims", "stability_report", "stability_warnings",
-           "divergence_verdict", "memory_estimate", "check_memory", "physical_memory", "BASELINE_BYTES"]
+           "divergence_verdict", "check_memory"]  # memory estimates: verification.memory
 
 PACKAGES = ("ntk-attention", "jax", "jaxlib", "numpy", "scipy", "optax", "matplotlib")
 
@@ -143,12 +144,6 @@ def check_data(config: dict) -> None:
 # ----------------------------------------------------------------------------------------------
 # Hardening (issue 8): gradient-descent stability, before training (a warning) and after (the verdict)
 
-def _stability_words(eta: float, lmax: float) -> str:
-    limit = 2.0 / lmax if lmax > 0 else float("inf")
-    side = "past" if eta >= limit else "below"
-    return f"η = {eta:g} is {side} the gradient-descent stability limit 2/λ_max(H(0)) = {limit:.3g} (λ_max(H(0)) = {lmax:.3g})"
-
-
 def divergence_verdict(v: Verdict, diverged: list[dict], stability: dict | None = None) -> Verdict:
     """``v`` unchanged when no run diverged and η is below the stability limit (``stability``: an
     entry of :func:`stability_report`); else VACUOUS, naming the first diverged run's step, η,
@@ -160,10 +155,10 @@ def divergence_verdict(v: Verdict, diverged: list[dict], stability: dict | None 
         first = min(diverged, key=lambda e: (e["step"], e["width"], e["seed"]))
         finding = (f"gradient descent diverged in {len(diverged)} run(s); first at step {first['step']} (width "
                    f"{first['width']}, seed {first['seed']}, n = {first['n']}: loss non-finite or above "
-                   f"divergence_factor × L(0)); {_stability_words(first['eta'], first['lambda_max_h0'])}.")
+                   f"divergence_factor × L(0)); {stability_words(first['eta'], first['lambda_max_h0'])}.")
     else:
         s = stability
-        finding = (f"{_stability_words(s['eta'], s['lambda_max_h0'])} at width {s['width']}, n = {s['n']}, seed "
+        finding = (f"{stability_words(s['eta'], s['lambda_max_h0'])} at width {s['width']}, n = {s['n']}, seed "
                    f"{s['seed']}: the step size is outside the regime the theorem describes (no run diverged: the loss "
                    f"stays bounded because f is).")
     why = "diverged" if diverged else "η past 2/λ_max(H(0))"
@@ -179,7 +174,7 @@ def divergence_verdict(v: Verdict, diverged: list[dict], stability: dict | None 
 
 def stability_warnings(stability: dict) -> list[str]:
     """One line per claim of :func:`stability_report` whose ``eta`` is at or past 2/λ_max(H(0))."""
-    return [f"{c}: {_stability_words(s['eta'], s['lambda_max_h0'])} at width {s['width']}, n = {s['n']}, seed "
+    return [f"{c}: {stability_words(s['eta'], s['lambda_max_h0'])} at width {s['width']}, n = {s['n']}, seed "
             f"{s['seed']}: training may diverge, and the verdict will be VACUOUS"
             for c, s in stability.items() if s["eta"] >= s["limit"]]
 
@@ -202,7 +197,7 @@ def stability_report(config: dict, claims: list[str] | None = None) -> dict:
             except SourceError:  # the source cannot serve this claim: run_claims makes its verdict VACUOUS
                 continue
             lmax = float(np.linalg.eigvalsh(np.asarray(empirical_ntk(p, X)))[-1])
-            entry = {"eta": float(run.eta), "lambda_max_h0": lmax, "limit": 2.0 / lmax if lmax > 0 else float("inf"),
+            entry = {"eta": float(run.eta), "lambda_max_h0": lmax, "limit": stability_limit(lmax),
                      "width": m, "n": n, "seed": seed}
             if c not in out or entry["eta"] / entry["limit"] > out[c]["eta"] / out[c]["limit"]:
                 out[c] = entry
@@ -230,40 +225,6 @@ def environment() -> dict:
 
 # ----------------------------------------------------------------------------------------------
 # Hardening (issue 8): refuse sizes that cannot fit in this machine's memory, before any work
-
-
-def physical_memory() -> int:
-    """Bytes of physical memory (``os.sysconf``); 0 when the platform does not say."""
-    try:
-        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
-    except (ValueError, OSError, AttributeError):
-        return 0
-
-
-BASELINE_BYTES = 1 << 30
-"""Memory a run holds whatever its sizes: the interpreter, JAX, numpy, scipy, matplotlib and the
-compiled programs. Measured (peak RSS of a fresh process running ``ntk-verify run`` at tiny sizes,
-CPU, jax 0.10): 0.44 GiB for C4, 0.49 GiB for C3, 0.50 GiB for C2; a tiny C5, C6 or C7 run after
-another claim adds 40-75 MiB of its own programs (tests/verification/test_memory.py prints these);
-rounded up to 1 GiB for other backends and allocator slack. A claim's ``memory`` estimates what
-comes on top."""
-
-
-def memory_estimate(section: dict, data: dict) -> tuple[int, str]:
-    r"""Estimated peak bytes (float64) for a section that is not a claim's (``[sweep]``), and why:
-    :func:`verification.contract.sweep_bytes` of its ``widths``, ``seeds``, ``steps``,
-    ``record_every``, ``seeds_per_block`` at ``n`` (or ``max(sizes)``, else ``[data] n``), and the
-    data windows. A claim's section uses the claim's own ``memory``."""
-    widths = list(section.get("widths") or ([section["width"]] if "width" in section else []))
-    sizes = section.get("sizes")
-    n = max(sizes) if isinstance(sizes, list) and sizes else int(section.get("n", data["n"]))
-    windows = memory_bytes(d=int(data["d"]), n=n, windows=int(section.get("pool", 0)) + int(section.get("test_windows", 0)))
-    if not widths:
-        return windows
-    steps = int(section.get("steps", 1))
-    return memory_sum(sweep_bytes(n=n, widths=widths, seeds=int(section.get("seeds", 1)), steps=steps,
-                                  record_every=int(section.get("record_every", steps) or steps),
-                                  seeds_per_block=int(section.get("seeds_per_block", 1))), windows)
 
 
 def check_memory(config: dict, sections: list[str]) -> None:

@@ -9,7 +9,10 @@ Layout of a results folder::
                    evidence.npz
     evidence.npz   figure data, key "<claim>/<name>"; written with fixed zip timestamps
                    (byte-deterministic) and read with ``allow_pickle=False``
-    report.md      the verdict table, then per claim its statement, two or three sentences and figures
+    report.md      the verdict table (theorem and observed verdicts), then per claim first the lines
+                   ``Theorem: STATUS — <headline>`` and ``Observed: STATUS — <finding> (rule;
+                   scale)`` with the looseness (:mod:`verification.presentation`), then its
+                   statement, two or three sentences and figures
     *.png          figures (matplotlib, Agg)
     timing.json    wall time of the run (kept apart: it changes from run to run)
 
@@ -50,8 +53,10 @@ from pathlib import Path
 import numpy as np
 
 from verification.claims import CLAIMS, PLUGINS, load_extensions, load_plugin
-from verification.claims._common import FIGURE_SOURCE
-from verification.files import ResultsError, atomic_write, check_output_folder, reporting_write_errors
+from verification.files import (
+    FIGURE_SOURCE, ResultsError, atomic_write, check_output_folder, json_text, reporting_write_errors,
+)
+from verification.presentation import COLUMNS, text_table, verdict_lines, verdict_matrix, verdict_table
 from verification.verdict import Verdict
 
 __all__ = [
@@ -69,6 +74,7 @@ __all__ = [
     "rerender",
     "verdict_table",
     "verdict_matrix",
+    "text_table",
     "source_prefix",
 ]
 
@@ -198,8 +204,7 @@ def summary_dict(verdicts: list[Verdict], config: dict, environment: dict, evide
     return out
 
 
-def _json(obj) -> str:
-    return json.dumps(obj, indent=2, allow_nan=False, ensure_ascii=False) + "\n"  # key order is the code's: deterministic
+_json = json_text  # the one JSON layout (verification.files)
 
 
 def write_results(out: str | Path, verdicts: list[Verdict], config: dict, environment: dict, *,
@@ -268,30 +273,6 @@ def load_results(results_dir: str | Path) -> tuple[dict, list[Verdict]]:
     return summary, verdicts
 
 
-def verdict_table(verdicts: list[Verdict]) -> str:
-    """Markdown table: id, source, title, status, key numbers."""
-    rows = ["| Claim | Source | Statement | Verdict | Key numbers |", "|---|---|---|---|---|"]
-    for v in verdicts:
-        claim = CLAIMS.get(v.claim)
-        key = claim.summary(v) if claim is not None and claim.summary is not None else ""
-        rows.append(f"| {v.claim} | {claim.source if claim else ''} | {claim.title if claim else ''} | "
-                    f"**{v.status}** | {key} |")
-    return "\n".join(rows)
-
-
-def verdict_matrix(verdicts: list[Verdict], sources: list[str]) -> str:
-    """Markdown table: one row per claim, one column per data source (``sources[i]`` of verdict ``i``), the status in each cell."""
-    order = _distinct(sources)
-    cells: dict[str, dict[str, str]] = {}
-    for v, s in zip(verdicts, sources):
-        cells.setdefault(v.claim, {})[s] = v.status
-    rows = ["| Claim | Statement | " + " | ".join(f"`{s}`" for s in order) + " |", "|---|---|" + "---|" * len(order)]
-    for cid, by in cells.items():
-        claim = CLAIMS.get(cid)
-        rows.append(f"| {cid} | {claim.title if claim else ''} | " + " | ".join(f"**{by[s]}**" if s in by else "—" for s in order) + " |")
-    return "\n".join(rows)
-
-
 def source_prefix(source: str) -> str:
     """File-name prefix of a data source's figures: the source with every character outside
     ``[A-Za-z0-9_.-]`` replaced by ``-``, then ``_`` (``csv:data/a.csv`` -> ``csv-data-a.csv_``)."""
@@ -316,9 +297,11 @@ def _section(v: Verdict, figures: list[str], level: int = 2) -> str:
     hashes = "#" * level
     head = f"{hashes} {v.claim}: {claim.title} ({claim.source})" if claim else f"{hashes} {v.claim}"
     lines = [head, ""]
+    for line in verdict_lines(v):  # first: theorem (premises first), observed law, looseness, budget
+        lines += [line, ""]
     if claim:
         lines += [f"$$ {claim.statement} $$", ""]
-    lines += [f"**Verdict: {v.status}.** {v.explanation}", ""]
+    lines += [v.explanation, ""]
     if v.parts:
         for p in v.parts:
             tag = "" if p.decisive else " (diagnostic, not part of the verdict)"
@@ -376,9 +359,10 @@ def render(out: Path, summary: dict | None, verdicts: list[Verdict], *, errors: 
     if verdicts:
         env = (summary or {}).get("environment", {})
         if len(order) > 1:
-            parts += ["## Verdict matrix (claims × data sources)", "", verdict_matrix(verdicts, sources), ""]
+            parts += ["## Verdict matrix (claims × data sources)", "", COLUMNS, "",
+                      verdict_matrix(verdicts, sources), ""]
         else:
-            parts += [verdict_table(verdicts), ""]
+            parts += [verdict_table(verdicts), "", COLUMNS, ""]
             if order[0]:
                 parts += [f"Data source: `{order[0]}`.", ""]
         if env:

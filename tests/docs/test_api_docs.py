@@ -21,7 +21,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 # modules that compute the mathematics: each public function there must show a formula
 # (configuration, I/O, registry and CLI modules are exempt)
-MATH_MODULES = ("ntk_attention.", "verification.stats.", "verification.bounds.")
+MATH_MODULES = ("ntk_attention.", "verification.stats.", "verification.intervals.", "verification.decisions.",
+                "verification.resolution.", "verification.bounds.", "verification.step_size.")
 
 # public functions of those modules whose job is bookkeeping: no formula is expected of them
 NO_FORMULA = {
@@ -31,6 +32,7 @@ NO_FORMULA = {
     "ntk_attention.sweep.plan_sweep",
     "ntk_attention.sweep.run_block",
     "ntk_attention.sweep.concatenate",
+    "ntk_attention.sweep.header_attrs",
     "ntk_attention.multidim.init_model",
 }
 

@@ -7,15 +7,16 @@ configuration covering every registered claim.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import pathlib
+import re
 
 import numpy as np
 import pytest
 
-from verification.verdict import Part, Verdict
+from tests.docs.scripts import load_script
+from verification.verdict import Observed, Part, Verdict
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SUMMARY = ROOT / "docs" / "default_summary.json"
@@ -23,17 +24,10 @@ EVIDENCE = ROOT / "docs" / "default_evidence.npz"
 FINDINGS = ROOT / "docs" / "findings.md"
 REFRESH = ("refresh: ntk-verify run --out /tmp/default --force --quiet && cp /tmp/default/summary.json "
            "docs/default_summary.json && cp /tmp/default/evidence.npz docs/default_evidence.npz && "
-           "python scripts/make_findings.py")
+           "python scripts/make_sources_summary.py && python scripts/make_findings.py")
 
 
-def _load_generator():
-    spec = importlib.util.spec_from_file_location("make_findings", ROOT / "scripts" / "make_findings.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-mf = _load_generator()
+mf = load_script("make_findings")
 
 
 def constructed_summary() -> dict:
@@ -62,11 +56,11 @@ def test_generator_reports_every_claim_status_and_number():
     summary = json.loads(json.dumps(constructed_summary()))  # as read from disk
     text = mf.render_findings(summary, source="x/summary.json")
     for cid, status in [("C1", "HOLDS"), ("C2", "VACUOUS"), ("C3", "VIOLATED"), ("C4", "INCONCLUSIVE")]:
-        assert f"## {cid}" in text and f"**Verdict: {status}**" in text
+        assert f"## {cid}" in text and f"**Theorem: {status}**" in text
     for number in ("1.235e-05", "0.001", "3.2e-17", "∞", "2.5e-14", "-0.0421",
                    "[-0.71, -0.33]", "[-0.61, -0.42]", "seed = 7", "width = 16", "c_A = 1"):
         assert number in text, number
-    assert "1 HOLDS, 1 VIOLATED, 1 VACUOUS, 1 INCONCLUSIVE" in text
+    assert "theorem: 1 HOLDS, 1 VIOLATED, 1 INCONCLUSIVE, 1 VACUOUS; observed: 4 not given (—)" in text
     assert "(diagnostic)" in text and "every update points along a_r" in text
     assert "20 values in [1, 20]" in text  # long lists are summarised, not dropped
     assert "JAX 0.0-test" in text and "d = 8, n = 24" in text
@@ -145,6 +139,10 @@ def test_decided_by_lists_decisive_parts_with_their_rule():
     assert _line(text, "C2", "Decided by:") == "Decided by: t >= t_align: **VACUOUS**."  # no Rule: the name alone
     assert _line(text, "C3", "Decided by:") == ""  # no parts: no line
     assert mf.rule_of("a. Rule: holm over 4.") == "holm over 4" and mf.rule_of("no rule here") is None
+    premise = Verdict("C3", "VACUOUS", "x", parts=(Part("kernel regime", "VIOLATED", "moved 0.998. Rule: bounded_by.", role="premise"),
+                                                 Part("last least", "VIOLATED", "0 of 64")))
+    assert mf.decided_by(premise) == ("Decided by: premise kernel regime: **VIOLATED** (bounded_by); "
+                                      "last least: **VIOLATED**.")
 
 
 def test_regime_reached_is_read_from_the_numbers():
@@ -178,10 +176,18 @@ def test_regime_line_is_absent_not_a_crash_when_keys_are_missing_or_malformed():
 
 
 def sources_summary() -> dict:
-    """A multi-source summary.json as `ntk-verify run --data residual,haar,sunspots --claims C1,C3` writes it."""
+    """A multi-source summary.json as `ntk-verify run --data residual,haar,sunspots --claims C1,C3` writes it;
+    C1 carries observed verdicts (C1 on sunspots an INCONCLUSIVE one), C3 none (an older claim)."""
     sources = ["residual", "haar", "sunspots"]
     statuses = {"C1": ["HOLDS", "VACUOUS", "INCONCLUSIVE"], "C3": ["VIOLATED", "VACUOUS", "HOLDS"]}
-    verdicts = [{**Verdict(c, st, "x").to_dict(include_arrays=False), "data_source": s}
+    observed = {("C1", "residual"): Observed("HOLDS", "probability_decision", "m ≤ 256, t ≤ 800", "gap 0.01",
+                                             looseness={"orders_T_req": 21.7}),
+                ("C1", "haar"): Observed("VIOLATED", "probability_decision", "m ≤ 64", "gap 0.4"),
+                ("C1", "sunspots"): Observed("INCONCLUSIVE", "rate_decision", "m ≤ 128", "slope −0.3",
+                                             budget="9 widths × 30 seeds")}
+    verdicts = [{**Verdict(c, st, "x", observed=observed.get((c, s)),
+                           parts=(Part("w", "VIOLATED", "", role="premise", why="η above λδ"),) if st == "VACUOUS" else ()
+                           ).to_dict(include_arrays=False), "data_source": s}
                 for c, sts in statuses.items() for s, st in zip(sources, sts)]
     return {"format": "ntk-verify/1", "seed": 5, "claims": ["C1", "C3"], "verdicts": verdicts,
             "data_sources": sources, "matrix": {c: dict(zip(sources, sts)) for c, sts in statuses.items()}}
@@ -192,14 +198,24 @@ def test_verdict_matrix_across_data_sources(tmp_path):
                               sources_source="docs/sources_summary.json")
     assert "## Verdicts across data sources" in text
     assert "`ntk-verify run --data residual,haar,sunspots --claims C1,C3`" in text and "seed 5" in text
-    assert "| Claim | Statement | `residual` | `haar` | `sunspots` |" in text
-    rows = [ln for ln in text.splitlines() if ln.startswith("| C1 |") or ln.startswith("| C3 |")]
-    assert rows[-2].endswith("| **HOLDS** | **VACUOUS** | **INCONCLUSIVE** |"), rows
-    assert rows[-1].endswith("| **VIOLATED** | **VACUOUS** | **HOLDS** |"), rows
+    glance = text.split("## ", 1)[0]  # the opening screen: before the first section
+    assert "seed 5; `residual` is the default data of the table above;" not in glance  # that summary's [data] is not residual
+    assert "`residual` is the default data" in mf.render_findings(
+        {**regime_summary(), "config": {"data": {"source": "residual"}}}, sources=sources_summary())
+    assert "| Claim | Statement | `residual` | `haar` | `sunspots` |" in glance
+    rows = [ln for ln in glance.splitlines() if ln.startswith("| C1 |") or ln.startswith("| C3 |")]
+    assert rows[0].endswith("| **HOLDS** / **HOLDS** | **VACUOUS** / **VIOLATED** | **INCONCLUSIVE** / **INCONCLUSIVE** |"), rows
+    assert rows[1].endswith("| **VIOLATED** / — | **VACUOUS** / — | **HOLDS** / — |"), rows
+    details = text.split("## Verdicts across data sources", 1)[1].split("\n## ", 1)[0]
+    assert "| C1 | `residual` | **HOLDS** | **HOLDS** | m ≤ 256, t ≤ 800 | orders_T_req = 21.7 |" in details
+    assert "| C1 | `haar` | **VACUOUS** — premise VIOLATED 1 (η above λδ) | **VIOLATED** | m ≤ 64 | — |" in details
+    assert "| C3 | `sunspots` | **HOLDS** | — | — | — |" in details
     assert text.index("## Verdicts across data sources") < text.index("## C1")
     assert "Verdicts across data sources" not in mf.render_findings(regime_summary(), source="x")
     with pytest.raises(ValueError, match="matrix"):
         mf.render_findings(regime_summary(), sources={"verdicts": []})
+    old = {k: x for k, x in sources_summary().items() if k != "verdicts"}  # a matrix alone: theorem statuses, no observed
+    assert "| **HOLDS** / — | **VACUOUS** / — | **INCONCLUSIVE** / — |" in mf.render_findings(regime_summary(), sources=old)
     src, srcs, out = tmp_path / "summary.json", tmp_path / "sources.json", tmp_path / "findings.md"
     src.write_text(json.dumps(regime_summary()))
     srcs.write_text(json.dumps(sources_summary()))
@@ -209,6 +225,29 @@ def test_verdict_matrix_across_data_sources(tmp_path):
     srcs.write_text(json.dumps({**sources_summary(), "matrix": {"C1": {"residual": "VIOLATED"}}}))
     assert mf.main([str(src), "--sources", str(srcs), "--out", str(out), "--check"]) == 1
     assert mf.main([str(src), "--sources", str(tmp_path / "missing.json"), "--out", str(out)]) == 2
+
+
+def test_findings_open_with_one_screen_of_both_verdicts():
+    summary = regime_summary()
+    summary["verdicts"][0]["observed"] = {"status": "HOLDS", "rule": "rate_decision", "scale": "m ≤ 1024, n = 24",
+                                          "finding": "gap ∝ m^-0.49", "looseness": {"c_T": 0.25}, "budget": ""}
+    summary["verdicts"][4]["observed"] = {"status": "INCONCLUSIVE", "rule": "rate_decision", "scale": "σ ∈ [1e-3, 1]",
+                                          "finding": "x", "looseness": {}, "budget": "12 seeds"}
+    text = mf.render_findings(summary, source="x/summary.json", sources=sources_summary())
+    glance = text.split("## ", 1)[0]
+    assert len(glance.splitlines()) <= 40  # one screen, the sources matrix included
+    table = [ln for ln in glance.splitlines() if re.match(r"\| C\d+ [^|]", ln)]  # the claims' rows of the first table
+    assert table[0].startswith("| C1 linear convergence of the training loss (Thm 5.2) | **HOLDS** — HOLDS 1 |")
+    assert table[0].endswith("| **HOLDS** (rate_decision) | m ≤ 1024, n = 24 | c_T = 0.25 |")
+    assert table[1].endswith("| — | — | — |")  # no observed verdict: dashes
+    assert "**INCONCLUSIVE** (rate_decision); power 0.8 at: 12 seeds" in table[4]
+    assert "theorem: 2 HOLDS, 1 INCONCLUSIVE, 2 VACUOUS; observed: 1 HOLDS, 1 INCONCLUSIVE, 3 not given (—)" in glance
+    c1 = text.split("## C1", 1)[1].split("\n## ", 1)[0]
+    assert c1.split("\n\n")[1].startswith("**Theorem: HOLDS** — HOLDS 1")  # the first line under the heading
+    assert c1.index("**Theorem: HOLDS**") < c1.index("**Observed: HOLDS** — gap ∝ m^-0.49 (rule: rate_decision; "
+                                                     "scale: m ≤ 1024, n = 24)") < c1.index("Decided by:")
+    c5 = text.split("## C5", 1)[1]
+    assert "Budget at which the rule's power reaches 0.8: 12 seeds." in c5
 
 
 def test_committed_findings_match_the_committed_summary():

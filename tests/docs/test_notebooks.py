@@ -27,6 +27,8 @@ NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.md"))
 SMALL: dict[str, str] = {
     # one training size (C5 compiles per size) and three of the six C7 variants (one program each)
     "04_out_of_distribution": 'SIZES = [16]\nC7_VARIANTS = ["vanilla", "patching", "adam"]',
+    # one width and a shorter horizon: the weights still cross the |w_r| flip (near 2) by t = 100
+    "09_regime_map": "WIDTHS = (16,)\nHORIZON = 100\nRECORDS = 5",
 }
 
 CELL_TIMEOUT_S = 240  # a hang guard, not a time assertion

@@ -100,6 +100,7 @@ def test_run_killed_then_rerun_equals_uninterrupted(tmp_path, cache):
 def test_sweep_killed_then_resumed_equals_uninterrupted(tmp_path, cache):
     from ntk_attention.sweep import SweepResult
     from verification import sweep_cmd
+    from verification.sweeps import store
     from verification.report import ResultsError
 
     base, T = _reference("sweep", cli_runs.TINY_SWEEP, tmp_path, cache)
@@ -107,7 +108,7 @@ def test_sweep_killed_then_resumed_equals_uninterrupted(tmp_path, cache):
     out = tmp_path / "crash"
     config = sweep_cmd.resolve_config(str(tmp_path / "tiny.toml"))
     fp, blocks = sweep_cmd.fingerprint(config), sweep_cmd.block_seeds(config)
-    ref_blocks = [sweep_cmd._load_block(tmp_path / "ref", j, fp, s) for j, s in enumerate(blocks)]
+    ref_blocks = [store.load_block(tmp_path / "ref", j, fp, s) for j, s in enumerate(blocks)]
 
     def same(a: SweepResult, b: SweepResult):
         for field in SweepResult._fields:
@@ -115,7 +116,7 @@ def test_sweep_killed_then_resumed_equals_uninterrupted(tmp_path, cache):
 
     def check():
         for j, seeds in enumerate(blocks):  # a block is either unreadable/absent or exactly right
-            got = sweep_cmd._load_block(out, j, fp, seeds)
+            got = store.load_block(out, j, fp, seeds)
             if got is not None:
                 same(got, ref_blocks[j])
         if (out / "sweep.json").exists() and json.loads((out / "sweep.json").read_text()).get("complete"):

@@ -116,7 +116,7 @@ def test_results_are_never_unpickled(tmp_path):
 
 def test_sweep_tampering_is_refused(tmp_path):
     from ntk_attention.sweep import SweepResult
-    from verification import sweep_cmd
+    from verification import files, sweep_cmd
 
     from tests.hardening.cli_runs import TINY_SWEEP
 
@@ -133,7 +133,7 @@ def test_sweep_tampering_is_refused(tmp_path):
         sweep_cmd.load_merged(out)
     edited = dict(np.load(io.BytesIO(raw), allow_pickle=False))
     edited["loss"] = edited["loss"] * 0.5  # a valid archive with other numbers
-    (out / "sweep.npz").write_bytes(sweep_cmd._npz_bytes(edited))
+    (out / "sweep.npz").write_bytes(files.npz_bytes(edited))
     with pytest.raises(ResultsError, match="sweep.npz: SHA-256 differs"):
         sweep_cmd.load_merged(out)
 
@@ -146,7 +146,7 @@ def test_sweep_tampering_is_refused(tmp_path):
         np.testing.assert_array_equal(getattr(got, field), getattr(expected, field), err_msg=field)
 
     head = json.loads((out / "sweep.json").read_text())  # edited configuration: fingerprint mismatch
-    head["config"]["sweep"]["learning_rate"] = 0.5
+    head["config"]["sweep"]["eta"] = 0.5
     (out / "sweep.json").write_text(json.dumps(head))
     (out / "sweep.npz").unlink()
     with pytest.raises(ResultsError, match="fingerprint does not match"):

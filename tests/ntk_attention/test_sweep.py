@@ -14,6 +14,7 @@ from hypothesis import given, settings, strategies as st
 
 from ntk_attention import Params, infinite_ntk, init_params, train
 from ntk_attention import sweep as sw
+from ntk_attention.sweep import program as sweep_program
 
 N, D = 5, 3
 WIDTHS = (4, 12)
@@ -121,10 +122,10 @@ def test_compilations_do_not_grow_with_widths_or_blocks():
     X, y = _data()
     kw = dict(steps=1, learning_rate=0.1)
     # fresh largest widths each time, so init_params compiles for both (one new shape each)
-    before = sw._block_impl._cache_size()
+    before = sweep_program._block_impl._cache_size()
     small = _count_compiles(lambda: sw.sweep(X, y, widths=(5, 10), seeds=(0,), **kw))
     large = _count_compiles(lambda: sw.sweep(X, y, widths=(7, 14, 21, 28, 35), seeds=(0, 1, 2), **kw))
-    assert sw._block_impl._cache_size() == before + 2  # one program per sweep
+    assert sweep_program._block_impl._cache_size() == before + 2  # one program per sweep
     assert 1 <= large <= small
 
 

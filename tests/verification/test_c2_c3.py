@@ -14,74 +14,135 @@ from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED, Verdict
 # ---------------------------------------------------------------------------------------------
 # C3
 
-GOOD = np.tile([0.3, 0.3, 0.3, 0.1], (2, 60, 1))  # the last of d = 4 positions least attended
-BAD = np.tile([0.1, 0.3, 0.3, 0.3], (2, 60, 1))  # position 1 least attended
+from verification import calibration_seeds, laws
+
+GOOD = np.tile([0.3, 0.3, 0.3, 0.1], (40, 60, 1))  # the last of d = 4 positions least attended, 40 networks
+BAD = np.tile([0.1, 0.3, 0.3, 0.3], (40, 60, 1))  # position 1 least attended
+MET = dict(kernel_change=[np.full(40, 0.01)], eta=1e-3, lam=0.1, lam_resolution=1e-12)  # premises met
 
 
 def _c3(M, w, **kw):
-    return c3.check_c3(widths=[60], seeds=[0, 1], masses_final=[M], weights_final=[w], delta=0.1, **kw)
+    S = M.shape[0]
+    kw = {**{k: ([x[0][:S]] if k == "kernel_change" else x) for k, x in MET.items()}, **kw}
+    return c3.check_c3(widths=[60], seeds=list(range(S)), masses_final=[M], weights_final=[w], delta=0.1, **kw)
 
 
-def test_c3_premise_not_met_is_vacuous_naming_the_fraction():
-    w = np.where(np.arange(60) % 2 == 0, -1.0, 1.0) * np.ones((2, 1))  # half the neurons negative
-    v = _c3(GOOD, w)
-    lo, hi = clopper_pearson(np.int64(60), np.int64(120), 0.05)
-    assert v.status == VACUOUS and v.measured["negative_fraction"] == [0.5]
-    assert v.measured["premise_status"] != HOLDS and v.intervals["negative_fraction[m=60]"] == [lo, hi]
-    assert "60/120 = 0.500" in v.parts[0].finding and "premise not reached" in v.parts[0].finding
-    assert v.parts[1].decisive and v.parts[1].status == VACUOUS and v.counterexample is None
-    assert c3.summary_c3(v) == "premise not reached, w_r<0: 0.50 (need ≥ 0.90)"
-    # even a conclusion that fails on every neuron does not decide while the premise is unmet
-    assert _c3(BAD, w).status == VACUOUS
+def test_c3_premises_unmet_make_the_theorem_vacuous_naming_how_far():
+    # the default data's numbers: the run leaves the kernel regime and η is 36 orders above λδ
+    v = _c3(GOOD, -np.ones((40, 60)), kernel_change=[np.full(40, 0.998)], eta=0.1, lam=1e-36, lam_resolution=1e-44)
+    assert v.status == VACUOUS  # although the conclusion would hold
+    kp, sp = v.parts[0], v.parts[1]
+    assert kp.role == sp.role == "premise" and kp.status == sp.status == VIOLATED
+    assert "0.998 > 0.25" in kp.why and sp.why == "η above λδ by 36 orders"
+    assert v.measured["step_size_orders"] == pytest.approx(36.0)
+    assert "kernel regime left" in c3.summary_c3(v) and "Premises not met" in v.explanation
+    # boundary of the kernel premise: exactly at the threshold is met; unmeasured is not checked
+    assert _c3(GOOD, -np.ones((40, 60)), kernel_change=[np.full(40, 0.25)]).parts[0].status == HOLDS
+    v = _c3(GOOD, -np.ones((40, 60)), kernel_change=None)
+    assert v.parts[0].status == VACUOUS and v.status == VACUOUS
 
 
-def test_c3_premise_decided_by_probability_decision():
-    # 115 of 120 negative: 5 failures; the CP upper end of 5/120 is below δ = 0.1 (docs: <= 5 at 120 runs)
-    w = -np.ones((2, 60))
-    w[0, :5] = 1.0
-    v = _c3(GOOD, w)
-    dec = probability_decision(np.array([5]), np.array([120]), delta=0.1, alpha=0.05)
-    assert v.measured["premise_status"] == dec.status == HOLDS and dec.rule in v.parts[0].finding
-    w[0, :8] = 1.0  # 8 failures: not reached
-    assert _c3(GOOD, w).status == VACUOUS
-
-
-def test_c3_premise_met_conclusion_true_holds_false_violated():
-    w = -np.ones((2, 60))
-    v = _c3(GOOD, w)
-    assert v.status == HOLDS and v.counterexample is None
+def test_c3_premises_met_conclusion_true_holds_false_violated():
+    w = -np.ones((40, 60))
+    assert _c3(GOOD, w).status == HOLDS
     v = _c3(BAD, w)
-    assert v.status == VIOLATED
-    assert v.counterexample["premise"] == "w_r(T) < 0" and v.counterexample["least_attended_position"] == 1
-    assert "Holm" in v.parts[1].finding or "CP" in v.parts[1].finding
+    assert v.status == VIOLATED and v.counterexample["least_attended_position"] == 1
+    assert v.counterexample["premise"] == "w_r(T) < 0" and laws.SEED_RULE in v.parts[3].finding
 
 
-def test_c3_conclusion_only_on_the_premise_neurons():
-    # 116 of 120 negative (premise met); the 4 positive neurons attend least to position 1, the others to d
-    w = -np.ones((2, 60))
-    w[1, -4:] = 1.0
-    M = GOOD.copy()
-    M[1, -4:] = BAD[1, -4:]
+def test_c3_seeds_not_neurons_are_the_unit():
+    # 2 networks × 320 neurons, all failing: 2 trials (p = 0.01 each), not 640 (p = 1e-128)
+    w = -np.ones((2, 320))
+    M = np.tile([0.1, 0.3, 0.3, 0.3], (2, 320, 1))
     v = _c3(M, w)
-    assert v.status == HOLDS and v.measured["fraction_last_least_premise"] == [1.0]
-    assert v.measured["fraction_last_least"] == [pytest.approx(116 / 120)]  # unconditional: a diagnostic
-    uncond = [p for p in v.parts if "unconditional" in p.name]
-    assert len(uncond) == 4 and not any(p.decisive for p in uncond)
+    concl = v.parts[3]
+    assert concl.status == VIOLATED and "2/2" in concl.finding and "p = 0.01" in concl.finding
+    assert "e-128" not in concl.finding
+    assert v.parts[2].status == INCONCLUSIVE  # w_r < 0 in 2/2 networks cannot show a 1-δ probability
+    assert v.status == INCONCLUSIVE  # an undecided premise caps the theorem's verdict
+    assert _c3(GOOD[:2, :60], -np.ones((2, 60))).status == INCONCLUSIVE  # true but two draws: boundary of power
+
+
+def test_c3_conclusion_on_the_first_negative_neuron():
+    # neuron 0 is positive in every network and attends least to position 1; the first negative one holds
+    w = -np.ones((40, 60))
+    w[:, 0] = 1.0
+    M = GOOD.copy()
+    M[:, 0] = BAD[:, 0]
+    v = _c3(M, w)
+    assert v.parts[3].status == HOLDS
+    assert v.measured["fraction_last_least"] == [pytest.approx(59 / 60)]  # every neuron: a diagnostic
+    assert v.parts[2].status == VIOLATED and v.status == VACUOUS  # neuron 0 is the premise's designated trial
 
 
 @pytest.mark.parametrize("expectation", c3.C3_EXPECTATIONS)
 @pytest.mark.parametrize("versus", c3.C3_VERSUS)
 def test_c3_both_readings_on_the_premise_neurons(expectation, versus):
     # the last position below 1/d but not the least: 'average' holds, 'every' fails, both expectations
-    M = np.tile([0.1, 0.35, 0.35, 0.2], (2, 60, 1))
-    v = _c3(M, -np.ones((2, 60)), expectation=expectation, versus=versus)
+    M = np.tile([0.1, 0.35, 0.35, 0.2], (40, 60, 1))
+    v = _c3(M, -np.ones((40, 60)), expectation=expectation, versus=versus)
     assert v.status == (HOLDS if versus == "average" else VIOLATED)
     assert v.measured["decisive_reading"] == f"{expectation}/{versus}"
-    key = c3._C3_KEYS[(expectation, versus)] + "_premise"
-    direct = {("neuron", "every"): 0.0, ("neuron", "average"): 1.0, ("population", "every"): 0.1 - 0.2,
-              ("population", "average"): 0.8 / 3 - 0.2}[(expectation, versus)]
-    assert v.measured[key] == [pytest.approx(direct)]
-    assert Verdict.from_dict(v.to_dict()) == v
+
+
+def _traj(S, R, fail_from):
+    ok = np.ones((S, R, 8), bool)
+    ok[:, fail_from:] = False
+    w = -np.broadcast_to(np.geomspace(0.01, 20, R)[None, :, None], (S, R, 8)).copy()
+    return ok, w
+
+
+def test_c3_observed_boundary_true_false_and_budget():
+    steps = np.array([0, 1, 5, 20, 200, 2000])
+    grid_w = -np.array([0.1, 1.0, 2.0, 5.0])
+    grid = np.array([[0.3, 0.3, 0.3, 0.1]] * 2 + [[0.1, 0.3, 0.3, 0.3]] * 2)
+    ok, w = _traj(40, 6, 4)  # holds to t = 20 in every network, fails from t = 200
+    kw = dict(steps=steps, neuron_ok_trajectory=[ok], weights_trajectory=[w], w_grid=grid_w, grid_masses=grid)
+    o = _c3(GOOD, -np.ones((40, 60)), **kw).observed
+    assert o.status == VIOLATED and o.looseness["t_hold"] == 20 and o.looseness["t_star"] == 200
+    assert o.looseness["w_star_data"] == 1.0 and o.looseness["w_fail_data"] == 2.0 and o.rule == laws.SEED_RULE
+    ok, w = _traj(40, 6, 6)  # true all along
+    o = _c3(GOOD, -np.ones((40, 60)), **{**kw, "neuron_ok_trajectory": [ok], "weights_trajectory": [w]}).observed
+    assert o.status == HOLDS and "t_star" not in o.looseness
+    ok, w = _traj(2, 6, 6)  # true, two draws: INCONCLUSIVE with the budget that would decide it
+    o = _c3(GOOD[:2], -np.ones((2, 60)), **{**kw, "neuron_ok_trajectory": [ok], "weights_trajectory": [w]}).observed
+    assert o.status == INCONCLUSIVE and o.budget.startswith("36 seeds per width")
+    # data on which a common negative weight never keeps the last position least attended (as haar's)
+    o = _c3(GOOD, -np.ones((40, 60)), **{**kw, "grid_masses": np.tile([0.1, 0.3, 0.3, 0.3], (4, 1))}).observed
+    assert math.isnan(o.looseness["w_star_data"]) and "breaks it already at the grid's smallest |w| = 0.1" in o.finding
+
+
+def test_laws_rules_on_planted_truths():
+    ok = np.array([[False, True, True], [True, False, True]])
+    assert laws.designated_outcomes(ok)[:2] == (1, 2)
+    assert laws.designated_outcomes(ok, ~ok)[:2] == (2, 2)  # the first ineligible-free neuron fails by design
+    assert laws.designated_outcomes(ok, np.zeros_like(ok))[1] == 0
+    assert laws.seed_decision([0], [0], delta=0.1) is None
+    assert laws.seed_decision([0], [36], delta=0.1).status == HOLDS
+    assert laws.seed_decision([0], [35], delta=0.1).status == INCONCLUSIVE  # boundary of power
+    assert laws.seeds_for_power(delta=0.1) == 36
+    steps = np.array([0, 1, 2, 5, 10, 20])
+    assert laws.onset_fit_reading(np.array([[2.0], [5.0], [10.0]]), steps) == ""
+    assert "censored" in laws.onset_fit_reading(np.array([[1.0], [2.0], [5.0]]), steps)
+    assert "resolution" in laws.onset_fit_reading(np.array([[5.0], [5.0], [5.0]]), steps)
+    assert "not reached" in laws.onset_fit_reading(np.array([[5.0], [np.inf]]), steps)
+    assert laws.step_size_premise(1e-3, 0.1, 1e-12, delta=0.1).status == HOLDS
+    assert laws.step_size_premise(1e-2, 0.1, 1e-12, delta=0.1).status == HOLDS  # η = λδ: the boundary is met
+    assert laws.step_size_premise(0.1, 0.1, 1e-12, delta=0.1).status == VIOLATED
+    assert laws.step_size_premise(0.1, 1e-40, 1e-30, delta=0.1).status == VACUOUS
+    with pytest.raises(ValueError, match="eta"):
+        laws.step_size_premise(-1.0, 0.1, 0.0, delta=0.1)
+    with pytest.raises(ValueError, match="w_abs"):
+        laws.conclusion_boundary(np.array([1.0, 0.5]), np.array([True, True]))
+
+
+def test_seed_rule_calibration_meets_its_standard():
+    rows = calibration_seeds.rows(40)
+    assert {r["case"] for r in rows} == {"true", "false", "boundary"}
+    bad = [(r["planted"], r["rates"]) for r in rows if not r["meets"] and not r["note"]]
+    assert not bad
+    contrast = rows[-1]
+    assert contrast["budget"].get("pooled") and not contrast["meets"]  # why neurons are not the unit
 
 
 def test_c3_data_condition_names_the_winning_position():
@@ -90,7 +151,7 @@ def test_c3_data_condition_names_the_winning_position():
     dc = c3.data_condition(s)
     k = int(np.argmax(s[:-1]))
     assert dc == {"max_other": s[k], "argmax_position": k + 1, "last": s[-1], "holds": bool(s[k] <= s[-1])}
-    v = _c3(GOOD, -np.ones((2, 60)), second_moments=np.array([0.2, 0.52, 0.3, 0.48]))
+    v = _c3(GOOD, -np.ones((40, 60)), second_moments=np.array([0.2, 0.52, 0.3, 0.48]))
     part = next(p for p in v.parts if p.name.startswith("data condition"))
     assert not part.decisive and part.status == VIOLATED and "position 2 wins" in part.finding
     assert v.status == HOLDS and "k = 2" in v.explanation
@@ -103,10 +164,11 @@ def test_c3_figure_and_summary(tmp_path):
     v = c3.check_c3(**kw, conclusion_trajectory=np.array([[np.nan, 0.5, 1.0]]))
     assert v.measured["conclusion_over_time"] == {"reading": "neuron/every", "min": [0.5], "last": [1.0]}
     assert v.status == expected
-    assert c3.summary_c3(v) == "w_r<0: 1.00 (need ≥ 0.90); on them last least attended: 1.00 (need ≥ 0.90)"
+    assert c3.summary_c3(v).startswith("last least attended fails in 0/40 networks at T; observed HOLDS")
     assert c3.plot_c3(v, tmp_path) == ["c3_last_token_mass.png"]
     with pytest.raises(ValueError, match="weights_final"):
         c3.check_c3(**{**kw, "weights_final": [np.ones((2, 3))]})
+    assert "premise" in Verdict.from_dict(v.to_dict()).to_dict()["headline"]
 
 
 def test_record_steps():
@@ -123,18 +185,32 @@ def test_record_steps():
 STEPS = np.array([0, 1, 2, 5, 10, 20, 50, 100])
 
 
-def _counts(agree_final, total=60, widths=2, jump=20):
-    """Agreement counts (W, 2 seeds, R): half agree until ``jump``, then ``agree_final`` of ``total``."""
-    agree = np.full((widths, 2, STEPS.size), total // 2)
+S2 = 40  # networks per width: enough for the seed-level rule to reach HOLDS
+
+
+def _counts(agree_final, total=60, widths=2, jump=20, seeds=S2):
+    """Agreement counts (W, seeds, R): half agree until ``jump``, then ``agree_final`` of ``total``."""
+    agree = np.full((widths, seeds, STEPS.size), total // 2)
     agree[..., STEPS >= jump] = agree_final
-    return agree, np.full((widths, 2), total)
+    return agree, np.full((widths, seeds), total)
+
+
+def _designated(agree_final, total=60, seeds=S2):
+    """The designated neuron agrees in every network when all agree; in half of them at 30/60; else in all but 5."""
+    d = np.ones((2, seeds, 2), bool)
+    if agree_final <= total // 2:
+        d[:, ::2] = False
+    elif agree_final < total:
+        d[:, :5] = False
+    return d
 
 
 def _c2(agree_final, *, lam=1.0, c_A=1.0, dtf=1.0, **kw):
     agree, n = _counts(agree_final)
-    return c2.check_c2(widths=[8, 16], seeds=[0, 1], steps=STEPS, agree_plus=agree, n_plus=n, agree_minus=agree,
-                       n_minus=n, lam=lam, lam_resolution=1e-12, eta=1.0, v_min=1.0, delta=0.1, c_A=c_A,
-                       corr_y_xd=0.5, data_term_fraction=dtf, **kw)
+    kw.setdefault("designated_agree", _designated(agree_final))
+    return c2.check_c2(widths=[8, 16], seeds=np.arange(S2), steps=STEPS, agree_plus=agree, n_plus=n,
+                       agree_minus=agree, n_minus=n, lam=lam, lam_resolution=1e-12, eta=1.0, v_min=1.0, delta=0.1,
+                       c_A=c_A, corr_y_xd=0.5, data_term_fraction=dtf, **kw)
 
 
 def test_c2_premises_met_holds_or_violated():
@@ -143,7 +219,9 @@ def test_c2_premises_met_holds_or_violated():
     assert "Holm over 4" not in v.parts[2].finding  # HOLDS: the intersection-union rule
     v = _c2(30)  # half of each group disagrees at T
     assert v.status == VIOLATED and "Holm over 4" in v.parts[2].finding
-    assert _c2(55).status == INCONCLUSIVE  # 10/120 disagree: CP upper end above δ, not rejected either
+    assert _c2(55).status == INCONCLUSIVE  # 5/40 designated disagree: CP upper end above δ, not rejected either
+    assert "network draws as trials" in v.parts[2].name and v.parts[0].role == v.parts[1].role == "premise"
+    assert _c2(60, designated_agree=None).status == VACUOUS  # the conclusion not measured: not checked
 
 
 def test_c2_data_term_absent_is_vacuous_saying_why():
@@ -151,7 +229,7 @@ def test_c2_data_term_absent_is_vacuous_saying_why():
     assert v.status == VACUOUS
     assert v.parts[0].status == VACUOUS and "0.20 < threshold 0.5" in v.parts[0].finding
     assert "cannot drive the drift" in v.parts[0].finding and "corr(y, x_d) = 0.500" in v.parts[0].finding
-    assert not v.parts[2].decisive and v.parts[2].status == VIOLATED
+    assert v.parts[0].role == "premise" and v.parts[2].status == VIOLATED
     assert _c2(60, dtf=0.2, data_term_threshold=0.1).status == HOLDS
 
 
@@ -196,7 +274,7 @@ def test_c2_levels_and_saturation_reported():
 @pytest.mark.parametrize("power, status", [(1.0, HOLDS), (2.0, VIOLATED)])
 def test_c2_first_time_exponent_decided_with_a_margin(power, status):
     widths = np.array([2, 4, 8, 16])
-    steps = np.unique(np.concatenate([[0], widths ** 1, widths ** 2]))
+    steps = np.unique(np.concatenate([[0, 1], widths ** 1, widths ** 2]))  # t = 1 recorded: onsets not censored
     agree = np.zeros((4, 2, steps.size), np.int64)
     for wi, m in enumerate(widths):
         agree[wi, :, steps >= m ** power] = 60
@@ -210,13 +288,28 @@ def test_c2_first_time_exponent_decided_with_a_margin(power, status):
     assert v.status == VACUOUS  # λ unresolved: the exponent does not decide
 
 
+def test_c2_quantised_first_times_are_uninformative_never_holds():
+    # the default run's records: every level reached at the first record t = 1 at every width
+    widths = np.array([16, 32, 64, 128])
+    agree = np.full((4, 3, STEPS.size), 60)
+    agree[..., 0] = 30
+    n = np.full((4, 3), 60)
+    v = c2.check_c2(widths=widths, seeds=[0, 1, 2], steps=STEPS, agree_plus=agree, n_plus=n, agree_minus=agree,
+                    n_minus=n, lam=1.0, lam_resolution=1e-12, eta=1.0, v_min=1.0, delta=0.1)
+    part = next(p for p in v.parts if p.name.startswith("first time ∝ m"))
+    assert part.status == VACUOUS and "uninformative" in part.finding and "censored" in part.finding
+    assert "first_time_exponent" not in v.measured
+    assert "uninformative" in v.observed.finding and "onset_exponent_m" not in v.observed.looseness
+
+
 def test_c2_linearised_agreement_and_empty_groups():
     agree, n = _counts(60)
     n_plus = n.copy()
     n_plus[0] = 0  # width 8 drew no a_r = +1 neuron
-    v = c2.check_c2(widths=[8, 16], seeds=[0, 1], steps=STEPS, agree_plus=np.where(n_plus[..., None] > 0, agree, 0),
-                    n_plus=n_plus, agree_minus=agree, n_minus=n, lam=1.0, lam_resolution=1e-12, eta=1.0, v_min=1.0,
-                    delta=0.1, linear_agreement={16: [0.5, 0.6]})
+    v = c2.check_c2(widths=[8, 16], seeds=np.arange(S2), steps=STEPS,
+                    agree_plus=np.where(n_plus[..., None] > 0, agree, 0), n_plus=n_plus, agree_minus=agree, n_minus=n,
+                    lam=1.0, lam_resolution=1e-12, eta=1.0, v_min=1.0, delta=0.1, linear_agreement={16: [0.5, 0.6]},
+                    designated_agree=_designated(60))
     assert np.isnan(v.measured["final_agreement_plus"][0]) and "agreement_plus_final[m=8]" not in v.intervals
     assert any("no neuron has a_r = +1 at m = 8" in p.finding for p in v.parts)
     assert v.status == HOLDS  # the remaining 3 members of the family agree everywhere
@@ -243,3 +336,42 @@ def test_c2_run_on_a_tiny_configuration():
     assert 0.0 <= v.measured["data_term_fraction"] <= 1.0 and -1.0 <= v.measured["corr_y_xd"] <= 1.0
     assert set(v.measured["linearized_sign_agreement"]) == {"16"}
     assert v.parts[1].name.startswith("t >= t_align")
+
+
+# ---------------------------------------------------------------------------------------------
+# the seed-level unit and C3's run
+
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+
+@settings(deadline=None)
+@given(st.integers(0, 2**31 - 1), st.floats(0.0, 1.0), st.floats(0.05, 1.0))
+def test_designated_outcome_is_the_first_eligible_neuron_of_each_network(seed, p_fail, p_eligible):
+    rng = np.random.default_rng(seed)
+    ok = rng.random((5, 7)) >= p_fail
+    el = rng.random((5, 7)) < p_eligible
+    fails, trials, idx = laws.designated_outcomes(ok, el)
+    assert trials == int(el.any(axis=1).sum()) and 0 <= fails <= trials
+    for s in range(5):
+        if el[s].any():
+            assert idx[s] == np.flatnonzero(el[s])[0]
+        else:
+            assert idx[s] == -1
+    assert fails == sum(int(not ok[s, idx[s]]) for s in range(5) if idx[s] >= 0)
+
+
+def test_c3_run_on_a_tiny_configuration():
+    from verification import config as cfg
+    from verification.contract import Context
+
+    config = cfg.validate({"C3": {"widths": [4, 8], "seeds": 2, "steps": 30, "records": 4}, "data": {"n": 6}})
+    v = c3.run_c3(config["C3"], Context(config=config, seed=0, quiet=True))
+    assert [p.role for p in v.parts[:3]] == ["premise"] * 3 and v.parts[0].name.startswith("premise: kernel regime")
+    assert len(v.measured["kernel_change"]) == 2 and all(len(k) == 2 for k in v.measured["kernel_change"])
+    assert all(0.0 <= x for k in v.measured["kernel_change"] for x in k)
+    assert v.observed is not None and v.observed.rule == laws.SEED_RULE and "t ≤ 30" in v.observed.scale
+    assert "w_star_data" in v.observed.looseness and v.arrays["grid_masses"].shape == (160, config["data"]["d"])
+    assert np.allclose(v.arrays["grid_masses"].sum(axis=1), 1.0)  # each row is a distribution over positions
+    assert v.status == VACUOUS or v.parts[1].status == HOLDS  # the step size against λ is a premise

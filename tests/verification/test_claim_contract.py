@@ -66,7 +66,9 @@ def test_memory_matches_a_count_by_hand():
     records = 8 * 10 * 2 * 120 * R  # ten fields per run and record
     host_ntk = 8 * R * per * 2 * n * n  # the symmetrised H(t) of every record of a block
     windows = 8 * n * 8
-    assert (need, why) == (block + matrices + records + host_ntk + windows,
+    # the kernel-regime reading: seeds × n × widest m × (d + 4) numbers (attention, Jacobian, residuals)
+    mechanism = 8 * sec["mechanism_seeds"] * sec["mechanism_n"] * max(sec["mechanism_widths"]) * (8 + 4)
+    assert (need, why) == (block + matrices + records + host_ntk + windows + mechanism,
                            "sweep block (Jacobian n × Σ widths and per-neuron state)")
     need, why = CLAIMS["C7"].memory({**d["C7"], "n": 32, "pool": 96, "test_windows": 200}, data)
     assert need == 8 * (32 + 96 + 200) * 8 and "windows" in why

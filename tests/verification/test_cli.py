@@ -29,6 +29,12 @@ seeds = 2
 steps = 20
 record_every = 5
 sizes = [6]
+mechanism_sources = ["data"]
+mechanism_n = 6
+mechanism_widths = [8, 16, 32]
+mechanism_seeds = 2
+mechanism_steps = 10
+mechanism_record_every = 5
 
 [C2]
 widths = [8, 16, 32]

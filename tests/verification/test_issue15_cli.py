@@ -51,11 +51,11 @@ def test_bounds_text_says_another_sections_eta_is_not_used(tmp_path, capsys):
 
 def test_bounds_reads_a_relative_eta_as_a_fraction_of_the_stability_limit(tmp_path, capsys):
     config = tmp_path / "my.toml"
-    config.write_text("[C1]\neta = 0.25\n")  # eta_mode = "relative" by default: η = 0.25 · 2/λ_max(H(0))
+    config.write_text("[C1]\neta = 0.25\n")  # eta_mode = "relative" by default: η = 0.25 · 2/λ_max(H*) of C1's data
     code, out, err = _bounds(capsys, "--config", str(config), "--json", "--n", "6", "--width", "256")
     assert code == 0, err
     eta = json.loads(out)["inputs"]["eta"]
-    assert "relative: η = 0.25 · 2/λ_max(H(0))" in eta["from"]
+    assert "relative: η = 0.25 · 2/λ_max(H*)" in eta["from"] and "n = 2, σ = 3" in eta["from"]
     assert np.isfinite(eta["value"]) and eta["value"] > 0 and eta["value"] != 0.25  # a step size, not the fraction
 
 

@@ -66,10 +66,10 @@ def _train(width):
 # (claim, configuration): the first of each claim is its tiny warm-up
 DEFAULT_PLAN = [
     ("C4", {"data": N4, "C4": _sweep(16)}), ("C4", {"data": N4, "C4": _sweep(1 << 20)}),
-    ("C3", {"data": N4, "C3": _train(16)}), ("C3", {"data": N4, "C3": _train(1 << 14)}),
+    ("C3", {"data": N4, "C3": _train(16)}), ("C3", {"data": N4, "C3": _train(1 << 18)}),
 ]
 FULL_PLAN = DEFAULT_PLAN[:2] + [("C4", {"data": N4, "C4": _sweep(1 << 21)})] + DEFAULT_PLAN[2:] + [
-    ("C3", {"data": N4, "C3": _train(1 << 15)}),
+    ("C3", {"data": N4, "C3": _train(1 << 19)}),
     ("C1", {"data": N4, "C1": {**_sweep(16), "sizes": [4]}}), ("C1", {"data": N4, "C1": {**_sweep(1 << 21), "sizes": [4]}}),
     ("C2", {"data": N4, "C2": _train(16)}),
     ("C2", {"data": N4, "C2": _train(1 << 20)}),

@@ -78,7 +78,7 @@ def test_check_c7_classifies_help_hurt_and_no_effect():
     rng = np.random.default_rng(1)
     base = rng.exponential(size=(5, 40))
     sq = {"vanilla": base, "patching": 0.3 * base, "adam": 3.0 * base,
-          "rope": base * rng.uniform(0.8, 1.25, size=base.shape)}
+          "rope": base * np.exp(np.array([0.05, -0.05, 0.05, -0.05, 0.0]))[:, None]}  # planted null, exactly symmetric
     L = 4
     mass = {k: np.full((5, 2, L), 1 / L) for k in sq}
     mass["patching"] = np.tile(np.array([0.1, 0.1, 0.2, 0.6]), (5, 2, 1))  # L * S_LL = 2.4
@@ -86,8 +86,10 @@ def test_check_c7_classifies_help_hurt_and_no_effect():
                     resamples=300)
     by_name = {p.name.split(":")[0]: p.status for p in v.parts if p.decisive}
     assert by_name["patching"] == HOLDS and by_name["adam"] == VIOLATED
-    assert by_name["rope"] in (INCONCLUSIVE, HOLDS, VIOLATED)  # noise only: decided by the interval
+    assert by_name["rope"] == INCONCLUSIVE and by_name["enough sign-inconsistent test windows"] == HOLDS
     assert v.status == VIOLATED and v.counterexample["variant"] == "adam"
+    assert v.measured["rope/p_helps_holm"] == pytest.approx(1.0) and v.measured["adam/p_hurts_holm"] < 0.025
+    assert v.observed.status == VIOLATED and "Holm over 3" in v.observed.rule and "40 sign-inconsistent" in v.observed.scale
     assert v.measured["patching/risk_factor_vs_vanilla"] == pytest.approx(0.3)
     assert v.measured["patching/last_mass_ratio"] == pytest.approx(2.4)
     assert v.measured["vanilla/last_mass_ratio"] == pytest.approx(1.0)
@@ -95,6 +97,29 @@ def test_check_c7_classifies_help_hurt_and_no_effect():
     assert v.measured["vanilla/risk_ratio"] == pytest.approx(np.exp(np.log(base.mean(1) / 0.01).mean()))
     assert "patching" in v.explanation and "adam" in v.explanation
     assert Verdict.from_dict(v.to_dict()) == v
+
+
+def test_check_c7_planted_null_is_inconclusive_with_a_budget():
+    """No variant changes the risk beyond seed-level noise: no help, no harm, and the budget names the seeds
+    power 0.8 would need."""
+    rng = np.random.default_rng(4)
+    base = rng.exponential(size=(5, 200))
+    sq = {"vanilla": base, **{k: base * np.exp(rng.normal(0, 0.2, size=(5, 1))) for k in ("rope", "adam")}}
+    mass = {k: np.full((5, 2, 4), 0.25) for k in sq}
+    v = c7.check_c7(variants=list(sq), sq_err=sq, mass=mass, linear_sq_err=np.full(200, 0.02), noise_std=0.1,
+                    resamples=200)
+    assert v.status == INCONCLUSIVE and v.observed.status == INCONCLUSIVE
+    assert "seeds" in v.observed.budget and "rope" in v.observed.budget
+    assert "200 sign-inconsistent" in c7.summary_c7(v) or "200 sign-inconsistent" in v.explanation
+
+
+def test_check_c6_observed_reads_the_same_evidence():
+    E = np.full((3, 2, 4), 1e-15)
+    E[..., 2] = 5.0
+    v = c6.check_c6(shapes=SHAPES, seeds=[0, 1], errors=E, rtol=1e-9)
+    assert v.status == v.observed.status == HOLDS
+    assert v.observed.looseness["orders_below_tolerance"] == pytest.approx(6.0)
+    assert "(5, 3, 3)" in v.observed.scale and "jax.grad" in v.observed.rule
 
 
 def test_variants_setting_is_validated():

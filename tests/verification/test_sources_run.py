@@ -46,7 +46,7 @@ def test_several_sources_summary_evidence_and_round_trip(tmp_path):
         assert sorted(npz.files) == ["C90@0/a", "C90@1/a", "C95@0/a", "C95@1/a"]
     table = verdict_matrix(back, sources)
     assert table.splitlines()[0] == "| Claim | Statement | `sunspots` | `csv:d/x.csv#v` |"
-    assert "| C90 |" in table and "**HOLDS** | **VIOLATED** |" in table
+    assert "| C90 |" in table and "**HOLDS** / — | **VIOLATED** / — |" in table
     assert source_prefix("csv:d/x.csv#v") == "csv-d-x.csv-v_"
 
 

@@ -17,6 +17,8 @@ from ntk_attention import sweep as sw
 from verification import cli, report
 from verification import config as cfg
 from verification import sweep_cmd as sc
+from verification.commands import sweep as sweep_command
+from verification.sweeps import plan, render, store, watchdog
 
 # one sweep configuration for the whole file: every in-process run reuses one compiled program
 TOML = """
@@ -33,7 +35,7 @@ widths = [4, 8]
 seeds = 12
 steps = 2000
 record_every = 500
-learning_rate = 0.1
+eta = 0.1
 chunk_size = 2
 """
 REPO = Path(__file__).resolve().parents[2]
@@ -78,8 +80,8 @@ def setup(tmp_path_factory):
 
 def test_merged_sweep_is_the_library_sweep_on_the_configured_data(setup):
     _, config, out, merged = setup
-    data = sc._context(config).dataset()
-    seeds = sc._context(config).network_seeds(12)
+    data = plan.context(config).dataset()
+    seeds = plan.context(config).network_seeds(12)
     direct = sw.sweep(data.X, data.y, widths=[4, 8], seeds=seeds, steps=2000, record_every=500, learning_rate=0.1,
                       chunk_size=2)
     _assert_same(merged, direct)
@@ -189,7 +191,7 @@ def test_more_seeds_reuse_blocks_and_other_configs_are_refused(setup, tmp_path):
     shard = json.loads((out / "shards" / "process-0-of-1.json").read_text())
     assert shard["blocks_computed"] == [2] and shard["blocks_reused"] == [0, 1]
     _assert_same(sc.load_merged(out), merged, seeds=slice(0, 3))
-    other = sc.resolve_config(str(path), learning_rate=0.2)
+    other = sc.resolve_config(str(path), eta=0.2)
     with pytest.raises(report.ResultsError, match="different sweep"):
         sc.run_sweep(other, out, log=None)
 
@@ -197,8 +199,8 @@ def test_more_seeds_reuse_blocks_and_other_configs_are_refused(setup, tmp_path):
 def test_flags_override_the_file_and_bad_values_name_the_key(setup, tmp_path):
     path, config, _, _ = setup
     args = cli.build_parser().parse_args(["sweep", "--config", str(path), "--widths", "16,64", "--steps", "1000"])
-    assert args.func is sc._cmd_sweep
-    got = sc.resolve_config(str(path), widths=sc._widths(args.widths), steps=args.steps)
+    assert args.func is sweep_command._cmd_sweep
+    got = sc.resolve_config(str(path), widths=sweep_command._widths(args.widths), steps=args.steps)
     assert got["sweep"]["widths"] == [16, 64] and got["sweep"]["steps"] == 1000 and got["sweep"]["seeds"] == 12
     assert config["data"]["n"] == 6 and cfg.default_config()["sweep"]["widths"] == [64, 256, 1024]
     for kwargs, key in [
@@ -210,7 +212,7 @@ def test_flags_override_the_file_and_bad_values_name_the_key(setup, tmp_path):
         with pytest.raises(cfg.ConfigError, match=key):
             sc.resolve_config(str(path), **kwargs)
     with pytest.raises(cfg.ConfigError, match="--widths"):
-        sc._widths("4,x")
+        sweep_command._widths("4,x")
     assert cli.main(["sweep", "--out", str(tmp_path / "x"), "--process-id", "1"]) == 2
 
 
@@ -220,6 +222,7 @@ import sys, threading
 import numpy as np
 from ntk_attention import sweep as sw
 from verification import cli, sweep_cmd as sc
+from verification.sweeps import store
 whole, out = sys.argv[1], sys.argv[2]
 seeds = [tuple(b) for b in sc.block_seeds(sc.resolve_config(sys.argv[3]))]
 
@@ -228,8 +231,8 @@ def run_block(plan, block, stage=None):
         stage("waiting for the device computation")
         threading.Event().wait()
     from pathlib import Path
-    return sc._load_block(Path(whole), seeds.index(tuple(block)), sc.fingerprint(sc.resolve_config(sys.argv[3])),
-                          tuple(block))
+    return store.load_block(Path(whole), seeds.index(tuple(block)), sc.fingerprint(sc.resolve_config(sys.argv[3])),
+                            tuple(block))
 
 sw.run_block = run_block
 sys.exit(cli.main(["sweep", "--config", sys.argv[3], "--out", out, "--seeds", "3", "--block-timeout", "3",
@@ -256,10 +259,10 @@ def test_a_block_that_never_finishes_is_reported_and_exits_3_keeping_finished_bl
 
 
 def test_watched_returns_results_reraises_errors_and_calls_the_timeout_with_the_phase():
-    assert sc._watched(lambda stage: 7, 5.0, None) == 7
-    assert sc._watched(lambda stage: 8, None, None) == 8
+    assert watchdog.watched(lambda stage: 7, 5.0, None) == 7
+    assert watchdog.watched(lambda stage: 8, None, None) == 8
     with pytest.raises(KeyError, match="boom"):
-        sc._watched(lambda stage: {}["boom"], 5.0, None)
+        watchdog.watched(lambda stage: {}["boom"], 5.0, None)
     seen = []
 
     class Stop(Exception):
@@ -278,7 +281,7 @@ def test_watched_returns_results_reraises_errors_and_calls_the_timeout_with_the_
         release.wait(30)
 
     with pytest.raises(Stop):
-        sc._watched(slow, 0.2, on_timeout)
+        watchdog.watched(slow, 0.2, on_timeout)
     release.set()
     assert seen == ["waiting for the device computation"]
 
@@ -295,17 +298,17 @@ def test_a_refused_resume_names_each_differing_key_with_both_values_and_force_re
     path, _, _, merged = setup
     out = tmp_path / "other"
     assert sc.run_sweep(sc.resolve_config(str(path), seeds=1), out, log=None).computed == [0]
-    other = sc.resolve_config(str(path), seeds=1, learning_rate=0.2, record_every=1000)
+    other = sc.resolve_config(str(path), seeds=1, eta=0.2, record_every=1000)
     with pytest.raises(report.ResultsError) as err:
         sc.run_sweep(other, out, log=None)
     text = str(err.value)
-    assert "sweep.learning_rate: 0.1 there, 0.2 now" in text and "sweep.record_every: 500 there, 1000 now" in text
+    assert "sweep.eta: 0.1 there, 0.2 now" in text and "sweep.record_every: 500 there, 1000 now" in text
     assert "sweep.seeds" not in text and "--force" in text
     assert sc.config_differences({"sweep": {"seeds": 1, "a": 1}}, {"sweep": {"seeds": 2, "b": 2}}) == [
         ("sweep.a", 1, None), ("sweep.b", None, 2)]
     assert cli.main(["sweep", "--config", str(path), "--out", str(out), "--seeds", "1", "--learning-rate", "0.2",
                      "--record-every", "1000", "--quiet"]) == 2
-    assert "sweep.learning_rate: 0.1 there, 0.2 now" in capsys.readouterr().err
+    assert "sweep.eta: 0.1 there, 0.2 now" in capsys.readouterr().err
     run = sc.run_sweep(sc.resolve_config(str(path), seeds=1), out, log=None, force=True)  # same sweep: reused
     assert run.reused == [0]
     run = sc.run_sweep(other, out, log=None, force=True)
@@ -343,13 +346,13 @@ def test_sweep_warns_when_the_step_size_is_past_two_over_lambda_max(setup, tmp_p
     from ntk_attention import Params, empirical_ntk, init_params
 
     path, config, _, _ = setup
-    data = sc._context(config).dataset()
-    seed = sc._context(config).network_seeds(1)[0]
+    data = plan.context(config).dataset()
+    seed = plan.context(config).network_seeds(1)[0]
     w, a = init_params(jax.random.key(seed), 8)
     H = np.asarray(empirical_ntk(Params(w[:4], a[:4]), data.X), np.float64)  # independent: numpy on H(0)
     limit = 2.0 / np.linalg.eigvalsh(H)[-1]
-    assert sc.stability_warning(sc.resolve_config(str(path), learning_rate=0.9 * limit)) is None
-    text = sc.stability_warning(sc.resolve_config(str(path), learning_rate=1.1 * limit))
+    assert sc.stability_warning(sc.resolve_config(str(path), eta=0.9 * limit)) is None
+    text = sc.stability_warning(sc.resolve_config(str(path), eta=1.1 * limit))
     assert f"2/λ_max(H(0)) = {limit:.3g}" in text and "width 4" in text
     assert cli.main(["sweep", "--config", str(path), "--out", str(tmp_path / "fast"), "--seeds", "1", "--steps", "2",
                      "--record-every", "1", "--learning-rate", str(10 * limit), "--quiet"]) == 0
@@ -359,7 +362,7 @@ def test_sweep_warns_when_the_step_size_is_past_two_over_lambda_max(setup, tmp_p
 def test_sweep_files_describe_themselves_and_load_as_xarray(setup):
     _, config, out, merged = setup
     head = json.loads((out / "sweep.json").read_text())
-    data = sc._context(config).dataset()
+    data = plan.context(config).dataset()
     with np.load(out / "sweep.npz", allow_pickle=False) as npz:
         arrays = {k: npz[k] for k in npz.files}
     assert set(head["arrays"]) == set(arrays)
@@ -379,6 +382,22 @@ def test_sweep_files_describe_themselves_and_load_as_xarray(setup):
     assert ds["width"].values.tolist() == [4, 8] and ds["step"].values.tolist() == [0, 500, 1000, 1500, 2000]
     np.testing.assert_array_equal(ds["loss"].sel(width=8).values, merged.loss[1])
     np.testing.assert_allclose(ds["sign_agree_minus_fraction"].values, arrays["sign_agree_minus_fraction"], rtol=0)
+    # self-describing (issue 22 item 11): windows and targets as variables, the configuration as attributes
+    np.testing.assert_array_equal(ds["windows"].values, arrays["windows"])
+    assert ds["windows"].dims == ("i", "token") and ds["targets"].dims == ("i",)
+    assert ds.attrs["sweep.steps"] == config["sweep"]["steps"] and ds.attrs["data.source"] == config["data"]["source"]
+    assert ds.attrs["run.seed"] == config["run"]["seed"] and ds.attrs["learning_rate"] == sc.learning_rate(config)
+    assert list(ds.attrs["sweep.widths"]) == [4, 8] and ds.attrs["version.jax"] == head["environment"]["packages"]["jax"]
+    nc = out.parent / "sweep.nc"
+    ds.to_netcdf(nc)  # every attribute is one netCDF can hold
+    import xarray as xr
+
+    with xr.open_dataset(nc) as back:
+        assert back.attrs["data.source"] == config["data"]["source"] and "windows" in back
+    bare = out.parent / "bare" / "sweep.npz"  # a file without its header: the arrays alone
+    bare.parent.mkdir()
+    shutil.copy(out / "sweep.npz", bare)
+    assert sw.load(bare).to_xarray().attrs == {}
     with pytest.raises(ValueError, match="path"):
         np.savez(out.parent / "partial.npz", loss=merged.loss)
         sw.load(out.parent / "partial.npz")
@@ -395,7 +414,7 @@ def test_sweep_figure_has_a_reference_line_the_seed_spread_and_no_overlapping_ti
     rng = np.random.default_rng(0)
     per_seed = {"‖H(0)−H*‖": np.exp(rng.normal(size=(7, 5))) / np.sqrt(widths)[:, None],
                 "sup_t ‖H(t)−H(0)‖": np.exp(rng.normal(size=(7, 5))) / widths[:, None]}
-    fig = sc._figure(widths, per_seed, {"‖H(0)−H*‖": -0.5, "sup_t ‖H(t)−H(0)‖": -1.0})
+    fig = render._figure(widths, per_seed, {"‖H(0)−H*‖": -0.5, "sup_t ‖H(t)−H(0)‖": -1.0})
     ax = fig.axes[0]
     fig.canvas.draw()
     ref = [ln for ln in ax.get_lines() if str(ln.get_gid()).startswith("reference")]

@@ -16,19 +16,22 @@ resolution) everything with :math:`1/\lambda` in it is VACUOUS, with both number
 
 from __future__ import annotations
 
-import contextvars
-import io
 import math
 from pathlib import Path
 
+from typing import NamedTuple
+
+import jax
 import numpy as np
 
-from ntk_attention import empirical_ntk
 from ntk_attention import sweep as sw
 from ntk_attention.data import sign_consistent
 from verification import config as cfg
+from verification import step_size as steps
 from verification.contract import DIVERGED, TrainingRun
-from verification.files import atomic_write
+from verification import files
+from verification.datasets import ood_test_windows
+from verification.files import FIGURE_SOURCE, plain_log_ticks  # noqa: F401  (re-exported: report sets the source)
 from verification.sources import SourceError
 from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED, Part, Verdict
 
@@ -126,14 +129,15 @@ def note_divergence(ctx, diverged_step, widths, seeds, *, eta: float, n: int, la
         lmax = lambda_max(w, s)
         ctx.memo.setdefault(DIVERGED, []).append({
             "width": int(widths[w]), "seed": int(seeds[s]), "n": int(n), "step": int(diverged_step[w, s]),
-            "eta": float(eta), "lambda_max_h0": lmax, "limit": 2.0 / lmax if lmax > 0 else None})
+            "eta": float(eta), "lambda_max_h0": lmax, "limit": steps.stability_limit(lmax) if lmax > 0 else None})
 
 
 def note_train_divergence(ctx, traj, params, X, *, eta: float, seed: int) -> None:
-    """:func:`note_divergence` for one :func:`ntk_attention.train` run (λ_max(H(0)) recomputed only then)."""
+    """:func:`note_divergence` for one :func:`ntk_attention.train` run (λ_max(H(0)): the one the run computed,
+    :attr:`ntk_attention.Trajectory.lambda_max_h0`)."""
     if traj.diverged_step >= 0:
         note_divergence(ctx, np.array([[traj.diverged_step]]), [params.w.shape[0]], [seed], eta=eta, n=X.shape[0],
-                        lambda_max=lambda w, s: float(np.linalg.eigvalsh(np.asarray(empirical_ntk(params, X)))[-1]))
+                        lambda_max=lambda w, s: float(traj.lambda_max_h0))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -149,40 +153,10 @@ def pyplot():
     return plt
 
 
-FIGURE_SOURCE: contextvars.ContextVar[str | None] = contextvars.ContextVar("FIGURE_SOURCE", default=None)
-"""The data source of the verdict being drawn: :func:`verification.report.render` sets it around each
-``plot`` call, :func:`save_figure` names it in the figure (a plot's signature carries no source)."""
-
-
-def plain_log_ticks(ax) -> None:
-    """On a log axis, label minor ticks with plain numbers (``6``, ``0.2``, ``3000``) instead of
-    matplotlib's ``6×10⁰`` (which it uses when an axis spans less than a decade); decades stay 10ⁿ."""
-    from matplotlib import ticker
-
-    class _Plain(ticker.LogFormatter):
-        def _num_to_string(self, x, vmin, vmax):
-            return f"{x:g}"
-
-    for axis, scale in ((ax.xaxis, ax.get_xscale()), (ax.yaxis, ax.get_yscale())):
-        if scale == "log":
-            axis.set_minor_formatter(_Plain(labelOnlyBase=False, minor_thresholds=(1, 0.4)))
-
-
 def save_figure(fig, path: Path) -> str:
-    """Save a figure atomically (PNG bytes without a timestamp); returns the file name. Log axes get
-    :func:`plain_log_ticks`; the data source (:data:`FIGURE_SOURCE`), when set, is named above the plots."""
-    plt = pyplot()
-    buf = io.BytesIO()
-    for ax in fig.axes:
-        plain_log_ticks(ax)
-    source = FIGURE_SOURCE.get()
-    if source:
-        fig.suptitle(f"data: {source}", fontsize=9, color="0.3")
-    fig.tight_layout()
-    fig.savefig(buf, format="png", dpi=110, metadata={"Software": None})
-    plt.close(fig)
-    atomic_write(path, buf.getvalue())
-    return path.name
+    """Save a figure atomically (:func:`verification.files.save_figure`, the one resolution); returns the file name."""
+    pyplot()  # the Agg backend before pyplot is touched
+    return files.save_figure(fig, path)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -202,18 +176,15 @@ def training_fields(widths, seeds, steps, record_every, eta):
     }
 
 
-ETA_MODE = cfg.choice("relative", ("relative", "absolute"),
+ETA_MODE = cfg.choice("relative", steps.MODES,
                       "how eta is read: a fraction of the data's stability limit, η = eta · 2/λ_max(H*) (stable on "
                       "every source), or the step size itself")
 
 
 def step_size(section: dict, lambda_max: float) -> float:
-    """The step size η of every run: ``eta`` itself (``eta_mode = "absolute"``) or ``eta · 2/λ_max(H*)``
-    (``"relative"``: a fixed fraction of the gradient-descent stability limit of the data; finite-width
-    λ_max(H(0)) fluctuates around λ_max(H*) by O(m^-1/2))."""
-    if section["eta_mode"] == "absolute":
-        return float(section["eta"])
-    return float(section["eta"]) * 2.0 / float(lambda_max)
+    """The step size η of a section's ``eta``/``eta_mode`` against ``λ_max(H*)``: the one reader,
+    :func:`verification.step_size.learning_rate` (claims ask :meth:`verification.contract.Context.learning_rate`)."""
+    return steps.learning_rate(section["eta"], section["eta_mode"], lambda_max)
 
 
 def data_n_training(section: dict, data: dict) -> list[TrainingRun]:
@@ -227,11 +198,36 @@ def data_n_training(section: dict, data: dict) -> list[TrainingRun]:
 # the out-of-distribution split of C5's data set (C6 and C7 train on it)
 
 
-def ood_split(section: dict, ctx, cid: str, *, consistent_only: bool):
+class OodSplit(NamedTuple):
+    """Training windows and the sign-inconsistent test windows of the OOD claims (:func:`ood_split`).
+
+    ``y`` / ``y_test`` carry the observation noise ``noise_std``, ``y_clean`` / ``y_test_clean`` do not;
+    ``scanned`` test windows were looked at to find ``len(X_test)`` sign-inconsistent ones, ``how`` says
+    where they come from (generated for a synthetic family, the series' future otherwise)."""
+
+    X: np.ndarray
+    y: np.ndarray
+    consistent: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    y_clean: np.ndarray
+    y_test_clean: np.ndarray
+    scanned: int
+    how: str
+
+
+def ood_split(section: dict, ctx, cid: str, *, consistent_only: bool) -> OodSplit:
     """Training windows (the first n of the pool; only sign-consistent ones when ``consistent_only``, as C5)
-    and the sign-inconsistent test windows, from the data set C5 uses; ConfigError when too few training
-    windows. Too few test windows is the caller's verdict (:func:`ood_premise_verdict`), not an error."""
+    and the sign-inconsistent test windows; ConfigError when too few training windows. Too few test
+    windows is the caller's verdict (:func:`ood_premise_verdict`), not an error.
+
+    Sign-inconsistency is judged on the noise-free targets (the process crosses zero), noise is added
+    after. For a synthetic family the test windows are generated (:func:`verification.datasets.ood_test_windows`:
+    ``ood_windows`` of them, from fresh stretches of the same process); for a finite series they are
+    the sign-inconsistent ones among the ``test_windows`` that follow the training values.
+    """
     ds = ctx.dataset(section["pool"], n_test=section["test_windows"], noise_std=section["noise_std"])
+    clean = ctx.dataset(section["pool"], n_test=section["test_windows"], noise_std=0.0)
     cons = np.asarray(sign_consistent(ds.X, ds.y))
     idx = np.flatnonzero(cons)[: section["n"]] if consistent_only else np.arange(min(section["n"], ds.X.shape[0]))
     if idx.size < section["n"]:
@@ -240,8 +236,35 @@ def ood_split(section: dict, ctx, cid: str, *, consistent_only: bool):
         kind = "sign-consistent windows" if consistent_only else "windows"
         raise SourceError(f"{ds.source}: only {idx.size} {kind} among {cid}.pool = {section['pool']}, "
                           f"{cid}.n needs {section['n']} (a smaller n or a larger pool)")
-    test = ~np.asarray(sign_consistent(ds.X_test, ds.y_test))
-    return ds.X[idx], ds.y[idx], cons[idx], ds.X_test[test], ds.y_test[test]
+    want = section["ood_windows"]
+    gen = ctx.cached(f"ood/{section['pool']}/{want}", lambda: ood_test_windows(
+        ctx.config["data"], ctx.key("data"), n=section["pool"], want=want))
+    if gen is None:
+        test = ~np.asarray(sign_consistent(clean.X_test, clean.y_test))
+        Xt, yt_clean = np.asarray(clean.X_test)[test], np.asarray(clean.y_test)[test]
+        yt = np.asarray(ds.y_test)[test]
+        scanned, how = int(test.size), f"{int(test.sum())} sign-inconsistent among the {test.size} test windows after the training values"
+    else:
+        Xt, yt_clean, scanned, how = gen
+        key = np.asarray(jax.random.key_data(ctx.key("ood noise"))).ravel().tolist()
+        yt = yt_clean + section["noise_std"] * np.random.default_rng([*key, 4]).standard_normal(yt_clean.shape)
+    return OodSplit(np.asarray(ds.X)[idx], np.asarray(ds.y)[idx], cons[idx], np.asarray(Xt), np.asarray(yt),
+                    np.asarray(clean.y)[idx], np.asarray(yt_clean), int(scanned), how)
+
+
+def own_noise_variance(X, y) -> float:
+    r"""The series' own noise :math:`\sigma_0^2`: residual variance of the least-squares regression of the
+    noise-free targets on :math:`(1, x)`, :math:`\sum_i \hat e_i^2/(N - d - 1)` over N windows (0 when
+    N ≤ d + 1: not estimable). A linear predictor of the window cannot remove it; it is part of every
+    risk, so C5's ratios divide by :math:`\sigma_0^2 + \sigma_\varepsilon^2`."""
+    X, y = np.asarray(X, np.float64), np.asarray(y, np.float64)
+    rows, d = X.shape
+    if rows <= d + 1:
+        return 0.0
+    A = np.column_stack([np.ones(rows), X])
+    coef, *_ = np.linalg.lstsq(A, y, rcond=None)
+    e = y - A @ coef
+    return float(e @ e / (rows - d - 1))
 
 
 def ood_premise_verdict(cid: str, found: int, windows: int, minimum: int, *, config: dict | None = None,
@@ -262,6 +285,8 @@ def ood_data_fields(n: int) -> dict:
         "n": cfg.positive_int(n, "training windows", minimum=2),
         "pool": cfg.positive_int(48, "windows scanned for training examples (as C5.pool)", minimum=4),
         "test_windows": cfg.positive_int(3000, "test windows (as C5.test_windows)", minimum=4),
+        "ood_windows": cfg.positive_int(200, "sign-inconsistent test windows generated for a synthetic family "
+                                        "(as C5.ood_windows)", minimum=2),
         "min_ood_windows": cfg.positive_int(5, "sign-inconsistent test windows needed (as C5.min_ood_windows)",
                                             minimum=2),
         "noise_std": cfg.positive_float(0.1, "observation noise σ_ε on targets (as C5.noise_std)"),

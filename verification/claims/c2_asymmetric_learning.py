@@ -9,17 +9,22 @@ term :math:`\sum_i x_{i,d} V_r(x_i) y_i` must be positive for most neurons
 (:func:`ntk_attention.data.data_term_fraction`; :func:`ntk_attention.data.corr_y_xd` is reported
 beside it). The time: :math:`t \ge t_{align}(m) = c_A m/(\eta\lambda v_{\min})` with λ =
 λ_min(H*) in extended precision (:func:`verification.bounds.lambda_star`). The conclusion is the
-agreement of :math:`\mathrm{sign}(w_r)` with :math:`a_r` in each group, neurons pooled over seeds.
+agreement of :math:`\mathrm{sign}(w_r)` with :math:`a_r` in each group, a probability over the
+network draw: one trial per network (seed), not per neuron.
 
-**Verdict rule** (:func:`check_c2`). VACUOUS when the data-term fraction is below
-``data_term_threshold`` (the data cannot drive the drift), or when λ is unresolved or
-:math:`t_{align}` exceeds the steps run (t_align, the steps and the factor reported). Otherwise
-:func:`verification.stats.probability_decision` on the disagreeing neurons at the last step,
-family = 2 groups × widths with Holm. What can be read short of the premises is reported as
-diagnostics: the first time each group reaches given levels, the saturation plateau, fitted
-exponents of first time against m decided by :func:`verification.stats.rate_decision` (exponent 1,
-margin Δ), and the linearised model's :math:`t\to\infty` sign of :math:`w_r - w_r(0)` against
-real training's.
+**Verdict rule** (:func:`check_c2`). Theorem: :func:`verification.verdict.combine_parts` — the
+data term and :math:`t \ge t_{align}` are premises (``role="premise"``); either not met (the
+data-term fraction below ``data_term_threshold``; λ unresolved or :math:`t_{align}` beyond the steps
+run, with the factor) makes it VACUOUS. The conclusion counts network draws, not neurons: the first
+neuron of each group in each network is one trial (:func:`verification.laws.seed_decision`,
+family = 2 groups × widths, Holm). Diagnostics: the first time each group reaches given levels, the
+saturation plateau, fitted exponents of first time against m (:func:`verification.stats.rate_decision`,
+exponent 1, margin Δ) — uninformative, never HOLDS, when the onsets are censored at the first
+record or below the record resolution (:func:`verification.laws.onset_fit_reading`) — and the
+linearised model's :math:`t\to\infty` sign of :math:`w_r - w_r(0)` against real training's.
+Observed (:class:`verification.verdict.Observed`): each network's onset of :math:`1-\delta`
+agreement, its exponent in m, the orders of magnitude between :math:`t_{align}` and the onset and
+the :math:`c_A` that would close them; status by the seed-level rule at T.
 """
 
 from __future__ import annotations
@@ -32,61 +37,24 @@ import numpy as np
 
 from ntk_attention import init_params, train
 from ntk_attention import data as ntk_data
-from ntk_attention.linearized import predict
 from verification import bounds
 from verification import config as cfg
 from verification.contract import Claim, TrainingRun, memory_sum, train_bytes
-from verification.stats import clopper_pearson, probability_decision, rate_decision
-from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, Part, Verdict, combine_status
+from verification import laws
+from verification.stats import clopper_pearson, rate_decision
+from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED, Part, Verdict, combine_parts, combine_status
+from verification.claims import _c2_evidence as ev
+from verification.claims._c2_evidence import first_times, plateau, record_steps
 from verification.claims._common import (
-    ALPHA, ETA_MODE, data_n_training, step_size, DELTA, fmt, note_train_divergence, pyplot, save_figure,
+    ALPHA, ETA_MODE, data_n_training, DELTA, fmt, note_train_divergence, pyplot, save_figure,
 )
 
 
+LINEAR_SEEDS = 3
+"""Seeds whose linearised t → ∞ signs are compared with training's (a diagnostic at the widest width)."""
+
 LEVELS = (0.6, 0.7, 0.8, 0.9)
 """Agreement levels whose first-reaching times are reported (1 - δ is added)."""
-
-
-# ---------------------------------------------------------------------------------------------
-# pure helpers on agreement curves
-
-
-def record_steps(steps: int, records: int) -> np.ndarray:
-    """0 and ``records`` log-spaced steps up to ``steps`` (integers, strictly increasing, the last being ``steps``)."""
-    if steps < 1 or records < 2:
-        raise ValueError(f"steps, records: expected steps >= 1 and records >= 2, got {steps}, {records}")
-    return np.unique(np.concatenate([[0], np.geomspace(1, steps, records).astype(np.int64), [steps]]))
-
-
-def first_times(fractions, steps, levels) -> np.ndarray:
-    r"""First recorded step at which each curve reaches each level: :math:`\min\{t_j : f_j \ge L\}`.
-
-    ``fractions`` (..., R) over ``steps`` (R,); returns (..., len(levels)) with ``inf`` where a
-    curve never reaches the level (and where it is NaN: a group without neurons).
-    """
-    f = np.asarray(fractions, np.float64)
-    steps = np.asarray(steps, np.float64)
-    if f.shape[-1] != steps.size:
-        raise ValueError(f"fractions: expected a last axis of {steps.size} records, got shape {f.shape}")
-    out = np.full(f.shape[:-1] + (len(levels),), np.inf)
-    for j, L in enumerate(levels):
-        hit = f >= L
-        out[..., j] = np.where(hit.any(axis=-1), steps[np.argmax(hit, axis=-1)], np.inf)
-    return out
-
-
-def plateau(fractions, steps, *, tail: float = 0.1, tol: float = 0.02) -> tuple[np.ndarray, np.ndarray]:
-    r"""Saturation level of agreement curves: the mean over records with :math:`t \ge` ``tail`` :math:`\cdot T`.
-
-    Returns ``(level, settled)`` of shape ``fractions.shape[:-1]``: ``settled`` when the curve
-    moves by at most ``tol`` (max − min) over that last stretch (the final decade by default).
-    """
-    f = np.asarray(fractions, np.float64)
-    steps = np.asarray(steps, np.float64)
-    if f.shape[-1] != steps.size:
-        raise ValueError(f"fractions: expected a last axis of {steps.size} records, got shape {f.shape}")
-    last = f[..., steps >= tail * steps[-1]]
-    return last.mean(axis=-1), (last.max(axis=-1) - last.min(axis=-1)) <= tol
 
 
 # ---------------------------------------------------------------------------------------------
@@ -99,31 +67,34 @@ _GROUPS = ("+1", "-1")
 def check_c2(*, widths, seeds, steps, agree_plus, n_plus, agree_minus, n_minus, lam: float, lam_resolution: float,
              eta: float, v_min: float, delta: float, c_A: float = 1.0, alpha: float = 0.05, levels=LEVELS,
              corr_y_xd: float | None = None, data_term_fraction: float | None = None, data_term_threshold: float = 0.5,
-             linear_agreement=None, margin: float = 0.1, lam_precision: str = "float64",
-             config: dict | None = None, seed: int | None = None) -> Verdict:
+             linear_agreement=None, margin: float = 0.1, lam_precision: str = "float64", designated_agree=None,
+             source: str = "", config: dict | None = None, seed: int | None = None) -> Verdict:
     r"""C2 from sign-agreement counts over training: ``agree_*`` (W, S, R), ``n_*`` (W, S), at ``steps`` (R,).
 
-    Decisive parts, in order:
+    Decisive parts, in order (:func:`verification.verdict.combine_parts`):
 
-    1. *data term* (when ``data_term_fraction`` is given): VACUOUS when the fraction of neurons
-       with :math:`\sum_i x_{i,d}V_r(x_i)y_i > 0` at t = 0 is below ``data_term_threshold``
+    1. *data term* (premise, when ``data_term_fraction`` is given): VACUOUS when the fraction of
+       neurons with :math:`\sum_i x_{i,d}V_r(x_i)y_i > 0` at t = 0 is below ``data_term_threshold``
        (default 0.5: then most neurons drift away from :math:`a_r`), naming it and corr(y, x_d);
-    2. *time*: :math:`t_{align}(m) = c_A m/(\eta\lambda v_{\min})`; VACUOUS when λ is not above
-       ``lam_resolution`` or :math:`t_{align}` exceeds the last step at some width (t_align, the
-       steps run and their ratio reported);
-    3. *agreement*: at the last step, :func:`verification.stats.probability_decision` on the
-       disagreeing neurons pooled over seeds, family = 2 groups × widths, Holm: HOLDS when every
-       Clopper–Pearson upper end of the disagreement rate is ≤ δ. Decisive only when 1 and 2 are
-       met; otherwise the same decision is a diagnostic.
+    2. *time* (premise): :math:`t_{align}(m) = c_A m/(\eta\lambda v_{\min})`; VACUOUS when λ is not
+       above ``lam_resolution`` or :math:`t_{align}` exceeds the last step at some width (t_align,
+       the steps run and their ratio reported);
+    3. *agreement* (conclusion): ``designated_agree`` (W, S, 2) says whether the first neuron of
+       group +1 and of group −1 of each network has :math:`\mathrm{sign}(w_r(T)) = a_r`; each
+       network is one trial (:func:`verification.laws.seed_decision`, family = 2 groups × widths,
+       Holm). Not given: VACUOUS (not measured).
 
     Diagnostics: the first recorded step each group's pooled agreement reaches each of ``levels``
     and :math:`1-\delta` (:func:`first_times`); the saturation plateau and whether it settled
     (:func:`plateau`); for each level reached (at t > 0) at 3+ widths, the exponent of first time
     against m decided by :func:`verification.stats.rate_decision` against exponent 1 (the theory's
     :math:`t_{align} \propto m`) with margin ``margin`` (per-seed first times when every seed
-    reaches it, else the pooled curve); ``linear_agreement`` (a mapping width → per-seed values): the fraction of neurons whose
-    linearised :math:`t\to\infty` sign of :math:`w_r - w_r(0)` matches real training's at the
-    last step.
+    reaches it, else the pooled curve) — uninformative (VACUOUS, never HOLDS) when those times are
+    censored at the first record or below the record resolution
+    (:func:`verification.laws.onset_fit_reading`); ``linear_agreement`` (a mapping width →
+    per-seed values): the fraction of neurons whose linearised :math:`t\to\infty` sign of
+    :math:`w_r - w_r(0)` matches real training's at the last step. ``observed``: the law at the
+    scales run (:func:`verification.claims._c2_evidence.observed`).
     """
     widths = np.asarray(widths, np.int64)
     steps = np.asarray(steps, np.int64)
@@ -142,20 +113,20 @@ def check_c2(*, widths, seeds, steps, agree_plus, n_plus, agree_minus, n_minus, 
         frac = {g: kp[g] / np_[g][:, None] for g in _GROUPS}  # NaN for a group without neurons
         frac_seed = {g: A[g] / N[g][..., None] for g in _GROUPS}
     parts, measured, intervals = [], {}, {}
-    premises_met = True
     # 1. the data term
     if corr_y_xd is not None:
         measured["corr_y_xd"] = float(corr_y_xd)
     if data_term_fraction is not None:
         measured["data_term_fraction"] = float(data_term_fraction)
         ok = data_term_fraction >= data_term_threshold
-        premises_met &= bool(ok)
         corr = f", corr(y, x_d) = {corr_y_xd:.3f}" if corr_y_xd is not None else ""
         parts.append(Part("data term Σ_i x_i,d V_r(x_i) y_i > 0 drives w_r toward a_r at t = 0", HOLDS if ok else VACUOUS,
-                          f"fraction of neurons with a positive data term {data_term_fraction:.2f} "
+                          role="premise", why="" if ok else f"data term positive for {data_term_fraction:.2f} < "
+                                                            f"{data_term_threshold:g}", finding=
+                          (f"fraction of neurons with a positive data term {data_term_fraction:.2f} "
                           f"{'≥' if ok else '<'} threshold {data_term_threshold:g}{corr}"
                           + ("." if ok else ": the data cannot drive the drift toward a_r, so the theorem's mechanism "
-                                            "is absent on this data.")))
+                                            "is absent on this data."))))
     # 2. the time premise
     resolved = lam > lam_resolution
     t_align = np.array([c_A * float(m) / (eta * lam * v_min) if resolved else math.inf for m in widths])
@@ -163,16 +134,15 @@ def check_c2(*, widths, seeds, steps, agree_plus, n_plus, agree_minus, n_minus, 
     measured["t_align"] = t_align.tolist()
     measured["t_over_t_align"] = [T / t if t > 0 else math.inf for t in t_align]
     if not resolved:
-        premises_met = False
-        parts.append(Part("t >= t_align = c_A m/(ηλ v_min)", VACUOUS,
-                          f"λ = λ_min(H*) = {fmt(lam)} ({lam_precision}) is not above its resolution {fmt(lam_resolution)}: "
+        parts.append(Part("t >= t_align = c_A m/(ηλ v_min)", VACUOUS, role="premise", why="λ below its resolution",
+                          finding=f"λ = λ_min(H*) = {fmt(lam)} ({lam_precision}) is not above its resolution {fmt(lam_resolution)}: "
                           f"t_align is unbounded; {T} steps were run."))
     else:
         late = t_align <= T
-        premises_met &= bool(late.all())
         wi = int(np.argmin(t_align))
-        parts.append(Part("t >= t_align = c_A m/(ηλ v_min)", HOLDS if late.all() else VACUOUS,
-                          f"λ = {fmt(lam)} ({lam_precision}, error {fmt(lam_resolution)}), v_min = {fmt(v_min)}, η = {eta:g}, "
+        parts.append(Part("t >= t_align = c_A m/(ηλ v_min)", HOLDS if late.all() else VACUOUS, role="premise",
+                          why="" if late.all() else f"t_align beyond reach by {fmt(t_align[wi] / max(T, 1))}×",
+                          finding=f"λ = {fmt(lam)} ({lam_precision}, error {fmt(lam_resolution)}), v_min = {fmt(v_min)}, η = {eta:g}, "
                           f"c_A = {c_A:g}: t_align = {fmt(t_align[wi])} steps at m = {int(widths[wi])} (∝ m), "
                           f"{T} run: " + ("reached at every width." if late.all() else
                                           f"beyond reach by a factor {fmt(t_align[wi] / max(T, 1))} at the smallest width"
@@ -180,14 +150,27 @@ def check_c2(*, widths, seeds, steps, agree_plus, n_plus, agree_minus, n_minus, 
                                           + ".")))
     # 3. agreement at the last step
     fam = [(g, wi) for g in _GROUPS for wi in range(W) if np_[g][wi] > 0]
-    if fam:
-        fails = np.array([np_[g][wi] - kp[g][wi, -1] for g, wi in fam], np.int64)
-        runs = np.array([np_[g][wi] for g, wi in fam], np.int64)
-        dec = probability_decision(fails, runs, delta=delta, alpha=alpha, correction="holm")
-        where = "; ".join(f"m = {int(widths[wi])} a_r = {g}: {kp[g][wi, -1]}/{np_[g][wi]}" for g, wi in fam)
-        name = f"Pr[sign w_r(T) = a_r] >= 1-δ at T = {T}" + ("" if premises_met else " (diagnostic: premises not met)")
-        parts.append(Part(name, dec.status, f"agreeing {where}. Rule: {dec.rule}.", premises_met))
-        measured["agreement_decision"] = dec.status
+    name = f"Pr[sign w_r(T) = a_r] >= 1-δ at T = {T} (network draws as trials)"
+    agree_dec = None
+    if designated_agree is not None:
+        D = np.asarray(designated_agree, bool)  # (W, S, 2): the first neuron of each group agrees at T
+        if D.shape != (W, A["+1"].shape[1], 2):
+            raise ValueError(f"designated_agree: expected shape (W={W}, S={A['+1'].shape[1]}, 2), got {D.shape}")
+        has = {g: N[g] > 0 for g in _GROUPS}  # (W, S) networks with a neuron of the group
+        fails = [int(np.sum(~D[wi, has[g][wi], gi])) for gi, g in enumerate(_GROUPS) for wi in range(W)]
+        trials = [int(np.sum(has[g][wi])) for g in _GROUPS for wi in range(W)]
+        agree_dec = laws.seed_decision(fails, trials, delta=delta, alpha=alpha)
+        if agree_dec is not None:
+            where = "; ".join(f"m = {int(widths[wi])} a_r = {g}: designated neuron disagrees in {fails[gi * W + wi]}/"
+                              f"{trials[gi * W + wi]} networks, {kp[g][wi, -1]}/{np_[g][wi]} neurons agree (descriptive)"
+                              for gi, g in enumerate(_GROUPS) for wi in range(W) if trials[gi * W + wi])
+            st = agree_dec.status
+            parts.append(Part(name, st, f"{where}. Rule: {laws.SEED_RULE}: {agree_dec.rule}.",
+                              why={HOLDS: "", VIOLATED: "signs do not follow a_r",
+                                   INCONCLUSIVE: f"{A['+1'].shape[1]} networks cannot show 1-δ"}.get(st, "")))
+            measured["agreement_decision"] = st
+    if agree_dec is None:
+        parts.append(Part(name, VACUOUS, "the designated neurons' signs at T were not given.", why="not measured"))
     for g, wi in fam:
         lo, hi = clopper_pearson(np.int64(kp[g][wi, -1]), np.int64(np_[g][wi]), alpha)
         intervals[f"agreement_{'plus' if g == '+1' else 'minus'}_final[m={int(widths[wi])}]"] = [float(lo), float(hi)]
@@ -229,7 +212,7 @@ def check_c2(*, widths, seeds, steps, agree_plus, n_plus, agree_minus, n_minus, 
         slope_words = f"; change per unit log m {sl[0]:+.3f}/{sl[1]:+.3f} (least squares, descriptive)"
     parts.append(Part("saturation: agreement plateau over the last decade (+1/-1)", HOLDS if all(
         settled[g].all() for g in _GROUPS) else INCONCLUSIVE, plat + slope_words + ".", False))
-    exps = {}
+    exps, quantised = {}, {}
     for g in _GROUPS:
         for j, L in enumerate(all_levels):
             ft_seed = first_seed[g][:, :, j]
@@ -239,6 +222,10 @@ def check_c2(*, widths, seeds, steps, agree_plus, n_plus, agree_minus, n_minus, 
                 continue
             per_seed = np.isfinite(ft_seed[ok]).all() and (ft_seed[ok] > 0).all() and ft_seed.shape[1] >= 2
             vals = ft_seed[ok] if per_seed else ft[ok][:, None]
+            why = laws.onset_fit_reading(vals, steps)
+            if why:  # a slope fitted to censored or quantised times carries no information: never HOLDS
+                quantised[f"{g}@{L:g}"] = why
+                continue
             rd = rate_decision(widths[ok], vals, exponent=1.0, margin=margin, alpha=alpha)
             exps[f"{g}@{L:g}"] = rd
             measured.setdefault("first_time_exponent", {})[f"a_r={g}, level {L:g}"] = rd.slope
@@ -248,6 +235,13 @@ def check_c2(*, widths, seeds, steps, agree_plus, n_plus, agree_minus, n_minus, 
                           "; ".join(f"a_r = {k.split('@')[0]} level {k.split('@')[1]}: slope {r.slope:.2f} "
                                     f"[{r.lo:.2f}, {r.hi:.2f}] {r.status} ({r.rule})" for k, r in exps.items()) + ".",
                           False))
+    elif quantised:
+        parts.append(Part("first time ∝ m (t_align ∝ m), exponent vs 1", VACUOUS,
+                          "uninformative: " + "; ".join(f"a_r = {k.split('@')[0]} level {k.split('@')[1]}: {w}"
+                                                        for k, w in quantised.items())
+                          + ". Refine the records (C2.records) or start the records earlier.", False,
+                          why="onset quantised by the records"))
+        measured["first_time_exponent_uninformative"] = quantised
     else:
         parts.append(Part("first time ∝ m (t_align ∝ m), exponent vs 1", VACUOUS,
                           "no level is reached at t > 0 at 3 or more widths: no exponent can be fitted.", False))
@@ -260,8 +254,11 @@ def check_c2(*, widths, seeds, steps, agree_plus, n_plus, agree_minus, n_minus, 
                           ", ".join(f"m={m}: {v.mean():.2f}" for m, v in la.items())
                           + " of neurons agree (mean over seeds); the kernel regime "
                           + ("predicts" if worst >= target else "does not predict") + " the trained signs.", False))
-    status = combine_status(p.status for p in parts if p.decisive)
-    explanation = _c2_explanation(status, measured, parts, widths, T, target)
+    status = combine_parts(parts)
+    obs = ev.observed(agree_dec, frac_seed, first_seed, steps, widths, all_levels.index(target), t_align,
+                       eta=eta, lam=lam, v_min=v_min, delta=delta, alpha=alpha, margin=margin, seeds=A["+1"].shape[1],
+                       source=source, measured=measured)
+    explanation = _c2_explanation(status, measured, parts, widths, T, target, obs)
     arrays = {"widths": widths, "steps": steps, "agree_plus": kp["+1"], "n_plus": np_["+1"], "agree_minus": kp["-1"],
               "n_minus": np_["-1"], "levels": np.asarray(all_levels), "first_plus": first["+1"], "first_minus": first["-1"],
               "t_align": t_align}
@@ -270,32 +267,27 @@ def check_c2(*, widths, seeds, steps, agree_plus, n_plus, agree_minus, n_minus, 
         bounds={"one_minus_delta": target, "t_align": t_align.tolist(), "data_term_threshold": data_term_threshold},
         intervals=intervals, parts=tuple(parts), counterexample=None, constants={"c_A": c_A},
         tested_range={"widths": [int(m) for m in widths], "seeds": [int(s) for s in seeds], "steps": T},
-        config=config or {}, seed=seed, arrays=arrays,
+        config=config or {}, seed=seed, arrays=arrays, observed=obs,
     )
 
 
-def _c2_explanation(status, measured, parts, widths, T, target):
+def _c2_explanation(status, measured, parts, widths, T, target, obs=None):
     fp, fm = measured["final_agreement_plus"][-1], measured["final_agreement_minus"][-1]
     s = [f"At the widest width (m = {int(widths[-1])}) after {T} steps, {fp:.0%} of a_r = +1 neurons have w_r > 0 "
          f"and {fm:.0%} of a_r = -1 neurons have w_r < 0 ({measured['initial_agreement_plus'][-1]:.0%} and "
          f"{measured['initial_agreement_minus'][-1]:.0%} at t = 0)."]
-    vac = [p for p in parts if p.decisive and p.status == VACUOUS]
-    if vac:
-        s.append("VACUOUS: " + " ".join(f"{p.name}: {p.finding}" for p in vac))
+    unmet = [p for p in parts if p.decisive and p.role == "premise" and p.status != HOLDS]
+    if unmet:
+        s.append(f"Theorem: {status}, premises not met — " + " ".join(f"{p.name}: {p.finding}" for p in unmet))
     else:
-        s.append(f"Premises met; the agreement decision is {status}.")
+        s.append(f"Premises met; the agreement decision (network draws as trials) is {status}.")
+    if obs is not None:
+        s.append(f"Observed law ({obs.scale}): {obs.finding}")
     return " ".join(s)
 
 
 # ---------------------------------------------------------------------------------------------
 # run, figure, summary
-
-
-def _linear_sign_agreement(params, X, y, eta, w_final) -> float:
-    """Fraction of neurons with sign(w_lin(∞) − w_0) = sign(w(T) − w_0), w_lin from :func:`ntk_attention.linearized.predict`."""
-    lin = predict(params, X, y, np.array([1e15]), learning_rate=eta)
-    w0 = np.asarray(params.w, np.float64)
-    return float(np.mean(np.sign(np.asarray(lin.w[0], np.float64) - w0) == np.sign(np.asarray(w_final, np.float64) - w0)))
 
 
 def run_c2(section: dict, ctx) -> Verdict:
@@ -308,11 +300,11 @@ def run_c2(section: dict, ctx) -> Verdict:
     S, R = len(seeds), rec.size
     ap, am = np.zeros((len(W), S, R), np.int64), np.zeros((len(W), S, R), np.int64)
     npl, nmi = np.zeros((len(W), S), np.int64), np.zeros((len(W), S), np.int64)
-    lin = np.zeros(S)
+    lin = np.zeros(min(S, LINEAR_SEEDS))
+    des = np.ones((len(W), S, 2), bool)
     positive, total = 0, 0
-    lam = ctx.cached(f"lambda-extended/{n}/{sigma!r}",
-                     lambda: bounds.lambda_star(np.asarray(ds.X, np.float64), sigma=sigma, extended=True)[0])
-    eta = step_size(section, lam.norm)
+    lam = ctx.lambda_star(n, sigma=sigma)[0]
+    eta = ctx.learning_rate(section, sizes=[n], sigma=sigma)
     bar = ctx.progress("C2 random signs", len(W) * S)
     for wi, m in enumerate(W):
         for si, s in enumerate(seeds):
@@ -328,8 +320,12 @@ def run_c2(section: dict, ctx) -> Verdict:
             tr = ctx.cached(key, go)
             ap[wi, si], am[wi, si] = np.asarray(tr.sign_agree_plus), np.asarray(tr.sign_agree_minus)
             npl[wi, si], nmi[wi, si] = tr.n_plus, tr.n_minus
-            if m == W[-1]:  # one compilation of the linearised model: the widest width only
-                lin[si] = _linear_sign_agreement(p, ds.X, ds.y, eta, tr.params.w)
+            a_, w_ = np.asarray(p.a), np.asarray(tr.params.w)
+            for gi, g in enumerate((1, -1)):  # the group's first neuron: one trial per network
+                hit = np.flatnonzero(a_ == g)
+                des[wi, si, gi] = hit.size == 0 or np.sign(w_[hit[0]]) == g
+            if m == W[-1] and si < lin.size:  # a diagnostic: the widest width, the first few seeds
+                lin[si] = ev.linear_sign_agreement(p, ds.X, ds.y, eta, tr.params.w)
             positive += int(round(float(ntk_data.data_term_fraction(p, ds.X, ds.y)) * m))
             total += m
             bar.update(1)
@@ -339,7 +335,8 @@ def run_c2(section: dict, ctx) -> Verdict:
                     v_min=bounds.data_constants(ds.X, ds.y)["v_min"], delta=section["delta"], c_A=section["c_A"],
                     alpha=section["alpha"], levels=section["levels"], corr_y_xd=float(ntk_data.corr_y_xd(ds.X, ds.y)),
                     data_term_fraction=positive / total, data_term_threshold=section["data_term_threshold"],
-                    linear_agreement={W[-1]: lin}, margin=section["margin"],
+                    linear_agreement={W[-1]: lin}, margin=section["margin"], designated_agree=des,
+                    source=str(ctx.config["data"].get("source", "")),
                     config={"C2": section, "data": ctx.config["data"]}, seed=ctx.seed)
 
 
@@ -402,7 +399,7 @@ def summary_c2(v: Verdict) -> str:
     if "data_term_fraction" in M:
         bits.append(f"data term {M['data_term_fraction']:.2f}")
     ta = M.get("t_over_t_align")
-    if ta:
+    if ta and not any(p.role == "premise" and p.name.startswith("t >= t_align") and p.status != HOLDS for p in v.parts):
         bits.append(f"T/t_align {fmt(min(ta))}")
     bits.append(f"final +1/−1 at m={widths[-1]}: {p[-1]:.2f}/{m[-1]:.2f}")
     target = v.bounds.get("one_minus_delta", 0.9)
@@ -411,21 +408,38 @@ def summary_c2(v: Verdict) -> str:
     if key in fp:
         ok = [str(w) for w, a, b in zip(widths, fp[key], fm[key]) if math.isfinite(a) and math.isfinite(b)]
         bits.append(f"1-δ reached at m = {', '.join(ok)}" if ok else "1-δ reached at no width")
+    unmet = [p.why or p.name for p in v.parts if p.role == "premise" and p.decisive and p.status != HOLDS]
+    if unmet:
+        bits.insert(0, "premise unmet: " + "; ".join(unmet))
+    o = v.observed
+    if o is not None:
+        onset = M.get("observed_onset", [])
+        L = o.looseness
+        word = f"observed {o.status}"
+        if onset and all(math.isfinite(t) for t in onset):
+            word += f": latest onset t = {fmt(max(onset))}"
+        if "orders_t_align_over_onset" in L:
+            word += f", t_align {min(L['orders_t_align_over_onset']):.0f}+ orders later"
+        if o.budget:
+            word += f" (HOLDS needs {o.budget.split(' (')[0]})"
+        bits.append(word)
     return "; ".join(bits)
 
 
 def example_check_input() -> tuple[dict, str]:
     r"""Keyword arguments of :func:`check_c2` whose verdict is known, and that verdict: data term
-    positive for every neuron, :math:`t_{align}(m) = m` reached, and every one of 120 neurons per
-    group and width agrees with its :math:`a_r` from step 20 on (Clopper–Pearson upper end of the
-    disagreement rate 0.03 ≤ δ = 0.1 everywhere): HOLDS."""
+    positive for every neuron, :math:`t_{align}(m) = m` reached, 40 networks per width whose 60
+    neurons per group all agree with their :math:`a_r` from step 20 on; the designated neuron of each
+    group agrees in 40 of 40 networks (Clopper–Pearson upper end 0.09 ≤ δ = 0.1 everywhere): HOLDS."""
+    S = 40
     steps = np.array([0, 1, 2, 5, 10, 20, 50, 100])
-    agree = np.full((2, 2, steps.size), 30)
+    agree = np.full((2, S, steps.size), 30)
     agree[..., steps >= 20] = 60
-    total = np.full((2, 2), 60)
-    return dict(widths=np.array([8, 16]), seeds=np.array([0, 1]), steps=steps, agree_plus=agree, n_plus=total,
+    total = np.full((2, S), 60)
+    return dict(widths=np.array([8, 16]), seeds=np.arange(S), steps=steps, agree_plus=agree, n_plus=total,
                 agree_minus=agree, n_minus=total, lam=1.0, lam_resolution=1e-12, eta=1.0, v_min=1.0, delta=0.1,
-                corr_y_xd=0.9, data_term_fraction=1.0, config={"C2": {"alpha": 0.05}}), HOLDS
+                corr_y_xd=0.9, data_term_fraction=1.0, designated_agree=np.ones((2, S, 2), bool),
+                config={"C2": {"alpha": 0.05}}), HOLDS
 
 
 def training_c2(section: dict, data: dict) -> list[TrainingRun]:

@@ -5,25 +5,27 @@ r"""C3 (Theorem 5.3): when every :math:`a_r = -1`, the last position gets the le
 with probability :math:`\ge 1-\delta`. The proof speaks of trained weights that have turned
 negative, :math:`w_r(T) < 0` (docs/theory.md, "C3").
 
-**Reading.** Premise first: the fraction of neurons with :math:`w_r(T) < 0` must reach
-:math:`1-\delta`. The conclusion is then judged only on the neurons where the premise holds. Its
+**Reading.** Premises first, every one of them (docs/theory.md, "C3"): Theorem 5.3 inherits
+Theorem 5.2's kernel regime (:math:`\|H(T)-H(0)\|/\|H(0)\|` at most 1/4: above it no λ keeps
+:math:`\|H(t)-H(0)\| \le \lambda/4`) and step size :math:`\eta \le O(\lambda\delta/\mathrm{poly})`,
+and speaks of weights that have turned negative, :math:`w_r(T) < 0`. The conclusion's
 :math:`\mathbb E` is ambiguous twice, so both are parameters: per neuron or over the population
-of neurons (``expectation``), against every other position or their average (``versus``); the
-other readings, and all four on every neuron (premise or not), are diagnostics. The data
-condition behind the "every" reading, :math:`\max_{k<d}\mathbb E[x_d x_k] \le \mathbb E[x_d^2]`,
-is reported with the position that wins when it fails.
+of neurons (``expectation``), against every other position or their average (``versus``). The
+unit of every probability is the network draw (seed), not the neuron: the neurons of one network
+share :math:`f(t)` (:mod:`verification.laws`).
 
-**Verdict rule** (:func:`check_c3`). Premise: :func:`verification.stats.probability_decision`
-on the count of neurons with :math:`w_r(T) \ge 0` per width against δ (Clopper–Pearson upper end
-≤ δ at every width, intersection–union; Holm over widths for the other side); not HOLDS →
-VACUOUS naming the negative fraction and its Clopper–Pearson interval. Conclusion, neuron
-reading: :func:`~verification.stats.probability_decision` on the premise neurons failing the
-inequality (Holm over widths); population reading: a percentile-bootstrap interval of the gap
-against 0 per width.
+**Verdict rule** (:func:`check_c3`). Theorem: :func:`verification.verdict.combine_parts` — a
+premise not met or not checked makes it VACUOUS; else the conclusion decides, one trial per
+network (the first negative neuron, or the network's averaged masses) by
+:func:`verification.laws.seed_decision` (Clopper–Pearson, Holm over widths). Observed: the same
+rule at every log-spaced record, with the last t and median :math:`|w_r|` at which the last
+position is still least attended and the first at which it is not, beside the data's own boundary
+:math:`|w|^*` (the masses at a common weight on a grid).
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import jax
@@ -32,11 +34,11 @@ import numpy as np
 from ntk_attention import init_params, train
 from verification import config as cfg
 from verification.contract import Claim, memory_sum, train_bytes
-from verification.stats import bootstrap_interval, clopper_pearson, probability_decision
-from verification.verdict import HOLDS, VACUOUS, VIOLATED, Part, Verdict, combine_status
-from verification.claims._common import (
-    ALPHA, data_n_training, DELTA, interval_status, note_train_divergence, pyplot, save_figure,
-)
+from ntk_attention import Params, empirical_ntk, mean_attention_mass
+from verification import bounds
+from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED, Observed, Part, Verdict, combine_parts
+from verification.claims import _c3_evidence as ev
+from verification.claims._common import ALPHA, data_n_training, DELTA, note_train_divergence, pyplot, save_figure
 
 
 # ---------------------------------------------------------------------------------------------
@@ -63,16 +65,6 @@ _C3_KEYS = {  # measured / arrays name of each reading's statistic
 }
 
 
-def _c3_reference(M: np.ndarray, versus: str) -> np.ndarray:
-    """The right-hand side per row: :math:`\\min_{k<d}` (``every``) or :math:`\\frac1{d-1}\\sum_{k<d}` (``average``)."""
-    return M[..., :-1].min(axis=-1) if versus == "every" else M[..., :-1].mean(axis=-1)
-
-
-def _c3_neuron_ok(M: np.ndarray, versus: str, atol: float) -> np.ndarray:
-    """Per neuron: :math:`\\bar s_{r,d} \\le` the reference + ``atol`` (boolean, shape ``M.shape[:-1]``)."""
-    return M[..., -1] <= _c3_reference(M, versus) + atol
-
-
 def data_condition(second_moments) -> dict:
     r"""The data condition behind the "every" reading: :math:`\max_{k<d}\mathbb E[x_d x_k] \le \mathbb E[x_d^2]`.
 
@@ -87,87 +79,38 @@ def data_condition(second_moments) -> dict:
     return {"max_other": float(s[k]), "argmax_position": k + 1, "last": float(s[-1]), "holds": bool(s[k] <= s[-1])}
 
 
-def _c3_reading(rows: np.ndarray, where: np.ndarray, seeds, m: int, expectation: str, versus: str, *,
-                target: float, alpha: float, atol: float, boot_seed: int) -> dict:
-    """One reading of Thm 5.3 on the neurons ``rows`` (N, d) at one width (``where`` (N, 2): seed index, neuron index).
-
-    Neuron reading: the count failing (for :func:`probability_decision`) and its Clopper–Pearson
-    interval of the fraction satisfying; population reading: the bootstrap interval of the gap.
-    """
-    words = f"{expectation}/{versus}"
-    if rows.shape[0] == 0:
-        return {"status": VACUOUS, "value": float("nan"), "interval": [float("nan"), float("nan")], "ok": 0, "total": 0,
-                "finding": "no neuron to judge."}
-    if expectation == "neuron":
-        ok = _c3_neuron_ok(rows, versus, atol)
-        k, tot = np.int64(ok.sum()), np.int64(ok.size)
-        lo, hi = clopper_pearson(k, tot, alpha)
-        out = {"status": interval_status(lo, hi, target, upper=False), "value": float(k / tot), "interval": [lo, hi],
-               "ok": int(k), "total": int(tot),
-               "finding": f"{k / tot:.1%} of {tot} neurons, {1 - alpha:.0%} Clopper–Pearson [{lo:.3f}, {hi:.3f}] "
-                          f"vs 1-δ = {target:g}."}
-        if not ok.all():
-            i = int(np.flatnonzero(~ok)[0])
-            si, ri = (int(x) for x in where[i])
-            out["counterexample"] = {"reading": words, "width": m, "seed": int(np.asarray(seeds)[si]), "neuron": ri,
-                                     "mass_last": float(rows[i, -1]),
-                                     ("min_mass_other" if versus == "every" else "mean_mass_other"):
-                                         float(_c3_reference(rows[i], versus)),
-                                     "least_attended_position": int(np.argmin(rows[i, :-1])) + 1}
-        return out
-    gap, glo, ghi = bootstrap_interval(rows, lambda r: float(_c3_reference(r.mean(axis=0), versus) - r.mean(axis=0)[-1]),
-                                       resamples=400, seed=boot_seed, alpha=alpha)
-    st = interval_status(glo, ghi, -atol, upper=False)
-    out = {"status": st, "value": gap, "interval": [glo, ghi],
-           "finding": f"gap {('min' if versus == 'every' else 'mean')}_k<d − last of the neuron-averaged masses = "
-                      f"{gap:.4f}, {1 - alpha:.0%} bootstrap over {rows.shape[0]} neurons [{glo:.4f}, {ghi:.4f}] vs 0."}
-    if st == VIOLATED:
-        mean = rows.mean(axis=0)
-        out["counterexample"] = {"reading": words, "width": m, "seeds": [int(s) for s in seeds],
-                                 "mean_mass_last": float(mean[-1]),
-                                 ("min_mean_mass_other" if versus == "every" else "mean_mean_mass_other"):
-                                     float(_c3_reference(mean, versus)),
-                                 "gap": gap, "interval": [glo, ghi],
-                                 "least_attended_position": int(np.argmin(mean[:-1])) + 1}
-    return out
-
-
-def _rows(M: np.ndarray, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Neurons of every seed pooled: rows (N, d) and their (seed, neuron) indices, optionally only where ``mask``."""
-    where = np.argwhere(np.ones(M.shape[:2], bool) if mask is None else mask)
-    return M[where[:, 0], where[:, 1]], where
-
-
 def check_c3(*, widths, seeds, masses_final, weights_final, masses_init=None, delta: float, alpha: float = 0.05,
              atol: float = 1e-12, expectation: str = "neuron", versus: str = "every", second_moments=None,
              steps=None, mass_trajectory=None, negative_trajectory=None, conclusion_trajectory=None,
+             kernel_change=None, kernel_threshold: float = 0.25, eta=None, lam=None, lam_resolution: float = 0.0,
+             neuron_ok_trajectory=None, weights_trajectory=None, w_grid=None, grid_masses=None, source: str = "",
              config: dict | None = None, seed: int | None = None) -> Verdict:
     r"""C3 from the final weights and data-averaged masses :math:`\bar s_{r,k} = \frac1n\sum_i s_{r,k}(x_i)`.
 
     Per width ``widths[w]``: ``weights_final[w]`` (S, m_w) holds :math:`w_r(T)` and
-    ``masses_final[w]`` (S, m_w, d) the masses at T (``masses_init`` likewise at t = 0).
+    ``masses_final[w]`` (S, m_w, d) the masses at T (``masses_init`` likewise at t = 0). The unit
+    of every probability is the network draw (seed; :mod:`verification.laws`).
 
-    1. **Premise** (decisive): the neurons with :math:`w_r(T) \ge 0` are failures of the premise;
-       :func:`verification.stats.probability_decision` over widths (δ, ``alpha``, Holm) must say
-       HOLDS (the Clopper–Pearson upper end of the failure rate ≤ δ at every width). Otherwise the
-       verdict is VACUOUS, naming each width's negative fraction and its Clopper–Pearson interval.
-    2. **Conclusion** (decisive once the premise is reached), on the premise neurons only, under
-       the chosen reading. ``expectation = "neuron"``: the inequality per neuron must hold for
-       :math:`\ge 1-\delta` of them: :func:`probability_decision` on the failing counts, Holm
-       over widths; ``"population"``: the neuron-averaged masses are compared (percentile
-       bootstrap interval of the gap against 0 per width; δ does not enter). ``versus = "every"``:
-       :math:`\bar s_d \le \min_{k<d}\bar s_k`; ``"average"``: :math:`\bar s_d \le
-       \frac1{d-1}\sum_{k<d}\bar s_k` (⇔ :math:`\bar s_d \le 1/d`).
-    3. Diagnostics (not decisive): the other three readings on the premise neurons; all four on
-       every neuron (the unconditional numbers); the data condition
-       :math:`\max_{k<d}\mathbb E[x_d x_k] \le \mathbb E[x_d^2]` from ``second_moments`` (d,),
-       :math:`\mathbb E[x_d x_k]`, naming the winning position when it fails.
+    1. **Premises** (``role="premise"``, all checked before the conclusion): the kernel regime,
+       ``kernel_change[w]`` (S,) :math:`\|H(T)-H(0)\|_2/\|H(0)\|_2` at most ``kernel_threshold``
+       (1/4: above it no λ can keep :math:`\|H(T)-H(0)\| \le \lambda/4`); the step size
+       :math:`\eta \le c_\eta\lambda\delta` (``eta``, ``lam``, ``lam_resolution``); and
+       :math:`\Pr[w_r(T) < 0] \ge 1-\delta` with neuron 0 of each network as one trial
+       (:func:`verification.laws.seed_decision`). Any premise not met or not checked: VACUOUS.
+    2. **Conclusion**, under the chosen reading, one trial per network: ``neuron`` — the first
+       neuron with :math:`w_r(T) < 0` satisfies :math:`\bar s_d \le \min_{k<d}\bar s_k` (``every``)
+       or :math:`\le \frac1{d-1}\sum_{k<d}\bar s_k` (``average``, ⇔ :math:`\le 1/d`); ``population``
+       — the masses averaged over the network's negative neurons do. Seed-level rule, Holm over widths.
+    3. Diagnostics: the other readings; all readings on every neuron; the data condition
+       :math:`\max_{k<d}\mathbb E[x_d x_k] \le \mathbb E[x_d^2]` from ``second_moments`` (d,).
+    4. **Observed** (:class:`verification.verdict.Observed`, when ``neuron_ok_trajectory[w]`` and
+       ``weights_trajectory[w]`` (S, R, m) at ``steps`` are given): the conclusion per record,
+       seed-level, with the last t and median :math:`|w_r|` where it held and the first where it
+       fails; ``w_grid`` (G,) with ``grid_masses`` (G, d), the data-averaged masses at a common
+       weight, give the data's boundary :math:`|w|^*`.
 
-    ``steps`` (R,), ``mass_trajectory`` (W, R, d) (neuron-averaged masses) and
-    ``negative_trajectory`` (W, R) (fraction with :math:`w_r < 0`) are figure data;
-    ``conclusion_trajectory`` (W, R), the fraction of the neurons with :math:`w_r(t) < 0` meeting
-    the per-neuron inequality (``versus``) at each record, is reported (first and last value,
-    minimum) and drawn: whether the conclusion held all along or only at some times.
+    ``mass_trajectory`` (W, R, d), ``negative_trajectory`` (W, R) and ``conclusion_trajectory``
+    (W, R) (fraction of the negative neurons meeting the inequality per record) are figure data.
     """
     if expectation not in C3_EXPECTATIONS:
         raise ValueError(f"expectation: expected one of {C3_EXPECTATIONS}, got {expectation!r}")
@@ -189,62 +132,44 @@ def check_c3(*, widths, seeds, masses_final, weights_final, masses_init=None, de
     neg = [w < 0 for w in Ws]
     n_neg = np.array([int(x.sum()) for x in neg], np.int64)
     n_all = np.array([x.size for x in neg], np.int64)
-    prem = probability_decision(n_all - n_neg, n_all, delta=delta, alpha=alpha, correction="holm")
-    neg_lo, neg_hi = clopper_pearson(n_neg, n_all, alpha)
-    measured = {"decisive_reading": f"{expectation}/{versus}", "premise_status": prem.status,
+    kpart = ev.kernel_premise(kernel_change, widths, kernel_threshold)
+    spart, orders = ev.step_premise(eta, lam, lam_resolution, delta)
+    npart, nres, intervals = ev.negative_premise(Ws, widths, seeds, delta=delta, alpha=alpha)
+    parts = [kpart, spart, npart]
+    measured = {"decisive_reading": f"{expectation}/{versus}", "premise_status": npart.status,
+                "kernel_premise": kpart.status, "step_size_premise": spart.status, "step_size_orders": orders,
                 "negative_fraction": [float(k / t) for k, t in zip(n_neg, n_all)], "negative_count": n_neg.tolist(),
-                "neurons": n_all.tolist(), "mean_last_mass": [float(M[..., -1].mean()) for M in Ms],
+                "neurons": n_all.tolist(), "negative_designated": [r["trials"] - r["fails"] for r in nres],
+                "networks": [r["trials"] for r in nres], "mean_last_mass": [float(M[..., -1].mean()) for M in Ms],
                 "median_abs_weight": [float(np.median(np.abs(w))) for w in Ws]}
-    intervals = {f"negative_fraction[m={m}]": [float(lo), float(hi)] for m, lo, hi in zip(widths, neg_lo, neg_hi)}
-    fr = ", ".join(f"m = {m}: {k}/{t} = {k / t:.3f} [{lo:.3f}, {hi:.3f}]"
-                   for m, k, t, lo, hi in zip(widths, n_neg, n_all, neg_lo, neg_hi))
-    reached = prem.status == HOLDS
-    parts = [Part("premise: fraction of neurons with w_r(T) < 0 >= 1-δ", HOLDS if reached else VACUOUS,
-                  f"negative fraction (Clopper–Pearson {1 - alpha:.0%}) {fr} vs 1-δ = {target:g}; {prem.rule}"
-                  + ("" if reached else ": premise not reached, the conclusion is not judged."))]
-    # the conclusion on the premise neurons, every reading; and on every neuron (diagnostic)
-    cond = {r: [] for r in C3_READINGS}
-    uncond = {r: [] for r in C3_READINGS}
-    for wi, m in enumerate(widths):
-        rows_n, where_n = _rows(Ms[wi], neg[wi])
-        rows_a, where_a = _rows(Ms[wi])
-        for r in C3_READINGS:
-            cond[r].append(_c3_reading(rows_n, where_n, seeds, m, *r, target=target, alpha=alpha, atol=atol,
-                                       boot_seed=wi))
-            uncond[r].append(_c3_reading(rows_a, where_a, seeds, m, *r, target=target, alpha=alpha, atol=atol,
-                                         boot_seed=wi))
-            measured.setdefault(_C3_KEYS[r] + "_premise", []).append(cond[r][-1]["value"])
-            measured.setdefault(_C3_KEYS[r], []).append(uncond[r][-1]["value"])
-            intervals[f"{_C3_KEYS[r]}_premise[m={m}]"] = cond[r][-1]["interval"]
-            intervals[f"{_C3_KEYS[r]}[m={m}]"] = uncond[r][-1]["interval"]
+    if kernel_change is not None:
+        measured["kernel_change"] = [[float(x) for x in np.ravel(k)] for k in kernel_change]
+    cond = {r: [ev.seed_reading(M, k, seeds, m, *r, atol=atol) for M, k, m in zip(Ms, neg, widths)] for r in C3_READINGS}
+    uncond = {r: [ev.seed_reading(M, np.ones_like(k), seeds, m, *r, atol=atol) for M, k, m in zip(Ms, neg, widths)]
+              for r in C3_READINGS}
+    for r in C3_READINGS:
+        measured[_C3_KEYS[r] + "_premise"] = [x["value"] for x in cond[r]]
+        measured[_C3_KEYS[r]] = [x["value"] for x in uncond[r]]
+        measured[_C3_KEYS[r] + "_network_failures"] = [x["fails"] for x in cond[r]]
+    st, rule = ev.decide(cond[chosen], widths, delta=delta, alpha=alpha)
+    finding = "; ".join(f"m = {m}: {x['words']}" for m, x in zip(widths, cond[chosen])) + f". Rule: {rule}."
+    why = {HOLDS: "", VIOLATED: "last position not least attended", VACUOUS: "no negative neuron",
+           INCONCLUSIVE: f"{len(seeds)} networks cannot show 1-δ"}[st]
+    parts.append(Part(f"[{expectation}/{versus}] on the neurons with w_r(T) < 0: {_C3_WORDS[chosen]}", st, finding,
+                      why=why))
     counter = None
-    if reached:
-        res = cond[chosen]
-        if expectation == "neuron":
-            fail = np.array([x["total"] - x["ok"] for x in res], np.int64)
-            dec = probability_decision(fail, np.array([x["total"] for x in res], np.int64), delta=delta, alpha=alpha,
-                                       correction="holm")
-            st = dec.status
-            finding = ("; ".join(f"m = {m}: {x['finding']}" for m, x in zip(widths, res)) + f" Rule: {dec.rule}.")
-        else:
-            st = combine_status(x["status"] for x in res)
-            finding = ("; ".join(f"m = {m}: {x['finding']}" for m, x in zip(widths, res))
-                       + f" Rule: {1 - alpha:.0%} percentile bootstrap interval of the gap against 0 at every width.")
-        parts.append(Part(f"[{expectation}/{versus}] on the neurons with w_r(T) < 0: {_C3_WORDS[chosen]}", st, finding))
-        if st == VIOLATED:
-            failing = [(m, x) for m, x in zip(widths, res) if "counterexample" in x]
-            counter = dict(failing[0][1]["counterexample"], premise="w_r(T) < 0") if failing else None
-    else:
-        parts.append(Part(f"[{expectation}/{versus}] on the neurons with w_r(T) < 0: {_C3_WORDS[chosen]}", VACUOUS,
-                          "not judged: the premise (w_r(T) < 0 for a fraction >= 1-δ of neurons) is not reached."))
+    if st == VIOLATED:
+        failing = [x for x in cond[chosen] if "counterexample" in x]
+        counter = dict(failing[0]["counterexample"], premise="w_r(T) < 0") if failing else None
     for r in C3_READINGS:
         if r != chosen:
-            parts.append(Part(f"[{r[0]}/{r[1]}] on w_r(T) < 0 (diagnostic)", combine_status(x["status"] for x in cond[r]),
-                              "; ".join(f"m = {m}: {x['finding']}" for m, x in zip(widths, cond[r])), False))
+            s_, _ = ev.decide(cond[r], widths, delta=delta, alpha=alpha)
+            parts.append(Part(f"[{r[0]}/{r[1]}] on w_r(T) < 0 (diagnostic)", s_,
+                              "; ".join(f"m = {m}: {x['words']}" for m, x in zip(widths, cond[r])), False))
     for r in C3_READINGS:
-        parts.append(Part(f"[{r[0]}/{r[1]}] on every neuron (unconditional, diagnostic)",
-                          combine_status(x["status"] for x in uncond[r]),
-                          "; ".join(f"m = {m}: {x['finding']}" for m, x in zip(widths, uncond[r])), False))
+        s_, _ = ev.decide(uncond[r], widths, delta=delta, alpha=alpha)
+        parts.append(Part(f"[{r[0]}/{r[1]}] on every neuron (unconditional, diagnostic)", s_,
+                          "; ".join(f"m = {m}: {x['words']}" for m, x in zip(widths, uncond[r])), False))
     if second_moments is not None:
         dc = data_condition(second_moments)
         measured["data_condition"] = dc
@@ -256,10 +181,19 @@ def check_c3(*, widths, seeds, masses_final, weights_final, masses_init=None, de
     if masses_init is not None:
         for v_ in C3_VERSUS:
             measured[_C3_KEYS[("neuron", v_)] + "_at_init"] = [
-                float(_c3_neuron_ok(np.asarray(M0, np.float64), v_, atol).mean()) for M0 in masses_init]
-    status = combine_status(p.status for p in parts if p.decisive)
-    explanation = _c3_explanation(status, chosen, reached, cond, uncond, measured, widths, target, d)
-    mean_neg = [(_rows(M, k)[0].mean(axis=0) if k.any() else np.full(d, np.nan)) for M, k in zip(Ms, neg)]
+                float(ev.neuron_ok(np.asarray(M0, np.float64), v_, atol).mean()) for M0 in masses_init]
+    obs = None
+    if neuron_ok_trajectory is not None and weights_trajectory is not None and steps is not None:
+        grid_ok = None if grid_masses is None else ev.neuron_ok(np.asarray(grid_masses, np.float64), versus, atol)
+        kw = max((max(k) for k in measured.get("kernel_change", [])), default=math.nan)
+        o = ev.observed([np.asarray(x, bool) for x in neuron_ok_trajectory],
+                        [np.asarray(x, np.float64) for x in weights_trajectory], steps, widths, delta=delta,
+                        alpha=alpha, w_grid=w_grid, grid_ok=grid_ok, step_orders=orders, kernel_worst=kw, source=source)
+        measured["observed_record_status"] = o.pop("record_status")
+        obs = Observed(**o)
+    status = combine_parts(parts)
+    explanation = _c3_explanation(status, chosen, parts, cond, measured, widths, target, d, obs)
+    mean_neg = [(M[k].mean(axis=0) if k.any() else np.full(d, np.nan)) for M, k in zip(Ms, neg)]
     arrays = {"widths": np.asarray(widths), "mean_mass_final": np.asarray([M.reshape(-1, d).mean(axis=0) for M in Ms]),
               "mean_mass_final_negative": np.asarray(mean_neg), "negative_count": n_neg, "neurons": n_all,
               **{_C3_KEYS[r]: np.asarray(measured[_C3_KEYS[r]]) for r in C3_READINGS},
@@ -268,6 +202,8 @@ def check_c3(*, widths, seeds, masses_final, weights_final, masses_init=None, de
         arrays["mean_mass_init"] = np.asarray([np.asarray(M0, np.float64).reshape(-1, d).mean(axis=0) for M0 in masses_init])
     if second_moments is not None:
         arrays["second_moments"] = np.asarray(second_moments, np.float64)
+    if w_grid is not None and grid_masses is not None:
+        arrays["w_grid"], arrays["grid_masses"] = np.asarray(w_grid, np.float64), np.asarray(grid_masses, np.float64)
     if steps is not None:
         arrays["steps"] = np.asarray(steps)
         if mass_trajectory is not None:
@@ -281,45 +217,33 @@ def check_c3(*, widths, seeds, masses_final, weights_final, masses_init=None, de
                 "reading": f"neuron/{versus}", "min": [float(np.nanmin(r)) if np.isfinite(r).any() else float("nan") for r in ct],
                 "last": [float(r[-1]) for r in ct]}
     return Verdict(claim="C3", status=status, explanation=explanation, measured=measured,
-                   bounds={"one_minus_delta": target}, intervals=intervals, parts=tuple(parts), counterexample=counter,
+                   bounds={"one_minus_delta": target, "kernel_threshold": kernel_threshold}, intervals=intervals,
+                   parts=tuple(parts), counterexample=counter,
                    tested_range={"widths": widths, "seeds": [int(x) for x in seeds],
                                  **({"steps": int(np.asarray(steps)[-1])} if steps is not None else {})},
-                   config=config or {}, seed=seed, arrays=arrays)
+                   config=config or {}, seed=seed, arrays=arrays, observed=obs)
 
 
-def _c3_statistic_words(r, res) -> str:
-    lo, hi = res["interval"]
-    if r[0] == "neuron":
-        return f"{res['value']:.1%} of neurons [{lo:.3f}, {hi:.3f}]"
-    return f"gap {res['value']:.3g} [{lo:.3g}, {hi:.3g}]"
-
-
-def _c3_explanation(status, chosen, reached, cond, uncond, measured, widths, target, d):
-    frac = measured["negative_fraction"]
-    s = [f"Theorem 5.3 speaks of neurons whose weight has turned negative: with every a_r = -1, the fraction "
-         f"with w_r(T) < 0 is " + ", ".join(f"{f:.3f} (m = {m})" for m, f in zip(widths, frac))
-         + f" against 1-δ = {target:g}: premise {'reached' if reached else 'not reached'}."]
-    need = f"at least 1-δ = {target:g} of neurons" if chosen[0] == "neuron" else "a gap ≥ 0"
-    s.append(f"The theorem is read as C3.expectation = '{chosen[0]}', C3.versus = '{chosen[1]}': {_C3_WORDS[chosen]}, "
-             f"which needs {need}.")
-    if reached:
-        s.append(f"On the neurons with w_r(T) < 0 at m = {widths[-1]} this gives "
-                 f"{_c3_statistic_words(chosen, cond[chosen][-1])}: {status}.")
+def _c3_explanation(status, chosen, parts, cond, measured, widths, target, d, obs):
+    unmet = [p for p in parts if p.role == "premise" and p.status != HOLDS]
+    s = ["Theorem 5.3 inherits Theorem 5.2's premises — the kernel regime and η ≤ O(λδ/poly) — and speaks of "
+         "weights that have turned negative; each probability counts network draws (seeds), not neurons."]
+    if unmet:
+        s.append("Premises not met: " + "; ".join(f"{p.name.removeprefix('premise: ')} — {p.why or p.status}"
+                                                  for p in unmet) + f". The theorem's verdict is therefore {status}.")
     else:
-        s.append("The conclusion is therefore not judged: VACUOUS.")
-    s.append(f"On every neuron (diagnostic) the same reading gives {_c3_statistic_words(chosen, uncond[chosen][-1])}.")
+        s.append(f"Every premise is met; the conclusion decides: {status}.")
+    c = cond[chosen][-1]
+    s.append(f"Read as C3.expectation = '{chosen[0]}', C3.versus = '{chosen[1]}' ({_C3_WORDS[chosen]}): at m = "
+             f"{widths[-1]}, {c['words']}.")
     dc = measured.get("data_condition")
     if dc is not None:
         s.append(f"Data condition for the 'every' reading: max_k<d E[x_d x_k] = {dc['max_other']:.3g} (k = "
-                 f"{dc['argmax_position']}) {'≤' if dc['holds'] else '>'} E[x_d²] = {dc['last']:.3g}"
-                 + ("." if dc["holds"] else f": position {dc['argmax_position']} wins."))
+                 f"{dc['argmax_position']}) {'≤' if dc['holds'] else '>'} E[x_d²] = {dc['last']:.3g}.")
     s.append(f"Averaged over neurons the last position gets {measured['mean_last_mass'][-1]:.3f} of the mass "
-             f"(uniform 1/d = {1 / d:.3f}).")
-    if "median_abs_weight" in measured:
-        s.append(f"Median |w_r(T)| = {measured['median_abs_weight'][-1]:.3g} at m = {widths[-1]}: to first order in w "
-                 "(the kernel regime) the deficit follows from the data condition; far from w = 0 the softmax "
-                 "concentrates on argmin_k x_d x_k per window, which the theorem's width premise "
-                 "m = Ω(poly(1/λ, ...)) — not checked here, far out of reach — would exclude.")
+             f"(uniform 1/d = {1 / d:.3f}); median |w_r(T)| = {measured['median_abs_weight'][-1]:.3g}.")
+    if obs is not None:
+        s.append(f"Observed law ({obs.scale}): {obs.finding}")
     return " ".join(s)
 
 
@@ -330,16 +254,35 @@ def record_steps(steps: int, records: int) -> np.ndarray:
     return np.unique(np.concatenate([[0], np.geomspace(1, steps, records).astype(np.int64), [steps]]))
 
 
+W_GRID_MAX = 1e4
+"""Largest absolute weight of the data's mass curve: beyond it the softmax of standardised windows is one-hot."""
+
+
+def _kernel_change(key, m: int, sigma: float, tr, X) -> float:
+    r""":math:`\|H(T) - H(0)\|_2/\|H(0)\|_2` of one run (all :math:`a_r = -1`); inf when the run diverged or
+    its weights are beyond what the softmax evaluates (then it is far from any kernel regime)."""
+    wT = np.asarray(tr.params.w)
+    if tr.diverged_step >= 0 or not np.all(np.isfinite(wT)):
+        return math.inf
+    p0 = init_params(key, m, sigma=sigma, output_signs="minus")
+    try:
+        HT = np.asarray(empirical_ntk(Params(tr.params.w, p0.a), X), np.float64)
+    except ValueError:  # attention scores past the float range (ntk_attention's overflow guard)
+        return math.inf
+    H0 = np.asarray(empirical_ntk(p0, X), np.float64)
+    return float(np.linalg.norm(HT - H0, 2) / np.linalg.norm(H0, 2))
+
+
 def run_c3(section: dict, ctx) -> Verdict:
     n = ctx.config["data"]["n"]
     ds = ctx.dataset(n)
     seeds = ctx.network_seeds(section["seeds"])
     W = section["widths"]
     rec = record_steps(section["steps"], section["records"])
-    final, weights, init, traj, negt, conc = [], [], [], [], [], []
+    final, weights, init, traj, negt, conc, ok_traj, w_traj, kchange = [], [], [], [], [], [], [], [], []
     bar = ctx.progress("C3 all a_r = -1", len(W) * len(seeds))
     for m in W:
-        fm, wm, im, tm, nm, ok_neg, n_neg = [], [], [], [], [], 0, 0
+        fm, wm, im, tm, nm, ok_neg, n_neg, okm, wtm, km = [], [], [], [], [], 0, 0, [], [], []
         for s in seeds:
             key = repr(("train-c3", n, m, s, tuple(int(t) for t in rec), section["eta"], ctx.config["data"]["sigma"]))
 
@@ -354,27 +297,43 @@ def run_c3(section: dict, ctx) -> Verdict:
             PM, Wt = np.asarray(tr.position_mass), np.asarray(tr.weights)
             fm.append(PM[-1]), wm.append(Wt[-1]), im.append(PM[0])
             tm.append(np.asarray(tr.mean_position_mass)), nm.append((Wt < 0).mean(axis=1))
-            ok_neg = ok_neg + ((Wt < 0) & _c3_neuron_ok(PM, section["versus"], 1e-12)).sum(axis=1)  # (R,)
+            okt = ev.neuron_ok(PM, section["versus"], 1e-12)  # (R, m)
+            ok_neg = ok_neg + ((Wt < 0) & okt).sum(axis=1)  # (R,)
+            okm.append(okt), wtm.append(Wt)
+            km.append(_kernel_change(jax.random.key(s), m, ctx.config["data"]["sigma"], tr, ds.X))
             n_neg = n_neg + (Wt < 0).sum(axis=1)
             bar.update(1)
         final.append(np.stack(fm)), weights.append(np.stack(wm)), init.append(np.stack(im))
         traj.append(np.mean(tm, axis=0)), negt.append(np.mean(nm, axis=0))
         with np.errstate(invalid="ignore", divide="ignore"):  # no negative neuron at a record: NaN
             conc.append(ok_neg / n_neg)
+        ok_traj.append(np.stack(okm)), w_traj.append(np.stack(wtm)), kchange.append(np.asarray(km))
     bar.close()
     X = np.asarray(ds.X, np.float64)
+    sigma = ctx.config["data"]["sigma"]
+    lam = ctx.cached(f"lambda-extended/{n}/{sigma!r}",  # shared with C2
+                     lambda: bounds.lambda_star(X, sigma=sigma, extended=True)[0])
+    # the data's own boundary: masses at a common weight w < 0, out to beyond the trained weights
+    finite = np.concatenate([np.abs(w[np.isfinite(w)]) for w in w_traj] + [np.ones(1)])
+    wmax = min(1.5 * float(finite.max()), W_GRID_MAX)
+    w_grid = -np.geomspace(1e-3, wmax, 160)
+    grid = np.asarray(mean_attention_mass(Params(w_grid.astype(ds.X.dtype), -np.ones(w_grid.size, ds.X.dtype)), ds.X),
+                      np.float64)
     return check_c3(widths=W, seeds=seeds, masses_final=final, weights_final=weights, masses_init=init,
                     delta=section["delta"], alpha=section["alpha"], expectation=section["expectation"],
                     versus=section["versus"], second_moments=(X[:, -1:] * X).mean(axis=0), steps=rec,
                     mass_trajectory=np.stack(traj), negative_trajectory=np.stack(negt),
-                    conclusion_trajectory=np.stack(conc),
+                    conclusion_trajectory=np.stack(conc), kernel_change=kchange,
+                    kernel_threshold=section["kernel_threshold"], eta=section["eta"], lam=lam.value,
+                    lam_resolution=lam.resolution, neuron_ok_trajectory=ok_traj, weights_trajectory=w_traj,
+                    w_grid=w_grid, grid_masses=grid, source=str(ctx.config["data"].get("source", "")),
                     config={"C3": section, "data": ctx.config["data"]}, seed=ctx.seed)
 
 
 def plot_c3(v: Verdict, out: Path) -> list[str]:
     plt = pyplot()
     A = v.arrays
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.4))
+    fig, axes = plt.subplots(1, 3, figsize=(17, 4.6))
     d = A["mean_mass_final"].shape[-1]
     pos = np.arange(1, d + 1)
     cmap = plt.get_cmap("viridis")
@@ -407,54 +366,92 @@ def plot_c3(v: Verdict, out: Path) -> list[str]:
         ax.set_ylabel("fraction of neurons")
         ax.set_title("premise w_r(t) < 0, and the inequality on those neurons", fontsize=9)
         ax.legend(fontsize=7)
+    ax = axes[2]
+    if "w_grid" in A and "grid_masses" in A:  # the data's own boundary |w|*: masses at a common weight w < 0
+        wg, G = np.abs(A["w_grid"]), A["grid_masses"]
+        ref = G[:, :-1].min(axis=1) if "every" in v.measured.get("decisive_reading", "/every") else G[:, :-1].mean(axis=1)
+        ax.plot(wg, G[:, -1], color="C3", label="mass on the last position d")
+        ax.plot(wg, ref, color="C0", label="the other positions (min or mean, as the reading)")
+        L = v.observed.looseness if v.observed is not None else {}
+
+        def inside(x):  # lines off the grid (a diverged run's |w_r|) are not drawn
+            return bool(np.isfinite(x) and wg.min() <= x <= wg.max())
+
+        if inside(L.get("w_star_data", np.nan)):
+            ax.axvline(L["w_star_data"], color="k", ls=":", lw=1, label=f"|w|* = {L['w_star_data']:.3g} (data)")
+        for key, ls in (("median_abs_w_at_t_hold", "--"), ("median_abs_w_at_t_star", "-.")):
+            if inside(L.get(key, np.nan)):
+                ax.axvline(L[key], color="gray", ls=ls, lw=1, label=f"median |w_r| at t = {L[key.replace('median_abs_w_at_', '')]}")
+        ax.set_xscale("log")
+        ax.set_xlabel("|w| of a common weight w < 0")
+        ax.set_ylabel("data-averaged softmax mass")
+        ax.set_title("where the conclusion stops holding (observed)", fontsize=9)
+        ax.legend(fontsize=7)
+    else:
+        ax.set_axis_off()
     fig.suptitle(f"C3 ({v.measured.get('decisive_reading', 'neuron/every')}): {summary_c3(v)}", fontsize=10, wrap=True)
     return [save_figure(fig, out / "c3_last_token_mass.png")]
 
 
 def summary_c3(v: Verdict) -> str:
-    target = v.bounds.get("one_minus_delta", 0.0)
-    reading = tuple(v.measured.get("decisive_reading", "neuron/every").split("/"))
-    if "negative_fraction" not in v.measured:  # a verdict from before the premise was checked
-        f = v.measured.get(_C3_KEYS.get(reading, "fraction_last_least"), [])
-        if reading[0] == "population":
-            return (f"{reading[0]}/{reading[1]}: gap ({'min' if reading[1] == 'every' else 'mean'}_k<d − last) "
-                    + ", ".join(f"{x:.3g}" for x in f) + " (need ≥ 0)")
+    """One line: which premises fail and by how much (theorem), and where the conclusion stops (observed)."""
+    M = v.measured
+    reading = tuple(M.get("decisive_reading", "neuron/every").split("/"))
+    if "negative_fraction" not in M:  # a verdict from before the premises were checked
+        f = M.get(_C3_KEYS.get(reading, "fraction_last_least"), [])
         what = "last position least attended" if reading[1] == "every" else "last position ≤ 1/d"
-        return f"{what}: " + ", ".join(f"{x:.2f}" for x in f) + f" (need ≥ {target:.2f})"
-    frac = v.measured["negative_fraction"]
-    neg = "w_r<0: " + ", ".join(f"{x:.2f}" for x in frac) + f" (need ≥ {target:.2f})"
-    if v.measured.get("premise_status", HOLDS) != HOLDS:
-        return f"premise not reached, {neg}"
-    f = v.measured.get(_C3_KEYS.get(reading, "fraction_last_least") + "_premise", [])
-    if reading[0] == "population":
-        return (f"{neg}; on them gap ({'min' if reading[1] == 'every' else 'mean'}_k<d − last) "
-                + ", ".join(f"{x:.3g}" for x in f) + " (need ≥ 0)")
-    what = "last least attended" if reading[1] == "every" else "last ≤ 1/d"
-    return f"{neg}; on them {what}: " + ", ".join(f"{x:.2f}" for x in f) + f" (need ≥ {target:.2f})"
+        return f"{what}: " + ", ".join(f"{x:.2f}" for x in f) + f" (need ≥ {v.bounds.get('one_minus_delta', 0.9):.2f})"
+    bits = []
+    unmet = [p for p in v.parts if p.role == "premise" and p.decisive and p.status != HOLDS]
+    if unmet:
+        bits.append("premises unmet: " + "; ".join(p.why or p.name for p in unmet))
+    fails = M.get(_C3_KEYS.get(reading, "fraction_last_least") + "_network_failures")
+    if fails is not None:
+        bits.append(f"last {'least attended' if reading[1] == 'every' else '≤ 1/d'} fails in "
+                    + ", ".join(f"{f}/{n}" for f, n in zip(fails, M.get("networks", ["?"] * len(fails))))
+                    + " networks at T")
+    o = v.observed
+    if o is not None:
+        L = o.looseness
+        held = f"holds to t = {L['t_hold']} (|w_r| {L['median_abs_w_at_t_hold']:.2g})" if "t_hold" in L else "never holds"
+        fail = f", fails from t = {L['t_star']} (|w_r| {L['median_abs_w_at_t_star']:.2g})" if "t_star" in L else ""
+        w_star = L.get("w_star_data", float("nan"))
+        data = (f"; data boundary |w|* = {w_star:.2g}" if math.isfinite(w_star) else
+                "; data: fails at every |w| of the grid" if "w_fail_data" in L else "")
+        bits.append(f"observed {o.status}: {held}{fail}{data}")
+    return "; ".join(bits) if bits else f"theorem {v.status}"
 
 
 def example_check_input() -> tuple[dict, str]:
-    r"""Keyword arguments of :func:`check_c3` whose verdict is known, and that verdict: all 120
-    neurons have :math:`w_r(T) < 0` (premise: Clopper–Pearson upper end of the failure rate 0.03 ≤ δ
-    = 0.1) and each puts mass 0.1 on the last of d = 4 positions and 0.3 on each other one: HOLDS."""
-    M = np.tile([0.3, 0.3, 0.3, 0.1], (2, 60, 1))
-    return dict(widths=[60], seeds=[0, 1], masses_final=[M], weights_final=[-np.ones((2, 60))], masses_init=[M],
-                delta=0.1, second_moments=np.array([0.1, 0.2, 0.3, 0.5]), steps=np.array([0, 5, 10]),
-                mass_trajectory=np.tile(M.mean(axis=(0, 1)), (1, 3, 1)),
-                negative_trajectory=np.array([[0.5, 0.9, 1.0]])), HOLDS
+    r"""Keyword arguments of :func:`check_c3` whose verdict is known, and that verdict: 40 networks of
+    60 neurons, all with :math:`w_r(T) < 0`, in the kernel regime (relative change 0.01) with
+    :math:`\eta = 10^{-3} \le \lambda\delta = 10^{-2}`; each neuron puts mass 0.1 on the last of
+    d = 4 positions and 0.3 on each other one. The designated neuron holds in 40 of 40 networks
+    (Clopper–Pearson upper end 0.09 ≤ δ = 0.1): HOLDS."""
+    S = 40
+    M = np.tile([0.3, 0.3, 0.3, 0.1], (S, 60, 1))
+    return dict(widths=[60], seeds=list(range(S)), masses_final=[M], weights_final=[-np.ones((S, 60))],
+                masses_init=[M], delta=0.1, second_moments=np.array([0.1, 0.2, 0.3, 0.5]), steps=np.array([0, 5, 10]),
+                mass_trajectory=np.tile(M.mean(axis=(0, 1)), (1, 3, 1)), negative_trajectory=np.array([[0.5, 0.9, 1.0]]),
+                kernel_change=[np.full(S, 0.01)], eta=1e-3, lam=0.1, lam_resolution=1e-12,
+                neuron_ok_trajectory=[np.ones((S, 3, 60), bool)], weights_trajectory=[-np.ones((S, 3, 60))],
+                w_grid=-np.array([0.1, 1.0]), grid_masses=M[0, :2]), HOLDS
 
 
 def memory_c3(section: dict, data: dict) -> tuple[int, str]:
     """Peak memory growth: one training run at a time at ``[data] n``, the per-neuron records
-    (weights and position masses at ``records + 2`` log-spaced steps) of every width × seed kept
-    until the check, and the population reading's bootstrap (400 resamples of the seeds × m neurons:
-    an int64 index array, generated through a temporary of its size, and the resampled rows)."""
-    pooled = section["seeds"] * max(section["widths"])
-    R = section["records"] + 2
+    (weights, position masses and the inequality flags at ``records + 2`` log-spaced steps) of every
+    width × seed kept until the check, the check's float64 copies of the masses (all neurons, the
+    negative ones, one network's rows), two n × n kernels per run, and the data's mass curve on a
+    160-point grid of weights."""
+    R, S, d = section["records"] + 2, section["seeds"], data["d"]
+    neurons, widest = sum(section["widths"]), max(section["widths"])
+    kept = 9 * R * S * neurons  # weights (float64) and inequality flags (bool) per record
+    check = 8 * d * (3 * S * neurons + 2 * widest)  # float64 masses at T and t = 0, the negative neurons, one network
     return memory_sum(
-        train_bytes(n=data["n"], d=data["d"], widths=section["widths"], seeds=section["seeds"], steps=R - 1,
-                    record_every=1, held=True),
-        (8 * pooled * (2 * 400 + 4 * data["d"]), "bootstrap over the pooled neurons (400 × seeds × m indices)"))
+        train_bytes(n=data["n"], d=d, widths=section["widths"], seeds=S, steps=R - 1, record_every=1, held=True),
+        (kept + check + 16 * data["n"] ** 2 + 8 * 160 * (data["n"] + 1) * d,
+         "weights and flags per record, the check's float64 masses, H(0) and H(T), the mass curve"))
 
 
 CLAIM = Claim(
@@ -466,6 +463,8 @@ CLAIM = Claim(
             "steps": cfg.positive_int(2000, "gradient-descent steps T (records log-spaced up to T)"),
             "records": cfg.positive_int(24, "number of log-spaced records between step 1 and T (plus t = 0)", minimum=2),
             "eta": cfg.positive_float(0.1, "learning rate η (GD is stable for η < 2/λ_max(H(0)))"),
+            "kernel_threshold": cfg.positive_float(0.25, "premise: largest ‖H(T) − H(0)‖/‖H(0)‖ of the kernel regime "
+                                                         "(1/4: above it no λ keeps ‖H(t) − H(0)‖ ≤ λ/4)"),
             "delta": DELTA, "alpha": ALPHA,
             "expectation": cfg.choice("neuron", C3_EXPECTATIONS,
                                       "Thm 5.3's E[.] is ambiguous: over the data per neuron r (then for >= 1-δ of "

@@ -41,8 +41,8 @@ import numpy as np
 from verification import bounds
 from verification import config as cfg
 from verification.contract import Claim, memory_sum, sweep_bytes
-from verification.stats import bounded_by, rate_decision
-from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED, Part, Verdict, combine_status
+from verification.stats import bounded_by, clopper_pearson, rate_decision
+from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED, Observed, Part, Verdict, combine_parts, combine_status
 from verification.claims._common import (
     blocks_of, width_sweep,
     ALPHA, data_n_training, DELTA, first_case, fmt, lam_words, pyplot,
@@ -94,16 +94,82 @@ def _rate_part(label, widths, vals, *, margin, violation_margin, alpha, decisive
     vals = np.asarray(vals, np.float64)
     name = f"{label} = O(m^-1/2)"
     if np.any(~np.isfinite(vals)) or np.any(vals <= 0):
-        return Part(name, INCONCLUSIVE, "a value is 0 or not finite: no log-log slope.", decisive), None
+        return Part(name, INCONCLUSIVE, "a value is 0 or not finite: no log-log slope.", decisive,
+                    why="a value 0 or not finite"), None
     d = rate_decision(widths, vals, exponent=-0.5, margin=margin, violation_margin=violation_margin, alpha=alpha)
+    why = {HOLDS: "", VIOLATED: f"slope ≥ {d.lo:.2f}"}.get(d.status, f"slope interval [{d.lo:.2f}, {d.hi:.2f}] straddles")
     return Part(name, d.status, f"fitted exponent {d.slope:.3f}, {1 - alpha:.0%} interval [{d.lo:.3f}, {d.hi:.3f}] "
-                                f"over {d.widths} widths × {d.seeds} seeds. Rule: {d.rule}.", decisive), d
+                                f"over {d.widths} widths × {d.seeds} seeds. Rule: {d.rule}.", decisive, why=why), d
+
+
+def runs_for_zero_failures(delta: float, alpha: float = 0.05) -> int:
+    r"""Fewest runs S at which 0 failures make :func:`verification.stats.probability_decision` read HOLDS.
+
+    The one-sided :math:`1-\alpha/2` Clopper–Pearson upper end at 0 failures in S runs is
+    :math:`1-(\alpha/2)^{1/S}`; it is :math:`\le\delta` iff :math:`S \ge \ln(\alpha/2)/\ln(1-\delta)`
+    (δ = 0.1, α = 0.05: 35.01 → 36; 30 runs give 0.116).
+    """
+    delta, alpha = float(delta), float(alpha)
+    if not (0.0 < delta < 1.0 and 0.0 < alpha < 1.0):
+        raise ValueError(f"delta, alpha: expected probabilities in (0, 1), got delta = {delta!r}, alpha = {alpha!r}")
+    S = max(1, math.ceil(math.log(alpha / 2) / math.log1p(-delta) - 1e-9))
+    while clopper_pearson(0, S, alpha)[1] > delta:  # guard the closed form against rounding
+        S += 1
+    return S
+
+
+def _bernstein_why(bb) -> str:
+    """A few words for the headline on a Bernstein part that did not hold."""
+    if bb.status == HOLDS:
+        return ""
+    if bb.probability is None:
+        return f"{bb.exceedances} exceedances"
+    return (f"{bb.exceedances}/{bb.points} exceed; CP end {max(bb.probability.upper):.3g} vs δ = {bb.delta:g}"
+            if bb.status == INCONCLUSIVE else f"{bb.exceedances}/{bb.points} exceed t_δ")
+
+
+def _c4_observed(widths, h0, ht, *, lam, margin, violation_margin, alpha, steps=None) -> Observed:
+    r"""C4's conclusion as an empirical law: both rates O(m^{-1/2}) by :func:`rate_decision` over all widths run
+    (the calibrated budget: docs/calibration.md, "rate" rows), and the *onset* — the smallest width m₀ from
+    which both rates read HOLDS on the widths ≥ m₀ (at least 3) — with the exponents fitted there.
+    The onset is a scan over cut points (descriptive; the status is the full-range decision, not the scan).
+    Looseness: orders of magnitude between m₀ and 1/λ, a lower bound on the theorem's width poly(1/λ, …)."""
+    full = [rate_decision(widths, v, exponent=-0.5, margin=margin, violation_margin=violation_margin, alpha=alpha)
+            if np.all(np.isfinite(v)) and np.all(v > 0) else None for v in (h0, ht)]
+    if any(d is None for d in full):
+        return Observed(INCONCLUSIVE, "rate_decision (docs/calibration.md, rate rows)", f"m = {int(widths[0])}–"
+                        f"{int(widths[-1])}", "a distance is 0 or not finite: no log-log slope.")
+    status = combine_status(d.status for d in full)
+    onset, fits = None, None
+    for j in range(len(widths) - 2):
+        ds = [rate_decision(widths[j:], v[j:], exponent=-0.5, margin=margin, violation_margin=violation_margin,
+                            alpha=alpha) for v in (h0, ht)]
+        if all(d.status == HOLDS for d in ds):
+            onset, fits = int(widths[j]), ds
+            break
+    S = h0.shape[1]
+    scale = (f"m = {int(widths[0])}–{int(widths[-1])} ({len(widths)} widths) × {S} seeds"
+             + (f", t ≤ {int(steps)} steps" if steps is not None else ""))
+    fitted = (f"‖H(0) − H*‖ slope {full[0].slope:.3f} [{full[0].lo:.3f}, {full[0].hi:.3f}], sup_t ‖H(t) − H(0)‖ "
+              f"slope {full[1].slope:.3f} [{full[1].lo:.3f}, {full[1].hi:.3f}] over all widths")
+    if onset is not None:
+        finding = (f"Both rates O(m^-1/2) read HOLDS from m₀ = {onset} (slopes {fits[0].slope:.3f}, {fits[1].slope:.3f} "
+                   f"on m ≥ {onset}); {fitted}.")
+    else:
+        finding = f"No width from which both rates read HOLDS; {fitted}."
+    looseness = {"onset_width": onset, "slope_H0_minus_Hstar": full[0].slope, "slope_sup_Ht_minus_H0": full[1].slope}
+    if lam > 0 and onset is not None:
+        looseness["orders_theorem_width_over_onset"] = math.log10(1.0 / lam) - math.log10(onset)
+    budget = ("" if status != INCONCLUSIVE else
+              "9 widths (64–16384) × 30 seeds: the rate rule's power for a CLT rate reaches 0.8 (docs/calibration.md)")
+    return Observed(status, f"rate_decision on per-seed slopes, Δ = {margin:g}, Δ_v = {violation_margin:g} "
+                    "(docs/calibration.md, rate rows)", scale, finding, looseness, budget)
 
 
 def check_c4(*, widths, seeds, h0_dist, ht_change, weight_change, min_eig, lam: float,
              lam_resolution: float, bernstein, delta: float, weight_bound=None, alpha: float = 0.05, margin: float = 0.1,
              violation_margin: float = 0.1, eig_error: float = 0.0, lam_precision: str = "float64",
-             config: dict | None = None, seed: int | None = None) -> Verdict:
+             config: dict | None = None, seed: int | None = None, steps: int | None = None) -> Verdict:
     r"""C4 from per-run numbers: ``h0_dist`` :math:`\|H(0)-H^*\|` (W, S), ``ht_change``
     :math:`\sup_t\|H(t)-H(0)\|` (W, S), ``weight_change`` :math:`\max_r|w_r(t)-w_r(0)|` (W, S, R) with
     its explicit bound ``weight_bound`` (same shape; :func:`weight_bound`), ``min_eig``
@@ -154,7 +220,8 @@ def check_c4(*, widths, seeds, h0_dist, ht_change, weight_change, min_eig, lam: 
     if wb is None:
         bd = None
         parts.append(Part(bname, INCONCLUSIVE, "no bound: it sums the loss of every step, and the losses were not "
-                                               "recorded at every step (set record_every = 1)."))
+                                               "recorded at every step (set record_every = 1).",
+                          why="losses not recorded every step"))
     else:
         bd = bounded_by(wc, wb, delta=0.0)
         measured["weight_change_over_bound_max"] = bd.max_ratio
@@ -163,7 +230,8 @@ def check_c4(*, widths, seeds, h0_dist, ht_change, weight_change, min_eig, lam: 
             counter = {"width": int(widths[wi]), "seed": int(seeds[si]), "max_weight_change": float(wc[bd.worst]),
                        "bound": float(wb[bd.worst])}
         parts.append(Part(bname, bd.status, f"measured/bound at most {fmt(bd.max_ratio)} over {bd.points} (width, seed, "
-                                            f"step) points. Rule: bounded_by (deterministic bound): {bd.rule}."))
+                                            f"step) points. Rule: bounded_by (deterministic bound): {bd.rule}.",
+                          why="" if bd.status == HOLDS else f"measured/bound {fmt(bd.max_ratio)}"))
     wpart, wd = _rate_part("max_r |w_r(t) − w_r(0)|", widths, wmax, margin=margin,
                            violation_margin=max(violation_margin, WEIGHT_VIOLATION_MARGIN), alpha=alpha, decisive=False)
     if wd is not None:
@@ -178,7 +246,7 @@ def check_c4(*, widths, seeds, h0_dist, ht_change, weight_change, min_eig, lam: 
     name = "λ_min(H(t)) ≥ λ/2"
     if not lam > lam_resolution:
         parts.append(Part(name, VACUOUS, f"{lam_words(lam, lam_resolution)}; measured min_t λ_min(H(t)) in "
-                                         f"[{fmt(float(eig.min()))}, {fmt(float(eig.max()))}]."))
+                                         f"[{fmt(float(eig.min()))}, {fmt(float(eig.max()))}].", why="λ unresolved"))
     else:
         lo_b, hi_b = (lam - lam_resolution) / 2 - eig_error, (lam + lam_resolution) / 2 + eig_error
         bad = eig < lo_b
@@ -188,15 +256,18 @@ def check_c4(*, widths, seeds, h0_dist, ht_change, weight_change, min_eig, lam: 
             counter = counter or {"width": int(widths[wi]), "seed": int(seeds[si]), "min_eig_Ht": float(eig[wi, si]),
                                   "lambda_over_2": lam / 2}
             parts.append(Part(name, VIOLATED, f"at m = {int(widths[wi])}, seed {int(seeds[si])}: λ_min(H(t)) = "
-                                              f"{fmt(float(eig[wi, si]))} < (λ − ρ)/2 − e = {fmt(lo_b)} ({where})."))
+                                              f"{fmt(float(eig[wi, si]))} < (λ − ρ)/2 − e = {fmt(lo_b)} ({where}).",
+                              why="λ_min(H(t)) below λ/2"))
         elif (eig >= hi_b).all():
             parts.append(Part(name, HOLDS, f"min over runs and t {fmt(float(eig.min()))} ≥ (λ + ρ)/2 + e = {fmt(hi_b)} ({where})."))
         elif lam / 2 < eig_error:
             parts.append(Part(name, VACUOUS, f"λ/2 = {fmt(lam / 2)} lies below the float64 error e = {fmt(eig_error)} of a "
                                              f"computed λ_min(H(t)), and the measured values [{fmt(float(eig.min()))}, "
-                                             f"{fmt(float(eig.max()))}] are within it: the check cannot be read ({where})."))
+                                             f"{fmt(float(eig.max()))}] are within it: the check cannot be read ({where}).",
+                              why="λ below float64"))
         else:
-            parts.append(Part(name, INCONCLUSIVE, f"some λ_min(H(t)) lie within rounding of λ/2 = {fmt(lam / 2)} ({where})."))
+            parts.append(Part(name, INCONCLUSIVE, f"some λ_min(H(t)) lie within rounding of λ/2 = {fmt(lam / 2)} ({where}).",
+                              why="within rounding of λ/2"))
 
     # (d) matrix Bernstein, 1 - δ per run
     bb = bounded_by(h0, bern[:, None], delta=delta, alpha=alpha, correction="holm")
@@ -209,15 +280,19 @@ def check_c4(*, widths, seeds, h0_dist, ht_change, weight_change, min_eig, lam: 
         intervals["bernstein_exceedance_upper"] = list(bb.probability.upper)
     parts.append(Part("‖H(0) − H*‖ ≤ t_δ(m) w.p. ≥ 1 − δ (matrix Bernstein)", bb.status,
                       f"{bb.exceedances} of {bb.points} runs exceed t_δ(m); the bound is {float(ratio.min()):.1f}× to "
-                      f"{float(ratio.max()):.1f}× the measured value. Rule: bounded_by with δ = {delta:g}: {bb.rule}."))
+                      f"{float(ratio.max()):.1f}× the measured value. Rule: bounded_by with δ = {delta:g}: {bb.rule}.",
+                      why=_bernstein_why(bb)))
 
-    status = combine_status(p.status for p in parts if p.decisive)
+    status = combine_parts(parts)  # a part that cannot be read (λ below float64) is named, it does not hide the rest
     decisive = "; ".join(f"{p.name}: {p.status}" for p in parts if p.decisive)
+    observed = _c4_observed(widths, h0, ht, lam=lam, margin=margin, violation_margin=violation_margin, alpha=alpha,
+                            steps=steps)
     budget = f"{W} widths {int(widths[0])}–{int(widths[-1])} × {S} seeds"
     need = ""
     if status == INCONCLUSIVE:
         need = (" A rate reaches HOLDS once its interval's half-width is below Δ: about 9 widths × 30 seeds for a CLT "
-                "rate (docs/calibration.md); the Bernstein part needs ≥ 36 runs per width at δ = 0.1.")
+                f"rate (docs/calibration.md); the Bernstein part needs ≥ {runs_for_zero_failures(delta, alpha)} runs "
+                f"per width at δ = {delta:g}, α = {alpha:g} (0 failures then give a Clopper–Pearson end ≤ δ).")
     explanation = (f"Over {budget}: {decisive}. The weight rate is a diagnostic "
                    + (f"(fitted {wd.slope:.2f}); " if wd is not None else "; ")
                    + (f"each neuron moves at most {fmt(bd.max_ratio)} of its explicit bound." if bd is not None
@@ -228,7 +303,7 @@ def check_c4(*, widths, seeds, h0_dist, ht_change, weight_change, min_eig, lam: 
                            "weight_violation_margin": max(violation_margin, WEIGHT_VIOLATION_MARGIN)},
                    intervals=intervals, parts=tuple(parts), counterexample=counter,
                    tested_range={"widths": [int(w) for w in widths], "seeds": [int(s) for s in seeds]},
-                   config=config or {}, seed=seed,
+                   config=config or {}, seed=seed, observed=observed,
                    arrays={"widths": widths, "h0_dist": h0, "ht_change": ht, "weight_change": wmax,
                            **({} if wb is None else {"weight_bound": wb.max(axis=-1)}), "bernstein": bern, "min_eig": eig})
 
@@ -238,8 +313,7 @@ def run_c4(section: dict, ctx) -> Verdict:
     sigma = ctx.config["data"]["sigma"]
     res = width_sweep(ctx, n, section, f"C4 sweep n={n}", sigma=ctx.config["data"]["sigma"])
     X = np.asarray(ctx.dataset(n).X)
-    lam = ctx.cached(f"C4 lambda extended/{n}/{sigma!r}",
-                     lambda: bounds.lambda_star(X, sigma=sigma, H_star=None, extended=True)[0])
+    lam = ctx.lambda_star(n, sigma=sigma)[0]
     K = bounds.popoviciu_constant(X)
     bern = bounds.bernstein_deviation(res.widths, K=K, norm=lam.norm + lam.quadrature_error, n=n, delta=section["delta"])
     bern = bern + n * lam.quadrature_error  # H* is known only to its quadrature error
@@ -251,6 +325,7 @@ def run_c4(section: dict, ctx) -> Verdict:
                     min_eig=res.ntk_min_eigenvalue.min(axis=-1), lam=lam.value, lam_resolution=lam.resolution,
                     lam_precision=lam.precision, bernstein=bern, delta=section["delta"], alpha=section["alpha"],
                     margin=section["margin"], violation_margin=section["violation_margin"], eig_error=eig_err,
+                    steps=section["steps"],
                     config={"C4": section, "data": ctx.config["data"]}, seed=ctx.seed)
 
 
@@ -288,8 +363,11 @@ def summary_c4(v: Verdict) -> str:
     s = [v.measured.get(k) for k in ("slope_H0_minus_Hstar", "slope_sup_Ht_minus_H0")]
     slopes = "/".join(f"{x:.2f}" if x is not None else "–" for x in s)
     r = v.measured.get("weight_change_over_bound_max")
+    ob = v.observed
+    onset = None if ob is None else ob.looseness.get("onset_width")
     return (f"slopes {slopes} (HOLDS ≤ −0.5 + Δ = {-0.5 + v.bounds.get('margin', 0.1):.2f}); "
-            f"max|Δw|/bound {fmt(r) if r is not None else '–'}")
+            f"max|Δw|/bound {fmt(r) if r is not None else '–'}"
+            + ("" if ob is None else f"; observed {ob.status}" + (f" from m₀ = {onset}" if onset is not None else "")))
 
 
 def example_check_input() -> tuple[dict, str]:

@@ -29,8 +29,10 @@ from ntk_attention import multidim as md
 from verification import config as cfg
 from verification.contract import Claim, memory_bytes
 from verification.stats import bootstrap_interval
-from verification.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Part, Verdict, combine_status
-from verification.claims._common import ALPHA, ood_premise_verdict, ood_data_fields, pyplot, save_figure, ood_split, interval_status
+from verification.ood_rules import paired_effects, seeds_for_power, seed_log_ratios
+from verification.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Observed, Part, Verdict, combine_parts
+from verification.claims._common import (ALPHA, ood_premise_verdict, ood_data_fields, pyplot, save_figure, ood_split,
+                                         own_noise_variance)
 
 VARIANTS = ("vanilla", "differential", "rope", "patching", "adam", "weight_decay")
 """The trained variants; the first is the baseline."""
@@ -150,22 +152,26 @@ def _mass_ratio(M):
     return (M.shape[-1] * M[..., -1]).mean(axis=1)
 
 
-def check_c7(*, variants, sq_err, mass, linear_sq_err, noise_std: float, alpha: float = 0.05, resamples: int = 1000,
-             config: dict | None = None, seed: int | None = None, tested: dict | None = None) -> Verdict:
+def check_c7(*, variants, sq_err, mass, linear_sq_err, noise_std: float, own_noise_var: float = 0.0, alpha: float = 0.05,
+             resamples: int = 1000, config: dict | None = None, seed: int | None = None,
+             tested: dict | None = None) -> Verdict:
     r"""C7 from per-variant squared OOD errors ``sq_err[v]`` (S, N) and masses ``mass[v]`` (S, H, L).
 
     ``variants[0]`` is the baseline. Risk ratios :math:`R/\sigma_\varepsilon^2` are geometric means
-    over seeds with two-way bootstrap intervals. Decisive, per mitigation: the risk factor against
-    the baseline (:func:`paired_risk_bootstrap`): HOLDS (helps) if its interval lies below 1,
-    VIOLATED (hurts) if above, INCONCLUSIVE otherwise. Diagnostic, per mitigation: C3's statistic,
+    over seeds with two-way bootstrap intervals (display). Decisive, per mitigation: the paired test
+    over seeds of :func:`verification.ood_rules.paired_effects` on
+    :math:`d_s = \log(\bar e_{v,s}/\bar e_{\mathrm{base},s})` (the network draw is the unit; one-sided
+    :math:`t` each way, Holm over the mitigations, each direction at α/2): HOLDS (helps), VIOLATED
+    (hurts), INCONCLUSIVE (no measurable effect); the factor :math:`e^{\bar d}` gets a
+    Bonferroni-simultaneous interval. Diagnostic, per mitigation: C3's statistic,
     the last token's data-averaged mass relative to uniform, :math:`L\,\bar S_{h,LL}` (1 = uniform)
     averaged over heads; its paired change from the baseline gets a bootstrap interval over seeds
     (HOLDS if above 0: more local attention); and the fraction of heads whose last token is the
     least attended (C3's inequality). ``linear_sq_err`` (N,) is the residual linear reference.
     """
     base = variants[0]
-    var = noise_std**2
-    measured = {"variants": list(variants), "noise_std": noise_std}
+    var = own_noise_var + noise_std**2  # σ² = σ_0² + σ_ε², as C5
+    measured = {"variants": list(variants), "noise_std": noise_std, "own_noise_var": own_noise_var, "sigma2": var}
     intervals, parts, counter = {}, [], None
     risk = np.zeros((len(variants), 3))  # R/σ² geometric mean over seeds, lo, hi
     factor = np.full((len(variants), 3), np.nan)  # vs baseline
@@ -174,6 +180,9 @@ def check_c7(*, variants, sq_err, mass, linear_sq_err, noise_std: float, alpha: 
     measured["linear_risk_ratio"] = lin_est[0]
     intervals["linear_risk_ratio"] = [lin_est[1], lin_est[2]]
     base_mass = _mass_ratio(mass[base])
+    if len(variants) < 2:
+        raise ValueError(f"variants: expected the baseline and at least one mitigation, got {list(variants)}")
+    effects = paired_effects(np.stack([seed_log_ratios(sq_err[n], sq_err[base]) for n in variants[1:]]), alpha=alpha)
     for vi, name in enumerate(variants):
         e = np.asarray(sq_err[name], np.float64) / var
         risk[vi] = paired_risk_bootstrap(e, alpha=alpha, resamples=resamples, seed=vi)
@@ -189,16 +198,23 @@ def check_c7(*, variants, sq_err, mass, linear_sq_err, noise_std: float, alpha: 
         intervals[f"{name}/last_mass_ratio"] = [mass_ratio[vi, 1], mass_ratio[vi, 2]]
         if name == base:
             continue
-        factor[vi] = paired_risk_bootstrap(sq_err[name], sq_err[base], alpha=alpha, resamples=resamples, seed=vi)
+        k = vi - 1
+        factor[vi] = (effects.factor[k], effects.lo[k], effects.hi[k])
         f_est, f_lo, f_hi = factor[vi]
+        st = effects.statuses[k]
         measured[f"{name}/risk_factor_vs_{base}"] = f_est
+        measured[f"{name}/p_helps_holm"] = effects.p_helps[k]
+        measured[f"{name}/p_hurts_holm"] = effects.p_hurts[k]
         intervals[f"{name}/risk_factor_vs_{base}"] = [f_lo, f_hi]
-        st = interval_status(f_lo, f_hi, 1.0, upper=True)
         if st == VIOLATED and counter is None:
-            counter = {"variant": name, "risk_factor": f_est, "interval": [f_lo, f_hi], "seeds": e.shape[0]}
+            counter = {"variant": name, "risk_factor": f_est, "interval": [f_lo, f_hi], "seeds": e.shape[0],
+                       "p_hurts_holm": effects.p_hurts[k]}
         words = {HOLDS: "helps", VIOLATED: "hurts", INCONCLUSIVE: "no measurable effect"}[st]
+        p_dec = effects.p_helps[k] if f_est < 1 else effects.p_hurts[k]
         parts.append(Part(f"{name}: OOD risk vs {base}", st,
-                          f"{words}: risk × {f_est:.3g} [{f_lo:.3g}, {f_hi:.3g}] (R/σ² {risk[vi, 0]:.3g} vs {risk[0, 0]:.3g})."))
+                          f"{words}: risk × {f_est:.3g} [{f_lo:.3g}, {f_hi:.3g}] over {e.shape[0]} seeds, Holm-adjusted "
+                          f"one-sided p = {p_dec:.3g} (α/2 = {alpha / 2:g}); R/σ² {risk[vi, 0]:.3g} vs {risk[0, 0]:.3g}.",
+                          why="" if st == HOLDS else words))
         d_est, d_lo, d_hi = bootstrap_interval(per_seed_mass - base_mass, alpha=alpha, resamples=resamples, seed=200 + vi)
         measured[f"{name}/last_mass_ratio_change"] = d_est
         intervals[f"{name}/last_mass_ratio_change"] = [d_lo, d_hi]
@@ -206,17 +222,37 @@ def check_c7(*, variants, sq_err, mass, linear_sq_err, noise_std: float, alpha: 
         parts.append(Part(f"{name}: last-token mass vs {base} (diagnostic)", mst,
                           f"L·S_LL {mass_ratio[vi, 0]:.3g} vs {mass_ratio[0, 0]:.3g} (1 = uniform), change {d_est:+.3g} "
                           f"[{d_lo:+.3g}, {d_hi:+.3g}]; last token least attended in {least:.0%} of heads.", decisive=False))
-    if not parts:
-        raise ValueError(f"variants: expected the baseline and at least one mitigation, got {list(variants)}")
-    status = combine_status(p.status for p in parts if p.decisive)
+    tested = dict(tested or {})
+    n_test = int(np.asarray(sq_err[base]).shape[-1])
+    measured["test_windows"] = n_test
+    parts.insert(0, Part("enough sign-inconsistent test windows", HOLDS, f"{n_test} sign-inconsistent test windows"
+                         + (f" ({tested['test_set']})" if tested.get("test_set") else "") + ".", role="premise"))
+    status = combine_parts(parts)
     others = list(enumerate(variants))[1:]
-    helps = [(n, factor[i]) for i, n in others if factor[i, 2] < 1]
-    hurts = [(n, factor[i]) for i, n in others if factor[i, 1] > 1]
-    unclear = [n for i, n in others if factor[i, 1] <= 1 <= factor[i, 2]]
+    helps = [(n, factor[i]) for i, n in others if effects.statuses[i - 1] == HOLDS]
+    hurts = [(n, factor[i]) for i, n in others if effects.statuses[i - 1] == VIOLATED]
+    unclear = [n for i, n in others if effects.statuses[i - 1] == INCONCLUSIVE]
     fmt = lambda items: ", ".join(f"{n} (risk × {f[0]:.2g}, [{f[1]:.2g}, {f[2]:.2g}])" for n, f in items)  # noqa: E731
     best = int(np.argmin(risk[:, 0]))
+    S = int(np.asarray(sq_err[base]).shape[0])
+    where = (f"{S} seeds, {n_test} sign-inconsistent test windows, n = {tested.get('n', '?')}, "
+             f"T = {tested.get('steps', '?')} steps")
+    budget = ""
+    if unclear:
+        need = [seeds_for_power(effects.effect_size[i - 1], len(variants) - 1, alpha=alpha) for i, n in others
+                if effects.statuses[i - 1] == INCONCLUSIVE]
+        budget = (f"power 0.8 for the observed effect sizes of {', '.join(unclear)} needs "
+                  + ", ".join(f"{k} seeds" if k else "more than 1000 seeds" for k in need)
+                  + f" (noncentral t of the paired test, Holm's first step over {len(variants) - 1}; calibration rows "
+                    "'paired_effects (C7)' in docs/calibration.md)")
+    observed = Observed(status=combine_parts([p for p in parts if p.role == "conclusion"]), rule=effects.rule,
+                        scale=where, finding=f"helps: {', '.join(n for n, _ in helps) or 'none'}; hurts: "
+                        f"{', '.join(n for n, _ in hurts) or 'none'}; no measurable effect: {', '.join(unclear) or 'none'}.",
+                        looseness={}, budget=budget)
     explanation = (
-        f"Trained on sign-consistent next-step windows and tested on sign-inconsistent ones, vanilla attention's "
+        f"On {n_test} sign-inconsistent test windows ({S} seeds, paired t test per mitigation, Holm over "
+        f"{len(variants) - 1}), trained on sign-consistent next-step windows, with σ² = σ_0² + σ_ε² = {own_noise_var:.3g} + "
+        f"{noise_std**2:.3g} (the series' own noise and the injected one), vanilla attention's "
         f"risk is {risk[0, 0]:.3g} σ² against {lin_est[0]:.3g} σ² for the residual linear net. "
         + (f"Measurably helps: {fmt(helps)}. " if helps else "No mitigation measurably lowers the risk. ")
         + (f"Measurably hurts: {fmt(hurts)}. " if hurts else "")
@@ -228,7 +264,7 @@ def check_c7(*, variants, sq_err, mass, linear_sq_err, noise_std: float, alpha: 
               "linear_risk_ratio": np.asarray(lin_est)}
     return Verdict(claim="C7", status=status, explanation=explanation, measured=measured, intervals=intervals,
                    bounds={"no_effect_factor": 1.0}, parts=tuple(parts), counterexample=counter,
-                   tested_range=tested or {}, config=config or {}, seed=seed, arrays=arrays)
+                   tested_range=tested, config=config or {}, seed=seed, arrays=arrays, observed=observed)
 
 
 def preflight_c7(section: dict, ctx):
@@ -243,9 +279,10 @@ def preflight_c7(section: dict, ctx):
 
 
 def run_c7(section: dict, ctx) -> Verdict:
-    X, y, _, Xt, yt = preflight_c7(section, ctx)
+    split = preflight_c7(section, ctx)
+    X, y, Xt, yt = split.X, split.y, split.X_test, split.y_test
     if Xt.shape[0] < section["min_ood_windows"]:
-        return ood_premise_verdict("C7", Xt.shape[0], section["test_windows"], section["min_ood_windows"],
+        return ood_premise_verdict("C7", Xt.shape[0], split.scanned, section["min_ood_windows"],
                                    config={"C7": section, "data": ctx.config["data"]}, seed=ctx.seed)
     seeds = ctx.network_seeds(section["seeds"])
     dtype = jnp.dtype(section["dtype"])
@@ -264,10 +301,13 @@ def run_c7(section: dict, ctx) -> Verdict:
         bar.update(1)
     bar.close()
     lin_err = np.asarray((lin.linear_forward(lin.fit_linear_lstsq(X, y), Xt) - yt) ** 2)
+    pool = ctx.dataset(section["pool"], n_test=section["test_windows"], noise_std=0.0)
     v = check_c7(variants=variants, sq_err=sq_err, mass=mass, linear_sq_err=lin_err, noise_std=section["noise_std"],
+                 own_noise_var=own_noise_variance(pool.X, pool.y),
                  alpha=section["alpha"], resamples=section["resamples"], config={"C7": section, "data": ctx.config["data"]},
                  seed=ctx.seed, tested={"variants": list(variants), "seeds": seeds, "n": int(X.shape[0]),
-                                        "test_windows": int(Xt.shape[0]), "steps": section["steps"]})
+                                        "test_windows": int(Xt.shape[0]), "scanned_windows": split.scanned,
+                                        "test_set": split.how, "steps": section["steps"]})
     return v
 
 
@@ -319,8 +359,13 @@ def summary_c7(v: Verdict) -> str:
     f = v.arrays.get("risk_factor")
     if f is None or not names:
         return ""
-    helps = [f"{n} ×{f[i, 0]:.2g}" for i, n in enumerate(names) if i and f[i, 2] < 1]
-    return "helps: " + (", ".join(helps) if helps else "none") + f"; vanilla R/σ² {v.arrays['risk_ratio'][0, 0]:.3g}"
+    status = {p.name.split(":")[0]: p.status for p in v.parts if p.decisive and p.role == "conclusion"}
+    helps = [f"{n} ×{f[i, 0]:.2g}" for i, n in enumerate(names) if i and status.get(n) == HOLDS]
+    hurts = [f"{n} ×{f[i, 0]:.2g}" for i, n in enumerate(names) if i and status.get(n) == VIOLATED]
+    return ("helps: " + (", ".join(helps) if helps else "none") + (f"; hurts: {', '.join(hurts)}" if hurts else "")
+            + f" (paired t over {v.tested_range.get('seeds') and len(v.tested_range['seeds']) or '?'} seeds, Holm); "
+            f"vanilla R/σ² {v.arrays['risk_ratio'][0, 0]:.3g} on {v.tested_range.get('test_windows', '?')} "
+            "sign-inconsistent windows")
 
 
 

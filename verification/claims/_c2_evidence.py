@@ -1,0 +1,99 @@
+r"""C2's pure helpers on agreement curves, its observed law and the linearised signs (private to C2)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ntk_attention.linearized import predict
+from verification import laws
+from verification.stats import rate_decision
+from verification.verdict import INCONCLUSIVE, VACUOUS, Observed
+from verification.claims._common import fmt
+
+
+def record_steps(steps: int, records: int) -> np.ndarray:
+    """0 and ``records`` log-spaced steps up to ``steps`` (integers, strictly increasing, the last being ``steps``)."""
+    if steps < 1 or records < 2:
+        raise ValueError(f"steps, records: expected steps >= 1 and records >= 2, got {steps}, {records}")
+    return np.unique(np.concatenate([[0], np.geomspace(1, steps, records).astype(np.int64), [steps]]))
+
+
+def first_times(fractions, steps, levels) -> np.ndarray:
+    r"""First recorded step at which each curve reaches each level: :math:`\min\{t_j : f_j \ge L\}`.
+
+    ``fractions`` (..., R) over ``steps`` (R,); returns (..., len(levels)) with ``inf`` where a
+    curve never reaches the level (and where it is NaN: a group without neurons).
+    """
+    f = np.asarray(fractions, np.float64)
+    steps = np.asarray(steps, np.float64)
+    if f.shape[-1] != steps.size:
+        raise ValueError(f"fractions: expected a last axis of {steps.size} records, got shape {f.shape}")
+    out = np.full(f.shape[:-1] + (len(levels),), np.inf)
+    for j, L in enumerate(levels):
+        hit = f >= L
+        out[..., j] = np.where(hit.any(axis=-1), steps[np.argmax(hit, axis=-1)], np.inf)
+    return out
+
+
+def plateau(fractions, steps, *, tail: float = 0.1, tol: float = 0.02) -> tuple[np.ndarray, np.ndarray]:
+    r"""Saturation level of agreement curves: the mean over records with :math:`t \ge` ``tail`` :math:`\cdot T`.
+
+    Returns ``(level, settled)`` of shape ``fractions.shape[:-1]``: ``settled`` when the curve
+    moves by at most ``tol`` (max − min) over that last stretch (the final decade by default).
+    """
+    f = np.asarray(fractions, np.float64)
+    steps = np.asarray(steps, np.float64)
+    if f.shape[-1] != steps.size:
+        raise ValueError(f"fractions: expected a last axis of {steps.size} records, got shape {f.shape}")
+    last = f[..., steps >= tail * steps[-1]]
+    return last.mean(axis=-1), (last.max(axis=-1) - last.min(axis=-1)) <= tol
+
+
+def observed(dec, frac_seed, first_seed, steps, widths, j_target, t_align, *, eta, lam, v_min, delta, alpha,
+                 margin, seeds, source, measured) -> Observed:
+    r"""Asymmetric learning as an empirical law: each network's onset (first record with both groups'
+    agreement ≥ 1-δ), its exponent in m beside t_align ∝ m, and the seed-level decision at T."""
+    onset = np.maximum(first_seed["+1"][:, :, j_target], first_seed["-1"][:, :, j_target])  # (W, S)
+    latest = onset.max(axis=1)  # per width, the last network to align
+    look = {}
+    words = []
+    if np.isfinite(latest).any():
+        words.append("Onset of 1-δ agreement (latest network): " + ", ".join(
+            f"m = {int(m)}: t = {fmt(t)}" for m, t in zip(widths, latest)))
+    why = laws.onset_fit_reading(onset, steps)
+    if not why and len(widths) >= 3:
+        rd = rate_decision(widths, onset, exponent=1.0, margin=margin, alpha=alpha)
+        look["onset_exponent_m"] = rd.slope
+        look["onset_exponent_interval"] = [rd.lo, rd.hi]
+        words.append(f"onset ∝ m^{rd.slope:.2f} [{rd.lo:.2f}, {rd.hi:.2f}] against t_align ∝ m^1 ({rd.status})")
+    elif why:
+        words.append(f"onset exponent in m uninformative ({why})")
+    ok = np.isfinite(latest) & (latest > 0) & np.isfinite(t_align)
+    if ok.any():
+        orders = np.log10(t_align[ok] / latest[ok])
+        bound = "≥ " if laws.onset_fit_reading(onset, steps).startswith("reached by") else ""
+        look["orders_t_align_over_onset"] = [float(x) for x in orders]
+        look["c_A_supported"] = float(np.max(latest[ok] * eta * lam * v_min / widths[ok]))
+        words.append(f"t_align exceeds the observed onset by {bound}{orders.min():.1f}–{orders.max():.1f} orders; "
+                     f"c_A = {look['c_A_supported']:.3g} would make t_align the observed onset")
+    low = [(int(m), measured["plateau_plus"][wi], measured["plateau_minus"][wi]) for wi, m in enumerate(widths)
+           if measured["plateau_settled_plus"][wi] and measured["plateau_settled_minus"][wi]
+           and min(measured["plateau_plus"][wi], measured["plateau_minus"][wi]) < 1 - delta]
+    if low:
+        look["settled_below_target"] = {str(m): [p, q] for m, p, q in low}
+        words.append("agreement settled below 1-δ at " + ", ".join(f"m = {m} ({p:.2f}/{q:.2f})" for m, p, q in low))
+    status = VACUOUS if dec is None else dec.status
+    rule_words = "no designated neuron" if dec is None else dec.rule
+    finding = f"At T = {int(steps[-1])}: {status} ({rule_words}). " + "; ".join(words) + "."
+    measured["observed_onset"] = [float(x) for x in latest]
+    scale = (f"m ∈ {{{', '.join(str(int(m)) for m in widths)}}}, t ≤ {int(steps[-1])}, η = {eta:.3g}, "
+             f"{seeds} network draws per width" + (f", data {source}" if source else ""))
+    budget = laws.budget_words(dec.failures, dec.runs, delta=delta, alpha=alpha) if status == INCONCLUSIVE else ""
+    return Observed(status, laws.SEED_RULE, scale, finding, look, budget)
+
+
+def linear_sign_agreement(params, X, y, eta, w_final) -> float:
+    """Fraction of neurons with sign(w_lin(∞) − w_0) = sign(w(T) − w_0), w_lin from :func:`ntk_attention.linearized.predict`."""
+    lin = predict(params, X, y, np.array([1e15]), learning_rate=eta)
+    w0 = np.asarray(params.w, np.float64)
+    return float(np.mean(np.sign(np.asarray(lin.w[0], np.float64) - w0) == np.sign(np.asarray(w_final, np.float64) - w0)))

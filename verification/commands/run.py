@@ -1,0 +1,79 @@
+"""``ntk-verify run``: check the claims and write a report (:mod:`verification.pipeline` does the work)."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from verification import files, pipeline, report
+from verification.commands._shared import (
+    UsageError, add_plugin_option, config_for_source, enable_x64, load_plugins, parse_claims, parse_sources,
+)
+
+__all__ = ["register"]
+
+
+def _cmd_run(args) -> int:
+    load_plugins(args.plugin)
+    sources = parse_sources(args.data)
+    configs = [config_for_source(args.config, s) for s in (sources or [None])]
+    if args.seed is not None:
+        if args.seed < 0:
+            raise UsageError(f"--seed: expected an integer >= 0, got {args.seed}")
+        for config in configs:
+            config["run"]["seed"] = args.seed
+    claims = parse_claims(args.claims)
+    for config in configs:
+        pipeline.check_memory(config, pipeline.selected_claims(config, claims))  # hardening: before any work
+    files.check_output_folder(args.out)  # a file, or a folder that takes no file: refused before any work
+    report.check_output_dir(args.out, force=args.force, create=False)  # refuse now; create once results exist
+    enable_x64()
+    for config in configs:
+        pipeline.check_data(config)  # a file that cannot be read, or is too short: one line, nothing written
+    t0 = time.perf_counter()
+    verdicts, per_verdict_source, errors = [], [], []
+    for config in configs:
+        name = config["data"]["source"]
+        stability = pipeline.stability_report(config, claims)  # hardening (issue 8): warn before training
+        for line in pipeline.stability_warnings(stability):
+            print(f"ntk-verify run: warning: {'[' + name + '] ' if sources and len(sources) > 1 else ''}{line}",
+                  file=sys.stderr, flush=True)
+        got = pipeline.run_claims(config, claims, quiet=args.quiet, stability=stability, errors=errors)
+        verdicts += got
+        per_verdict_source += [name] * len(got)
+    elapsed = time.perf_counter() - t0
+    out = report.check_output_dir(args.out, force=args.force)
+    report.write_results(out, verdicts, configs[0], pipeline.environment(), elapsed_s=elapsed,
+                         data_sources=per_verdict_source,
+                         data_configs={c["data"]["source"]: c["data"] for c in configs}, errors=errors)
+    if len(configs) > 1:
+        for config in configs:
+            name = config["data"]["source"]
+            print(f"data source {name}:")
+            print(_text_table([v for v, s in zip(verdicts, per_verdict_source) if s == name]) + "\n")
+    else:
+        print(_text_table(verdicts))
+    print(f"\n{len(verdicts)} verdict(s) in {elapsed:.1f} s; report: {out / 'report.md'}")
+    for line in pipeline.error_lines(errors):  # claims without a verdict or a figure: the others' results stay
+        print(f"ntk-verify run: error: {line}", file=sys.stderr)
+    return 1 if errors else 0
+
+
+def _text_table(verdicts) -> str:
+    return report.text_table(verdicts)  # claim, theorem, observed, key numbers (verification.presentation)
+
+
+def register(sub) -> None:
+    p = sub.add_parser("run", help="check the claims and write a report", description="Check the claims C1..; "
+                       "write summary.json, evidence.npz, report.md and figures to --out.")
+    p.add_argument("--config", metavar="FILE.toml", help="configuration (default: built in; see `ntk-verify config --default`)")
+    p.add_argument("--out", default="results", metavar="DIR", help="results folder (default: results/)")
+    p.add_argument("--seed", type=int, help="master seed (overrides [run] seed)")
+    p.add_argument("--claims", metavar="C1,C3", help="comma-separated claim ids (default: all)")
+    p.add_argument("--data", metavar="SOURCE[,SOURCE...]", help="data source(s), overriding [data] source: a family "
+                   "(residual, haar, ...), a real series (sunspots, nile, ...), csv:PATH[#COLUMN] or npy:PATH; several "
+                   "give one report with a verdict matrix (claims x sources)")
+    p.add_argument("--force", action="store_true", help="overwrite a non-empty results folder")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_plugin_option(p)
+    p.set_defaults(func=_cmd_run)
