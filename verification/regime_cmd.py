@@ -9,7 +9,6 @@ Runs are checkpointed under ``OUT/checkpoints``: an interrupted map resumes wher
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import jax
 from verification import config as cfg
 from verification import regime_map as rmap
 from verification import regime_plot, regime_runs
-from verification.files import atomic_write
+from verification.files import atomic_write, json_text
 
 __all__ = ["register", "parse_widths", "format_map"]
 
@@ -119,9 +118,9 @@ def _cmd_map(args) -> int:
     js = [rmap.to_json(m) for m in maps]
     for m in maps:
         regime_plot.heatmap(m, out / f"map_{m.claim}.png")
-    atomic_write(out / "map.json", (json.dumps(js, indent=1, ensure_ascii=False) + "\n").encode())
+    atomic_write(out / "map.json", json_text(js))
     if args.json:
-        print(json.dumps(js, indent=1, ensure_ascii=False))
+        print(json_text(js), end="")
     else:
         print("\n".join(format_map(m) for m in js))
         print(f"wrote {out / 'map.json'} and " + ", ".join(str(out / f'map_{m.claim}.png') for m in maps))

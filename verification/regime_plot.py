@@ -9,13 +9,11 @@ drawn as an arrow at the edge with its value and how many decades away it is.
 
 from __future__ import annotations
 
-import io
 import math
-from pathlib import Path
 
 import numpy as np
 
-from verification.files import atomic_write
+from verification.files import save_figure
 from verification.regime_map import RegimeMap
 from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED  # noqa: F401 (STATUS_ORDER)
 
@@ -159,11 +157,5 @@ def heatmap(rm: RegimeMap, path) -> str:
                   framealpha=0.85)
     fig.suptitle(f"{rm.claim}: {rm.conclusion}\n{rm.scale}; at the horizon: {rm.verdict['status']}", fontsize=8,
                  wrap=True)
-    buf = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buf, format="png", dpi=110, metadata={"Software": None})
-    plt.close(fig)
-    path = Path(path)
-    atomic_write(path, buf.getvalue())
-    return path.name
+    return save_figure(fig, path)
 

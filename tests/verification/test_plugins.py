@@ -52,7 +52,8 @@ def test_plugin_file_runs_records_and_rerenders(tmp_path, capsys, clean_registry
     summary = json.loads((out / "summary.json").read_text())
     assert summary["plugins"] == {str(plugin.resolve()): ["C8"]} and summary["verdicts"][0]["status"] == "HOLDS"
     report = (out / "report.md").read_text()
-    assert "| C8 | test | a plug-in claim | **HOLDS** | max 2 |" in report and "![C8](c8.png)" in report
+    # the row: claim, source, statement, theorem, observed (none for a plug-in), key numbers
+    assert "| C8 | test | a plug-in claim | **HOLDS** | — | max 2 |" in report and "![C8](c8.png)" in report
     assert "seed None" not in report
 
     # a fresh process knows no C8: `report` reloads the plug-in the results name
