@@ -30,12 +30,21 @@ __all__ = ["rows", "COLUMNS", "SEEDS", "DELTA"]
 ALPHA = 0.05
 DELTA = 0.1
 COLUMNS = 8
-SEEDS = seeds_for_holds(DELTA, ALPHA)
+
+
+def __getattr__(name: str):
+    """``SEEDS``: the map's default seeds per cell, :func:`seeds_for_holds` ``(DELTA, ALPHA)`` — computed on
+    first use (it needs ``scipy.stats``, which ``ntk-verify --help`` must not import)."""
+    if name == "SEEDS":
+        return seeds_for_holds(DELTA, ALPHA)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 _EDGE = 4  # first column of the second regime
 
 
 def _statuses(p, R: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
+    SEEDS = seeds_for_holds(DELTA, ALPHA)
     fails = rng.binomial(SEEDS, np.broadcast_to(np.asarray(p, np.float64), (R, COLUMNS))).astype(np.int64)
     st, _, _ = cell_statuses(fails, np.full((R, COLUMNS), SEEDS, np.int64), delta=DELTA, alpha=ALPHA)
     return st
@@ -71,7 +80,7 @@ def _read_onset(st: np.ndarray, column: int) -> np.ndarray:
 
 def rows(R: int) -> list[dict]:
     """Calibration rows of the two boundary readings (module docstring), ``R`` replicates each."""
-    budget = {"seeds per cell": SEEDS, "cells per row": COLUMNS, "δ": DELTA}
+    budget = {"seeds per cell": seeds_for_holds(DELTA, ALPHA), "cells per row": COLUMNS, "δ": DELTA}
     true_std = [(VIOLATED, "<=", ALPHA), (HOLDS, ">=", 0.8)]
     false_std = [(HOLDS, "<=", ALPHA)]
     out = []

@@ -29,9 +29,9 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from scipy import stats as sps
 
 from verification import stats
+from verification.intervals import _sps
 from verification.verdict import HOLDS, INCONCLUSIVE, VIOLATED
 
 __all__ = ["NoiseExponent", "exponent_seeds_for_power", "noise_exponent_status", "noise_exponent_decision", "seed_log_ratios",
@@ -72,7 +72,7 @@ def exponent_seeds_for_power(dec: "NoiseExponent", *, alpha: float = 0.05, power
     through :func:`seeds_for_power` (one test at α/2). 0 when not computable (one seed, or zero spread)."""
     if dec.seeds < 2 or not dec.hi > dec.lo:
         return 0
-    sd = (dec.hi - dec.lo) / 2 / float(sps.t.ppf(1 - alpha / 2, dec.seeds - 1)) * np.sqrt(dec.seeds)
+    sd = (dec.hi - dec.lo) / 2 / float(_sps().t.ppf(1 - alpha / 2, dec.seeds - 1)) * np.sqrt(dec.seeds)
     return seeds_for_power(abs(dec.slope - (1.0 - dec.margin)) / sd, 1, alpha=alpha, power=power)
 
 
@@ -145,8 +145,8 @@ def seeds_for_power(effect_size: float, family: int, *, alpha: float = 0.05, pow
         return 0
     level = alpha / (2 * int(family))
     for S in range(2, int(most) + 1):
-        crit = sps.t.ppf(1 - level, S - 1)
-        if sps.nct.sf(crit, S - 1, np.sqrt(S) * es) >= power:
+        crit = _sps().t.ppf(1 - level, S - 1)
+        if _sps().nct.sf(crit, S - 1, np.sqrt(S) * es) >= power:
             return S
     return 0
 
@@ -164,7 +164,7 @@ def paired_effect_statuses(log_ratios, *, alpha: float = 0.05, correction: str =
     with np.errstate(divide="ignore", invalid="ignore"):
         t = np.where(sd > 0, mean / (sd / np.sqrt(S)), np.sign(mean) * np.inf)
     t = np.where(np.isnan(t), 0.0, t)
-    dist = sps.t(S - 1)
+    dist = _sps().t(S - 1)
     p_helps = stats.holm(dist.cdf(t), method=correction)
     p_hurts = stats.holm(dist.sf(t), method=correction)
     status = np.where(p_helps <= alpha / 2, HOLDS, np.where(p_hurts <= alpha / 2, VIOLATED, INCONCLUSIVE))
@@ -185,7 +185,7 @@ def paired_effects(log_ratios, *, alpha: float = 0.05, correction: str = "holm")
         raise ValueError(f"log_ratios: expected shape (variants, seeds), got {d.shape}")
     status, _, ph, pu = paired_effect_statuses(d, alpha=alpha, correction=correction)
     V, S = d.shape
-    half = float(sps.t.ppf(1 - alpha / (2 * V), S - 1)) * d.std(axis=-1, ddof=1) / np.sqrt(S)
+    half = float(_sps().t.ppf(1 - alpha / (2 * V), S - 1)) * d.std(axis=-1, ddof=1) / np.sqrt(S)
     mean = d.mean(axis=-1)
     sd = d.std(axis=-1, ddof=1)
     size = np.where(sd > 0, np.abs(mean) / np.where(sd > 0, sd, 1.0), np.inf)
