@@ -216,10 +216,11 @@ class OodSplit(NamedTuple):
     how: str
 
 
-def ood_split(section: dict, ctx, cid: str, *, consistent_only: bool) -> OodSplit:
+def ood_split(section: dict, ctx, cid: str, *, consistent_only: bool, n_key: str = "n") -> OodSplit:
     """Training windows (the first n of the pool; only sign-consistent ones when ``consistent_only``, as C5)
     and the sign-inconsistent test windows; ConfigError when too few training windows. Too few test
-    windows is the caller's verdict (:func:`ood_premise_verdict`), not an error.
+    windows is the caller's verdict (:func:`ood_premise_verdict`), not an error. ``n_key`` is the
+    configuration key the messages name for n (C5's is ``sizes``, whose largest entry is n).
 
     Sign-inconsistency is judged on the noise-free targets (the process crosses zero), noise is added
     after. For a synthetic family the test windows are generated (:func:`verification.datasets.ood_test_windows`:
@@ -232,10 +233,11 @@ def ood_split(section: dict, ctx, cid: str, *, consistent_only: bool) -> OodSpli
     idx = np.flatnonzero(cons)[: section["n"]] if consistent_only else np.arange(min(section["n"], ds.X.shape[0]))
     if idx.size < section["n"]:
         if section["n"] > section["pool"]:  # impossible whatever the data: the configuration's fault
-            raise cfg.ConfigError(f"{cid}.n: expected n <= {cid}.pool = {section['pool']}, got {section['n']}")
+            raise cfg.ConfigError(f"{cid}.{n_key}: expected {n_key} <= {cid}.pool = {section['pool']}, "
+                                  f"got {section['n']}")
         kind = "sign-consistent windows" if consistent_only else "windows"
         raise SourceError(f"{ds.source}: only {idx.size} {kind} among {cid}.pool = {section['pool']}, "
-                          f"{cid}.n needs {section['n']} (a smaller n or a larger pool)")
+                          f"{cid}.{n_key} needs {section['n']} (a smaller n or a larger pool)")
     want = section["ood_windows"]
     gen = ctx.cached(f"ood/{section['pool']}/{want}", lambda: ood_test_windows(
         ctx.config["data"], ctx.key("data"), n=section["pool"], want=want))

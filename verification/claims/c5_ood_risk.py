@@ -158,7 +158,7 @@ def _section_n(section: dict) -> dict:
 
 
 def preflight_c5(section: dict, ctx) -> None:
-    ood_split(_section_n(section), ctx, "C5", consistent_only=True)
+    ood_split(_section_n(section), ctx, "C5", consistent_only=True, n_key="sizes")
 
 
 def _noise(seed: int, shape, stream: int) -> np.ndarray:
@@ -171,7 +171,7 @@ def run_c5(section: dict, ctx) -> Verdict:
     T = max(steps_list)
     every = math.gcd(*steps_list)
     seeds = ctx.network_seeds(section["seeds"])
-    split = ood_split(_section_n(section), ctx, "C5", consistent_only=True)
+    split = ood_split(_section_n(section), ctx, "C5", consistent_only=True, n_key="sizes")
     Xt = split.X_test
     cfg_out = {"C5": section, "data": ctx.config["data"]}
     if Xt.shape[0] < section["min_ood_windows"]:
