@@ -4,7 +4,7 @@
 
 Runs ``ntk-verify run --data SOURCES --claims CLAIMS --out DIR --force --quiet`` with the built-in
 configuration for each source (:data:`SOURCES`: the default data ``residual``, the old ``haar``,
-three real series — ``sunspots``, ``elnino``, ``unemployment``, which need the datasets extra —
+three real series — ``sunspots``, ``elnino``, ``unemployment``, shipped by statsmodels —
 and ``ar``, an AR(1) series with φ = 0.95; :data:`CLAIMS`), then copies ``DIR/summary.json`` to
 ``docs/sources_summary.json``, which ``scripts/make_findings.py`` turns into the sources matrix of
 docs/findings.md (theorem / observed verdict per claim and source). ``--work`` defaults to a

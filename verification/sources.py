@@ -5,7 +5,7 @@ and targets given directly). Source strings:
 
 * a bundled real series — ``sunspots``, ``co2``, ``nile``, ``elec_equip``, ``realgdp``,
   ``unemployment``, ``inflation``, ``elnino`` (:data:`REAL_SERIES`) — read from the data files
-  that ``statsmodels.datasets`` ships (the optional extra ``pip install "ntk-attention[datasets]"``);
+  that ``statsmodels.datasets`` ships (statsmodels is a base dependency: the default run reads sunspots);
   nothing is downloaded;
 * ``csv:PATH`` or ``csv:PATH#COLUMN`` — one column of a CSV file, by header name or by 0-based
   index (``#2``); the ``column`` option does the same. The header is detected (a first row whose
@@ -52,7 +52,7 @@ __all__ = ["Source", "SourceError", "REAL_SERIES", "DETRENDS", "NORMALIZATIONS",
 DETRENDS = ("none", "difference", "linear")
 NORMALIZATIONS = ("zscore", "none")
 MISSING = ("interpolate", "drop")
-EXTRA = 'pip install "ntk-attention[datasets]"'
+EXTRA = 'pip install "statsmodels>=0.14" (a dependency of ntk-attention: reinstall it)'
 
 
 class SourceError(ValueError):
@@ -174,7 +174,7 @@ def _preprocess(u: np.ndarray, detrend: str, normalize: str, source: str) -> tup
 def _read_real(name: str, missing: str) -> tuple[np.ndarray, list[str]]:
     spec = REAL_SERIES[name]
     if importlib.util.find_spec("statsmodels") is None:
-        raise SourceError(f"{name}: the bundled real series need statsmodels, the optional extra: {EXTRA}")
+        raise SourceError(f"{name}: the bundled real series need statsmodels: {EXTRA}")
     frame = importlib.import_module(f"statsmodels.datasets.{spec.module}").load_pandas().data
     table = np.asarray(frame[list(spec.columns)], dtype=np.float64)
     u = table.reshape(-1)  # row by row: for a year x month table, time order
