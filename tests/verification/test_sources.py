@@ -185,7 +185,8 @@ def test_bad_names_and_options():
     assert issubclass(SourceError, ValueError)
 
 
-def test_missing_statsmodels_names_the_extra(monkeypatch):
+def test_missing_statsmodels_names_the_install_line(monkeypatch):
+    """statsmodels is a base dependency; an environment that lost it is told how to get it back."""
     monkeypatch.setattr(sources.importlib.util, "find_spec", lambda name: None)
-    with pytest.raises(SourceError, match=r'pip install "ntk-attention\[datasets\]"'):
+    with pytest.raises(SourceError, match=r'sunspots: the bundled real series need statsmodels: pip install "statsmodels>=0\.14"'):
         load_series("sunspots")
