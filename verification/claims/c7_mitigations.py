@@ -156,6 +156,11 @@ def paired_risk_bootstrap(err, err_ref=None, *, alpha: float = 0.05, resamples: 
     return float(np.exp(stat(np.arange(S), np.arange(N)))), float(np.exp(lo)), float(np.exp(hi))
 
 
+def _fx(x: float) -> str:
+    """A risk factor for display: three decimals near 1 (0.997, 1.005), three significant digits otherwise."""
+    return f"{x:.3f}" if 0.01 <= abs(x) < 100 else f"{x:.3g}"
+
+
 def _mass_ratio(M):
     """C3's statistic per seed: L times the data-averaged last-token mass, averaged over heads (1 = uniform)."""
     M = np.asarray(M, np.float64)
@@ -241,7 +246,7 @@ def check_c7(*, variants, sq_err, mass, linear_sq_err, noise_std: float, own_noi
         p_dec = dec.p_not_holm[k] if toward_not else dec.p_mitigates[k]
         p_name = "Holm-adjusted p of 'does not'" if toward_not else "p of 'mitigates'"
         parts.append(Part(f"{name}: OOD risk vs {base} (margin Δ = {dec.margin:g})", st,
-                          f"{words} (risk × ≤ {thr:g}): risk × {f_est:.3g} [{f_lo:.3g}, {f_hi:.3g}] over {e.shape[0]} "
+                          f"{words} (margin: risk × ≤ {thr:g}): risk × {_fx(f_est)} [{_fx(f_lo)}, {_fx(f_hi)}] over {e.shape[0]} "
                           f"seeds, one-sided {p_name} = {p_dec:.3g} (α/2 = {alpha / 2:g}); R/σ² {risk[vi, 0]:.3g} vs "
                           f"{risk[0, 0]:.3g}; paired test vs 1 (diagnostic): {diag}.",
                           why="" if st == HOLDS else words))
@@ -262,7 +267,7 @@ def check_c7(*, variants, sq_err, mass, linear_sq_err, noise_std: float, own_noi
     helps = [(n, factor[i]) for i, n in others if dec.statuses[i - 1] == HOLDS]
     hurts = [(n, factor[i]) for i, n in others if dec.statuses[i - 1] == VIOLATED]
     unclear = [(n, factor[i]) for i, n in others if dec.statuses[i - 1] == INCONCLUSIVE]
-    fmt = lambda items: ", ".join(f"{n} (risk × {f[0]:.3g} [{f[1]:.3g}, {f[2]:.3g}])" for n, f in items)  # noqa: E731
+    fmt = lambda items: ", ".join(f"{n} (risk × {_fx(f[0])} [{_fx(f[1])}, {_fx(f[2])}])" for n, f in items)  # noqa: E731
     best = int(np.argmin(risk[:, 0]))
     S = int(np.asarray(sq_err[base]).shape[0])
     where = (f"{S} seeds, {n_test} sign-inconsistent test windows, n = {tested.get('n', '?')}, "
@@ -402,8 +407,8 @@ def summary_c7(v: Verdict) -> str:
     if f is None or not names:
         return ""
     status = {p.name.split(":")[0]: p.status for p in v.parts if p.decisive and p.role == "conclusion"}
-    helps = [f"{n} ×{f[i, 0]:.2g}" for i, n in enumerate(names) if i and status.get(n) == HOLDS]
-    hurts = [f"{n} ×{f[i, 0]:.2g}" for i, n in enumerate(names) if i and status.get(n) == VIOLATED]
+    helps = [f"{n} ×{_fx(f[i, 0])}" for i, n in enumerate(names) if i and status.get(n) == HOLDS]
+    hurts = [f"{n} ×{_fx(f[i, 0])}" for i, n in enumerate(names) if i and status.get(n) == VIOLATED]
     margin = v.measured.get("margin", 0.1)
     return (f"mitigates by Δ = {margin:g}: " + (", ".join(helps) if helps else "none")
             + (f"; does not: {', '.join(hurts)}" if hurts else "")
