@@ -19,6 +19,17 @@ Planted cases, numpy draws from fixed integer seeds, at the claims' default budg
   "hurts" (VIOLATED) are each at most α/2 = 0.025; planted effect :math:`\mu_1 = -0.6` (risk × 0.55),
   the others null: power (variant 1 reads "helps") and no "hurts"; planted harm :math:`\mu_1 = +0.6`
   (the false case of "variant 1 helps"): variant 1 reads "helps" at most α/2, "hurts" with power.
+  (C7's diagnostic since the margin rule below decides.)
+* **margin_effects** (C7's decisive rule: 5 variants, 5 seeds, Δ = 0.1): planted per-seed log risk ratios
+  :math:`d_{v,s} = \log f_v + \mathrm{sd}_v z_{v,s}`, :math:`z` normal (or Student t with 3 d.f. scaled to
+  unit variance), with the seed scatter of the default run, :data:`MARGIN_SCATTER` (the per-variant sd of
+  :math:`d` over its 5 seeds: differential 0.006, RoPE 0.008, patching 0.49, Adam 0.075, weight decay
+  0.017, rounded up). Claim-level rates (the conjunction "every variant mitigates"): planted factor 1
+  for every variant (no effect, the false case): VIOLATED with power, HOLDS at most α/2; every factor
+  exactly :math:`1-\Delta` (boundary): each of HOLDS and VIOLATED at most α/2, and the sharp case of a
+  false HOLDS, one variant at :math:`1-\Delta` and the others at 0.5; every factor 0.5 (true
+  mitigation): VIOLATED at most α, HOLDS with power. Where patching's scatter (sd 0.5) keeps the power
+  below 0.8 at 5 seeds the row says so and a second row gives the seeds that reach it.
 """
 
 from __future__ import annotations
@@ -26,11 +37,13 @@ from __future__ import annotations
 import numpy as np
 
 from verification import planted
-from verification.ood_rules import noise_exponent_status, paired_effect_statuses, seed_log_ratios
+from verification.ood_rules import (margin_effect_statuses, seeds_for_power, noise_exponent_status, paired_effect_statuses,
+                                    seed_log_ratios)
 from verification import stats
 from verification.verdict import HOLDS, INCONCLUSIVE, VIOLATED
 
-__all__ = ["rows", "NOISE_LEVELS", "NOISE_SEEDS", "EFFECT_VARIANTS", "EFFECT_SEEDS", "EFFECT_WINDOWS", "MARGIN"]
+__all__ = ["rows", "NOISE_LEVELS", "NOISE_SEEDS", "EFFECT_VARIANTS", "EFFECT_SEEDS", "EFFECT_WINDOWS", "MARGIN",
+           "MARGIN_SCATTER", "MARGIN_SEEDS"]
 
 ALPHA = 0.05
 MARGIN = 0.1
@@ -45,6 +58,11 @@ OWN_NOISE = 2e-4
 EFFECT_VARIANTS = 5
 EFFECT_SEEDS = 5
 EFFECT_WINDOWS = 200
+MARGIN_SCATTER = (0.01, 0.01, 0.5, 0.08, 0.02)
+"""sd over seeds of C7's per-seed log risk ratios d in the default run (differential, RoPE, patching, Adam,
+weight decay: 0.006, 0.008, 0.49, 0.075, 0.017), rounded up."""
+MARGIN_SEEDS = 5
+"""C7's default seeds (``[C7] seeds``)."""
 
 
 def _noise_rows(R: int) -> list[dict]:
@@ -117,6 +135,56 @@ def _effect_rows(R: int) -> list[dict]:
     return out
 
 
+def _margin_draws(R: int, factors, scatter, S: int, seed: int, tail: str = "normal"):
+    rng = np.random.default_rng(seed)
+    V = len(factors)
+    z = rng.standard_normal((R, V, S)) if tail == "normal" else rng.standard_t(3, (R, V, S)) / np.sqrt(3.0)
+    return np.log(np.asarray(factors, np.float64))[:, None] + np.asarray(scatter, np.float64)[:, None] * z
+
+
+def _margin_rows(R: int) -> list[dict]:
+    out = []
+    a, m, V = ALPHA, MARGIN, len(MARGIN_SCATTER)
+    thr = 1.0 - m
+    wide = (0.5,) * V
+    obs = "scatter of the default run (sd " + ", ".join(f"{x:g}" for x in MARGIN_SCATTER) + ")"
+    specs = [  # case, planted, factors, scatter, seeds (None: for power 0.8), seed, tail, standard, variant read, note
+        ("false", f"no effect: every variant's factor 1, {obs}", (1.0,) * V, MARGIN_SCATTER, MARGIN_SEEDS, 711, "normal",
+         [(VIOLATED, ">=", 0.8), (HOLDS, "<=", a / 2)], None, ""),
+        ("false", f"no effect: every variant's factor 1, {obs}; read: patching alone (sd 0.5, the widest)", (1.0,) * V,
+         MARGIN_SCATTER, MARGIN_SEEDS, 712, "normal", [(HOLDS, "<=", a / 2)], 2,
+         "power of 'patching does not mitigate' below 0.8 at 5 seeds: the next row gives the seeds that reach it"),
+        ("false", f"no effect: every variant's factor 1, {obs}; read: patching alone (sd 0.5, the widest)", (1.0,) * V,
+         MARGIN_SCATTER, None, 713, "normal", [(VIOLATED, ">=", 0.8), (HOLDS, "<=", a / 2)], 2,
+         "seeds from seeds_for_power at α/2 (Holm's last step: the other variants are rejected first)"),
+        ("boundary", f"every factor exactly 1 − Δ = {thr:g}, {obs}", (thr,) * V, MARGIN_SCATTER, MARGIN_SEEDS, 714,
+         "normal", [(HOLDS, "<=", a / 2), (VIOLATED, "<=", a / 2)], None, ""),
+        ("boundary", f"every factor exactly 1 − Δ = {thr:g}, heavy-tailed scatter (Student t, 3 d.f.), {obs}", (thr,) * V,
+         MARGIN_SCATTER, MARGIN_SEEDS, 715, "t3", [(HOLDS, "<=", a / 2), (VIOLATED, "<=", a / 2)], None, ""),
+        ("boundary", f"sharpest false HOLDS: patching at 1 − Δ = {thr:g}, the others × 0.5, {obs}",
+         (0.5, 0.5, thr, 0.5, 0.5), MARGIN_SCATTER, MARGIN_SEEDS, 716, "normal",
+         [(HOLDS, "<=", a / 2), (VIOLATED, "<=", a / 2)], None, ""),
+        ("true", f"true mitigation: every factor 0.5, {obs}", (0.5,) * V, MARGIN_SCATTER, MARGIN_SEEDS, 717, "normal",
+         [(VIOLATED, "<=", a)], None,
+         "power of HOLDS below 0.8 at 5 seeds (patching's scatter): the next row gives the seeds that reach it"),
+        ("true", f"true mitigation: every factor 0.5, {obs}", (0.5,) * V, MARGIN_SCATTER, None, 718, "normal",
+         [(VIOLATED, "<=", a), (HOLDS, ">=", 0.8)], None, "seeds from seeds_for_power (patching's scatter, α/2)"),
+    ]
+    for case, what, factors, scatter, S, seed, tail, standard, variant, note in specs:
+        if S is None:  # the seeds at which the widest-scatter variant reaches power 0.8 (noncentral t, α/2)
+            k = int(np.argmax(scatter))
+            S = seeds_for_power(abs(np.log(factors[k]) - np.log(thr)) / scatter[k], 1, alpha=a)
+        d = _margin_draws(R, factors, scatter, S, seed, tail)
+        st, conj, _, _ = margin_effect_statuses(d, margin=m, alpha=a)
+        budget = {"variants": V, "seeds": S, "margin": m, "alpha": a}
+        read = ("claim-level: VIOLATED = some variant shown not to mitigate, HOLDS = every variant shown to mitigate"
+                if variant is None else f"variant {variant + 1}'s own status (Holm over {V})")
+        out.append(planted.row("margin_effects (C7)", case, what, budget,
+                               planted.tally(conj if variant is None else st[:, variant]), R, standard,
+                               read + (f"; {note}" if note else "")))
+    return out
+
+
 def rows(R: int) -> list[dict]:
     """The calibration rows of :mod:`verification.ood_rules` at ``R`` replicates per case."""
-    return [*_noise_rows(int(R)), *_effect_rows(int(R))]
+    return [*_noise_rows(int(R)), *_effect_rows(int(R)), *_margin_rows(int(R))]

@@ -21,7 +21,29 @@ against the baseline on the same seed and test windows (:math:`\bar e` a mean ov
 variant a one-sample :math:`t` test over seeds (:math:`S-1` degrees of freedom) gives one-sided
 p-values for "helps" (:math:`E d < 0`) and "hurts" (:math:`E d > 0`); each direction is
 Holm-adjusted over the V variants and rejected at :math:`\alpha/2`, so under a planted null the
-family-wise rate of a "helps" (and of a "hurts") is at most :math:`\alpha/2`.
+family-wise rate of a "helps" (and of a "hurts") is at most :math:`\alpha/2`. C7 keeps it as a
+diagnostic: "no significant effect" is not evidence of no effect.
+
+**Mitigation margin** (:func:`margin_effects`, C7's decisive rule). "Variant v mitigates" is read as
+"it lowers the risk by at least a fraction :math:`\Delta`": :math:`E d_v < \log(1-\Delta)`, the
+factor :math:`e^{E d_v}` below :math:`1-\Delta`, just as a rate O(m^p) is decided with a margin. On
+the same per-seed :math:`d_{v,s}` (seed = unit, :math:`t` with :math:`S-1` degrees of freedom):
+
+* "mitigates" (HOLDS) when the one-sided :math:`t` test rejects :math:`E d_v \ge \log(1-\Delta)` at
+  :math:`\alpha/2`, i.e. the upper end of the factor's :math:`1-\alpha` interval is below
+  :math:`1-\Delta`;
+* "does not mitigate" (VIOLATED) when the one-sided :math:`t` test rejects :math:`E d_v \le
+  \log(1-\Delta)`, Holm-adjusted over the V variants, at :math:`\alpha/2` (unadjusted: the lower end
+  above :math:`1-\Delta`);
+* otherwise undecided (INCONCLUSIVE).
+
+The claim "every variant mitigates" is a conjunction. VIOLATED needs one variant shown not to
+mitigate: Holm keeps the family-wise rate of a false "does not mitigate" at most :math:`\alpha/2`
+whatever the true factors. HOLDS needs every variant shown to mitigate: an intersection–union test,
+each variant at :math:`\alpha/2` with no correction, whose rate of a false HOLDS is at most
+:math:`\alpha/2` as soon as any one variant's factor is :math:`\ge 1-\Delta`. At a factor exactly
+:math:`1-\Delta` each direction errs at most :math:`\alpha/2` (calibrated in
+:mod:`verification.calibration_ood`).
 """
 
 from __future__ import annotations
@@ -35,7 +57,8 @@ from verification.intervals import _sps
 from verification.verdict import HOLDS, INCONCLUSIVE, VIOLATED
 
 __all__ = ["NoiseExponent", "exponent_seeds_for_power", "noise_exponent_status", "noise_exponent_decision", "seed_log_ratios",
-           "EffectDecision", "paired_effect_statuses", "paired_effects", "seeds_for_power"]
+           "EffectDecision", "paired_effect_statuses", "paired_effects", "seeds_for_power", "MarginDecision",
+           "margin_effect_statuses", "margin_effects", "margin_seeds_for_power"]
 
 
 # ----------------------------------------------------------------------------- noise exponent
@@ -194,3 +217,98 @@ def paired_effects(log_ratios, *, alpha: float = 0.05, correction: str = "holm")
     return EffectDecision(tuple(str(s) for s in status), tuple(np.exp(mean).tolist()), tuple(np.exp(mean - half).tolist()),
                           tuple(np.exp(mean + half).tolist()), tuple(ph.tolist()), tuple(pu.tolist()),
                           tuple(size.tolist()), S, float(alpha), rule)
+
+
+# ----------------------------------------------------------------------------- mitigation margin
+
+
+class MarginDecision(NamedTuple):
+    """Outcome of :func:`margin_effects`: per variant (the family) and for the conjunction."""
+
+    statuses: tuple[str, ...]
+    status: str
+    factor: tuple[float, ...]
+    lo: tuple[float, ...]
+    hi: tuple[float, ...]
+    p_mitigates: tuple[float, ...]
+    p_not_holm: tuple[float, ...]
+    effect_size: tuple[float, ...]
+    mean: tuple[float, ...]
+    margin: float
+    seeds: int
+    alpha: float
+    rule: str
+
+
+def _check_margin(margin) -> float:
+    m = float(margin)
+    if not 0.0 < m < 1.0:
+        raise ValueError(f"margin: expected a fraction Δ in (0, 1) (a mitigation lowers the risk by at least Δ), "
+                         f"got {margin!r}")
+    return m
+
+
+def margin_effect_statuses(log_ratios, *, margin: float = 0.1, alpha: float = 0.05, correction: str = "holm"):
+    r"""Vectorised core of :func:`margin_effects`: ``log_ratios[..., V, S]`` →
+    ``(statuses[..., V], conjunction[...], p_mitigates[..., V], p_not_holm[..., V])`` (module docstring)."""
+    m = _check_margin(margin)
+    d = np.asarray(log_ratios, np.float64)
+    S = d.shape[-1]
+    if d.ndim < 2 or S < 2:
+        raise ValueError(f"log_ratios: expected shape (..., variants, seeds) with at least 2 seeds, got {d.shape}")
+    if not np.all(np.isfinite(d)):
+        raise ValueError("log_ratios: expected finite per-seed log risk ratios")
+    shift = d.mean(axis=-1) - np.log1p(-m)
+    sd = d.std(axis=-1, ddof=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(sd > 0, shift / (sd / np.sqrt(S)), np.sign(shift) * np.inf)
+    t = np.where(np.isnan(t), 0.0, t)
+    dist = _sps().t(S - 1)
+    p_mit = dist.cdf(t)  # H0: E d ≥ log(1 − Δ); intersection–union, no correction
+    p_not = stats.holm(dist.sf(t), method=correction)  # H0: E d ≤ log(1 − Δ); Holm over the variants
+    status = np.where(p_not <= alpha / 2, VIOLATED, np.where(p_mit <= alpha / 2, HOLDS, INCONCLUSIVE))
+    conj = np.where(np.any(status == VIOLATED, axis=-1), VIOLATED,
+                    np.where(np.all(status == HOLDS, axis=-1), HOLDS, INCONCLUSIVE))
+    return status, conj, p_mit, p_not
+
+
+def margin_effects(log_ratios, *, margin: float = 0.1, alpha: float = 0.05, correction: str = "holm") -> MarginDecision:
+    r"""Decide, per variant, whether it lowers the risk by at least a fraction Δ, and the conjunction.
+
+    ``log_ratios`` (V, S): :math:`d_{v,s}` from :func:`seed_log_ratios`. Per variant HOLDS
+    ("mitigates": factor below :math:`1-\Delta`), VIOLATED ("does not mitigate": factor above
+    :math:`1-\Delta`) or INCONCLUSIVE; the conjunction VIOLATED when any variant does not mitigate,
+    HOLDS when every one does (module docstring: Holm at α/2 for "does not", intersection–union at
+    α/2 for "does"). The factor is :math:`\exp(\bar d_v)`, its interval
+    :math:`\exp(\bar d_v \pm t_{1-\alpha/2,S-1}\,\mathrm{sd}/\sqrt S)` (each end the one-sided α/2
+    bound the rule compares with :math:`1-\Delta`, unadjusted); ``p_not_holm`` the Holm-adjusted
+    p-values of "does not mitigate".
+    """
+    m = _check_margin(margin)
+    d = np.asarray(log_ratios, np.float64)
+    if d.ndim != 2:
+        raise ValueError(f"log_ratios: expected shape (variants, seeds), got {d.shape}")
+    status, conj, p_mit, p_not = margin_effect_statuses(d, margin=m, alpha=alpha, correction=correction)
+    V, S = d.shape
+    mean, sd = d.mean(axis=-1), d.std(axis=-1, ddof=1)
+    half = float(_sps().t.ppf(1 - alpha / 2, S - 1)) * sd / np.sqrt(S)
+    gap = np.abs(mean - np.log1p(-m))
+    size = np.where(sd > 0, gap / np.where(sd > 0, sd, 1.0), np.where(gap > 0, np.inf, 0.0))
+    rule = (f"mitigation margin Δ = {m:g} (mitigates: risk × ≤ 1 − Δ = {1 - m:g}): one-sided paired t tests over {S} "
+            f"seeds (the network draw is the unit) on log(R_variant/R_baseline) against log(1 − Δ); 'does not mitigate' "
+            f"{correction.capitalize()} over {V} variants at α/2 = {alpha / 2:g} (one suffices for VIOLATED), "
+            f"'mitigates' each at α/2 = {alpha / 2:g} with no correction (all needed for HOLDS: intersection–union)")
+    return MarginDecision(tuple(str(s) for s in status), str(conj), tuple(np.exp(mean).tolist()),
+                          tuple(np.exp(mean - half).tolist()), tuple(np.exp(mean + half).tolist()),
+                          tuple(p_mit.tolist()), tuple(p_not.tolist()), tuple(size.tolist()), tuple(mean.tolist()),
+                          m, S, float(alpha), rule)
+
+
+def margin_seeds_for_power(dec: MarginDecision, k: int, *, power: float = 0.8, most: int = 1000) -> int:
+    r"""Seeds at which variant ``k`` of ``dec`` is decided with probability ``power`` if its mean and per-seed
+    spread stay as observed: toward "mitigates" (mean below :math:`\log(1-\Delta)`: one test at α/2, no
+    correction) or "does not mitigate" (above: Holm's first step, α/(2V)), by :func:`seeds_for_power`.
+    0 when more than ``most`` seeds would be needed (or the mean sits on the threshold)."""
+    below = dec.mean[k] < np.log1p(-dec.margin)
+    return seeds_for_power(dec.effect_size[k], 1 if below else len(dec.statuses), alpha=dec.alpha, power=power,
+                           most=most)

@@ -74,23 +74,39 @@ def test_paired_risk_bootstrap_exact_cases():
         c7.paired_risk_bootstrap(ref, ref[:, :5])
 
 
-def test_check_c7_classifies_help_hurt_and_no_effect():
+SYM = np.exp(np.array([0.05, -0.05, 0.05, -0.05, 0.0]))[:, None]  # per-seed scatter with mean log exactly 0
+
+
+def _c7(sq, L=4, **kw):
+    mass = {k: np.full((5, 2, L), 1 / L) for k in sq}
+    mass.update(kw.pop("mass", {}))
+    n = next(iter(sq.values())).shape[1]
+    return c7.check_c7(variants=list(sq), sq_err=sq, mass=mass, linear_sq_err=np.full(n, 0.02), noise_std=0.1,
+                       resamples=200, **kw)
+
+
+def test_check_c7_margin_rule_decides_each_variant():
+    """Known answers per variant: patching × 0.3 mitigates (HOLDS), Adam × 3 and a planted null (RoPE, risk × 1
+    within small seed scatter) do not mitigate by Δ = 0.1 (VIOLATED), weight decay exactly at 1 − Δ is undecided."""
     rng = np.random.default_rng(1)
     base = rng.exponential(size=(5, 40))
-    sq = {"vanilla": base, "patching": 0.3 * base, "adam": 3.0 * base,
-          "rope": base * np.exp(np.array([0.05, -0.05, 0.05, -0.05, 0.0]))[:, None]}  # planted null, exactly symmetric
-    L = 4
-    mass = {k: np.full((5, 2, L), 1 / L) for k in sq}
-    mass["patching"] = np.tile(np.array([0.1, 0.1, 0.2, 0.6]), (5, 2, 1))  # L * S_LL = 2.4
-    v = c7.check_c7(variants=list(sq), sq_err=sq, mass=mass, linear_sq_err=np.full(40, 0.02), noise_std=0.1,
-                    resamples=300)
+    sq = {"vanilla": base, "patching": 0.3 * base, "adam": 3.0 * base, "rope": base * SYM, "weight_decay": 0.9 * base * SYM}
+    v = _c7(sq, mass={"patching": np.tile(np.array([0.1, 0.1, 0.2, 0.6]), (5, 2, 1))})  # L * S_LL = 2.4
     by_name = {p.name.split(":")[0]: p.status for p in v.parts if p.decisive}
-    assert by_name["patching"] == HOLDS and by_name["adam"] == VIOLATED
-    assert by_name["rope"] == INCONCLUSIVE and by_name["enough sign-inconsistent test windows"] == HOLDS
-    assert v.status == VIOLATED and v.counterexample["variant"] == "adam"
-    assert v.measured["rope/p_helps_holm"] == pytest.approx(1.0) and v.measured["adam/p_hurts_holm"] < 0.025
-    assert v.observed.status == VIOLATED and "Holm over 3" in v.observed.rule and "40 sign-inconsistent" in v.observed.scale
+    assert by_name["patching"] == HOLDS and by_name["adam"] == VIOLATED and by_name["rope"] == VIOLATED
+    assert by_name["weight_decay"] == INCONCLUSIVE and by_name["enough sign-inconsistent test windows"] == HOLDS
+    assert v.status == VIOLATED and v.counterexample["variant"] in ("adam", "rope") and v.counterexample["margin"] == 0.1
+    assert v.measured["rope/mitigation"] == "does not mitigate" and v.measured["rope/p_not_mitigates_holm"] < 0.025
+    # the paired test against 1 stays as a diagnostic: RoPE has no measurable effect, Adam hurts
+    assert v.measured["rope/paired_effect"] == "no measurable effect" and v.measured["rope/p_helps_holm"] == pytest.approx(1.0)
+    assert v.measured["adam/paired_effect"] == "hurts" and v.measured["adam/p_hurts_holm"] < 0.025
+    assert v.measured["weight_decay/p_mitigates"] == pytest.approx(0.5)  # exactly on the margin: t = 0
+    assert v.observed.status == VIOLATED and "Δ = 0.1" in v.observed.rule and "Holm over 4" in v.observed.rule
+    assert "rope" in v.observed.finding and "adam" in v.observed.finding and "Δ = 0.1" in v.observed.finding
+    assert "40 sign-inconsistent" in v.observed.scale and v.bounds["mitigation_factor"] == pytest.approx(0.9)
     assert v.measured["patching/risk_factor_vs_vanilla"] == pytest.approx(0.3)
+    lo, hi = v.intervals["rope/risk_factor_vs_vanilla"]
+    assert 0.9 < lo < 1.0 < hi
     assert v.measured["patching/last_mass_ratio"] == pytest.approx(2.4)
     assert v.measured["vanilla/last_mass_ratio"] == pytest.approx(1.0)
     assert v.measured["linear_risk_ratio"] == pytest.approx(2.0)
@@ -99,18 +115,47 @@ def test_check_c7_classifies_help_hurt_and_no_effect():
     assert Verdict.from_dict(v.to_dict()) == v
 
 
-def test_check_c7_planted_null_is_inconclusive_with_a_budget():
-    """No variant changes the risk beyond seed-level noise: no help, no harm, and the budget names the seeds
-    power 0.8 would need."""
+def test_check_c7_holds_when_every_variant_mitigates():
+    base = np.random.default_rng(2).exponential(size=(5, 40))
+    v = _c7({"vanilla": base, "patching": 0.5 * base * SYM, "adam": 0.7 * base * SYM})
+    assert v.status == HOLDS and v.observed.status == HOLDS and v.counterexample is None
+    assert v.observed.finding.startswith("every variant mitigates") and not v.observed.budget
+    assert "mitigates by Δ = 0.1: patching" in c7.summary_c7(v)
+
+
+def test_check_c7_margin_boundary_is_inconclusive_with_a_budget():
+    """A factor exactly 1 − Δ cannot be decided either way; one that mitigates does not make the claim HOLD."""
+    base = np.random.default_rng(3).exponential(size=(5, 40))
+    v = _c7({"vanilla": base, "patching": 0.5 * base * SYM, "adam": 0.9 * base * SYM})
+    assert v.status == INCONCLUSIVE and v.observed.status == INCONCLUSIVE
+    assert "adam" in v.observed.budget and "more than 1000 seeds" in v.observed.budget  # on the margin: no budget decides
+    near = _c7({"vanilla": base, "adam": 0.85 * base * SYM ** 4})  # below the margin, wide scatter: undecided at 5 seeds
+    assert near.observed.status == INCONCLUSIVE and "adam" in near.observed.budget
+    k = int(near.observed.budget.split("adam ")[1].split(" seeds")[0])
+    assert 5 < k < 1000
+
+
+def test_check_c7_planted_null_with_wide_scatter_is_inconclusive_with_a_budget():
+    """No variant changes the risk, but the seed scatter (sd 0.2) is too wide for 5 seeds to show that neither
+    lowers it by 10%: undecided, and the budget names the seeds power 0.8 would need."""
     rng = np.random.default_rng(4)
     base = rng.exponential(size=(5, 200))
     sq = {"vanilla": base, **{k: base * np.exp(rng.normal(0, 0.2, size=(5, 1))) for k in ("rope", "adam")}}
-    mass = {k: np.full((5, 2, 4), 0.25) for k in sq}
-    v = c7.check_c7(variants=list(sq), sq_err=sq, mass=mass, linear_sq_err=np.full(200, 0.02), noise_std=0.1,
-                    resamples=200)
+    v = _c7(sq)
     assert v.status == INCONCLUSIVE and v.observed.status == INCONCLUSIVE
     assert "seeds" in v.observed.budget and "rope" in v.observed.budget
     assert "200 sign-inconsistent" in c7.summary_c7(v) or "200 sign-inconsistent" in v.explanation
+
+
+def test_c7_margin_is_validated():
+    assert cfg.default_config()["C7"]["margin"] == pytest.approx(0.1)
+    assert cfg.validate({"C7": {"margin": 0.25}})["C7"]["margin"] == 0.25
+    for bad in (1.0, 1.5, 0.0, -0.1, "a"):
+        with pytest.raises(cfg.ConfigError, match="C7.margin"):
+            cfg.validate({"C7": {"margin": bad}})
+    base = np.ones((5, 4))
+    with pytest.raises(ValueError, match="margin"):
+        _c7({"vanilla": base, "adam": 0.5 * base * SYM}, margin=1.0)
 
 
 def test_check_c6_observed_reads_the_same_evidence():

@@ -8,8 +8,9 @@ from hypothesis import given, settings, strategies as st
 
 from verification import calibration, calibration_ood, config as cfg, datasets
 from verification.claims import c5_ood_risk as c5
-from verification.ood_rules import (NoiseExponent, exponent_seeds_for_power, noise_exponent_decision, noise_exponent_status, paired_effects, seed_log_ratios,
-                                    seeds_for_power)
+from verification.ood_rules import (NoiseExponent, exponent_seeds_for_power, margin_effect_statuses, margin_effects,
+                                    margin_seeds_for_power, noise_exponent_decision, noise_exponent_status,
+                                    paired_effects, seed_log_ratios, seeds_for_power)
 from verification.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict
 
 SIG = np.array([1e-4, 1e-3, 1e-2, 1e-1, 1.0])
@@ -68,6 +69,47 @@ def test_paired_effects_decide_each_way_and_holm_adjusts():
         paired_effects(np.zeros((2, 1)))
 
 
+SCATTER = np.array([0.05, -0.05, 0.05, -0.05, 0.0])  # per-seed scatter of d with mean exactly 0
+
+
+def test_margin_effects_known_answers():
+    """True (× 0.5), false (× 1, × 2) and boundary (× 0.9 = 1 − Δ) mitigations, and the conjunction."""
+    d = np.log([[0.5], [1.0], [2.0], [0.9]]) + SCATTER
+    dec = margin_effects(d, margin=0.1)
+    assert dec.statuses == (HOLDS, VIOLATED, VIOLATED, INCONCLUSIVE) and dec.status == VIOLATED
+    assert dec.factor[1] == pytest.approx(1.0) and dec.lo[1] > 0.9 and dec.hi[0] < 0.9
+    assert dec.p_mitigates[3] == pytest.approx(0.5) and dec.p_not_holm[3] == pytest.approx(1.0)
+    assert "Δ = 0.1" in dec.rule and "Holm over 4" in dec.rule and "intersection–union" in dec.rule
+    assert margin_effects(d[[0]]).status == HOLDS
+    assert margin_effects(d[[0, 3]]).status == INCONCLUSIVE  # one undecided: the conjunction is not shown
+    assert margin_effects(d[[0]], margin=0.6).status == VIOLATED  # × 0.5 does not lower the risk by 60%
+    for bad in (0.0, 1.0, 1.5, -0.2):
+        with pytest.raises(ValueError, match="margin"):
+            margin_effects(d, margin=bad)
+
+
+def test_margin_effects_holm_for_does_not_and_no_correction_for_mitigates():
+    d_not = np.array([[-0.02, 0.0, -0.06, 0.02, -0.09]])  # factor ≈ 0.97, just shown above 0.9 alone
+    alone = margin_effects(d_not)
+    fam = margin_effects(np.vstack([d_not, np.log(0.9) + np.tile(SCATTER, (4, 1))]))
+    assert alone.p_not_holm[0] < 0.025 < fam.p_not_holm[0]  # Holm over 5 variants
+    assert alone.statuses[0] == VIOLATED and fam.statuses[0] == INCONCLUSIVE
+    d_mit = np.log(0.9) + np.array([[-0.1, -0.2, -0.05, -0.15, -0.12]])
+    fam = margin_effects(np.vstack([d_mit, np.log(0.5) + np.tile(SCATTER, (4, 1))]))
+    assert margin_effects(d_mit).p_mitigates[0] == pytest.approx(fam.p_mitigates[0])  # no correction
+    st, conj, _, _ = margin_effect_statuses(np.stack([d_mit, d_not]))  # vectorised over replicates
+    assert conj.tolist() == [HOLDS, VIOLATED] and st.shape == (2, 1)
+
+
+def test_margin_budget_grows_with_scatter_and_vanishes_on_the_margin():
+    rng = np.random.default_rng(5)
+    z = rng.standard_normal(5)
+    narrow, wide = (margin_effects((np.log(0.8) + s * z)[None]) for s in (0.1, 0.3))
+    assert 2 <= margin_seeds_for_power(narrow, 0) < margin_seeds_for_power(wide, 0)
+    on = margin_effects((np.log(0.9) + SCATTER)[None])
+    assert margin_seeds_for_power(on, 0) == 0
+
+
 def test_exponent_budget_from_the_observed_spread():
     wide = NoiseExponent(INCONCLUSIVE, 0.75, 0.55, 0.95, 0.1, True, 3, 4, "")
     narrow = wide._replace(lo=0.7, hi=0.8)
@@ -92,6 +134,8 @@ def test_ood_calibration_rows_meet_their_standard():
     bad = [(r["rule"], r["planted"], r["rates"]) for r in rows if not r["meets"]]
     assert not bad
     assert calibration_ood in calibration.RULE_MODULES
+    margin = [r for r in rows if r["rule"] == "margin_effects (C7)"]
+    assert {r["case"] for r in margin} == {"true", "false", "boundary"}
 
 
 def test_calibrated_noise_levels_are_c5s_default():

@@ -4,13 +4,21 @@ r"""C7 (seed §3.2): differential attention, RoPE, patching, Adam and weight dec
 risk :math:`R/\sigma_\varepsilon^2`) and C3's last-token-mass statistic, the multi-dimensional model
 is trained in six variants over the same seeds: vanilla attention with gradient descent (the
 baseline), differential attention, RoPE, patching (all with gradient descent), Adam, and gradient
-descent with decoupled weight decay; the residual linear network is the reference. A mitigation
-*measurably helps* when the bootstrap interval of its risk relative to vanilla,
-:math:`\exp(\mathrm{mean}_s \log(R_{v,s}/R_{\mathrm{vanilla},s}))`, lies below 1 (resampling seeds
-and test windows together); above 1 it measurably hurts (a counterexample to "mitigates"); an
-interval containing 1 is INCONCLUSIVE.
+descent with decoupled weight decay; the residual linear network is the reference. "v mitigates" is
+read with a margin Δ (``[C7] margin``, default 0.1): v lowers the OOD risk by at least the fraction
+Δ, its risk factor against vanilla :math:`e^{E d_v}`, :math:`d_{v,s} = \log(R_{v,s}/R_{\mathrm{vanilla},s})`
+per seed s (the network draw is the unit), at most :math:`1-\Delta`. "No significant effect" is no
+evidence of no effect; with the margin, "no effect" can be shown.
 
-**Verdict rule** (:func:`check_c7`): as above, per variant (docs/theory.md, "C7").
+**Verdict rule** (:func:`check_c7`, :func:`verification.ood_rules.margin_effects`): per variant,
+"mitigates" (HOLDS) when a one-sided paired :math:`t` test over seeds rejects
+:math:`E d_v \ge \log(1-\Delta)` at α/2 (the factor's upper end below :math:`1-\Delta`); "does not
+mitigate" (VIOLATED) when a one-sided test rejects :math:`E d_v \le \log(1-\Delta)`, Holm over the
+variants at α/2; otherwise undecided. The claim (every variant mitigates) is VIOLATED when one
+variant is shown not to mitigate (Holm: family-wise α/2), HOLDS when every variant is shown to
+mitigate (intersection–union, each at α/2, no correction), else INCONCLUSIVE with the seeds at which
+power reaches 0.8. The two-sided "helps / hurts" paired test (:func:`verification.ood_rules.paired_effects`)
+is kept as a diagnostic (docs/theory.md, "C7"; calibration rows 'margin_effects (C7)').
 """
 
 from __future__ import annotations
@@ -29,13 +37,15 @@ from ntk_attention import multidim as md
 from verification import config as cfg
 from verification.contract import Claim, memory_bytes
 from verification.stats import bootstrap_interval
-from verification.ood_rules import paired_effects, seeds_for_power, seed_log_ratios
+from verification.ood_rules import margin_effects, margin_seeds_for_power, paired_effects, seed_log_ratios
 from verification.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Observed, Part, Verdict, combine_parts
 from verification.claims._common import (ALPHA, ood_premise_verdict, ood_data_fields, pyplot, save_figure, ood_split,
                                          own_noise_variance)
 
 VARIANTS = ("vanilla", "differential", "rope", "patching", "adam", "weight_decay")
 """The trained variants; the first is the baseline."""
+MARGIN_WORDS = {HOLDS: "mitigates", VIOLATED: "does not mitigate", INCONCLUSIVE: "undecided"}
+"""A variant's status under the margin rule, in words."""
 
 
 
@@ -146,6 +156,11 @@ def paired_risk_bootstrap(err, err_ref=None, *, alpha: float = 0.05, resamples: 
     return float(np.exp(stat(np.arange(S), np.arange(N)))), float(np.exp(lo)), float(np.exp(hi))
 
 
+def _fx(x: float) -> str:
+    """A risk factor for display: three decimals near 1 (0.997, 1.005), three significant digits otherwise."""
+    return f"{x:.3f}" if 0.01 <= abs(x) < 100 else f"{x:.3g}"
+
+
 def _mass_ratio(M):
     """C3's statistic per seed: L times the data-averaged last-token mass, averaged over heads (1 = uniform)."""
     M = np.asarray(M, np.float64)
@@ -153,17 +168,24 @@ def _mass_ratio(M):
 
 
 def check_c7(*, variants, sq_err, mass, linear_sq_err, noise_std: float, own_noise_var: float = 0.0, alpha: float = 0.05,
-             resamples: int = 1000, config: dict | None = None, seed: int | None = None,
+             margin: float = 0.1, resamples: int = 1000, config: dict | None = None, seed: int | None = None,
              tested: dict | None = None) -> Verdict:
     r"""C7 from per-variant squared OOD errors ``sq_err[v]`` (S, N) and masses ``mass[v]`` (S, H, L).
 
     ``variants[0]`` is the baseline. Risk ratios :math:`R/\sigma_\varepsilon^2` are geometric means
-    over seeds with two-way bootstrap intervals (display). Decisive, per mitigation: the paired test
-    over seeds of :func:`verification.ood_rules.paired_effects` on
-    :math:`d_s = \log(\bar e_{v,s}/\bar e_{\mathrm{base},s})` (the network draw is the unit; one-sided
-    :math:`t` each way, Holm over the mitigations, each direction at α/2): HOLDS (helps), VIOLATED
-    (hurts), INCONCLUSIVE (no measurable effect); the factor :math:`e^{\bar d}` gets a
-    Bonferroni-simultaneous interval. Diagnostic, per mitigation: C3's statistic,
+    over seeds with two-way bootstrap intervals (display). Decisive, per mitigation, on
+    :math:`d_s = \log(\bar e_{v,s}/\bar e_{\mathrm{base},s})` (the network draw is the unit): the
+    margin rule :func:`verification.ood_rules.margin_effects` with margin Δ = ``margin``: HOLDS
+    ("mitigates": the one-sided t test rejects :math:`E d \ge \log(1-\Delta)` at α/2, no correction),
+    VIOLATED ("does not mitigate": the one-sided t test rejects :math:`E d \le \log(1-\Delta)`,
+    Holm over the mitigations at α/2), INCONCLUSIVE (undecided). The claim, a conjunction over the
+    mitigations, is VIOLATED when any one does not mitigate (Holm keeps that family-wise at α/2) and
+    HOLDS only when every one mitigates (intersection–union: each at α/2); the theorem and the
+    observed verdict both read it (C7 is an empirical statement, no theorem of its own). The factor
+    :math:`e^{\bar d}` gets the 1 − α t interval whose ends the rule compares with 1 − Δ.
+    Diagnostic: the two-sided paired test of :func:`verification.ood_rules.paired_effects` ("helps" /
+    "hurts" / "no measurable effect", Holm, Bonferroni-simultaneous interval) in ``measured``.
+    Diagnostic, per mitigation: C3's statistic,
     the last token's data-averaged mass relative to uniform, :math:`L\,\bar S_{h,LL}` (1 = uniform)
     averaged over heads; its paired change from the baseline gets a bootstrap interval over seeds
     (HOLDS if above 0: more local attention); and the fraction of heads whose last token is the
@@ -182,7 +204,11 @@ def check_c7(*, variants, sq_err, mass, linear_sq_err, noise_std: float, own_noi
     base_mass = _mass_ratio(mass[base])
     if len(variants) < 2:
         raise ValueError(f"variants: expected the baseline and at least one mitigation, got {list(variants)}")
-    effects = paired_effects(np.stack([seed_log_ratios(sq_err[n], sq_err[base]) for n in variants[1:]]), alpha=alpha)
+    logr = np.stack([seed_log_ratios(sq_err[n], sq_err[base]) for n in variants[1:]])
+    dec = margin_effects(logr, margin=margin, alpha=alpha)
+    effects = paired_effects(logr, alpha=alpha)  # diagnostic: helps / hurts / no measurable effect
+    thr = 1.0 - dec.margin
+    measured["margin"] = dec.margin
     for vi, name in enumerate(variants):
         e = np.asarray(sq_err[name], np.float64) / var
         risk[vi] = paired_risk_bootstrap(e, alpha=alpha, resamples=resamples, seed=vi)
@@ -199,21 +225,30 @@ def check_c7(*, variants, sq_err, mass, linear_sq_err, noise_std: float, own_noi
         if name == base:
             continue
         k = vi - 1
-        factor[vi] = (effects.factor[k], effects.lo[k], effects.hi[k])
+        factor[vi] = (dec.factor[k], dec.lo[k], dec.hi[k])
         f_est, f_lo, f_hi = factor[vi]
-        st = effects.statuses[k]
+        st = dec.statuses[k]
+        diag = {HOLDS: "helps", VIOLATED: "hurts", INCONCLUSIVE: "no measurable effect"}[effects.statuses[k]]
         measured[f"{name}/risk_factor_vs_{base}"] = f_est
+        measured[f"{name}/mitigation"] = MARGIN_WORDS[st]
+        measured[f"{name}/p_mitigates"] = dec.p_mitigates[k]
+        measured[f"{name}/p_not_mitigates_holm"] = dec.p_not_holm[k]
+        measured[f"{name}/paired_effect"] = diag
         measured[f"{name}/p_helps_holm"] = effects.p_helps[k]
         measured[f"{name}/p_hurts_holm"] = effects.p_hurts[k]
         intervals[f"{name}/risk_factor_vs_{base}"] = [f_lo, f_hi]
-        if st == VIOLATED and counter is None:
-            counter = {"variant": name, "risk_factor": f_est, "interval": [f_lo, f_hi], "seeds": e.shape[0],
-                       "p_hurts_holm": effects.p_hurts[k]}
-        words = {HOLDS: "helps", VIOLATED: "hurts", INCONCLUSIVE: "no measurable effect"}[st]
-        p_dec = effects.p_helps[k] if f_est < 1 else effects.p_hurts[k]
-        parts.append(Part(f"{name}: OOD risk vs {base}", st,
-                          f"{words}: risk × {f_est:.3g} [{f_lo:.3g}, {f_hi:.3g}] over {e.shape[0]} seeds, Holm-adjusted "
-                          f"one-sided p = {p_dec:.3g} (α/2 = {alpha / 2:g}); R/σ² {risk[vi, 0]:.3g} vs {risk[0, 0]:.3g}.",
+        intervals[f"{name}/risk_factor_vs_{base}_simultaneous"] = [effects.lo[k], effects.hi[k]]
+        if st == VIOLATED and (counter is None or dec.p_not_holm[k] < counter["p_not_mitigates_holm"]):
+            counter = {"variant": name, "risk_factor": f_est, "interval": [f_lo, f_hi], "margin": dec.margin,
+                       "seeds": e.shape[0], "p_not_mitigates_holm": dec.p_not_holm[k]}
+        words = MARGIN_WORDS[st]
+        toward_not = st == VIOLATED or (st == INCONCLUSIVE and f_est >= thr)
+        p_dec = dec.p_not_holm[k] if toward_not else dec.p_mitigates[k]
+        p_name = "Holm-adjusted p of 'does not'" if toward_not else "p of 'mitigates'"
+        parts.append(Part(f"{name}: OOD risk vs {base} (margin Δ = {dec.margin:g})", st,
+                          f"{words} (margin: risk × ≤ {thr:g}): risk × {_fx(f_est)} [{_fx(f_lo)}, {_fx(f_hi)}] over {e.shape[0]} "
+                          f"seeds, one-sided {p_name} = {p_dec:.3g} (α/2 = {alpha / 2:g}); R/σ² {risk[vi, 0]:.3g} vs "
+                          f"{risk[0, 0]:.3g}; paired test vs 1 (diagnostic): {diag}.",
                           why="" if st == HOLDS else words))
         d_est, d_lo, d_hi = bootstrap_interval(per_seed_mass - base_mass, alpha=alpha, resamples=resamples, seed=200 + vi)
         measured[f"{name}/last_mass_ratio_change"] = d_est
@@ -229,41 +264,51 @@ def check_c7(*, variants, sq_err, mass, linear_sq_err, noise_std: float, own_noi
                          + (f" ({tested['test_set']})" if tested.get("test_set") else "") + ".", role="premise"))
     status = combine_parts(parts)
     others = list(enumerate(variants))[1:]
-    helps = [(n, factor[i]) for i, n in others if effects.statuses[i - 1] == HOLDS]
-    hurts = [(n, factor[i]) for i, n in others if effects.statuses[i - 1] == VIOLATED]
-    unclear = [n for i, n in others if effects.statuses[i - 1] == INCONCLUSIVE]
-    fmt = lambda items: ", ".join(f"{n} (risk × {f[0]:.2g}, [{f[1]:.2g}, {f[2]:.2g}])" for n, f in items)  # noqa: E731
+    helps = [(n, factor[i]) for i, n in others if dec.statuses[i - 1] == HOLDS]
+    hurts = [(n, factor[i]) for i, n in others if dec.statuses[i - 1] == VIOLATED]
+    unclear = [(n, factor[i]) for i, n in others if dec.statuses[i - 1] == INCONCLUSIVE]
+    fmt = lambda items: ", ".join(f"{n} (risk × {_fx(f[0])} [{_fx(f[1])}, {_fx(f[2])}])" for n, f in items)  # noqa: E731
     best = int(np.argmin(risk[:, 0]))
     S = int(np.asarray(sq_err[base]).shape[0])
     where = (f"{S} seeds, {n_test} sign-inconsistent test windows, n = {tested.get('n', '?')}, "
              f"T = {tested.get('steps', '?')} steps")
     budget = ""
-    if unclear:
-        need = [seeds_for_power(effects.effect_size[i - 1], len(variants) - 1, alpha=alpha) for i, n in others
-                if effects.statuses[i - 1] == INCONCLUSIVE]
-        budget = (f"power 0.8 for the observed effect sizes of {', '.join(unclear)} needs "
-                  + ", ".join(f"{k} seeds" if k else "more than 1000 seeds" for k in need)
-                  + f" (noncentral t of the paired test, Holm's first step over {len(variants) - 1}; calibration rows "
-                    "'paired_effects (C7)' in docs/calibration.md)")
-    observed = Observed(status=combine_parts([p for p in parts if p.role == "conclusion"]), rule=effects.rule,
-                        scale=where, finding=f"helps: {', '.join(n for n, _ in helps) or 'none'}; hurts: "
-                        f"{', '.join(n for n, _ in hurts) or 'none'}; no measurable effect: {', '.join(unclear) or 'none'}.",
+    obs_status = combine_parts([p for p in parts if p.role == "conclusion"])
+    if obs_status == INCONCLUSIVE and unclear:
+        need = [(n, margin_seeds_for_power(dec, i - 1)) for i, n in others if dec.statuses[i - 1] == INCONCLUSIVE]
+        budget = ("power 0.8 at the observed mean and seed scatter: "
+                  + ", ".join(f"{n} {k} seeds" if k else f"{n} more than 1000 seeds" for n, k in need)
+                  + f" (noncentral t of the one-sided test against 1 − Δ = {thr:g}: α/2 toward 'mitigates', Holm's "
+                    f"first step over {len(variants) - 1} toward 'does not'; calibration rows 'margin_effects (C7)' in "
+                    "docs/calibration.md)")
+    if obs_status == VIOLATED:
+        head = f"does not mitigate by Δ = {dec.margin:g} (risk × > {thr:g}): {fmt(hurts)}"
+    elif obs_status == HOLDS:
+        head = f"every variant mitigates by Δ = {dec.margin:g} (risk × < {thr:g}): {fmt(helps)}"
+    else:
+        head = f"no variant shown not to mitigate by Δ = {dec.margin:g} (risk × ≤ {thr:g}), not all shown to"
+    rest = [f"{lab}: {fmt(items)}" for lab, items, show in
+            (("mitigates", helps, obs_status != HOLDS), ("undecided", unclear, True),
+             ("does not mitigate", hurts, obs_status == INCONCLUSIVE)) if show and items]
+    observed = Observed(status=obs_status, rule=dec.rule, scale=where,
+                        finding=head + "".join(f"; {r}" for r in rest) + " (1 − α t intervals over seeds).",
                         looseness={}, budget=budget)
     explanation = (
-        f"On {n_test} sign-inconsistent test windows ({S} seeds, paired t test per mitigation, Holm over "
-        f"{len(variants) - 1}), trained on sign-consistent next-step windows, with σ² = σ_0² + σ_ε² = {own_noise_var:.3g} + "
+        f"On {n_test} sign-inconsistent test windows ({S} seeds, one-sided paired t tests per mitigation against the "
+        f"margin 1 − Δ = {thr:g} of the risk factor, Holm over {len(variants) - 1} for 'does not mitigate'), trained on sign-consistent next-step windows, with σ² = σ_0² + σ_ε² = {own_noise_var:.3g} + "
         f"{noise_std**2:.3g} (the series' own noise and the injected one), vanilla attention's "
         f"risk is {risk[0, 0]:.3g} σ² against {lin_est[0]:.3g} σ² for the residual linear net. "
-        + (f"Measurably helps: {fmt(helps)}. " if helps else "No mitigation measurably lowers the risk. ")
-        + (f"Measurably hurts: {fmt(hurts)}. " if hurts else "")
-        + (f"No measurable effect: {', '.join(unclear)}. " if unclear else "")
+        + (f"Mitigates by at least Δ = {dec.margin:g}: {fmt(helps)}. " if helps
+           else f"No mitigation is shown to lower the risk by Δ = {dec.margin:g}. ")
+        + (f"Does not mitigate by Δ: {fmt(hurts)}. " if hurts else "")
+        + (f"Undecided: {fmt(unclear)}. " if unclear else "")
         + f"The best variant ({variants[best]}, {risk[best, 0]:.3g} σ²) stays "
           f"{'above' if risk[best, 1] > lin_est[2] else 'within reach of'} the linear reference; the last token's "
           f"data-averaged mass is {mass_ratio[:, 0].min():.2g}–{mass_ratio[:, 0].max():.2g} × uniform across variants.")
     arrays = {"risk_ratio": risk, "risk_factor": factor, "last_mass_ratio": mass_ratio,
               "linear_risk_ratio": np.asarray(lin_est)}
     return Verdict(claim="C7", status=status, explanation=explanation, measured=measured, intervals=intervals,
-                   bounds={"no_effect_factor": 1.0}, parts=tuple(parts), counterexample=counter,
+                   bounds={"no_effect_factor": 1.0, "mitigation_factor": thr}, parts=tuple(parts), counterexample=counter,
                    tested_range=tested, config=config or {}, seed=seed, arrays=arrays, observed=observed)
 
 
@@ -304,7 +349,7 @@ def run_c7(section: dict, ctx) -> Verdict:
     pool = ctx.dataset(section["pool"], n_test=section["test_windows"], noise_std=0.0)
     v = check_c7(variants=variants, sq_err=sq_err, mass=mass, linear_sq_err=lin_err, noise_std=section["noise_std"],
                  own_noise_var=own_noise_variance(pool.X, pool.y),
-                 alpha=section["alpha"], resamples=section["resamples"], config={"C7": section, "data": ctx.config["data"]},
+                 alpha=section["alpha"], margin=section["margin"], resamples=section["resamples"], config={"C7": section, "data": ctx.config["data"]},
                  seed=ctx.seed, tested={"variants": list(variants), "seeds": seeds, "n": int(X.shape[0]),
                                         "test_windows": int(Xt.shape[0]), "scanned_windows": split.scanned,
                                         "test_set": split.how, "steps": section["steps"]})
@@ -335,14 +380,16 @@ def plot_c7(v: Verdict, out: Path) -> list[str]:
     ax.legend(fontsize=7)
     ax = axes[1]
     f = A["risk_factor"]
-    colors = ["C2" if r[2] < 1 else ("C3" if r[1] > 1 else "gray") for r in f]
+    thr = v.bounds.get("mitigation_factor", 1.0)
+    colors = ["C2" if r[2] < thr else ("C3" if r[1] > thr else "gray") for r in f]
     for i in range(1, len(names)):
         ax.errorbar([x[i]], [f[i, 0]], yerr=[[f[i, 0] - f[i, 1]], [f[i, 2] - f[i, 0]]], fmt="o", color=colors[i], capsize=4)
     ax.axhline(1.0, color="k", ls="--", lw=1, label="no effect")
+    ax.axhline(thr, color="C2", ls=":", lw=1, label=f"margin 1 − Δ = {thr:g}")
     ax.set_xticks(x, names, rotation=25, fontsize=8)
     ax.set_yscale("log")
     ax.set_ylabel(f"risk relative to {names[0]} (paired)")
-    ax.set_title("effect of each mitigation (green: helps, red: hurts)", fontsize=10)
+    ax.set_title("effect of each mitigation (green: mitigates, red: does not; 1 − α)", fontsize=10)
     ax.legend(fontsize=7)
     ax = axes[2]
     bars(ax, A["last_mass_ratio"], "C4")
@@ -360,10 +407,13 @@ def summary_c7(v: Verdict) -> str:
     if f is None or not names:
         return ""
     status = {p.name.split(":")[0]: p.status for p in v.parts if p.decisive and p.role == "conclusion"}
-    helps = [f"{n} ×{f[i, 0]:.2g}" for i, n in enumerate(names) if i and status.get(n) == HOLDS]
-    hurts = [f"{n} ×{f[i, 0]:.2g}" for i, n in enumerate(names) if i and status.get(n) == VIOLATED]
-    return ("helps: " + (", ".join(helps) if helps else "none") + (f"; hurts: {', '.join(hurts)}" if hurts else "")
-            + f" (paired t over {v.tested_range.get('seeds') and len(v.tested_range['seeds']) or '?'} seeds, Holm); "
+    helps = [f"{n} ×{_fx(f[i, 0])}" for i, n in enumerate(names) if i and status.get(n) == HOLDS]
+    hurts = [f"{n} ×{_fx(f[i, 0])}" for i, n in enumerate(names) if i and status.get(n) == VIOLATED]
+    margin = v.measured.get("margin", 0.1)
+    return (f"mitigates by Δ = {margin:g}: " + (", ".join(helps) if helps else "none")
+            + (f"; does not: {', '.join(hurts)}" if hurts else "")
+            + f" (one-sided paired t over {v.tested_range.get('seeds') and len(v.tested_range['seeds']) or '?'} seeds "
+            "vs 1 − Δ, Holm); "
             f"vanilla R/σ² {v.arrays['risk_ratio'][0, 0]:.3g} on {v.tested_range.get('test_windows', '?')} "
             "sign-inconsistent windows")
 
@@ -380,7 +430,7 @@ def _variants_list(v):
 
 def example_check_input() -> tuple[dict, str]:
     r"""Keyword arguments of :func:`check_c7` whose verdict is known, and that verdict: patching
-    divides the risk by 3, Adam multiplies it by 3 (a mitigation that measurably hurts): VIOLATED."""
+    divides the risk by 3 (mitigates), Adam multiplies it by 3 (shown not to mitigate by Δ = 0.1): VIOLATED."""
     base = np.random.default_rng(1).exponential(size=(5, 40))
     sq = {"vanilla": base, "patching": 0.3 * base, "adam": 3.0 * base}
     mass = {k: np.full((5, 2, 4), 0.25) for k in sq}
@@ -415,6 +465,8 @@ CLAIM = Claim(
             "patch_stride": cfg.positive_int(2, "patch stride"),
             "dtype": cfg.choice("float32", ("float32", "float64"), "training precision"),
             "resamples": cfg.positive_int(1000, "bootstrap resamples", minimum=100),
+            "margin": cfg.probability(0.1, "margin Δ of 'mitigates': a variant lowers the OOD risk by at least the "
+                                      "fraction Δ (risk factor vs vanilla ≤ 1 − Δ)"),
             "alpha": ALPHA},
     run=run_c7, check=check_c7, plot=plot_c7, summary=summary_c7, memory=memory_c7, preflight=preflight_c7,
 )
