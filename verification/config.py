@@ -40,6 +40,7 @@ __all__ = [
     "int_list",
     "float_list",
     "RUN_FIELDS",
+    "MAP_CLAIMS",
     "DATA_FIELDS",
     "HAAR_STATE_DIM",
     "data_source",
@@ -194,9 +195,30 @@ def _claims_field(ids: tuple[str, ...]) -> Field:
     return Field([], "claims to run (empty: all registered)", "a list of registered claim ids (any case), e.g. ['C1', 'C3']", convert)
 
 
+MAP_CLAIMS = ("C1", "C2", "C3")
+"""The claims with a regime map (:mod:`verification.regime_runs`)."""
+
+
+def _maps_field() -> Field:
+    """``[run] maps``: claims of :data:`MAP_CLAIMS` whose regime map ``run`` also builds (any case; empty: none)."""
+
+    def convert(v):
+        if not isinstance(v, (list, tuple)):
+            raise TypeError
+        if any(not isinstance(c, str) or c.strip().upper() not in MAP_CLAIMS for c in v):
+            raise ValueError
+        chosen = {c.strip().upper() for c in v}
+        return [c for c in MAP_CLAIMS if c in chosen]
+
+    return Field([], "regime maps to build after the claims, with `ntk-verify map`'s default settings (about 30 s "
+                 "each; empty: none)", f"a list of claim ids with a regime map ({', '.join(MAP_CLAIMS)}), e.g. ['C3']",
+                 convert)
+
+
 RUN_FIELDS: dict[str, Field] = {
     "seed": nonneg_int(0, "master seed: every claim derives its keys from it"),
     "claims": _claims_field(()),
+    "maps": _maps_field(),
 }
 """``[run]``'s fields; ``claims`` here accepts no id: :func:`schema` builds it from the claims it is given."""
 

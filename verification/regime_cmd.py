@@ -15,11 +15,11 @@ from pathlib import Path
 import jax
 
 from verification import config as cfg
-from verification import regime_map as rmap
-from verification import regime_plot, regime_runs
-from verification.files import atomic_write, json_text
+from verification import regime_runs
+from verification.files import json_text
+from verification.regime_report import figure_name, format_map, write_maps
 
-__all__ = ["register", "parse_widths", "format_map"]
+__all__ = ["register", "parse_widths", "format_map"]  # format_map: verification.regime_report
 
 
 def _usage(flag: str, expected: str, got) -> cfg.ConfigError:
@@ -74,26 +74,6 @@ def _settings(args) -> regime_runs.MapSettings:
     return s._replace(**kw)
 
 
-def _g(x) -> str:
-    return "none" if x is None else f"{x:.3g}"
-
-
-def format_map(m: dict) -> str:
-    """A few lines per claim: the verdict at the horizon, the boundaries, the looseness, the scale."""
-    lines = [f"{m['claim']}: {m['conclusion']}", f"  at the horizon: {m['verdict']['status']} ({m['verdict']['rule']})"]
-    for key, b in m["boundary"].items():
-        lines.append(f"  {key}: onset at every width {_g(b['onset_every_row'])}, holds until (every width) "
-                     f"{_g(b['holds_until_every_row'])}; "
-                     + "; ".join(f"m = {r}: first violated {_g(v['first_violated'])}" for r, v in b["per_row"].items()))
-    lo = m["looseness"]
-    dec = lo["max_decades"]
-    lines.append(f"  looseness: {lo['premise']} is {'—' if dec is None else f'{dec:.1f}'} decades beyond the observed "
-                 f"onset; {lo['constant']} supported {_g(lo['supported'])} (used {lo['constant_used']:g})")
-    lines.append(f"  scale: {m['scale']}")
-    lines.append(f"  budget: {m['verdict']['budget']}")
-    return "\n".join(lines)
-
-
 def _cmd_map(args) -> int:
     claims = _claims(args.claims)
     s = _settings(args)
@@ -115,15 +95,12 @@ def _cmd_map(args) -> int:
     jax.config.update("jax_enable_x64", True)  # λ_min(H*) and long runs need float64
     maps = regime_runs.build_maps(config, claims, s, checkpoint_dir=out / "checkpoints", quiet=args.quiet or args.json)
     out.mkdir(parents=True, exist_ok=True)
-    js = [rmap.to_json(m) for m in maps]
-    for m in maps:
-        regime_plot.heatmap(m, out / f"map_{m.claim}.png")
-    atomic_write(out / "map.json", json_text(js))
+    js = write_maps(out, maps)
     if args.json:
         print(json_text(js), end="")
     else:
         print("\n".join(format_map(m) for m in js))
-        print(f"wrote {out / 'map.json'} and " + ", ".join(str(out / f'map_{m.claim}.png') for m in maps))
+        print(f"wrote {out / 'map.json'} and " + ", ".join(str(out / figure_name(m.claim)) for m in maps))
     return 0
 
 

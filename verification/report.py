@@ -16,6 +16,11 @@ Layout of a results folder::
     *.png          figures (matplotlib, Agg)
     timing.json    wall time of the run (kept apart: it changes from run to run)
 
+``summary.json`` ``maps`` (only when ``run`` built regime maps: ``[run] maps``, ``run --maps C3``): one entry
+``{claim, status, figure}`` per map, whose numbers are in ``map.json`` and heatmaps in ``map_C*.png``
+(:mod:`verification.regime_report`); report.md then has a section "Regime maps" after the claims,
+rendered from ``map.json`` (also by ``ntk-verify report DIR``).
+
 ``summary.json`` ``errors`` (only when there are some): claims that gave no verdict — a plug-in that
 raised, returned no :class:`~verification.verdict.Verdict` or one of another id — or no figure (its
 ``plot`` raised), each ``{claim, stage, error, data_source}`` with the exception named; the other
@@ -56,6 +61,7 @@ from verification.claims import CLAIMS, PLUGINS, load_extensions, load_plugin
 from verification.files import (
     FIGURE_SOURCE, ResultsError, atomic_write, check_output_folder, json_text, reporting_write_errors,
 )
+from verification.regime_report import maps_section
 from verification.presentation import COLUMNS, text_table, verdict_lines, verdict_matrix, verdict_table
 from verification.verdict import Verdict
 
@@ -170,8 +176,9 @@ def _tags(verdicts: list[Verdict], sources: list[str]) -> list[str]:
 
 def summary_dict(verdicts: list[Verdict], config: dict, environment: dict, evidence_sha256: str, *,
                  data_sources: list[str] | None = None, data_configs: dict | None = None,
-                 errors: list[dict] | None = None) -> dict:
-    """The content of ``summary.json`` (no timestamps); ``plugins`` (name -> claim ids) only when a
+                 errors: list[dict] | None = None, maps: list[dict] | None = None) -> dict:
+    """The content of ``summary.json`` (no timestamps); ``maps`` (the regime maps built:
+    :func:`verification.regime_report.run_maps` entries) only when there are some; ``plugins`` (name -> claim ids) only when a
     plug-in's claim ran, so that ``ntk-verify report`` can reload it; ``errors`` (claims that gave no
     verdict or no figure: :func:`verification.pipeline.claim_error` entries) only when there are some.
 
@@ -199,6 +206,8 @@ def summary_dict(verdicts: list[Verdict], config: dict, environment: dict, evide
     plugins = plugins_used(verdicts)
     if plugins:
         out["plugins"] = plugins
+    if maps:
+        out["maps"] = list(maps)
     if errors:
         out["errors"] = list(errors)
     return out
@@ -209,28 +218,30 @@ _json = json_text  # the one JSON layout (verification.files)
 
 def write_results(out: str | Path, verdicts: list[Verdict], config: dict, environment: dict, *,
                   elapsed_s: float | None = None, data_sources: list[str] | None = None,
-                  data_configs: dict | None = None, errors: list[dict] | None = None) -> Path:
+                  data_configs: dict | None = None, errors: list[dict] | None = None,
+                  maps: list[dict] | None = None) -> Path:
     """Write evidence, summary, figures and report into the (already checked) folder ``out``.
 
     ``data_sources``: the source of each verdict (default ``[data] source``); several distinct ones
     give the verdict-matrix layout (module docstring), ``data_configs`` their ``[data]`` sections.
     ``errors``: claims that gave no verdict (:func:`verification.pipeline.claim_error`); a figure
     whose ``plot`` raises is appended to this list (stage ``plot``) and the report is written without it.
+    ``maps``: the regime maps already written into ``out`` (:func:`verification.regime_report.run_maps`).
     A failed write (a full disk) raises :class:`ResultsError` naming the files kept."""
     out = Path(out)
     with reporting_write_errors(out):
         return _write_results(out, verdicts, config, environment, elapsed_s=elapsed_s, data_sources=data_sources,
-                              data_configs=data_configs, errors=[] if errors is None else errors)
+                              data_configs=data_configs, errors=[] if errors is None else errors, maps=maps)
 
 
 def _write_results(out: Path, verdicts, config, environment, *, elapsed_s, data_sources, data_configs,
-                   errors: list[dict]) -> Path:
+                   errors: list[dict], maps: list[dict] | None) -> Path:
     (out / "summary.json").unlink(missing_ok=True)  # a crash below must not leave an old summary looking complete
     sources = _sources_of(verdicts, config, data_sources)
     ev = evidence_bytes(verdicts, _tags(verdicts, sources))
     atomic_write(out / "evidence.npz", ev)
     summary = summary_dict(verdicts, config, environment, hashlib.sha256(ev).hexdigest(), data_sources=sources,
-                           data_configs=data_configs, errors=errors)
+                           data_configs=data_configs, errors=errors, maps=maps)
     if elapsed_s is not None:
         atomic_write(out / "timing.json", _json({"wall_seconds": round(float(elapsed_s), 3)}))
     render(out, summary, verdicts, errors=errors)
@@ -343,7 +354,8 @@ def _figures(claim, v: Verdict, out: Path, prefix: str | None, errors: list[dict
 
 
 def render(out: Path, summary: dict | None, verdicts: list[Verdict], *, errors: list[dict] | None = None) -> int:
-    """Figures and ``report.md`` from verdicts (no recomputation), then :data:`EXTRA_RENDERERS`.
+    """Figures and ``report.md`` from verdicts (no recomputation), the regime maps that ``summary["maps"]``
+    records (from ``map.json``), then :data:`EXTRA_RENDERERS`.
 
     ``errors``: entries of claims without a verdict (listed in the report; default ``summary["errors"]``);
     a ``plot`` that raises is appended to it. Returns the number of sections written (claims plus extras).
@@ -379,10 +391,13 @@ def render(out: Path, summary: dict | None, verdicts: list[Verdict], *, errors: 
         else:
             for v in verdicts:
                 parts.append(_section(v, _figures(CLAIMS.get(v.claim), v, out, None, errors, order[0])))
+    built = (summary or {}).get("maps")
+    if built:  # from map.json, only for maps this run built (not a stale map.json of `ntk-verify map`)
+        parts += [maps_section(out, built).rstrip(), ""]
     if errors:
         parts += ["## Errors", "", *(f"- {e['claim']}{' (`' + e['data_source'] + '`)' if e.get('data_source') else ''}: "
                                      f"{e['stage']} failed: {e['error']}" for e in errors), ""]
-    sections = len(verdicts) + bool(errors)
+    sections = len(verdicts) + bool(errors) + bool(built)
     for fn in EXTRA_RENDERERS:
         extra = fn(out)
         if extra:

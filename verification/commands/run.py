@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 import time
 
-from verification import files, pipeline, report
+from verification import config as cfg
+from verification import files, pipeline, regime_report, report
 from verification.commands._shared import (
     UsageError, add_plugin_option, config_for_source, enable_x64, load_plugins, parse_claims, parse_sources,
 )
@@ -22,6 +23,14 @@ def _cmd_run(args) -> int:
             raise UsageError(f"--seed: expected an integer >= 0, got {args.seed}")
         for config in configs:
             config["run"]["seed"] = args.seed
+    if args.maps is not None:
+        maps = _parse_maps(args.maps)
+        for config in configs:
+            config["run"]["maps"] = maps
+    if len(configs) > 1 and configs[0]["run"]["maps"]:
+        raise UsageError(f"{'--maps' if args.maps is not None else 'run.maps'}: regime maps need one data source, "
+                         f"got {len(configs)} (--data); run "
+                         "`ntk-verify map --data SOURCE` per source")
     claims = parse_claims(args.claims)
     for config in configs:
         pipeline.check_memory(config, pipeline.selected_claims(config, claims))  # hardening: before any work
@@ -41,11 +50,13 @@ def _cmd_run(args) -> int:
         got = pipeline.run_claims(config, claims, quiet=args.quiet, stability=stability, errors=errors)
         verdicts += got
         per_verdict_source += [name] * len(got)
-    elapsed = time.perf_counter() - t0
     out = report.check_output_dir(args.out, force=args.force)
+    maps = regime_report.run_maps(configs[0], out, quiet=args.quiet, errors=errors)  # [run] maps / --maps; [] by default
+    elapsed = time.perf_counter() - t0
     report.write_results(out, verdicts, configs[0], pipeline.environment(), elapsed_s=elapsed,
                          data_sources=per_verdict_source,
-                         data_configs={c["data"]["source"]: c["data"] for c in configs}, errors=errors)
+                         data_configs={c["data"]["source"]: c["data"] for c in configs}, errors=errors,
+                         maps=regime_report.built_entries(maps))
     if len(configs) > 1:
         for config in configs:
             name = config["data"]["source"]
@@ -53,10 +64,24 @@ def _cmd_run(args) -> int:
             print(_text_table([v for v, s in zip(verdicts, per_verdict_source) if s == name]) + "\n")
     else:
         print(_text_table(verdicts))
+    for m in maps:
+        print(regime_report.map_summary_line(m))
     print(f"\n{len(verdicts)} verdict(s) in {elapsed:.1f} s; report: {out / 'report.md'}")
     for line in pipeline.error_lines(errors):  # claims without a verdict or a figure: the others' results stay
         print(f"ntk-verify run: error: {line}", file=sys.stderr)
     return 1 if errors else 0
+
+
+def _parse_maps(text: str) -> list[str]:
+    """``--maps C3,C2`` → ``["C2", "C3"]`` (checked as ``[run] maps``), else one line naming the flag."""
+    try:
+        maps = cfg.RUN_FIELDS["maps"].parse("--maps", [c for c in text.split(",") if c.strip()])
+    except cfg.ConfigError:
+        maps = []
+    if not maps:
+        raise UsageError(f"--maps: expected a comma-separated list of {', '.join(cfg.MAP_CLAIMS)} (the claims with a "
+                         f"regime map), got {text!r}")
+    return maps
 
 
 def _text_table(verdicts) -> str:
@@ -73,6 +98,9 @@ def register(sub) -> None:
     p.add_argument("--data", metavar="SOURCE[,SOURCE...]", help="data source(s), overriding [data] source: a family "
                    "(residual, haar, ...), a real series (sunspots, nile, ...), csv:PATH[#COLUMN] or npy:PATH; several "
                    "give one report with a verdict matrix (claims x sources)")
+    p.add_argument("--maps", metavar="C3[,C2]", help="also build these claims' regime maps (C1, C2, C3; about 30 s "
+                   "each) with `ntk-verify map`'s defaults: OUT/map.json, OUT/map_C*.png and a section of report.md "
+                   "(overrides [run] maps)")
     p.add_argument("--force", action="store_true", help="overwrite a non-empty results folder")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     add_plugin_option(p)
