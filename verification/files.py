@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = [
-    "atomic_write", "json_text", "npz_bytes", "save_figure", "FIGURE_DPI", "FIGURE_SOURCE", "plain_log_ticks",
+    "atomic_write", "json_text", "read_json", "npz_bytes", "save_figure", "FIGURE_DPI", "FIGURE_SOURCE", "plain_log_ticks",
     "OutputError", "ResultsError", "check_output_folder", "reporting_write_errors", "kept_files",
 ]
 
@@ -116,6 +116,18 @@ def json_text(obj) -> str:
     (deterministic: every writer builds its dicts in a fixed order), UTF-8 text, NaN/inf refused
     (``allow_nan=False``: not JSON), a final newline."""
     return json.dumps(obj, indent=2, allow_nan=False, ensure_ascii=False) + "\n"
+
+
+def read_json(path: str | Path, missing: str):
+    """The JSON content of ``path``, or :class:`ResultsError` naming it: ``missing`` when it is not there,
+    "not valid JSON" when it is truncated or edited."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ResultsError(f"{path}: not found{missing}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ResultsError(f"{path}: not valid JSON, truncated or edited ({err})") from None
 
 
 def npz_bytes(arrays: dict) -> bytes:

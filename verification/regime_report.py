@@ -9,12 +9,11 @@ come from that JSON alone (:func:`map_lines`, :func:`format_map`, :func:`map_sum
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from verification import regime_map as rmap
 from verification import regime_plot, regime_runs
-from verification.files import ResultsError, atomic_write, json_text
+from verification.files import ResultsError, atomic_write, json_text, read_json
 from verification.pipeline import claim_error
 
 __all__ = ["MAP_FILE", "figure_name", "write_maps", "run_maps", "built_entries", "load_maps", "map_lines", "format_map", "map_summary_line",
@@ -68,12 +67,7 @@ def built_entries(js: list[dict]) -> list[dict]:
 def load_maps(out: str | Path) -> list[dict]:
     """``out/map.json`` (a list of map objects), or :class:`ResultsError` naming the file."""
     path = Path(out) / MAP_FILE
-    try:
-        js = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ResultsError(f"{path}: not found; the results record regime maps but the file was removed") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ResultsError(f"{path}: not valid JSON, truncated or edited ({err})") from None
+    js = read_json(path, "; the results record regime maps but the file was removed")
     if not isinstance(js, list) or not all(isinstance(m, dict) and "claim" in m for m in js):
         raise ResultsError(f"{path}: expected a list of maps with a 'claim' each")
     return js

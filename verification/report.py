@@ -47,7 +47,6 @@ from __future__ import annotations
 import errno
 import hashlib
 import io
-import json
 import os
 import re
 import shutil
@@ -59,7 +58,7 @@ import numpy as np
 
 from verification.claims import CLAIMS, PLUGINS, load_extensions, load_plugin
 from verification.files import (
-    FIGURE_SOURCE, ResultsError, atomic_write, check_output_folder, json_text, reporting_write_errors,
+    FIGURE_SOURCE, ResultsError, atomic_write, check_output_folder, json_text, read_json, reporting_write_errors,
 )
 from verification.regime_report import maps_section
 from verification.presentation import COLUMNS, text_table, verdict_lines, verdict_matrix, verdict_table
@@ -256,12 +255,7 @@ def load_results(results_dir: str | Path) -> tuple[dict, list[Verdict]]:
     """Read ``summary.json`` and ``evidence.npz``; refuse missing, truncated or edited files."""
     d = Path(results_dir)
     path = d / "summary.json"
-    try:
-        summary = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ResultsError(f"{path}: not found (is {str(d)!r} an ntk-verify results folder?)") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ResultsError(f"{path}: not valid JSON, truncated or edited ({err})") from None
+    summary = read_json(path, f" (is {str(d)!r} an ntk-verify results folder?)")
     if not isinstance(summary, dict) or summary.get("format") != FORMAT:
         raise ResultsError(f"{path}: expected format {FORMAT!r}, got {summary.get('format') if isinstance(summary, dict) else summary!r}")
     if summary.get(CHECKSUM_KEY) != content_sha256(summary):
