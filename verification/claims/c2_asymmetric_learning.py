@@ -33,6 +33,7 @@ import math
 from pathlib import Path
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from ntk_attention import init_params, train
@@ -306,26 +307,28 @@ def run_c2(section: dict, ctx) -> Verdict:
     lam = ctx.lambda_star(n, sigma=sigma)[0]
     eta = ctx.learning_rate(section, sizes=[n], sigma=sigma)
     bar = ctx.progress("C2 random signs", len(W) * S)
+    keys = jnp.stack([jax.random.key(s) for s in seeds])
     for wi, m in enumerate(W):
+        cache = repr(("train-c2-vmap", n, m, tuple(seeds), tuple(int(t) for t in rec), eta, sigma))
+
+        def go(m=m):  # every seed of this width in one compiled program (train composes with vmap)
+            return jax.vmap(lambda k: train(init_params(k, m, sigma=sigma), ds.X, ds.y, learning_rate=eta,
+                                            record_at=rec, record_ntk=False, record_neurons=False))(keys)
+
+        tr = ctx.cached(cache, go)
+        ap[wi], am[wi] = np.asarray(tr.sign_agree_plus), np.asarray(tr.sign_agree_minus)
+        npl[wi], nmi[wi] = np.asarray(tr.n_plus), np.asarray(tr.n_minus)
+        w_all, a_all, div = np.asarray(tr.params.w), np.asarray(tr.params.a), np.asarray(tr.diverged_step)
         for si, s in enumerate(seeds):
             p = init_params(jax.random.key(s), m, sigma=sigma)
-            key = repr(("train-c2", n, m, s, tuple(int(t) for t in rec), eta, sigma))
-
-            def go(p=p, s=s):
-                tr = train(p, ds.X, ds.y, learning_rate=eta, record_at=rec, record_ntk=False,
-                           record_neurons=False)
-                note_train_divergence(ctx, tr, p, ds.X, eta=eta, seed=s)
-                return tr
-
-            tr = ctx.cached(key, go)
-            ap[wi, si], am[wi, si] = np.asarray(tr.sign_agree_plus), np.asarray(tr.sign_agree_minus)
-            npl[wi, si], nmi[wi, si] = tr.n_plus, tr.n_minus
-            a_, w_ = np.asarray(p.a), np.asarray(tr.params.w)
-            for gi, g in enumerate((1, -1)):  # the group's first neuron: one trial per network
-                hit = np.flatnonzero(a_ == g)
-                des[wi, si, gi] = hit.size == 0 or np.sign(w_[hit[0]]) == g
+            if div[si] >= 0:  # the words and λ_max(H(0)) of a diverged run: that seed again, outside vmap
+                note_train_divergence(ctx, train(p, ds.X, ds.y, learning_rate=eta, record_at=rec, record_ntk=False,
+                                                 record_neurons=False), p, ds.X, eta=eta, seed=s)
+            for gi, g in enumerate((1, -1)):  # the group's first neuron: the designated-neuron diagnostic
+                hit = np.flatnonzero(a_all[si] == g)
+                des[wi, si, gi] = hit.size == 0 or np.sign(w_all[si, hit[0]]) == g
             if m == W[-1] and si < lin.size:  # a diagnostic: the widest width, the first few seeds
-                lin[si] = ev.linear_sign_agreement(p, ds.X, ds.y, eta, tr.params.w)
+                lin[si] = ev.linear_sign_agreement(p, ds.X, ds.y, eta, w_all[si])
             positive += int(round(float(ntk_data.data_term_fraction(p, ds.X, ds.y)) * m))
             total += m
             bar.update(1)
