@@ -181,15 +181,18 @@ the least any valid bound can need there: 36; c = 3/4: 47)."""
 
 
 def _prpl_bets(x: np.ndarray, alpha: float) -> np.ndarray:
-    r"""Predictable plug-in bets of WSR (eq. 26–27): :math:`\lambda_t = \sqrt{2\log(2/\alpha)/
-    (\hat\sigma^2_{t-1}\, t \log(1+t))}` with :math:`\hat\mu_t = (1/2 + \sum_{i\le t} x_i)/(t+1)`,
-    :math:`\hat\sigma^2_t = (1/4 + \sum_{i\le t}(x_i-\hat\mu_i)^2)/(t+1)` — each uses draws before t only."""
+    r"""Predictable plug-in bets of WSR for a sample of known size n (their fixed-n choice, §5.1 /
+    App. B): :math:`\lambda_t = \sqrt{2\log(2/\alpha)/(n\,\hat\sigma^2_{t-1})}` with
+    :math:`\hat\mu_t = (1/2 + \sum_{i\le t} x_i)/(t+1)`, :math:`\hat\sigma^2_t = (1/4 + \sum_{i\le t}
+    (x_i-\hat\mu_i)^2)/(t+1)` — each uses draws before t only, so validity is untouched. (The
+    anytime choice :math:`\propto 1/\sqrt{t\log(1+t)}` bets far more on the first draws and, on
+    fractions that are mostly 0 with a few 1s, loses its capital before the 1s arrive.)"""
     n = x.shape[-1]
     t = np.arange(1, n + 1, dtype=np.float64)
     mu = (0.5 + np.cumsum(x, axis=-1)) / (t + 1)
     var = (0.25 + np.cumsum((x - mu) ** 2, axis=-1)) / (t + 1)
     prev = np.concatenate([np.full(x.shape[:-1] + (1,), 0.25), var[..., :-1]], axis=-1)
-    return np.sqrt(2 * np.log(2 / alpha) / (prev * t * np.log1p(t)))
+    return np.sqrt(2 * np.log(2 / alpha) / (n * prev))
 
 
 def _capital(x: np.ndarray, m, alpha: float, c: float, alternative: str) -> np.ndarray:
