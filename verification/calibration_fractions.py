@@ -48,8 +48,9 @@ def rows(R: int) -> list[dict]:
     specs = [
         ("true", "p = 0.02 at every member, ρ = 0.5", 0.02, 0.5, 701, [(VIOLATED, "<=", a / 2), (HOLDS, ">=", 0.8)]),
         ("true", "p = 0.02 at every member, ρ = 0.9", 0.02, 0.9, 702, [(VIOLATED, "<=", a / 2), (HOLDS, ">=", 0.8)],
-         "ρ → 1 makes each network all-fail or all-hold: Bernoulli draws, where no valid bound beats Clopper–Pearson "
-         "(which at 160 networks and 8 members has HOLDS power ≈ 0.6 at p = 0.02)"),
+         "ρ → 1 makes each network all-fail or all-hold (Bernoulli fractions): the betting bound pays Ville's "
+         "threshold 2/α, the price of validity for every law on [0, 1]; Clopper–Pearson, exact for Bernoulli draws "
+         "only, would reach HOLDS 0.96 of the time here"),
         ("true", "p = 0.02 at every member, ρ = 0.3", 0.02, 0.3, 703, [(VIOLATED, "<=", a / 2), (HOLDS, ">=", 0.8)]),
         ("boundary", "p = δ = 0.1 at every member, ρ = 0.5", DELTA, 0.5, 704, [(HOLDS, "<=", a / 2), (VIOLATED, "<=", a / 2)]),
         ("boundary", "p = δ = 0.1 at every member, ρ = 0.9", DELTA, 0.9, 705, [(HOLDS, "<=", a / 2), (VIOLATED, "<=", a / 2)]),
@@ -58,6 +59,9 @@ def rows(R: int) -> list[dict]:
         ("false", "p = 0.3 at one member (0.02 elsewhere), ρ = 0.5", one_false, 0.5, 708,
          [(HOLDS, "<=", a / 2), (VIOLATED, ">=", 0.8)]),
         ("false", "p = 0.3 at one member (0.02 elsewhere), ρ = 0.9", one_false, 0.9, 709,
+         [(HOLDS, "<=", a / 2), (VIOLATED, ">=", 0.8)]),
+        ("false", "like the default data: p = 0.05, 0.07, 0.08, 0.1 (a_r = +1), 0.08, 0.15, 0.18, 0.2 (a_r = −1) "
+         "by width, ρ = 0.9", [0.05, 0.07, 0.08, 0.1, 0.08, 0.15, 0.18, 0.2], 0.9, 710,
          [(HOLDS, "<=", a / 2), (VIOLATED, ">=", 0.8)]),
     ]
     out = []
