@@ -45,7 +45,7 @@ from ntk_attention import Params, init_params, train
 from ntk_attention import data as ntk_data
 from verification import bounds
 from verification import config as cfg
-from verification.contract import Claim, TrainingRun, memory_sum, train_bytes
+from verification.contract import Claim, TrainingRun, memory_sum
 from verification import laws
 from verification.stats import clopper_pearson, rate_decision
 from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED, Part, Verdict, combine_parts, combine_status
@@ -480,13 +480,16 @@ def training_c2(section: dict, data: dict) -> list[TrainingRun]:
 
 
 def memory_c2(section: dict, data: dict) -> tuple[int, str]:
-    """Peak memory growth: one :func:`ntk_attention.train` run at a time (``records + 2`` records,
-    no per-neuron records) and the linearised model's Jacobian and SVD at the widest width."""
-    n, m = data["n"], max(section["widths"])
+    """Peak memory growth: the seeds of one width train as one vmapped program, so the widest
+    width's ``seeds`` runs are held at once (``records + 2`` records, no per-neuron records), and
+    the linearised model's Jacobian and SVD at the widest width."""
+    from verification.memory import TRAIN_NUMBERS_PER_NEURON
+
+    n, d, m, S = data["n"], data["d"], max(section["widths"]), section["seeds"]
     R = section["records"] + 2
     return memory_sum(
-        train_bytes(n=n, d=data["d"], widths=section["widths"], seeds=section["seeds"], steps=R - 1, record_every=1,
-                    held=False, neurons=False),
+        (8 * S * m * (n + d + TRAIN_NUMBERS_PER_NEURON) + 8 * S * R * (d + 8),
+         f"training state of the widest width's {S} seeds, one vmapped program (Jacobians {S} × n × m)"),
         (8 * 3 * n * m, "linearised model at the widest width (J, its SVD factor, w(t))"))
 
 
