@@ -447,6 +447,10 @@ def summary_c2(v: Verdict) -> str:
         onset = M.get("observed_onset", [])
         L = o.looseness
         word = f"observed {o.status}"
+        ff = M.get("failure_fraction_mean") or {}
+        if o.status == VIOLATED and ff:
+            cell, worst = max(ff.items(), key=lambda kv: kv[1])
+            word += f": mean failure fraction {worst:.2f} at {cell.replace(',', ' ')} (δ = {1 - v.bounds['one_minus_delta']:.2g})"
         if onset and all(math.isfinite(t) for t in onset):
             word += f": latest onset t = {fmt(max(onset))}"
         if "orders_t_align_over_onset" in L:
