@@ -331,7 +331,8 @@ def run_c2(section: dict, ctx) -> Verdict:
     eta = ctx.learning_rate(section, sizes=[n], sigma=sigma)
     bar = ctx.progress("C2 random signs", len(W) * S)
     keys = jnp.stack([jax.random.key(s) for s in seeds])
-    for wi, m in enumerate(W):
+    runs = []
+    for m in W:  # dispatch every width first: JAX runs them asynchronously, side by side on the cores
         cache = repr(("train-c2-vmap", n, m, tuple(seeds), tuple(int(t) for t in rec), eta, sigma))
 
         def go(m=m):  # every seed of this width in one compiled program (train composes with vmap)
@@ -342,7 +343,9 @@ def run_c2(section: dict, ctx) -> Verdict:
 
             return jax.jit(jax.vmap(one))(keys)
 
-        P, tr, dtf = ctx.cached(cache, go)
+        runs.append(ctx.cached(cache, go))
+    for wi, m in enumerate(W):
+        P, tr, dtf = runs[wi]
         ap[wi], am[wi] = np.asarray(tr.sign_agree_plus), np.asarray(tr.sign_agree_minus)
         npl[wi], nmi[wi] = np.asarray(tr.n_plus), np.asarray(tr.n_minus)
         w0, a_all, w_all = np.asarray(P.w), np.asarray(P.a), np.asarray(tr.params.w)
