@@ -52,7 +52,8 @@ from pathlib import Path
 import numpy as np
 from scipy import special
 
-from verification import calibration_c1, calibration_ood, calibration_regime, calibration_seeds, planted, stats
+from verification import (calibration_c1, calibration_fractions, calibration_ood, calibration_regime, calibration_seeds,
+                          planted, stats)
 from verification.files import atomic_write, json_text
 from verification.verdict import HOLDS, INCONCLUSIVE, STATUSES, VACUOUS, VIOLATED
 
@@ -120,7 +121,7 @@ def _max_exponential(rng, widths, shape, cap: float = 10.0):
 _row = planted.row
 _tally = planted.tally
 
-RULE_MODULES = (calibration_c1, calibration_seeds, calibration_ood, calibration_regime)
+RULE_MODULES = (calibration_c1, calibration_seeds, calibration_fractions, calibration_ood, calibration_regime)
 """Modules of further rules (``verification/calibration_*.py``), each with ``rows(R) -> list[dict]``
 built with :mod:`verification.planted`; :func:`calibrate` appends their rows in this order."""
 
@@ -393,6 +394,14 @@ give the fraction of each status.
   designated neuron per network (the first that meets the premise) is one Bernoulli trial, decided
   by the probability rule over widths; planted networks have correlated neurons (ρ = 0.5). HOLDS
   needs at least 36 networks per width (`laws.seeds_for_power`); the contrast row pools neurons.
+  C3 uses it; for C2 it is a diagnostic.
+- **seed_fraction** (`laws.fraction_decision`, C2): the network draw is still the unit, but every
+  neuron counts — network s gives its failure fraction $f_s\in[0,1]$ (i.i.d. over draws, whatever
+  the dependence within a network; $\mathbb E f_s = p$). HOLDS when the Waudby-Smith–Ramdas (2023)
+  betting upper bound of $\mathbb E f$ (one-sided $1-\alpha/2$, valid for any distribution on
+  [0, 1]) is $\le\delta$ at every width and group (intersection–union); VIOLATED when a
+  Holm-adjusted betting p-value of $p\le\delta$ is $\le\alpha/2$. Planted networks: a Beta random
+  effect per network (correlation ρ), neurons binomial given it, group sizes m/2.
 
 ## Budget of the probability rule
 

@@ -14,6 +14,19 @@ Holm for VIOLATED). Exact at any within-network dependence; the price is power �
 probability 0.8 (36 at δ = 0.1, α = 0.05 with no failure at all). Calibrated on planted networks
 with correlated neurons in :mod:`verification.calibration_seeds`.
 
+**Every neuron, seeds as the unit.** :func:`fraction_decision` keeps the network draw as the
+unit but uses all its neurons: network s contributes its *failure fraction* :math:`f_s \in [0, 1]`
+(the share of its neurons of the group that fail), i.i.d. over draws whatever the dependence
+within a network, with :math:`\mathbb E f_s = p`, the probability for a random draw's random
+neuron — the theorem's probability by exchangeability. HOLDS when a betting upper bound for the
+mean (:func:`verification.intervals.betting_pvalue`, Waudby-Smith & Ramdas 2023: valid for any
+distribution on [0, 1]) is :math:`\le\delta` at every member (intersection–union, each at α/2),
+VIOLATED when Holm-adjusted betting p-values of :math:`p \le \delta` fall to α/2. With all
+:math:`f_s = 0` no valid bound can beat Clopper–Pearson (a Bernoulli draw looks the same), so it
+still needs 39 draws per member then; on concentrated fractions it decides where the designated
+neuron cannot. :func:`fraction_seeds_for_power` resamples observed fractions for a budget.
+Calibrated on planted networks in :mod:`verification.calibration_seeds`.
+
 **Observed laws.** :func:`onset_fit_reading` says when first-reaching times on log-spaced records
 cannot carry an exponent (reached at the first record: censored; the same record at every width:
 below the record resolution); :func:`conclusion_boundary` the largest :math:`|w|` of a grid up to
@@ -29,14 +42,18 @@ from typing import NamedTuple
 import numpy as np
 from jaxtyping import Bool, Float
 
-from verification import stats
-from verification.verdict import HOLDS, VACUOUS, VIOLATED
+from verification import intervals, stats
+from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED
 
 __all__ = [
     "SEED_RULE",
     "designated_outcomes",
     "seed_decision",
     "seeds_for_power",
+    "FRACTION_RULE",
+    "FractionDecision",
+    "fraction_decision",
+    "fraction_seeds_for_power",
     "budget_words",
     "onset_fit_reading",
     "conclusion_boundary",
@@ -69,6 +86,106 @@ def designated_outcomes(ok: Bool[np.ndarray, "S m"], eligible: Bool[np.ndarray, 
     rows = np.flatnonzero(has)
     fails = int(np.sum(~ok[rows, idx[rows]]))
     return fails, int(rows.size), idx
+
+
+FRACTION_RULE = ("seed-level probability (every neuron: per-network failure fractions, i.i.d. over network draws; "
+                 "Waudby-Smith–Ramdas betting bound for their mean, IUT/Holm over widths × groups)")
+"""The name of :func:`fraction_decision` in verdicts and in docs/calibration.md."""
+
+
+class FractionDecision(NamedTuple):
+    """Outcome of :func:`fraction_decision`, per member (width × group) with networks: ``seeds``
+    (networks), ``mean`` (mean failure fraction), ``lower``/``upper`` (the two-sided 1 − α betting
+    interval), ``p_holds`` (betting p of :math:`p \\ge \\delta`), ``p_adjusted`` (Holm-adjusted
+    betting p of :math:`p \\le \\delta`), ``rejected`` (members whose adjusted p ≤ α/2)."""
+
+    status: str
+    delta: float
+    alpha: float
+    seeds: tuple[int, ...]
+    mean: tuple[float, ...]
+    lower: tuple[float, ...]
+    upper: tuple[float, ...]
+    p_holds: tuple[float, ...]
+    p_adjusted: tuple[float, ...]
+    rejected: tuple[int, ...]
+    rule: str
+
+
+def fraction_decision(fractions, *, delta: float, alpha: float = 0.05,
+                      c: float = intervals.BET_CAP) -> FractionDecision | None:
+    r""""At every member the failure probability is :math:`\le\delta`" from per-network failure fractions.
+
+    ``fractions``: one 1-D array per member (width × group) of per-network fractions in [0, 1]
+    (i.i.d. over networks). Empty members are left out; None when none is left. HOLDS when every
+    member's betting p-value of :math:`H_0: p \ge \delta` is :math:`\le \alpha/2` (its one-sided
+    :math:`1-\alpha/2` upper bound is below δ; intersection–union, Berger 1982: false HOLDS
+    :math:`\le\alpha/2`); VIOLATED when some Holm-adjusted betting p-value of
+    :math:`H_0: p \le \delta` is :math:`\le\alpha/2` (false VIOLATED :math:`\le\alpha/2` over the
+    family); INCONCLUSIVE otherwise. VIOLATED takes precedence should both hold.
+
+    >>> fraction_decision([np.full(60, 0.02), np.zeros(60)], delta=0.1).status
+    'HOLDS'
+    >>> fraction_decision([np.zeros(3)], delta=0.1).status  # three draws cannot show it
+    'INCONCLUSIVE'
+    >>> fraction_decision([np.full(10, 0.6), np.zeros(10)], delta=0.1).status
+    'VIOLATED'
+    """
+    cells = [np.asarray(f, np.float64).reshape(-1) for f in fractions]
+    keep = [i for i, f in enumerate(cells) if f.size]
+    if not keep:
+        return None
+    cells = [cells[i] for i in keep]
+    K = len(cells)
+    p_hold = np.array([float(intervals.betting_pvalue(f, delta, alternative="less", alpha=alpha, c=c)) for f in cells])
+    p_viol = np.array([float(intervals.betting_pvalue(f, delta, alternative="greater", alpha=alpha, c=c)) for f in cells])
+    padj = intervals.holm(p_viol)
+    bounds = [intervals.betting_interval(f, alpha, c=c) for f in cells]
+    lo = np.array([b[0] for b in bounds])
+    hi = np.array([b[1] for b in bounds])
+    mean = np.array([float(f.mean()) for f in cells])
+    rej = tuple(int(i) for i in np.flatnonzero(padj <= alpha / 2))
+    if rej:
+        i = int(np.argmin(padj))
+        status = VIOLATED
+        rule = (f"mean failure fraction > δ = {delta:g}: {mean[i]:.3g} over {cells[i].size} networks, adjusted betting "
+                f"p = {padj[i]:.3g} ≤ α/2 = {alpha / 2:g} (Holm over {K}); betting interval [{lo[i]:.3g}, {hi[i]:.3g}]")
+    elif np.all(p_hold <= alpha / 2):
+        status = HOLDS
+        rule = (f"betting upper bound of the mean failure fraction ≤ δ = {delta:g} at all {K} widths/groups "
+                f"(max betting p of p ≥ δ {p_hold.max():.3g} ≤ α/2 = {alpha / 2:g}, intersection–union; "
+                f"max upper end {hi.max():.3g})")
+    else:
+        status = INCONCLUSIVE
+        rule = (f"max betting p of p ≥ δ {p_hold.max():.3g} > α/2 = {alpha / 2:g} (max upper end {hi.max():.3g}, "
+                f"δ = {delta:g}) and no Holm-adjusted p of p ≤ δ at α/2 (over {K}; min {padj.min():.3g})")
+    return FractionDecision(status, float(delta), float(alpha), tuple(int(f.size) for f in cells),
+                            tuple(float(x) for x in mean), tuple(float(x) for x in lo), tuple(float(x) for x in hi),
+                            tuple(float(x) for x in p_hold), tuple(float(x) for x in padj), rej, rule)
+
+
+def fraction_seeds_for_power(fractions, *, delta: float, alpha: float = 0.05, power: float = 0.8,
+                             candidates=(8, 12, 16, 24, 32, 40, 48, 64, 96, 128, 192, 256), reps: int = 400,
+                             seed: int = 0, c: float = intervals.BET_CAP) -> int | None:
+    r"""Smallest of ``candidates`` (networks per member) at which :func:`fraction_decision` says HOLDS
+    with probability ≥ ``power``, by resampling each member's observed fractions with replacement
+    (``reps`` times; a bootstrap estimate, not exact). None when none does.
+
+    >>> fraction_seeds_for_power([np.zeros(3)], delta=0.1)  # all at 0: 39 draws needed (c = 0.9)
+    40
+    """
+    cells = [np.asarray(f, np.float64).reshape(-1) for f in fractions if np.size(f)]
+    if not cells:
+        return None
+    rng = np.random.default_rng(seed)
+    for S in candidates:
+        ok = np.ones(reps, bool)
+        for f in cells:
+            draw = f[rng.integers(0, f.size, size=(reps, S))]
+            ok &= intervals.betting_pvalue(draw, delta, alternative="less", alpha=alpha, c=c) <= alpha / 2
+        if ok.mean() >= power:
+            return int(S)
+    return None
 
 
 def seed_decision(failures, trials, *, delta: float, alpha: float = 0.05) -> stats.ProbabilityDecision | None:

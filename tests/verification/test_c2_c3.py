@@ -219,9 +219,13 @@ def test_c2_premises_met_holds_or_violated():
     assert "Holm over 4" not in v.parts[2].finding  # HOLDS: the intersection-union rule
     v = _c2(30)  # half of each group disagrees at T
     assert v.status == VIOLATED and "Holm over 4" in v.parts[2].finding
-    assert _c2(55).status == INCONCLUSIVE  # 5/40 designated disagree: CP upper end above δ, not rejected either
-    assert "network draws as trials" in v.parts[2].name and v.parts[0].role == v.parts[1].role == "premise"
-    assert _c2(60, designated_agree=None).status == VACUOUS  # the conclusion not measured: not checked
+    # 5/60 neurons of every network disagree: mean failure fraction 0.083 < δ, too close for 40 networks
+    assert _c2(55).status == INCONCLUSIVE
+    assert "network draws as the unit" in v.parts[2].name and v.parts[0].role == v.parts[1].role == "premise"
+    v = _c2(60, designated_agree=None)  # the designated neurons are a diagnostic: the decision needs only the counts
+    assert v.status == HOLDS and not any(p.name.startswith("designated") for p in v.parts)
+    des = next(p for p in _c2(55).parts if p.name.startswith("designated"))  # 5/40 designated neurons disagree
+    assert des.status == INCONCLUSIVE and not des.decisive and "5/40" in des.finding
 
 
 def test_c2_data_term_absent_is_vacuous_saying_why():
@@ -375,3 +379,91 @@ def test_c3_run_on_a_tiny_configuration():
     assert "w_star_data" in v.observed.looseness and v.arrays["grid_masses"].shape == (160, config["data"]["d"])
     assert np.allclose(v.arrays["grid_masses"].sum(axis=1), 1.0)  # each row is a distribution over positions
     assert v.status == VACUOUS or v.parts[1].status == HOLDS  # the step size against λ is a premise
+
+
+# ---------------------------------------------------------------------------------------------
+# the rule on every neuron: per-network failure fractions, betting bound (laws.fraction_decision)
+
+
+from verification import calibration_fractions as cfr
+from verification import intervals
+
+
+@pytest.mark.parametrize("name, draw, mean", [
+    ("bernoulli 0.1", lambda r, s: (r.random(s) < 0.1).astype(float), 0.1),
+    ("bernoulli 0.5", lambda r, s: (r.random(s) < 0.5).astype(float), 0.5),
+    ("beta(0.2, 1.8)", lambda r, s: r.beta(0.2, 1.8, s), 0.1),
+    ("beta(2, 5)", lambda r, s: r.beta(2, 5, s), 2 / 7),
+    ("point mass 0.3", lambda r, s: np.full(s, 0.3), 0.3),
+])
+@pytest.mark.parametrize("n", [5, 30])
+def test_betting_bounds_cover_the_mean(name, draw, mean, n):
+    """Each one-sided end misses the true mean at most α/2 of the time (Monte Carlo, 3 standard errors)."""
+    R, a = 2000, 0.05
+    x = draw(np.random.default_rng(n), (R, n))
+    miss_upper = np.mean(intervals.betting_pvalue(x, mean, alternative="less") <= a / 2)
+    miss_lower = np.mean(intervals.betting_pvalue(x, mean, alternative="greater") <= a / 2)
+    tol = a / 2 + 3 * np.sqrt(a / 2 * (1 - a / 2) / R)
+    assert miss_upper <= tol and miss_lower <= tol, (name, miss_upper, miss_lower)
+
+
+def test_betting_interval_agrees_with_its_p_values():
+    rng = np.random.default_rng(3)
+    for x in (np.zeros(39), np.full(60, 0.03), rng.beta(0.5, 4, 50), (rng.random(40) < 0.3).astype(float)):
+        lo, hi = intervals.betting_interval(x)
+        assert lo <= x.mean() <= hi
+        assert (hi <= 0.1) == bool(intervals.betting_pvalue(x, 0.1, alternative="less") <= 0.025) or abs(hi - 0.1) < 2e-3
+    assert intervals.betting_interval(np.zeros(39))[1] <= 0.1 < intervals.betting_interval(np.zeros(36))[1]
+    with pytest.raises(ValueError, match="values in"):
+        intervals.betting_pvalue(np.array([0.2, 1.5]), 0.1)
+
+
+@pytest.mark.parametrize("case, p, rho, want", [
+    ("true", 0.02, 0.5, {"HOLDS": (">=", 0.8), "VIOLATED": ("<=", 0.025)}),
+    ("boundary", 0.1, 0.5, {"HOLDS": ("<=", 0.025), "VIOLATED": ("<=", 0.025)}),
+    ("boundary, nearly independent neurons", 0.1, 0.05, {"HOLDS": ("<=", 0.025)}),
+    ("false at one member", [0.3] + [0.02] * 7, 0.5, {"HOLDS": ("<=", 0.025), "VIOLATED": (">=", 0.8)}),
+])
+def test_fraction_rule_on_planted_networks(case, p, rho, want):
+    """Planted C2 default budgets (160 networks × 8 members of m/2 neurons, Beta random effect per network)."""
+    R = 300
+    f = cfr._fractions(np.random.default_rng(11), R, p, rho, cfr.C2_SEEDS, cfr.C2_GROUPS)
+    st = cfr.fraction_statuses(f)
+    for status, (op, limit) in want.items():
+        rate = np.mean(st == status)
+        tol = 3 * np.sqrt(max(limit * (1 - limit), 0.01) / R)
+        assert (rate <= limit + tol) if op == "<=" else (rate >= limit - tol), (case, status, rate)
+    for r in range(3):  # the vectorised statuses are laws.fraction_decision's
+        assert laws.fraction_decision(list(f[r]), delta=0.1).status == st[r]
+
+
+def test_fraction_decision_uses_every_neuron_where_the_designated_one_cannot():
+    f = np.full(60, 1 / 60)  # one neuron of 60 fails in every network: the first one, say
+    assert laws.fraction_decision([f, f], delta=0.1).status == HOLDS
+    assert laws.seed_decision([60, 60], [60, 60], delta=0.1).status == VIOLATED  # the designated neuron always fails
+    assert laws.fraction_decision([np.array([]), f], delta=0.1).seeds == (60,)
+    assert laws.fraction_decision([np.array([])], delta=0.1) is None
+    assert laws.fraction_seeds_for_power([np.zeros(5)], delta=0.1) == 40
+
+
+def test_c2_run_vmapped_seeds_match_one_by_one():
+    """The vmapped program per width gives each seed's numbers of a train call of its own (float tolerance)."""
+    import jax
+    from ntk_attention import init_params, train
+    from verification import config as cfg
+    from verification.contract import Context
+
+    config = cfg.validate({"C2": {"widths": [4, 8], "seeds": 3, "steps": 6, "records": 2}, "data": {"n": 6}})
+    ctx = Context(config=config, seed=0, quiet=True)
+    v = c2.run_c2(config["C2"], ctx)
+    ds = ctx.dataset(6)
+    eta = ctx.learning_rate(config["C2"], sizes=[6], sigma=config["data"]["sigma"])
+    rec = c2.record_steps(6, 2)
+    for wi, m in enumerate((4, 8)):
+        for j, s in enumerate(ctx.network_seeds(3)):
+            tr = train(init_params(jax.random.key(s), m, sigma=config["data"]["sigma"]), ds.X, ds.y, learning_rate=eta,
+                       record_at=rec, record_ntk=False, record_neurons=False)
+            key = f"m={m},a_r=-1"
+            if tr.n_minus:
+                want = 1 - float(tr.sign_agree_minus[-1]) / tr.n_minus
+                assert np.isclose(v.measured["failure_fraction_seed"][key][j], want)

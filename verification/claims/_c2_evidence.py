@@ -49,10 +49,13 @@ def plateau(fractions, steps, *, tail: float = 0.1, tol: float = 0.02) -> tuple[
     return last.mean(axis=-1), (last.max(axis=-1) - last.min(axis=-1)) <= tol
 
 
-def observed(dec, frac_seed, first_seed, steps, widths, j_target, t_align, *, eta, lam, v_min, delta, alpha,
+def observed(dec, fractions, frac_seed, first_seed, steps, widths, j_target, t_align, *, eta, lam, v_min, delta, alpha,
                  margin, seeds, source, measured) -> Observed:
     r"""Asymmetric learning as an empirical law: each network's onset (first record with both groups'
-    agreement ≥ 1-δ), its exponent in m beside t_align ∝ m, and the seed-level decision at T."""
+    agreement ≥ 1-δ), its exponent in m beside t_align ∝ m, and the seed-level decision at T
+    (:func:`verification.laws.fraction_decision` on the per-network failure ``fractions``, one array
+    per width × group); when INCONCLUSIVE, the budget from resampling them
+    (:func:`verification.laws.fraction_seeds_for_power`)."""
     onset = np.maximum(first_seed["+1"][:, :, j_target], first_seed["-1"][:, :, j_target])  # (W, S)
     latest = onset.max(axis=1)  # per width, the last network to align
     look = {}
@@ -83,13 +86,21 @@ def observed(dec, frac_seed, first_seed, steps, widths, j_target, t_align, *, et
         look["settled_below_target"] = {str(m): [p, q] for m, p, q in low}
         words.append("agreement settled below 1-δ at " + ", ".join(f"m = {m} ({p:.2f}/{q:.2f})" for m, p, q in low))
     status = VACUOUS if dec is None else dec.status
-    rule_words = "no designated neuron" if dec is None else dec.rule
+    rule_words = "no network with neurons" if dec is None else dec.rule
     finding = f"At T = {int(steps[-1])}: {status} ({rule_words}). " + "; ".join(words) + "."
     measured["observed_onset"] = [float(x) for x in latest]
     scale = (f"m ∈ {{{', '.join(str(int(m)) for m in widths)}}}, t ≤ {int(steps[-1])}, η = {eta:.3g}, "
              f"{seeds} network draws per width" + (f", data {source}" if source else ""))
-    budget = laws.budget_words(dec.failures, dec.runs, delta=delta, alpha=alpha) if status == INCONCLUSIVE else ""
-    return Observed(status, laws.SEED_RULE, scale, finding, look, budget)
+    budget = ""
+    if status == INCONCLUSIVE:
+        if max(dec.mean) >= delta:
+            budget = (f"none: the observed mean failure fraction {max(dec.mean):.3g} is at or above δ = {delta:g}, "
+                      "so more seeds move toward VIOLATED, not HOLDS")
+        else:
+            S = laws.fraction_seeds_for_power(fractions, delta=delta, alpha=alpha)
+            budget = (f"{S} seeds per width (power 0.8 of the seed-level rule, resampling the observed failure "
+                      f"fractions)" if S else "beyond 256 seeds per width at the observed failure fractions")
+    return Observed(status, laws.FRACTION_RULE, scale, finding, look, budget)
 
 
 def linear_sign_agreement(params, X, y, eta, w_final) -> float:
