@@ -7,7 +7,10 @@ grows. That is testable at n = 24 although :math:`\lambda_{\min}(H^*)` lies belo
 
 * the gap :math:`g = \sup_t |L(t)-L_{lin}(t)|/L(0)` per (width, seed) and its rate in m, decided by
   :func:`verification.stats.rate_decision` (theory: :math:`O(m^{-1/2})`; the per-seed slopes are the
-  unit — seeds, the network draws, are independent, neurons of one draw are not);
+  unit — seeds, the network draws, are independent, neurons of one draw are not), reported with the
+  median gap per width and the local slopes between consecutive widths (:func:`local_slopes`): a
+  pre-asymptotic stretch shows as slopes that change along m (sunspots: ≈ −0.4 over m = 64–1024, ≈ −1
+  over 1024–16384; hence C1's default widths 256, 1024, 4096);
 * the loss along each resolved eigendirection of H(0), :math:`\tfrac12 c_k(t)^2` against
   :math:`\tfrac12 c_k(0)^2(1-\eta\lambda_k)^{2t}` (a direction is resolved when
   :math:`\lambda_k > n\epsilon\lambda_{\max}`, its mode decays by at least ``min_decrease`` over the
