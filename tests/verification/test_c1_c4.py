@@ -371,7 +371,7 @@ def test_c1_mechanism_names_local_slopes_of_a_pre_asymptotic_gap():
         assert dec[0].status == want
         assert measured["kernel_gap_local_slopes[planted]"] == pytest.approx(slopes, abs=0.15)
         p = next(p for p in parts if p.name.startswith("kernel regime"))
-        assert "local slopes" in p.finding and "the sup is reached at t = 50" in p.finding
+        assert "local slopes" in p.finding and "the sup is reached at t = 50" in p.finding and "above the float floor" in p.finding
         env = _run(_losses(0.9))
         ob = check_c1([env], eta=1.0, eps=1e-3, delta=0.1, mechanism=[run]).observed
         assert ob.status == want and "median gap" in ob.finding and "local slopes" in ob.finding

@@ -139,11 +139,12 @@ def local_slopes(widths, medians) -> list[float]:
     return [float(v) for v in np.diff(g) / np.diff(m)]
 
 
-def _sup_at(run: MechanismRun, keep) -> tuple[float, float]:
-    """Median over the kept runs of the step where :math:`|L - L_{lin}|` peaks and of :math:`L/L(0)` there."""
+def _sup_at(run: MechanismRun, keep) -> tuple[float, float, float]:
+    """Median over the kept runs of the step where :math:`|L - L_{lin}|` peaks and of :math:`L/L(0)` there; the
+    smallest L there."""
     i = np.abs(run.loss - run.lin_loss)[keep].argmax(axis=-1)
-    L = np.take_along_axis(run.loss[keep], i[..., None], axis=-1)[..., 0] / run.loss[keep][..., 0]
-    return float(np.median(np.asarray(run.steps)[i])), float(np.median(L))
+    L = np.take_along_axis(run.loss[keep], i[..., None], axis=-1)[..., 0]
+    return float(np.median(np.asarray(run.steps)[i])), float(np.median(L / run.loss[keep][..., 0])), float(L.min())
 
 
 def check_mechanism(runs: list[MechanismRun], *, margin: float, violation_margin: float, alpha: float,
@@ -181,12 +182,14 @@ def check_mechanism(runs: list[MechanismRun], *, margin: float, violation_margin
             med = ", ".join(f"m = {int(m)}: {_fmt(float(v))}" for m, v in zip(run.widths[keep], meds))
             loc = local_slopes(run.widths[keep], meds)
             measured[f"kernel_gap_local_slopes[{run.source}]"] = loc
-            t_sup, L_sup = _sup_at(run, keep)
+            t_sup, L_sup, L_low = _sup_at(run, keep)
+            fl = float(run.floor.max())
             parts.append(Part(name, d.status, f"median gap {med}; local slopes between consecutive widths "
                               + ", ".join(f"{v:.2f}" for v in loc)
                               + f"; fitted exponent {d.slope:.3f} [{d.lo:.3f}, {d.hi:.3f}] over seeds ({scale}); "
-                              f"the sup is reached at t = {t_sup:.0f} (median), where L = {_fmt(L_sup)} L(0), above the "
-                              f"float floor {_fmt(float(run.floor.max()))}. Rule: rate_decision: {d.rule}.", False,
+                              f"the sup is reached at t = {t_sup:.0f} (median), where L = {_fmt(L_sup)} L(0) (smallest "
+                              f"{_fmt(L_low)}, {'above' if L_low > fl else 'at or below'} the float floor {_fmt(fl)}). "
+                              f"Rule: rate_decision: {d.rule}.", False,
                               why="" if d.status == HOLDS else f"slope [{d.lo:.2f}, {d.hi:.2f}]"))
         dev, count = mode_deviation(run, min_decrease=min_decrease)
         measured[f"resolved_directions[{run.source}]"] = [int(np.median(c)) for c in count]
