@@ -351,6 +351,33 @@ def test_c1_mechanism_rule_on_planted_gaps():
     assert dec[0].widths == 3
 
 
+def test_c1_mechanism_names_local_slopes_of_a_pre_asymptotic_gap():
+    """A gap whose slope is −0.4 up to m = 1024 and −1 beyond (sunspots at n = 24): the narrow widths read
+    INCONCLUSIVE, the default's wider ones HOLDS, and both texts carry the per-width medians and local slopes."""
+    from verification.claims._c1_mechanism import check_mechanism, local_slopes
+
+    assert local_slopes([64, 256, 1024], [1.0, 0.5, 0.125]) == pytest.approx([-0.5, -1.0])
+
+    def plateau(widths):
+        run = _mech_run(-1.0, widths=widths)
+        m = np.asarray(widths, np.float64)
+        g = np.where(m <= 1024, m**-0.4, 1024**0.6 * m**-1.0)[:, None] * np.exp(0.3 * np.random.default_rng(3).normal(size=(m.size, 16)))
+        loss = run.lin_loss + g[..., None] * np.sin(np.pi * run.steps / 100.0)
+        return run._replace(loss=loss)
+
+    for widths, want, slopes in (((64, 256, 1024), INCONCLUSIVE, [-0.4, -0.4]), ((256, 1024, 4096), HOLDS, [-0.4, -1.0])):
+        run = plateau(widths)
+        parts, measured, _, dec = check_mechanism([run], margin=0.1, violation_margin=0.1, alpha=0.05, min_decrease=0.01)
+        assert dec[0].status == want
+        assert measured["kernel_gap_local_slopes[planted]"] == pytest.approx(slopes, abs=0.15)
+        p = next(p for p in parts if p.name.startswith("kernel regime"))
+        assert "local slopes" in p.finding and "the sup is reached at t = 50" in p.finding and "above the float floor" in p.finding
+        env = _run(_losses(0.9))
+        ob = check_c1([env], eta=1.0, eps=1e-3, delta=0.1, mechanism=[run]).observed
+        assert ob.status == want and "median gap" in ob.finding and "local slopes" in ob.finding
+        assert ("pre-asymptotic" in ob.budget) == (want == INCONCLUSIVE)
+
+
 def test_c1_mechanism_gather_matches_the_linearised_model_and_shrinks():
     from ntk_attention import init_params
     from ntk_attention.linearized import predict

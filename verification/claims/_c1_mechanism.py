@@ -7,7 +7,10 @@ grows. That is testable at n = 24 although :math:`\lambda_{\min}(H^*)` lies belo
 
 * the gap :math:`g = \sup_t |L(t)-L_{lin}(t)|/L(0)` per (width, seed) and its rate in m, decided by
   :func:`verification.stats.rate_decision` (theory: :math:`O(m^{-1/2})`; the per-seed slopes are the
-  unit — seeds, the network draws, are independent, neurons of one draw are not);
+  unit — seeds, the network draws, are independent, neurons of one draw are not), reported with the
+  median gap per width and the local slopes between consecutive widths (:func:`local_slopes`): a
+  pre-asymptotic stretch shows as slopes that change along m (sunspots: ≈ −0.4 over m = 64–1024, ≈ −1
+  over 1024–16384; hence C1's default widths 256, 1024, 4096);
 * the loss along each resolved eigendirection of H(0), :math:`\tfrac12 c_k(t)^2` against
   :math:`\tfrac12 c_k(0)^2(1-\eta\lambda_k)^{2t}` (a direction is resolved when
   :math:`\lambda_k > n\epsilon\lambda_{\max}`, its mode decays by at least ``min_decrease`` over the
@@ -129,6 +132,21 @@ def _fmt(x: float) -> str:
     return f"{x:.3g}"
 
 
+def local_slopes(widths, medians) -> list[float]:
+    r"""Slopes :math:`\Delta\log g/\Delta\log m` of the median gap between consecutive widths: a pre-asymptotic
+    reading shows as slopes that change along m (sunspots at n = 24: ≈ −0.4 over 64–1024, ≈ −1 beyond)."""
+    m, g = np.log(np.asarray(widths, np.float64)), np.log(np.asarray(medians, np.float64))
+    return [float(v) for v in np.diff(g) / np.diff(m)]
+
+
+def _sup_at(run: MechanismRun, keep) -> tuple[float, float, float]:
+    """Median over the kept runs of the step where :math:`|L - L_{lin}|` peaks and of :math:`L/L(0)` there; the
+    smallest L there."""
+    i = np.abs(run.loss - run.lin_loss)[keep].argmax(axis=-1)
+    L = np.take_along_axis(run.loss[keep], i[..., None], axis=-1)[..., 0]
+    return float(np.median(np.asarray(run.steps)[i])), float(np.median(L / run.loss[keep][..., 0])), float(L.min())
+
+
 def check_mechanism(runs: list[MechanismRun], *, margin: float, violation_margin: float, alpha: float,
                     min_decrease: float) -> tuple[list[Part], dict, dict, list]:
     """Parts (non-decisive in the theorem verdict: the mechanism is read as an observed law), measured numbers,
@@ -160,9 +178,18 @@ def check_mechanism(runs: list[MechanismRun], *, margin: float, violation_margin
             decisions.append(d)
             measured[f"kernel_gap_slope[{run.source}]"] = d.slope
             intervals[f"kernel_gap_slope[{run.source}]"] = [d.lo, d.hi]
-            med = ", ".join(f"m = {int(m)}: {_fmt(float(np.median(v)))}" for m, v in zip(run.widths[keep], g[keep]))
-            parts.append(Part(name, d.status, f"median gap {med}; fitted exponent {d.slope:.3f} [{d.lo:.3f}, {d.hi:.3f}] "
-                              f"over seeds ({scale}). Rule: rate_decision: {d.rule}.", False,
+            meds = np.median(g[keep], axis=1)
+            med = ", ".join(f"m = {int(m)}: {_fmt(float(v))}" for m, v in zip(run.widths[keep], meds))
+            loc = local_slopes(run.widths[keep], meds)
+            measured[f"kernel_gap_local_slopes[{run.source}]"] = loc
+            t_sup, L_sup, L_low = _sup_at(run, keep)
+            fl = float(run.floor.max())
+            parts.append(Part(name, d.status, f"median gap {med}; local slopes between consecutive widths "
+                              + ", ".join(f"{v:.2f}" for v in loc)
+                              + f"; fitted exponent {d.slope:.3f} [{d.lo:.3f}, {d.hi:.3f}] over seeds ({scale}); "
+                              f"the sup is reached at t = {t_sup:.0f} (median), where L = {_fmt(L_sup)} L(0) (smallest "
+                              f"{_fmt(L_low)}, {'above' if L_low > fl else 'at or below'} the float floor {_fmt(fl)}). "
+                              f"Rule: rate_decision: {d.rule}.", False,
                               why="" if d.status == HOLDS else f"slope [{d.lo:.2f}, {d.hi:.2f}]"))
         dev, count = mode_deviation(run, min_decrease=min_decrease)
         measured[f"resolved_directions[{run.source}]"] = [int(np.median(c)) for c in count]
@@ -190,7 +217,7 @@ def mechanism_status(decisions) -> str:
     return combine_status([INCONCLUSIVE if d is None else d.status for d in decisions]) if decisions else INCONCLUSIVE
 
 
-__all__ = ["MechanismRun", "gather_mechanism", "gaps", "mode_deviation", "check_mechanism", "mechanism_status", "observed_c1"]
+__all__ = ["MechanismRun", "gather_mechanism", "gaps", "local_slopes", "mode_deviation", "check_mechanism", "mechanism_status", "observed_c1"]
 
 
 def _first_reach(run, eps: float) -> float:
@@ -218,8 +245,15 @@ def observed_c1(decisions, mechanism: list[MechanismRun], runs, bounds_out: dict
     scale = f"n = {n}, m = {widths[0]}–{widths[-1]}, t ≤ {T} steps, sources: {srcs}"
     bits, loose = [], {}
     for r, d in zip(mechanism, decisions):
-        bits.append(f"{r.source}: " + ("no slope" if d is None else f"gap exponent {d.slope:.2f} [{d.lo:.2f}, {d.hi:.2f}] "
-                                                                     f"→ {d.status}"))
+        if d is None:
+            bits.append(f"{r.source}: no slope")
+            continue
+        g = gaps(r)
+        keep = np.isfinite(g).all(axis=1)
+        meds = np.median(g[keep], axis=1)
+        bits.append(f"{r.source}: median gap " + " → ".join(_fmt(float(v)) for v in meds)
+                    + " (local slopes " + ", ".join(f"{v:.2f}" for v in local_slopes(r.widths[keep], meds))
+                    + f"), exponent {d.slope:.2f} [{d.lo:.2f}, {d.hi:.2f}] → {d.status}")
     T_req = bounds_out.get(f"T_req[n={n}]")
     if T_req is not None and math.isfinite(T_req) and T_req > 0:
         loose[f"orders_T_req_over_steps[n={n}]"] = math.log10(T_req / T)
