@@ -50,9 +50,10 @@ from verification import laws
 from verification.stats import clopper_pearson, rate_decision
 from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED, Part, Verdict, combine_parts, combine_status
 from verification.claims import _c2_evidence as ev
+from verification.claims import _c2_plot
 from verification.claims._c2_evidence import first_times, plateau, record_steps
 from verification.claims._common import (
-    ALPHA, ETA_MODE, data_n_training, DELTA, fmt, note_train_divergence, pyplot, save_figure,
+    ALPHA, ETA_MODE, data_n_training, DELTA, fmt, note_train_divergence,
 )
 
 
@@ -348,7 +349,7 @@ def run_c2(section: dict, ctx) -> Verdict:
         P, tr, dtf = runs[wi]
         ap[wi], am[wi] = np.asarray(tr.sign_agree_plus), np.asarray(tr.sign_agree_minus)
         npl[wi], nmi[wi] = np.asarray(tr.n_plus), np.asarray(tr.n_minus)
-        w0, a_all, w_all = np.asarray(P.w), np.asarray(P.a), np.asarray(tr.params.w)
+        a_all, w_all = np.asarray(P.a), np.asarray(tr.params.w)
         for si in np.flatnonzero(np.asarray(tr.diverged_step) >= 0):  # the words and λ_max(H(0)): again, outside vmap
             p = Params(P.w[si], P.a[si])
             note_train_divergence(ctx, train(p, ds.X, ds.y, learning_rate=eta, record_at=rec, record_ntk=False,
@@ -375,54 +376,7 @@ def run_c2(section: dict, ctx) -> Verdict:
 
 
 def plot_c2(v: Verdict, out: Path) -> list[str]:
-    plt = pyplot()
-    A = v.arrays
-    steps, widths = A["steps"], A["widths"]
-    alpha = v.config.get("C2", {}).get("alpha", 0.05)
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.4), squeeze=False)
-    cmap = plt.get_cmap("viridis")
-    t = np.maximum(steps, 0.5)  # step 0 drawn at 0.5 on the log axis
-    for ax, key, nkey, grp in ((axes[0][0], "agree_plus", "n_plus", "+1"), (axes[0][1], "agree_minus", "n_minus", "-1")):
-        for wi, m in enumerate(widths):
-            c = cmap(wi / max(1, len(widths) - 1))
-            n_ = np.int64(A[nkey][wi])
-            if n_ == 0:  # no neuron of this sign at this width
-                continue
-            k = A[key][wi].astype(np.int64)
-            lo, hi = clopper_pearson(k, n_, alpha)
-            ax.plot(t, k / n_, color=c, label=f"m = {m}")
-            ax.fill_between(t, lo, hi, color=c, alpha=0.2)
-        ax.axhline(v.bounds["one_minus_delta"], color="r", ls="--", lw=1, label="1 - δ")
-        ax.axhline(0.5, color="gray", ls=":", lw=1)
-        ax.set_xscale("log")
-        ax.set_ylim(0, 1.02)
-        ax.set_xlabel("step t (0 drawn at 0.5)")
-        ax.set_ylabel(f"fraction with sign(w_r) = {grp}")
-        ax.set_title(f"group a_r = {grp} (CP {1 - alpha:.0%} bands)", fontsize=10)
-        ax.legend(fontsize=7)
-    ax = axes[0][2]
-    levels = A["levels"]
-    first = np.maximum(A["first_plus"], A["first_minus"])  # both groups
-    for j, L in enumerate(levels):
-        ok = np.isfinite(first[:, j]) & (first[:, j] > 0)
-        if ok.any():
-            ax.plot(widths[ok], first[ok, j], "o-", label=f"level {L:g}")
-    pos = np.isfinite(first) & (first > 0)
-    if pos.any():
-        ref = widths.astype(float)
-        ax.plot(ref, ref / ref[0] * float(first[pos].min()), "k:", lw=1, label="∝ m (t_align)")
-    else:
-        ax.text(0.5, 0.5, "no level reached at t > 0", transform=ax.transAxes, ha="center", va="center")
-        ax.set_ylim(1, 10)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("width m")
-    ax.set_ylabel("first step both groups reach the level")
-    ax.set_title("first-reaching time vs m", fontsize=10)
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=7)
-    fig.suptitle(f"C2: {summary_c2(v)}", fontsize=10)
-    return [save_figure(fig, out / "c2_sign_agreement.png")]
+    return _c2_plot.draw(v, out, summary_c2(v))
 
 
 def summary_c2(v: Verdict) -> str:
