@@ -174,20 +174,25 @@ def seeds_for_power(effect_size: float, family: int, *, alpha: float = 0.05, pow
     return 0
 
 
-def paired_effect_statuses(log_ratios, *, alpha: float = 0.05, correction: str = "holm"):
-    r"""Vectorised core of :func:`paired_effects`: ``log_ratios[..., V, S]`` → ``(status, t, p_helps, p_hurts)``
-    with Holm-adjusted one-sided p-values over the V variants (last-but-one axis)."""
+def _paired_t(log_ratios, null: float):
+    r"""One-sample :math:`t = (\bar d - d_0)/(\mathrm{sd}/\sqrt S)` of ``log_ratios[..., V, S]`` against ``null``
+    (:math:`\pm\infty` when every seed agrees, 0 on the null exactly) and its Student :math:`t_{S-1}` law."""
     d = np.asarray(log_ratios, np.float64)
     S = d.shape[-1]
     if d.ndim < 2 or S < 2:
         raise ValueError(f"log_ratios: expected shape (..., variants, seeds) with at least 2 seeds, got {d.shape}")
     if not np.all(np.isfinite(d)):
         raise ValueError("log_ratios: expected finite per-seed log risk ratios")
-    mean, sd = d.mean(axis=-1), d.std(axis=-1, ddof=1)
+    shift, sd = d.mean(axis=-1) - null, d.std(axis=-1, ddof=1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        t = np.where(sd > 0, mean / (sd / np.sqrt(S)), np.sign(mean) * np.inf)
-    t = np.where(np.isnan(t), 0.0, t)
-    dist = _sps().t(S - 1)
+        t = np.where(sd > 0, shift / (sd / np.sqrt(S)), np.sign(shift) * np.inf)
+    return np.where(np.isnan(t), 0.0, t), _sps().t(S - 1)
+
+
+def paired_effect_statuses(log_ratios, *, alpha: float = 0.05, correction: str = "holm"):
+    r"""Vectorised core of :func:`paired_effects`: ``log_ratios[..., V, S]`` → ``(status, t, p_helps, p_hurts)``
+    with Holm-adjusted one-sided p-values over the V variants (last-but-one axis)."""
+    t, dist = _paired_t(log_ratios, 0.0)
     p_helps = stats.holm(dist.cdf(t), method=correction)
     p_hurts = stats.holm(dist.sf(t), method=correction)
     status = np.where(p_helps <= alpha / 2, HOLDS, np.where(p_hurts <= alpha / 2, VIOLATED, INCONCLUSIVE))
@@ -252,18 +257,7 @@ def margin_effect_statuses(log_ratios, *, margin: float = 0.1, alpha: float = 0.
     r"""Vectorised core of :func:`margin_effects`: ``log_ratios[..., V, S]`` →
     ``(statuses[..., V], conjunction[...], p_mitigates[..., V], p_not_holm[..., V])`` (module docstring)."""
     m = _check_margin(margin)
-    d = np.asarray(log_ratios, np.float64)
-    S = d.shape[-1]
-    if d.ndim < 2 or S < 2:
-        raise ValueError(f"log_ratios: expected shape (..., variants, seeds) with at least 2 seeds, got {d.shape}")
-    if not np.all(np.isfinite(d)):
-        raise ValueError("log_ratios: expected finite per-seed log risk ratios")
-    shift = d.mean(axis=-1) - np.log1p(-m)
-    sd = d.std(axis=-1, ddof=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = np.where(sd > 0, shift / (sd / np.sqrt(S)), np.sign(shift) * np.inf)
-    t = np.where(np.isnan(t), 0.0, t)
-    dist = _sps().t(S - 1)
+    t, dist = _paired_t(log_ratios, np.log1p(-m))
     p_mit = dist.cdf(t)  # H0: E d ≥ log(1 − Δ); intersection–union, no correction
     p_not = stats.holm(dist.sf(t), method=correction)  # H0: E d ≤ log(1 − Δ); Holm over the variants
     status = np.where(p_not <= alpha / 2, VIOLATED, np.where(p_mit <= alpha / 2, HOLDS, INCONCLUSIVE))

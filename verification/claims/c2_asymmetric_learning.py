@@ -46,6 +46,7 @@ from ntk_attention import data as ntk_data
 from verification import bounds
 from verification import config as cfg
 from verification.contract import Claim, TrainingRun, memory_sum
+from verification.memory import TRAIN_NUMBERS_PER_NEURON
 from verification import laws
 from verification.stats import clopper_pearson, rate_decision
 from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED, Part, Verdict, combine_parts, combine_status
@@ -444,8 +445,6 @@ def memory_c2(section: dict, data: dict) -> tuple[int, str]:
     """Peak memory growth: the seeds of one width train as one vmapped program, so the widest
     width's ``seeds`` runs are held at once (``records + 2`` records, no per-neuron records), and
     the linearised model's Jacobian and SVD at the widest width."""
-    from verification.memory import TRAIN_NUMBERS_PER_NEURON
-
     n, d, m, S = data["n"], data["d"], max(section["widths"]), section["seeds"]
     R = section["records"] + 2
     return memory_sum(
