@@ -467,3 +467,85 @@ def test_c2_run_vmapped_seeds_match_one_by_one():
             if tr.n_minus:
                 want = 1 - float(tr.sign_agree_minus[-1]) / tr.n_minus
                 assert np.isclose(v.measured["failure_fraction_seed"][key][j], want)
+
+
+# ---------------------------------------------------------------------------------------------
+# C2's onset exponent in η (eta_factors)
+
+
+def _eta_scan(onsets, etas=(0.25, 0.5, 1.0), seeds=4):
+    """Agreement counts at one width: every network of step size η aligns (all 10 of 10 neurons) from
+    ``onsets[k]`` on, at the records ``ETA_STEPS``."""
+    a = np.zeros((len(etas), seeds, ETA_STEPS.size), np.int64)
+    for k, t in enumerate(onsets):
+        a[k, :, ETA_STEPS >= t] = 10
+    n = np.full((len(etas), seeds), 10)
+    return dict(etas=list(etas), agree_plus=a, agree_minus=a, n_plus=n, n_minus=n)
+
+
+ETA_STEPS = np.array([0, 1, 2, 4, 8, 16, 32, 64, 128, 256])
+
+
+@pytest.mark.parametrize("onsets, status", [((64, 32, 16), HOLDS), ((32, 32, 32), None), ((16, 32, 64), VIOLATED)])
+def test_c2_onset_exponent_in_eta_planted(onsets, status):
+    kw, _ = c2.example_check_input()
+    kw["steps"] = ETA_STEPS
+    kw["agree_plus"] = kw["agree_minus"] = np.where(ETA_STEPS >= 16, 60, 30) * np.ones((2, 40, 1), np.int64)
+    v = c2.check_c2(**kw, eta_scan=_eta_scan(onsets))
+    L, fin = v.observed.looseness, v.observed.finding
+    assert v.observed.status == HOLDS  # the η fit never decides the observed status
+    assert L["eta_scan"] == [0.25, 0.5, 1.0] and L["median_onset_eta"] == [float(t) for t in onsets]
+    assert "onset exponent in η (diagnostic, not the status)" in fin
+    if status is None:  # onsets independent of η: the same record at every step size, uninformative, never HOLDS
+        assert L["onset_exponent_eta_status"].startswith("uninformative (the same record t = 32 at every step size")
+        assert "onset_exponent_eta" not in L
+    else:
+        assert L["onset_exponent_eta_status"] == status
+        assert L["onset_exponent_eta"] == pytest.approx(-1.0 if status == HOLDS else 1.0)
+        assert len(L["onset_exponent_eta_interval"]) == 2 and f"({status})" in fin
+
+
+def test_c2_onset_exponent_in_eta_independent_of_eta_with_noise_is_not_holds():
+    rng = np.random.default_rng(0)
+    scan = _eta_scan((32, 32, 32))
+    a = np.zeros_like(scan["agree_plus"])
+    for k in range(3):
+        for s in range(4):
+            a[k, s, ETA_STEPS >= rng.choice([16, 32, 64])] = 10
+    scan["agree_plus"] = scan["agree_minus"] = a
+    look, words = c2.ev.eta_exponent(scan, ETA_STEPS, 0.9, margin=0.1, alpha=0.05)
+    assert look["onset_exponent_eta_status"] in (INCONCLUSIVE, VIOLATED) and "against t_align ∝ η^-1" in words
+
+
+def test_c2_onset_exponent_in_eta_censored_or_too_few_step_sizes():
+    look, words = c2.ev.eta_exponent(_eta_scan((1, 1, 1)), ETA_STEPS, 0.9, margin=0.1, alpha=0.05)
+    assert look["onset_exponent_eta_status"].startswith("uninformative (reached by the first record t = 1")
+    look, words = c2.ev.eta_exponent(_eta_scan((math.inf, 32, 16)), ETA_STEPS, 0.9, margin=0.1, alpha=0.05)
+    assert look["onset_exponent_eta_status"] == "uninformative (not reached at every step size and seed)"
+    look, _ = c2.ev.eta_exponent(_eta_scan((64, 32), etas=(0.5, 1.0)), ETA_STEPS, 0.9, margin=0.1, alpha=0.05)
+    assert look["onset_exponent_eta_status"] == "uninformative (2 step sizes: the fit needs 3)"
+
+
+def test_c2_eta_factors_config():
+    from verification import config as cfg
+
+    assert cfg.validate({})["C2"]["eta_factors"] == []  # off by default
+    assert cfg.validate({"C2": {"eta_factors": [0.5, 1]}})["C2"]["eta_factors"] == [0.5, 1.0]
+    for bad in ([0.5, 0.0], [-1.0], [1.0, 0.5], "0.5"):
+        with pytest.raises(cfg.ConfigError, match="C2.eta_factors"):
+            cfg.validate({"C2": {"eta_factors": bad}})
+
+
+def test_c2_run_with_eta_factors():
+    from verification import config as cfg
+    from verification.contract import Context
+
+    config = cfg.validate({"C2": {"widths": [4, 8, 16], "seeds": 2, "steps": 8, "records": 3, "eta_factors": [0.5, 1]},
+                           "data": {"n": 6}})
+    v = c2.run_c2(config["C2"], Context(config=config, seed=0, quiet=True))
+    L = v.observed.looseness
+    eta = v.measured["eta"]
+    assert L["eta_scan"] == pytest.approx([0.5 * eta, eta]) and len(L["median_onset_eta"]) == 2
+    assert L["onset_exponent_eta_status"].startswith("uninformative (")  # 2 step sizes, or censored onsets
+    assert "onset exponent in η" in v.observed.finding
+    assert len(v.measured["median_onset"]) == 3 and v.measured["v_min"] > 0

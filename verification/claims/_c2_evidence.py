@@ -50,12 +50,13 @@ def plateau(fractions, steps, *, tail: float = 0.1, tol: float = 0.02) -> tuple[
 
 
 def observed(dec, fractions, frac_seed, first_seed, steps, widths, j_target, t_align, *, eta, lam, v_min, delta, alpha,
-                 margin, seeds, source, measured) -> Observed:
+                 margin, seeds, source, measured, eta_scan=None) -> Observed:
     r"""Asymmetric learning as an empirical law: each network's onset (first record with both groups'
     agreement ≥ 1-δ), its exponent in m beside t_align ∝ m, and the seed-level decision at T
     (:func:`verification.laws.fraction_decision` on the per-network failure ``fractions``, one array
     per width × group); when INCONCLUSIVE, the budget from resampling them
-    (:func:`verification.laws.fraction_seeds_for_power`)."""
+    (:func:`verification.laws.fraction_seeds_for_power`). With ``eta_scan`` (``check_c2``'s), the
+    onset's exponent in η beside t_align ∝ 1/η (:func:`eta_exponent`): a diagnostic, never the status."""
     onset = np.maximum(first_seed["+1"][:, :, j_target], first_seed["-1"][:, :, j_target])  # (W, S)
     latest = onset.max(axis=1)  # per width, the last network to align
     look = {}
@@ -71,6 +72,10 @@ def observed(dec, fractions, frac_seed, first_seed, steps, widths, j_target, t_a
         words.append(f"onset ∝ m^{rd.slope:.2f} [{rd.lo:.2f}, {rd.hi:.2f}] against t_align ∝ m^1 ({rd.status})")
     elif why:
         words.append(f"onset exponent in m uninformative ({why})")
+    if eta_scan is not None:
+        e_look, e_words = eta_exponent(eta_scan, steps, 1 - delta, margin=margin, alpha=alpha)
+        look.update(e_look)
+        words.append(e_words)
     # looseness from the latest network's onset; where some network never aligns, from the median network's
     median = np.median(onset, axis=1)
     ref, who = (latest, "the latest network") if np.isfinite(latest).all() else (median, "the median network")
@@ -93,6 +98,7 @@ def observed(dec, fractions, frac_seed, first_seed, steps, widths, j_target, t_a
     rule_words = "no network with neurons" if dec is None else dec.rule
     finding = f"At T = {int(steps[-1])}: {status} ({rule_words}). " + "; ".join(words) + "."
     measured["observed_onset"] = [float(x) for x in latest]
+    measured["median_onset"] = [float(x) for x in median]
     scale = (f"m ∈ {{{', '.join(str(int(m)) for m in widths)}}}, t ≤ {int(steps[-1])}, η = {eta:.3g}, "
              f"{seeds} network draws per width" + (f", data {source}" if source else ""))
     budget = ""
@@ -105,6 +111,42 @@ def observed(dec, fractions, frac_seed, first_seed, steps, widths, j_target, t_a
             budget = (f"{S} seeds per width (power 0.8 of the seed-level rule, resampling the observed failure "
                       f"fractions)" if S else "beyond 256 seeds per width at the observed failure fractions")
     return Observed(status, laws.FRACTION_RULE, scale, finding, look, budget)
+
+
+def eta_exponent(scan, steps, target: float, *, margin: float, alpha: float) -> tuple[dict, str]:
+    r"""The onset's exponent in η: each network's onset (first record with both groups' agreement ≥
+    ``target``) at each step size of ``scan`` (``etas`` (E,), ``agree_*`` (E, S, R), ``n_*`` (E, S),
+    optional ``diverged`` (E,) counts), log onset on log η by :func:`verification.stats.rate_decision`
+    (the seed the unit) against exponent −1 (t_align ∝ 1/η) with margin ``margin``. Uninformative when
+    fewer than 3 step sizes or when the onsets are censored (:func:`verification.laws.onset_fit_reading`).
+    Returns ``(looseness entries, words)``; a diagnostic that never decides the observed status.
+
+    >>> steps = np.array([0, 1, 2, 4, 8, 16, 32, 64, 128, 256])
+    >>> t = np.array([64, 32, 16])[:, None, None]  # onset ∝ 1/η at η = 1, 2, 4
+    >>> a = np.where(steps >= t, 10, 0) * np.ones((3, 4, 1), np.int64)
+    >>> look, words = eta_exponent(dict(etas=[1, 2, 4], agree_plus=a, agree_minus=a, n_plus=np.full((3, 4), 10),
+    ...                                 n_minus=np.full((3, 4), 10)), steps, 0.9, margin=0.1, alpha=0.05)
+    >>> round(look["onset_exponent_eta"], 3), look["onset_exponent_eta_status"]
+    (-1.0, 'HOLDS')
+    """
+    etas = np.asarray(scan["etas"], np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        onset = np.maximum(*(first_times(np.asarray(scan[f"agree_{g}"]) / np.asarray(scan[f"n_{g}"])[..., None],
+                                         steps, [target])[..., 0] for g in ("plus", "minus")))  # (E, S)
+    look = {"eta_scan": [float(e) for e in etas], "median_onset_eta": [float(x) for x in np.median(onset, axis=1)]}
+    at = ", ".join(f"η = {e:.3g}: t = {fmt(t)}" for e, t in zip(etas, look["median_onset_eta"]))
+    div = [int(k) for k in scan.get("diverged", [])]
+    tail = (f"; diverged networks per η: {div} (past the stability limit)" if any(div) else "")
+    head = "onset exponent in η (diagnostic, not the status)"
+    why = (laws.onset_fit_reading(onset, steps).replace("width", "step size")
+           or ("" if etas.size >= 3 else f"{etas.size} step sizes: the fit needs 3"))
+    if why:
+        look["onset_exponent_eta_status"] = f"uninformative ({why})"
+        return look, f"{head} uninformative ({why}); median onset {at}{tail}"
+    rd = rate_decision(etas, onset, exponent=-1.0, margin=margin, alpha=alpha)
+    look.update(onset_exponent_eta=rd.slope, onset_exponent_eta_interval=[rd.lo, rd.hi], onset_exponent_eta_status=rd.status)
+    return look, (f"{head}: onset ∝ η^{rd.slope:.2f} [{rd.lo:.2f}, {rd.hi:.2f}] against t_align ∝ η^-1 ({rd.status}); "
+                  f"median onset {at}{tail}")
 
 
 def linear_sign_agreement(params, X, y, eta, w_final) -> float:

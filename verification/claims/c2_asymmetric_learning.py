@@ -76,7 +76,8 @@ def check_c2(*, widths, seeds, steps, agree_plus, n_plus, agree_minus, n_minus, 
              eta: float, v_min: float, delta: float, c_A: float = 1.0, alpha: float = 0.05, levels=LEVELS,
              corr_y_xd: float | None = None, data_term_fraction: float | None = None, data_term_threshold: float = 0.5,
              linear_agreement=None, margin: float = 0.1, lam_precision: str = "float64", designated_agree=None,
-             source: str = "", config: dict | None = None, seed: int | None = None) -> Verdict:
+             eta_scan: dict | None = None, source: str = "", config: dict | None = None,
+             seed: int | None = None) -> Verdict:
     r"""C2 from sign-agreement counts over training: ``agree_*`` (W, S, R), ``n_*`` (W, S), at ``steps`` (R,).
 
     Decisive parts, in order (:func:`verification.verdict.combine_parts`):
@@ -105,7 +106,10 @@ def check_c2(*, widths, seeds, steps, agree_plus, n_plus, agree_minus, n_minus, 
     (:func:`verification.laws.onset_fit_reading`); ``linear_agreement`` (a mapping width →
     per-seed values): the fraction of neurons whose linearised :math:`t\to\infty` sign of
     :math:`w_r - w_r(0)` matches real training's at the last step. ``observed``: the law at the
-    scales run (:func:`verification.claims._c2_evidence.observed`).
+    scales run (:func:`verification.claims._c2_evidence.observed`). ``eta_scan`` (optional, the
+    ``eta_factors`` run): ``etas`` (E,) and ``agree_plus``/``agree_minus`` (E, S, R), ``n_plus``/``n_minus``
+    (E, S) at one width on the same ``steps``; each network's onset per η, fitted against exponent −1
+    (:func:`verification.claims._c2_evidence.eta_exponent`), a diagnostic of the observed finding.
     """
     widths = np.asarray(widths, np.int64)
     steps = np.asarray(steps, np.int64)
@@ -143,6 +147,7 @@ def check_c2(*, widths, seeds, steps, agree_plus, n_plus, agree_minus, n_minus, 
     t_align = np.array([c_A * float(m) / (eta * lam * v_min) if resolved else math.inf for m in widths])
     T = int(steps[-1])
     measured["t_align"] = t_align.tolist()
+    measured.update(v_min=float(v_min), eta=float(eta), lam=float(lam))
     measured["t_over_t_align"] = [T / t if t > 0 else math.inf for t in t_align]
     if not resolved:
         parts.append(Part("t >= t_align = c_A m/(ηλ v_min)", VACUOUS, role="premise", why="λ below its resolution",
@@ -283,7 +288,7 @@ def check_c2(*, widths, seeds, steps, agree_plus, n_plus, agree_minus, n_minus, 
     status = combine_parts(parts)
     obs = ev.observed(agree_dec, [c[2] for c in cells], frac_seed, first_seed, steps, widths, all_levels.index(target), t_align,
                        eta=eta, lam=lam, v_min=v_min, delta=delta, alpha=alpha, margin=margin, seeds=A["+1"].shape[1],
-                       source=source, measured=measured)
+                       source=source, measured=measured, eta_scan=eta_scan)
     explanation = _c2_explanation(status, measured, parts, widths, T, target, obs)
     arrays = {"widths": widths, "steps": steps, "agree_plus": kp["+1"], "n_plus": np_["+1"], "agree_minus": kp["-1"],
               "n_minus": np_["-1"], "levels": np.asarray(all_levels), "first_plus": first["+1"], "first_minus": first["-1"],
@@ -316,6 +321,33 @@ def _c2_explanation(status, measured, parts, widths, T, target, obs=None):
 # run, figure, summary
 
 
+def _train_seeds(ctx, ds, m: int, seeds, keys, rec, eta: float, sigma: float):
+    """Every seed of width ``m`` at step size ``eta`` as one compiled, vmapped program (cached):
+    ``(params at t = 0, trajectory, data-term fraction)``, each batched over the seeds."""
+    cache = repr(("train-c2-vmap", ds.X.shape[0], m, tuple(seeds), tuple(int(t) for t in rec), eta, sigma))
+
+    def go():
+        def one(k):
+            p = init_params(k, m, sigma=sigma)
+            tr = train(p, ds.X, ds.y, learning_rate=eta, record_at=rec, record_ntk=False, record_neurons=False)
+            return p, tr, ntk_data.data_term_fraction(p, ds.X, ds.y)
+
+        return jax.jit(jax.vmap(one))(keys)
+
+    return ctx.cached(cache, go)
+
+
+def _counts(ctx, ds, P, tr, rec, eta: float, seeds):
+    """Sign-agreement counts of one vmapped run, ``(agree_plus, agree_minus, n_plus, n_minus)``, after
+    naming each diverged network (:func:`note_train_divergence`; rerun outside vmap for its words)."""
+    for si in np.flatnonzero(np.asarray(tr.diverged_step) >= 0):
+        p = Params(P.w[si], P.a[si])
+        note_train_divergence(ctx, train(p, ds.X, ds.y, learning_rate=eta, record_at=rec, record_ntk=False,
+                                         record_neurons=False), p, ds.X, eta=eta, seed=seeds[si])
+    return (np.asarray(tr.sign_agree_plus), np.asarray(tr.sign_agree_minus), np.asarray(tr.n_plus),
+            np.asarray(tr.n_minus))
+
+
 def run_c2(section: dict, ctx) -> Verdict:
     n = ctx.config["data"]["n"]
     ds = ctx.dataset(n)
@@ -333,28 +365,11 @@ def run_c2(section: dict, ctx) -> Verdict:
     eta = ctx.learning_rate(section, sizes=[n], sigma=sigma)
     bar = ctx.progress("C2 random signs", len(W) * S)
     keys = jnp.stack([jax.random.key(s) for s in seeds])
-    runs = []
-    for m in W:  # dispatch every width first: JAX runs them asynchronously, side by side on the cores
-        cache = repr(("train-c2-vmap", n, m, tuple(seeds), tuple(int(t) for t in rec), eta, sigma))
-
-        def go(m=m):  # every seed of this width in one compiled program (train composes with vmap)
-            def one(k):
-                p = init_params(k, m, sigma=sigma)
-                tr = train(p, ds.X, ds.y, learning_rate=eta, record_at=rec, record_ntk=False, record_neurons=False)
-                return p, tr, ntk_data.data_term_fraction(p, ds.X, ds.y)
-
-            return jax.jit(jax.vmap(one))(keys)
-
-        runs.append(ctx.cached(cache, go))
+    runs = [_train_seeds(ctx, ds, m, seeds, keys, rec, eta, sigma) for m in W]  # dispatched first: JAX runs them side by side
     for wi, m in enumerate(W):
         P, tr, dtf = runs[wi]
-        ap[wi], am[wi] = np.asarray(tr.sign_agree_plus), np.asarray(tr.sign_agree_minus)
-        npl[wi], nmi[wi] = np.asarray(tr.n_plus), np.asarray(tr.n_minus)
+        ap[wi], am[wi], npl[wi], nmi[wi] = _counts(ctx, ds, P, tr, rec, eta, seeds)
         a_all, w_all = np.asarray(P.a), np.asarray(tr.params.w)
-        for si in np.flatnonzero(np.asarray(tr.diverged_step) >= 0):  # the words and λ_max(H(0)): again, outside vmap
-            p = Params(P.w[si], P.a[si])
-            note_train_divergence(ctx, train(p, ds.X, ds.y, learning_rate=eta, record_at=rec, record_ntk=False,
-                                             record_neurons=False), p, ds.X, eta=eta, seed=seeds[si])
         for gi, g in enumerate((1, -1)):  # the group's first neuron in each network: the designated-neuron diagnostic
             hit = a_all == g
             first = np.argmax(hit, axis=1)
@@ -366,12 +381,20 @@ def run_c2(section: dict, ctx) -> Verdict:
         total += m * S
         bar.update(S)
     bar.close()
+    eta_scan = None
+    if section["eta_factors"]:  # the exponent in η: the widest width at η × each factor (and η itself), same seeds
+        etas = sorted({eta * f for f in section["eta_factors"]} | {eta})
+        scan = [_train_seeds(ctx, ds, W[-1], seeds, keys, rec, e, sigma) for e in etas]
+        counts = [_counts(ctx, ds, P, tr, rec, e, seeds) for e, (P, tr, _) in zip(etas, scan)]
+        eta_scan = {"etas": etas, **{k: np.stack([c[i] for c in counts]) for i, k in
+                                      enumerate(("agree_plus", "agree_minus", "n_plus", "n_minus"))},
+                    "diverged": [int(np.sum(np.asarray(tr.diverged_step) >= 0)) for _, tr, _ in scan]}
     return check_c2(widths=W, seeds=seeds, steps=rec, agree_plus=ap, n_plus=npl, agree_minus=am, n_minus=nmi,
                     lam=lam.value, lam_resolution=lam.resolution, lam_precision=lam.precision, eta=eta,
                     v_min=bounds.data_constants(ds.X, ds.y)["v_min"], delta=section["delta"], c_A=section["c_A"],
                     alpha=section["alpha"], levels=section["levels"], corr_y_xd=float(ntk_data.corr_y_xd(ds.X, ds.y)),
                     data_term_fraction=positive / total, data_term_threshold=section["data_term_threshold"],
-                    linear_agreement={W[-1]: lin}, margin=section["margin"], designated_agree=des,
+                    linear_agreement={W[-1]: lin}, margin=section["margin"], designated_agree=des, eta_scan=eta_scan,
                     source=str(ctx.config["data"].get("source", "")),
                     config={"C2": section, "data": ctx.config["data"]}, seed=ctx.seed)
 
@@ -437,8 +460,13 @@ def example_check_input() -> tuple[dict, str]:
 
 def training_c2(section: dict, data: dict) -> list[TrainingRun]:
     """The runs for the stability check: with a relative η (a fraction of the data's stability limit)
-    there is no absolute step size to check before the data are built, so none."""
-    return data_n_training(section, data) if section["eta_mode"] == "absolute" else []
+    there is no absolute step size to check before the data are built, so none; an absolute η's scan
+    (``eta_factors``) adds the widest width at each η × factor."""
+    if section["eta_mode"] != "absolute":
+        return []
+    m = max(section["widths"])
+    return data_n_training(section, data) + [TrainingRun(section["eta"] * f, (m,), (data["n"],))
+                                             for f in section["eta_factors"] if f != 1]
 
 
 def memory_c2(section: dict, data: dict) -> tuple[int, str]:
@@ -447,9 +475,11 @@ def memory_c2(section: dict, data: dict) -> tuple[int, str]:
     the linearised model's Jacobian and SVD at the widest width."""
     n, d, m, S = data["n"], data["d"], max(section["widths"]), section["seeds"]
     R = section["records"] + 2
+    E = 1 + len([f for f in section.get("eta_factors", []) if f != 1])  # the η scan's programs may run side by side
     return memory_sum(
-        (8 * S * m * (n + d + TRAIN_NUMBERS_PER_NEURON) + 8 * S * R * (d + 8),
-         f"training state of the widest width's {S} seeds, one vmapped program (Jacobians {S} × n × m)"),
+        (E * (8 * S * m * (n + d + TRAIN_NUMBERS_PER_NEURON) + 8 * S * R * (d + 8)),
+         f"training state of the widest width's {S} seeds, one vmapped program (Jacobians {S} × n × m)"
+         + (f", × {E} step sizes (eta_factors)" if E > 1 else "")),
         (8 * 3 * n * m, "linearised model at the widest width (J, its SVD factor, w(t))"))
 
 
@@ -466,6 +496,9 @@ CLAIM = Claim(
             "eta": cfg.positive_float(0.25, "learning rate: with eta_mode = 'relative' the fraction of the stability "
                                             "limit, η = eta · 2/λ_max(H*) (0.25: η = ½/λ_max); 'absolute': η itself"),
             "eta_mode": ETA_MODE,
+            "eta_factors": cfg.float_list([], "opt-in η scan ([] = off): the widest width also trains at η × each factor "
+                                              "(and η), same seeds, for the onset's exponent in η against t_align ∝ 1/η "
+                                              "(a diagnostic; factors > 1 may pass the stability limit)", min_len=0),
             "delta": DELTA, "alpha": ALPHA,
             "levels": cfg.float_list(list(LEVELS), "agreement levels whose first-reaching times are reported (1-δ added)"),
             "data_term_threshold": cfg.probability(0.5, "VACUOUS when fewer neurons than this have a positive data "
