@@ -173,8 +173,9 @@ def int_list(default: list[int], doc: str, *, minimum: int = 1, min_len: int = 1
 
 
 def float_list(default: list[float], doc: str, *, min_len: int = 1, increasing: bool = True) -> Field:
-    """A list of at least ``min_len`` finite numbers > 0."""
-    words = f"a list of at least {min_len} finite number(s) > 0" + (", strictly increasing" if increasing else "")
+    """A list of at least ``min_len`` finite numbers > 0 (``min_len = 0``: the empty list allowed)."""
+    words = (f"a list of at least {min_len} finite number(s) > 0" if min_len else "a list (possibly empty) of finite "
+             "numbers > 0") + (", strictly increasing" if increasing else "")
     conv = _bounded(0.0, None, integer=False, lo_open=True)
     return Field([float(x) for x in default], doc, words, _list_of(conv, min_len=min_len, increasing=increasing))
 

@@ -1,14 +1,18 @@
-r"""C2's pure helpers on agreement curves, its observed law and the linearised signs (private to C2)."""
+r"""C2's pure helpers on agreement curves, its observed law, the linearised signs and its vmapped
+training of every seed of one width (private to C2)."""
 
 from __future__ import annotations
 
+import jax
 import numpy as np
 
+from ntk_attention import Params, init_params, train
+from ntk_attention import data as ntk_data
 from ntk_attention.linearized import predict
 from verification import laws
 from verification.stats import rate_decision
 from verification.verdict import INCONCLUSIVE, VACUOUS, Observed
-from verification.claims._common import fmt
+from verification.claims._common import fmt, note_train_divergence
 
 
 def record_steps(steps: int, records: int) -> np.ndarray:
@@ -154,3 +158,30 @@ def linear_sign_agreement(params, X, y, eta, w_final) -> float:
     lin = predict(params, X, y, np.array([1e15]), learning_rate=eta)
     w0 = np.asarray(params.w, np.float64)
     return float(np.mean(np.sign(np.asarray(lin.w[0], np.float64) - w0) == np.sign(np.asarray(w_final, np.float64) - w0)))
+
+
+def train_seeds(ctx, ds, m: int, seeds, keys, rec, eta: float, sigma: float):
+    """Every seed of width ``m`` at step size ``eta`` as one compiled, vmapped program (cached):
+    ``(params at t = 0, trajectory, data-term fraction)``, each batched over the seeds."""
+    cache = repr(("train-c2-vmap", ds.X.shape[0], m, tuple(seeds), tuple(int(t) for t in rec), eta, sigma))
+
+    def go():
+        def one(k):
+            p = init_params(k, m, sigma=sigma)
+            tr = train(p, ds.X, ds.y, learning_rate=eta, record_at=rec, record_ntk=False, record_neurons=False)
+            return p, tr, ntk_data.data_term_fraction(p, ds.X, ds.y)
+
+        return jax.jit(jax.vmap(one))(keys)
+
+    return ctx.cached(cache, go)
+
+
+def agreement_counts(ctx, ds, P, tr, rec, eta: float, seeds):
+    """Sign-agreement counts of one vmapped run, ``(agree_plus, agree_minus, n_plus, n_minus)``, after
+    naming each diverged network (:func:`note_train_divergence`; rerun outside vmap for its words)."""
+    for si in np.flatnonzero(np.asarray(tr.diverged_step) >= 0):
+        p = Params(P.w[si], P.a[si])
+        note_train_divergence(ctx, train(p, ds.X, ds.y, learning_rate=eta, record_at=rec, record_ntk=False,
+                                         record_neurons=False), p, ds.X, eta=eta, seed=seeds[si])
+    return (np.asarray(tr.sign_agree_plus), np.asarray(tr.sign_agree_minus), np.asarray(tr.n_plus),
+            np.asarray(tr.n_minus))

@@ -41,7 +41,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ntk_attention import Params, init_params, train
+from ntk_attention import Params
 from ntk_attention import data as ntk_data
 from verification import bounds
 from verification import config as cfg
@@ -54,7 +54,7 @@ from verification.claims import _c2_evidence as ev
 from verification.claims import _c2_plot
 from verification.claims._c2_evidence import first_times, plateau, record_steps
 from verification.claims._common import (
-    ALPHA, ETA_MODE, data_n_training, DELTA, fmt, note_train_divergence,
+    ALPHA, ETA_MODE, data_n_training, DELTA, fmt,
 )
 
 
@@ -321,33 +321,6 @@ def _c2_explanation(status, measured, parts, widths, T, target, obs=None):
 # run, figure, summary
 
 
-def _train_seeds(ctx, ds, m: int, seeds, keys, rec, eta: float, sigma: float):
-    """Every seed of width ``m`` at step size ``eta`` as one compiled, vmapped program (cached):
-    ``(params at t = 0, trajectory, data-term fraction)``, each batched over the seeds."""
-    cache = repr(("train-c2-vmap", ds.X.shape[0], m, tuple(seeds), tuple(int(t) for t in rec), eta, sigma))
-
-    def go():
-        def one(k):
-            p = init_params(k, m, sigma=sigma)
-            tr = train(p, ds.X, ds.y, learning_rate=eta, record_at=rec, record_ntk=False, record_neurons=False)
-            return p, tr, ntk_data.data_term_fraction(p, ds.X, ds.y)
-
-        return jax.jit(jax.vmap(one))(keys)
-
-    return ctx.cached(cache, go)
-
-
-def _counts(ctx, ds, P, tr, rec, eta: float, seeds):
-    """Sign-agreement counts of one vmapped run, ``(agree_plus, agree_minus, n_plus, n_minus)``, after
-    naming each diverged network (:func:`note_train_divergence`; rerun outside vmap for its words)."""
-    for si in np.flatnonzero(np.asarray(tr.diverged_step) >= 0):
-        p = Params(P.w[si], P.a[si])
-        note_train_divergence(ctx, train(p, ds.X, ds.y, learning_rate=eta, record_at=rec, record_ntk=False,
-                                         record_neurons=False), p, ds.X, eta=eta, seed=seeds[si])
-    return (np.asarray(tr.sign_agree_plus), np.asarray(tr.sign_agree_minus), np.asarray(tr.n_plus),
-            np.asarray(tr.n_minus))
-
-
 def run_c2(section: dict, ctx) -> Verdict:
     n = ctx.config["data"]["n"]
     ds = ctx.dataset(n)
@@ -365,10 +338,10 @@ def run_c2(section: dict, ctx) -> Verdict:
     eta = ctx.learning_rate(section, sizes=[n], sigma=sigma)
     bar = ctx.progress("C2 random signs", len(W) * S)
     keys = jnp.stack([jax.random.key(s) for s in seeds])
-    runs = [_train_seeds(ctx, ds, m, seeds, keys, rec, eta, sigma) for m in W]  # dispatched first: JAX runs them side by side
+    runs = [ev.train_seeds(ctx, ds, m, seeds, keys, rec, eta, sigma) for m in W]  # dispatched first: JAX runs them side by side
     for wi, m in enumerate(W):
         P, tr, dtf = runs[wi]
-        ap[wi], am[wi], npl[wi], nmi[wi] = _counts(ctx, ds, P, tr, rec, eta, seeds)
+        ap[wi], am[wi], npl[wi], nmi[wi] = ev.agreement_counts(ctx, ds, P, tr, rec, eta, seeds)
         a_all, w_all = np.asarray(P.a), np.asarray(tr.params.w)
         for gi, g in enumerate((1, -1)):  # the group's first neuron in each network: the designated-neuron diagnostic
             hit = a_all == g
@@ -384,8 +357,8 @@ def run_c2(section: dict, ctx) -> Verdict:
     eta_scan = None
     if section["eta_factors"]:  # the exponent in η: the widest width at η × each factor (and η itself), same seeds
         etas = sorted({eta * f for f in section["eta_factors"]} | {eta})
-        scan = [_train_seeds(ctx, ds, W[-1], seeds, keys, rec, e, sigma) for e in etas]
-        counts = [_counts(ctx, ds, P, tr, rec, e, seeds) for e, (P, tr, _) in zip(etas, scan)]
+        scan = [ev.train_seeds(ctx, ds, W[-1], seeds, keys, rec, e, sigma) for e in etas]
+        counts = [ev.agreement_counts(ctx, ds, P, tr, rec, e, seeds) for e, (P, tr, _) in zip(etas, scan)]
         eta_scan = {"etas": etas, **{k: np.stack([c[i] for c in counts]) for i, k in
                                       enumerate(("agree_plus", "agree_minus", "n_plus", "n_minus"))},
                     "diverged": [int(np.sum(np.asarray(tr.diverged_step) >= 0)) for _, tr, _ in scan]}
