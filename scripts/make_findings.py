@@ -295,7 +295,46 @@ def sources_section(sources: dict, *, source: str = "docs/sources_summary.json")
             f"The same claims on {len(order)} data sources, from [`{Path(source).name}`]({Path(source).name}), "
             f"produced by `{sources_command(sources)}` (seed {sources.get('seed')}; "
             "`python scripts/make_sources_summary.py` runs it and writes the file):", "",
-            source_rows(verdicts, where), ""]
+            source_rows(verdicts, where), ""] + c2_onset_across_sources(verdicts, where)
+
+
+def c2_onset_across_sources(verdicts, where) -> list[str]:
+    r"""C2's onset against v_min across data sources: per source the median network's onset of 1-δ
+    agreement at the widest width (``measured["median_onset"]``), v_min, η and λ, and the fitted
+    exponent of log onset on log v_min (:func:`verification.stats.loglog_slope`, theory −1:
+    :math:`t_{align} \propto m/(\eta\lambda v_{\min})`), beside the same fit of onset × ηλ (η and λ
+    differ across sources too). Uninformative with fewer than 3 sources whose onset is finite and
+    after the first record (t = 1: censored). Nothing when no C2 verdict carries those numbers."""
+    rows = []
+    for v, s in zip(verdicts, where):
+        M = v.measured if v.claim == "C2" else {}
+        onset, v_min, eta, lam = (M.get(k) for k in ("median_onset", "v_min", "eta", "lam"))
+        if not (isinstance(onset, list) and onset and _number(onset[-1]) is not None
+                and all(_number(x) is not None for x in (v_min, eta, lam))):
+            continue
+        widths = v.tested_range.get("widths") or ["?"]
+        rows.append((s, widths[-1], float(onset[-1]), float(v_min), float(eta), float(lam)))
+    if not rows:
+        return []
+    lines = ["C2's onset against v_min across sources (theory: t_align ∝ m/(ηλ v_min), exponent −1 in v_min; "
+             "median network's onset of 1-δ agreement at the widest width):", "",
+             "| source | m | median onset | v_min | η | λ |", "|---|---|---|---|---|---|"]
+    lines += [f"| `{s}` | {m} | {fmt(t)} | {fmt(vm)} | {fmt(e)} | {fmt(la)} |" for s, m, t, vm, e, la in rows]
+    ok = [r for r in rows if np.isfinite(r[2]) and r[2] > 1 and r[3] > 0 and r[4] > 0 and r[5] > 0]
+    if len(ok) < 3 or len({r[3] for r in ok}) < 2:
+        why = (f"{len(ok)} source(s) with a finite onset after the first record" if len(ok) < 3
+               else "one v_min across sources")
+        return lines + ["", f"Exponent of onset in v_min: uninformative ({why}; the fit needs 3 at 2 or more v_min).", ""]
+    from verification.stats import loglog_slope, rate_status
+
+    x = np.array([r[3] for r in ok])
+    words = []
+    for name, y in (("onset", np.array([r[2] for r in ok])), ("onset × ηλ", np.array([r[2] * r[4] * r[5] for r in ok]))):
+        f = loglog_slope(x, y)
+        words.append(f"{name} ∝ v_min^{f.slope:.2f} [{f.lo:.2f}, {f.hi:.2f}] "
+                     f"({rate_status(f.lo, f.hi, exponent=-1.0, margin=0.1)} against −1, Δ = 0.1)")
+    return lines + ["", f"Exponent across {len(ok)} sources (least squares, t interval, {len(ok) - 2} d.o.f.): "
+                    + "; ".join(words) + ". A diagnostic: the sources differ in more than v_min.", ""]
 
 
 def render_findings(summary: dict, *, source: str = "docs/default_summary.json", arrays: dict | None = None,

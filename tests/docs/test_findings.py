@@ -268,3 +268,28 @@ def test_committed_summary_is_todays_default_run():
     summary = json.loads(SUMMARY.read_text(encoding="utf-8"))
     assert summary["claims"] == list(CLAIMS), f"the summary covers {summary['claims']}, the registry {list(CLAIMS)}; {REFRESH}"
     assert summary["config"] == json.loads(json.dumps(cfg.default_config())), f"the default configuration changed; {REFRESH}"
+
+
+def _c2_sources(onsets, v_mins, eta=0.01, lam=0.1, keys=True):
+    """A multi-source summary with one C2 verdict per source carrying (or not) median onsets and v_min."""
+    sources = [f"s{i}" for i in range(len(onsets))]
+    verdicts = [{**Verdict("C2", "VACUOUS", "x", tested_range={"widths": [16, 64]},
+                           measured={"median_onset": [1.0, t], "v_min": vm, "eta": eta, "lam": lam} if keys else {}
+                           ).to_dict(include_arrays=False), "data_source": s}
+                for s, t, vm in zip(sources, onsets, v_mins)]
+    return {"format": "ntk-verify/1", "seed": 0, "claims": ["C2"], "verdicts": verdicts, "data_sources": sources,
+            "matrix": {"C2": {s: "VACUOUS" for s in sources}}}
+
+
+def test_c2_onset_against_v_min_across_sources():
+    text = mf.render_findings(regime_summary(), sources=_c2_sources([400.0, 200.0, 100.0], [0.1, 0.2, 0.4]))
+    assert "| source | m | median onset | v_min | η | λ |" in text and "| `s1` | 64 | 200 | 0.2 | 0.01 | 0.1 |" in text
+    line = next(ln for ln in text.splitlines() if ln.startswith("Exponent across 3 sources"))
+    assert "onset ∝ v_min^-1.00" in line and "onset × ηλ ∝ v_min^-1.00" in line and "(HOLDS against −1" in line
+    flat = mf.render_findings(regime_summary(), sources=_c2_sources([100.0, 110.0, 90.0], [0.1, 0.2, 0.4]))
+    assert "(HOLDS against −1" not in flat and "Exponent across 3 sources" in flat
+    few = mf.render_findings(regime_summary(), sources=_c2_sources([400.0, math.inf, 1.0], [0.1, 0.2, 0.4]))
+    assert ("Exponent of onset in v_min: uninformative (1 source(s) with a finite onset after the first record; "
+            "the fit needs 3 at 2 or more v_min).") in few and "| ∞ |" in few
+    old = mf.render_findings(regime_summary(), sources=_c2_sources([400.0, 200.0, 100.0], [0.1, 0.2, 0.4], keys=False))
+    assert "C2's onset against v_min" not in old  # a summary from before these fields: no line
