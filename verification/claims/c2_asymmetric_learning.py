@@ -29,7 +29,10 @@ record or below the record resolution (:func:`verification.laws.onset_fit_readin
 linearised model's :math:`t\to\infty` sign of :math:`w_r - w_r(0)` against real training's.
 Observed (:class:`verification.verdict.Observed`): each network's onset of :math:`1-\delta`
 agreement, its exponent in m, the orders of magnitude between :math:`t_{align}` and the onset and
-the :math:`c_A` that would close them; status by the seed-level rule on every neuron at T.
+the :math:`c_A` that would close them; status by the seed-level rule on every neuron at T. With
+``eta_factors`` (opt-in) the widest width also trains at η × each factor: the onset's exponent in η
+against −1 (t_align ∝ 1/η), a diagnostic that never decides the observed status
+(:func:`verification.claims._c2_evidence.eta_exponent`).
 """
 
 from __future__ import annotations
