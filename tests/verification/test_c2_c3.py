@@ -549,3 +549,19 @@ def test_c2_run_with_eta_factors():
     assert L["onset_exponent_eta_status"].startswith("uninformative (")  # 2 step sizes, or censored onsets
     assert "onset exponent in η" in v.observed.finding
     assert len(v.measured["median_onset"]) == 3 and v.measured["v_min"] > 0
+
+
+def test_c2_eta_factor_past_the_stability_limit_is_named():
+    from verification import config as cfg
+    from verification.claims._common import DIVERGED
+    from verification.contract import Context
+
+    # η = 0.25 · 2/λ_max(H*); × 256 is far past the stability limit 2/λ_max(H(0)) of these tiny networks
+    config = cfg.validate({"C2": {"widths": [4, 8, 16], "seeds": 2, "steps": 30, "records": 3, "eta_factors": [256]},
+                           "data": {"n": 6}})
+    ctx = Context(config=config, seed=0, quiet=True)
+    v = c2.run_c2(config["C2"], ctx)
+    eta = v.measured["eta"]
+    notes = [d for d in ctx.memo.get(DIVERGED, []) if d["eta"] == pytest.approx(256 * eta)]
+    assert notes and all(d["width"] == 16 and d["limit"] is not None and d["eta"] > d["limit"] for d in notes)
+    assert "diverged networks per η" in v.observed.finding
