@@ -13,7 +13,7 @@ from verification import config as cfg
 from verification.claims import CLAIMS, load_plugin
 
 __all__ = ["UsageError", "enable_x64", "load_plugins", "add_plugin_option", "load_config", "parse_claims",
-           "parse_sources", "parse_source", "config_for_source"]
+           "parse_sources", "parse_source", "add_data_option", "config_for_source"]
 
 
 class UsageError(ValueError):
@@ -81,6 +81,12 @@ def parse_source(text: str | None) -> str | None:
     if len(sources) != 1:
         raise UsageError(f"--data: expected one data source, got {len(sources)}: {text!r}")
     return sources[0]
+
+
+def add_data_option(p) -> None:
+    """``--data SOURCE`` of a command that takes one source (checked by :func:`parse_source`)."""
+    p.add_argument("--data", metavar="SOURCE", help="data source, overriding [data] source: a family, a real series, "
+                   "csv:PATH[#COLUMN] or npy:PATH")
 
 
 def config_for_source(path: str | None, source: str | None) -> dict:

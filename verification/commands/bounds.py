@@ -14,7 +14,7 @@ import numpy as np
 from ntk_attention import empirical_ntk, init_params
 from verification import bounds
 from verification.claims import CLAIMS
-from verification.commands._shared import UsageError, config_for_source, enable_x64, parse_source
+from verification.commands._shared import UsageError, add_data_option, config_for_source, enable_x64, parse_source
 from verification.contract import Context
 
 __all__ = ["register"]
@@ -94,8 +94,7 @@ def register(sub) -> None:
                                    "the width m) come from [C1], sigma and n from [data]; each printed input names its "
                                    "source; the flags override.")
     p.add_argument("--config", metavar="FILE.toml", help="configuration (default: built in)")
-    p.add_argument("--data", metavar="SOURCE", help="data source, overriding [data] source: a family, a real series, "
-                   "csv:PATH[#COLUMN] or npy:PATH")
+    add_data_option(p)
     p.add_argument("--n", type=int, help="number of windows (default: [data] n)")
     p.add_argument("--eta", type=float, help="step size η (default: [C1] eta)")
     p.add_argument("--width", type=int, metavar="M", help="width m for t_align and λ_max(H(0)) (default: max [C1] widths)")

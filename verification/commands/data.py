@@ -6,15 +6,14 @@ import json
 import sys
 
 from verification import config as cfg
-from verification.commands._shared import enable_x64
+from verification.commands._shared import config_for_source, enable_x64
 from verification.data_cmd import data_statistics, format_statistics
 
 __all__ = ["register"]
 
 
 def _cmd_data(args) -> int:
-    override = {"data": {"source": args.source}} if args.source is not None else None
-    config = cfg.load(args.config, override=override) if args.config else cfg.validate(override or {})
+    config = config_for_source(args.config, args.source)  # a bad source names [data] source, as --source is spelt
     if not 1 <= args.width <= 65536:
         raise cfg.ConfigError(f"--width: expected an integer in [1, 65536], got {args.width}")
     enable_x64()

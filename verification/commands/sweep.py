@@ -9,7 +9,7 @@ import jax
 
 from verification import config as cfg
 from verification import files, report
-from verification.commands._shared import enable_x64, parse_source
+from verification.commands._shared import add_data_option, enable_x64, parse_source
 from verification.sweeps import hosts, watchdog
 from verification.pipeline import check_memory
 from verification.sweeps import (
@@ -77,8 +77,7 @@ def register(subparsers) -> None:
                     "missing, and DIR/sweep.npz holds the merged arrays (width x seed x recorded step).",
     )
     p.add_argument("--config", metavar="FILE.toml", help="configuration with [run], [data], [sweep] (default: built in)")
-    p.add_argument("--data", metavar="SOURCE", help="data source, overriding [data] source: a family, a real series, "
-                   "csv:PATH[#COLUMN] or npy:PATH")
+    add_data_option(p)
     p.add_argument("--out", default="sweep", metavar="DIR", help="sweep folder (default: sweep/); reused to resume")
     p.add_argument("--widths", metavar="64,256,1024", help="widths, strictly increasing (overrides [sweep] widths)")
     p.add_argument("--seeds", type=int, metavar="N", help="number of network seeds (overrides [sweep] seeds)")
