@@ -146,7 +146,6 @@ def _margin_rows(R: int) -> list[dict]:
     out = []
     a, m, V = ALPHA, MARGIN, len(MARGIN_SCATTER)
     thr = 1.0 - m
-    wide = (0.5,) * V
     obs = "scatter of the default run (sd " + ", ".join(f"{x:g}" for x in MARGIN_SCATTER) + ")"
     specs = [  # case, planted, factors, scatter, seeds (None: for power 0.8), seed, tail, standard, variant read, note
         ("false", f"no effect: every variant's factor 1, {obs}", (1.0,) * V, MARGIN_SCATTER, MARGIN_SEEDS, 711, "normal",
