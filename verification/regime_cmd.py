@@ -12,9 +12,10 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import jax
+
 from verification import config as cfg
 from verification import regime_runs
-from verification.commands._shared import add_data_option, config_for_source, enable_x64, parse_source
 from verification.files import json_text
 from verification.regime_report import figure_name, format_map, write_maps
 
@@ -76,7 +77,14 @@ def _settings(args) -> regime_runs.MapSettings:
 def _cmd_map(args) -> int:
     claims = _claims(args.claims)
     s = _settings(args)
-    config = config_for_source(args.config, parse_source(args.data))  # a bad --data names the flag
+    override = {"data": {"source": args.data}} if args.data is not None else None
+    try:
+        config = cfg.load(args.config, override=override) if args.config else cfg.validate(override or {})
+    except cfg.ConfigError as err:  # a bad --data names the flag, not the configuration key it overrides
+        text = str(err)
+        if args.data is not None and text.startswith("data.source:"):
+            raise cfg.ConfigError("--data:" + text[len("data.source:"):]) from None
+        raise
     if args.seed is not None:
         if args.seed < 0:
             raise _usage("--seed", "an integer >= 0", args.seed)
@@ -84,7 +92,7 @@ def _cmd_map(args) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise _usage("--out", "a folder", str(out))
-    enable_x64()  # λ_min(H*) and long runs need float64
+    jax.config.update("jax_enable_x64", True)  # λ_min(H*) and long runs need float64
     maps = regime_runs.build_maps(config, claims, s, checkpoint_dir=out / "checkpoints", quiet=args.quiet or args.json)
     out.mkdir(parents=True, exist_ok=True)
     js = write_maps(out, maps)
@@ -115,7 +123,8 @@ def register(subparsers) -> None:
     p.add_argument("--eta-c3", type=float, dest="eta_c3",
                    help=f"C3 step size as a fraction of 2/λ_max(H*) (default {d.eta_c3:g})")
     p.add_argument("--eps", type=float, help=f"C1's target loss ε, L = ½Σ(f - y)² (default {d.eps:g})")
-    add_data_option(p)
+    p.add_argument("--data", metavar="SOURCE", help="data source, overriding [data] source (a family, a real series, "
+                                                    "csv:PATH[#COLUMN] or npy:PATH)")
     p.add_argument("--config", metavar="FILE.toml", help="configuration ([data], [run] seed, [C1] c_T, [C2] c_A)")
     p.add_argument("--seed", type=int, help="master seed (overrides [run] seed)")
     p.add_argument("--out", default="maps", metavar="DIR", help="output folder (default: maps/)")

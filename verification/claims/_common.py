@@ -31,6 +31,7 @@ from verification import step_size as steps
 from verification.contract import DIVERGED, TrainingRun
 from verification import files
 from verification.datasets import ood_test_windows
+from verification.files import FIGURE_SOURCE, plain_log_ticks  # noqa: F401  (re-exported: report sets the source)
 from verification.sources import SourceError
 from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED, Part, Verdict
 
