@@ -31,8 +31,12 @@ class Timing(NamedTuple):
 
 
 def interleaved_medians(
-    fns: dict[str, Callable[[], object]], repeats: int, *, once_above_s: float = float("inf"),
-    settle: float = 0.25, settle_max_s: float = 2.0,
+    fns: dict[str, Callable[[], object]],
+    repeats: int,
+    *,
+    once_above_s: float = float("inf"),
+    settle: float = 0.25,
+    settle_max_s: float = 2.0,
 ) -> dict[str, Timing]:
     """Median wall and CPU time of each zero-argument callable, one call of each per round.
 
@@ -62,13 +66,19 @@ def interleaved_medians(
             out = jax.block_until_ready(fn())
             cpu[name].append(time.process_time() - c0)
             wall[name].append(time.perf_counter() - t0)
-            del out  # free outside the timed region, then let the freeing finish before the next call
+            del (
+                out
+            )  # free outside the timed region, then let the freeing finish before the next call
             gc.collect()
             time.sleep(min(settle_max_s, settle * wall[name][-1]))
-    return {name: Timing(statistics.median(wall[name]), statistics.median(cpu[name])) for name in fns}
+    return {
+        name: Timing(statistics.median(wall[name]), statistics.median(cpu[name])) for name in fns
+    }
 
 
-def exp_floor(count: int, dtype, key, *, max_elements: int = 1 << 28) -> tuple[Callable[[], jax.Array], float]:
+def exp_floor(
+    count: int, dtype, key, *, max_elements: int = 1 << 28
+) -> tuple[Callable[[], jax.Array], float]:
     """``jnp.sum(jnp.exp(z))`` over standard-normal ``z``: the exponential floor of ``count`` exponentials.
 
     Returns the callable and the factor its time is multiplied by: ``z`` holds
@@ -121,11 +131,15 @@ def dtypes_enabled(names: str):
     return dtypes
 
 
-def size_parser(description: str, *, n: int, m: int, d: int, repeats: int) -> argparse.ArgumentParser:
+def size_parser(
+    description: str, *, n: int, m: int, d: int, repeats: int
+) -> argparse.ArgumentParser:
     """Command-line parser with the sizes every benchmark takes."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--n", type=int, default=n, help="windows (default %(default)s)")
     parser.add_argument("--m", type=int, default=m, help="width, neurons (default %(default)s)")
     parser.add_argument("--d", type=int, default=d, help="window length (default %(default)s)")
-    parser.add_argument("--repeats", type=int, default=repeats, help="timed rounds (default %(default)s)")
+    parser.add_argument(
+        "--repeats", type=int, default=repeats, help="timed rounds (default %(default)s)"
+    )
     return parser

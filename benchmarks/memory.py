@@ -22,8 +22,8 @@ import time
 
 import jax
 import numpy as np
-
 from _common import dtypes_enabled, machine_line, peak_device_bytes
+
 from ntk_attention import default_chunk_size, empirical_ntk, init_params
 
 GIB = 2.0**30
@@ -36,7 +36,9 @@ def peak_rss_bytes() -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--log2-m", type=int, default=22, help="width m = 2^k (default %(default)s)")
+    parser.add_argument(
+        "--log2-m", type=int, default=22, help="width m = 2^k (default %(default)s)"
+    )
     parser.add_argument("--n", type=int, default=256, help="windows (default %(default)s)")
     parser.add_argument("--d", type=int, default=16, help="window length (default %(default)s)")
     parser.add_argument("--dtype", default="float32", choices=("float32", "float64"))
@@ -45,9 +47,13 @@ def main() -> None:
     n, m, d = args.n, 2**args.log2_m, args.d
     item = dtype.itemsize
     print(machine_line())
-    print(f"n = {n}, m = 2^{args.log2_m} = {m}, d = {d}, {args.dtype}; default chunk {default_chunk_size(n, m, d)} neurons")
-    print(f"sizes: w and a {2 * m * item / GIB:.3f} GiB, H {n * n * item / GIB:.4f} GiB; "
-          f"one (n, m) Jacobian would be {n * m * item / GIB:.1f} GiB, an (n, m, d) tensor {n * m * d * item / GIB:.0f} GiB")
+    print(
+        f"n = {n}, m = 2^{args.log2_m} = {m}, d = {d}, {args.dtype}; default chunk {default_chunk_size(n, m, d)} neurons"
+    )
+    print(
+        f"sizes: w and a {2 * m * item / GIB:.3f} GiB, H {n * n * item / GIB:.4f} GiB; "
+        f"one (n, m) Jacobian would be {n * m * item / GIB:.1f} GiB, an (n, m, d) tensor {n * m * d * item / GIB:.0f} GiB"
+    )
     print(f"peak RSS after importing JAX:       {peak_rss_bytes() / GIB:.3f} GiB")
     k_w, k_x = jax.random.split(jax.random.key(0))
     params = init_params(k_w, m, dtype=dtype)
@@ -57,12 +63,16 @@ def main() -> None:
     t0 = time.perf_counter()
     H = np.asarray(empirical_ntk(params, X))
     seconds = time.perf_counter() - t0
-    print(f"peak RSS after empirical_ntk:       {peak_rss_bytes() / GIB:.3f} GiB  (target <= 1.5 GB)")
+    print(
+        f"peak RSS after empirical_ntk:       {peak_rss_bytes() / GIB:.3f} GiB  (target <= 1.5 GB)"
+    )
     device_peak = peak_device_bytes()
     if device_peak is not None:
         print(f"peak device memory in use:          {device_peak / GIB:.3f} GiB")
-    print(f"empirical_ntk took {seconds:.1f} s (compilation included); H is {H.shape}, finite: {bool(np.isfinite(H).all())}, "
-          f"trace {np.trace(H):.4g}")
+    print(
+        f"empirical_ntk took {seconds:.1f} s (compilation included); H is {H.shape}, finite: {bool(np.isfinite(H).all())}, "
+        f"trace {np.trace(H):.4g}"
+    )
 
 
 if __name__ == "__main__":

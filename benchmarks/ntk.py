@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-
 from _common import (
     Timing,
     dtypes_enabled,
@@ -39,6 +38,7 @@ from _common import (
     peak_device_bytes,
     size_parser,
 )
+
 from ntk_attention import empirical_ntk, init_params
 from ntk_attention.model import default_chunk_size
 
@@ -60,14 +60,20 @@ def batch_autodiff_bytes(n: int, m: int, d: int, dtype) -> float:
     return 2.0 * n * n * m * d * jnp.dtype(dtype).itemsize
 
 
-def measure(n, m, d, dtype, *, repeats, autodiff_bytes, baselines=True, chunks=()) -> dict[str, Timing]:
+def measure(
+    n, m, d, dtype, *, repeats, autodiff_bytes, baselines=True, chunks=()
+) -> dict[str, Timing]:
     """Median times: ``ntk`` (a), ``autodiff`` (b, when it fits), ``per_example`` (b'), ``exp`` (c),
     ``gram`` (d) and ``ntk@<chunk>`` for each extra chunk size."""
     k_w, k_x, k_z, k_j = jax.random.split(jax.random.key(0), 4)
     params = init_params(k_w, m, dtype=dtype)
     X = jax.random.normal(k_x, (n, d), dtype=dtype)
     exp_fn, exp_factor = exp_floor(n * m * d, dtype, k_z)
-    fns = {"ntk": lambda: empirical_ntk(params, X), "exp": exp_fn, "gram": gram_floor(n, m, dtype, k_j)}
+    fns = {
+        "ntk": lambda: empirical_ntk(params, X),
+        "exp": exp_fn,
+        "gram": gram_floor(n, m, dtype, k_j),
+    }
     if baselines:
         fns["per_example"] = lambda: per_example_autodiff_ntk(params.w, params.a, X)
         if batch_autodiff_bytes(n, m, d, dtype) <= autodiff_bytes:
@@ -83,43 +89,79 @@ def ratios(t: dict[str, Timing], clock: str) -> str:
     """``a/(c+d)``, ``b/a`` and ``b'/a`` on one clock (``wall`` or ``cpu``), those measured."""
     get = {k: getattr(v, clock) for k, v in t.items()}
     out = [f"a/(c+d) = {get['ntk'] / (get['exp'] + get['gram']):.2f}"]
-    out += [f"{label}/a = {get[k] / get['ntk']:.1f}" for k, label in (("autodiff", "b"), ("per_example", "b'")) if k in get]
+    out += [
+        f"{label}/a = {get[k] / get['ntk']:.1f}"
+        for k, label in (("autodiff", "b"), ("per_example", "b'"))
+        if k in get
+    ]
     return ", ".join(out)
 
 
 def main() -> None:
     parser = size_parser(__doc__.splitlines()[0], n=512, m=16384, d=16, repeats=7)
-    parser.add_argument("--dtypes", default="float32,float64", help="comma-separated (default %(default)s)")
-    parser.add_argument("--baseline-dtypes", default="float32",
-                        help="dtypes that also time (b) and (b'); in float64 (b') takes minutes (default %(default)s)")
-    parser.add_argument("--autodiff-gib", type=float, default=4.0,
-                        help="run (b) only when its ~2 n^2 m d numbers fit in this many GiB (default %(default)s)")
-    parser.add_argument("--chunks", default="", help="comma-separated chunk sizes timed as extra rows")
+    parser.add_argument(
+        "--dtypes", default="float32,float64", help="comma-separated (default %(default)s)"
+    )
+    parser.add_argument(
+        "--baseline-dtypes",
+        default="float32",
+        help="dtypes that also time (b) and (b'); in float64 (b') takes minutes (default %(default)s)",
+    )
+    parser.add_argument(
+        "--autodiff-gib",
+        type=float,
+        default=4.0,
+        help="run (b) only when its ~2 n^2 m d numbers fit in this many GiB (default %(default)s)",
+    )
+    parser.add_argument(
+        "--chunks", default="", help="comma-separated chunk sizes timed as extra rows"
+    )
     args = parser.parse_args()
     dtypes = dtypes_enabled(args.dtypes)
     with_baselines = {jnp.dtype(t) for t in args.baseline_dtypes.split(",") if t}
     chunks = [int(c) for c in args.chunks.split(",") if c]
     budget = args.autodiff_gib * 2**30
     print(machine_line())
-    print(f"n = {args.n}, m = {args.m}, d = {args.d}: {args.n * args.m * args.d:.3g} exponentials; default chunk "
-          f"{default_chunk_size(args.n, args.m, args.d)} neurons; medians of {args.repeats} interleaved rounds "
-          f"(wall clock; cpu = this process's CPU time)")
-    print(f"{'dtype':8s} {'(a) ntk':>11s} {'(b) autodiff':>13s} {'(b2) per-ex':>11s} {'(c) exp':>11s} {'(d) J@J.T':>11s}")
+    print(
+        f"n = {args.n}, m = {args.m}, d = {args.d}: {args.n * args.m * args.d:.3g} exponentials; default chunk "
+        f"{default_chunk_size(args.n, args.m, args.d)} neurons; medians of {args.repeats} interleaved rounds "
+        f"(wall clock; cpu = this process's CPU time)"
+    )
+    print(
+        f"{'dtype':8s} {'(a) ntk':>11s} {'(b) autodiff':>13s} {'(b2) per-ex':>11s} {'(c) exp':>11s} {'(d) J@J.T':>11s}"
+    )
     for dtype in dtypes:
         base = dtype in with_baselines
-        t = measure(args.n, args.m, args.d, dtype, repeats=args.repeats, autodiff_bytes=budget, baselines=base, chunks=chunks)
+        t = measure(
+            args.n,
+            args.m,
+            args.d,
+            dtype,
+            repeats=args.repeats,
+            autodiff_bytes=budget,
+            baselines=base,
+            chunks=chunks,
+        )
         ms = {k: f"{v.wall * 1e3:9.1f}ms" for k, v in t.items()}
         peak = peak_device_bytes()
-        print(f"{dtype.name:8s} {ms['ntk']} {ms.get('autodiff', '-'):>13s} {ms.get('per_example', '-'):>11s} "
-              f"{ms['exp']} {ms['gram']}")
-        print(f"{'':8s} wall: {ratios(t, 'wall')}; a/d = {t['ntk'].wall / t['gram'].wall:.2f}"
-              + (f"; device peak {peak / 2**30:.2f} GiB so far" if peak is not None else ""))
+        print(
+            f"{dtype.name:8s} {ms['ntk']} {ms.get('autodiff', '-'):>13s} {ms.get('per_example', '-'):>11s} "
+            f"{ms['exp']} {ms['gram']}"
+        )
+        print(
+            f"{'':8s} wall: {ratios(t, 'wall')}; a/d = {t['ntk'].wall / t['gram'].wall:.2f}"
+            + (f"; device peak {peak / 2**30:.2f} GiB so far" if peak is not None else "")
+        )
         print(f"{'':8s} cpu:  {ratios(t, 'cpu')}")
         if base and "autodiff" not in t:
-            print(f"{'':8s} (b) skipped: jacrev of the batch needs ~{batch_autodiff_bytes(args.n, args.m, args.d, dtype) / 2**30:.0f} GiB")
+            print(
+                f"{'':8s} (b) skipped: jacrev of the batch needs ~{batch_autodiff_bytes(args.n, args.m, args.d, dtype) / 2**30:.0f} GiB"
+            )
         for chunk in chunks:
             tc = {"ntk": t[f"ntk@{chunk}"], "exp": t["exp"], "gram": t["gram"]}
-            print(f"{'':8s} chunk {chunk:>6d}: {tc['ntk'].wall * 1e3:8.1f}ms; wall {ratios(tc, 'wall')}; cpu {ratios(tc, 'cpu')}")
+            print(
+                f"{'':8s} chunk {chunk:>6d}: {tc['ntk'].wall * 1e3:8.1f}ms; wall {ratios(tc, 'wall')}; cpu {ratios(tc, 'cpu')}"
+            )
 
 
 if __name__ == "__main__":

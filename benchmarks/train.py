@@ -26,8 +26,8 @@ import functools
 import jax
 import jax.numpy as jnp
 import numpy as np
-
 from _common import dtypes_enabled, exp_floor, interleaved_medians, machine_line, size_parser
+
 from ntk_attention import init_params, train
 
 
@@ -50,7 +50,9 @@ def plain_gd(w, a, X, y, lr, steps):
 
 def main() -> None:
     parser = size_parser(__doc__.splitlines()[0], n=512, m=16384, d=16, repeats=3)
-    parser.add_argument("--steps", type=int, default=20, help="gradient steps per run (default %(default)s)")
+    parser.add_argument(
+        "--steps", type=int, default=20, help="gradient steps per run (default %(default)s)"
+    )
     parser.add_argument("--dtype", default="float32", choices=("float32", "float64"))
     args = parser.parse_args()
     (dtype,) = dtypes_enabled(args.dtype)
@@ -61,26 +63,41 @@ def main() -> None:
     lr = 0.5 / args.n
 
     def ours():
-        return train(params, X, y, steps=args.steps, learning_rate=lr, record_every=args.steps).params.w
+        return train(
+            params, X, y, steps=args.steps, learning_rate=lr, record_every=args.steps
+        ).params.w
 
     def plain():
         return plain_gd(params.w, params.a, X, y, jnp.asarray(lr, dtype), args.steps)
 
     print(machine_line())
-    print(f"n = {args.n}, m = {args.m}, d = {args.d}, {args.steps} steps, {args.dtype}; "
-          f"medians of {args.repeats} interleaved rounds (after one compiling call each)")
+    print(
+        f"n = {args.n}, m = {args.m}, d = {args.d}, {args.steps} steps, {args.dtype}; "
+        f"medians of {args.repeats} interleaved rounds (after one compiling call each)"
+    )
     w_ours, w_plain = np.asarray(ours()), np.asarray(plain())
     change = np.linalg.norm(w_plain - np.asarray(params.w))
-    print(f"same trajectory: |w_train - w_plain| / |w_plain - w(0)| = {np.linalg.norm(w_ours - w_plain) / change:.2e}")
+    print(
+        f"same trajectory: |w_train - w_plain| / |w_plain - w(0)| = {np.linalg.norm(w_ours - w_plain) / change:.2e}"
+    )
     floor, factor = exp_floor(args.n * args.m * args.d, dtype, jax.random.key(2))
-    t = interleaved_medians({"train": ours, "plain": plain, "exp_floor": floor}, args.repeats, once_above_s=120.0)
+    t = interleaved_medians(
+        {"train": ours, "plain": plain, "exp_floor": floor}, args.repeats, once_above_s=120.0
+    )
     for name in ("train", "plain"):
-        print(f"{name}: {args.steps / t[name].wall:8.2f} steps/s ({t[name].wall * 1e3:.1f} ms per run, cpu {t[name].cpu * 1e3:.1f} ms)")
-    print(f"ratio train/plain in steps/s: wall {t['plain'].wall / t['train'].wall:.1f}x, cpu {t['plain'].cpu / t['train'].cpu:.1f}x")
+        print(
+            f"{name}: {args.steps / t[name].wall:8.2f} steps/s ({t[name].wall * 1e3:.1f} ms per run, cpu {t[name].cpu * 1e3:.1f} ms)"
+        )
+    print(
+        f"ratio train/plain in steps/s: wall {t['plain'].wall / t['train'].wall:.1f}x, cpu {t['plain'].cpu / t['train'].cpu:.1f}x"
+    )
     step_wall, step_cpu = t["train"].wall / args.steps, t["train"].cpu / args.steps
     fl_wall, fl_cpu = t["exp_floor"].wall * factor, t["exp_floor"].cpu * factor
-    print(f"one train step: {step_wall * 1e3:.3f} ms; floor of its {args.n * args.m * args.d} exponentials: "
-          f"{fl_wall * 1e3:.3f} ms; step/floor: wall {step_wall / fl_wall:.2f}x, cpu {step_cpu / fl_cpu:.2f}x")
+    print(
+        f"one train step: {step_wall * 1e3:.3f} ms; floor of its {args.n * args.m * args.d} exponentials: "
+        f"{fl_wall * 1e3:.3f} ms; step/floor: wall {step_wall / fl_wall:.2f}x, cpu {step_cpu / fl_cpu:.2f}x"
+    )
+
 
 if __name__ == "__main__":
     main()

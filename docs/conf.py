@@ -29,7 +29,13 @@ extensions = [
     "sphinx.ext.mathjax",
 ]
 
-exclude_patterns = ["_build", "**.ipynb_checkpoints", "**/.hypothesis", "README.md", "benchmarks.md"]  # measured tables, kept out of the -W build until re-measured on a quiet machine
+exclude_patterns = [
+    "_build",
+    "**.ipynb_checkpoints",
+    "**/.hypothesis",
+    "README.md",
+    "benchmarks.md",
+]  # measured tables, kept out of the -W build until re-measured on a quiet machine
 root_doc = "index"
 
 # MyST: $…$ / $$…$$ maths and amsmath environments in the notebooks and guides.
@@ -60,7 +66,12 @@ _UNDERLINE = re.compile(r"^([=\-~^\"'`#*+:.])\1{3,}$")
 def _lengthen_underlines(app, what, name, obj, options, lines):
     for i in range(1, len(lines)):
         title, under = lines[i - 1].rstrip(), lines[i].rstrip()
-        if title.strip() and _UNDERLINE.match(under.strip()) and len(under) < len(title) and not title.startswith(" "):
+        if (
+            title.strip()
+            and _UNDERLINE.match(under.strip())
+            and len(under) < len(title)
+            and not title.startswith(" ")
+        ):
             lines[i] = under[0] * len(title)
 
 

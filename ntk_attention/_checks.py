@@ -27,8 +27,10 @@ def as_float_array(x, name: str, *, numpy: bool = False):
         try:
             x = np.asarray(x)
         except (TypeError, ValueError):  # ragged nested lists
-            raise ValueError(f"{name}: expected an array, got a {type(x).__name__} numpy cannot convert to one "
-                             f"(rows of different lengths?)") from None
+            raise ValueError(
+                f"{name}: expected an array, got a {type(x).__name__} numpy cannot convert to one "
+                f"(rows of different lengths?)"
+            ) from None
     if not hasattr(x, "dtype") or not hasattr(x, "shape"):
         raise ValueError(f"{name}: expected an array, got {type(x).__name__}")
     try:
@@ -72,12 +74,18 @@ def check_windows(X, name: str = "X", *, numpy: bool = False):
     """Validate a data set of windows ``X`` of shape (n, d) with n >= 1 and d >= 2."""
     X = as_float_array(X, name, numpy=numpy)
     if X.ndim != 2:
-        raise ValueError(f"{name}: expected a 2-D array of windows (n, d), got shape {tuple(X.shape)}")
+        raise ValueError(
+            f"{name}: expected a 2-D array of windows (n, d), got shape {tuple(X.shape)}"
+        )
     n, d = X.shape
     if n < 1:
-        raise ValueError(f"{name}: expected at least one window (n >= 1), got shape {tuple(X.shape)}")
+        raise ValueError(
+            f"{name}: expected at least one window (n >= 1), got shape {tuple(X.shape)}"
+        )
     if d < 2:
-        raise ValueError(f"{name}: expected window length d >= 2, got d = {d} (shape {tuple(X.shape)})")
+        raise ValueError(
+            f"{name}: expected window length d >= 2, got d = {d} (shape {tuple(X.shape)})"
+        )
     check_finite(X, name)
     return X
 
@@ -86,7 +94,9 @@ def check_targets(y, n: int, name: str = "y"):
     """Validate targets ``y`` of shape (n,)."""
     y = as_float_array(y, name)
     if y.shape != (n,):
-        raise ValueError(f"{name}: expected shape ({n},) to match the {n} windows, got shape {tuple(y.shape)}")
+        raise ValueError(
+            f"{name}: expected shape ({n},) to match the {n} windows, got shape {tuple(y.shape)}"
+        )
     check_finite(y, name)
     return y
 
@@ -101,18 +111,24 @@ def check_pair(X, X2, name: str = "X2", *, numpy: bool = False):
     return X2
 
 
-def check_positive(value, name: str, *, integer: bool = False, zero_ok: bool = False) -> float | int:
+def check_positive(
+    value, name: str, *, integer: bool = False, zero_ok: bool = False
+) -> float | int:
     """A finite, strictly positive scalar (an integer when ``integer``; ``>= 0`` when ``zero_ok``)."""
     what = ("non-negative " if zero_ok else "positive ") + ("integer" if integer else "number")
     if isinstance(value, bool) or value is None:
         raise ValueError(f"{name}: expected a {what}, got {_short(value)}")
     if integer:
         if not isinstance(value, numbers.Integral):
-            raise ValueError(f"{name}: expected a {what}, got {_short(value)} ({type(value).__name__})")
+            raise ValueError(
+                f"{name}: expected a {what}, got {_short(value)} ({type(value).__name__})"
+            )
         if value < 0 or (value == 0 and not zero_ok) or value > np.iinfo(np.int64).max:
             raise ValueError(f"{name}: expected a {what} below 2**63, got {value}")
         return int(value)
-    if not isinstance(value, numbers.Real) and not (hasattr(value, "shape") and np.shape(value) == ()):
+    if not isinstance(value, numbers.Real) and not (
+        hasattr(value, "shape") and np.shape(value) == ()
+    ):
         raise ValueError(f"{name}: expected a {what}, got {_short(value)}")
     if not is_concrete(value):
         return value
@@ -136,7 +152,9 @@ def check_key(key, name: str = "key"):
     typed = dtype is not None and jnp.issubdtype(dtype, jax.dtypes.prng_key) and shape == ()
     legacy = dtype == np.uint32 and shape == (2,)
     if not (isinstance(key, (jax.Array, np.ndarray)) and (typed or legacy)):
-        raise ValueError(f"{name}: expected a PRNG key from jax.random.key(seed), got {_short(key)}")
+        raise ValueError(
+            f"{name}: expected a PRNG key from jax.random.key(seed), got {_short(key)}"
+        )
     return key
 
 
@@ -145,7 +163,9 @@ def check_dtype(dtype, name: str = "dtype"):
     try:
         dt = jnp.dtype(dtype) if dtype is not None else jnp.zeros(()).dtype
     except TypeError:
-        raise ValueError(f"{name}: expected a floating dtype such as jnp.float32, got {dtype!r}") from None
+        raise ValueError(
+            f"{name}: expected a floating dtype such as jnp.float32, got {dtype!r}"
+        ) from None
     if not jnp.issubdtype(dt, jnp.floating):
         raise ValueError(f"{name}: expected a floating dtype, got {dt}")
     return dt
@@ -188,8 +208,18 @@ def check_scale(names: str, big: float, dtype, *, power: int, terms: float, what
         )
 
 
-def check_model_scale(w, X, dtype, *, power: int, terms: float, what: str, names: str = "params.w, X",
-                      extra=(), kernel: bool = True):
+def check_model_scale(
+    w,
+    X,
+    dtype,
+    *,
+    power: int,
+    terms: float,
+    what: str,
+    names: str = "params.w, X",
+    extra=(),
+    kernel: bool = True,
+):
     r"""Refuse windows (and ``extra`` ``(name, array)`` pairs, e.g. targets) with
     ``terms * max|x|**power`` above the largest ``dtype`` (see :func:`check_scale`), and attention
     scores :math:`\max_r |w_r| \max_{i,k} |x_{i,d} x_{i,k}|` above :func:`score_limit` (``kernel``:
@@ -198,7 +228,9 @@ def check_model_scale(w, X, dtype, *, power: int, terms: float, what: str, names
         return
     d = X.shape[-1]
     x_names = ", ".join([names.split(", ")[-1], *[n for n, _ in extra]])
-    check_scale(x_names, max_abs(X, *[a for _, a in extra]), dtype, power=power, terms=terms, what=what)
+    check_scale(
+        x_names, max_abs(X, *[a for _, a in extra]), dtype, power=power, terms=terms, what=what
+    )
     Xf = np.asarray(X, np.float64)
     score = max_abs(w) * float(np.max(np.abs(Xf * Xf[:, -1:]), initial=0.0))
     limit = score_limit(dtype) if kernel else float(jnp.finfo(dtype).max) / d
@@ -213,20 +245,28 @@ def check_model_scale(w, X, dtype, *, power: int, terms: float, what: str, names
 def check_params(params, name: str = "params"):
     """Validate ``Params(w, a)`` (or a plain tuple ``(w, a)``): two 1-D float arrays of the same positive length."""
     if isinstance(params, dict):
-        raise ValueError(f"{name}: expected Params(w, a) (from ntk_attention.init_params), got a dict with keys "
-                         f"{_short(list(params))}; pass Params(**{name}) if they are w and a")
+        raise ValueError(
+            f"{name}: expected Params(w, a) (from ntk_attention.init_params), got a dict with keys "
+            f"{_short(list(params))}; pass Params(**{name}) if they are w and a"
+        )
     if not isinstance(params, (tuple, list)):
         raise ValueError(f"{name}: expected Params(w, a), got {type(params).__name__}")
     if len(params) != 2:
-        raise ValueError(f"{name}: expected Params(w, a) (two arrays), got a {type(params).__name__} of "
-                         f"{len(params)} item{'s' if len(params) != 1 else ''}")
+        raise ValueError(
+            f"{name}: expected Params(w, a) (two arrays), got a {type(params).__name__} of "
+            f"{len(params)} item{'s' if len(params) != 1 else ''}"
+        )
     w, a = params
     w = as_float_array(w, f"{name}.w")
     a = as_float_array(a, f"{name}.a")
     if w.ndim != 1 or w.shape[0] < 1:
-        raise ValueError(f"{name}.w: expected a 1-D array of width m >= 1, got shape {tuple(w.shape)}")
+        raise ValueError(
+            f"{name}.w: expected a 1-D array of width m >= 1, got shape {tuple(w.shape)}"
+        )
     if a.shape != w.shape:
-        raise ValueError(f"{name}.a: expected shape {tuple(w.shape)} like {name}.w, got {tuple(a.shape)}")
+        raise ValueError(
+            f"{name}.a: expected shape {tuple(w.shape)} like {name}.w, got {tuple(a.shape)}"
+        )
     check_finite(w, f"{name}.w")
     check_finite(a, f"{name}.a")
     return w, a

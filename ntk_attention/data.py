@@ -18,8 +18,17 @@ from jaxtyping import Array, Bool, Float
 from ntk_attention import _checks
 from ntk_attention.model import softmax_moments
 from ntk_attention.processes import (
-    DEFAULT_FAMILY, FAMILIES, Process, ar_process, damped_oscillation, family_series, process_series, residual_series,
-    slow_modes, stationary_lag1, trend_seasonal,
+    DEFAULT_FAMILY,
+    FAMILIES,
+    Process,
+    ar_process,
+    damped_oscillation,
+    family_series,
+    process_series,
+    residual_series,
+    slow_modes,
+    stationary_lag1,
+    trend_seasonal,
 )
 from ntk_attention.ssm import SERIES_METHODS, SSM, random_stable_ssm, ssm_series
 
@@ -68,7 +77,9 @@ def next_step_windows(
     if d < 2:
         raise ValueError(f"d: expected window length d >= 2, got {d}")
     if series.shape[0] < d + 1:
-        raise ValueError(f"series: expected length >= d + 1 = {d + 1} for one window, got {series.shape[0]}")
+        raise ValueError(
+            f"series: expected length >= d + 1 = {d + 1} for one window, got {series.shape[0]}"
+        )
     _checks.check_finite(series, "series")
     noise_std = _checks.check_positive(noise_std, "noise_std", zero_ok=True)
     n = series.shape[0] - d
@@ -76,7 +87,9 @@ def next_step_windows(
     y = series[d:]
     if noise_std > 0:
         if key is None:
-            raise ValueError("key: noise_std > 0 needs a PRNG key for the observation noise, got None")
+            raise ValueError(
+                "key: noise_std > 0 needs a PRNG key for the observation noise, got None"
+            )
         y = y + noise_std * jax.random.normal(_checks.check_key(key), y.shape, y.dtype)
         if _checks.is_concrete(y) and not bool(jnp.isfinite(y).all()):
             raise ValueError(f"noise_std: {noise_std!r} times a normal draw overflows {y.dtype}")
@@ -87,8 +100,12 @@ def sign_consistent(X: Float[Array, "n d"], y: Float[Array, " n"]) -> Bool[Array
     r"""Mask of sign-consistent examples, :math:`\mathrm{sign}(y_i) = \mathrm{sign}(x_{i,d})`."""
     X = _checks.check_windows(X)
     y = _checks.check_targets(y, X.shape[0])
-    if _checks.is_concrete(X) and _checks.is_concrete(y):  # numpy: XLA on CPU flushes subnormals to 0
-        return jnp.asarray(np.sign(np.asarray(y, np.float64)) == np.sign(np.asarray(X, np.float64)[:, -1]))
+    if _checks.is_concrete(X) and _checks.is_concrete(
+        y
+    ):  # numpy: XLA on CPU flushes subnormals to 0
+        return jnp.asarray(
+            np.sign(np.asarray(y, np.float64)) == np.sign(np.asarray(X, np.float64)[:, -1])
+        )
     return jnp.sign(y) == jnp.sign(X[:, -1])
 
 
@@ -96,8 +113,9 @@ def sign_consistent(X: Float[Array, "n d"], y: Float[Array, " n"]) -> Bool[Array
 # windows and the statistics that say whether data looks like forecasting data
 
 
-def series_windows(series: Float[Array, " T"], d: int, n: int | None = None, *, stride: int = 1
-                   ) -> tuple[Float[Array, "n d"], Float[Array, " n"]]:
+def series_windows(
+    series: Float[Array, " T"], d: int, n: int | None = None, *, stride: int = 1
+) -> tuple[Float[Array, "n d"], Float[Array, " n"]]:
     r"""Windows :math:`x_i = (u_{s i + 1}, \dots, u_{s i + d})`, targets :math:`y_i = u_{s i + d + 1}`.
 
     ``stride`` :math:`s` between window starts; the first ``n`` windows (all that fit when
@@ -119,7 +137,9 @@ def series_windows(series: Float[Array, " T"], d: int, n: int | None = None, *, 
         n = fit
     n = _checks.check_positive(n, "n", integer=True)
     if n > fit:
-        raise ValueError(f"n: expected at most {fit} windows (series of length {T}, d = {d}, stride = {stride}), got {n}")
+        raise ValueError(
+            f"n: expected at most {fit} windows (series of length {T}, d = {d}, stride = {stride}), got {n}"
+        )
     _checks.check_finite(series, "series")
     starts = stride * jnp.arange(n)
     return series[starts[:, None] + jnp.arange(d)[None, :]], series[starts + d]
@@ -133,16 +153,22 @@ def lag1_autocorrelation(series: Float[Array, " T"]) -> Float[Array, ""]:
     """
     u = _checks.as_float_array(series, "series")
     if u.ndim != 1 or u.shape[0] < 2:
-        raise ValueError(f"series: expected a 1-D series of length >= 2, got shape {tuple(u.shape)}")
+        raise ValueError(
+            f"series: expected a 1-D series of length >= 2, got shape {tuple(u.shape)}"
+        )
     _checks.check_finite(u, "series")
     c = u - u.mean()
     den = jnp.sum(c * c)
     if _checks.is_concrete(den) and not float(den) > 0:
-        raise ValueError("series: expected a non-constant series, got one whose values are all equal")
+        raise ValueError(
+            "series: expected a non-constant series, got one whose values are all equal"
+        )
     return jnp.sum(c[:-1] * c[1:]) / den
 
 
-def sign_consistent_fraction(X: Float[Array, "n d"], y: Float[Array, " n"], demean: bool = True) -> Float[Array, ""]:
+def sign_consistent_fraction(
+    X: Float[Array, "n d"], y: Float[Array, " n"], demean: bool = True
+) -> Float[Array, ""]:
     r"""Fraction of windows with :math:`\mathrm{sign}(y_i - c) = \mathrm{sign}(x_{i,d} - c)`.
 
     :math:`c` is the mean of every entry of ``X`` when ``demean`` (the series level), else 0
@@ -161,7 +187,9 @@ def corr_y_xd(X: Float[Array, "n d"], y: Float[Array, " n"]) -> Float[Array, ""]
     a, b = X[:, -1] - X[:, -1].mean(), y - y.mean()
     den = jnp.sqrt(jnp.sum(a * a) * jnp.sum(b * b))
     if _checks.is_concrete(den) and not float(den) > 0:
-        raise ValueError("X, y: the correlation needs x_d and y that vary across windows; one of them is constant")
+        raise ValueError(
+            "X, y: the correlation needs x_d and y that vary across windows; one of them is constant"
+        )
     return jnp.sum(a * b) / den
 
 

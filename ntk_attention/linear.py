@@ -32,12 +32,23 @@ def linear_forward(w_lin: Float[Array, " d"], X: Float[Array, "n d"]) -> Float[A
     X = _checks.check_windows(X)
     w_lin = _checks.as_float_array(w_lin, "w_lin")
     if w_lin.shape != (X.shape[1],):
-        raise ValueError(f"w_lin: expected shape ({X.shape[1]},) to match windows of length d, got {tuple(w_lin.shape)}")
+        raise ValueError(
+            f"w_lin: expected shape ({X.shape[1]},) to match windows of length d, got {tuple(w_lin.shape)}"
+        )
     _checks.check_finite(w_lin, "w_lin")
     dtype = jnp.result_type(w_lin, X)
-    _checks.check_scale("w_lin, X", _checks.max_abs(X) * (1.0 + _checks.max_abs(w_lin)), dtype, power=1,
-                        terms=2.0 * X.shape[1], what="<w_lin, x - x_d 1> + x_d")
-    X, w_lin = X.astype(dtype), w_lin.astype(dtype)  # mixed dtypes: compute in the wider one throughout
+    _checks.check_scale(
+        "w_lin, X",
+        _checks.max_abs(X) * (1.0 + _checks.max_abs(w_lin)),
+        dtype,
+        power=1,
+        terms=2.0 * X.shape[1],
+        what="<w_lin, x - x_d 1> + x_d",
+    )
+    X, w_lin = (
+        X.astype(dtype),
+        w_lin.astype(dtype),
+    )  # mixed dtypes: compute in the wider one throughout
     return _residual_features(X) @ w_lin + X[:, -1]
 
 
@@ -45,11 +56,19 @@ def fit_linear_lstsq(X: Float[Array, "n d"], y: Float[Array, " n"]) -> Float[Arr
     r"""Least squares :math:`\min_w \sum_i (f_{\mathrm{lin}}(x_i) - y_i)^2`, minimum-norm solution."""
     X = _checks.check_windows(X)
     y = _checks.check_targets(y, X.shape[0])
-    _checks.check_scale("X, y", _checks.max_abs(X, y), jnp.result_type(X, y), power=2,
-                        terms=4.0 * X.shape[0] * X.shape[1], what="the squared residual |Z w - (y - x_d)|^2")
+    _checks.check_scale(
+        "X, y",
+        _checks.max_abs(X, y),
+        jnp.result_type(X, y),
+        power=2,
+        terms=4.0 * X.shape[0] * X.shape[1],
+        what="the squared residual |Z w - (y - x_d)|^2",
+    )
     Z = _residual_features(X)[:, :-1]
     w, *_ = jnp.linalg.lstsq(Z, y - X[:, -1])
-    if _checks.is_concrete(w) and not bool(jnp.isfinite(w).all()):  # |w| ~ |y - x_d| / |Z| beyond the dtype
+    if _checks.is_concrete(w) and not bool(
+        jnp.isfinite(w).all()
+    ):  # |w| ~ |y - x_d| / |Z| beyond the dtype
         raise ValueError(
             f"X, y: the least-squares weights overflow {w.dtype}: targets y - x_d up to {_checks.max_abs(y - X[:, -1]):.3g} "
             f"against window differences x_k - x_d up to {_checks.max_abs(Z):.3g}; rescale X or y"
@@ -81,8 +100,14 @@ def fit_linear_gd(
     y = _checks.check_targets(y, X.shape[0])
     steps = _checks.check_positive(steps, "steps", integer=True)
     lr = _checks.check_positive(learning_rate, "learning_rate")
-    _checks.check_scale("X, y", _checks.max_abs(X, y), X.dtype, power=2,
-                        terms=4.0 * X.shape[0] * X.shape[1], what="the gradient Z^T (Z w - r)")
+    _checks.check_scale(
+        "X, y",
+        _checks.max_abs(X, y),
+        X.dtype,
+        power=2,
+        terms=4.0 * X.shape[0] * X.shape[1],
+        what="the gradient Z^T (Z w - r)",
+    )
     w = _gd(X, y.astype(X.dtype), jnp.asarray(lr, X.dtype), steps)
     if _checks.is_concrete(w) and not bool(jnp.isfinite(w).all()):
         Z = np.asarray(_residual_features(X), np.float64)

@@ -80,7 +80,9 @@ def _modal(t, logb, sign, zero, c):
     sgn = jnp.where(odd & (sign[None, :] < 0), -1.0, 1.0)
     expo = jnp.where(zero[None, :], jnp.where(tt == 0, 0.0, -jnp.inf), tt * logb[None, :])
     g = sgn * jnp.exp(expo)
-    with_c = jnp.where(c[None, :] == 0, -jnp.inf, expo + jnp.log(jnp.abs(jnp.where(c == 0, 1.0, c)))[None, :])
+    with_c = jnp.where(
+        c[None, :] == 0, -jnp.inf, expo + jnp.log(jnp.abs(jnp.where(c == 0, 1.0, c)))[None, :]
+    )
     return g, with_c
 
 
@@ -133,17 +135,29 @@ def _kernel_impl(H, f0, y, t, lr, rcond):
 def _check_times(t, dtype, discrete: bool):
     if not _checks.is_concrete(t):  # under jit: shapes only
         if jnp.ndim(t) != 1:
-            raise ValueError(f"t: expected a non-empty 1-D array of times, got shape {jnp.shape(t)}")
+            raise ValueError(
+                f"t: expected a non-empty 1-D array of times, got shape {jnp.shape(t)}"
+            )
         return jnp.asarray(t, dtype)
-    t = np.asarray(t, dtype=np.float64) if not hasattr(t, "dtype") or jnp.issubdtype(t.dtype, jnp.integer) else np.asarray(t)
+    t = (
+        np.asarray(t, dtype=np.float64)
+        if not hasattr(t, "dtype") or jnp.issubdtype(t.dtype, jnp.integer)
+        else np.asarray(t)
+    )
     if t.ndim != 1 or t.size < 1:
         raise ValueError(f"t: expected a non-empty 1-D array of times, got shape {t.shape}")
     if not np.all(np.isfinite(t)) or np.any(t < 0):
-        raise ValueError(f"t: expected finite non-negative times, got min {np.min(t)!r}, max {np.max(t)!r}")
+        raise ValueError(
+            f"t: expected finite non-negative times, got min {np.min(t)!r}, max {np.max(t)!r}"
+        )
     if discrete and np.any(t != np.round(t)):
-        raise ValueError(f"t: expected whole numbers of gradient steps (learning_rate given), got {t[t != np.round(t)][0]!r}")
+        raise ValueError(
+            f"t: expected whole numbers of gradient steps (learning_rate given), got {t[t != np.round(t)][0]!r}"
+        )
     if discrete and np.max(t) > 2.0**53:
-        raise ValueError(f"t: expected step counts <= 2**53 (exact parity in float64), got {np.max(t)!r}")
+        raise ValueError(
+            f"t: expected step counts <= 2**53 (exact parity in float64), got {np.max(t)!r}"
+        )
     return jnp.asarray(t, dtype)
 
 
@@ -203,7 +217,14 @@ def predict(
     tt = _check_times(t, dtype, lr is not None)
     J = jacobian(params, X, chunk_size=chunk_size).astype(dtype)
     f, w, loss, log_loss, lam, cut, rank, stable = _predict_impl(
-        J, f0, y, w0.astype(dtype), tt, None if lr is None else jnp.asarray(lr, dtype), jnp.asarray(rc, dtype))
+        J,
+        f0,
+        y,
+        w0.astype(dtype),
+        tt,
+        None if lr is None else jnp.asarray(lr, dtype),
+        jnp.asarray(rc, dtype),
+    )
     return Linearized(tt, f, w, loss, log_loss, lam, cut, rc, rank, stable)
 
 
@@ -224,7 +245,9 @@ def predict_kernel(
     """
     H = _checks.as_float_array(H, "H")
     if H.ndim != 2 or H.shape[0] != H.shape[1] or H.shape[0] < 1:
-        raise ValueError(f"H: expected a non-empty square matrix (n, n), got shape {tuple(H.shape)}")
+        raise ValueError(
+            f"H: expected a non-empty square matrix (n, n), got shape {tuple(H.shape)}"
+        )
     _checks.check_finite(H, "H")
     n = H.shape[0]
     f0 = _checks.as_float_array(f0, "f0")
@@ -236,6 +259,11 @@ def predict_kernel(
     lr, rc = _check_rate_and_rcond(learning_rate, rcond, n * float(jnp.finfo(dtype).eps))
     tt = _check_times(t, dtype, lr is not None)
     f, loss, log_loss, lam, cut, rank, stable = _kernel_impl(
-        H.astype(dtype), f0.astype(dtype), y.astype(dtype), tt,
-        None if lr is None else jnp.asarray(lr, dtype), jnp.asarray(rc, dtype))
+        H.astype(dtype),
+        f0.astype(dtype),
+        y.astype(dtype),
+        tt,
+        None if lr is None else jnp.asarray(lr, dtype),
+        jnp.asarray(rc, dtype),
+    )
     return Linearized(tt, f, None, loss, log_loss, lam, cut, rc, rank, stable)

@@ -70,13 +70,18 @@ class Params(NamedTuple):
         """The first ``m`` neurons, ``Params(w[:m], a[:m])``, for ``1 <= m <= width``."""
         width = self.width
         if isinstance(m, bool) or not isinstance(m, numbers.Integral) or not 1 <= m <= width:
-            raise ValueError(f"m: expected an integer 1 <= m <= {width} (the width of these params), got {m!r}")
+            raise ValueError(
+                f"m: expected an integer 1 <= m <= {width} (the width of these params), got {m!r}"
+            )
         return Params(self.w[: int(m)], self.a[: int(m)])
 
     def __getitem__(self, index):
         if isinstance(index, slice):
-            hint = f"params.prefix({index.stop})" if index.start in (None, 0) and index.step is None and \
-                index.stop is not None else "params.prefix(m)"
+            hint = (
+                f"params.prefix({index.stop})"
+                if index.start in (None, 0) and index.step is None and index.stop is not None
+                else "params.prefix(m)"
+            )
             raise TypeError(
                 f"Params[{_slice_text(index)}]: slicing a Params cuts the tuple (w, a), not the width; "
                 f"use {hint} for the first neurons, or Params(w[...], a[...])"
@@ -130,7 +135,9 @@ def init_params(
         raise ValueError(f"output_signs: expected one of {OUTPUT_SIGNS}, got {output_signs!r}")
     dtype = _checks.check_dtype(dtype)
     if sigma > float(jnp.finfo(dtype).max) / 16:  # normal draws reach ~8.3 sigma
-        raise ValueError(f"sigma: expected at most {float(jnp.finfo(dtype).max) / 16:.3g} for {dtype.name}, got {sigma!r}")
+        raise ValueError(
+            f"sigma: expected at most {float(jnp.finfo(dtype).max) / 16:.3g} for {dtype.name}, got {sigma!r}"
+        )
     kw, ka = jax.random.split(key)
     w = sigma * jax.random.normal(kw, (width,), dtype=dtype)
     if output_signs == "random":
@@ -156,7 +163,9 @@ def default_chunk_size(n: int, m: int, d: int) -> int:
 
 _CHUNK_ELEMENTS = 1 << 17
 _CHUNK_ELEMENTS_ACCELERATOR = 1 << 25
-_BLOCK = 16  # positions per fused reduction: XLA's CPU loop for longer ones runs several times slower
+_BLOCK = (
+    16  # positions per fused reduction: XLA's CPU loop for longer ones runs several times slower
+)
 
 
 def _window_stats(X):
@@ -194,7 +203,9 @@ def _exp_sums(w_c, xc, c, cmax, cmin):
     size = -(-d // blocks)
     sums = None
     for b in range(blocks):
-        part = _block_sums(w_c, c[:, b * size : (b + 1) * size], xc[:, b * size : (b + 1) * size], shift)
+        part = _block_sums(
+            w_c, c[:, b * size : (b + 1) * size], xc[:, b * size : (b + 1) * size], shift
+        )
         sums = part if sums is None else tuple(s + p for s, p in zip(sums, part))
     return (*sums, _shifted_exp(w_c, c[:, -1], shift))
 
@@ -229,7 +240,10 @@ def _chunked(w, X, chunk, fn):
     wp = jnp.pad(w, (0, chunks * chunk - m)).reshape(chunks, chunk)
     stats = _window_stats(X)
     outs = jax.lax.map(lambda wc: fn(wc, stats), wp)
-    return jax.tree.map(lambda o: jnp.moveaxis(o, 0, 1).reshape(o.shape[1], chunks * chunk, *o.shape[3:])[:, :m], outs)
+    return jax.tree.map(
+        lambda o: jnp.moveaxis(o, 0, 1).reshape(o.shape[1], chunks * chunk, *o.shape[3:])[:, :m],
+        outs,
+    )
 
 
 @functools.partial(jax.jit, static_argnames="chunk")
@@ -269,11 +283,21 @@ def softmax_moments(
     X = _checks.check_windows(X)
     chunk = _resolve_chunk(chunk_size, X.shape[0], w.shape[0], X.shape[1])
     dtype = jnp.result_type(w, X)
-    _checks.check_model_scale(w, X, dtype, power=2, terms=X.shape[1], names="w, X", what="the softmax variance V_r <= range^2/4")
+    _checks.check_model_scale(
+        w,
+        X,
+        dtype,
+        power=2,
+        terms=X.shape[1],
+        names="w, X",
+        what="the softmax variance V_r <= range^2/4",
+    )
     return _moments_impl(w.astype(dtype), X.astype(dtype), chunk)
 
 
-def forward(params: Params, X: Float[Array, "n d"], *, chunk_size: int | None = None) -> Float[Array, " n"]:
+def forward(
+    params: Params, X: Float[Array, "n d"], *, chunk_size: int | None = None
+) -> Float[Array, " n"]:
     r""":math:`f(x_i; w, a) = m^{-1/2}\sum_r a_r \langle \mathrm{softmax}(x_{i,d} w_r x_i), x_i\rangle`.
 
     >>> import jax, jax.numpy as jnp
@@ -286,7 +310,9 @@ def forward(params: Params, X: Float[Array, "n d"], *, chunk_size: int | None = 
     return mom.mean @ a.astype(mom.mean.dtype) / jnp.sqrt(jnp.asarray(w.shape[0], mom.mean.dtype))
 
 
-def last_token_mass(params: Params, X: Float[Array, "n d"], *, chunk_size: int | None = None) -> Float[Array, "n m"]:
+def last_token_mass(
+    params: Params, X: Float[Array, "n d"], *, chunk_size: int | None = None
+) -> Float[Array, "n m"]:
     r"""Softmax mass on the most recent observation, :math:`s_{r,d}(x_i)`, shape (n, m)."""
     w, _ = _checks.check_params(params)
     return softmax_moments(w, X, chunk_size=chunk_size).last_mass
@@ -301,7 +327,9 @@ def attention_weights(params: Params, X: Float[Array, "n d"]) -> Float[Array, "n
     w, _ = _checks.check_params(params)
     X = _checks.check_windows(X)
     dtype = jnp.result_type(w, X)
-    _checks.check_model_scale(w, X, dtype, power=2, terms=X.shape[1], what="the softmax variance V_r <= range^2/4")
+    _checks.check_model_scale(
+        w, X, dtype, power=2, terms=X.shape[1], what="the softmax variance V_r <= range^2/4"
+    )
     X = X.astype(dtype)
     return jax.nn.softmax(w.astype(dtype)[None, :, None] * (X[:, -1:] * X)[:, None, :], axis=-1)
 
@@ -336,5 +364,7 @@ def mean_attention_mass(
     X = _checks.check_windows(X)
     chunk = _resolve_chunk(chunk_size, X.shape[0], w.shape[0], X.shape[1])
     dtype = jnp.result_type(w, X)
-    _checks.check_model_scale(w, X, dtype, power=2, terms=X.shape[1], what="the softmax variance V_r <= range^2/4")
+    _checks.check_model_scale(
+        w, X, dtype, power=2, terms=X.shape[1], what="the softmax variance V_r <= range^2/4"
+    )
     return _mean_mass_impl(w.astype(dtype), X.astype(dtype), chunk)

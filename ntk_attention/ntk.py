@@ -22,7 +22,6 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from ntk_attention import _checks
-from ntk_attention.quadrature import infinite_ntk_fixed
 from ntk_attention.model import (
     Params,
     _chunk_moments,
@@ -31,6 +30,7 @@ from ntk_attention.model import (
     attention_weights,
     softmax_moments,
 )
+from ntk_attention.quadrature import infinite_ntk_fixed
 
 __all__ = [
     "jacobian",
@@ -46,11 +46,15 @@ __all__ = [
 NTK_METHODS = ("closed", "autodiff")
 
 
-def jacobian(params: Params, X: Float[Array, "n d"], *, chunk_size: int | None = None) -> Float[Array, "n m"]:
+def jacobian(
+    params: Params, X: Float[Array, "n d"], *, chunk_size: int | None = None
+) -> Float[Array, "n m"]:
     r"""Closed-form Jacobian :math:`J_{ir} = \partial f(x_i)/\partial w_r = m^{-1/2} a_r x_{i,d} V_r(x_i)`."""
     w, a = _checks.check_params(params)
     X = _checks.check_windows(X)
-    _checks.check_model_scale(w, X, jnp.result_type(w, X), power=3, terms=2.0, what="the Jacobian x_d V_r")
+    _checks.check_model_scale(
+        w, X, jnp.result_type(w, X), power=3, terms=2.0, what="the Jacobian x_d V_r"
+    )
     mom = softmax_moments(w, X, chunk_size=chunk_size)
     X = jnp.asarray(X, mom.variance.dtype)
     scale = a.astype(mom.variance.dtype) / jnp.sqrt(jnp.asarray(w.shape[0], mom.variance.dtype))
@@ -126,9 +130,24 @@ def empirical_ntk(
     same = X2 is None
     X2 = X if same else _checks.check_pair(X, X2)
     dtype = jnp.result_type(w, X, X2)
-    _checks.check_model_scale(w, X, dtype, power=6, terms=max(w.shape[0], 4 * X.shape[1] ** 2), what="the NTK sum_r x_d x'_d V_r V'_r")
+    _checks.check_model_scale(
+        w,
+        X,
+        dtype,
+        power=6,
+        terms=max(w.shape[0], 4 * X.shape[1] ** 2),
+        what="the NTK sum_r x_d x'_d V_r V'_r",
+    )
     if not same:
-        _checks.check_model_scale(w, X2, dtype, power=6, names="params.w, X2", terms=max(w.shape[0], 4 * X.shape[1] ** 2), what="the NTK sum_r x_d x'_d V_r V'_r")
+        _checks.check_model_scale(
+            w,
+            X2,
+            dtype,
+            power=6,
+            names="params.w, X2",
+            terms=max(w.shape[0], 4 * X.shape[1] ** 2),
+            what="the NTK sum_r x_d x'_d V_r V'_r",
+        )
     w, a, X, X2 = (t.astype(dtype) for t in (w, a, X, X2))
     if method == "autodiff":
         H = _autodiff_ntk_impl(w, a, X, X2)
@@ -189,8 +208,16 @@ def window_variance(X: np.ndarray, w: np.ndarray) -> np.ndarray:
     if w.ndim != 1:
         raise ValueError(f"w: expected a 1-D array of weights (Q,), got shape {w.shape}")
     _checks.check_finite(w, "w")
-    _checks.check_model_scale(w, X, np.float64, power=2, terms=4.0 * X.shape[1], names="w, X", kernel=False,
-                              what="the variance sum_k s_k (x_k - mu)^2")
+    _checks.check_model_scale(
+        w,
+        X,
+        np.float64,
+        power=2,
+        terms=4.0 * X.shape[1],
+        names="w, X",
+        kernel=False,
+        what="the variance sum_k s_k (x_k - mu)^2",
+    )
     c = X * X[:, -1:]  # (n, d)
     z = w[None, :, None] * c[:, None, :]
     z -= z.max(axis=-1, keepdims=True)
@@ -220,7 +247,9 @@ def _variance_scales(X: np.ndarray) -> np.ndarray:
 _SPAN = 40.0  # quadrature panels reach |w| = _SPAN * sigma
 
 
-def _quadrature_rule(scales: np.ndarray, sigma: float, order: int, ratio: float = 2.0 ** 0.5, span: float = _SPAN):
+def _quadrature_rule(
+    scales: np.ndarray, sigma: float, order: int, ratio: float = 2.0**0.5, span: float = _SPAN
+):
     r"""Composite Gauss–Legendre nodes/weights for :math:`\int g(w)\, \phi_\sigma(w)\, dw` on the real line.
 
     Panels on :math:`|w|` have geometric breakpoints (ratio ``ratio``) from well below the
@@ -292,13 +321,18 @@ def infinite_ntk(
     """
     if quadrature not in (None, "adaptive", "fixed"):
         raise ValueError(f"quadrature: expected 'adaptive', 'fixed' or None, got {quadrature!r}")
-    traced = not (_checks.is_concrete(X) and (X2 is None or _checks.is_concrete(X2))
-                  and _checks.is_concrete(sigma))
+    traced = not (
+        _checks.is_concrete(X)
+        and (X2 is None or _checks.is_concrete(X2))
+        and _checks.is_concrete(sigma)
+    )
     if quadrature == "fixed" or (quadrature is None and traced):
         return InfiniteNTK(*infinite_ntk_fixed(X, X2, sigma=sigma, nodes=nodes, panels=panels))
     if traced:
-        raise ValueError("quadrature: 'adaptive' is host-side (its panels depend on the values); under jit/vmap/grad "
-                         "use quadrature='fixed' (the default there)")
+        raise ValueError(
+            "quadrature: 'adaptive' is host-side (its panels depend on the values); under jit/vmap/grad "
+            "use quadrature='fixed' (the default there)"
+        )
     X = _checks.check_windows(X, numpy=True).astype(np.float64)
     same = X2 is None
     X2 = X if same else _checks.check_pair(X, X2, numpy=True).astype(np.float64)
@@ -307,10 +341,19 @@ def infinite_ntk(
     if not 12 <= order <= 100:  # numpy's leggauss is tested up to degree 100
         raise ValueError(f"nodes: expected a Gauss–Legendre order in [12, 100], got {order}")
     if sigma < 1e-290:
-        raise ValueError(f"sigma: expected >= 1e-290 (smaller puts quadrature nodes among subnormal numbers), got {sigma!r}")
-    _checks.check_model_scale(np.array([_SPAN * sigma]), np.concatenate([X, X2]), np.float64, power=6,
-                              terms=16.0 * X.shape[1], what="H* = x_d x'_d E[V V']",
-                              names="sigma, X" if same else "sigma, X, X2", kernel=False)
+        raise ValueError(
+            f"sigma: expected >= 1e-290 (smaller puts quadrature nodes among subnormal numbers), got {sigma!r}"
+        )
+    _checks.check_model_scale(
+        np.array([_SPAN * sigma]),
+        np.concatenate([X, X2]),
+        np.float64,
+        power=6,
+        terms=16.0 * X.shape[1],
+        what="H* = x_d x'_d E[V V']",
+        names="sigma, X" if same else "sigma, X, X2",
+        kernel=False,
+    )
     scales = _variance_scales(np.concatenate([X, X2]) if not same else X)
     q_hi, w_hi = _quadrature_rule(scales, sigma, order)
     q_lo, w_lo = _quadrature_rule(scales, sigma, order - 8)
@@ -372,7 +415,10 @@ def _fixed_point_columns(X, h, W, sigma, bits):
     xd = xi[:, -1]
     J = int(math.floor(W / h))
     with mpmath.workprec(P + 40):
-        c = [[mpmath.mpf(float(X[i, -1])) * mpmath.mpf(float(X[i, k])) for k in range(d)] for i in range(n)]
+        c = [
+            [mpmath.mpf(float(X[i, -1])) * mpmath.mpf(float(X[i, k])) for k in range(d)]
+            for i in range(n)
+        ]
         hm = mpmath.mpf(h)
 
         def ratio(sign):
@@ -380,13 +426,23 @@ def _fixed_point_columns(X, h, W, sigma, bits):
             for i in range(n):
                 ref = max(c[i]) if sign > 0 else min(c[i])
                 for k in range(d):
-                    out[i, k] = int(mpmath.floor(mpmath.ldexp(mpmath.exp(sign * hm * (c[i][k] - ref)), P)))
+                    out[i, k] = int(
+                        mpmath.floor(mpmath.ldexp(mpmath.exp(sign * hm * (c[i][k] - ref)), P))
+                    )
             return out
 
         ratios = {1: ratio(1), -1: ratio(-1)}
         norm = 1 / (mpmath.mpf(sigma) * mpmath.sqrt(2 * mpmath.pi))
-        weights = {j: int(mpmath.floor(mpmath.ldexp(hm * norm * mpmath.exp(-(j * hm) ** 2 / (2 * mpmath.mpf(sigma) ** 2)), P)))
-                   for j in range(-J, J + 1)}
+        weights = {
+            j: int(
+                mpmath.floor(
+                    mpmath.ldexp(
+                        hm * norm * mpmath.exp(-((j * hm) ** 2) / (2 * mpmath.mpf(sigma) ** 2)), P
+                    )
+                )
+            )
+            for j in range(-J, J + 1)
+        }
     cols = {}
     for sign in (1, -1):
         E = np.full((n, d), one, dtype=object)
@@ -446,17 +502,23 @@ def infinite_ntk_mp(
     if not 1e-30 <= sigma <= 1e30:
         raise ValueError(f"sigma: expected a value in [1e-30, 1e30], got {sigma!r}")
     if np.abs(X).max() > 1e6:
-        raise ValueError(f"X: expected |x| <= 1e6 for the extended-precision quadrature, got {np.abs(X).max():.3g}")
+        raise ValueError(
+            f"X: expected |x| <= 1e6 for the extended-precision quadrature, got {np.abs(X).max():.3g}"
+        )
     n = X.shape[0]
     spread = np.abs(X[:, -1]) * (X.max(axis=1) - X.min(axis=1))
     K = np.abs(X[:, -1]) * (X.max(axis=1) - X.min(axis=1)) ** 2 / 4.0  # Popoviciu: |u_i| <= K_i
     kmax = float(K.max())
     if kmax == 0.0:  # every window constant or x_d = 0: H* = 0 exactly
         z = np.zeros((n, n))
-        return InfiniteNTKExtended(z, mpmath.zeros(n, n), np.zeros(n), 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0.0, 0)
+        return InfiniteNTKExtended(
+            z, mpmath.zeros(n, n), np.zeros(n), 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0.0, 0
+        )
     if tol is None:
         q, wq = _quadrature_rule(_variance_scales(X), sigma, 20)
-        s = np.linalg.svd(X[:, -1:] * window_variance(X, q) * np.sqrt(wq)[None, :], compute_uv=False)
+        s = np.linalg.svd(
+            X[:, -1:] * window_variance(X, q) * np.sqrt(wq)[None, :], compute_uv=False
+        )
         # float64 Gram factor: lambda to relative ~ eps sqrt(cond); floored at its own resolution
         tol = 1e-3 * max(float(s[-1]) ** 2, 1e3 * (np.finfo(np.float64).eps * float(s[0])) ** 2)
     a = np.pi / max(float(spread.max()), 1e-300) * 0.5  # half the two-term strip: safety factor 2
@@ -469,12 +531,16 @@ def infinite_ntk_mp(
         step = h / 2**level
         Q = 2 * int(math.floor(W / step)) + 1
         if Q > max_nodes:
-            raise ValueError(f"max_nodes: the trapezoid rule needs {Q} nodes (step {step:.3g} for windows of scale "
-                             f"1/(|x_d| range) down to {1 / spread.max():.3g} over |w| <= {W:.3g}), more than max_nodes = "
-                             f"{max_nodes}; raise it, or pass a larger tol")
+            raise ValueError(
+                f"max_nodes: the trapezoid rule needs {Q} nodes (step {step:.3g} for windows of scale "
+                f"1/(|x_d| range) down to {1 / spread.max():.3g} over |w| <= {W:.3g}), more than max_nodes = "
+                f"{max_nodes}; raise it, or pass a larger tol"
+            )
         bits = int(np.ceil(np.log2(max(kmax, 1.0) ** 2 * n * Q / tol))) + 40
         U, weights, _ = _fixed_point_columns(X, step, W, sigma, bits)
-        Hint = (U * np.array(weights, dtype=object)[None, :]) @ U.T  # exact integer sums, scale 2^(3 bits)
+        Hint = (
+            U * np.array(weights, dtype=object)[None, :]
+        ) @ U.T  # exact integer sums, scale 2^(3 bits)
         with mpmath.workprec(bits):
             Hm = mpmath.matrix(n, n)
             for i in range(n):
@@ -486,10 +552,23 @@ def infinite_ntk_mp(
                 norm = max(abs(ev[0]), abs(ev[-1]))
                 # fixed point: each u_i has absolute error <= (Q + 4) 2^-bits, each weight 2^-bits;
                 # the symmetric eigen-solver works at 2^-bits relative to ||H||
-                rounding = float(8 * n * (Q + 4) * (kmax + 1) ** 2 * mpmath.ldexp(1, -bits)
-                                 + n * norm * mpmath.ldexp(1, 8 - bits))
+                rounding = float(
+                    8 * n * (Q + 4) * (kmax + 1) ** 2 * mpmath.ldexp(1, -bits)
+                    + n * norm * mpmath.ldexp(1, 8 - bits)
+                )
                 matrix = np.array([[float(Hm[i, j]) for j in range(n)] for i in range(n)])
-                return InfiniteNTKExtended(matrix, Hm, np.array([float(e) for e in ev]), float(ev[0]),
-                                           quad + tail + rounding, quad, tail, rounding, Q, float(step), bits)
+                return InfiniteNTKExtended(
+                    matrix,
+                    Hm,
+                    np.array([float(e) for e in ev]),
+                    float(ev[0]),
+                    quad + tail + rounding,
+                    quad,
+                    tail,
+                    rounding,
+                    Q,
+                    float(step),
+                    bits,
+                )
         prev = Hm
     raise AssertionError("unreachable")

@@ -13,8 +13,19 @@ from jaxtyping import Array, Float
 from ntk_attention import _checks
 from ntk_attention.ssm import SSM, _check_series, _check_ssm, random_stable_ssm, ssm_series
 
-__all__ = ["Process", "slow_modes", "damped_oscillation", "trend_seasonal", "ar_process", "stationary_lag1",
-           "process_series", "residual_series", "family_series", "FAMILIES", "DEFAULT_FAMILY"]
+__all__ = [
+    "Process",
+    "slow_modes",
+    "damped_oscillation",
+    "trend_seasonal",
+    "ar_process",
+    "stationary_lag1",
+    "process_series",
+    "residual_series",
+    "family_series",
+    "FAMILIES",
+    "DEFAULT_FAMILY",
+]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -35,7 +46,9 @@ class Process(NamedTuple):
 
 def _process(M, C, E) -> Process:
     M, C, E = (jnp.asarray(t) for t in (M, C, E))
-    return Process(SSM(M, jnp.zeros_like(C), C), E)  # B = 0: no output feedback, A is the closed loop
+    return Process(
+        SSM(M, jnp.zeros_like(C), C), E
+    )  # B = 0: no output feedback, A is the closed loop
 
 
 def _check_prob(value, name):
@@ -45,7 +58,9 @@ def _check_prob(value, name):
     return value
 
 
-def slow_modes(key: jax.Array, state_dim: int = 4, *, r_lo: float = 0.9, r_hi: float = 0.99, dtype=None) -> Process:
+def slow_modes(
+    key: jax.Array, state_dim: int = 4, *, r_lo: float = 0.9, r_hi: float = 0.99, dtype=None
+) -> Process:
     r"""Slow real modes: :math:`M = Q\,\mathrm{diag}(\lambda)\,Q^\top`, :math:`\lambda_j \sim U[r_{lo}, r_{hi}]`.
 
     :math:`Q` is Haar-orthogonal, :math:`C = Q e`/‖·‖ with :math:`e = (1,\dots,1)` (every mode
@@ -85,8 +100,14 @@ def damped_oscillation(frequency: float = 0.05, damping: float = 0.95, *, dtype=
     return ar_process([2 * rho * np.cos(2 * np.pi * f), -rho * rho], dtype=dtype)
 
 
-def trend_seasonal(period: float = 12.0, *, trend_radius: float = 0.8, season_radius: float = 0.95,
-                   season_weight: float = 3.0, dtype=None) -> Process:
+def trend_seasonal(
+    period: float = 12.0,
+    *,
+    trend_radius: float = 0.8,
+    season_radius: float = 0.95,
+    season_weight: float = 3.0,
+    dtype=None,
+) -> Process:
     r"""Damped local trend plus seasonality: block-diagonal :math:`M = \mathrm{diag}(T, S)`.
 
     :math:`T = \begin{pmatrix}\rho_t & 1\\ 0 & \rho_t\end{pmatrix}` (level and slope, a damped
@@ -121,9 +142,15 @@ def ar_process(coefficients=(0.95,), *, dtype=None) -> Process:
     below 1) is checked. AR(1) has lag-1 autocorrelation :math:`\phi`; AR(2)
     :math:`\phi_1/(1 - \phi_2)` (Yule–Walker; tests).
     """
-    phi = np.asarray(coefficients, dtype=np.float64) if not isinstance(coefficients, str) else np.array([np.nan])
+    phi = (
+        np.asarray(coefficients, dtype=np.float64)
+        if not isinstance(coefficients, str)
+        else np.array([np.nan])
+    )
     if phi.ndim != 1 or phi.size < 1 or not np.isfinite(phi).all():
-        raise ValueError(f"coefficients: expected a non-empty 1-D list of finite AR coefficients, got {coefficients!r}")
+        raise ValueError(
+            f"coefficients: expected a non-empty 1-D list of finite AR coefficients, got {coefficients!r}"
+        )
     dtype = _checks.check_dtype(dtype)
     p = phi.size
     M = np.zeros((p, p))
@@ -131,8 +158,10 @@ def ar_process(coefficients=(0.95,), *, dtype=None) -> Process:
     M[1:, :-1] = np.eye(p - 1)
     radius = float(np.max(np.abs(np.linalg.eigvals(M))))
     if radius >= 1:
-        raise ValueError(f"coefficients: expected a stationary AR(p) (companion spectral radius < 1), "
-                         f"got {phi.tolist()} with spectral radius {radius:.4g}")
+        raise ValueError(
+            f"coefficients: expected a stationary AR(p) (companion spectral radius < 1), "
+            f"got {phi.tolist()} with spectral radius {radius:.4g}"
+        )
     e1 = np.eye(p)[0]
     return _process(*(jnp.asarray(t, dtype) for t in (M, e1, e1)))
 
@@ -141,11 +170,15 @@ def _check_process(process) -> tuple:
     try:
         ssm, E = process
     except (TypeError, ValueError):
-        raise ValueError(f"process: expected Process(ssm, innovation), got {type(process).__name__}") from None
+        raise ValueError(
+            f"process: expected Process(ssm, innovation), got {type(process).__name__}"
+        ) from None
     A, B, C = _check_ssm(ssm)
     E = _checks.as_float_array(E, "process.innovation")
     if E.shape != B.shape:
-        raise ValueError(f"process.innovation: expected shape {tuple(B.shape)}, got {tuple(E.shape)}")
+        raise ValueError(
+            f"process.innovation: expected shape {tuple(B.shape)}, got {tuple(E.shape)}"
+        )
     _checks.check_finite(E, "process.innovation")
     return A + jnp.outer(B, C), C, E
 
@@ -160,16 +193,22 @@ def stationary_lag1(process: Process) -> float:
     M, C, E = (np.asarray(t, np.float64) for t in _check_process(process))
     radius = float(np.max(np.abs(np.linalg.eigvals(M))))
     if radius >= 1:
-        raise ValueError(f"process: expected a stable closed loop (spectral radius < 1), got {radius:.4g}")
+        raise ValueError(
+            f"process: expected a stable closed loop (spectral radius < 1), got {radius:.4g}"
+        )
     N = M.shape[0]
     P = np.linalg.solve(np.eye(N * N) - np.kron(M, M), np.outer(E, E).ravel()).reshape(N, N)
     var = float(C @ P @ C)
     if not var > 0:
-        raise ValueError("process: the observed series has zero stationary variance (C or the innovation is zero)")
+        raise ValueError(
+            "process: the observed series has zero stationary variance (C or the innovation is zero)"
+        )
     return float(C @ M @ P @ C) / var
 
 
-def process_series(process: Process, length: int, key: jax.Array, *, burn_in: int = 500) -> Float[Array, " length"]:
+def process_series(
+    process: Process, length: int, key: jax.Array, *, burn_in: int = 500
+) -> Float[Array, " length"]:
     r"""The series :math:`u_k = C^\top h_k`, :math:`h_{k+1} = M h_k + E\,\xi_k`, :math:`\xi_k \sim N(0,1)`.
 
     Starts at :math:`h = 0` and discards the first ``burn_in`` steps (then close to the
@@ -199,7 +238,9 @@ def residual_series(increments: Float[Array, " T"], start: float = 0.0) -> Float
     """
     increments = _checks.as_float_array(increments, "increments")
     if increments.ndim != 1 or increments.shape[0] < 1:
-        raise ValueError(f"increments: expected a non-empty 1-D series, got shape {tuple(increments.shape)}")
+        raise ValueError(
+            f"increments: expected a non-empty 1-D series, got shape {tuple(increments.shape)}"
+        )
     _checks.check_finite(increments, "increments")
     return start + jnp.cumsum(increments)
 
@@ -232,7 +273,9 @@ def family_series(family: str, length: int, key: jax.Array, **options) -> Float[
     burn = {"burn_in": options.pop("burn_in")} if "burn_in" in options else {}
     try:
         if family == "haar":
-            ssm = random_stable_ssm(k1, options.get("state_dim", 6), radius=options.get("radius", 1.0))
+            ssm = random_stable_ssm(
+                k1, options.get("state_dim", 6), radius=options.get("radius", 1.0)
+            )
             extra = set(options) - {"state_dim", "radius"}
             if extra:
                 raise TypeError(f"unexpected options {sorted(extra)}")

@@ -26,8 +26,8 @@ from __future__ import annotations
 import functools
 
 import jax
-import numpy as np
 import jax.numpy as jnp
+import numpy as np
 
 from ntk_attention import _checks
 
@@ -69,20 +69,28 @@ def _rule_sum(X, X2, left, right, sigma, order: int):
     return jax.lax.scan(panel, zero, (left, right))[0]
 
 
-@functools.partial(jax.jit, static_argnames=("order", "panels"))  # one program per shape, order and panel count
+@functools.partial(
+    jax.jit, static_argnames=("order", "panels")
+)  # one program per shape, order and panel count
 def fixed_infinite_ntk(X, X2, sigma, *, order: int, panels: int):
     """``(H, H_lo, H_half)``: :math:`H^*` by the fixed rule, the same panels at order ``order - 8``,
     and order ``order`` on every other breakpoint (half the panels; module docstring)."""
     dtype = X.dtype
     both = X if X2 is None else jnp.concatenate([X, X2])
     spread = jnp.max(jnp.abs(both[:, -1]) * (both.max(axis=1) - both.min(axis=1)))
-    smallest = jnp.where(spread > 0, jnp.minimum(1.0 / jnp.where(spread > 0, spread, 1.0), sigma), sigma)
+    smallest = jnp.where(
+        spread > 0, jnp.minimum(1.0 / jnp.where(spread > 0, spread, 1.0), sigma), sigma
+    )
     lo, hi = smallest / 16.0, SPAN * sigma
-    breaks = jnp.concatenate([jnp.zeros(1, dtype), lo * (hi / lo) ** (jnp.arange(panels, dtype=dtype) / (panels - 1))])
+    breaks = jnp.concatenate(
+        [jnp.zeros(1, dtype), lo * (hi / lo) ** (jnp.arange(panels, dtype=dtype) / (panels - 1))]
+    )
     coarse = jnp.concatenate([breaks[:-1:2], breaks[-1:]])  # ends at hi whatever the parity
-    return (_rule_sum(X, X2, breaks[:-1], breaks[1:], sigma, order),
-            _rule_sum(X, X2, breaks[:-1], breaks[1:], sigma, order - 8),
-            _rule_sum(X, X2, coarse[:-1], coarse[1:], sigma, order))
+    return (
+        _rule_sum(X, X2, breaks[:-1], breaks[1:], sigma, order),
+        _rule_sum(X, X2, breaks[:-1], breaks[1:], sigma, order - 8),
+        _rule_sum(X, X2, coarse[:-1], coarse[1:], sigma, order),
+    )
 
 
 def infinite_ntk_fixed(X, X2=None, *, sigma=1.0, nodes: int | None = None, panels: int = 64):
@@ -105,14 +113,20 @@ def infinite_ntk_fixed(X, X2=None, *, sigma=1.0, nodes: int | None = None, panel
     if not 12 <= order <= 100:
         raise ValueError(f"nodes: expected a Gauss–Legendre order in [12, 100], got {order}")
     panels = _checks.check_positive(panels, "panels", integer=True)
-    if not 4 <= panels <= 4096:  # fewer: half the panels is one panel, and the error estimate means nothing
+    if (
+        not 4 <= panels <= 4096
+    ):  # fewer: half the panels is one panel, and the error estimate means nothing
         raise ValueError(f"panels: expected a number of panels in [4, 4096], got {panels}")
     dtype = X.dtype if same else jnp.result_type(X, X2)
     X = X.astype(dtype)
     X2 = None if same else X2.astype(dtype)
-    H, H_lo, H_half = fixed_infinite_ntk(X, X2, jnp.asarray(sigma, dtype), order=order, panels=panels)
+    H, H_lo, H_half = fixed_infinite_ntk(
+        X, X2, jnp.asarray(sigma, dtype), order=order, panels=panels
+    )
     if same:
         H = 0.5 * (H + H.T)
     # a lower order on the same panels misses what both orders miss when the panels are too wide: half the panels catches it
-    err = jnp.maximum(jnp.max(jnp.abs(H - H_lo)), jnp.max(jnp.abs(H - H_half))) + 64 * jnp.finfo(dtype).eps * jnp.max(jnp.abs(H))
+    err = jnp.maximum(jnp.max(jnp.abs(H - H_lo)), jnp.max(jnp.abs(H - H_half))) + 64 * jnp.finfo(
+        dtype
+    ).eps * jnp.max(jnp.abs(H))
     return H, err, 2 * panels * order

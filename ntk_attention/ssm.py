@@ -62,7 +62,9 @@ def random_stable_ssm(key: jax.Array, state_dim: int, *, radius: float = 1.0, dt
     radius = _checks.check_positive(radius, "radius")
     dtype = _checks.check_dtype(dtype)
     if radius > float(jnp.finfo(dtype).max) ** 0.5:  # B C^T and A h stay finite
-        raise ValueError(f"radius: expected at most {float(jnp.finfo(dtype).max) ** 0.5:.3g} for {dtype.name}, got {radius!r}")
+        raise ValueError(
+            f"radius: expected at most {float(jnp.finfo(dtype).max) ** 0.5:.3g} for {dtype.name}, got {radius!r}"
+        )
     kq, ks, kb, kc = jax.random.split(key, 4)
     Q, R = jnp.linalg.qr(jax.random.normal(kq, (state_dim, state_dim), dtype))
     Q = Q * jnp.sign(jnp.diag(R))[None, :]  # Haar measure
@@ -93,11 +95,14 @@ def ssm_series(
         raise ValueError(f"method: expected one of {SERIES_METHODS}, got {method!r}")
     h1 = _checks.as_float_array(h1, "h1")
     if h1.shape != B.shape:
-        raise ValueError(f"h1: expected shape {tuple(B.shape)} (the state dimension), got {tuple(h1.shape)}")
+        raise ValueError(
+            f"h1: expected shape {tuple(B.shape)} (the state dimension), got {tuple(h1.shape)}"
+        )
     _checks.check_finite(h1, "h1")
     dtype = jnp.result_type(A, h1)
     A, B, C, h1 = (t.astype(dtype) for t in (A, B, C, h1))
     if method == "recursive":
+
         def step(h, _):
             u = C @ h
             return A @ h + B * u, u
@@ -114,8 +119,14 @@ def ssm_series(
     lag = k[:, None] - k[None, :]  # row k (u_{k+1}), column kappa: K_{lag}
     T = jnp.where(lag >= 1, K[jnp.clip(lag - 1, 0)], 0.0)
     rhs = G @ h1
-    u = jax.scipy.linalg.solve_triangular(jnp.eye(length, dtype=dtype) - T, rhs, lower=True, unit_diagonal=True)
-    _check_series(u, length, "the open-loop kernel C^T A^(k-1) B grows faster than it holds; use method='recursive'")
+    u = jax.scipy.linalg.solve_triangular(
+        jnp.eye(length, dtype=dtype) - T, rhs, lower=True, unit_diagonal=True
+    )
+    _check_series(
+        u,
+        length,
+        "the open-loop kernel C^T A^(k-1) B grows faster than it holds; use method='recursive'",
+    )
     if _checks.is_concrete(u):
         # forward substitution errs by about eps (|T| |u| + |G h1|): huge when A alone is unstable
         # (rho(A) > 1 is common even for a stable closed loop), while u stays O(1)
@@ -134,5 +145,7 @@ def _check_series(u, length, why):
     """Refuse a series that overflowed its dtype within ``length`` steps (``why``: the cause)."""
     if _checks.is_concrete(u) and not bool(jnp.isfinite(u).all()):
         k = int(jnp.argmin(jnp.isfinite(u)))
-        raise ValueError(f"ssm: the series overflows {u.dtype} at step {k + 1} of length = {length}: {why}")
+        raise ValueError(
+            f"ssm: the series overflows {u.dtype} at step {k + 1} of length = {length}: {why}"
+        )
     return u

@@ -3,7 +3,7 @@ r"""The gradient-descent stability limit :math:`2/\lambda_{\max}`: the one funct
 Gradient descent on :math:`\tfrac12\|f-y\|^2` in the kernel regime multiplies each eigen-direction of
 the kernel :math:`K` (:math:`H(0)`, :math:`H^*`, or :math:`Z^\top Z` of the linear baseline) by
 :math:`1-\eta\lambda_k` per step, so it is stable iff :math:`\eta < 2/\lambda_{\max}(K)`
-(docs/theory.md, "Training"). Pure: no I/O, no configuration (:mod:`verification.step_size` reads
+(docs/theory.md, "Training"). Pure: no I/O, no configuration (:mod:`verification.training._step_size` reads
 a configured ``eta`` with these).
 """
 
@@ -33,5 +33,7 @@ def stability_words(learning_rate: float, lambda_max: float, *, kernel: str = "H
     """
     limit = stability_limit(lambda_max)
     side = "past" if learning_rate >= limit else "below"
-    return (f"η = {learning_rate:g} is {side} the gradient-descent stability limit 2/λ_max({kernel}) = {limit:.3g} "
-            f"(λ_max({kernel}) = {float(lambda_max):.3g})")
+    return (
+        f"η = {learning_rate:g} is {side} the gradient-descent stability limit 2/λ_max({kernel}) = {limit:.3g} "
+        f"(λ_max({kernel}) = {float(lambda_max):.3g})"
+    )

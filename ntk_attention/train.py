@@ -23,7 +23,13 @@ import optax
 from jaxtyping import Array, Float, Int
 
 from ntk_attention import _checks
-from ntk_attention.model import Params, _chunk_moments, _mean_mass_impl, _resolve_chunk, _window_stats
+from ntk_attention.model import (
+    Params,
+    _chunk_moments,
+    _mean_mass_impl,
+    _resolve_chunk,
+    _window_stats,
+)
 from ntk_attention.stability import stability_limit
 
 __all__ = ["Trajectory", "train", "NEURON_RECORD_LIMIT", "RISE_TOLERANCE"]
@@ -101,7 +107,22 @@ def _f_jac_mass(w, a, X, chunk):
     jax.jit,
     static_argnames=("steps", "record_every", "optimizer", "record_ntk", "record_neurons", "chunk"),
 )
-def _train_impl(w0, a, X, y, lr, divergence_factor, gaps=None, *, steps, record_every, optimizer, record_ntk, record_neurons, chunk):
+def _train_impl(
+    w0,
+    a,
+    X,
+    y,
+    lr,
+    divergence_factor,
+    gaps=None,
+    *,
+    steps,
+    record_every,
+    optimizer,
+    record_ntk,
+    record_neurons,
+    chunk,
+):
     tx = optimizer if optimizer is not None else optax.sgd(lr)
     opt0 = tx.init(w0)
 
@@ -162,7 +183,13 @@ def _train_impl(w0, a, X, y, lr, divergence_factor, gaps=None, *, steps, record_
             carry, _ = jax.lax.scan(plain_step, carry, None, length=record_every - 1)
         return carry, rec
 
-    init = (w0, opt0, jnp.asarray(-1, jnp.int32), jnp.asarray(0, jnp.int32), jnp.asarray(-1, jnp.int32))
+    init = (
+        w0,
+        opt0,
+        jnp.asarray(-1, jnp.int32),
+        jnp.asarray(0, jnp.int32),
+        jnp.asarray(-1, jnp.int32),
+    )
     if gaps is not None:
         return _advance_and_record(init, gaps, plain_step, evaluate, record, diverging, rising)
     (w, _, bad, t, above), recs = jax.lax.scan(block, init, None, length=steps // record_every)
@@ -249,7 +276,9 @@ def train(
     if record_at is not None:
         record_at = _check_record_at(record_at, steps)
         if record_every != 1:
-            raise ValueError(f"record_every: expected the default 1 with record_at (records are at record_at), got {record_every!r}")
+            raise ValueError(
+                f"record_every: expected the default 1 with record_at (records are at record_at), got {record_every!r}"
+            )
         steps, record_every = int(record_at[-1]), 1
         gaps = jnp.asarray(np.diff(record_at, prepend=0), jnp.int32)
     steps = _checks.check_positive(steps, "steps", integer=True)
@@ -258,15 +287,28 @@ def train(
         raise ValueError(f"record_every: expected a divisor of steps = {steps}, got {record_every}")
     if optimizer is None:
         if learning_rate is None:
-            raise ValueError("learning_rate: expected a positive step size (or an optax optimizer), got None")
+            raise ValueError(
+                "learning_rate: expected a positive step size (or an optax optimizer), got None"
+            )
         lr = _checks.check_positive(learning_rate, "learning_rate")
     else:
         if not isinstance(optimizer, optax.GradientTransformation):
-            raise ValueError(f"optimizer: expected an optax GradientTransformation, got {type(optimizer).__name__}")
-        lr = 0.0 if learning_rate is None else _checks.check_positive(learning_rate, "learning_rate")
+            raise ValueError(
+                f"optimizer: expected an optax GradientTransformation, got {type(optimizer).__name__}"
+            )
+        lr = (
+            0.0 if learning_rate is None else _checks.check_positive(learning_rate, "learning_rate")
+        )
     divergence_factor = _checks.check_positive(divergence_factor, "divergence_factor")
-    _checks.check_model_scale(w, X, jnp.result_type(w, X), power=6, extra=(("y", y),),
-                              terms=4.0 * X.shape[0] * w.shape[0] * X.shape[1], what="the loss, gradient and NTK")
+    _checks.check_model_scale(
+        w,
+        X,
+        jnp.result_type(w, X),
+        power=6,
+        extra=(("y", y),),
+        terms=4.0 * X.shape[0] * w.shape[0] * X.shape[1],
+        what="the loss, gradient and NTK",
+    )
     m = w.shape[0]
     if record_neurons is None:
         record_neurons = m <= NEURON_RECORD_LIMIT
@@ -274,20 +316,41 @@ def train(
     dtype = jnp.result_type(w, X)
     w, a, X, y = (t.astype(dtype) for t in (w, a, X, y))
     w_final, bad, above, recs = _train_impl(
-        w, a, X, y, jnp.asarray(lr, dtype), jnp.asarray(divergence_factor, dtype), gaps,
-        steps=0 if gaps is not None else steps, record_every=record_every, optimizer=optimizer,
-        record_ntk=bool(record_ntk), record_neurons=bool(record_neurons), chunk=chunk,
+        w,
+        a,
+        X,
+        y,
+        jnp.asarray(lr, dtype),
+        jnp.asarray(divergence_factor, dtype),
+        gaps,
+        steps=0 if gaps is not None else steps,
+        record_every=record_every,
+        optimizer=optimizer,
+        record_ntk=bool(record_ntk),
+        record_neurons=bool(record_neurons),
+        chunk=chunk,
     )
     if all(_checks.is_concrete(t) for t in (w, a, X, y)):
         n_plus = int(jnp.sum(a > 0))
-        diverged_step, reason, lmax = _divergence(int(bad), int(above), recs, w, a, X, chunk, steps=steps,
-                                                  divergence_factor=divergence_factor,
-                                                  learning_rate=lr if optimizer is None else None)
+        diverged_step, reason, lmax = _divergence(
+            int(bad),
+            int(above),
+            recs,
+            w,
+            a,
+            X,
+            chunk,
+            steps=steps,
+            divergence_factor=divergence_factor,
+            learning_rate=lr if optimizer is None else None,
+        )
     else:  # under vmap/jit: the same numbers as arrays; the host-side words and λ_max(H(0)) are not computed
         n_plus = jnp.sum(a > 0).astype(jnp.int32)
         diverged_step, reason, lmax = jnp.where(bad >= 0, bad, above), None, None
     return Trajectory(
-        step=jnp.arange(0, steps + 1, record_every, dtype=jnp.int32) if gaps is None else jnp.asarray(record_at),
+        step=jnp.arange(0, steps + 1, record_every, dtype=jnp.int32)
+        if gaps is None
+        else jnp.asarray(record_at),
         loss=recs["loss"],
         weights=recs.get("weights"),
         weight_mean=recs["weight_mean"],
@@ -322,12 +385,16 @@ def _divergence(bad, above, recs, w0, a, X, chunk, *, steps, divergence_factor, 
         if not np.isfinite(last):
             reason = f"loss non-finite at step {bad}"
         else:
-            reason = (f"loss {last:.3g} at step {bad} exceeds divergence_factor = {divergence_factor:.3g} "
-                      f"× L(0) = {loss[0]:.3g}")
+            reason = (
+                f"loss {last:.3g} at step {bad} exceeds divergence_factor = {divergence_factor:.3g} "
+                f"× L(0) = {loss[0]:.3g}"
+            )
     else:
         step = above
-        reason = (f"loss ended at L({steps}) = {loss[-1]:.3g} above L(0) = {loss[0]:.3g} "
-                  f"(tolerance RISE_TOLERANCE = {RISE_TOLERANCE:g}), above it from step {above} on")
+        reason = (
+            f"loss ended at L({steps}) = {loss[-1]:.3g} above L(0) = {loss[0]:.3g} "
+            f"(tolerance RISE_TOLERANCE = {RISE_TOLERANCE:g}), above it from step {above} on"
+        )
     if "ntk" in recs:
         H0 = np.asarray(recs["ntk"][0], np.float64)
     else:
@@ -337,8 +404,10 @@ def _divergence(bad, above, recs, w0, a, X, chunk, *, steps, divergence_factor, 
     lmax = float(np.linalg.eigvalsh(0.5 * (H0 + H0.T))[-1])
     if learning_rate is not None and lmax > 0:
         limit = stability_limit(lmax)
-        reason += (f"; learning_rate = {learning_rate:.3g} is {learning_rate / limit:.3g} × the gradient-descent "
-                   f"stability limit 2/λ_max(H(0)) = {limit:.3g} (λ_max(H(0)) = {lmax:.3g})")
+        reason += (
+            f"; learning_rate = {learning_rate:.3g} is {learning_rate / limit:.3g} × the gradient-descent "
+            f"stability limit 2/λ_max(H(0)) = {limit:.3g} (λ_max(H(0)) = {lmax:.3g})"
+        )
     return step, reason, lmax
 
 
@@ -347,14 +416,31 @@ def _check_record_at(record_at, steps):
     try:
         r = np.asarray(record_at)
     except (TypeError, ValueError):
-        raise ValueError(f"record_at: expected a 1-D array of step numbers, got {type(record_at).__name__}") from None
-    if r.ndim != 1 or r.size < 1 or not (np.issubdtype(r.dtype, np.integer) or np.issubdtype(r.dtype, np.floating)):
-        raise ValueError(f"record_at: expected a non-empty 1-D array of step numbers, got shape {r.shape}, dtype {r.dtype}")
-    if not np.all(np.isfinite(r)) or np.any(r != np.round(r)) or np.any(r < 0) or np.any(r >= 2**31):
-        raise ValueError(f"record_at: expected whole step numbers in [0, 2**31), got min {r.min()!r}, max {r.max()!r}")
+        raise ValueError(
+            f"record_at: expected a 1-D array of step numbers, got {type(record_at).__name__}"
+        ) from None
+    if (
+        r.ndim != 1
+        or r.size < 1
+        or not (np.issubdtype(r.dtype, np.integer) or np.issubdtype(r.dtype, np.floating))
+    ):
+        raise ValueError(
+            f"record_at: expected a non-empty 1-D array of step numbers, got shape {r.shape}, dtype {r.dtype}"
+        )
+    if (
+        not np.all(np.isfinite(r))
+        or np.any(r != np.round(r))
+        or np.any(r < 0)
+        or np.any(r >= 2**31)
+    ):
+        raise ValueError(
+            f"record_at: expected whole step numbers in [0, 2**31), got min {r.min()!r}, max {r.max()!r}"
+        )
     r = r.astype(np.int64)
     if np.any(np.diff(r) <= 0):
-        raise ValueError(f"record_at: expected strictly increasing steps, got {r[1:][np.diff(r) <= 0][0]} after a step >= it")
+        raise ValueError(
+            f"record_at: expected strictly increasing steps, got {r[1:][np.diff(r) <= 0][0]} after a step >= it"
+        )
     if r[-1] < 1:
         raise ValueError("record_at: expected at least one step after 0, got only step 0")
     if steps is not None and steps != r[-1]:

@@ -20,7 +20,7 @@ import numpy as np
 
 import ntk_attention as na
 from ntk_attention import data
-from verification.sources import REAL_SERIES, load_series
+from verification.data._sources import REAL_SERIES, load_series
 
 N, D, WIDTH = 24, 8, 256
 
@@ -40,7 +40,11 @@ FAMILIES = [
 def window_stats(series, n=None):
     X, y = data.series_windows(series, D, n)
     p = na.init_params(jax.random.key(1000), WIDTH)
-    return [float(data.sign_consistent_fraction(X, y)), float(data.corr_y_xd(X, y)), float(data.data_term_fraction(p, X, y))]
+    return [
+        float(data.sign_consistent_fraction(X, y)),
+        float(data.corr_y_xd(X, y)),
+        float(data.data_term_fraction(p, X, y)),
+    ]
 
 
 def family_row(name, options, seeds):
@@ -50,8 +54,14 @@ def family_row(name, options, seeds):
         u = (u - u.mean()) / u.std()
         X, y = data.series_windows(u, D)
         p = na.init_params(jax.random.key(1000 + s), WIDTH)
-        rows.append([float(data.lag1_autocorrelation(u)), float(data.sign_consistent_fraction(X, y)),
-                     float(data.corr_y_xd(X, y)), float(data.data_term_fraction(p, X, y))])
+        rows.append(
+            [
+                float(data.lag1_autocorrelation(u)),
+                float(data.sign_consistent_fraction(X, y)),
+                float(data.corr_y_xd(X, y)),
+                float(data.data_term_fraction(p, X, y)),
+            ]
+        )
     return np.array(rows)
 
 
@@ -76,8 +86,11 @@ def main():
     for name in REAL_SERIES:
         src = load_series(name, d=D)
         s = window_stats(src.series)
-        print(f"| `{name}` | {src.length} | {float(data.lag1_autocorrelation(src.series)):.3f} | "
-              + " | ".join(f"{v:.2f}" for v in s) + " |")
+        print(
+            f"| `{name}` | {src.length} | {float(data.lag1_autocorrelation(src.series)):.3f} | "
+            + " | ".join(f"{v:.2f}" for v in s)
+            + " |"
+        )
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from _docgen import write_or_check  # noqa: E402
+
 from tests.hardening.catalogue import render  # noqa: E402
 
 OUT = ROOT / "docs" / "reliability.md"
@@ -22,10 +23,17 @@ OUT = ROOT / "docs" / "reliability.md"
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if docs/reliability.md differs")
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 if docs/reliability.md differs"
+    )
     args = parser.parse_args(argv)
-    return write_or_check(OUT, render(), check=args.check, prog="make_reliability",
-                          command="python scripts/make_reliability.py")
+    return write_or_check(
+        OUT,
+        render(),
+        check=args.check,
+        prog="make_reliability",
+        command="python scripts/make_reliability.py",
+    )
 
 
 if __name__ == "__main__":

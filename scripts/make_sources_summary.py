@@ -34,8 +34,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from verification import cli
 from verification import config as cfg
+from verification.commands import _cli as cli
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "sources_summary.json"
@@ -50,7 +50,17 @@ which a finite real series may hold too few of; they run on the default data onl
 
 def command(work: Path) -> list[str]:
     """The ``ntk-verify`` arguments of the recipe, writing into ``work``."""
-    return ["run", "--data", ",".join(SOURCES), "--claims", ",".join(CLAIMS), "--out", str(work), "--force", "--quiet"]
+    return [
+        "run",
+        "--data",
+        ",".join(SOURCES),
+        "--claims",
+        ",".join(CLAIMS),
+        "--out",
+        str(work),
+        "--force",
+        "--quiet",
+    ]
 
 
 def problems(summary: dict) -> list[str]:
@@ -70,16 +80,28 @@ def problems(summary: dict) -> list[str]:
             out.append(f"data_configs[{source!r}]: not today's default [data] for that source")
     default = json.loads(json.dumps(cfg.default_config()))
     got = summary.get("config") or {}
-    if {k: v for k, v in got.items() if k != "data"} != {k: v for k, v in default.items() if k != "data"}:
+    if {k: v for k, v in got.items() if k != "data"} != {
+        k: v for k, v in default.items() if k != "data"
+    }:
         out.append("config: not today's default configuration (a claim's section differs)")
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--work", help="results folder of the run (default: a temporary folder, removed afterwards)")
-    parser.add_argument("--out", default=str(OUT), help="where the summary goes (default: docs/sources_summary.json)")
-    parser.add_argument("--check", action="store_true", help="run nothing; exit 1 unless --out is a run of this recipe")
+    parser.add_argument(
+        "--work", help="results folder of the run (default: a temporary folder, removed afterwards)"
+    )
+    parser.add_argument(
+        "--out",
+        default=str(OUT),
+        help="where the summary goes (default: docs/sources_summary.json)",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="run nothing; exit 1 unless --out is a run of this recipe",
+    )
     args = parser.parse_args(argv)
     out = Path(args.out)
     if args.check:
@@ -90,8 +112,11 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         found = problems(summary)
         if found:
-            print(f"make_sources_summary: {out} is not this recipe's run: {found[0]}; "
-                  "run: python scripts/make_sources_summary.py", file=sys.stderr)
+            print(
+                f"make_sources_summary: {out} is not this recipe's run: {found[0]}; "
+                "run: python scripts/make_sources_summary.py",
+                file=sys.stderr,
+            )
             return 1
         return 0
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="ntk-sources-"))
@@ -99,14 +124,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code = cli.main(command(work))
         if code != 0:
-            print(f"make_sources_summary: error: `ntk-verify {' '.join(command(work))}` exited with {code}", file=sys.stderr)
+            print(
+                f"make_sources_summary: error: `ntk-verify {' '.join(command(work))}` exited with {code}",
+                file=sys.stderr,
+            )
             return code
         shutil.copyfile(work / "summary.json", out)
     finally:
         if not args.work:
             shutil.rmtree(work, ignore_errors=True)
-    print(f"wrote {out} ({len(SOURCES)} sources × {len(CLAIMS)} claims, {time.perf_counter() - t0:.0f} s); "
-          "now run: python scripts/make_findings.py")
+    print(
+        f"wrote {out} ({len(SOURCES)} sources × {len(CLAIMS)} claims, {time.perf_counter() - t0:.0f} s); "
+        "now run: python scripts/make_findings.py"
+    )
     return 0
 
 

@@ -14,4 +14,6 @@ jax.config.update("jax_enable_x64", True)
 # (.ci/run does), so that a contributor's CI does not fail on inputs their change never touched.
 settings.register_profile("dev", deadline=None, max_examples=20, print_blob=True)
 settings.register_profile("ci", deadline=None, max_examples=20, derandomize=True, print_blob=True)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+)

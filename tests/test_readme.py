@@ -11,7 +11,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 def test_readme_example_runs():
     text = (ROOT / "README.md").read_text()
     code = re.findall(r"```python\n(.*?)```", text, re.S)[0]
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT
+    )
     assert out.returncode == 0, out.stderr
     assert "λ =" in out.stdout and "quadrature error" in out.stdout
 

@@ -20,11 +20,11 @@ and the report need from it is a field, declared, never inferred from the names 
   (what it holds at once, built from :func:`sweep_bytes`, :func:`train_bytes`, :func:`memory_bytes`
   and :func:`memory_sum`), an upper bound within 3x of the measured growth at sizes where the
   sizes dominate (tests/verification/test_memory.py); the command line refuses a configuration whose
-  estimate plus :data:`verification.memory.BASELINE_BYTES` exceeds the machine's physical memory,
+  estimate plus :data:`verification.training._memory.BASELINE_BYTES` exceeds the machine's physical memory,
   before any work.
 
-This module imports only the leaves :mod:`verification.config`, :mod:`verification.verdict`,
-:mod:`verification.datasets`, :mod:`verification.bounds` and :mod:`verification.step_size`.
+This module imports only the leaves :mod:`verification.config`, :mod:`verification.rules._verdict`,
+:mod:`verification.data._datasets`, :mod:`verification.training._bounds` and :mod:`verification.training._step_size`.
 """
 
 from __future__ import annotations
@@ -39,12 +39,12 @@ import jax
 import numpy as np
 from tqdm import tqdm
 
-from verification import bounds
-from verification import step_size as steps
 from verification.config import Field
-from verification.datasets import make_dataset
-from verification.memory import memory_bytes, memory_sum, sweep_bytes, train_bytes  # noqa: F401 - claims import them here
-from verification.verdict import Verdict
+from verification.data._datasets import make_dataset
+from verification.rules._verdict import Verdict
+from verification.training import _bounds as bounds
+from verification.training import _step_size as steps
+from verification.training._memory import memory_bytes, memory_sum, sweep_bytes, train_bytes  # noqa: F401 - claims import them here
 
 __all__ = ["Claim", "Context", "TrainingRun", "DIVERGED", "check_claim"]
 
@@ -79,11 +79,11 @@ class Claim:
     title: str
     statement: str
     params: Mapping[str, Field]
-    run: Callable[[dict, "Context"], Verdict]
+    run: Callable[[dict, Context], Verdict]
     check: Callable[..., Verdict]
     plot: Callable[[Verdict, Any], list] | None = None
     summary: Callable[[Verdict], str] | None = None
-    preflight: Callable[[dict, "Context"], None] | None = None
+    preflight: Callable[[dict, Context], None] | None = None
     training: Callable[[dict, dict], list[TrainingRun]] | None = None
     memory: Callable[[dict, dict], tuple[int, str]] | None = None
 
@@ -91,18 +91,26 @@ class Claim:
 def check_claim(claim: Any) -> Claim:
     """``claim`` if it is a well-formed :class:`Claim`, else a one-line ValueError naming the field."""
     if not isinstance(claim, Claim):
-        raise ValueError(f"claim: expected a verification.contract.Claim, got {type(claim).__name__}")
+        raise ValueError(
+            f"claim: expected a verification.contract.Claim, got {type(claim).__name__}"
+        )
     if not isinstance(claim.id, str) or not _ID.match(claim.id):
         raise ValueError(f"claim.id: expected 'C' followed by digits, e.g. 'C8', got {claim.id!r}")
     for key, field in claim.params.items():
         if not isinstance(field, Field):
-            raise ValueError(f"{claim.id}.params[{key!r}]: expected a verification.config.Field, got {type(field).__name__}")
+            raise ValueError(
+                f"{claim.id}.params[{key!r}]: expected a verification.config.Field, got {type(field).__name__}"
+            )
     for name in ("run", "check"):
         if not callable(getattr(claim, name)):
-            raise ValueError(f"{claim.id}.{name}: expected a callable, got {getattr(claim, name)!r}")
+            raise ValueError(
+                f"{claim.id}.{name}: expected a callable, got {getattr(claim, name)!r}"
+            )
     for name in ("plot", "summary", "preflight", "training", "memory"):
         if getattr(claim, name) is not None and not callable(getattr(claim, name)):
-            raise ValueError(f"{claim.id}.{name}: expected a callable or None, got {getattr(claim, name)!r}")
+            raise ValueError(
+                f"{claim.id}.{name}: expected a callable or None, got {getattr(claim, name)!r}"
+            )
     return claim
 
 
@@ -135,28 +143,38 @@ class Context:
         return self.memo[name]
 
     def dataset(self, n: int | None = None, *, n_test: int = 0, noise_std: float = 0.0):
-        """The shared state-space data set (see :func:`verification.datasets.make_dataset`)."""
+        """The shared state-space data set (see :func:`verification.data._datasets.make_dataset`)."""
         n = self.config["data"]["n"] if n is None else n
         name = f"dataset/{n}/{n_test}/{noise_std!r}"
-        return self.cached(name, lambda: make_dataset(self.config["data"], self.key("data"), n=n,
-                                                      n_test=n_test, noise_std=noise_std))
+        return self.cached(
+            name,
+            lambda: make_dataset(
+                self.config["data"], self.key("data"), n=n, n_test=n_test, noise_std=noise_std
+            ),
+        )
 
     def lambda_star(self, n: int | None = None, *, sigma: float | None = None):
-        r"""``(Lambda, H*)`` of :func:`verification.bounds.lambda_star` (``extended=True``: λ with its
+        r"""``(Lambda, H*)`` of :func:`verification.training._bounds.lambda_star` (``extended=True``: λ with its
         precision) for the shared data set of ``n`` windows and neuron scale σ (default ``[data] sigma``),
         memoised under the one key ``lambda_star/<n>/<σ>``: every claim and command asking for the same
         λ gets the same number, computed once."""
         n = self.config["data"]["n"] if n is None else n
         sigma = float(self.config["data"]["sigma"] if sigma is None else sigma)
-        return self.cached(f"lambda_star/{n}/{sigma!r}", lambda: bounds.lambda_star(
-            np.asarray(self.dataset(n).X, np.float64), sigma=sigma, extended=True))
+        return self.cached(
+            f"lambda_star/{n}/{sigma!r}",
+            lambda: bounds.lambda_star(
+                np.asarray(self.dataset(n).X, np.float64), sigma=sigma, extended=True
+            ),
+        )
 
     def learning_rate(self, section: Mapping, *, sizes=None, sigma: float | None = None) -> float:
-        r"""The step size η of a section's ``eta``/``eta_mode`` (:func:`verification.step_size.section_learning_rate`):
+        r"""The step size η of a section's ``eta``/``eta_mode`` (:func:`verification.training._step_size.section_learning_rate`):
         ``eta`` itself, or ``eta · 2/λ_max(H*)`` at the most restrictive of ``sizes`` (default ``[data] n``)
         with neuron scale σ — the one reading every command and claim shares."""
         sizes = [self.config["data"]["n"]] if sizes is None else list(sizes)
-        return steps.section_learning_rate(section, lambda n: self.lambda_star(n, sigma=sigma)[0].norm, sizes)
+        return steps.section_learning_rate(
+            section, lambda n: self.lambda_star(n, sigma=sigma)[0].norm, sizes
+        )
 
     def progress(self, desc: str, total: int):
         """A progress bar for one stage (tqdm text bars: tqdm.auto warns in kernels without ipywidgets)."""

@@ -20,14 +20,25 @@ from pathlib import Path
 import numpy as np
 
 __all__ = [
-    "atomic_write", "json_text", "read_json", "npz_bytes", "save_figure", "FIGURE_DPI", "FIGURE_SOURCE", "plain_log_ticks",
-    "OutputError", "ResultsError", "check_output_folder", "reporting_write_errors", "kept_files",
+    "atomic_write",
+    "json_text",
+    "read_json",
+    "npz_bytes",
+    "save_figure",
+    "FIGURE_DPI",
+    "FIGURE_SOURCE",
+    "plain_log_ticks",
+    "OutputError",
+    "ResultsError",
+    "check_output_folder",
+    "reporting_write_errors",
+    "kept_files",
 ]
 
 
 class ResultsError(ValueError):
     """A results folder cannot be written (a file, read-only, not empty, disk full) or read (missing,
-    truncated, edited). Also :class:`verification.report.ResultsError` (the same class)."""
+    truncated, edited). Also :class:`verification.report._report.ResultsError` (the same class)."""
 
 
 class OutputError(ResultsError):
@@ -43,9 +54,13 @@ def _probe_writable(folder: Path, out: Path, flag: str, force: bool | None) -> N
         os.unlink(probe)
     except OSError as err:
         if force is not None:
-            raise OutputError(f"{flag}: {str(folder)!r} is not writable ({err.strerror or type(err).__name__})") from None
+            raise OutputError(
+                f"{flag}: {str(folder)!r} is not writable ({err.strerror or type(err).__name__})"
+            ) from None
         where = "" if folder == out else f" (it would be created in {str(folder)!r})"
-        raise OutputError(f"{flag}: {str(out)!r} is not writable{where}: {err.strerror or err}") from None
+        raise OutputError(
+            f"{flag}: {str(out)!r} is not writable{where}: {err.strerror or err}"
+        ) from None
 
 
 def check_output_folder(out: str | Path, *, force: bool | None = None, flag: str = "--out") -> Path:
@@ -61,19 +76,27 @@ def check_output_folder(out: str | Path, *, force: bool | None = None, flag: str
     out = Path(out)
     legacy = force is not None
     if out.exists() and not out.is_dir():
-        raise OutputError(f"{flag}: {str(out)!r} exists and is not a folder" if legacy
-                          else f"{flag}: expected a folder, got {str(out)!r}, which is a file")
+        raise OutputError(
+            f"{flag}: {str(out)!r} exists and is not a folder"
+            if legacy
+            else f"{flag}: expected a folder, got {str(out)!r}, which is a file"
+        )
     if out.is_dir():
         if legacy and not force and any(out.iterdir()):
-            raise OutputError(f"{flag}: {str(out)!r} is not empty; pass --force to overwrite it or choose another {flag}")
+            raise OutputError(
+                f"{flag}: {str(out)!r} is not empty; pass --force to overwrite it or choose another {flag}"
+            )
         _probe_writable(out, out, flag, force)
         return out
     parent = out.absolute().parent if legacy else out
     while not parent.exists():
         parent = parent.parent
     if not parent.is_dir():
-        raise OutputError(f"{flag}: {str(out)!r} cannot be created: {str(parent)!r} is a file, not a folder" if legacy
-                          else f"{flag}: expected a folder, got {str(out)!r} below {str(parent)!r}, which is a file")
+        raise OutputError(
+            f"{flag}: {str(out)!r} cannot be created: {str(parent)!r} is a file, not a folder"
+            if legacy
+            else f"{flag}: expected a folder, got {str(out)!r} below {str(parent)!r}, which is a file"
+        )
     _probe_writable(parent, out, flag, force)
     return out
 
@@ -99,12 +122,21 @@ def reporting_write_errors(out: str | Path, what: str = "results") -> Iterator[N
                 raise
             why = "no space left on device"
         else:
-            why = "no space left on device" if err.errno == errno.ENOSPC else (err.strerror or str(err))
+            why = (
+                "no space left on device"
+                if err.errno == errno.ENOSPC
+                else (err.strerror or str(err))
+            )
         kept = kept_files(out)
-        raise ResultsError(f"{out}: {why} while writing the {what}; kept: "
-                           f"{', '.join(kept) if kept else 'nothing'}"
-                           + ("" if "summary.json" in kept else " (no summary.json: the folder is not a complete run)")
-                           ) from None
+        raise ResultsError(
+            f"{out}: {why} while writing the {what}; kept: "
+            f"{', '.join(kept) if kept else 'nothing'}"
+            + (
+                ""
+                if "summary.json" in kept
+                else " (no summary.json: the folder is not a complete run)"
+            )
+        ) from None
 
 
 FIGURE_DPI = 110
@@ -137,8 +169,10 @@ def npz_bytes(arrays: dict) -> bytes:
     return buf.getvalue()
 
 
-FIGURE_SOURCE: contextvars.ContextVar[str | None] = contextvars.ContextVar("FIGURE_SOURCE", default=None)
-"""The data source of the verdict being drawn: :func:`verification.report.render` sets it around each
+FIGURE_SOURCE: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "FIGURE_SOURCE", default=None
+)
+"""The data source of the verdict being drawn: :func:`verification.report._report.render` sets it around each
 ``plot`` call, :func:`save_figure` names it in the figure (a plot's signature carries no source)."""
 
 
@@ -189,7 +223,9 @@ def atomic_write(path: str | Path, data: bytes | str) -> None:
     for _ in range(100):
         tmp = str(path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp")
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+            fd = os.open(
+                tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666
+            )
             break
         except FileExistsError:
             continue
@@ -205,7 +241,11 @@ def atomic_write(path: str | Path, data: bytes | str) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         if isinstance(err, OSError) and err.errno == errno.ENOSPC:
-            kept = "the earlier file there is kept" if path.exists() else "nothing was written there"
-            raise OutputError(f"{path}: no space left on device ({len(data)} bytes to write); {kept}, and every file "
-                              "written before it is complete (atomic writes). Free space and rerun") from None
+            kept = (
+                "the earlier file there is kept" if path.exists() else "nothing was written there"
+            )
+            raise OutputError(
+                f"{path}: no space left on device ({len(data)} bytes to write); {kept}, and every file "
+                "written before it is complete (atomic writes). Free space and rerun"
+            ) from None
         raise

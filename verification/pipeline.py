@@ -1,7 +1,7 @@
 r"""Running the claims: :func:`run_claims`, the stability and memory checks, the run environment.
 
-Nothing here writes files (that is :mod:`verification.report`); the shared data set is
-:mod:`verification.datasets`. What the pipeline needs from a claim is declared on its
+Nothing here writes files (that is :mod:`verification.report._report`); the shared data set is
+:mod:`verification.data._datasets`. What the pipeline needs from a claim is declared on its
 :class:`verification.contract.Claim` (``preflight``, ``training``, ``memory``), never inferred from
 the names of its configuration keys.
 """
@@ -21,13 +21,23 @@ from ntk_attention.stability import stability_limit, stability_words
 from verification.claims import BUILTIN, CLAIMS, load_extensions
 from verification.config import ConfigError
 from verification.contract import DIVERGED, Context
-from verification.memory import BASELINE_BYTES, memory_estimate, physical_memory
-from verification.sources import SourceError
-from verification.verdict import VACUOUS, Part, Verdict
+from verification.data._sources import SourceError
+from verification.rules._verdict import VACUOUS, Part, Verdict
+from verification.training._memory import BASELINE_BYTES, memory_estimate, physical_memory
 
-__all__ = ["run_claims", "unserved_verdict", "claim_error", "error_lines", "check_data", "environment",
-           "selected_claims", "stability_report", "stability_warnings",
-           "divergence_verdict", "check_memory"]  # memory estimates: verification.memory
+__all__ = [
+    "run_claims",
+    "unserved_verdict",
+    "claim_error",
+    "error_lines",
+    "check_data",
+    "environment",
+    "selected_claims",
+    "stability_report",
+    "stability_warnings",
+    "divergence_verdict",
+    "check_memory",
+]  # memory estimates: verification.training._memory
 
 PACKAGES = ("ntk-attention", "jax", "jaxlib", "numpy", "scipy", "optax", "matplotlib")
 
@@ -42,17 +52,26 @@ def selected_claims(config: dict, claims: list[str] | None = None) -> list[str]:
     return [c for c in CLAIMS if c in chosen]
 
 
-def claim_error(claim: str, stage: str, err: BaseException | str, source: str | None = None) -> dict:
+def claim_error(
+    claim: str, stage: str, err: BaseException | str, source: str | None = None
+) -> dict:
     """An error entry of ``summary.json`` ``errors``: the claim, the stage (``run``, ``plot``), the
     exception as ``Type: message`` (first line) and the data source."""
-    text = err if isinstance(err, str) else f"{type(err).__name__}: {(str(err).splitlines() or [''])[0]}"
+    text = (
+        err
+        if isinstance(err, str)
+        else f"{type(err).__name__}: {(str(err).splitlines() or [''])[0]}"
+    )
     return {"claim": claim, "stage": stage, "error": text, "data_source": source}
 
 
 def error_lines(errors: list[dict]) -> list[str]:
     """One line per error entry of :func:`claim_error`."""
-    return [f"{e['claim']}{' [' + e['data_source'] + ']' if e.get('data_source') else ''}: {e['stage']} failed: "
-            f"{e['error']}" for e in errors]
+    return [
+        f"{e['claim']}{' [' + e['data_source'] + ']' if e.get('data_source') else ''}: {e['stage']} failed: "
+        f"{e['error']}"
+        for e in errors
+    ]
 
 
 def _plugin_verdict(c: str, ctx: Context, config: dict) -> Verdict | str:
@@ -71,8 +90,14 @@ def _plugin_verdict(c: str, ctx: Context, config: dict) -> Verdict | str:
     return v
 
 
-def run_claims(config: dict, claims: list[str] | None = None, *, quiet: bool = False,
-               stability: dict | None = None, errors: list[dict] | None = None) -> list[Verdict]:
+def run_claims(
+    config: dict,
+    claims: list[str] | None = None,
+    *,
+    quiet: bool = False,
+    stability: dict | None = None,
+    errors: list[dict] | None = None,
+) -> list[Verdict]:
     """Run the selected claims in registry order on one shared :class:`Context`; returns their verdicts.
 
     A claim whose runs diverged, or whose ``eta`` is past the gradient-descent stability limit
@@ -106,43 +131,66 @@ def run_claims(config: dict, claims: list[str] | None = None, *, quiet: bool = F
                     raise ValueError(f"{c}: run failed: {v}")
                 errors.append(claim_error(c, "run", v, config["data"]["source"]))
                 continue
-            verdicts.append(divergence_verdict(v, ctx.memo.get(DIVERGED, [])[seen:], stability.get(c)))
+            verdicts.append(
+                divergence_verdict(v, ctx.memo.get(DIVERGED, [])[seen:], stability.get(c))
+            )
             continue
         try:
             v = CLAIMS[c].run(config[c], ctx)
-        except SourceError as err:  # the source is too short for the sizes this claim asks (no preflight said so)
+        except (
+            SourceError
+        ) as err:  # the source is too short for the sizes this claim asks (no preflight said so)
             verdicts.append(unserved_verdict(c, config, str(err), ctx.seed))
             continue
         except Exception as err:  # hardening: a check fed non-finite records of diverged runs
             if not ctx.memo.get(DIVERGED, [])[seen:]:
                 raise
-            v = Verdict(claim=c, status="VACUOUS", explanation=f"Its checks could not run on them ({err}).",
-                        config={c: config[c], "data": config["data"]}, seed=ctx.seed)
+            v = Verdict(
+                claim=c,
+                status="VACUOUS",
+                explanation=f"Its checks could not run on them ({err}).",
+                config={c: config[c], "data": config["data"]},
+                seed=ctx.seed,
+            )
         verdicts.append(divergence_verdict(v, ctx.memo.get(DIVERGED, [])[seen:], stability.get(c)))
     return verdicts
 
 
 def unserved_verdict(claim: str, config: dict, why: str, seed: int | None = None) -> Verdict:
     """VACUOUS: the data source of ``config`` cannot serve ``claim`` (too short, too few windows of
-    the kind the claim needs); ``why`` the :class:`verification.sources.SourceError` line, which names
+    the kind the claim needs); ``why`` the :class:`verification.data._sources.SourceError` line, which names
     the source and the count. The claim's hypotheses cannot be met on this data, so nothing is decided."""
     source = config["data"]["source"]
     finding = f"data source {source!r} cannot serve {claim}: {why}"
-    return Verdict(claim=claim, status=VACUOUS, explanation=f"The {finding}; nothing was trained or measured.",
-                   parts=(Part("the data serves the claim", VACUOUS, finding, role="premise", why="data cannot serve it"),),
-                   config={claim: config[claim], "data": config["data"]}, seed=seed)
+    return Verdict(
+        claim=claim,
+        status=VACUOUS,
+        explanation=f"The {finding}; nothing was trained or measured.",
+        parts=(
+            Part(
+                "the data serves the claim",
+                VACUOUS,
+                finding,
+                role="premise",
+                why="data cannot serve it",
+            ),
+        ),
+        config={claim: config[claim], "data": config["data"]},
+        seed=seed,
+    )
 
 
 def check_data(config: dict) -> None:
     """Build the data set of ``[data]`` with ``n`` windows once (what every claim starts from), so that an
     unreadable file or a too-short source is refused before any work: raises
-    :class:`verification.sources.SourceError` (one line naming the source). A claim asking for more
+    :class:`verification.data._sources.SourceError` (one line naming the source). A claim asking for more
     windows than the source holds is refused when it asks, with the same kind of line."""
     Context(config=config, seed=config["run"]["seed"], quiet=True).dataset()
 
 
 # ----------------------------------------------------------------------------------------------
 # Hardening (issue 8): gradient-descent stability, before training (a warning) and after (the verdict)
+
 
 def divergence_verdict(v: Verdict, diverged: list[dict], stability: dict | None = None) -> Verdict:
     """``v`` unchanged when no run diverged and η is below the stability limit (``stability``: an
@@ -153,30 +201,44 @@ def divergence_verdict(v: Verdict, diverged: list[dict], stability: dict | None 
         return v
     if diverged:
         first = min(diverged, key=lambda e: (e["step"], e["width"], e["seed"]))
-        finding = (f"gradient descent diverged in {len(diverged)} run(s); first at step {first['step']} (width "
-                   f"{first['width']}, seed {first['seed']}, n = {first['n']}: loss non-finite or above "
-                   f"divergence_factor × L(0)); {stability_words(first['eta'], first['lambda_max_h0'])}.")
+        finding = (
+            f"gradient descent diverged in {len(diverged)} run(s); first at step {first['step']} (width "
+            f"{first['width']}, seed {first['seed']}, n = {first['n']}: loss non-finite or above "
+            f"divergence_factor × L(0)); {stability_words(first['eta'], first['lambda_max_h0'])}."
+        )
     else:
         s = stability
-        finding = (f"{stability_words(s['eta'], s['lambda_max_h0'])} at width {s['width']}, n = {s['n']}, seed "
-                   f"{s['seed']}: the step size is outside the regime the theorem describes (no run diverged: the loss "
-                   f"stays bounded because f is).")
+        finding = (
+            f"{stability_words(s['eta'], s['lambda_max_h0'])} at width {s['width']}, n = {s['n']}, seed "
+            f"{s['seed']}: the step size is outside the regime the theorem describes (no run diverged: the loss "
+            f"stays bounded because f is)."
+        )
     why = "diverged" if diverged else "η past 2/λ_max(H(0))"
     parts = (Part("gradient descent stable", VACUOUS, finding, role="premise", why=why),) + tuple(
-        dataclasses.replace(p, decisive=False) for p in v.parts)
+        dataclasses.replace(p, decisive=False) for p in v.parts
+    )
     return dataclasses.replace(
-        v, status=VACUOUS, parts=parts, counterexample=None,
+        v,
+        status=VACUOUS,
+        parts=parts,
+        counterexample=None,
         measured={**v.measured, "diverged_runs": diverged},
-        explanation=(f"{finding[0].upper() if finding[0].isascii() else finding[0]}{finding[1:]} The theorem assumes a step size small enough for gradient "
-                     f"descent to converge, so these runs cannot test it; the claim's own checks (diagnostics "
-                     f"below) include them. {v.explanation}"))
+        explanation=(
+            f"{finding[0].upper() if finding[0].isascii() else finding[0]}{finding[1:]} The theorem assumes a step size small enough for gradient "
+            f"descent to converge, so these runs cannot test it; the claim's own checks (diagnostics "
+            f"below) include them. {v.explanation}"
+        ),
+    )
 
 
 def stability_warnings(stability: dict) -> list[str]:
     """One line per claim of :func:`stability_report` whose ``eta`` is at or past 2/λ_max(H(0))."""
-    return [f"{c}: {stability_words(s['eta'], s['lambda_max_h0'])} at width {s['width']}, n = {s['n']}, seed "
-            f"{s['seed']}: training may diverge, and the verdict will be VACUOUS"
-            for c, s in stability.items() if s["eta"] >= s["limit"]]
+    return [
+        f"{c}: {stability_words(s['eta'], s['lambda_max_h0'])} at width {s['width']}, n = {s['n']}, seed "
+        f"{s['seed']}: training may diverge, and the verdict will be VACUOUS"
+        for c, s in stability.items()
+        if s["eta"] >= s["limit"]
+    ]
 
 
 def stability_report(config: dict, claims: list[str] | None = None) -> dict:
@@ -189,16 +251,26 @@ def stability_report(config: dict, claims: list[str] | None = None) -> dict:
     out = {}
     for c in selected_claims(config, claims):
         training = CLAIMS[c].training
-        for run in (training(config[c], config["data"]) if training is not None else []):
+        for run in training(config[c], config["data"]) if training is not None else []:
             n, m = max(run.sizes), min(run.widths)
-            p = init_params(jax.random.key(seed), m, sigma=config[c].get("sigma", config["data"]["sigma"]))  # C1 has its own σ
+            p = init_params(
+                jax.random.key(seed), m, sigma=config[c].get("sigma", config["data"]["sigma"])
+            )  # C1 has its own σ
             try:
                 X = ctx.dataset(n).X
-            except SourceError:  # the source cannot serve this claim: run_claims makes its verdict VACUOUS
+            except (
+                SourceError
+            ):  # the source cannot serve this claim: run_claims makes its verdict VACUOUS
                 continue
             lmax = float(np.linalg.eigvalsh(np.asarray(empirical_ntk(p, X)))[-1])
-            entry = {"eta": float(run.eta), "lambda_max_h0": lmax, "limit": stability_limit(lmax),
-                     "width": m, "n": n, "seed": seed}
+            entry = {
+                "eta": float(run.eta),
+                "lambda_max_h0": lmax,
+                "limit": stability_limit(lmax),
+                "width": m,
+                "n": n,
+                "seed": seed,
+            }
             if c not in out or entry["eta"] / entry["limit"] > out[c]["eta"] / out[c]["limit"]:
                 out[c] = entry
     return out
@@ -244,6 +316,8 @@ def check_memory(config: dict, sections: list[str]) -> None:
         else:
             need, why = memory_estimate(config[sec], config["data"])
         if need + BASELINE_BYTES > total:
-            raise ConfigError(f"{sec}: needs about {need / 2**30:.3g} GiB (mostly {why}) plus {BASELINE_BYTES / 2**30:.3g} GiB "
-                              f"for Python, JAX and the compiled programs, more than this machine's "
-                              f"{total / 2**30:.3g} GiB of physical memory; use smaller sizes")
+            raise ConfigError(
+                f"{sec}: needs about {need / 2**30:.3g} GiB (mostly {why}) plus {BASELINE_BYTES / 2**30:.3g} GiB "
+                f"for Python, JAX and the compiled programs, more than this machine's "
+                f"{total / 2**30:.3g} GiB of physical memory; use smaller sizes"
+            )

@@ -21,7 +21,7 @@ from hypothesis.extra import numpy as hnp
 
 from ntk_attention import Params
 from ntk_attention.data import random_stable_ssm
-from verification.verdict import STATUSES, Part, Verdict
+from verification.rules._verdict import STATUSES, Part, Verdict
 
 __all__ = ["seeds", "windows", "datasets", "params", "ssms", "verdicts", "json_numbers"]
 
@@ -35,7 +35,9 @@ def seeds(max_value: int = 2**31 - 1) -> st.SearchStrategy[int]:
     return st.integers(0, max_value)
 
 
-def windows(n=4, d=5, *, scale: float = 3.0, dtype=np.float64, distinct: bool = False) -> st.SearchStrategy[np.ndarray]:
+def windows(
+    n=4, d=5, *, scale: float = 3.0, dtype=np.float64, distinct: bool = False
+) -> st.SearchStrategy[np.ndarray]:
     """Windows ``X`` (n, d) with entries in ``[-scale, scale]`` (finite, no subnormals).
 
     ``n``/``d`` are ints or integer strategies. ``distinct=True`` keeps every window non-constant
@@ -44,8 +46,14 @@ def windows(n=4, d=5, *, scale: float = 3.0, dtype=np.float64, distinct: bool = 
 
     def build(nd):
         n_, d_ = nd
-        elements = st.floats(-scale, scale, allow_nan=False, allow_infinity=False, allow_subnormal=False,
-                             width=32 if np.dtype(dtype) == np.float32 else 64)
+        elements = st.floats(
+            -scale,
+            scale,
+            allow_nan=False,
+            allow_infinity=False,
+            allow_subnormal=False,
+            width=32 if np.dtype(dtype) == np.float32 else 64,
+        )
         arr = hnp.arrays(dtype, (n_, d_), elements=elements)
         if distinct:
             arr = arr.filter(lambda X: bool(np.all(X.max(axis=1) - X.min(axis=1) >= 1e-3)))
@@ -54,12 +62,23 @@ def windows(n=4, d=5, *, scale: float = 3.0, dtype=np.float64, distinct: bool = 
     return st.tuples(_size(n), _size(d)).flatmap(build)
 
 
-def datasets(n=4, d=5, *, scale: float = 3.0, dtype=np.float64) -> st.SearchStrategy[tuple[np.ndarray, np.ndarray]]:
+def datasets(
+    n=4, d=5, *, scale: float = 3.0, dtype=np.float64
+) -> st.SearchStrategy[tuple[np.ndarray, np.ndarray]]:
     """``(X, y)``: windows and targets of matching length."""
 
     def build(X):
-        y = hnp.arrays(dtype, (X.shape[0],), elements=st.floats(-scale, scale, allow_nan=False, allow_subnormal=False,
-                                                                width=32 if np.dtype(dtype) == np.float32 else 64))
+        y = hnp.arrays(
+            dtype,
+            (X.shape[0],),
+            elements=st.floats(
+                -scale,
+                scale,
+                allow_nan=False,
+                allow_subnormal=False,
+                width=32 if np.dtype(dtype) == np.float32 else 64,
+            ),
+        )
         return y.map(lambda v: (X, v))
 
     return windows(n, d, scale=scale, dtype=dtype).flatmap(build)
@@ -72,7 +91,11 @@ def params(width=8, *, sigma: float = 1.0, output_signs: str | None = None, dtyp
     """
 
     def build(m):
-        w = hnp.arrays(dtype, (m,), elements=st.floats(-4 * sigma, 4 * sigma, allow_nan=False, allow_subnormal=False))
+        w = hnp.arrays(
+            dtype,
+            (m,),
+            elements=st.floats(-4 * sigma, 4 * sigma, allow_nan=False, allow_subnormal=False),
+        )
         if output_signs is None:
             a = hnp.arrays(dtype, (m,), elements=st.sampled_from([-1.0, 1.0]))
         else:
@@ -86,7 +109,8 @@ def ssms(state_dim=3, *, radius=st.floats(0.5, 1.0)):
     """Random stable SSMs from :func:`ntk_attention.data.random_stable_ssm` (seed and radius drawn)."""
     radius = radius if isinstance(radius, st.SearchStrategy) else st.just(float(radius))
     return st.tuples(seeds(), _size(state_dim), radius).map(
-        lambda t: random_stable_ssm(jax.random.key(t[0]), t[1], radius=t[2]))
+        lambda t: random_stable_ssm(jax.random.key(t[0]), t[1], radius=t[2])
+    )
 
 
 def json_numbers() -> st.SearchStrategy:
@@ -95,17 +119,35 @@ def json_numbers() -> st.SearchStrategy:
 
 
 _names = st.text("abcdefghijklmnopqrstuvwxyz_[]=0123456789", min_size=1, max_size=12)
-_values = st.recursive(st.one_of(json_numbers(), st.text(max_size=20), st.booleans(), st.none()),
-                       lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(_names, inner, max_size=4)),
-                       max_leaves=12)
+_values = st.recursive(
+    st.one_of(json_numbers(), st.text(max_size=20), st.booleans(), st.none()),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(_names, inner, max_size=4)
+    ),
+    max_leaves=12,
+)
 
 
 def verdicts() -> st.SearchStrategy[Verdict]:
     """Arbitrary verdicts (numbers, nested lists/dicts, parts, arrays) for serialisation properties."""
-    arrays = st.dictionaries(_names, hnp.arrays(st.sampled_from([np.float64, np.float32, np.int64, np.bool_]),
-                                                hnp.array_shapes(min_dims=0, max_dims=3, max_side=3)), max_size=3)
-    parts = st.lists(st.builds(Part, name=st.text(max_size=20), status=st.sampled_from(STATUSES),
-                               finding=st.text(max_size=40), decisive=st.booleans()), max_size=3)
+    arrays = st.dictionaries(
+        _names,
+        hnp.arrays(
+            st.sampled_from([np.float64, np.float32, np.int64, np.bool_]),
+            hnp.array_shapes(min_dims=0, max_dims=3, max_side=3),
+        ),
+        max_size=3,
+    )
+    parts = st.lists(
+        st.builds(
+            Part,
+            name=st.text(max_size=20),
+            status=st.sampled_from(STATUSES),
+            finding=st.text(max_size=40),
+            decisive=st.booleans(),
+        ),
+        max_size=3,
+    )
     return st.builds(
         Verdict,
         claim=st.from_regex(r"C[0-9]{1,2}", fullmatch=True),
@@ -113,7 +155,9 @@ def verdicts() -> st.SearchStrategy[Verdict]:
         explanation=st.text(max_size=80),
         measured=st.dictionaries(_names, _values, max_size=4),
         bounds=st.dictionaries(_names, _values, max_size=3),
-        intervals=st.dictionaries(_names, st.lists(json_numbers(), min_size=2, max_size=2), max_size=3),
+        intervals=st.dictionaries(
+            _names, st.lists(json_numbers(), min_size=2, max_size=2), max_size=3
+        ),
         tested_range=st.dictionaries(_names, _values, max_size=3),
         config=st.dictionaries(_names, st.dictionaries(_names, _values, max_size=3), max_size=2),
         seed=st.one_of(st.none(), seeds()),

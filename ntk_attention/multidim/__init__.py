@@ -31,12 +31,31 @@ softmax chain rule it should equal (:func:`printed_attention_gradient`,
 """
 
 from ntk_attention.multidim.layers import (
-    KINDS, SOFTMAX_AXES, attention, attention_gradient, differential_attention, patch, printed_attention_gradient, rope,
+    KINDS,
+    SOFTMAX_AXES,
+    attention,
+    attention_gradient,
+    differential_attention,
+    patch,
+    printed_attention_gradient,
+    rope,
     unpatch,
 )
 from ntk_attention.multidim.model import (
-    FitResult, Forecaster, HeadOutputs, LocalCases, ModelConfig, apply_model, empirical_ntk, fit, from_scalar_params,
-    head_outputs, init_model, last_token_mass, local_attention_cases, model_ntk,
+    FitResult,
+    Forecaster,
+    HeadOutputs,
+    LocalCases,
+    ModelConfig,
+    apply_model,
+    empirical_ntk,
+    fit,
+    from_scalar_params,
+    head_outputs,
+    init_model,
+    last_token_mass,
+    local_attention_cases,
+    model_ntk,
 )
 
 __all__ = [

@@ -12,7 +12,17 @@ from jaxtyping import Array, Float
 
 from ntk_attention import _checks
 
-__all__ = ['patch', 'unpatch', 'rope', 'attention', 'differential_attention', 'attention_gradient', 'printed_attention_gradient', 'KINDS', 'SOFTMAX_AXES']
+__all__ = [
+    "patch",
+    "unpatch",
+    "rope",
+    "attention",
+    "differential_attention",
+    "attention_gradient",
+    "printed_attention_gradient",
+    "KINDS",
+    "SOFTMAX_AXES",
+]
 
 KINDS = ("vanilla", "differential")
 SOFTMAX_AXES = ("keys", "queries")
@@ -28,7 +38,9 @@ def _patch_layout(length: int, patch_len: int, stride: int) -> tuple[int, int]:
     return count, length - patch_len - (count - 1) * stride
 
 
-def patch(series: Float[Array, "... T"], patch_len: int, stride: int | None = None) -> Float[Array, "... L P"]:
+def patch(
+    series: Float[Array, "... T"], patch_len: int, stride: int | None = None
+) -> Float[Array, "... L P"]:
     r"""Split the last axis into :math:`L = \lfloor (T-P)/s\rfloor + 1` patches of length P, stride s.
 
     Token l is :math:`(x_{o+ls+1}, \dots, x_{o+ls+P})` with offset :math:`o = T - P - (L-1)s`, so
@@ -84,7 +96,9 @@ def _unpatch_impl(tokens, stride):
     return total / cover
 
 
-def rope(z: Float[Array, "... L k"], positions: Float[Array, " L"], *, base: float = 10000.0) -> Float[Array, "... L k"]:
+def rope(
+    z: Float[Array, "... L k"], positions: Float[Array, " L"], *, base: float = 10000.0
+) -> Float[Array, "... L k"]:
     r"""Rotary position embedding: rotate coordinate pairs :math:`(z_{2i}, z_{2i+1})` by :math:`p\,\theta_i`.
 
     :math:`\theta_i = \mathrm{base}^{-2i/k}`, p the token position. Rotations compose, so
@@ -116,7 +130,11 @@ def _check_axis(softmax_axis):
 
 
 def attention(
-    X: Float[Array, "n d"], W: Float[Array, "d d"], W_V: Float[Array, "d dv"], *, softmax_axis: str = "keys"
+    X: Float[Array, "n d"],
+    W: Float[Array, "d d"],
+    W_V: Float[Array, "d dv"],
+    *,
+    softmax_axis: str = "keys",
 ) -> Float[Array, "n dv"]:
     r""":math:`\mathrm{Attn}(X, W) = S X W_V`, :math:`S = \mathrm{softmax}(X W X^\top)`.
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -20,9 +21,22 @@ from ntk_attention import _checks
 from ntk_attention.model import Params
 from ntk_attention.multidim.layers import KINDS, patch, rope
 
-__all__ = ["ModelConfig", "Forecaster", "HeadOutputs", "FitResult", "LocalCases", "init_model", "apply_model",
-           "head_outputs", "last_token_mass", "empirical_ntk", "model_ntk", "fit", "local_attention_cases",
-           "from_scalar_params"]
+__all__ = [
+    "ModelConfig",
+    "Forecaster",
+    "HeadOutputs",
+    "FitResult",
+    "LocalCases",
+    "init_model",
+    "apply_model",
+    "head_outputs",
+    "last_token_mass",
+    "empirical_ntk",
+    "model_ntk",
+    "fit",
+    "local_attention_cases",
+    "from_scalar_params",
+]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -61,11 +75,15 @@ def _check_config(config: ModelConfig) -> ModelConfig:
     if config.stride is not None:
         _checks.check_positive(config.stride, "config.stride", integer=True)
     if config.rope and config.key_dim % 2:
-        raise ValueError(f"config.key_dim: RoPE rotates coordinate pairs, expected an even key_dim, got {config.key_dim}")
+        raise ValueError(
+            f"config.key_dim: RoPE rotates coordinate pairs, expected an even key_dim, got {config.key_dim}"
+        )
     _checks.check_positive(config.sigma, "config.sigma")
     _checks.check_positive(config.rope_base, "config.rope_base")
     if not 0.0 < config.lambda_init < 1.0:
-        raise ValueError(f"config.lambda_init: expected a number in (0, 1), got {config.lambda_init!r}")
+        raise ValueError(
+            f"config.lambda_init: expected a number in (0, 1), got {config.lambda_init!r}"
+        )
     return config
 
 
@@ -98,8 +116,12 @@ class Forecaster(nnx.Module):
         self.config = _check_config(config)
         H, P, dk, dv = config.heads, config.patch_len, config.key_dim, config.value_dim
         shapes = {"w_q": (H, P, dk), "w_k": (H, P, dk), "w_v": (H, P, dv), "w_out": (H * dv,)}
-        scales = {"w_q": config.sigma / math.sqrt(P), "w_k": 1.0 / math.sqrt(P), "w_v": 1.0 / math.sqrt(P),
-                  "w_out": 1.0 / math.sqrt(H * dv)}
+        scales = {
+            "w_q": config.sigma / math.sqrt(P),
+            "w_k": 1.0 / math.sqrt(P),
+            "w_v": 1.0 / math.sqrt(P),
+            "w_out": 1.0 / math.sqrt(H * dv),
+        }
         if config.kind == "differential":
             shapes.update(w_q2=shapes["w_q"], w_k2=shapes["w_k"])
             scales.update(w_q2=scales["w_q"], w_k2=scales["w_k"])
@@ -155,7 +177,9 @@ def _check_series_windows(X, config: ModelConfig, name: str = "X"):
     if X.ndim != 2:
         raise ValueError(f"{name}: expected windows of shape (n, T), got {tuple(X.shape)}")
     if X.shape[1] < config.patch_len:
-        raise ValueError(f"{name}: expected window length T >= patch_len = {config.patch_len}, got {X.shape[1]}")
+        raise ValueError(
+            f"{name}: expected window length T >= patch_len = {config.patch_len}, got {X.shape[1]}"
+        )
     _checks.check_finite(X, name)
     return X
 
@@ -252,7 +276,9 @@ def _model_ntk_impl(graphdef, params, X, X2, same):
     return empirical_ntk(fn, params, X, None if same else X2)
 
 
-def model_ntk(graphdef, params, X: Float[Array, "n T"], X2: Float[Array, "n2 T"] | None = None) -> Float[Array, "n n2"]:
+def model_ntk(
+    graphdef, params, X: Float[Array, "n T"], X2: Float[Array, "n2 T"] | None = None
+) -> Float[Array, "n n2"]:
     r"""Empirical NTK of a :class:`Forecaster` over all its parameters θ, compiled.
 
     .. math::
@@ -315,7 +341,9 @@ def fit(
     y = _checks.check_targets(y, X.shape[0])
     steps = _checks.check_positive(steps, "steps", integer=True)
     if not isinstance(optimizer, optax.GradientTransformation):
-        raise ValueError(f"optimizer: expected an optax GradientTransformation, got {type(optimizer).__name__}")
+        raise ValueError(
+            f"optimizer: expected an optax GradientTransformation, got {type(optimizer).__name__}"
+        )
     return _fit_impl(graphdef, params, X, y.astype(X.dtype), optimizer=optimizer, steps=steps)
 
 
@@ -339,14 +367,18 @@ class LocalCases(NamedTuple):
 def _local_cases_impl(graphdef, params, X, y):
     model = _model(graphdef, params)
     ho = model.heads_of(X)
-    G = jax.grad(lambda o: 0.5 * jnp.sum((model.readout(o) - y) ** 2))(ho.output)  # (n, H, dv), row i = dL_i
+    G = jax.grad(lambda o: 0.5 * jnp.sum((model.readout(o) - y) ** 2))(
+        ho.output
+    )  # (n, H, dv), row i = dL_i
     c = jnp.einsum("nhv,nhv->nh", G, ho.values[:, :, -1])
     mean_term = jnp.einsum("nhv,nhv->nh", G, ho.output)
     s_ll = ho.weights[..., -1]
     return LocalCases(c, s_ll * (c - mean_term), s_ll)
 
 
-def local_attention_cases(graphdef, params, X: Float[Array, "n T"], y: Float[Array, " n"]) -> LocalCases:
+def local_attention_cases(
+    graphdef, params, X: Float[Array, "n T"], y: Float[Array, " n"]
+) -> LocalCases:
     r"""The seed's two cases for the per-example loss :math:`L_i = \frac12 (f(x_i) - y_i)^2`.
 
     G comes from :func:`jax.grad` of the loss through the readout; the local-score derivative is
@@ -371,10 +403,17 @@ def from_scalar_params(params: Params):
     w, a = _checks.check_params(params)
     m = w.shape[0]
     config = ModelConfig(heads=m, key_dim=1, value_dim=1)
-    state = nnx.split(nnx.eval_shape(lambda: Forecaster(config, rngs=nnx.Rngs(0), dtype=w.dtype)))[1]  # shapes only
+    state = nnx.split(nnx.eval_shape(lambda: Forecaster(config, rngs=nnx.Rngs(0), dtype=w.dtype)))[
+        1
+    ]  # shapes only
     ones = jnp.ones((m, 1, 1), w.dtype)
     nnx.replace_by_pure_dict(
         state,
-        {"w_q": w.reshape(m, 1, 1), "w_k": ones, "w_v": ones, "w_out": a / jnp.sqrt(jnp.asarray(m, w.dtype))},
+        {
+            "w_q": w.reshape(m, 1, 1),
+            "w_k": ones,
+            "w_v": ones,
+            "w_out": a / jnp.sqrt(jnp.asarray(m, w.dtype)),
+        },
     )
     return _graphdef(config, w.dtype), state

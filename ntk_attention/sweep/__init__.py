@@ -78,7 +78,6 @@ finishes (see docs/distributed.md). Across hosts the independent axis is the see
 (2, 2, 3)
 """
 
-
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -86,15 +85,42 @@ from typing import Any
 
 from jaxtyping import Array, Float
 
-from ntk_attention.sweep.plan import AXIS, LAYOUTS, SweepPlan, _check_seeds, device_bytes, plan_sweep
+from ntk_attention.sweep.plan import (
+    AXIS,
+    LAYOUTS,
+    SweepPlan,
+    _check_seeds,
+    device_bytes,
+    plan_sweep,
+)
 from ntk_attention.sweep.result import (
-    ARRAYS, RECORD_FIELDS, SavedSweep, SweepResult, concatenate, header_attrs, load, ntk_infinite_tolerance,
+    ARRAYS,
+    RECORD_FIELDS,
+    SavedSweep,
+    SweepResult,
+    concatenate,
+    header_attrs,
+    load,
+    ntk_infinite_tolerance,
 )
 from ntk_attention.sweep.run import run_block
 
 __all__ = [
-    "SweepPlan", "SweepResult", "plan_sweep", "run_block", "concatenate", "sweep", "device_bytes", "RECORD_FIELDS",
-    "LAYOUTS", "ARRAYS", "load", "ntk_infinite_tolerance", "AXIS", "SavedSweep", "header_attrs",
+    "SweepPlan",
+    "SweepResult",
+    "plan_sweep",
+    "run_block",
+    "concatenate",
+    "sweep",
+    "device_bytes",
+    "RECORD_FIELDS",
+    "LAYOUTS",
+    "ARRAYS",
+    "load",
+    "ntk_infinite_tolerance",
+    "AXIS",
+    "SavedSweep",
+    "header_attrs",
 ]
 
 
@@ -126,6 +152,8 @@ def sweep(
     seeds = _check_seeds(seeds)
     plan = plan_sweep(X, y, **options)
     if len(seeds) % plan.seeds_per_block:
-        raise ValueError(f"seeds: expected a multiple of seeds_per_block = {plan.seeds_per_block} seeds, got {len(seeds)}")
+        raise ValueError(
+            f"seeds: expected a multiple of seeds_per_block = {plan.seeds_per_block} seeds, got {len(seeds)}"
+        )
     b = plan.seeds_per_block
     return concatenate([run_block(plan, seeds[i : i + b]) for i in range(0, len(seeds), b)])

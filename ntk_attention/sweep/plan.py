@@ -11,14 +11,15 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.sharding import NamedSharding, PartitionSpec as P
+from jax.sharding import NamedSharding
+from jax.sharding import PartitionSpec as P
 from jaxtyping import Array, Float
 
 from ntk_attention import _checks
 from ntk_attention.model import default_chunk_size
 from ntk_attention.ntk import infinite_ntk
 
-__all__ = ['AXIS', 'LAYOUTS', 'SweepPlan', 'plan_sweep', 'device_bytes']
+__all__ = ["AXIS", "LAYOUTS", "SweepPlan", "plan_sweep", "device_bytes"]
 
 
 AXIS = "devices"
@@ -63,7 +64,9 @@ class SweepPlan(NamedTuple):
 
 def _check_widths(widths) -> tuple[int, ...]:
     if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence) or len(widths) == 0:
-        raise ValueError(f"widths: expected a non-empty sequence of positive integers, got {widths!r}")
+        raise ValueError(
+            f"widths: expected a non-empty sequence of positive integers, got {widths!r}"
+        )
     out = tuple(_checks.check_positive(m, "widths", integer=True) for m in widths)
     if any(b <= a for a, b in zip(out, out[1:])):
         raise ValueError(f"widths: expected strictly increasing widths, got {list(out)}")
@@ -72,7 +75,9 @@ def _check_widths(widths) -> tuple[int, ...]:
 
 def _check_seeds(seeds) -> tuple[int, ...]:
     if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence) or len(seeds) == 0:
-        raise ValueError(f"seeds: expected a non-empty sequence of integers in [0, 2**31), got {seeds!r}")
+        raise ValueError(
+            f"seeds: expected a non-empty sequence of integers in [0, 2**31), got {seeds!r}"
+        )
     out = []
     for s in seeds:
         if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or not 0 <= s < 2**31:
@@ -89,7 +94,9 @@ def _resolve_sweep_chunk(chunk_size, widths, n, d) -> int:
     if chunk_size is not None:
         chunk = _checks.check_positive(chunk_size, "chunk_size", integer=True)
         if g % chunk:
-            raise ValueError(f"chunk_size: expected a divisor of every width (gcd {g}), got {chunk}")
+            raise ValueError(
+                f"chunk_size: expected a divisor of every width (gcd {g}), got {chunk}"
+            )
         return chunk
     cap = default_chunk_size(n, widths[-1], d)
     return max(q for q in range(1, min(g, cap) + 1) if g % q == 0)
@@ -142,7 +149,9 @@ def plan_sweep(
     lr = _checks.check_positive(learning_rate, "learning_rate")
     sigma = _checks.check_positive(sigma, "sigma")
     if output_signs not in ("random", "minus", "plus"):
-        raise ValueError(f"output_signs: expected one of ('random', 'minus', 'plus'), got {output_signs!r}")
+        raise ValueError(
+            f"output_signs: expected one of ('random', 'minus', 'plus'), got {output_signs!r}"
+        )
     seeds_per_block = _checks.check_positive(seeds_per_block, "seeds_per_block", integer=True)
     divergence_factor = _checks.check_positive(divergence_factor, "divergence_factor")
     devices = list(jax.local_devices() if devices is None else devices)
@@ -153,20 +162,27 @@ def plan_sweep(
     n, d = X.shape
     D = len(devices)
     chunk = _resolve_sweep_chunk(chunk_size, widths, n, d)
-    run_chunks = [m // chunk for _ in range(seeds_per_block) for m in widths]  # run q = s_idx * W + m_idx
+    run_chunks = [
+        m // chunk for _ in range(seeds_per_block) for m in widths
+    ]  # run q = s_idx * W + m_idx
     runs = len(run_chunks)
     records = steps // record_every + 1
     dtype = jnp.result_type(X, y)
     cap = default_chunk_size(n, widths[-1], d) // chunk
-    budget = _device_budget(devices) if device_memory is None else _checks.check_positive(
-        device_memory, "device_memory", integer=True)
+    budget = (
+        _device_budget(devices)
+        if device_memory is None
+        else _checks.check_positive(device_memory, "device_memory", integer=True)
+    )
 
     def arrange(kind):
         """Placement, slots and chunks per device (before padding to the group) of a layout."""
         if kind == "neurons":
             return tuple((0, q) for q in range(runs)), runs, -(-sum(run_chunks) // D)
         load, count, owner = [0] * D, [0] * D, [0] * runs
-        for q in sorted(range(runs), key=lambda q: (-run_chunks[q], q)):  # largest first, least loaded device
+        for q in sorted(
+            range(runs), key=lambda q: (-run_chunks[q], q)
+        ):  # largest first, least loaded device
             dev = min(range(D), key=lambda i: (load[i], count[i], i))
             owner[q] = dev
             load[dev] += run_chunks[q]
@@ -177,12 +193,23 @@ def plan_sweep(
 
     def sized(kind):
         place, slots, per_device = arrange(kind)
-        group = (max(1, min(cap, per_device)) if group_size is None
-                 else _checks.check_positive(group_size, "group_size", integer=True))
+        group = (
+            max(1, min(cap, per_device))
+            if group_size is None
+            else _checks.check_positive(group_size, "group_size", integer=True)
+        )
         per_device = -(-per_device // group) * group
-        need = device_bytes(n=n, d=d, chunk=chunk, group=group, chunks_per_device=per_device, slots=slots,
-                            records=records, itemsize=jnp.dtype(dtype).itemsize,
-                            recompute_jacobian=recompute_jacobian)
+        need = device_bytes(
+            n=n,
+            d=d,
+            chunk=chunk,
+            group=group,
+            chunks_per_device=per_device,
+            slots=slots,
+            records=records,
+            itemsize=jnp.dtype(dtype).itemsize,
+            recompute_jacobian=recompute_jacobian,
+        )
         return place, slots, group, per_device, need
 
     if layout == "auto":
@@ -191,7 +218,9 @@ def plan_sweep(
     place, slots, group, per_device, need = sized(layout)
     mesh = jax.make_mesh((D,), (AXIS,), devices=devices)
     replicated = NamedSharding(mesh, P())
-    hstar = infinite_ntk(np.asarray(X, np.float64), sigma=sigma, nodes=infinite_nodes, return_error=True)
+    hstar = infinite_ntk(
+        np.asarray(X, np.float64), sigma=sigma, nodes=infinite_nodes, return_error=True
+    )
     return SweepPlan(
         X=jax.device_put(X.astype(dtype), replicated),
         y=jax.device_put(y.astype(dtype), replicated),
@@ -218,8 +247,18 @@ def plan_sweep(
     )
 
 
-def device_bytes(*, n: int, d: int, chunk: int, group: int, chunks_per_device: int, slots: int, records: int,
-                 itemsize: int, recompute_jacobian: bool = False) -> int:
+def device_bytes(
+    *,
+    n: int,
+    d: int,
+    chunk: int,
+    group: int,
+    chunks_per_device: int,
+    slots: int,
+    records: int,
+    itemsize: int,
+    recompute_jacobian: bool = False,
+) -> int:
     r"""Upper estimate of the bytes one device holds while running a block.
 
     With :math:`K` chunks of :math:`c` neurons on the device (:math:`Kc` neurons), :math:`G`

@@ -15,13 +15,15 @@ from ntk_attention.model import _chunk_moments, _window_stats, init_params
 from ntk_attention.sweep.plan import AXIS, SweepPlan
 from ntk_attention.train import RISE_TOLERANCE
 
-__all__ = ['_initial_draws', '_layout', '_block_impl']
+__all__ = ["_initial_draws", "_layout", "_block_impl"]
 
 
 @functools.partial(jax.jit, static_argnames=("width", "sigma", "output_signs", "dtype"))
 def _initial_draws(seeds, *, width, sigma, output_signs, dtype):
     """``init_params(jax.random.key(s), width)`` for every seed s in one program: (S, width) twice."""
-    draw = functools.partial(init_params, width=width, sigma=sigma, output_signs=output_signs, dtype=dtype)
+    draw = functools.partial(
+        init_params, width=width, sigma=sigma, output_signs=output_signs, dtype=dtype
+    )
     return jax.vmap(lambda s: draw(jax.random.key(s)))(seeds)
 
 
@@ -37,10 +39,16 @@ def _layout(plan: SweepPlan, seeds: tuple[int, ...]):
     c, W = plan.chunk, len(plan.widths)
     D = 1 if plan.layout == "neurons" else plan.mesh.devices.size
     K = plan.padded_chunks // D
-    W_full, A_full = (np.asarray(v) for v in _initial_draws(
-        jnp.asarray(seeds, jnp.int32), width=plan.widths[-1], sigma=plan.sigma,
-        output_signs=plan.output_signs, dtype=dtype,
-    ))
+    W_full, A_full = (
+        np.asarray(v)
+        for v in _initial_draws(
+            jnp.asarray(seeds, jnp.int32),
+            width=plan.widths[-1],
+            sigma=plan.sigma,
+            output_signs=plan.output_signs,
+            dtype=dtype,
+        )
+    )
     parts = [([], [], [], []) for _ in range(D)]
     signs = []
     for s_idx, (w_full, a_full) in enumerate(zip(W_full, A_full)):
@@ -63,8 +71,23 @@ def _layout(plan: SweepPlan, seeds: tuple[int, ...]):
     return tuple(np.concatenate(v) for v in zip(*out)), np.array(signs)
 
 
-def _block_program(w0, a, coef, run, X, y, lr, div, *, slots, steps, record_every, group, recompute_jacobian,
-                   collective):
+def _block_program(
+    w0,
+    a,
+    coef,
+    run,
+    X,
+    y,
+    lr,
+    div,
+    *,
+    slots,
+    steps,
+    record_every,
+    group,
+    recompute_jacobian,
+    collective,
+):
     """One device's share of a block: GD on its chunks, per-run (segment) sums.
 
     ``w0``, ``a`` (K, c); ``coef`` :math:`1/\\sqrt{m_q}` and ``run`` (the run's segment) per chunk
@@ -81,12 +104,16 @@ def _block_program(w0, a, coef, run, X, y, lr, div, *, slots, steps, record_ever
     xc, cx, cmax, cmin, centre = _window_stats(X)
     xd = X[:, -1]
     scale = a * coef[:, None]  # a_r / sqrt(m_q), (K, c)
-    seg_sum = functools.partial(jax.ops.segment_sum, segment_ids=run, num_segments=segs, indices_are_sorted=True)
+    seg_sum = functools.partial(
+        jax.ops.segment_sum, segment_ids=run, num_segments=segs, indices_are_sorted=True
+    )
     width = jnp.maximum(psum(seg_sum(jnp.full((K,), c, X.dtype))), 1)  # 1 for empty slots
 
     def moments(wg):
         """Mean (shifted back), variance and last mass of G chunks, each (n, G, c)."""
-        mean, var, last = (v.reshape(n, group, c) for v in _chunk_moments(wg.reshape(-1), xc, cx, cmax, cmin))
+        mean, var, last = (
+            v.reshape(n, group, c) for v in _chunk_moments(wg.reshape(-1), xc, cx, cmax, cmin)
+        )
         return mean + centre[:, None, None], var, last
 
     def jac(var, sg):  # J_ir = a_r / sqrt(m_q) x_{i,d} V_r(x_i), as (G, n, c)
@@ -135,7 +162,9 @@ def _block_program(w0, a, coef, run, X, y, lr, div, *, slots, steps, record_ever
             "last_token_mass": mass,
             "ntk": H,
             "max_weight_change": pmax(
-                jax.ops.segment_max(jnp.max(jnp.abs(w - w0), axis=1), run, segs, indices_are_sorted=True)
+                jax.ops.segment_max(
+                    jnp.max(jnp.abs(w - w0), axis=1), run, segs, indices_are_sorted=True
+                )
             ),
         }
 
@@ -147,7 +176,9 @@ def _block_program(w0, a, coef, run, X, y, lr, div, *, slots, steps, record_ever
         w, bad, t, loss0, above = carry
         diverging = ~jnp.isfinite(loss) | (loss > div * loss0)
         bad = jnp.where((bad < 0) & diverging, t, bad)
-        above = jnp.where(loss > (1 + RISE_TOLERANCE) * loss0 + rise_floor, jnp.where(above < 0, t, above), -1)
+        above = jnp.where(
+            loss > (1 + RISE_TOLERANCE) * loss0 + rise_floor, jnp.where(above < 0, t, above), -1
+        )
         w = jnp.where((bad[run] < 0)[:, None], w - lr * gradient(w, J, r), w)
         return w, bad, t + 1, loss0, above
 
@@ -173,24 +204,60 @@ def _block_program(w0, a, coef, run, X, y, lr, div, *, slots, steps, record_ever
     zeros = jnp.zeros((segs,), X.dtype)
     none = jnp.full((segs,), -1, jnp.int32)
     init = (w0, none, jnp.asarray(0, jnp.int32), zeros, none)
-    if not collective:  # every per-run value is device-local (varying over the mesh) from the first step
+    if (
+        not collective
+    ):  # every per-run value is device-local (varying over the mesh) from the first step
         init = (w0,) + tuple(jax.lax.pcast(v, AXIS, to="varying") for v in init[1:])
     (_, bad, _, _, above), recs = jax.lax.scan(block, init, None, length=steps // record_every + 1)
     bad = jnp.where(bad >= 0, bad, above)  # as train's diverged_step
     if collective:
         return recs, bad
-    return jax.tree.map(lambda v: v[None], (recs, bad))  # a leading device axis, laid out over the mesh
+    return jax.tree.map(
+        lambda v: v[None], (recs, bad)
+    )  # a leading device axis, laid out over the mesh
 
 
 @functools.partial(
-    jax.jit, static_argnames=("mesh", "slots", "steps", "record_every", "group", "recompute_jacobian", "layout")
+    jax.jit,
+    static_argnames=(
+        "mesh",
+        "slots",
+        "steps",
+        "record_every",
+        "group",
+        "recompute_jacobian",
+        "layout",
+    ),
 )
-def _block_impl(w0, a, coef, run, X, y, lr, div, *, mesh, slots, steps, record_every, group, recompute_jacobian,
-                layout):
+def _block_impl(
+    w0,
+    a,
+    coef,
+    run,
+    X,
+    y,
+    lr,
+    div,
+    *,
+    mesh,
+    slots,
+    steps,
+    record_every,
+    group,
+    recompute_jacobian,
+    layout,
+):
     sharded, rep = P(AXIS), P()
     collective = layout == "neurons"
-    program = functools.partial(_block_program, slots=slots, steps=steps, record_every=record_every, group=group,
-                                recompute_jacobian=recompute_jacobian, collective=collective)
+    program = functools.partial(
+        _block_program,
+        slots=slots,
+        steps=steps,
+        record_every=record_every,
+        group=group,
+        recompute_jacobian=recompute_jacobian,
+        collective=collective,
+    )
     out = rep if collective else sharded
     return jax.shard_map(
         program,

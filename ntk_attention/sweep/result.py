@@ -4,8 +4,8 @@ fields' meaning (:data:`ARRAYS`), joining blocks (:func:`concatenate`) and loadi
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -13,8 +13,16 @@ from jaxtyping import Float, Int
 
 from ntk_attention.sweep.plan import _check_seeds
 
-__all__ = ["RECORD_FIELDS", "SweepResult", "SavedSweep", "ARRAYS", "load", "header_attrs", "concatenate",
-           "ntk_infinite_tolerance"]
+__all__ = [
+    "RECORD_FIELDS",
+    "SweepResult",
+    "SavedSweep",
+    "ARRAYS",
+    "load",
+    "header_attrs",
+    "concatenate",
+    "ntk_infinite_tolerance",
+]
 
 
 RECORD_FIELDS = (
@@ -68,25 +76,47 @@ class SweepResult(NamedTuple):
         try:
             import xarray as xr
         except ImportError:  # pragma: no cover - xarray is optional
-            raise ImportError("to_xarray: expected the optional package xarray to be installed "
-                              "(pip install 'ntk-attention[xarray]')") from None
-        coords = {"width": np.asarray(self.widths), "seed": np.asarray(self.seeds), "step": np.asarray(self.step)}
+            raise ImportError(
+                "to_xarray: expected the optional package xarray to be installed "
+                "(pip install 'ntk-attention[xarray]')"
+            ) from None
+        coords = {
+            "width": np.asarray(self.widths),
+            "seed": np.asarray(self.seeds),
+            "step": np.asarray(self.step),
+        }
         data = {}
         for k, (dims, text) in ARRAYS.items():
             if len(dims) == 1 and dims[0] in coords:  # widths, seeds, step are the coordinates
                 continue
-            data[k] = xr.DataArray(np.asarray(getattr(self, k)), dims=dims, attrs={"description": text})
+            data[k] = xr.DataArray(
+                np.asarray(getattr(self, k)), dims=dims, attrs={"description": text}
+            )
         for side in ("plus", "minus"):
             total = np.asarray(getattr(self, f"n_{side}"), np.float64)[..., None]
             with np.errstate(invalid="ignore", divide="ignore"):
-                frac = np.where(total > 0, np.asarray(getattr(self, f"sign_agree_{side}")) / np.maximum(total, 1), np.nan)
-            data[f"sign_agree_{side}_fraction"] = xr.DataArray(frac, dims=("width", "seed", "step"), attrs={
-                "description": f"sign_agree_{side} / n_{side}, a fraction in [0, 1]; NaN when n_{side} = 0"})
+                frac = np.where(
+                    total > 0,
+                    np.asarray(getattr(self, f"sign_agree_{side}")) / np.maximum(total, 1),
+                    np.nan,
+                )
+            data[f"sign_agree_{side}_fraction"] = xr.DataArray(
+                frac,
+                dims=("width", "seed", "step"),
+                attrs={
+                    "description": f"sign_agree_{side} / n_{side}, a fraction in [0, 1]; NaN when n_{side} = 0"
+                },
+            )
         if windows is not None:
-            data["windows"] = xr.DataArray(np.asarray(windows), dims=("i", "token"),
-                                           attrs={"description": "the n training windows x_i"})
+            data["windows"] = xr.DataArray(
+                np.asarray(windows),
+                dims=("i", "token"),
+                attrs={"description": "the n training windows x_i"},
+            )
         if targets is not None:
-            data["targets"] = xr.DataArray(np.asarray(targets), dims=("i",), attrs={"description": "the targets y_i"})
+            data["targets"] = xr.DataArray(
+                np.asarray(targets), dims=("i",), attrs={"description": "the targets y_i"}
+            )
         return xr.Dataset(data, coords=coords, attrs=dict(attrs or {}))
 
 
@@ -96,7 +126,9 @@ class SavedSweep(SweepResult):
     ``"version.jax"`` …), which :meth:`to_xarray` puts into the dataset."""
 
     def to_xarray(self):
-        return SweepResult.to_xarray(self, windows=self.windows, targets=self.targets, attrs=self.attrs)
+        return SweepResult.to_xarray(
+            self, windows=self.windows, targets=self.targets, attrs=self.attrs
+        )
 
 
 def _attr_value(v):
@@ -106,7 +138,11 @@ def _attr_value(v):
         return int(v)
     if isinstance(v, (int, float, str)):
         return v
-    if isinstance(v, list) and v and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v):
+    if (
+        isinstance(v, list)
+        and v
+        and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)
+    ):
         return np.asarray(v)
     return json.dumps(v)
 
@@ -114,7 +150,11 @@ def _attr_value(v):
 def header_attrs(head: dict) -> dict:
     """Flat attributes of a sweep header (``sweep.json``): each configuration key as ``section.key``, the
     step size η, the seeds, the format and fingerprint, and ``version.<package>`` of the environment."""
-    out = {k: _attr_value(head[k]) for k in ("format", "fingerprint", "learning_rate", "seeds") if k in head}
+    out = {
+        k: _attr_value(head[k])
+        for k in ("format", "fingerprint", "learning_rate", "seeds")
+        if k in head
+    }
     for sec, body in (head.get("config") or {}).items():
         for key, value in body.items():
             out[f"{sec}.{key}"] = _attr_value(value)
@@ -134,7 +174,9 @@ def load(path) -> SavedSweep:
     with np.load(path, allow_pickle=False) as npz:
         missing = [k for k in SweepResult._fields if k not in npz.files]
         if missing:
-            raise ValueError(f"path: expected an .npz with every SweepResult field, {path} lacks {missing}")
+            raise ValueError(
+                f"path: expected an .npz with every SweepResult field, {path} lacks {missing}"
+            )
         fields = {k: npz[k] for k in SweepResult._fields}
         extra = {k: (npz[k] if k in npz.files else None) for k in ("windows", "targets")}
     fields["ntk_infinite_error"] = float(fields["ntk_infinite_error"])
@@ -150,18 +192,36 @@ def load(path) -> SavedSweep:
 
 ARRAYS: dict[str, tuple[tuple[str, ...], str]] = {
     "widths": (("width",), "network width m (neurons)"),
-    "seeds": (("seed",), "network seed s: run (m, s) starts from init_params(jax.random.key(s), max(widths))[:m]"),
+    "seeds": (
+        ("seed",),
+        "network seed s: run (m, s) starts from init_params(jax.random.key(s), max(widths))[:m]",
+    ),
     "step": (("step",), "gradient-descent step t of each record"),
-    "loss": (("width", "seed", "step"), "L(w(t)) = 1/2 sum_i (f(x_i) - y_i)^2 (a sum over the n windows, not a mean)"),
-    "sign_agree_plus": (("width", "seed", "step"), "count of neurons with a_r = +1 and w_r(t) > 0 (out of n_plus)"),
-    "sign_agree_minus": (("width", "seed", "step"), "count of neurons with a_r = -1 and w_r(t) < 0 (out of n_minus)"),
-    "last_token_mass": (("width", "seed", "step"), "attention on the last token, mean over neurons and windows"),
+    "loss": (
+        ("width", "seed", "step"),
+        "L(w(t)) = 1/2 sum_i (f(x_i) - y_i)^2 (a sum over the n windows, not a mean)",
+    ),
+    "sign_agree_plus": (
+        ("width", "seed", "step"),
+        "count of neurons with a_r = +1 and w_r(t) > 0 (out of n_plus)",
+    ),
+    "sign_agree_minus": (
+        ("width", "seed", "step"),
+        "count of neurons with a_r = -1 and w_r(t) < 0 (out of n_minus)",
+    ),
+    "last_token_mass": (
+        ("width", "seed", "step"),
+        "attention on the last token, mean over neurons and windows",
+    ),
     "ntk_change": (("width", "seed", "step"), "||H(t) - H(0)||_2, spectral norm, units of H"),
     "ntk_min_eigenvalue": (("width", "seed", "step"), "lambda_min(H(t)), units of H"),
     "max_weight_change": (("width", "seed", "step"), "max_r |w_r(t) - w_r(0)|, units of w"),
     "n_plus": (("width", "seed"), "count of neurons with a_r = +1"),
     "n_minus": (("width", "seed"), "count of neurons with a_r = -1"),
-    "diverged_step": (("width", "seed"), "first step whose loss is non-finite or above divergence_factor * L(0); -1 if none"),
+    "diverged_step": (
+        ("width", "seed"),
+        "first step whose loss is non-finite or above divergence_factor * L(0); -1 if none",
+    ),
     "ntk_initial": (("width", "seed", "i", "j"), "H(0) = J J^T over windows i, j"),
     "ntk_infinite_distance": (("width", "seed"), "||H(0) - H*||_2, spectral norm, units of H"),
     "ntk_infinite": (("i", "j"), "H*, the infinite-width NTK (float64 quadrature)"),
@@ -173,14 +233,18 @@ ARRAYS: dict[str, tuple[tuple[str, ...], str]] = {
 _PER_SWEEP = ("widths", "step", "ntk_infinite", "ntk_infinite_error")
 
 
-def ntk_infinite_tolerance(a: "SweepResult", b: "SweepResult") -> float:
+def ntk_infinite_tolerance(a: SweepResult, b: SweepResult) -> float:
     r"""How far two computations of the same :math:`H^*` may differ entrywise: the sum of their
     quadrature error estimates plus :math:`16\,n\,\epsilon\,\max|H^*|` of rounding (BLAS, XLA and
     numpy's SIMD paths round differently between CPUs, so blocks from two hosts differ in the last
     bits; docs/reliability.md)."""
     H = np.asarray(a.ntk_infinite, np.float64)
     eps = np.finfo(np.float64).eps
-    return float(a.ntk_infinite_error) + float(b.ntk_infinite_error) + 16 * H.shape[-1] * eps * float(np.abs(H).max(initial=0.0))
+    return (
+        float(a.ntk_infinite_error)
+        + float(b.ntk_infinite_error)
+        + 16 * H.shape[-1] * eps * float(np.abs(H).max(initial=0.0))
+    )
 
 
 def concatenate(results: Sequence[SweepResult]) -> SweepResult:
@@ -199,14 +263,20 @@ def concatenate(results: Sequence[SweepResult]) -> SweepResult:
         for k in ("widths", "step"):
             a, b = getattr(first, k), getattr(res, k)
             if not np.array_equal(a, b):
-                raise ValueError(f"results: block {i} has {k} = {b.tolist()}, block 0 has {a.tolist()}; not one sweep")
+                raise ValueError(
+                    f"results: block {i} has {k} = {b.tolist()}, block 0 has {a.tolist()}; not one sweep"
+                )
         a, b = np.asarray(first.ntk_infinite, np.float64), np.asarray(res.ntk_infinite, np.float64)
         if a.shape != b.shape:
-            raise ValueError(f"results: block {i} has ntk_infinite of shape {b.shape}, block 0 {a.shape}; not one sweep")
+            raise ValueError(
+                f"results: block {i} has ntk_infinite of shape {b.shape}, block 0 {a.shape}; not one sweep"
+            )
         gap, tol = float(np.abs(a - b).max(initial=0.0)), ntk_infinite_tolerance(first, res)
         if not gap <= tol:
-            raise ValueError(f"results: block {i}'s ntk_infinite differs from block 0's by {gap:.3g} (max entry), "
-                             f"beyond their quadrature errors and rounding {tol:.3g}; not one sweep")
+            raise ValueError(
+                f"results: block {i}'s ntk_infinite differs from block 0's by {gap:.3g} (max entry), "
+                f"beyond their quadrature errors and rounding {tol:.3g}; not one sweep"
+            )
     joined = {k: getattr(first, k) for k in _PER_SWEEP}
     joined["ntk_infinite_error"] = max(float(r.ntk_infinite_error) for r in results)
     joined["seeds"] = np.concatenate([r.seeds for r in results])

@@ -7,13 +7,14 @@ from collections.abc import Sequence
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.sharding import NamedSharding, PartitionSpec as P
+from jax.sharding import NamedSharding
+from jax.sharding import PartitionSpec as P
 
 from ntk_attention.sweep.plan import AXIS, SweepPlan, _check_seeds
 from ntk_attention.sweep.program import _block_impl, _layout
 from ntk_attention.sweep.result import SweepResult
 
-__all__ = ['run_block']
+__all__ = ["run_block"]
 
 
 def run_block(plan: SweepPlan, seeds: Sequence[int], *, stage=None) -> SweepResult:
@@ -29,7 +30,9 @@ def run_block(plan: SweepPlan, seeds: Sequence[int], *, stage=None) -> SweepResu
     """
     seeds = _check_seeds(seeds)
     if len(seeds) != plan.seeds_per_block:
-        raise ValueError(f"seeds: expected {plan.seeds_per_block} seeds (plan.seeds_per_block), got {len(seeds)}")
+        raise ValueError(
+            f"seeds: expected {plan.seeds_per_block} seeds (plan.seeds_per_block), got {len(seeds)}"
+        )
     note = stage or (lambda text: None)
     note("drawing and laying out the initial weights")
     (w0, a, run, coef), signs = _layout(plan, seeds)
@@ -38,9 +41,17 @@ def run_block(plan: SweepPlan, seeds: Sequence[int], *, stage=None) -> SweepResu
     note("compiling and dispatching")
     recs, bad = _block_impl(
         *(jax.device_put(v, sharded) for v in (w0, a, coef, run)),
-        plan.X, plan.y, jnp.asarray(plan.learning_rate, dtype), jnp.asarray(plan.divergence_factor, dtype),
-        mesh=plan.mesh, slots=plan.slots, steps=plan.steps, record_every=plan.record_every, group=plan.group,
-        recompute_jacobian=plan.recompute_jacobian, layout=plan.layout,
+        plan.X,
+        plan.y,
+        jnp.asarray(plan.learning_rate, dtype),
+        jnp.asarray(plan.divergence_factor, dtype),
+        mesh=plan.mesh,
+        slots=plan.slots,
+        steps=plan.steps,
+        record_every=plan.record_every,
+        group=plan.group,
+        recompute_jacobian=plan.recompute_jacobian,
+        layout=plan.layout,
     )
     note("waiting for the device computation")
     recs, bad = jax.device_get((recs, bad))
@@ -57,8 +68,16 @@ def run_block(plan: SweepPlan, seeds: Sequence[int], *, stage=None) -> SweepResu
         return np.swapaxes(x.reshape(S, W, *x.shape[1:]), 0, 1)
 
     H = per_run(recs["ntk"]).astype(np.float64)  # (W, S, R, n, n)
-    fields = {k: per_run(recs[k]) for k in ("loss", "sign_agree_plus", "sign_agree_minus", "last_token_mass",
-                                            "max_weight_change")}
+    fields = {
+        k: per_run(recs[k])
+        for k in (
+            "loss",
+            "sign_agree_plus",
+            "sign_agree_minus",
+            "last_token_mass",
+            "max_weight_change",
+        )
+    }
     fields["ntk_change"] = np.abs(np.linalg.eigvalsh(H - H[:, :, :1])).max(axis=-1)
     fields["ntk_min_eigenvalue"] = np.linalg.eigvalsh(H)[..., 0]
     for k in ("sign_agree_plus", "sign_agree_minus"):

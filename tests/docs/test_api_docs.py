@@ -21,13 +21,20 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 # modules that compute the mathematics: each public function there must show a formula
 # (configuration, I/O, registry and CLI modules are exempt)
-MATH_MODULES = ("ntk_attention.", "verification.stats.", "verification.intervals.", "verification.decisions.",
-                "verification.resolution.", "verification.bounds.", "verification.step_size.")
+MATH_MODULES = (
+    "ntk_attention.",
+    "verification.rules.",
+    "verification.rules._intervals.",
+    "verification.rules._decisions.",
+    "verification.rules._resolution.",
+    "verification.training._bounds.",
+    "verification.training._step_size.",
+)
 
 # public functions of those modules whose job is bookkeeping: no formula is expected of them
 NO_FORMULA = {
-    "verification.bounds.format_theory",
-    "verification.bounds.configured_constants",
+    "verification.training._bounds.format_theory",
+    "verification.training._bounds.configured_constants",
     "ntk_attention.model.default_chunk_size",
     "ntk_attention.sweep.plan_sweep",
     "ntk_attention.sweep.run_block",
@@ -53,7 +60,9 @@ class Entries(html.parser.HTMLParser):
         attrs = dict(attrs)
         classes = (attrs.get("class") or "").split()
         if tag == "dl":
-            self.stack.append([classes[:1] == ["py"] and classes[1:2] and classes[1] in self.kinds, None, False])
+            self.stack.append(
+                [classes[:1] == ["py"] and classes[1:2] and classes[1] in self.kinds, None, False]
+            )
         elif self.stack:
             top = self.stack[-1]
             if tag == "dt" and top[0] and top[1] is None and attrs.get("id"):
@@ -79,8 +88,20 @@ def function_entries(page: pathlib.Path) -> dict[str, bool]:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     out = tmp_path_factory.mktemp("docs")
-    cmd = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
-           "-d", str(out / "doctrees"), str(ROOT / "docs"), str(out / "html")]
+    cmd = [
+        sys.executable,
+        "-m",
+        "sphinx",
+        "-W",
+        "--keep-going",
+        "-q",
+        "-b",
+        "html",
+        "-d",
+        str(out / "doctrees"),
+        str(ROOT / "docs"),
+        str(out / "html"),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600)
     return proc, out / "html"
 
@@ -100,15 +121,25 @@ def test_every_public_function_shows_its_formula(built):
     import ntk_attention
 
     documented = {k for k in entries if k.startswith("ntk_attention.")}
-    assert {f"ntk_attention.ntk.{f}" for f in ("jacobian", "empirical_ntk", "infinite_ntk")} <= documented
+    assert {
+        f"ntk_attention.ntk.{f}" for f in ("jacobian", "empirical_ntk", "infinite_ntk")
+    } <= documented
     entries = {k: has for k, has in entries.items() if k.startswith(MATH_MODULES)}
-    missing = sorted(k for k, has in entries.items() if not has and k not in NO_FORMULA | KNOWN_GAPS)
+    missing = sorted(
+        k for k, has in entries.items() if not has and k not in NO_FORMULA | KNOWN_GAPS
+    )
     assert not missing, f"public functions whose documentation shows no formula: {missing}"
     # every public function of the core package is on the page
     for name in ntk_attention.__all__:
         obj = getattr(ntk_attention, name)
-        if callable(obj) and getattr(obj, "__module__", "").startswith("ntk_attention.") and type(obj).__name__ == "function":
-            assert f"{obj.__module__}.{name}" in entries, f"{obj.__module__}.{name} is not in the API reference"
+        if (
+            callable(obj)
+            and getattr(obj, "__module__", "").startswith("ntk_attention.")
+            and type(obj).__name__ == "function"
+        ):
+            assert f"{obj.__module__}.{name}" in entries, (
+                f"{obj.__module__}.{name} is not in the API reference"
+            )
 
 
 def test_entry_parser_sees_maths_and_its_absence():

@@ -36,10 +36,16 @@ CELL_TIMEOUT_S = 240  # a hang guard, not a time assertion
 
 def with_parameters(nb, source: str):
     """Insert a code cell ``source`` after the cell tagged ``parameters`` (which must exist)."""
-    tagged = [i for i, c in enumerate(nb.cells) if "parameters" in c.get("metadata", {}).get("tags", [])]
+    tagged = [
+        i for i, c in enumerate(nb.cells) if "parameters" in c.get("metadata", {}).get("tags", [])
+    ]
     if len(tagged) != 1:
-        raise ValueError(f"notebook: expected exactly one cell tagged 'parameters', found {len(tagged)}")
-    nb.cells.insert(tagged[0] + 1, nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]}))
+        raise ValueError(
+            f"notebook: expected exactly one cell tagged 'parameters', found {len(tagged)}"
+        )
+    nb.cells.insert(
+        tagged[0] + 1, nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]})
+    )
     return nb
 
 
@@ -53,7 +59,10 @@ def execute(path: pathlib.Path, overrides: str | None = None, cwd: pathlib.Path 
     if overrides:
         with_parameters(nb, overrides)
     client = nbclient.NotebookClient(
-        nb, kernel_name="python3", timeout=CELL_TIMEOUT_S, resources={"metadata": {"path": str(cwd or path.parent)}}
+        nb,
+        kernel_name="python3",
+        timeout=CELL_TIMEOUT_S,
+        resources={"metadata": {"path": str(cwd or path.parent)}},
     )
     client.execute()
     return nb
@@ -65,7 +74,9 @@ def this_python_kernel(tmp_path, monkeypatch):
     spec = tmp_path / "jupyter" / "kernels" / "python3"
     spec.mkdir(parents=True)
     argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "Python 3", "language": "python"}))
+    (spec / "kernel.json").write_text(
+        json.dumps({"argv": argv, "display_name": "Python 3", "language": "python"})
+    )
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
     # ipykernel's inline backend draws the figures only if MPLBACKEND does not force Agg
     monkeypatch.delenv("MPLBACKEND", raising=False)
@@ -98,7 +109,13 @@ def test_notebooks_exist():
 def test_notebook_executes(path, tmp_path, this_python_kernel):
     nb = execute(path, SMALL.get(path.stem), cwd=tmp_path)
     nbformat.write(nb, tmp_path / f"{path.stem}.ipynb")
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    errors = [
+        o
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
     assert not errors
     assert images(nb) >= 1, f"{path.name}: no figure was drawn"
 
@@ -115,4 +132,6 @@ def test_parameters_injection_fails_a_broken_notebook(tmp_path, this_python_kern
     with pytest.raises(nbclient.exceptions.CellExecutionError, match="override not applied"):
         execute(bad, "X = 2", cwd=tmp_path)
     outputs = execute(bad, cwd=tmp_path).cells[1].outputs
-    assert [o["text"].strip() for o in outputs] == [sys.executable]  # the kernel runs this interpreter
+    assert [o["text"].strip() for o in outputs] == [
+        sys.executable
+    ]  # the kernel runs this interpreter

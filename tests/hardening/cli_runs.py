@@ -42,34 +42,47 @@ steps = 4
 record_every = 2
 """
 
-ENTRY = "import sys; from verification.cli import main; sys.exit(main(sys.argv[1:]))"
+ENTRY = "import sys; from verification.commands._cli import main; sys.exit(main(sys.argv[1:]))"
 
 
 def environment(cache: Path) -> dict:
     env = dict(os.environ)
-    env.update({
-        "JAX_PLATFORMS": "cpu",
-        "JAX_COMPILATION_CACHE_DIR": str(cache),
-        "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
-        "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "-1",
-        "MPLBACKEND": "Agg",
-    })
+    env.update(
+        {
+            "JAX_PLATFORMS": "cpu",
+            "JAX_COMPILATION_CACHE_DIR": str(cache),
+            "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
+            "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "-1",
+            "MPLBACKEND": "Agg",
+        }
+    )
     return env
 
 
 def start(args: list[str], cache: Path, cwd: Path) -> subprocess.Popen:
     """``ntk-verify ARGS`` as a child process (its own process group, so SIGKILL takes it whole)."""
-    return subprocess.Popen([sys.executable, "-c", ENTRY, *args], cwd=cwd, env=environment(cache),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", ENTRY, *args],
+        cwd=cwd,
+        env=environment(cache),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
 
 
-def run(args: list[str], cache: Path, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:
+def run(
+    args: list[str], cache: Path, cwd: Path, timeout: float = 600
+) -> subprocess.CompletedProcess:
     proc = start(args, cache, cwd)
     out, err = proc.communicate(timeout=timeout)
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
-def kill_at(proc: subprocess.Popen, *, after: float | None = None, when=None, poll: float = 0.002) -> str:
+def kill_at(
+    proc: subprocess.Popen, *, after: float | None = None, when=None, poll: float = 0.002
+) -> str:
     """SIGKILL ``proc``'s process group ``after`` seconds, or as soon as ``when()`` is true; returns
     how it ended (``"killed"`` or ``"finished"`` if it exited first)."""
     t0 = time.monotonic()

@@ -23,14 +23,46 @@ N, D, M = 3, 4, 5  # fixed shapes: every new shape compiles
 
 FLOATS = (np.float64, np.float32)
 ALL_FLOATS = FLOATS + (np.float16, jnp.bfloat16)
-SPECIAL = (0.0, -0.0, 1e-300, -1e-300, 5e-324, 1e-40, 1e300, -1e300, 1e154, 1e51, 1e20, 3.4e38,
-           1e10, 1e5, 65504.0, math.nan, math.inf, -math.inf)
+SPECIAL = (
+    0.0,
+    -0.0,
+    1e-300,
+    -1e-300,
+    5e-324,
+    1e-40,
+    1e300,
+    -1e300,
+    1e154,
+    1e51,
+    1e20,
+    3.4e38,
+    1e10,
+    1e5,
+    65504.0,
+    math.nan,
+    math.inf,
+    -math.inf,
+)
 BAD_ARRAYS = ("empty", "int", "bool", "complex", "string", "none", "ragged", "ndim", "scalar")
 GOOD_CONTAINERS = ("list", "jax")
 
 # scalar arguments: valid ones first, then hostile ones
-SCALARS = (0.1, 1.0, np.float32(2.0), 1e-300, 1e300, 0.0, -1.0, math.nan, math.inf, 10**400, "1", None,
-           True, 1 + 1j)
+SCALARS = (
+    0.1,
+    1.0,
+    np.float32(2.0),
+    1e-300,
+    1e300,
+    0.0,
+    -1.0,
+    math.nan,
+    math.inf,
+    10**400,
+    "1",
+    None,
+    True,
+    1 + 1j,
+)
 INTEGERS = (1, 2, 3, np.int64(4), 0, -1, 2**63, 10**400, 1.5, "3", None, True)
 
 
@@ -84,13 +116,17 @@ def outcome(fn, *args, names, **kwargs):
             out = fn(*args, **kwargs)
     except ValueError as err:
         head = str(err).split(": ", 1)[0]
-        assert set(head.split(", ")) & set(names), f"message does not start with an argument name: {err}"
+        assert set(head.split(", ")) & set(names), (
+            f"message does not start with an argument name: {err}"
+        )
         assert "\n" not in str(err)
         return None
     for leaf in jax.tree.leaves(out):
         arr = np.asarray(leaf)
         if arr.dtype.kind == "f" or arr.dtype == jnp.bfloat16:
-            assert np.isfinite(arr.astype(np.float64)).all(), f"{fn.__name__} returned non-finite values"
+            assert np.isfinite(arr.astype(np.float64)).all(), (
+                f"{fn.__name__} returned non-finite values"
+            )
     return out
 
 
@@ -129,13 +165,23 @@ def model_tolerance(w, X, dtype):
     fi = jnp.finfo(dtype)
     eps, tiny = float(fi.eps), float(fi.tiny)
     Xf = np.asarray(X).astype(np.float64)
-    score = float(np.abs(np.asarray(w).astype(np.float64)).max(initial=0.0)) * float(np.abs(Xf * Xf[:, -1:]).max())
+    score = float(np.abs(np.asarray(w).astype(np.float64)).max(initial=0.0)) * float(
+        np.abs(Xf * Xf[:, -1:]).max()
+    )
     # + products x_d x_k below the smallest normal number flushed to zero: scores shift by |w| tiny
-    delta = 8 * eps * score + (D + 4) * eps + 4 * float(np.abs(np.asarray(w).astype(np.float64)).max(initial=0.0)) * tiny
+    delta = (
+        8 * eps * score
+        + (D + 4) * eps
+        + 4 * float(np.abs(np.asarray(w).astype(np.float64)).max(initial=0.0)) * tiny
+    )
     rel = math.expm1(2 * delta) if delta < 50 else math.inf
     R = (Xf.max(1) - Xf.min(1))[:, None]
     B = np.abs(Xf).max(1)[:, None]
     with np.errstate(over="ignore", invalid="ignore"):
         tol_mean = rel * R + 8 * D * eps * (B + R) + 16 * D * tiny
         tol_var = (2 * rel + 8 * D * eps) * R**2 + 16 * D * tiny
-    return np.nan_to_num(tol_mean, nan=np.inf), np.nan_to_num(tol_var, nan=np.inf), rel + 8 * D * eps
+    return (
+        np.nan_to_num(tol_mean, nan=np.inf),
+        np.nan_to_num(tol_var, nan=np.inf),
+        rel + 8 * D * eps,
+    )

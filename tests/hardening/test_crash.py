@@ -70,7 +70,7 @@ def _reference(command, toml, tmp_path, cache):
 
 
 def test_run_killed_then_rerun_equals_uninterrupted(tmp_path, cache):
-    from verification.report import ResultsError, load_results
+    from verification.report._report import ResultsError, load_results
 
     base, T = _reference("run", cli_runs.TINY_RUN, tmp_path, cache)
     ref_dir, out = tmp_path / "ref", tmp_path / "crash"
@@ -80,13 +80,27 @@ def test_run_killed_then_rerun_equals_uninterrupted(tmp_path, cache):
             load_results(out)
         except ResultsError:
             return  # refused as incomplete: fine
-        for name in ("summary.json", "evidence.npz"):  # read back as complete: must be the real thing
+        for name in (
+            "summary.json",
+            "evidence.npz",
+        ):  # read back as complete: must be the real thing
             assert (out / name).read_bytes() == (ref_dir / name).read_bytes(), name
 
-    events = [("evidence.npz being written", lambda: _new_tmp(out, ".evidence.npz.*.tmp")),
-              ("summary.json being written", lambda: _new_tmp(out, ".summary.json.*.tmp"))]
+    events = [
+        ("evidence.npz being written", lambda: _new_tmp(out, ".evidence.npz.*.tmp")),
+        ("summary.json being written", lambda: _new_tmp(out, ".summary.json.*.tmp")),
+    ]
     out.mkdir()
-    _kill_series([*base, "--out", "crash", "--force"], cache, tmp_path, out, np.random.default_rng(20), T, events, check)
+    _kill_series(
+        [*base, "--out", "crash", "--force"],
+        cache,
+        tmp_path,
+        out,
+        np.random.default_rng(20),
+        T,
+        events,
+        check,
+    )
     final = cli_runs.run([*base, "--out", "crash", "--force"], cache, tmp_path)
     assert final.returncode == 0, final.stderr[-2000:]
     for name in ("summary.json", "evidence.npz", "report.md"):
@@ -99,9 +113,9 @@ def test_run_killed_then_rerun_equals_uninterrupted(tmp_path, cache):
 
 def test_sweep_killed_then_resumed_equals_uninterrupted(tmp_path, cache):
     from ntk_attention.sweep import SweepResult
-    from verification import sweep_cmd
+    from verification import sweeps as sweep_cmd
+    from verification.report._report import ResultsError
     from verification.sweeps import store
-    from verification.report import ResultsError
 
     base, T = _reference("sweep", cli_runs.TINY_SWEEP, tmp_path, cache)
     expected = sweep_cmd.load_merged(tmp_path / "ref")
@@ -119,19 +133,27 @@ def test_sweep_killed_then_resumed_equals_uninterrupted(tmp_path, cache):
             got = store.load_block(out, j, fp, seeds)
             if got is not None:
                 same(got, ref_blocks[j])
-        if (out / "sweep.json").exists() and json.loads((out / "sweep.json").read_text()).get("complete"):
+        if (out / "sweep.json").exists() and json.loads((out / "sweep.json").read_text()).get(
+            "complete"
+        ):
             same(sweep_cmd.load_merged(out), expected)
         else:
             try:
-                merged = sweep_cmd.load_merged(out)  # merges only when every block is present and valid
+                merged = sweep_cmd.load_merged(
+                    out
+                )  # merges only when every block is present and valid
             except ResultsError:
                 return
             same(merged, expected)
 
     out.mkdir()
-    events = [("a block being written", lambda: _new_tmp(out / "blocks", ".*.tmp")),
-              ("sweep.npz being written", lambda: _new_tmp(out, ".sweep.npz.*.tmp"))]
-    _kill_series([*base, "--out", "crash"], cache, tmp_path, out, np.random.default_rng(21), T, events, check)
+    events = [
+        ("a block being written", lambda: _new_tmp(out / "blocks", ".*.tmp")),
+        ("sweep.npz being written", lambda: _new_tmp(out, ".sweep.npz.*.tmp")),
+    ]
+    _kill_series(
+        [*base, "--out", "crash"], cache, tmp_path, out, np.random.default_rng(21), T, events, check
+    )
     final = cli_runs.run([*base, "--out", "crash"], cache, tmp_path)
     assert final.returncode == 0, final.stderr[-2000:]
     same(sweep_cmd.load_merged(out), expected)

@@ -11,24 +11,25 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import ntk_attention as na
 from ntk_attention import data, linear
 from tests.hardening import catalogue
 from tests.hardening.fuzz import (
     ALL_FLOATS,
-    D,
     FLOATS,
     INTEGERS,
+    SCALARS,
+    D,
     M,
     N,
-    SCALARS,
     arrays,
     as_ld,
     cast,
@@ -48,10 +49,17 @@ def params(draw, dtypes=FLOATS):
     """``Params(w, a)``: fuzzed ``w``, signs ``a`` of w's dtype, or a hostile stand-in."""
     w = draw(arrays((M,), dtypes))
     kind = draw(st.sampled_from(("params",) * 6 + ("tuple", "none", "string", "bad_a")))
-    if kind in ("params", "tuple") and isinstance(w, np.ndarray) and w.dtype.kind == "f" and w.shape == (M,):
+    if (
+        kind in ("params", "tuple")
+        and isinstance(w, np.ndarray)
+        and w.dtype.kind == "f"
+        and w.shape == (M,)
+    ):
         a = np.where(np.arange(M) % 2 == 0, 1.0, -1.0).astype(w.dtype)
         return na.Params(w, a) if kind == "params" else (w, a)
-    return {"none": None, "string": "ab", "bad_a": na.Params(w, np.ones(M + 1))}.get(kind, na.Params(w, w))
+    return {"none": None, "string": "ab", "bad_a": na.Params(w, np.ones(M + 1))}.get(
+        kind, na.Params(w, w)
+    )
 
 
 def _usable(p):
@@ -79,7 +87,9 @@ def test_moments_family(p, X, chunk):
     """softmax_moments, forward, last_token_mass, mean_attention_mass, attention_weights, jacobian
     against the long-double softmax; outputs always inside their mathematical bounds."""
     names = PARAMS_NAMES
-    mom = outcome(na.softmax_moments, p[0] if isinstance(p, tuple) else p, X, chunk_size=chunk, names=names)
+    mom = outcome(
+        na.softmax_moments, p[0] if isinstance(p, tuple) else p, X, chunk_size=chunk, names=names
+    )
     outs = {
         "forward": outcome(na.forward, p, X, chunk_size=chunk, names=names),
         "mass": outcome(na.last_token_mass, p, X, chunk_size=chunk, names=names),
@@ -107,12 +117,16 @@ def test_moments_family(p, X, chunk):
     if outs["forward"] is not None:
         ref_f = mean @ as_ld(cast(a, dt)) / np.sqrt(LD_(M))
         abs_a = np.abs(as_ld(cast(a, dt)))  # a is any float vector here, not only signs
-        tol_f = (tol_mean.max(1) * abs_a.sum() + 4 * D * _eps(dt) * (np.abs(mean) @ abs_a)) / np.sqrt(M)
+        tol_f = (
+            tol_mean.max(1) * abs_a.sum() + 4 * D * _eps(dt) * (np.abs(mean) @ abs_a)
+        ) / np.sqrt(M)
         assert (np.abs(as_ld(outs["forward"]) - ref_f) <= tol_f + tiny).all()
     if outs["jacobian"] is not None:
         xd = np.abs(Xl[:, -1:])
         ref_J = Xl[:, -1:] * var * as_ld(cast(a, dt))[None, :] / np.sqrt(LD_(M))
-        tol_J = xd * tol_var * np.abs(as_ld(cast(a, dt)))[None, :] / np.sqrt(M) + 4 * _eps(dt) * np.abs(ref_J)
+        tol_J = xd * tol_var * np.abs(as_ld(cast(a, dt)))[None, :] / np.sqrt(M) + 4 * _eps(
+            dt
+        ) * np.abs(ref_J)
         assert (np.abs(as_ld(outs["jacobian"]) - ref_J) <= tol_J + tiny).all()
 
 
@@ -152,7 +166,12 @@ def test_empirical_ntk(p, X, X2, method):
         jac.append((J, np.abs(Zl[:, -1:]) * tol_var * np.abs(scale)))
     (J1, e1), (J2, e2) = jac
     ref = J1 @ J2.T
-    tol = np.abs(J1) @ e2.T + e1 @ np.abs(J2).T + e1 @ e2.T + 4 * M * _eps(dt) * (np.abs(J1) @ np.abs(J2).T)
+    tol = (
+        np.abs(J1) @ e2.T
+        + e1 @ np.abs(J2).T
+        + e1 @ e2.T
+        + 4 * M * _eps(dt) * (np.abs(J1) @ np.abs(J2).T)
+    )
     assert (np.abs(as_ld(H) - ref) <= tol + 16 * float(jnp.finfo(dt).tiny)).all()
 
 
@@ -179,8 +198,14 @@ def test_infinite_ntk(X, X2, sigma, nodes):
         Xq = as_ld(Xl)  # long double: x_d^2 alone may underflow float64
         bound = (np.abs(Xq[:, -1]) * (Xq.max(1) - Xq.min(1)) ** 2 / 4) ** 2
         assert (np.diag(H) >= -err).all() and (np.diag(H) <= bound * (1 + 1e-12) + err).all()
-    scaled = outcome(na.infinite_ntk, 2 * Xl, None if X2 is None else 2 * np.asarray(X2, np.float64),
-                     sigma=float(sigma) / 4, nodes=nodes, names=names)
+    scaled = outcome(
+        na.infinite_ntk,
+        2 * Xl,
+        None if X2 is None else 2 * np.asarray(X2, np.float64),
+        sigma=float(sigma) / 4,
+        nodes=nodes,
+        names=names,
+    )
     if scaled is not None:
         np.testing.assert_allclose(scaled.matrix, 64 * H, rtol=1e-12, atol=64 * err)
 
@@ -191,7 +216,9 @@ def test_window_variance(X, w):
     V = outcome(na.window_variance, X, w, names=("X", "w", "w, X"))
     if V is not None:
         _, _, var = ref_softmax(np.asarray(w, np.float64), np.asarray(X, np.float64))
-        _, tol_var, _ = model_tolerance(np.asarray(w, np.float64), np.asarray(X, np.float64), np.float64)
+        _, tol_var, _ = model_tolerance(
+            np.asarray(w, np.float64), np.asarray(X, np.float64), np.float64
+        )
         assert (np.abs(as_ld(V) - var) <= tol_var).all()
 
 
@@ -209,7 +236,15 @@ def test_min_eigenvalue(H):
         assert lam <= np.diag(S).min() * 2.0**8 + 1e-12 * size
 
 
-KEYS = (jax.random.key(0), jax.random.PRNGKey(1), "abc", 3, None, np.zeros(2, np.uint32), np.zeros(3))
+KEYS = (
+    jax.random.key(0),
+    jax.random.PRNGKey(1),
+    "abc",
+    3,
+    None,
+    np.zeros(2, np.uint32),
+    np.zeros(3),
+)
 
 
 @FUZZ
@@ -218,11 +253,15 @@ KEYS = (jax.random.key(0), jax.random.PRNGKey(1), "abc", 3, None, np.zeros(2, np
     width=st.sampled_from(INTEGERS),
     sigma=st.sampled_from(SCALARS),
     signs=st.sampled_from(("random", "minus", "plus", "both", None, ["minus"])),
-    dtype=st.sampled_from((None, np.float32, np.float64, np.float16, jnp.bfloat16, np.int32, "foo", "float32")),
+    dtype=st.sampled_from(
+        (None, np.float32, np.float64, np.float16, jnp.bfloat16, np.int32, "foo", "float32")
+    ),
 )
 def test_init_params(key, width, sigma, signs, dtype):
     names = ("key", "width", "sigma", "output_signs", "dtype")
-    p = outcome(na.init_params, key, width, sigma=sigma, output_signs=signs, dtype=dtype, names=names)
+    p = outcome(
+        na.init_params, key, width, sigma=sigma, output_signs=signs, dtype=dtype, names=names
+    )
     if p is not None:
         assert p.w.shape == p.a.shape == (width,)
         assert set(np.asarray(p.a, np.float64).tolist()) <= {-1.0, 1.0}
@@ -282,12 +321,16 @@ def test_windows_and_signs(series, d, noise, key, y, X):
         Xw, yw = (np.asarray(t, np.float64) for t in out)
         s = np.asarray(series, np.float64)
         assert Xw.shape == (len(s) - d, d)
-        np.testing.assert_array_equal(Xw, np.lib.stride_tricks.sliding_window_view(s, d)[: len(s) - d])
+        np.testing.assert_array_equal(
+            Xw, np.lib.stride_tricks.sliding_window_view(s, d)[: len(s) - d]
+        )
         if float(noise) == 0.0:
             np.testing.assert_array_equal(yw, s[d:])
     mask = outcome(data.sign_consistent, X, y, names=("X", "y"))
     if mask is not None:
-        np.testing.assert_array_equal(mask, np.sign(np.asarray(y, np.float64)) == np.sign(np.asarray(X, np.float64)[:, -1]))
+        np.testing.assert_array_equal(
+            mask, np.sign(np.asarray(y, np.float64)) == np.sign(np.asarray(X, np.float64)[:, -1])
+        )
 
 
 @FUZZ
@@ -307,7 +350,9 @@ def test_linear(w_lin, X, y, steps, lr):
         Xl, wl = as_ld(cast(X, dt)), as_ld(cast(w_lin, dt))
         ref = (Xl - Xl[:, -1:]) @ wl + Xl[:, -1]
         tiny = float(jnp.finfo(dt).tiny)  # differences x_k - x_d below it are flushed to zero
-        tol = 4 * D * _eps(dt) * ((np.abs(Xl) + np.abs(Xl[:, -1:])) @ np.abs(wl) + np.abs(Xl[:, -1])) + 2 * tiny * (1 + np.abs(wl).sum())
+        tol = 4 * D * _eps(dt) * (
+            (np.abs(Xl) + np.abs(Xl[:, -1:])) @ np.abs(wl) + np.abs(Xl[:, -1])
+        ) + 2 * tiny * (1 + np.abs(wl).sum())
         assert (np.abs(as_ld(f) - ref) <= tol).all()
     w = outcome(linear.fit_linear_lstsq, X, y, names=("X", "y", "X, y"))
     if w is not None:
@@ -317,10 +362,24 @@ def test_linear(w_lin, X, y, steps, lr):
         # numpy's minimum-norm solution with singular values below 4x jnp's cutoff (eps * max(n, d)) dropped
         best = np.linalg.norm(Z @ np.linalg.lstsq(Z, r, rcond=4 * eps * max(Z.shape))[0] - r)
         got = np.linalg.norm(Z @ np.asarray(w, np.float64)[:-1] - r)
-        wn = np.abs(np.asarray(w, np.float64)).sum()  # + entries of Z below the smallest normal read as zero
+        wn = np.abs(
+            np.asarray(w, np.float64)
+        ).sum()  # + entries of Z below the smallest normal read as zero
         tiny = float(jnp.finfo(np.asarray(w).dtype).tiny)
-        assert got <= best * (1 + 1e3 * eps) + 1e3 * eps * (np.linalg.norm(r) + np.abs(Z).max() * wn * N) + 4 * tiny * wn * N
-    outcome(linear.fit_linear_gd, X, y, steps=steps, learning_rate=lr, names=("X", "y", "X, y", "steps", "learning_rate"))
+        assert (
+            got
+            <= best * (1 + 1e3 * eps)
+            + 1e3 * eps * (np.linalg.norm(r) + np.abs(Z).max() * wn * N)
+            + 4 * tiny * wn * N
+        )
+    outcome(
+        linear.fit_linear_gd,
+        X,
+        y,
+        steps=steps,
+        learning_rate=lr,
+        names=("X", "y", "X, y", "steps", "learning_rate"),
+    )
 
 
 @settings(FUZZ, max_examples=int(DEEP or 20))
@@ -337,17 +396,44 @@ def test_linear(w_lin, X, y, steps, lr):
 def test_train(p, X, y, steps, lr, record_every, factor, optimizer):
     """Training ends in a refusal, a finite trajectory, or a divergence it reports: every record
     before ``diverged_step`` finite, L(0) equal to the long-double loss."""
-    names = ("params", "params.w", "params.a", "X", "y", "X, y", "steps", "learning_rate", "record_every",
-             "divergence_factor", "optimizer")
+    names = (
+        "params",
+        "params.w",
+        "params.a",
+        "X",
+        "y",
+        "X, y",
+        "steps",
+        "learning_rate",
+        "record_every",
+        "divergence_factor",
+        "optimizer",
+    )
     try:
-        traj = na.train(p, X, y, steps=steps, learning_rate=lr, record_every=record_every,
-                        divergence_factor=factor, optimizer=optimizer)
+        traj = na.train(
+            p,
+            X,
+            y,
+            steps=steps,
+            learning_rate=lr,
+            record_every=record_every,
+            divergence_factor=factor,
+            optimizer=optimizer,
+        )
     except ValueError as err:
         assert set(str(err).split(": ", 1)[0].split(", ")) & set(names), str(err)
         return
     k = traj.diverged_step
     stop = len(traj.step) if k < 0 else int(np.searchsorted(np.asarray(traj.step), k))
-    for field in ("loss", "weights", "weight_mean", "weight_std", "max_weight_change", "ntk", "mean_position_mass"):
+    for field in (
+        "loss",
+        "weights",
+        "weight_mean",
+        "weight_std",
+        "max_weight_change",
+        "ntk",
+        "mean_position_mass",
+    ):
         assert np.isfinite(np.asarray(getattr(traj, field), np.float64)[:stop]).all(), field
     if k >= 0:
         return
@@ -356,7 +442,9 @@ def test_train(p, X, y, steps, lr, record_every, factor, optimizer):
     r = f - as_ld(cast(y, dt))
     loss0 = 0.5 * (r * r).sum()
     err = (np.abs(r) * (tol_mean.max(1) * np.sqrt(M) + 4 * _eps(dt) * np.abs(f))).sum() * 2
-    assert abs(as_ld(traj.loss[0]) - loss0) <= err + 8 * N * _eps(dt) * loss0 + float(jnp.finfo(dt).tiny)
+    assert abs(as_ld(traj.loss[0]) - loss0) <= err + 8 * N * _eps(dt) * loss0 + float(
+        jnp.finfo(dt).tiny
+    )
 
 
 def test_float64_input_without_x64_is_refused_not_overflowed():
@@ -366,12 +454,35 @@ def test_float64_input_without_x64_is_refused_not_overflowed():
     with jax.enable_x64(False):
         assert np.isfinite(np.asarray(na.forward(p, X))).all()
         X[1, 2] = 1e300
-        with pytest.raises(ValueError, match=r"^X: values up to 1e\+300 do not fit float32, .*x64 mode is off"):
+        with pytest.raises(
+            ValueError, match=r"^X: values up to 1e\+300 do not fit float32, .*x64 mode is off"
+        ):
             na.forward(p, X)
 
 
-ARGUMENT_NAMES = {"X", "X2", "y", "w", "params", "params.w", "params.a", "sigma", "nodes", "H", "key", "dtype",
-                  "learning_rate", "method", "ssm", "noise_std", "w_lin", "series", "d", "length", "width"}
+ARGUMENT_NAMES = {
+    "X",
+    "X2",
+    "y",
+    "w",
+    "params",
+    "params.w",
+    "params.a",
+    "sigma",
+    "nodes",
+    "H",
+    "key",
+    "dtype",
+    "learning_rate",
+    "method",
+    "ssm",
+    "noise_std",
+    "w_lin",
+    "series",
+    "d",
+    "length",
+    "width",
+}
 
 
 @pytest.mark.parametrize("index", range(len(catalogue._core_cases())))
@@ -381,5 +492,5 @@ def test_named_cases(index):
     result = catalogue.core_outcome(thunk)
     assert result != "NON-FINITE result"
     if result.startswith("ValueError: "):
-        head = result[len("ValueError: "):].split(": ", 1)[0]
+        head = result[len("ValueError: ") :].split(": ", 1)[0]
         assert set(head.split(", ")) & ARGUMENT_NAMES, result

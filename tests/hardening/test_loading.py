@@ -17,21 +17,29 @@ import zipfile
 import numpy as np
 import pytest
 
-from verification import report
-from verification.report import CHECKSUM_KEY, ResultsError, content_sha256, load_results
-from verification.verdict import Verdict
+from verification.report import _report as report
+from verification.report._report import CHECKSUM_KEY, ResultsError, content_sha256, load_results
+from verification.rules._verdict import Verdict
 
 
 def _results(folder):
-    v = Verdict(claim="C99", status="HOLDS", explanation="constructed", measured={"x": 1.5},
-                arrays={"loss": np.linspace(1.0, 0.1, 7), "count": np.arange(4)}, seed=3)
+    v = Verdict(
+        claim="C99",
+        status="HOLDS",
+        explanation="constructed",
+        measured={"x": 1.5},
+        arrays={"loss": np.linspace(1.0, 0.1, 7), "count": np.arange(4)},
+        seed=3,
+    )
     config = {"run": {"seed": 3}}
-    report.write_results(report.check_output_dir(folder, force=False), [v], config, {"x64": True, "dtype": "float64"})
+    report.write_results(
+        report.check_output_dir(folder, force=False), [v], config, {"x64": True, "dtype": "float64"}
+    )
     return folder
 
 
 def _cli_report(folder) -> tuple[int, str]:
-    from verification.cli import main
+    from verification.commands._cli import main
 
     err = io.StringIO()
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
@@ -49,8 +57,13 @@ def _refused(folder, match):
 def test_results_tampering_is_refused(tmp_path):
     good = _results(tmp_path / "good")
     summary, verdicts = load_results(good)
-    assert summary[CHECKSUM_KEY] == content_sha256(summary) and verdicts[0].arrays["loss"].shape == (7,)
-    raw_summary, raw_evidence = (good / "summary.json").read_bytes(), (good / "evidence.npz").read_bytes()
+    assert summary[CHECKSUM_KEY] == content_sha256(summary) and verdicts[0].arrays[
+        "loss"
+    ].shape == (7,)
+    raw_summary, raw_evidence = (
+        (good / "summary.json").read_bytes(),
+        (good / "evidence.npz").read_bytes(),
+    )
     rng = np.random.default_rng(5)
 
     def fresh(name):
@@ -65,7 +78,9 @@ def test_results_tampering_is_refused(tmp_path):
         (d / "summary.json").write_bytes(raw_summary[:cut])
         _refused(d, "summary.json: (not valid JSON|its content does not match|expected format)")
     d = fresh("edited-status")  # valid JSON, one value changed
-    (d / "summary.json").write_text(raw_summary.decode().replace('"status": "HOLDS"', '"status": "VIOLATED"', 1))
+    (d / "summary.json").write_text(
+        raw_summary.decode().replace('"status": "HOLDS"', '"status": "VIOLATED"', 1)
+    )
     _refused(d, "summary.json: its content does not match its content_sha256")
     d = fresh("other-format")
     (d / "summary.json").write_text(raw_summary.decode().replace(report.FORMAT, "ntk-verify/0"))
@@ -100,10 +115,14 @@ def test_results_are_never_unpickled(tmp_path):
     buf = io.BytesIO()  # an .npz whose member is an object array: np.save pickles it
     with zipfile.ZipFile(buf, "w") as zf:
         member = io.BytesIO()
-        np.lib.format.write_array(member, np.array([_Payload(str(marker))], dtype=object), allow_pickle=True)
+        np.lib.format.write_array(
+            member, np.array([_Payload(str(marker))], dtype=object), allow_pickle=True
+        )
         zf.writestr("C99/loss.npy", member.getvalue())
     forged = buf.getvalue()
-    assert pickle.loads(pickle.dumps(0)) == 0  # pickle itself works here: the refusal below is the loader's
+    assert (
+        pickle.loads(pickle.dumps(0)) == 0
+    )  # pickle itself works here: the refusal below is the loader's
     (d / "evidence.npz").write_bytes(forged)
     summary = json.loads((d / "summary.json").read_text())
     summary["evidence_sha256"] = hashlib.sha256(forged).hexdigest()
@@ -116,9 +135,8 @@ def test_results_are_never_unpickled(tmp_path):
 
 def test_sweep_tampering_is_refused(tmp_path):
     from ntk_attention.sweep import SweepResult
-    from verification import files, sweep_cmd
-
     from tests.hardening.cli_runs import TINY_SWEEP
+    from verification import files, sweep_cmd
 
     (tmp_path / "tiny.toml").write_text(TINY_SWEEP.replace("seeds = 6", "seeds = 2"))
     config = sweep_cmd.resolve_config(str(tmp_path / "tiny.toml"))
@@ -137,7 +155,9 @@ def test_sweep_tampering_is_refused(tmp_path):
     with pytest.raises(ResultsError, match="sweep.npz: SHA-256 differs"):
         sweep_cmd.load_merged(out)
 
-    (out / "sweep.npz").unlink()  # a damaged block is treated as missing: recomputed to the same numbers
+    (
+        out / "sweep.npz"
+    ).unlink()  # a damaged block is treated as missing: recomputed to the same numbers
     block = out / "blocks" / "block-00001.npz"
     block.write_bytes(block.read_bytes()[:100])
     assert sweep_cmd.run_sweep(config, out, log=None).computed == [1]
@@ -145,7 +165,9 @@ def test_sweep_tampering_is_refused(tmp_path):
     for field in SweepResult._fields:
         np.testing.assert_array_equal(getattr(got, field), getattr(expected, field), err_msg=field)
 
-    head = json.loads((out / "sweep.json").read_text())  # edited configuration: fingerprint mismatch
+    head = json.loads(
+        (out / "sweep.json").read_text()
+    )  # edited configuration: fingerprint mismatch
     head["config"]["sweep"]["eta"] = 0.5
     (out / "sweep.json").write_text(json.dumps(head))
     (out / "sweep.npz").unlink()

@@ -40,7 +40,9 @@ def test_series_matches_explicit_numpy_recursion():
     for _ in range(25):
         u.append(C @ h)
         h = A @ h + B * u[-1]
-    np.testing.assert_allclose(data.ssm_series(ssm, 25, jnp.array([1.0, -0.5, 0.25])), u, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(
+        data.ssm_series(ssm, 25, jnp.array([1.0, -0.5, 0.25])), u, rtol=1e-12, atol=1e-14
+    )
 
 
 def test_closed_loop_is_stable():
@@ -110,7 +112,9 @@ def test_process_series_matches_numpy_recursion():
     u = data.process_series(proc, 40, key, burn_in=10)
     xi = jax.random.normal(key, (50,))
     M = np.asarray(proc.ssm.A) + np.outer(proc.ssm.B, proc.ssm.C)
-    np.testing.assert_allclose(u, _numpy_process(M, proc.ssm.C, proc.innovation, xi)[10:], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        u, _numpy_process(M, proc.ssm.C, proc.innovation, xi)[10:], rtol=1e-12, atol=1e-12
+    )
 
 
 @pytest.mark.parametrize("phi", [0.3, 0.8, 0.95, -0.5])
@@ -118,7 +122,9 @@ def test_ar1_lag1_is_phi_in_closed_form_and_in_samples(phi):
     proc = data.ar_process([phi])
     assert data.stationary_lag1(proc) == pytest.approx(phi, abs=1e-12)
     u = data.process_series(proc, 20000, jax.random.key(0))
-    assert float(data.lag1_autocorrelation(u)) == pytest.approx(phi, abs=4 * np.sqrt((1 - phi**2) / 20000) + 1e-3)
+    assert float(data.lag1_autocorrelation(u)) == pytest.approx(
+        phi, abs=4 * np.sqrt((1 - phi**2) / 20000) + 1e-3
+    )
     # the companion recursion is the AR recursion
     xi = np.asarray(jax.random.normal(jax.random.key(0), (500 + 20000,)))
     ref = np.zeros(20500)
@@ -131,13 +137,16 @@ def test_ar2_and_oscillation_lag1_yule_walker():
     assert data.stationary_lag1(data.ar_process([0.5, 0.3])) == pytest.approx(0.5 / 0.7, abs=1e-12)
     rho, f = 0.9, 0.1
     assert data.stationary_lag1(data.damped_oscillation(f, rho)) == pytest.approx(
-        2 * rho * np.cos(2 * np.pi * f) / (1 + rho**2), abs=1e-12)
+        2 * rho * np.cos(2 * np.pi * f) / (1 + rho**2), abs=1e-12
+    )
 
 
 def test_stationary_lag1_against_long_sample():
     for proc in (data.trend_seasonal(), data.slow_modes(jax.random.key(1), 4)):
         u = data.process_series(proc, 100000, jax.random.key(2), burn_in=2000)
-        assert float(data.lag1_autocorrelation(u)) == pytest.approx(data.stationary_lag1(proc), abs=0.01)
+        assert float(data.lag1_autocorrelation(u)) == pytest.approx(
+            data.stationary_lag1(proc), abs=0.01
+        )
 
 
 def test_documented_lag1_values():
@@ -146,7 +155,9 @@ def test_documented_lag1_values():
     assert all(0.9 <= v <= 0.99 for v in vals)
     assert np.mean(vals) == pytest.approx(0.95, abs=0.01)
     assert data.stationary_lag1(data.trend_seasonal()) == pytest.approx(0.87, abs=0.005)
-    assert data.stationary_lag1(data.trend_seasonal(trend_radius=0.9, season_weight=1.0)) == pytest.approx(0.99, abs=0.005)
+    assert data.stationary_lag1(
+        data.trend_seasonal(trend_radius=0.9, season_weight=1.0)
+    ) == pytest.approx(0.99, abs=0.005)
 
 
 def test_ar_process_refuses_nonstationary():
@@ -168,7 +179,9 @@ def test_residual_series_is_a_cumulative_sum():
     ref = 2.0 + np.cumsum(np.asarray(inc, np.float64))
     np.testing.assert_allclose(u, ref, rtol=1e-12)
     X, y = data.series_windows(u, 4)
-    np.testing.assert_allclose(y - X[:, -1], inc[4:], rtol=1e-9, atol=1e-12)  # y - x_d is the increment
+    np.testing.assert_allclose(
+        y - X[:, -1], inc[4:], rtol=1e-9, atol=1e-12
+    )  # y - x_d is the increment
 
 
 def test_family_series_names_and_haar_option():
@@ -178,8 +191,11 @@ def test_family_series_names_and_haar_option():
     # "haar" is today's random_stable_ssm, unchanged
     k1, k2 = jax.random.split(jax.random.key(0))
     ssm = data.random_stable_ssm(k1, 6)
-    np.testing.assert_allclose(data.family_series("haar", 40, jax.random.key(0)),
-                               data.ssm_series(ssm, 40, jax.random.normal(k2, (6,))), rtol=1e-12)
+    np.testing.assert_allclose(
+        data.family_series("haar", 40, jax.random.key(0)),
+        data.ssm_series(ssm, 40, jax.random.normal(k2, (6,))),
+        rtol=1e-12,
+    )
     with pytest.raises(ValueError, match="family"):
         data.family_series("walk", 10, jax.random.key(0))
     with pytest.raises(ValueError, match="options"):
@@ -205,14 +221,21 @@ def test_series_windows_strides_and_next_step_windows():
 def test_statistics_against_numpy(seed):
     rng = np.random.default_rng(seed)
     u = np.cumsum(rng.standard_normal(40))
-    assert float(data.lag1_autocorrelation(jnp.asarray(u))) == pytest.approx(_numpy_lag1(u), abs=1e-12)
+    assert float(data.lag1_autocorrelation(jnp.asarray(u))) == pytest.approx(
+        _numpy_lag1(u), abs=1e-12
+    )
     X, y = (np.asarray(t) for t in data.series_windows(jnp.asarray(u), 5))
     c = X.mean()
     frac = np.mean(np.sign(y - c) == np.sign(X[:, -1] - c))
-    assert float(data.sign_consistent_fraction(jnp.asarray(X), jnp.asarray(y))) == pytest.approx(frac, abs=1e-12)
-    assert float(data.sign_consistent_fraction(jnp.asarray(X), jnp.asarray(y), demean=False)) == pytest.approx(
-        np.mean(np.sign(y) == np.sign(X[:, -1])), abs=1e-12)
-    assert float(data.corr_y_xd(jnp.asarray(X), jnp.asarray(y))) == pytest.approx(np.corrcoef(X[:, -1], y)[0, 1], abs=1e-12)
+    assert float(data.sign_consistent_fraction(jnp.asarray(X), jnp.asarray(y))) == pytest.approx(
+        frac, abs=1e-12
+    )
+    assert float(
+        data.sign_consistent_fraction(jnp.asarray(X), jnp.asarray(y), demean=False)
+    ) == pytest.approx(np.mean(np.sign(y) == np.sign(X[:, -1])), abs=1e-12)
+    assert float(data.corr_y_xd(jnp.asarray(X), jnp.asarray(y))) == pytest.approx(
+        np.corrcoef(X[:, -1], y)[0, 1], abs=1e-12
+    )
 
 
 def test_data_term_fraction_against_explicit_softmax():
@@ -227,7 +250,9 @@ def test_data_term_fraction_against_explicit_softmax():
     mu = (s * X[:, None, :]).sum(-1)
     V = (s * (X[:, None, :] - mu[..., None]) ** 2).sum(-1)
     ref = np.mean((X[:, -1] * y) @ V > 0)
-    assert float(data.data_term_fraction(p, jnp.asarray(X), jnp.asarray(y))) == pytest.approx(ref, abs=1e-12)
+    assert float(data.data_term_fraction(p, jnp.asarray(X), jnp.asarray(y))) == pytest.approx(
+        ref, abs=1e-12
+    )
     assert 0 < ref < 1  # random targets: a mix, so the comparison can fail
 
 
@@ -246,8 +271,13 @@ def _window_stats(family, seeds, n=24, d=8, **options):
         u = (u - u.mean()) / u.std()
         X, y = data.series_windows(u, d)
         p = na.init_params(jax.random.key(1000 + s), 256)
-        out.append([float(data.lag1_autocorrelation(u)), float(data.sign_consistent_fraction(X, y)),
-                    float(data.data_term_fraction(p, X, y))])
+        out.append(
+            [
+                float(data.lag1_autocorrelation(u)),
+                float(data.sign_consistent_fraction(X, y)),
+                float(data.data_term_fraction(p, X, y)),
+            ]
+        )
     return np.array(out)
 
 
@@ -258,6 +288,8 @@ def test_default_family_looks_like_forecasting_data():
     stats = _window_stats(family, 8, **options)
     lag1, sign, term = stats.mean(axis=0)
     assert lag1 >= 0.8 and sign >= 0.75 and term >= 0.95, stats
-    assert lag1 == pytest.approx(0.89, abs=0.05) and sign == pytest.approx(0.94, abs=0.05)  # the docstrings' values
+    assert lag1 == pytest.approx(0.89, abs=0.05) and sign == pytest.approx(
+        0.94, abs=0.05
+    )  # the docstrings' values
     haar = _window_stats("haar", 4).mean(axis=0)
     assert haar[0] < 0.5 and haar[1] < 0.75  # the old default does not look like forecasting data

@@ -58,7 +58,9 @@ def test_flow_matches_matrix_exponential():
     T = np.array([0.0, 0.3, 4.0, 57.5])
     lin = predict(p, X, y, T)
     for k, t in enumerate(T):
-        np.testing.assert_allclose(np.asarray(lin.f[k]) - np.asarray(y), scipy.linalg.expm(-t * H) @ r0, atol=1e-11)
+        np.testing.assert_allclose(
+            np.asarray(lin.f[k]) - np.asarray(y), scipy.linalg.expm(-t * H) @ r0, atol=1e-11
+        )
         # int_0^t e^{-sH} ds from the block exponential [[-H, I], [0, 0]] (Van Loan 1978)
         block = np.zeros((2 * n, 2 * n))
         block[:n, :n], block[:n, n:] = -H, np.eye(n)
@@ -125,17 +127,22 @@ def test_kernel_matrix_and_predict_kernel_agree():
     assert via_params.w is None
     np.testing.assert_allclose(via_params.f, direct.f, rtol=1e-13)
     for k, t in enumerate(T):
-        np.testing.assert_allclose(np.asarray(direct.f[k]) - np.asarray(y), scipy.linalg.expm(-t * Hs) @ r0, atol=1e-11)
+        np.testing.assert_allclose(
+            np.asarray(direct.f[k]) - np.asarray(y), scipy.linalg.expm(-t * Hs) @ r0, atol=1e-11
+        )
 
 
-@pytest.mark.parametrize("kwargs, t, match", [
-    ({"learning_rate": 0.1}, [0.5], "t: expected whole numbers"),
-    ({}, [-1.0], "t: expected finite non-negative"),
-    ({}, [[1.0]], "t: expected a non-empty 1-D"),
-    ({"learning_rate": -1.0}, [1.0], "learning_rate: expected a finite positive"),
-    ({"rcond": 2.0}, [1.0], r"rcond: expected a relative cut in \[0, 1\)"),
-    ({"kernel": np.eye(3)}, [1.0], "f0: expected shape"),
-])
+@pytest.mark.parametrize(
+    "kwargs, t, match",
+    [
+        ({"learning_rate": 0.1}, [0.5], "t: expected whole numbers"),
+        ({}, [-1.0], "t: expected finite non-negative"),
+        ({}, [[1.0]], "t: expected a non-empty 1-D"),
+        ({"learning_rate": -1.0}, [1.0], "learning_rate: expected a finite positive"),
+        ({"rcond": 2.0}, [1.0], r"rcond: expected a relative cut in \[0, 1\)"),
+        ({"kernel": np.eye(3)}, [1.0], "f0: expected shape"),
+    ],
+)
 def test_bad_input_one_line(kwargs, t, match):
     p, X, y, _, _ = setup()
     with pytest.raises(ValueError, match=match):
@@ -147,5 +154,10 @@ def test_jit_of_predict_matches_eager():
     T = jnp.array([0.0, 3.0, 1e9])
     eager = predict(p, X, y, T, learning_rate=0.2)
     jitted = jax.jit(lambda p_, t_: predict(p_, X, y, t_, learning_rate=0.2))(p, T)
-    np.testing.assert_allclose(jitted.loss, eager.loss, rtol=1e-12, atol=64 * np.finfo(float).eps ** 2 * float(eager.loss[0]))  # round-off floor
+    np.testing.assert_allclose(
+        jitted.loss,
+        eager.loss,
+        rtol=1e-12,
+        atol=64 * np.finfo(float).eps ** 2 * float(eager.loss[0]),
+    )  # round-off floor
     np.testing.assert_allclose(jitted.w, eager.w, rtol=1e-12, atol=1e-14)

@@ -30,7 +30,11 @@ def data(seed, n=5, d=6, m=40, scale=1.0, sigma=1.0, dtype=jnp.float64):
     return p, X
 
 
-@given(seed=st.integers(0, 2**31 - 1), scale=st.sampled_from([0.1, 1.0, 3.0]), sigma=st.sampled_from([0.5, 1.0, 4.0]))
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    scale=st.sampled_from([0.1, 1.0, 3.0]),
+    sigma=st.sampled_from([0.5, 1.0, 4.0]),
+)
 def test_moments_match_reference(seed, scale, sigma):
     p, X = data(seed, scale=scale, sigma=sigma)
     s, mu, var = reference_moments(p.w, X)
@@ -150,7 +154,9 @@ def test_prefix_is_the_first_m_neurons():
     np.testing.assert_array_equal(q.w, np.asarray(p.w)[:16])
     np.testing.assert_array_equal(q.a, np.asarray(p.a)[:16])
     _, mu, _ = reference_moments(np.asarray(p.w)[:16], X)  # independent: float64 numpy at width 16
-    np.testing.assert_allclose(na.forward(q, X), mu @ np.asarray(p.a)[:16] / 4.0, rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(
+        na.forward(q, X), mu @ np.asarray(p.a)[:16] / 4.0, rtol=1e-12, atol=1e-13
+    )
     assert p.prefix(64).width == 64
     for bad in (0, 65, 2.0, -1, True):
         with pytest.raises(ValueError, match=r"^m: expected an integer 1 <= m <= 64") as err:
@@ -180,17 +186,29 @@ def test_plain_tuple_is_treated_like_params():
 @pytest.mark.parametrize(
     "bad, match",
     [
-        ({"w": np.ones(3), "a": np.ones(3)}, r"params: expected Params\(w, a\).*got a dict with keys \['w', 'a'\]"),
+        (
+            {"w": np.ones(3), "a": np.ones(3)},
+            r"params: expected Params\(w, a\).*got a dict with keys \['w', 'a'\]",
+        ),
         ((np.ones(3),), r"params: expected Params\(w, a\).*got a tuple of 1 item"),
-        ((np.ones(3), np.ones(3), np.ones(3)), r"params: expected Params\(w, a\).*got a tuple of 3 items"),
+        (
+            (np.ones(3), np.ones(3), np.ones(3)),
+            r"params: expected Params\(w, a\).*got a tuple of 3 items",
+        ),
         ("wa", r"params: expected Params\(w, a\).*got str"),
         ((np.ones(3), np.ones(2)), r"params\.a: expected shape \(3,\)"),
     ],
 )
 def test_not_params_is_one_line_error(bad, match):
     X = np.ones((2, 3))
-    for fn in (na.forward, na.last_token_mass, na.mean_attention_mass, na.attention_weights, na.jacobian,
-               na.empirical_ntk):
+    for fn in (
+        na.forward,
+        na.last_token_mass,
+        na.mean_attention_mass,
+        na.attention_weights,
+        na.jacobian,
+        na.empirical_ntk,
+    ):
         with pytest.raises(ValueError, match=match) as err:
             fn(bad, X)
         assert "\n" not in str(err.value) and "<U1" not in str(err.value)

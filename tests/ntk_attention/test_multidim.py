@@ -93,7 +93,7 @@ CONFIGS = {
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def model(name, dtype=jnp.float64):
     """(graphdef, params) of CONFIGS[name], initialised once in float64 (shared compilations), cast to dtype."""
     if dtype != jnp.float64:
@@ -124,7 +124,9 @@ def test_each_model_trains_one_step(name, dtype):
 def test_differential_attention_with_zero_lambda_is_vanilla():
     X, W, W_V, _ = attention_case(4, 5, 3, 2)
     W2 = attention_case(5, 5, 3, 2)[1]
-    pair = jax.jit(lambda lam: (md.differential_attention(X, W, W2, W_V, lam), md.attention(X, W, W_V)))
+    pair = jax.jit(
+        lambda lam: (md.differential_attention(X, W, W2, W_V, lam), md.attention(X, W, W_V))
+    )
     diff0, vanilla = pair(0.0)
     np.testing.assert_allclose(diff0, vanilla, rtol=1e-13, atol=1e-15)
     assert rel(pair(0.5)[0], vanilla) > 1e-3
@@ -132,10 +134,14 @@ def test_differential_attention_with_zero_lambda_is_vanilla():
     gd, pd = model("differential")
     gv, pv = model("vanilla")
     d = nnx.to_pure_dict(pd)
-    pv = jax.tree.map(lambda x: x, pv)  # a copy to fill with the differential model's shared weights
+    pv = jax.tree.map(
+        lambda x: x, pv
+    )  # a copy to fill with the differential model's shared weights
     nnx.replace_by_pure_dict(pv, {k: d[k] for k in ("w_q", "w_k", "w_v", "w_out")})
     pd = jax.tree.map(lambda x: x, pd)
-    nnx.replace_by_pure_dict(pd, dict(d, lam_logit=jnp.full_like(d["lam_logit"], -jnp.inf)))  # sigmoid(-inf) = 0
+    nnx.replace_by_pure_dict(
+        pd, dict(d, lam_logit=jnp.full_like(d["lam_logit"], -jnp.inf))
+    )  # sigmoid(-inf) = 0
     X, _ = windows(3)
     np.testing.assert_array_equal(md.apply_model(gd, pd, X), md.apply_model(gv, pv, X))
 
@@ -185,7 +191,9 @@ def test_local_attention_cases_against_autodiff_of_a_score_perturbation():
     L = tokens.shape[1]
 
     @jax.jit
-    def score_gradient(tok, target):  # autodiff w.r.t. an additive perturbation E of every head's scores
+    def score_gradient(
+        tok, target
+    ):  # autodiff w.r.t. an additive perturbation E of every head's scores
         def loss(E):
             Wh = jnp.einsum("hpk,hqk->hpq", d["w_q"], d["w_k"]) / np.sqrt(cfg.key_dim)
             A = jnp.einsum("lp,hpq,mq->hlm", tok, Wh, tok) + E
@@ -257,7 +265,9 @@ def test_patching_splits_and_restores_a_series(T, P, stride):
     tokens = np.asarray(md.patch(x, P, stride))
     L = (T - P) // stride + 1
     offset = T - P - (L - 1) * stride
-    expected = np.stack([x[:, offset + l * stride : offset + l * stride + P] for l in range(L)], axis=1)
+    expected = np.stack(
+        [x[:, offset + l * stride : offset + l * stride + P] for l in range(L)], axis=1
+    )
     np.testing.assert_array_equal(tokens, expected)
     assert tokens[0, -1, -1] == x[0, -1]  # the last token ends at the most recent observation
     if stride <= P:

@@ -17,7 +17,9 @@ def rel(a, b):
 
 def random_case(seed, n=6, d=5, m=64, scale=1.0, sigma=1.0):
     kp, kx = jax.random.split(jax.random.key(seed))
-    return na.init_params(kp, m, sigma=sigma, dtype=jnp.float64), scale * jax.random.normal(kx, (n, d))
+    return na.init_params(kp, m, sigma=sigma, dtype=jnp.float64), scale * jax.random.normal(
+        kx, (n, d)
+    )
 
 
 def saturated_case(seed):
@@ -33,7 +35,10 @@ def saturated_case(seed):
 HARD_CASES = {
     "random": lambda s: random_case(s),
     "saturated": saturated_case,
-    "constant_windows": lambda s: (random_case(s)[0], jnp.array([[1.5] * 5, [-2.0] * 5, [0.3, 1.0, -1.0, 2.0, 0.7]])),
+    "constant_windows": lambda s: (
+        random_case(s)[0],
+        jnp.array([[1.5] * 5, [-2.0] * 5, [0.3, 1.0, -1.0, 2.0, 0.7]]),
+    ),
     "d_equals_2": lambda s: random_case(s, d=2),
     "n_equals_1": lambda s: random_case(s, n=1),
     "wide": lambda s: random_case(s, scale=3.0, sigma=4.0),
@@ -60,7 +65,9 @@ def test_cross_ntk_closed_equals_autodiff(seed):
     assert H.shape == (X.shape[0], 3)
     assert rel(H, na.empirical_ntk(p, X, X2, method="autodiff")) < 1e-10
     # the square NTK is the cross NTK of X with itself
-    np.testing.assert_allclose(na.empirical_ntk(p, X), na.empirical_ntk(p, X, X), rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(
+        na.empirical_ntk(p, X), na.empirical_ntk(p, X, X), rtol=1e-12, atol=1e-300
+    )
 
 
 def test_saturated_entries_match_float64_reference():
@@ -79,7 +86,8 @@ def test_jacobian_against_finite_differences_and_jacrev(seed):
     np.testing.assert_allclose(J, jax.jacrev(f)(p.w), rtol=1e-9, atol=1e-12)
     h = 1e-6
     fd = np.stack(
-        [(f(p.w.at[r].add(h)) - f(p.w.at[r].add(-h))) / (2 * h) for r in range(p.w.shape[0])], axis=1
+        [(f(p.w.at[r].add(h)) - f(p.w.at[r].add(-h))) / (2 * h) for r in range(p.w.shape[0])],
+        axis=1,
     )
     np.testing.assert_allclose(J, fd, rtol=1e-6, atol=1e-8)
 
@@ -119,7 +127,9 @@ def dense_reference(X, sigma, spacing):
     at ~eps·log(N) over hundreds of thousands of nodes."""
     X = np.asarray(X, np.float64)
     half = int(40 * sigma / spacing)
-    w = spacing * np.arange(-half, half + 1)  # not np.arange(a, b, h): its step carries ulp(a) error
+    w = spacing * np.arange(
+        -half, half + 1
+    )  # not np.arange(a, b, h): its step carries ulp(a) error
     U = X[:, -1:] * na.window_variance(X, w)
     phi = np.exp(-0.5 * (w / sigma) ** 2) / (sigma * np.sqrt(2 * np.pi)) * spacing
     return (U[:, None, :] * U[None, :, :] * phi).sum(-1)
@@ -188,8 +198,12 @@ def test_infinite_ntk_cross_and_symmetry():
 
 
 def test_min_eigenvalue_refuses_asymmetric_matrix():
-    with pytest.raises(ValueError, match=r"^H: expected a symmetric matrix .* max\|H - H\^T\| / max\|H\| = 1 ") as err:
-        na.min_eigenvalue([[1.0, 2.0], [0.0, 1.0]])  # its eigenvalues are 1, 1; (H + H^T)/2 has 0 and 2
+    with pytest.raises(
+        ValueError, match=r"^H: expected a symmetric matrix .* max\|H - H\^T\| / max\|H\| = 1 "
+    ) as err:
+        na.min_eigenvalue(
+            [[1.0, 2.0], [0.0, 1.0]]
+        )  # its eigenvalues are 1, 1; (H + H^T)/2 has 0 and 2
     assert "\n" not in str(err.value) and "H[0, 1] = 2" in str(err.value)
     with pytest.raises(ValueError, match="rtol"):
         na.min_eigenvalue(np.eye(2), rtol=-1.0)
@@ -207,11 +221,16 @@ def test_min_eigenvalue_tolerance_is_relative_and_stated(dtype):
         H = S.copy()
         H[1, 3] += frac * rtol * size
         H = H.astype(dtype)
-        asym = np.abs(H.astype(np.float64) - H.astype(np.float64).T).max() / np.abs(H.astype(np.float64)).max()
+        asym = (
+            np.abs(H.astype(np.float64) - H.astype(np.float64).T).max()
+            / np.abs(H.astype(np.float64)).max()
+        )
         assert (asym <= rtol) == ok  # independent of the function: the measured asymmetry
         if ok:
             Hs = 0.5 * (H.astype(np.float64) + H.astype(np.float64).T)
-            assert na.min_eigenvalue(H) == pytest.approx(np.linalg.eigvalsh(Hs)[0], rel=1e-9, abs=1e-9 * size)
+            assert na.min_eigenvalue(H) == pytest.approx(
+                np.linalg.eigvalsh(Hs)[0], rel=1e-9, abs=1e-9 * size
+            )
         else:
             with pytest.raises(ValueError, match="symmetric"):
                 na.min_eigenvalue(H)

@@ -6,7 +6,13 @@ import scipy.integrate
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ntk_attention.ntk import _quadrature_rule, _variance_scales, infinite_ntk, infinite_ntk_mp, window_variance
+from ntk_attention.ntk import (
+    _quadrature_rule,
+    _variance_scales,
+    infinite_ntk,
+    infinite_ntk_mp,
+    window_variance,
+)
 
 
 def scipy_reference(X, sigma):
@@ -19,10 +25,24 @@ def scipy_reference(X, sigma):
     H = np.zeros((n, n))
     for i in range(n):
         for j in range(i, n):
+
             def g(w):
-                return u(i, w) * u(j, w) * np.exp(-0.5 * (w / sigma) ** 2) / (sigma * np.sqrt(2 * np.pi))
-            H[i, j] = H[j, i] = scipy.integrate.quad(g, -12 * sigma, 12 * sigma, points=np.arange(-8, 8.01, 0.25) * sigma,
-                                                     limit=400, epsabs=1e-15, epsrel=1e-13)[0]
+                return (
+                    u(i, w)
+                    * u(j, w)
+                    * np.exp(-0.5 * (w / sigma) ** 2)
+                    / (sigma * np.sqrt(2 * np.pi))
+                )
+
+            H[i, j] = H[j, i] = scipy.integrate.quad(
+                g,
+                -12 * sigma,
+                12 * sigma,
+                points=np.arange(-8, 8.01, 0.25) * sigma,
+                limit=400,
+                epsabs=1e-15,
+                epsrel=1e-13,
+            )[0]
     return H
 
 
@@ -59,7 +79,9 @@ def test_lambda_below_float64_resolution_matches_float64_gram_svd():
     s = np.linalg.svd(X[:, -1:] * window_variance(X, q) * np.sqrt(wq)[None, :], compute_uv=False)
     rel = 8 * np.finfo(np.float64).eps * s[0] / s[-1]
     assert 0 < r.lambda_error < r.lambda_min
-    assert r.lambda_min < 1e3 * 24 * np.finfo(np.float64).eps * r.eigenvalues[-1]  # below float64 resolution
+    assert (
+        r.lambda_min < 1e3 * 24 * np.finfo(np.float64).eps * r.eigenvalues[-1]
+    )  # below float64 resolution
     np.testing.assert_allclose(r.lambda_min, s[-1] ** 2, rtol=rel)
     ref = infinite_ntk(X)  # an InfiniteNTK: the float64 quadrature and its error estimate
     np.testing.assert_allclose(r.matrix, ref.matrix, atol=ref.error_estimate)
@@ -79,11 +101,14 @@ def test_constant_windows_give_zero_exactly():
     assert r.lambda_min == 0.0 and r.lambda_error == 0.0 and not r.matrix.any()
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"sigma": -1.0}, "sigma: expected a finite positive"),
-    ({"tol": 0.0}, "tol: expected a finite positive"),
-    ({"max_halvings": 0}, "max_halvings: expected a positive integer"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"sigma": -1.0}, "sigma: expected a finite positive"),
+        ({"tol": 0.0}, "tol: expected a finite positive"),
+        ({"max_halvings": 0}, "max_halvings: expected a positive integer"),
+    ],
+)
 def test_bad_input(kwargs, match):
     with pytest.raises(ValueError, match=match):
         infinite_ntk_mp(np.ones((2, 3)), **kwargs)
@@ -92,6 +117,8 @@ def test_bad_input(kwargs, match):
 
 
 def test_node_budget_refused_with_the_reason():
-    X = 30.0 * np.random.default_rng(0).normal(size=(3, 4))  # scale 1/(|x_d| range) ~ 1e-3: many nodes
+    X = 30.0 * np.random.default_rng(0).normal(
+        size=(3, 4)
+    )  # scale 1/(|x_d| range) ~ 1e-3: many nodes
     with pytest.raises(ValueError, match="max_nodes: the trapezoid rule needs"):
         infinite_ntk_mp(X, max_nodes=1000)

@@ -10,7 +10,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ntk_attention import Params, infinite_ntk, init_params, train
 from ntk_attention import sweep as sw
@@ -34,16 +35,41 @@ def _spectral(A):
     return np.abs(np.linalg.eigvalsh(A)).max(axis=-1)
 
 
-def _reference(X, y, widths, seeds, *, steps, learning_rate, record_every, sigma=1.0, output_signs="random",
-               divergence_factor=1e8):
+def _reference(
+    X,
+    y,
+    widths,
+    seeds,
+    *,
+    steps,
+    learning_rate,
+    record_every,
+    sigma=1.0,
+    output_signs="random",
+    divergence_factor=1e8,
+):
     """Every field of SweepResult from separate train runs on the nested prefixes, in numpy."""
     hstar = infinite_ntk(np.asarray(X), sigma=sigma).matrix
     out = {}
     for wi, m in enumerate(widths):
         for si, s in enumerate(seeds):
-            w, a = init_params(jax.random.key(s), max(widths), sigma=sigma, output_signs=output_signs, dtype=X.dtype)
-            tr = train(Params(w[:m], a[:m]), X, y, steps=steps, learning_rate=learning_rate,
-                       record_every=record_every, divergence_factor=divergence_factor, record_neurons=True)
+            w, a = init_params(
+                jax.random.key(s),
+                max(widths),
+                sigma=sigma,
+                output_signs=output_signs,
+                dtype=X.dtype,
+            )
+            tr = train(
+                Params(w[:m], a[:m]),
+                X,
+                y,
+                steps=steps,
+                learning_rate=learning_rate,
+                record_every=record_every,
+                divergence_factor=divergence_factor,
+                record_neurons=True,
+            )
             H = np.asarray(tr.ntk)
             H = 0.5 * (H + np.swapaxes(H, 1, 2))
             rec = {
@@ -70,7 +96,9 @@ def _assert_matches(res, ref):
     for k, v in ref.items():
         got = np.asarray(getattr(res, k))
         assert got.shape == v.shape, k
-        np.testing.assert_allclose(got, v, rtol=1e-10, atol=1e-12 * scale, equal_nan=True, err_msg=k)
+        np.testing.assert_allclose(
+            got, v, rtol=1e-10, atol=1e-12 * scale, equal_nan=True, err_msg=k
+        )
 
 
 @pytest.fixture(scope="module")
@@ -87,11 +115,21 @@ def swept():
 )
 def test_every_run_equals_train_on_its_width(seeds, learning_rate, output_signs):
     X, y = _data()
-    res = sw.sweep(X, y, seeds=seeds, learning_rate=learning_rate, output_signs=output_signs, **LAYOUT, **SCHEDULE)
+    res = sw.sweep(
+        X,
+        y,
+        seeds=seeds,
+        learning_rate=learning_rate,
+        output_signs=output_signs,
+        **LAYOUT,
+        **SCHEDULE,
+    )
     assert res.loss.shape == (2, 4, 3) and res.loss.dtype == np.float64
     np.testing.assert_array_equal(res.step, [0, 2, 4])
     np.testing.assert_array_equal(res.seeds, seeds)
-    ref = _reference(X, y, WIDTHS, seeds, learning_rate=learning_rate, output_signs=output_signs, **SCHEDULE)
+    ref = _reference(
+        X, y, WIDTHS, seeds, learning_rate=learning_rate, output_signs=output_signs, **SCHEDULE
+    )
     _assert_matches(res, ref)
 
 
@@ -99,7 +137,9 @@ def test_divergence_freezes_each_run_like_train_with_the_jacobian_recomputed():
     X, y = _data()
     kw = dict(learning_rate=30.0, divergence_factor=1.5)
     res = sw.sweep(X, y, seeds=(0, 1, 2, 3), recompute_jacobian=True, **kw, **LAYOUT, **SCHEDULE)
-    assert (res.diverged_step >= 0).any() and (res.diverged_step < 0).any()  # both kinds of run occur
+    assert (res.diverged_step >= 0).any() and (
+        res.diverged_step < 0
+    ).any()  # both kinds of run occur
     _assert_matches(res, _reference(X, y, WIDTHS, (0, 1, 2, 3), **kw, **SCHEDULE))
 
 
@@ -124,17 +164,23 @@ def test_compilations_do_not_grow_with_widths_or_blocks():
     # fresh largest widths each time, so init_params compiles for both (one new shape each)
     before = sweep_program._block_impl._cache_size()
     small = _count_compiles(lambda: sw.sweep(X, y, widths=(5, 10), seeds=(0,), **kw))
-    large = _count_compiles(lambda: sw.sweep(X, y, widths=(7, 14, 21, 28, 35), seeds=(0, 1, 2), **kw))
+    large = _count_compiles(
+        lambda: sw.sweep(X, y, widths=(7, 14, 21, 28, 35), seeds=(0, 1, 2), **kw)
+    )
     assert sweep_program._block_impl._cache_size() == before + 2  # one program per sweep
     assert 1 <= large <= small
 
 
 def test_shapes_and_h_star_bookkeeping(swept):
     X, _ = _data()
-    np.testing.assert_allclose(swept.ntk_infinite, infinite_ntk(np.asarray(X)).matrix, rtol=0, atol=0)
+    np.testing.assert_allclose(
+        swept.ntk_infinite, infinite_ntk(np.asarray(X)).matrix, rtol=0, atol=0
+    )
     assert swept.ntk_initial.shape == (2, 4, N, N)
     assert swept.ntk_infinite_error < 1e-8
-    np.testing.assert_array_equal(swept.n_plus + swept.n_minus, np.broadcast_to(np.array(WIDTHS)[:, None], (2, 4)))
+    np.testing.assert_array_equal(
+        swept.n_plus + swept.n_minus, np.broadcast_to(np.array(WIDTHS)[:, None], (2, 4))
+    )
     for k in sw.RECORD_FIELDS:
         assert getattr(swept, k).shape == (2, 4, 3), k
 
@@ -146,7 +192,9 @@ def test_concatenate_joins_blocks_and_refuses_other_sweeps(swept):
     joined = sw.concatenate(parts)
     np.testing.assert_array_equal(joined.seeds, [2, 3, 0, 1])
     for k in sw.RECORD_FIELDS + ("ntk_initial", "diverged_step"):
-        np.testing.assert_array_equal(getattr(joined, k), getattr(swept, k)[:, [2, 3, 0, 1]], err_msg=k)
+        np.testing.assert_array_equal(
+            getattr(joined, k), getattr(swept, k)[:, [2, 3, 0, 1]], err_msg=k
+        )
     with pytest.raises(ValueError, match="step"):
         sw.concatenate([parts[0], parts[1]._replace(step=parts[1].step * 2)])
     with pytest.raises(ValueError, match="seeds"):
@@ -213,29 +261,53 @@ _DEVICE_SCRIPT = textwrap.dedent(
 def test_one_and_eight_devices_give_the_same_float64_results_in_both_layouts(tmp_path):
     procs = {}
     for count in (1, 8):
-        env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={count}", JAX_PLATFORMS="cpu")
-        procs[count] = subprocess.Popen([sys.executable, "-c", _DEVICE_SCRIPT, str(tmp_path / f"d{count}")],
-                                        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        env = dict(
+            os.environ,
+            XLA_FLAGS=f"--xla_force_host_platform_device_count={count}",
+            JAX_PLATFORMS="cpu",
+        )
+        procs[count] = subprocess.Popen(
+            [sys.executable, "-c", _DEVICE_SCRIPT, str(tmp_path / f"d{count}")],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
     out, info = {}, {}
     for count, proc in procs.items():
         stdout, stderr = proc.communicate(timeout=300)
         assert proc.returncode == 0, stderr[-3000:]
         info[count] = json.loads(stdout.strip().splitlines()[-1])
         assert info[count]["mesh"] == count
-        out[count] = {name: dict(np.load(tmp_path / f"d{count}{name}.npz")) for name in ("auto", "small")}
-    assert info[1]["layouts"]["auto"][0] == info[1]["layouts"]["small"][0] == "runs"  # one device: always runs
+        out[count] = {
+            name: dict(np.load(tmp_path / f"d{count}{name}.npz")) for name in ("auto", "small")
+        }
+    assert (
+        info[1]["layouts"]["auto"][0] == info[1]["layouts"]["small"][0] == "runs"
+    )  # one device: always runs
     assert info[8]["layouts"]["auto"][0] == "runs"
     assert info[8]["layouts"]["small"][0] == "neurons" and info[8]["layouts"]["small"][1] > 1000
     for name in ("auto", "small"):
         for k, v in out[1]["auto"].items():
-            np.testing.assert_allclose(out[8][name][k], v, rtol=1e-12, atol=1e-12, err_msg=f"{name} {k}")
+            np.testing.assert_allclose(
+                out[8][name][k], v, rtol=1e-12, atol=1e-12, err_msg=f"{name} {k}"
+            )
     assert np.isfinite(out[1]["auto"]["loss"]).all() and out[1]["auto"]["loss"].shape == (3, 4, 3)
 
 
 def test_runs_layout_places_whole_runs_largest_first_on_the_least_loaded_device():
     X, y = _data()
-    plan = sw.plan_sweep(X, y, widths=(2, 4, 8), steps=2, learning_rate=0.1, chunk_size=2, seeds_per_block=2,
-                         devices=jax.local_devices()[:1], layout="runs")
+    plan = sw.plan_sweep(
+        X,
+        y,
+        widths=(2, 4, 8),
+        steps=2,
+        learning_rate=0.1,
+        chunk_size=2,
+        seeds_per_block=2,
+        devices=jax.local_devices()[:1],
+        layout="runs",
+    )
     assert plan.layout == "runs" and plan.slots == 6 and plan.padded_chunks % plan.group == 0
     assert plan.placement == tuple((0, q) for q in range(6))  # one device: slots in run order
     with pytest.raises(ValueError, match="layout"):

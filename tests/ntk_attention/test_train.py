@@ -41,7 +41,9 @@ def test_recorded_quantities_match_recomputation():
         params_k = na.Params(traj.weights[k], p.a)
         f = na.forward(params_k, X)
         np.testing.assert_allclose(traj.loss[k], 0.5 * np.sum((f - y) ** 2), rtol=1e-12)
-        np.testing.assert_allclose(traj.ntk[k], na.empirical_ntk(params_k, X), rtol=1e-10, atol=1e-14)
+        np.testing.assert_allclose(
+            traj.ntk[k], na.empirical_ntk(params_k, X), rtol=1e-10, atol=1e-14
+        )
         s = np.asarray(na.attention_weights(params_k, X))
         np.testing.assert_allclose(traj.position_mass[k], s.mean(0), rtol=1e-12)
         np.testing.assert_allclose(traj.last_token_mass[k], s[..., -1].mean(0), rtol=1e-12)
@@ -58,7 +60,16 @@ def test_loss_decreases_and_statistics_mode_for_wide_networks():
     p, X, y = setup(m=64)
     full = na.train(p, X, y, steps=20, learning_rate=0.1, record_every=10)
     assert full.loss[-1] < full.loss[0]
-    stats = na.train(p, X, y, steps=20, learning_rate=0.1, record_every=10, record_neurons=False, record_ntk=False)
+    stats = na.train(
+        p,
+        X,
+        y,
+        steps=20,
+        learning_rate=0.1,
+        record_every=10,
+        record_neurons=False,
+        record_ntk=False,
+    )
     assert stats.weights is None and stats.ntk is None and stats.position_mass is None
     np.testing.assert_allclose(stats.loss, full.loss, rtol=1e-12)
     np.testing.assert_allclose(stats.weight_mean, full.weights.mean(1), rtol=1e-10)
@@ -91,7 +102,9 @@ def _assert_diverged_at_1e308(traj):
         np.testing.assert_array_equal(traj.weights[k], traj.weights[-1])  # frozen from there on
     else:
         assert traj.loss[-1] > traj.loss[0]
-        assert traj.diverged_reason.startswith(f"loss ended at L(6) = {float(traj.loss[-1]):.3g} above L(0)")
+        assert traj.diverged_reason.startswith(
+            f"loss ended at L(6) = {float(traj.loss[-1]):.3g} above L(0)"
+        )
     assert "× the gradient-descent stability limit 2/λ_max(H(0)) = " in traj.diverged_reason
 
 
@@ -144,7 +157,9 @@ def test_bad_targets():
 
 def _lambda_max_h0(p, X):
     """Independent: λ_max of the autodiff NTK at initialisation, float64 numpy."""
-    return float(np.linalg.eigvalsh(np.asarray(na.empirical_ntk(p, X, method="autodiff"), np.float64))[-1])
+    return float(
+        np.linalg.eigvalsh(np.asarray(na.empirical_ntk(p, X, method="autodiff"), np.float64))[-1]
+    )
 
 
 @pytest.mark.parametrize("record_ntk", [True, False])
@@ -152,15 +167,24 @@ def test_loss_frozen_above_initial_is_divergence(record_ntk):
     p, X, y = setup(seed=3)
     traj = na.train(p, X, y, steps=12, learning_rate=1e6, record_ntk=record_ntk)
     loss = np.asarray(traj.loss)
-    assert np.isfinite(loss).all() and (loss[1:] > 10 * loss[0]).all() and np.ptp(loss[2:]) <= 1e-9 * loss[-1]
+    assert (
+        np.isfinite(loss).all()
+        and (loss[1:] > 10 * loss[0]).all()
+        and np.ptp(loss[2:]) <= 1e-9 * loss[-1]
+    )
     assert loss.max() < 1e8 * loss[0]  # the growth factor alone does not catch it
     assert traj.diverged_step == 1  # first step of the final stretch above L(0)
     lmax = _lambda_max_h0(p, X)
     assert traj.lambda_max_h0 == pytest.approx(lmax, rel=1e-9)
     reason = traj.diverged_reason
-    assert "\n" not in reason and f"ended at L({12}) = {loss[-1]:.3g} above L(0) = {loss[0]:.3g}" in reason, reason
-    assert f"learning_rate = 1e+06 is {1e6 * lmax / 2:.3g} × the gradient-descent stability limit 2/λ_max(H(0)) = " \
-           f"{2 / lmax:.3g}" in reason, reason
+    assert (
+        "\n" not in reason
+        and f"ended at L({12}) = {loss[-1]:.3g} above L(0) = {loss[0]:.3g}" in reason
+    ), reason
+    assert (
+        f"learning_rate = 1e+06 is {1e6 * lmax / 2:.3g} × the gradient-descent stability limit 2/λ_max(H(0)) = "
+        f"{2 / lmax:.3g}" in reason
+    ), reason
 
 
 def test_transient_rise_that_recovers_is_not_divergence():
@@ -179,7 +203,9 @@ def test_divergence_step_is_start_of_final_stretch_above_initial_loss():
     eta = 8.0 / _lambda_max_h0(p, X)
     traj = na.train(p, X, y, steps=30, learning_rate=eta)
     loss = np.asarray(traj.loss)
-    thr = (1 + RISE_TOLERANCE) * loss[0] + np.finfo(np.float64).eps * 0.5 * float(np.sum(np.asarray(y) ** 2))
+    thr = (1 + RISE_TOLERANCE) * loss[0] + np.finfo(np.float64).eps * 0.5 * float(
+        np.sum(np.asarray(y) ** 2)
+    )
     above = loss > thr
     assert above[-1] and (loss < 10 * loss[0]).any()
     first = int(np.flatnonzero(~above)[-1]) + 1  # after the last record at or below the threshold
@@ -196,8 +222,10 @@ def test_divergence_reasons_name_non_finite_and_factor():
     eta = 50.0 / float(np.linalg.eigvalsh(np.asarray(na.empirical_ntk(p, X))).max())
     traj = na.train(p, X, y, steps=10, learning_rate=eta, divergence_factor=10.0)
     k = traj.diverged_step
-    assert traj.diverged_reason.startswith(f"loss {float(traj.loss[k]):.3g} at step {k} exceeds divergence_factor = 10 "
-                                           f"× L(0) = {float(traj.loss[0]):.3g}"), traj.diverged_reason
+    assert traj.diverged_reason.startswith(
+        f"loss {float(traj.loss[k]):.3g} at step {k} exceeds divergence_factor = 10 "
+        f"× L(0) = {float(traj.loss[0]):.3g}"
+    ), traj.diverged_reason
     # an optax optimizer: no gradient-descent limit to compare with, λ_max(H(0)) still reported
     traj = na.train(p, X, y, steps=4, optimizer=optax.sgd(1e300))
     assert traj.diverged_step >= 0 and "stability limit" not in traj.diverged_reason
@@ -210,8 +238,17 @@ def test_record_at_matches_every_step_records():
     at = np.array([0, 1, 2, 5, 17, 60])
     sparse = na.train(p, X, y, record_at=at, learning_rate=0.2)
     np.testing.assert_array_equal(sparse.step, at)
-    for name in ("loss", "weights", "sign_agree_plus", "max_weight_change", "ntk", "last_token_mass"):
-        np.testing.assert_allclose(getattr(sparse, name), getattr(full, name)[at], rtol=1e-12, atol=1e-15, err_msg=name)
+    for name in (
+        "loss",
+        "weights",
+        "sign_agree_plus",
+        "max_weight_change",
+        "ntk",
+        "last_token_mass",
+    ):
+        np.testing.assert_allclose(
+            getattr(sparse, name), getattr(full, name)[at], rtol=1e-12, atol=1e-15, err_msg=name
+        )
     np.testing.assert_allclose(sparse.params.w, full.params.w, rtol=1e-12)
     late = na.train(p, X, y, record_at=[7, 60], learning_rate=0.2)  # first record after steps
     np.testing.assert_allclose(late.loss, np.asarray(full.loss)[[7, 60]], rtol=1e-12)
@@ -223,19 +260,29 @@ def test_record_at_divergence_and_long_horizon():
     div = na.train(p, X, y, record_at=[0, 10, 1000], learning_rate=eta, divergence_factor=10.0)
     full = na.train(p, X, y, steps=1000, learning_rate=eta, divergence_factor=10.0, record_every=10)
     assert div.diverged_step == full.diverged_step >= 0
-    long = na.train(p, X, y, record_at=np.unique(np.geomspace(1, 10**5, 11).astype(int)), learning_rate=0.2, record_ntk=False)
+    long = na.train(
+        p,
+        X,
+        y,
+        record_at=np.unique(np.geomspace(1, 10**5, 11).astype(int)),
+        learning_rate=0.2,
+        record_ntk=False,
+    )
     assert int(long.step[-1]) == 10**5 and long.loss.shape == (11,)
     assert np.all(np.diff(np.asarray(long.loss)) <= 1e-12)  # small step: loss never rises
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"record_at": [0, 5, 5]}, "record_at: expected strictly increasing"),
-    ({"record_at": [0, 2.5]}, "record_at: expected whole step numbers"),
-    ({"record_at": [0]}, "record_at: expected at least one step"),
-    ({"record_at": [0, 5], "steps": 6}, "steps: expected None or the last of record_at"),
-    ({"record_at": [0, 5], "record_every": 5}, "record_every: expected the default 1"),
-    ({"record_at": [[1, 2]]}, "record_at: expected a non-empty 1-D"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"record_at": [0, 5, 5]}, "record_at: expected strictly increasing"),
+        ({"record_at": [0, 2.5]}, "record_at: expected whole step numbers"),
+        ({"record_at": [0]}, "record_at: expected at least one step"),
+        ({"record_at": [0, 5], "steps": 6}, "steps: expected None or the last of record_at"),
+        ({"record_at": [0, 5], "record_every": 5}, "record_every: expected the default 1"),
+        ({"record_at": [[1, 2]]}, "record_at: expected a non-empty 1-D"),
+    ],
+)
 def test_record_at_bad_input(kwargs, match):
     p, X, y = setup()
     with pytest.raises(ValueError, match=match):

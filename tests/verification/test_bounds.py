@@ -1,4 +1,4 @@
-"""verification.bounds: Popoviciu's constant, the matrix-Bernstein bound, λ's resolution, the calculator."""
+"""verification.training._bounds: Popoviciu's constant, the matrix-Bernstein bound, λ's resolution, the calculator."""
 
 import math
 
@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 
 from ntk_attention import infinite_ntk, window_variance
-from verification import bounds
 from verification import strategies as vst
+from verification.training import _bounds as bounds
 
 
 @settings(max_examples=15)
@@ -25,10 +25,14 @@ def test_bernstein_deviation_solves_its_equation_and_inverts_width():
     t = bounds.bernstein_deviation(m, K=K, norm=norm, n=n, delta=delta)
     ell = math.log(2 * n / delta)
     # tail bound 2n exp(-m t^2 / (2K(norm + t/3))) equals delta exactly at t_delta(m)
-    np.testing.assert_allclose(2 * n * np.exp(-m * t**2 / (2 * K * (norm + t / 3))), delta, rtol=1e-10)
+    np.testing.assert_allclose(
+        2 * n * np.exp(-m * t**2 / (2 * K * (norm + t / 3))), delta, rtol=1e-10
+    )
     lam = 0.4
     m_req = bounds.bernstein_width(lam, K=K, norm=norm, n=n, delta=delta)
-    assert bounds.bernstein_deviation(m_req, K=K, norm=norm, n=n, delta=delta) == pytest.approx(lam / 4, rel=1e-10)
+    assert bounds.bernstein_deviation(m_req, K=K, norm=norm, n=n, delta=delta) == pytest.approx(
+        lam / 4, rel=1e-10
+    )
     assert m_req == pytest.approx(32 * K * ell * (norm + lam / 12) / lam**2)
     assert bounds.bernstein_width(0.0, K=K, norm=norm, n=n, delta=delta) == math.inf
 
@@ -53,7 +57,9 @@ def test_lambda_resolution_and_data_constants():
     lam, H = bounds.lambda_star(X)
     ev = np.linalg.eigvalsh(H)
     assert lam.value == ev[0] and lam.norm == pytest.approx(ev[-1])
-    assert lam.resolution == pytest.approx(3 * (lam.quadrature_error + np.finfo(float).eps * ev[-1]))
+    assert lam.resolution == pytest.approx(
+        3 * (lam.quadrature_error + np.finfo(float).eps * ev[-1])
+    )
     dc = bounds.data_constants(X, y)
     assert dc["B"] == 2.0 and dc["D"] == 3.0
     assert dc["v_min"] == pytest.approx(min(np.var(r) for r in X))
@@ -62,12 +68,16 @@ def test_lambda_resolution_and_data_constants():
 def test_theory_figures_and_constants():
     X = np.array([[0.5, -1.0, 2.0, 0.1], [1.0, 0.0, -1.0, 0.7], [2.0, 1.0, 0.5, -0.3]])
     y = np.array([1.0, -3.0, 0.5])
-    th = bounds.theory(X, y, eta=0.1, delta=0.1, eps=1e-3, width=256, lambda_max_h0=4.0, constants={"c_T": 2.0})
+    th = bounds.theory(
+        X, y, eta=0.1, delta=0.1, eps=1e-3, width=256, lambda_max_h0=4.0, constants={"c_T": 2.0}
+    )
     lam = th.lam.value
     assert th.lam.resolved
     B = np.abs(X).max()
     assert th.get("T_req") == pytest.approx(2.0 * math.log(3 * B**2 / 1e-3) / (0.1 * lam))
-    assert th.get("t_align") == pytest.approx(256 / (0.1 * lam * bounds.data_constants(X, y)["v_min"]))
+    assert th.get("t_align") == pytest.approx(
+        256 / (0.1 * lam * bounds.data_constants(X, y)["v_min"])
+    )
     assert th.get("eta_stability_limit") == 0.5
     text = bounds.format_theory(th, {"c_T": 2.0})
     assert "(c_T = 2)" in text and "(c_A = 1)" in text and "(c_m = 1)" in text
@@ -77,14 +87,20 @@ def test_theory_figures_and_constants():
 
 def test_printed_constants_are_those_the_figures_used():
     X = np.array([[0.5, -1.0, 2.0, 0.1], [1.0, 0.0, -1.0, 0.7], [2.0, 1.0, 0.5, -0.3]])
-    th = bounds.theory(X, X[:, -1], eta=0.1, delta=0.1, eps=1e-3, width=64, constants={"c_T": 2.0, "c_A": 3.0})
-    text = bounds.format_theory(th)  # no constants passed: still the ones T_req and t_align were computed with
+    th = bounds.theory(
+        X, X[:, -1], eta=0.1, delta=0.1, eps=1e-3, width=64, constants={"c_T": 2.0, "c_A": 3.0}
+    )
+    text = bounds.format_theory(
+        th
+    )  # no constants passed: still the ones T_req and t_align were computed with
     assert "(c_T = 2)" in text and "(c_A = 3)" in text and "(c_m = 1)" in text
     plain = bounds.theory(X, X[:, -1], eta=0.1, delta=0.1, eps=1e-3, width=64)
     assert th.get("T_req") == pytest.approx(2.0 * plain.get("T_req"))
     assert th.get("t_align") == pytest.approx(3.0 * plain.get("t_align"))
     with pytest.raises(ValueError, match="constants"):
-        bounds.format_theory(th, {"c_T": 1.0})  # would print c_T = 1 beside a figure computed with 2
+        bounds.format_theory(
+            th, {"c_T": 1.0}
+        )  # would print c_T = 1 beside a figure computed with 2
 
 
 def test_configured_constants_come_from_their_claims_sections():

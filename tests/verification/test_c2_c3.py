@@ -1,35 +1,46 @@
 """C2 and C3 on constructed inputs: premises first (data term, t_align, w_r(T) < 0), then conclusions."""
 
 import math
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from verification.claims import c2_asymmetric_learning as c2
-from verification.claims import c3_last_token_mass as c3
-from verification.stats import clopper_pearson, probability_decision, rate_decision
-from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED, Verdict
-
 # ---------------------------------------------------------------------------------------------
 # C3
+from verification.calibration import _seeds as calibration_seeds
+from verification.claims import c2_asymmetric_learning as c2
+from verification.claims import c3_last_token_mass as c3
+from verification.rules import _laws as laws
+from verification.rules import rate_decision
+from verification.rules._verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED, Verdict
 
-from verification import calibration_seeds, laws
-
-GOOD = np.tile([0.3, 0.3, 0.3, 0.1], (40, 60, 1))  # the last of d = 4 positions least attended, 40 networks
+GOOD = np.tile(
+    [0.3, 0.3, 0.3, 0.1], (40, 60, 1)
+)  # the last of d = 4 positions least attended, 40 networks
 BAD = np.tile([0.1, 0.3, 0.3, 0.3], (40, 60, 1))  # position 1 least attended
-MET = dict(kernel_change=[np.full(40, 0.01)], eta=1e-3, lam=0.1, lam_resolution=1e-12)  # premises met
+MET = dict(
+    kernel_change=[np.full(40, 0.01)], eta=1e-3, lam=0.1, lam_resolution=1e-12
+)  # premises met
 
 
 def _c3(M, w, **kw):
     S = M.shape[0]
     kw = {**{k: ([x[0][:S]] if k == "kernel_change" else x) for k, x in MET.items()}, **kw}
-    return c3.check_c3(widths=[60], seeds=list(range(S)), masses_final=[M], weights_final=[w], delta=0.1, **kw)
+    return c3.check_c3(
+        widths=[60], seeds=list(range(S)), masses_final=[M], weights_final=[w], delta=0.1, **kw
+    )
 
 
 def test_c3_premises_unmet_make_the_theorem_vacuous_naming_how_far():
     # the default data's numbers: the run leaves the kernel regime and η is 36 orders above λδ
-    v = _c3(GOOD, -np.ones((40, 60)), kernel_change=[np.full(40, 0.998)], eta=0.1, lam=1e-36, lam_resolution=1e-44)
+    v = _c3(
+        GOOD,
+        -np.ones((40, 60)),
+        kernel_change=[np.full(40, 0.998)],
+        eta=0.1,
+        lam=1e-36,
+        lam_resolution=1e-44,
+    )
     assert v.status == VACUOUS  # although the conclusion would hold
     kp, sp = v.parts[0], v.parts[1]
     assert kp.role == sp.role == "premise" and kp.status == sp.status == VIOLATED
@@ -58,9 +69,13 @@ def test_c3_seeds_not_neurons_are_the_unit():
     concl = v.parts[3]
     assert concl.status == VIOLATED and "2/2" in concl.finding and "p = 0.01" in concl.finding
     assert "e-128" not in concl.finding
-    assert v.parts[2].status == INCONCLUSIVE  # w_r < 0 in 2/2 networks cannot show a 1-δ probability
+    assert (
+        v.parts[2].status == INCONCLUSIVE
+    )  # w_r < 0 in 2/2 networks cannot show a 1-δ probability
     assert v.status == INCONCLUSIVE  # an undecided premise caps the theorem's verdict
-    assert _c3(GOOD[:2, :60], -np.ones((2, 60))).status == INCONCLUSIVE  # true but two draws: boundary of power
+    assert (
+        _c3(GOOD[:2, :60], -np.ones((2, 60))).status == INCONCLUSIVE
+    )  # true but two draws: boundary of power
 
 
 def test_c3_conclusion_on_the_first_negative_neuron():
@@ -71,8 +86,12 @@ def test_c3_conclusion_on_the_first_negative_neuron():
     M[:, 0] = BAD[:, 0]
     v = _c3(M, w)
     assert v.parts[3].status == HOLDS
-    assert v.measured["fraction_last_least"] == [pytest.approx(59 / 60)]  # every neuron: a diagnostic
-    assert v.parts[2].status == VIOLATED and v.status == VACUOUS  # neuron 0 is the premise's designated trial
+    assert v.measured["fraction_last_least"] == [
+        pytest.approx(59 / 60)
+    ]  # every neuron: a diagnostic
+    assert (
+        v.parts[2].status == VIOLATED and v.status == VACUOUS
+    )  # neuron 0 is the premise's designated trial
 
 
 @pytest.mark.parametrize("expectation", c3.C3_EXPECTATIONS)
@@ -97,25 +116,49 @@ def test_c3_observed_boundary_true_false_and_budget():
     grid_w = -np.array([0.1, 1.0, 2.0, 5.0])
     grid = np.array([[0.3, 0.3, 0.3, 0.1]] * 2 + [[0.1, 0.3, 0.3, 0.3]] * 2)
     ok, w = _traj(40, 6, 4)  # holds to t = 20 in every network, fails from t = 200
-    kw = dict(steps=steps, neuron_ok_trajectory=[ok], weights_trajectory=[w], w_grid=grid_w, grid_masses=grid)
+    kw = dict(
+        steps=steps,
+        neuron_ok_trajectory=[ok],
+        weights_trajectory=[w],
+        w_grid=grid_w,
+        grid_masses=grid,
+    )
     o = _c3(GOOD, -np.ones((40, 60)), **kw).observed
     assert o.status == VIOLATED and o.looseness["t_hold"] == 20 and o.looseness["t_star"] == 200
-    assert o.looseness["w_star_data"] == 1.0 and o.looseness["w_fail_data"] == 2.0 and o.rule == laws.SEED_RULE
+    assert (
+        o.looseness["w_star_data"] == 1.0
+        and o.looseness["w_fail_data"] == 2.0
+        and o.rule == laws.SEED_RULE
+    )
     ok, w = _traj(40, 6, 6)  # true all along
-    o = _c3(GOOD, -np.ones((40, 60)), **{**kw, "neuron_ok_trajectory": [ok], "weights_trajectory": [w]}).observed
+    o = _c3(
+        GOOD, -np.ones((40, 60)), **{**kw, "neuron_ok_trajectory": [ok], "weights_trajectory": [w]}
+    ).observed
     assert o.status == HOLDS and "t_star" not in o.looseness
     ok, w = _traj(2, 6, 6)  # true, two draws: INCONCLUSIVE with the budget that would decide it
-    o = _c3(GOOD[:2], -np.ones((2, 60)), **{**kw, "neuron_ok_trajectory": [ok], "weights_trajectory": [w]}).observed
+    o = _c3(
+        GOOD[:2],
+        -np.ones((2, 60)),
+        **{**kw, "neuron_ok_trajectory": [ok], "weights_trajectory": [w]},
+    ).observed
     assert o.status == INCONCLUSIVE and o.budget.startswith("36 seeds per width")
     # data on which a common negative weight never keeps the last position least attended (as haar's)
-    o = _c3(GOOD, -np.ones((40, 60)), **{**kw, "grid_masses": np.tile([0.1, 0.3, 0.3, 0.3], (4, 1))}).observed
-    assert math.isnan(o.looseness["w_star_data"]) and "breaks it already at the grid's smallest |w| = 0.1" in o.finding
+    o = _c3(
+        GOOD, -np.ones((40, 60)), **{**kw, "grid_masses": np.tile([0.1, 0.3, 0.3, 0.3], (4, 1))}
+    ).observed
+    assert (
+        math.isnan(o.looseness["w_star_data"])
+        and "breaks it already at the grid's smallest |w| = 0.1" in o.finding
+    )
 
 
 def test_laws_rules_on_planted_truths():
     ok = np.array([[False, True, True], [True, False, True]])
     assert laws.designated_outcomes(ok)[:2] == (1, 2)
-    assert laws.designated_outcomes(ok, ~ok)[:2] == (2, 2)  # the first ineligible-free neuron fails by design
+    assert laws.designated_outcomes(ok, ~ok)[:2] == (
+        2,
+        2,
+    )  # the first ineligible-free neuron fails by design
     assert laws.designated_outcomes(ok, np.zeros_like(ok))[1] == 0
     assert laws.seed_decision([0], [0], delta=0.1) is None
     assert laws.seed_decision([0], [36], delta=0.1).status == HOLDS
@@ -127,7 +170,9 @@ def test_laws_rules_on_planted_truths():
     assert "resolution" in laws.onset_fit_reading(np.array([[5.0], [5.0], [5.0]]), steps)
     assert "not reached" in laws.onset_fit_reading(np.array([[5.0], [np.inf]]), steps)
     assert laws.step_size_premise(1e-3, 0.1, 1e-12, delta=0.1).status == HOLDS
-    assert laws.step_size_premise(1e-2, 0.1, 1e-12, delta=0.1).status == HOLDS  # η = λδ: the boundary is met
+    assert (
+        laws.step_size_premise(1e-2, 0.1, 1e-12, delta=0.1).status == HOLDS
+    )  # η = λδ: the boundary is met
     assert laws.step_size_premise(0.1, 0.1, 1e-12, delta=0.1).status == VIOLATED
     assert laws.step_size_premise(0.1, 1e-40, 1e-30, delta=0.1).status == VACUOUS
     with pytest.raises(ValueError, match="eta"):
@@ -142,7 +187,9 @@ def test_seed_rule_calibration_meets_its_standard():
     bad = [(r["planted"], r["rates"]) for r in rows if not r["meets"] and not r["note"]]
     assert not bad
     contrast = rows[-1]
-    assert contrast["budget"].get("pooled") and not contrast["meets"]  # why neurons are not the unit
+    assert (
+        contrast["budget"].get("pooled") and not contrast["meets"]
+    )  # why neurons are not the unit
 
 
 def test_c3_data_condition_names_the_winning_position():
@@ -150,7 +197,12 @@ def test_c3_data_condition_names_the_winning_position():
     s = (X[:, -1:] * X).mean(axis=0)
     dc = c3.data_condition(s)
     k = int(np.argmax(s[:-1]))
-    assert dc == {"max_other": s[k], "argmax_position": k + 1, "last": s[-1], "holds": bool(s[k] <= s[-1])}
+    assert dc == {
+        "max_other": s[k],
+        "argmax_position": k + 1,
+        "last": s[-1],
+        "holds": bool(s[k] <= s[-1]),
+    }
     v = _c3(GOOD, -np.ones((40, 60)), second_moments=np.array([0.2, 0.52, 0.3, 0.48]))
     part = next(p for p in v.parts if p.name.startswith("data condition"))
     assert not part.decisive and part.status == VIOLATED and "position 2 wins" in part.finding
@@ -162,9 +214,15 @@ def test_c3_data_condition_names_the_winning_position():
 def test_c3_figure_and_summary(tmp_path):
     kw, expected = c3.example_check_input()
     v = c3.check_c3(**kw, conclusion_trajectory=np.array([[np.nan, 0.5, 1.0]]))
-    assert v.measured["conclusion_over_time"] == {"reading": "neuron/every", "min": [0.5], "last": [1.0]}
+    assert v.measured["conclusion_over_time"] == {
+        "reading": "neuron/every",
+        "min": [0.5],
+        "last": [1.0],
+    }
     assert v.status == expected
-    assert c3.summary_c3(v).startswith("last least attended fails in 0/40 networks at T; observed HOLDS")
+    assert c3.summary_c3(v).startswith(
+        "last least attended fails in 0/40 networks at T; observed HOLDS"
+    )
     assert c3.plot_c3(v, tmp_path) == ["c3_last_token_mass.png"]
     with pytest.raises(ValueError, match="weights_final"):
         c3.check_c3(**{**kw, "weights_final": [np.ones((2, 3))]})
@@ -174,7 +232,9 @@ def test_c3_figure_and_summary(tmp_path):
 def test_record_steps():
     r = c3.record_steps(1000, 5)
     assert r[0] == 0 and r[-1] == 1000 and np.all(np.diff(r) > 0)
-    assert list(c3.record_steps(1000, 5)) == list(c2.record_steps(1000, 5)) == [0, 1, 5, 31, 177, 1000]
+    assert (
+        list(c3.record_steps(1000, 5)) == list(c2.record_steps(1000, 5)) == [0, 1, 5, 31, 177, 1000]
+    )
     with pytest.raises(ValueError, match="records"):
         c3.record_steps(10, 1)
 
@@ -208,9 +268,24 @@ def _designated(agree_final, total=60, seeds=S2):
 def _c2(agree_final, *, lam=1.0, c_A=1.0, dtf=1.0, **kw):
     agree, n = _counts(agree_final)
     kw.setdefault("designated_agree", _designated(agree_final))
-    return c2.check_c2(widths=[8, 16], seeds=np.arange(S2), steps=STEPS, agree_plus=agree, n_plus=n,
-                       agree_minus=agree, n_minus=n, lam=lam, lam_resolution=1e-12, eta=1.0, v_min=1.0, delta=0.1,
-                       c_A=c_A, corr_y_xd=0.5, data_term_fraction=dtf, **kw)
+    return c2.check_c2(
+        widths=[8, 16],
+        seeds=np.arange(S2),
+        steps=STEPS,
+        agree_plus=agree,
+        n_plus=n,
+        agree_minus=agree,
+        n_minus=n,
+        lam=lam,
+        lam_resolution=1e-12,
+        eta=1.0,
+        v_min=1.0,
+        delta=0.1,
+        c_A=c_A,
+        corr_y_xd=0.5,
+        data_term_fraction=dtf,
+        **kw,
+    )
 
 
 def test_c2_premises_met_holds_or_violated():
@@ -221,10 +296,17 @@ def test_c2_premises_met_holds_or_violated():
     assert v.status == VIOLATED and "Holm over 4" in v.parts[2].finding
     # 5/60 neurons of every network disagree: mean failure fraction 0.083 < δ, too close for 40 networks
     assert _c2(55).status == INCONCLUSIVE
-    assert "network draws as the unit" in v.parts[2].name and v.parts[0].role == v.parts[1].role == "premise"
-    v = _c2(60, designated_agree=None)  # the designated neurons are a diagnostic: the decision needs only the counts
+    assert (
+        "network draws as the unit" in v.parts[2].name
+        and v.parts[0].role == v.parts[1].role == "premise"
+    )
+    v = _c2(
+        60, designated_agree=None
+    )  # the designated neurons are a diagnostic: the decision needs only the counts
     assert v.status == HOLDS and not any(p.name.startswith("designated") for p in v.parts)
-    des = next(p for p in _c2(55).parts if p.name.startswith("designated"))  # 5/40 designated neurons disagree
+    des = next(
+        p for p in _c2(55).parts if p.name.startswith("designated")
+    )  # 5/40 designated neurons disagree
     assert des.status == INCONCLUSIVE and not des.decisive and "5/40" in des.finding
 
 
@@ -232,7 +314,10 @@ def test_c2_data_term_absent_is_vacuous_saying_why():
     v = _c2(30, dtf=0.2)  # the agreement would be VIOLATED: not decided without the mechanism
     assert v.status == VACUOUS
     assert v.parts[0].status == VACUOUS and "0.20 < threshold 0.5" in v.parts[0].finding
-    assert "cannot drive the drift" in v.parts[0].finding and "corr(y, x_d) = 0.500" in v.parts[0].finding
+    assert (
+        "cannot drive the drift" in v.parts[0].finding
+        and "corr(y, x_d) = 0.500" in v.parts[0].finding
+    )
     assert v.parts[0].role == "premise" and v.parts[2].status == VIOLATED
     assert _c2(60, dtf=0.2, data_term_threshold=0.1).status == HOLDS
 
@@ -267,7 +352,10 @@ def test_c2_levels_and_saturation_reported():
     assert v.measured["first_time_plus"]["0.9"] == [20.0, 20.0]
     assert v.measured["first_time_minus"]["0.6"] == [20.0, 20.0]
     # last decade t >= 10: 0.5, 1, 1, 1 (the jump at 20 is inside it): still moving
-    assert v.measured["plateau_plus"] == [0.875, 0.875] and v.measured["plateau_settled_minus"] == [False, False]
+    assert v.measured["plateau_plus"] == [0.875, 0.875] and v.measured["plateau_settled_minus"] == [
+        False,
+        False,
+    ]
     sat = next(p for p in v.parts if p.name.startswith("saturation"))
     assert sat.status == INCONCLUSIVE and "m=8: 0.88/0.88 (still moving)" in sat.finding
     assert "1-δ reached at m = 8, 16" in c2.summary_c2(v)
@@ -278,15 +366,29 @@ def test_c2_levels_and_saturation_reported():
 @pytest.mark.parametrize("power, status", [(1.0, HOLDS), (2.0, VIOLATED)])
 def test_c2_first_time_exponent_decided_with_a_margin(power, status):
     widths = np.array([2, 4, 8, 16])
-    steps = np.unique(np.concatenate([[0, 1], widths ** 1, widths ** 2]))  # t = 1 recorded: onsets not censored
+    steps = np.unique(
+        np.concatenate([[0, 1], widths**1, widths**2])
+    )  # t = 1 recorded: onsets not censored
     agree = np.zeros((4, 2, steps.size), np.int64)
     for wi, m in enumerate(widths):
-        agree[wi, :, steps >= m ** power] = 60
+        agree[wi, :, steps >= m**power] = 60
     n = np.full((4, 2), 60)
-    v = c2.check_c2(widths=widths, seeds=[0, 1], steps=steps, agree_plus=agree, n_plus=n, agree_minus=agree,
-                    n_minus=n, lam=1e-300, lam_resolution=1e-12, eta=1.0, v_min=1.0, delta=0.1)
+    v = c2.check_c2(
+        widths=widths,
+        seeds=[0, 1],
+        steps=steps,
+        agree_plus=agree,
+        n_plus=n,
+        agree_minus=agree,
+        n_minus=n,
+        lam=1e-300,
+        lam_resolution=1e-12,
+        eta=1.0,
+        v_min=1.0,
+        delta=0.1,
+    )
     part = next(p for p in v.parts if p.name.startswith("first time ∝ m"))
-    rd = rate_decision(widths, (widths ** power)[:, None] * np.ones((1, 2)), exponent=1.0, margin=0.1)
+    rd = rate_decision(widths, (widths**power)[:, None] * np.ones((1, 2)), exponent=1.0, margin=0.1)
     assert part.status == rd.status == status and not part.decisive
     assert v.measured["first_time_exponent"]["a_r=+1, level 0.9"] == pytest.approx(power)
     assert v.status == VACUOUS  # λ unresolved: the exponent does not decide
@@ -298,8 +400,20 @@ def test_c2_quantised_first_times_are_uninformative_never_holds():
     agree = np.full((4, 3, STEPS.size), 60)
     agree[..., 0] = 30
     n = np.full((4, 3), 60)
-    v = c2.check_c2(widths=widths, seeds=[0, 1, 2], steps=STEPS, agree_plus=agree, n_plus=n, agree_minus=agree,
-                    n_minus=n, lam=1.0, lam_resolution=1e-12, eta=1.0, v_min=1.0, delta=0.1)
+    v = c2.check_c2(
+        widths=widths,
+        seeds=[0, 1, 2],
+        steps=STEPS,
+        agree_plus=agree,
+        n_plus=n,
+        agree_minus=agree,
+        n_minus=n,
+        lam=1.0,
+        lam_resolution=1e-12,
+        eta=1.0,
+        v_min=1.0,
+        delta=0.1,
+    )
     part = next(p for p in v.parts if p.name.startswith("first time ∝ m"))
     assert part.status == VACUOUS and "uninformative" in part.finding and "censored" in part.finding
     assert "first_time_exponent" not in v.measured
@@ -310,15 +424,34 @@ def test_c2_linearised_agreement_and_empty_groups():
     agree, n = _counts(60)
     n_plus = n.copy()
     n_plus[0] = 0  # width 8 drew no a_r = +1 neuron
-    v = c2.check_c2(widths=[8, 16], seeds=np.arange(S2), steps=STEPS,
-                    agree_plus=np.where(n_plus[..., None] > 0, agree, 0), n_plus=n_plus, agree_minus=agree, n_minus=n,
-                    lam=1.0, lam_resolution=1e-12, eta=1.0, v_min=1.0, delta=0.1, linear_agreement={16: [0.5, 0.6]},
-                    designated_agree=_designated(60))
-    assert np.isnan(v.measured["final_agreement_plus"][0]) and "agreement_plus_final[m=8]" not in v.intervals
+    v = c2.check_c2(
+        widths=[8, 16],
+        seeds=np.arange(S2),
+        steps=STEPS,
+        agree_plus=np.where(n_plus[..., None] > 0, agree, 0),
+        n_plus=n_plus,
+        agree_minus=agree,
+        n_minus=n,
+        lam=1.0,
+        lam_resolution=1e-12,
+        eta=1.0,
+        v_min=1.0,
+        delta=0.1,
+        linear_agreement={16: [0.5, 0.6]},
+        designated_agree=_designated(60),
+    )
+    assert (
+        np.isnan(v.measured["final_agreement_plus"][0])
+        and "agreement_plus_final[m=8]" not in v.intervals
+    )
     assert any("no neuron has a_r = +1 at m = 8" in p.finding for p in v.parts)
     assert v.status == HOLDS  # the remaining 3 members of the family agree everywhere
     lin = next(p for p in v.parts if p.name.startswith("linearised"))
-    assert lin.status == INCONCLUSIVE and "m=16: 0.55" in lin.finding and "does not predict" in lin.finding
+    assert (
+        lin.status == INCONCLUSIVE
+        and "m=16: 0.55" in lin.finding
+        and "does not predict" in lin.finding
+    )
 
 
 def test_c2_figure_from_the_verdict_alone(tmp_path):
@@ -327,14 +460,18 @@ def test_c2_figure_from_the_verdict_alone(tmp_path):
     assert v.status == expected
     v2 = Verdict.from_dict(v.to_dict())
     assert c2.plot_c2(v2, tmp_path) == ["c2_sign_agreement.png"]
-    assert c2.plot_c2(_c2(30), tmp_path) == ["c2_sign_agreement.png"]  # a level never reached at t > 0
+    assert c2.plot_c2(_c2(30), tmp_path) == [
+        "c2_sign_agreement.png"
+    ]  # a level never reached at t > 0
 
 
 def test_c2_run_on_a_tiny_configuration():
     from verification import config as cfg
     from verification.contract import Context
 
-    config = cfg.validate({"C2": {"widths": [4, 8, 16], "seeds": 1, "steps": 4, "records": 2}, "data": {"n": 6}})
+    config = cfg.validate(
+        {"C2": {"widths": [4, 8, 16], "seeds": 1, "steps": 4, "records": 2}, "data": {"n": 6}}
+    )
     v = c2.run_c2(config["C2"], Context(config=config, seed=0, quiet=True))
     assert v.tested_range == {"widths": [4, 8, 16], "seeds": v.tested_range["seeds"], "steps": 4}
     assert 0.0 <= v.measured["data_term_fraction"] <= 1.0 and -1.0 <= v.measured["corr_y_xd"] <= 1.0
@@ -370,14 +507,29 @@ def test_c3_run_on_a_tiny_configuration():
     from verification import config as cfg
     from verification.contract import Context
 
-    config = cfg.validate({"C3": {"widths": [4, 8], "seeds": 2, "steps": 30, "records": 4}, "data": {"n": 6}})
+    config = cfg.validate(
+        {"C3": {"widths": [4, 8], "seeds": 2, "steps": 30, "records": 4}, "data": {"n": 6}}
+    )
     v = c3.run_c3(config["C3"], Context(config=config, seed=0, quiet=True))
-    assert [p.role for p in v.parts[:3]] == ["premise"] * 3 and v.parts[0].name.startswith("premise: kernel regime")
-    assert len(v.measured["kernel_change"]) == 2 and all(len(k) == 2 for k in v.measured["kernel_change"])
+    assert [p.role for p in v.parts[:3]] == ["premise"] * 3 and v.parts[0].name.startswith(
+        "premise: kernel regime"
+    )
+    assert len(v.measured["kernel_change"]) == 2 and all(
+        len(k) == 2 for k in v.measured["kernel_change"]
+    )
     assert all(0.0 <= x for k in v.measured["kernel_change"] for x in k)
-    assert v.observed is not None and v.observed.rule == laws.SEED_RULE and "t ≤ 30" in v.observed.scale
-    assert "w_star_data" in v.observed.looseness and v.arrays["grid_masses"].shape == (160, config["data"]["d"])
-    assert np.allclose(v.arrays["grid_masses"].sum(axis=1), 1.0)  # each row is a distribution over positions
+    assert (
+        v.observed is not None
+        and v.observed.rule == laws.SEED_RULE
+        and "t ≤ 30" in v.observed.scale
+    )
+    assert "w_star_data" in v.observed.looseness and v.arrays["grid_masses"].shape == (
+        160,
+        config["data"]["d"],
+    )
+    assert np.allclose(
+        v.arrays["grid_masses"].sum(axis=1), 1.0
+    )  # each row is a distribution over positions
     assert v.status == VACUOUS or v.parts[1].status == HOLDS  # the step size against λ is a premise
 
 
@@ -385,17 +537,20 @@ def test_c3_run_on_a_tiny_configuration():
 # the rule on every neuron: per-network failure fractions, betting bound (laws.fraction_decision)
 
 
-from verification import calibration_fractions as cfr
-from verification import intervals
+from verification.calibration import _fractions as cfr
+from verification.rules import _intervals as intervals
 
 
-@pytest.mark.parametrize("name, draw, mean", [
-    ("bernoulli 0.1", lambda r, s: (r.random(s) < 0.1).astype(float), 0.1),
-    ("bernoulli 0.5", lambda r, s: (r.random(s) < 0.5).astype(float), 0.5),
-    ("beta(0.2, 1.8)", lambda r, s: r.beta(0.2, 1.8, s), 0.1),
-    ("beta(2, 5)", lambda r, s: r.beta(2, 5, s), 2 / 7),
-    ("point mass 0.3", lambda r, s: np.full(s, 0.3), 0.3),
-])
+@pytest.mark.parametrize(
+    "name, draw, mean",
+    [
+        ("bernoulli 0.1", lambda r, s: (r.random(s) < 0.1).astype(float), 0.1),
+        ("bernoulli 0.5", lambda r, s: (r.random(s) < 0.5).astype(float), 0.5),
+        ("beta(0.2, 1.8)", lambda r, s: r.beta(0.2, 1.8, s), 0.1),
+        ("beta(2, 5)", lambda r, s: r.beta(2, 5, s), 2 / 7),
+        ("point mass 0.3", lambda r, s: np.full(s, 0.3), 0.3),
+    ],
+)
 @pytest.mark.parametrize("n", [5, 30])
 def test_betting_bounds_cover_the_mean(name, draw, mean, n):
     """Each one-sided end misses the true mean at most α/2 of the time (Monte Carlo, 3 standard errors)."""
@@ -409,21 +564,40 @@ def test_betting_bounds_cover_the_mean(name, draw, mean, n):
 
 def test_betting_interval_agrees_with_its_p_values():
     rng = np.random.default_rng(3)
-    for x in (np.zeros(39), np.full(60, 0.03), rng.beta(0.5, 4, 50), (rng.random(40) < 0.3).astype(float)):
+    for x in (
+        np.zeros(39),
+        np.full(60, 0.03),
+        rng.beta(0.5, 4, 50),
+        (rng.random(40) < 0.3).astype(float),
+    ):
         lo, hi = intervals.betting_interval(x)
         assert lo <= x.mean() <= hi
-        assert (hi <= 0.1) == bool(intervals.betting_pvalue(x, 0.1, alternative="less") <= 0.025) or abs(hi - 0.1) < 2e-3
-    assert intervals.betting_interval(np.zeros(39))[1] <= 0.1 < intervals.betting_interval(np.zeros(36))[1]
+        assert (hi <= 0.1) == bool(
+            intervals.betting_pvalue(x, 0.1, alternative="less") <= 0.025
+        ) or abs(hi - 0.1) < 2e-3
+    assert (
+        intervals.betting_interval(np.zeros(39))[1]
+        <= 0.1
+        < intervals.betting_interval(np.zeros(36))[1]
+    )
     with pytest.raises(ValueError, match="values in"):
         intervals.betting_pvalue(np.array([0.2, 1.5]), 0.1)
 
 
-@pytest.mark.parametrize("case, p, rho, want", [
-    ("true", 0.02, 0.5, {"HOLDS": (">=", 0.8), "VIOLATED": ("<=", 0.025)}),
-    ("boundary", 0.1, 0.5, {"HOLDS": ("<=", 0.025), "VIOLATED": ("<=", 0.025)}),
-    ("boundary, nearly independent neurons", 0.1, 0.05, {"HOLDS": ("<=", 0.025)}),
-    ("false at one member", [0.3] + [0.02] * 7, 0.5, {"HOLDS": ("<=", 0.025), "VIOLATED": (">=", 0.8)}),
-])
+@pytest.mark.parametrize(
+    "case, p, rho, want",
+    [
+        ("true", 0.02, 0.5, {"HOLDS": (">=", 0.8), "VIOLATED": ("<=", 0.025)}),
+        ("boundary", 0.1, 0.5, {"HOLDS": ("<=", 0.025), "VIOLATED": ("<=", 0.025)}),
+        ("boundary, nearly independent neurons", 0.1, 0.05, {"HOLDS": ("<=", 0.025)}),
+        (
+            "false at one member",
+            [0.3] + [0.02] * 7,
+            0.5,
+            {"HOLDS": ("<=", 0.025), "VIOLATED": (">=", 0.8)},
+        ),
+    ],
+)
 def test_fraction_rule_on_planted_networks(case, p, rho, want):
     """Planted C2 default budgets (160 networks × 8 members of m/2 neurons, Beta random effect per network)."""
     R = 300
@@ -440,7 +614,9 @@ def test_fraction_rule_on_planted_networks(case, p, rho, want):
 def test_fraction_decision_uses_every_neuron_where_the_designated_one_cannot():
     f = np.full(60, 1 / 60)  # one neuron of 60 fails in every network: the first one, say
     assert laws.fraction_decision([f, f], delta=0.1).status == HOLDS
-    assert laws.seed_decision([60, 60], [60, 60], delta=0.1).status == VIOLATED  # the designated neuron always fails
+    assert (
+        laws.seed_decision([60, 60], [60, 60], delta=0.1).status == VIOLATED
+    )  # the designated neuron always fails
     assert laws.fraction_decision([np.array([]), f], delta=0.1).seeds == (60,)
     assert laws.fraction_decision([np.array([])], delta=0.1) is None
     assert laws.fraction_seeds_for_power([np.zeros(5)], delta=0.1) == 40
@@ -449,11 +625,14 @@ def test_fraction_decision_uses_every_neuron_where_the_designated_one_cannot():
 def test_c2_run_vmapped_seeds_match_one_by_one():
     """The vmapped program per width gives each seed's numbers of a train call of its own (float tolerance)."""
     import jax
+
     from ntk_attention import init_params, train
     from verification import config as cfg
     from verification.contract import Context
 
-    config = cfg.validate({"C2": {"widths": [4, 8], "seeds": 3, "steps": 6, "records": 2}, "data": {"n": 6}})
+    config = cfg.validate(
+        {"C2": {"widths": [4, 8], "seeds": 3, "steps": 6, "records": 2}, "data": {"n": 6}}
+    )
     ctx = Context(config=config, seed=0, quiet=True)
     v = c2.run_c2(config["C2"], ctx)
     ds = ctx.dataset(6)
@@ -461,8 +640,15 @@ def test_c2_run_vmapped_seeds_match_one_by_one():
     rec = c2.record_steps(6, 2)
     for wi, m in enumerate((4, 8)):
         for j, s in enumerate(ctx.network_seeds(3)):
-            tr = train(init_params(jax.random.key(s), m, sigma=config["data"]["sigma"]), ds.X, ds.y, learning_rate=eta,
-                       record_at=rec, record_ntk=False, record_neurons=False)
+            tr = train(
+                init_params(jax.random.key(s), m, sigma=config["data"]["sigma"]),
+                ds.X,
+                ds.y,
+                learning_rate=eta,
+                record_at=rec,
+                record_ntk=False,
+                record_neurons=False,
+            )
             key = f"m={m},a_r=-1"
             if tr.n_minus:
                 want = 1 - float(tr.sign_agree_minus[-1]) / tr.n_minus
@@ -486,18 +672,26 @@ def _eta_scan(onsets, etas=(0.25, 0.5, 1.0), seeds=4):
 ETA_STEPS = np.array([0, 1, 2, 4, 8, 16, 32, 64, 128, 256])
 
 
-@pytest.mark.parametrize("onsets, status", [((64, 32, 16), HOLDS), ((32, 32, 32), None), ((16, 32, 64), VIOLATED)])
+@pytest.mark.parametrize(
+    "onsets, status", [((64, 32, 16), HOLDS), ((32, 32, 32), None), ((16, 32, 64), VIOLATED)]
+)
 def test_c2_onset_exponent_in_eta_planted(onsets, status):
     kw, _ = c2.example_check_input()
     kw["steps"] = ETA_STEPS
-    kw["agree_plus"] = kw["agree_minus"] = np.where(ETA_STEPS >= 16, 60, 30) * np.ones((2, 40, 1), np.int64)
+    kw["agree_plus"] = kw["agree_minus"] = np.where(ETA_STEPS >= 16, 60, 30) * np.ones(
+        (2, 40, 1), np.int64
+    )
     v = c2.check_c2(**kw, eta_scan=_eta_scan(onsets))
     L, fin = v.observed.looseness, v.observed.finding
     assert v.observed.status == HOLDS  # the η fit never decides the observed status
     assert L["eta_scan"] == [0.25, 0.5, 1.0] and L["median_onset_eta"] == [float(t) for t in onsets]
     assert "onset exponent in η (diagnostic, not the status)" in fin
-    if status is None:  # onsets independent of η: the same record at every step size, uninformative, never HOLDS
-        assert L["onset_exponent_eta_status"].startswith("uninformative (the same record t = 32 at every step size")
+    if (
+        status is None
+    ):  # onsets independent of η: the same record at every step size, uninformative, never HOLDS
+        assert L["onset_exponent_eta_status"].startswith(
+            "uninformative (the same record t = 32 at every step size"
+        )
         assert "onset_exponent_eta" not in L
     else:
         assert L["onset_exponent_eta_status"] == status
@@ -514,15 +708,27 @@ def test_c2_onset_exponent_in_eta_independent_of_eta_with_noise_is_not_holds():
             a[k, s, ETA_STEPS >= rng.choice([16, 32, 64])] = 10
     scan["agree_plus"] = scan["agree_minus"] = a
     look, words = c2.ev.eta_exponent(scan, ETA_STEPS, 0.9, margin=0.1, alpha=0.05)
-    assert look["onset_exponent_eta_status"] in (INCONCLUSIVE, VIOLATED) and "against t_align ∝ η^-1" in words
+    assert (
+        look["onset_exponent_eta_status"] in (INCONCLUSIVE, VIOLATED)
+        and "against t_align ∝ η^-1" in words
+    )
 
 
 def test_c2_onset_exponent_in_eta_censored_or_too_few_step_sizes():
     look, words = c2.ev.eta_exponent(_eta_scan((1, 1, 1)), ETA_STEPS, 0.9, margin=0.1, alpha=0.05)
-    assert look["onset_exponent_eta_status"].startswith("uninformative (reached by the first record t = 1")
-    look, words = c2.ev.eta_exponent(_eta_scan((math.inf, 32, 16)), ETA_STEPS, 0.9, margin=0.1, alpha=0.05)
-    assert look["onset_exponent_eta_status"] == "uninformative (not reached at every step size and seed)"
-    look, _ = c2.ev.eta_exponent(_eta_scan((64, 32), etas=(0.5, 1.0)), ETA_STEPS, 0.9, margin=0.1, alpha=0.05)
+    assert look["onset_exponent_eta_status"].startswith(
+        "uninformative (reached by the first record t = 1"
+    )
+    look, words = c2.ev.eta_exponent(
+        _eta_scan((math.inf, 32, 16)), ETA_STEPS, 0.9, margin=0.1, alpha=0.05
+    )
+    assert (
+        look["onset_exponent_eta_status"]
+        == "uninformative (not reached at every step size and seed)"
+    )
+    look, _ = c2.ev.eta_exponent(
+        _eta_scan((64, 32), etas=(0.5, 1.0)), ETA_STEPS, 0.9, margin=0.1, alpha=0.05
+    )
     assert look["onset_exponent_eta_status"] == "uninformative (2 step sizes: the fit needs 3)"
 
 
@@ -540,13 +746,25 @@ def test_c2_run_with_eta_factors():
     from verification import config as cfg
     from verification.contract import Context
 
-    config = cfg.validate({"C2": {"widths": [4, 8, 16], "seeds": 2, "steps": 8, "records": 3, "eta_factors": [0.5, 1]},
-                           "data": {"n": 6}})
+    config = cfg.validate(
+        {
+            "C2": {
+                "widths": [4, 8, 16],
+                "seeds": 2,
+                "steps": 8,
+                "records": 3,
+                "eta_factors": [0.5, 1],
+            },
+            "data": {"n": 6},
+        }
+    )
     v = c2.run_c2(config["C2"], Context(config=config, seed=0, quiet=True))
     L = v.observed.looseness
     eta = v.measured["eta"]
     assert L["eta_scan"] == pytest.approx([0.5 * eta, eta]) and len(L["median_onset_eta"]) == 2
-    assert L["onset_exponent_eta_status"].startswith("uninformative (")  # 2 step sizes, or censored onsets
+    assert L["onset_exponent_eta_status"].startswith(
+        "uninformative ("
+    )  # 2 step sizes, or censored onsets
     assert "onset exponent in η" in v.observed.finding
     assert len(v.measured["median_onset"]) == 3 and v.measured["v_min"] > 0
 
@@ -557,11 +775,23 @@ def test_c2_eta_factor_past_the_stability_limit_is_named():
     from verification.contract import Context
 
     # η = 0.25 · 2/λ_max(H*); × 256 is far past the stability limit 2/λ_max(H(0)) of these tiny networks
-    config = cfg.validate({"C2": {"widths": [4, 8, 16], "seeds": 2, "steps": 30, "records": 3, "eta_factors": [256]},
-                           "data": {"n": 6}})
+    config = cfg.validate(
+        {
+            "C2": {
+                "widths": [4, 8, 16],
+                "seeds": 2,
+                "steps": 30,
+                "records": 3,
+                "eta_factors": [256],
+            },
+            "data": {"n": 6},
+        }
+    )
     ctx = Context(config=config, seed=0, quiet=True)
     v = c2.run_c2(config["C2"], ctx)
     eta = v.measured["eta"]
     notes = [d for d in ctx.memo.get(DIVERGED, []) if d["eta"] == pytest.approx(256 * eta)]
-    assert notes and all(d["width"] == 16 and d["limit"] is not None and d["eta"] > d["limit"] for d in notes)
+    assert notes and all(
+        d["width"] == 16 and d["limit"] is not None and d["eta"] > d["limit"] for d in notes
+    )
     assert "diverged networks per η" in v.observed.finding

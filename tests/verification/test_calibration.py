@@ -1,4 +1,4 @@
-"""verification.calibration: planted generators against brute force, the rows, the files, the CLI, the doc."""
+"""verification.calibration._table: planted generators against brute force, the rows, the files, the CLI, the doc."""
 
 import argparse
 import json
@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from verification import calibration as cal
+from verification.calibration import _table as cal
 from verification.commands import calibrate as calibrate_command
-from verification.verdict import HOLDS, STATUSES, VACUOUS, VIOLATED
+from verification.rules._verdict import HOLDS, STATUSES, VACUOUS, VIOLATED
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,7 +50,9 @@ def quick_rows():
 
 def test_quick_rows_have_the_published_fields(quick_rows):
     rules = {r["rule"] for r in quick_rows}
-    from_modules = {r["rule"] for module in cal.RULE_MODULES for r in module.rows(cal.QUICK_REPLICATES)}
+    from_modules = {
+        r["rule"] for module in cal.RULE_MODULES for r in module.rows(cal.QUICK_REPLICATES)
+    }
     assert rules == {"rate", "bounded_by", "probability", "envelope", "resolution"} | from_modules
     for r in quick_rows:
         assert r["case"] in ("true", "false", "boundary")
@@ -64,8 +66,13 @@ def test_quick_rows_have_the_published_fields(quick_rows):
 
 def test_quick_rows_decide_the_clear_cases(quick_rows):
     def row(rule, planted_start, **budget):
-        return next(r for r in quick_rows if r["rule"] == rule and r["planted"].startswith(planted_start)
-                    and all(r["budget"].get(k) == v for k, v in budget.items()))
+        return next(
+            r
+            for r in quick_rows
+            if r["rule"] == rule
+            and r["planted"].startswith(planted_start)
+            and all(r["budget"].get(k) == v for k, v in budget.items())
+        )
 
     assert row("rate", "CLT: ")["rates"][HOLDS] == 1.0
     assert row("rate", "CLT × m^0.25", violation_margin=0.1)["rates"][VIOLATED] == 1.0
@@ -84,7 +91,7 @@ def test_calibrate_is_deterministic_and_refuses(quick_rows):
 
 
 def test_probability_budget_matches_the_rule():
-    from verification.stats import probability_decision
+    from verification.rules import probability_decision
 
     for b in cal.probability_budget(runs=(40, 100)):
         n, k = b["runs"], b["max_failures_iut"]
@@ -102,13 +109,17 @@ def test_write_calibration_and_cli(tmp_path, quick_rows):
     args = parser.parse_args(["calibrate", "--quick", "--out", str(tmp_path / "b")])
     assert args.func(args) == 0
     rows = json.loads((tmp_path / "b" / "calibration.json").read_text(encoding="utf-8"))
-    assert len(rows) == len(quick_rows) and all(set(r) >= {"rule", "case", "budget", "replicates", "rates"} for r in rows)
+    assert len(rows) == len(quick_rows) and all(
+        set(r) >= {"rule", "case", "budget", "replicates", "rates"} for r in rows
+    )
 
 
 def test_markdown_table_escapes_pipes(quick_rows):
     table = cal.markdown_table(quick_rows)
     cells = {len(re.findall(r"(?<!\\)\|", line)) for line in table.splitlines()}
-    assert cells == {12}  # 11 columns in every row, the header and the rule line: no pipe left unescaped
+    assert cells == {
+        12
+    }  # 11 columns in every row, the header and the rule line: no pipe left unescaped
 
 
 def test_doc_differences_tolerates_two_counts_only():
@@ -124,7 +135,9 @@ def test_docs_calibration_md_is_current_and_meets_the_standard():
     # regenerates all rows at 1000 replicates (a few seconds of numpy) and compares with the page
     rows = cal.calibrate(cal.REPLICATES)
     text = (ROOT / "docs" / "calibration.md").read_text(encoding="utf-8")
-    assert cal.doc_differences(text, cal.render_doc(rows)) == [], "run python scripts/make_calibration.py"
+    assert cal.doc_differences(text, cal.render_doc(rows)) == [], (
+        "run python scripts/make_calibration.py"
+    )
     # the standard: every row meets it, or states why not (a budget limit or a known limitation)
     assert all(r["meets"] or r["note"] for r in rows)
     for r in rows:
@@ -135,13 +148,17 @@ def test_docs_calibration_md_is_current_and_meets_the_standard():
 
 
 def test_calibrate_prints_a_table_of_at_most_120_columns(quick_rows, tmp_path, capsys):
-    from verification import terminal
+    from verification.report import _terminal as terminal
 
     text = terminal.calibration_rows_text(quick_rows, cal.STATUSES)
     lines = text.splitlines()
     assert len(lines) == len(quick_rows) + 1 and max(map(len, lines)) <= 120
-    assert max(len(line) for line in cal.markdown_table(quick_rows).splitlines()) > 120  # the case it is for
+    assert (
+        max(len(line) for line in cal.markdown_table(quick_rows).splitlines()) > 120
+    )  # the case it is for
     for r, line in zip(quick_rows, lines[1:]):  # the numbers survive the cutting
-        assert f"{r['rates']['HOLDS']:.3f}" in line and line.rstrip().endswith("yes" if r["meets"] else "NO")
+        assert f"{r['rates']['HOLDS']:.3f}" in line and line.rstrip().endswith(
+            "yes" if r["meets"] else "NO"
+        )
     wide = terminal.fit_table(["a", "b"], [["x" * 200, "y"]], shrink=(0,))
     assert max(map(len, wide.splitlines())) <= 120 and "…" in wide

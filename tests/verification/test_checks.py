@@ -10,7 +10,7 @@ from verification.claims import c3_last_token_mass
 from verification.claims._common import interval_status, slope_status
 from verification.claims.c3_last_token_mass import check_c3, plot_c3, summary_c3
 from verification.claims.c5_ood_risk import check_c5
-from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED, Verdict
+from verification.rules._verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict
 
 STEPS = np.arange(0, 101, 10)
 WIDTHS = np.array([8, 16])
@@ -55,20 +55,44 @@ S3 = 40  # networks: enough for the seed-level rule to reach HOLDS (36 with no f
 
 def _met(S=S3):
     """The other premises met: kernel regime (relative change 0.01) and η = 1e-3 ≤ λδ = 1e-2."""
-    return dict(seeds=list(range(S)), kernel_change=[np.full(S, 0.01)], eta=1e-3, lam=0.1, lam_resolution=1e-12)
+    return dict(
+        seeds=list(range(S)),
+        kernel_change=[np.full(S, 0.01)],
+        eta=1e-3,
+        lam=0.1,
+        lam_resolution=1e-12,
+    )
 
 
 def test_c3_verdicts():
     good = _masses(0.05, [0.2, 0.3, 0.45], shape=(S3, 50))
     bad = _masses(0.5, [0.1, 0.2, 0.2], shape=(S3, 50))
-    assert check_c3(widths=[50], masses_final=[good], weights_final=_neg(good), delta=0.1, **_met()).status == HOLDS
+    assert (
+        check_c3(
+            widths=[50], masses_final=[good], weights_final=_neg(good), delta=0.1, **_met()
+        ).status
+        == HOLDS
+    )
     bad2 = np.concatenate([bad, bad], axis=1)
     kw = {**_met(), "kernel_change": [np.full(S3, 0.01)] * 2}
-    v = check_c3(widths=[50, 100], masses_final=[good, bad2], weights_final=_neg(good, bad2), delta=0.1, **kw)
-    assert v.status == VIOLATED and v.counterexample["width"] == 100 and v.counterexample["least_attended_position"] == 1
+    v = check_c3(
+        widths=[50, 100], masses_final=[good, bad2], weights_final=_neg(good, bad2), delta=0.1, **kw
+    )
+    assert (
+        v.status == VIOLATED
+        and v.counterexample["width"] == 100
+        and v.counterexample["least_attended_position"] == 1
+    )
     mixed = good.copy()
-    mixed[:5, 0] = bad[:5, 0]  # the designated neuron fails in 5 of 40 networks: CP upper end > δ, p = 0.37
-    assert check_c3(widths=[50], masses_final=[mixed], weights_final=_neg(mixed), delta=0.1, **_met()).status == INCONCLUSIVE
+    mixed[:5, 0] = bad[
+        :5, 0
+    ]  # the designated neuron fails in 5 of 40 networks: CP upper end > δ, p = 0.37
+    assert (
+        check_c3(
+            widths=[50], masses_final=[mixed], weights_final=_neg(mixed), delta=0.1, **_met()
+        ).status
+        == INCONCLUSIVE
+    )
 
 
 # Theorem 5.3's four readings on constructed masses (d = 4, 40 networks x 50 neurons):
@@ -77,22 +101,49 @@ def test_c3_verdicts():
 # network of the second kind: the designated neuron fails in half the networks, but each network's neuron
 # average [0.275, 0.275, 0.25, 0.2] has its least mass (below 1/d) last.
 EVERY_VS_AVERAGE = np.tile([0.1, 0.35, 0.35, 0.2], (S3, 50, 1))
-NEURON_VS_POPULATION = np.stack([np.roll(np.tile(np.array([[0.3, 0.3, 0.3, 0.1], [0.25, 0.25, 0.2, 0.3]]), (25, 1)),
-                                         s % 2, axis=0) for s in range(S3)])
+NEURON_VS_POPULATION = np.stack(
+    [
+        np.roll(
+            np.tile(np.array([[0.3, 0.3, 0.3, 0.1], [0.25, 0.25, 0.2, 0.3]]), (25, 1)),
+            s % 2,
+            axis=0,
+        )
+        for s in range(S3)
+    ]
+)
 READING_VERDICTS = {
-    "every_vs_average": {("neuron", "every"): VIOLATED, ("neuron", "average"): HOLDS,
-                         ("population", "every"): VIOLATED, ("population", "average"): HOLDS},
-    "neuron_vs_population": {("neuron", "every"): VIOLATED, ("neuron", "average"): VIOLATED,
-                             ("population", "every"): HOLDS, ("population", "average"): HOLDS},
+    "every_vs_average": {
+        ("neuron", "every"): VIOLATED,
+        ("neuron", "average"): HOLDS,
+        ("population", "every"): VIOLATED,
+        ("population", "average"): HOLDS,
+    },
+    "neuron_vs_population": {
+        ("neuron", "every"): VIOLATED,
+        ("neuron", "average"): VIOLATED,
+        ("population", "every"): HOLDS,
+        ("population", "average"): HOLDS,
+    },
 }
 
 
-@pytest.mark.parametrize("case, M", [("every_vs_average", EVERY_VS_AVERAGE), ("neuron_vs_population", NEURON_VS_POPULATION)])
+@pytest.mark.parametrize(
+    "case, M",
+    [("every_vs_average", EVERY_VS_AVERAGE), ("neuron_vs_population", NEURON_VS_POPULATION)],
+)
 @pytest.mark.parametrize("expectation", ["neuron", "population"])
 @pytest.mark.parametrize("versus", ["every", "average"])
 def test_c3_reading_decides_and_reports_all_four(case, M, expectation, versus):
-    v = check_c3(widths=[50], masses_final=[M], weights_final=_neg(M), masses_init=[M], delta=0.1,
-                 expectation=expectation, versus=versus, **_met())
+    v = check_c3(
+        widths=[50],
+        masses_final=[M],
+        weights_final=_neg(M),
+        masses_init=[M],
+        delta=0.1,
+        expectation=expectation,
+        versus=versus,
+        **_met(),
+    )
     expected = READING_VERDICTS[case]
     assert v.status == expected[(expectation, versus)]
     assert v.measured["decisive_reading"] == f"{expectation}/{versus}"
@@ -102,11 +153,18 @@ def test_c3_reading_decides_and_reports_all_four(case, M, expectation, versus):
     assert decisive[3].name.startswith(f"[{expectation}/{versus}]")
     # every reading is reported with its own verdict, the undecisive ones as diagnostics (on the premise's
     # neurons and on every neuron: here the same neurons)
-    by_reading = {tuple(p.name[1:p.name.index("]")].split("/")): p.status for p in v.parts if p.name.startswith("[")}
+    by_reading = {
+        tuple(p.name[1 : p.name.index("]")].split("/")): p.status
+        for p in v.parts
+        if p.name.startswith("[")
+    }
     assert by_reading == expected
     assert f"C3.expectation = '{expectation}', C3.versus = '{versus}'" in v.explanation
     if v.status == VIOLATED:
-        assert v.counterexample["reading"] == f"{expectation}/{versus}" and v.counterexample["width"] == 50
+        assert (
+            v.counterexample["reading"] == f"{expectation}/{versus}"
+            and v.counterexample["width"] == 50
+        )
         assert v.counterexample["seed"] in range(S3)
     else:
         assert v.counterexample is None
@@ -115,13 +173,27 @@ def test_c3_reading_decides_and_reports_all_four(case, M, expectation, versus):
 
 def test_c3_reading_statistics_against_direct_formulas():
     M = NEURON_VS_POPULATION
-    v = check_c3(widths=[50], masses_final=[M], weights_final=_neg(M), masses_init=[EVERY_VS_AVERAGE], delta=0.1,
-                 **_met())
+    v = check_c3(
+        widths=[50],
+        masses_final=[M],
+        weights_final=_neg(M),
+        masses_init=[EVERY_VS_AVERAGE],
+        delta=0.1,
+        **_met(),
+    )
     mean = M.reshape(-1, 4).mean(axis=0)
-    assert v.measured["fraction_last_least"] == [0.5] and v.measured["fraction_last_below_average"] == [0.5]
-    assert v.measured["mean_gap_other_minus_last"] == [pytest.approx(mean[:3].min() - mean[3])]  # 0.05
-    assert v.measured["mean_gap_average_minus_last"] == [pytest.approx((1 - 4 * mean[3]) / 3)]  # masses sum to 1
-    assert v.measured["fraction_last_least_at_init"] == [0.0] and v.measured["fraction_last_below_average_at_init"] == [1.0]
+    assert v.measured["fraction_last_least"] == [0.5] and v.measured[
+        "fraction_last_below_average"
+    ] == [0.5]
+    assert v.measured["mean_gap_other_minus_last"] == [
+        pytest.approx(mean[:3].min() - mean[3])
+    ]  # 0.05
+    assert v.measured["mean_gap_average_minus_last"] == [
+        pytest.approx((1 - 4 * mean[3]) / 3)
+    ]  # masses sum to 1
+    assert v.measured["fraction_last_least_at_init"] == [0.0] and v.measured[
+        "fraction_last_below_average_at_init"
+    ] == [1.0]
     # one trial per network: the designated (first negative) neuron fails in the odd networks
     assert v.measured["fraction_last_least_network_failures"] == [S3 // 2]
     assert v.measured["mean_gap_other_minus_last_network_failures"] == [0]
@@ -129,22 +201,48 @@ def test_c3_reading_statistics_against_direct_formulas():
 
 def test_c3_figure_and_summary_follow_the_reading(tmp_path):
     traj = np.tile(NEURON_VS_POPULATION.reshape(-1, 4).mean(0), (1, 3, 1))  # (W, R, d)
-    v = check_c3(widths=[50], masses_final=[NEURON_VS_POPULATION], weights_final=_neg(NEURON_VS_POPULATION),
-                 delta=0.1, expectation="population", versus="average", steps=np.array([0, 5, 10]), mass_trajectory=traj,
-                 negative_trajectory=np.array([[0.5, 0.9, 1.0]]), **_met())
+    v = check_c3(
+        widths=[50],
+        masses_final=[NEURON_VS_POPULATION],
+        weights_final=_neg(NEURON_VS_POPULATION),
+        delta=0.1,
+        expectation="population",
+        versus="average",
+        steps=np.array([0, 5, 10]),
+        mass_trajectory=traj,
+        negative_trajectory=np.array([[0.5, 0.9, 1.0]]),
+        **_met(),
+    )
     assert summary_c3(v) == f"last ≤ 1/d fails in 0/{S3} networks at T"
-    assert plot_c3(v, tmp_path) == ["c3_last_token_mass.png"] and (tmp_path / "c3_last_token_mass.png").stat().st_size > 0
-    old = Verdict.from_dict({**v.to_dict(), "measured": {"fraction_last_least": [0.25]}})  # a summary from before
+    assert (
+        plot_c3(v, tmp_path) == ["c3_last_token_mass.png"]
+        and (tmp_path / "c3_last_token_mass.png").stat().st_size > 0
+    )
+    old = Verdict.from_dict(
+        {**v.to_dict(), "measured": {"fraction_last_least": [0.25]}}
+    )  # a summary from before
     assert summary_c3(old) == "last position least attended: 0.25 (need ≥ 0.90)"
 
 
 def test_c3_refuses_unknown_reading():
     with pytest.raises(ValueError, match="expectation"):
-        check_c3(widths=[50], seeds=[0, 1], masses_final=[EVERY_VS_AVERAGE], weights_final=_neg(EVERY_VS_AVERAGE), delta=0.1,
-                 expectation="data")
+        check_c3(
+            widths=[50],
+            seeds=[0, 1],
+            masses_final=[EVERY_VS_AVERAGE],
+            weights_final=_neg(EVERY_VS_AVERAGE),
+            delta=0.1,
+            expectation="data",
+        )
     with pytest.raises(ValueError, match="versus"):
-        check_c3(widths=[50], seeds=[0, 1], masses_final=[EVERY_VS_AVERAGE], weights_final=_neg(EVERY_VS_AVERAGE), delta=0.1,
-                 versus="mean")
+        check_c3(
+            widths=[50],
+            seeds=[0, 1],
+            masses_final=[EVERY_VS_AVERAGE],
+            weights_final=_neg(EVERY_VS_AVERAGE),
+            delta=0.1,
+            versus="mean",
+        )
 
 
 def test_c3_reading_is_configured_and_reaches_the_check(monkeypatch):
@@ -155,23 +253,42 @@ def test_c3_reading_is_configured_and_reaches_the_check(monkeypatch):
     default = cfg.default_config()["C3"]
     assert (default["expectation"], default["versus"]) == ("neuron", "every")
     text = cfg.to_toml(cfg.default_config())
-    assert "expectation = \"neuron\"" in text and "one of 'neuron', 'population'" in text
-    assert "versus = \"every\"" in text and "one of 'every', 'average'" in text
-    assert cfg.validate({"C3": {"expectation": "population", "versus": "average"}})["C3"]["versus"] == "average"
-    with pytest.raises(cfg.ConfigError, match=r"C3\.versus: expected one of 'every', 'average', got 'all'"):
+    assert 'expectation = "neuron"' in text and "one of 'neuron', 'population'" in text
+    assert 'versus = "every"' in text and "one of 'every', 'average'" in text
+    assert (
+        cfg.validate({"C3": {"expectation": "population", "versus": "average"}})["C3"]["versus"]
+        == "average"
+    )
+    with pytest.raises(
+        cfg.ConfigError, match=r"C3\.versus: expected one of 'every', 'average', got 'all'"
+    ):
         cfg.validate({"C3": {"versus": "all"}})
-    with pytest.raises(cfg.ConfigError, match=r"C3\.expectation: expected one of 'neuron', 'population'"):
+    with pytest.raises(
+        cfg.ConfigError, match=r"C3\.expectation: expected one of 'neuron', 'population'"
+    ):
         cfg.validate({"C3": {"expectation": 1}})
     # run_c3 hands the section's reading to check_c3 (training replaced by the constructed masses)
-    traj = SimpleNamespace(position_mass=np.stack([NEURON_VS_POPULATION[0]] * 2), weights=-np.ones((2, 50)),
-                           mean_position_mass=np.tile(NEURON_VS_POPULATION[0].mean(0), (2, 1)), diverged_step=-1,
-                           params=SimpleNamespace(w=-np.ones(50)))
+    traj = SimpleNamespace(
+        position_mass=np.stack([NEURON_VS_POPULATION[0]] * 2),
+        weights=-np.ones((2, 50)),
+        mean_position_mass=np.tile(NEURON_VS_POPULATION[0].mean(0), (2, 1)),
+        diverged_step=-1,
+        params=SimpleNamespace(w=-np.ones(50)),
+    )
     monkeypatch.setattr(c3_last_token_mass, "train", lambda *a, **kw: traj)
-    config = cfg.validate({"C3": {"widths": [50], "seeds": 2, "steps": 1, "records": 2, "expectation": "population"}})
-    ctx = SimpleNamespace(config=config, seed=0, network_seeds=lambda k: list(range(k)),
-                          dataset=lambda n=None: SimpleNamespace(X=np.random.default_rng(0).normal(size=(3, 4)), y=np.ones(3)),
-                          cached=lambda key, f: f(), progress=lambda desc, total: SimpleNamespace(update=lambda k: None,
-                                                                                                  close=lambda: None))
+    config = cfg.validate(
+        {"C3": {"widths": [50], "seeds": 2, "steps": 1, "records": 2, "expectation": "population"}}
+    )
+    ctx = SimpleNamespace(
+        config=config,
+        seed=0,
+        network_seeds=lambda k: list(range(k)),
+        dataset=lambda n=None: SimpleNamespace(
+            X=np.random.default_rng(0).normal(size=(3, 4)), y=np.ones(3)
+        ),
+        cached=lambda key, f: f(),
+        progress=lambda desc, total: SimpleNamespace(update=lambda k: None, close=lambda: None),
+    )
     v = c3_last_token_mass.run_c3(config["C3"], ctx)
     assert v.measured["decisive_reading"] == "population/every"
     assert any(p.decisive and p.name.startswith("[population/every]") for p in v.parts)
@@ -184,9 +301,18 @@ def _c5(att, lin, n_test=60, att_exponent=0.0, lin_exponent=1.0):
     lin_e = [[lin * rng.chisquare(1, size=(n_test, 1)) * 0.01]]
     sig = np.array([1e-4, 1e-3, 1e-2, 1e-1, 1.0])
     jit = np.exp(rng.normal(0.0, 0.02, size=(2, 5, 3)))
-    return check_c5(sizes=[16], steps=[100], att_sq_err=att_e, lin_sq_err=lin_e, noise_std=0.1, c_R=1.0, resamples=300,
-                    noise_levels=sig, att_risk=sig[:, None] ** (2 * att_exponent) * jit[0],
-                    lin_risk=sig[:, None] ** (2 * lin_exponent) * jit[1])
+    return check_c5(
+        sizes=[16],
+        steps=[100],
+        att_sq_err=att_e,
+        lin_sq_err=lin_e,
+        noise_std=0.1,
+        c_R=1.0,
+        resamples=300,
+        noise_levels=sig,
+        att_risk=sig[:, None] ** (2 * att_exponent) * jit[0],
+        lin_risk=sig[:, None] ** (2 * lin_exponent) * jit[1],
+    )
 
 
 def _diagnostic(v, model):
@@ -213,7 +339,9 @@ def test_c5_verdicts():
 def test_c3_fraction_matches_direct_softmax(params, X):
     # masses from the fast path, decided by check_c3; the same fraction from jax.nn.softmax weights
     masses = np.asarray(mean_attention_mass(params, X))[None]
-    v = check_c3(widths=[6], seeds=[0], masses_final=[masses], weights_final=_neg(masses), delta=0.1)
+    v = check_c3(
+        widths=[6], seeds=[0], masses_final=[masses], weights_final=_neg(masses), delta=0.1
+    )
     s = np.asarray(attention_weights(params, X)).mean(axis=0)  # (m, d)
     direct = np.mean(s[:, -1] <= s[:, :-1].min(axis=1) + 1e-12)
     assert v.measured["fraction_last_least"] == [pytest.approx(direct)]

@@ -10,7 +10,7 @@ import pytest
 from verification import config as cfg
 from verification.claims import BUILTIN, CLAIMS
 from verification.contract import Claim, TrainingRun, check_claim
-from verification.verdict import STATUSES, Verdict
+from verification.rules._verdict import STATUSES, Verdict
 
 IDS = [c.id for c in BUILTIN]
 
@@ -30,7 +30,10 @@ def test_check_gives_the_known_verdict_and_plot_and_summary_use_the_verdict_alon
     kwargs, expected = _module(claim).example_check_input()
     assert expected in STATUSES
     v = claim.check(**kwargs)
-    assert isinstance(v, Verdict) and v.claim == claim.id and v.status == expected, (v.status, v.explanation)
+    assert isinstance(v, Verdict) and v.claim == claim.id and v.status == expected, (
+        v.status,
+        v.explanation,
+    )
     again = Verdict.from_dict(v.to_dict(), arrays=v.arrays)  # what `ntk-verify report` reads back
     files = claim.plot(again, tmp_path)
     assert files and all((tmp_path / f).stat().st_size > 0 for f in files)
@@ -47,7 +50,12 @@ def test_default_section_validates_and_declares_training_and_memory(claim):
     assert isinstance(need, int) and need >= 8 * data["d"] and isinstance(why, str)
     runs = claim.training(section, data) if claim.training is not None else []
     for run in runs:
-        assert isinstance(run, TrainingRun) and run.eta == section["eta"] and min(run.widths) >= 2 and run.sizes
+        assert (
+            isinstance(run, TrainingRun)
+            and run.eta == section["eta"]
+            and min(run.widths) >= 2
+            and run.sizes
+        )
 
 
 def test_training_is_declared_exactly_for_the_claims_training_the_papers_network():
@@ -57,19 +65,32 @@ def test_training_is_declared_exactly_for_the_claims_training_the_papers_network
 def test_memory_matches_a_count_by_hand():
     d = cfg.default_config()
     data = {**d["data"], "d": 8}
-    sec = {**d["C1"], "sizes": [8, 24], "widths": [64, 4096], "seeds": 120, "seeds_per_block": 120, "steps": 800,
-           "record_every": 10}
+    sec = {
+        **d["C1"],
+        "sizes": [8, 24],
+        "widths": [64, 4096],
+        "seeds": 120,
+        "seeds_per_block": 120,
+        "steps": 800,
+        "record_every": 10,
+    }
     need, why = CLAIMS["C1"].memory(sec, data)
     R, per, n = 800 // 10 + 1, 120, 24  # records, seeds in one block, the largest size
     block = 8 * per * (64 + 4096) * (n + 24)  # Jacobian rows and 24 other numbers per neuron
-    matrices = 8 * n**2 * (3 * (2 * per + 1) + 2 * 120 + 8)  # H(0), H(t), H(0) per run of the block, every H(0), H*
+    matrices = (
+        8 * n**2 * (3 * (2 * per + 1) + 2 * 120 + 8)
+    )  # H(0), H(t), H(0) per run of the block, every H(0), H*
     records = 8 * 10 * 2 * 120 * R  # ten fields per run and record
     host_ntk = 8 * R * per * 2 * n * n  # the symmetrised H(t) of every record of a block
     windows = 8 * n * 8
     # the kernel-regime reading: seeds × n × widest m × (d + 4) numbers (attention, Jacobian, residuals)
-    mechanism = 8 * sec["mechanism_seeds"] * sec["mechanism_n"] * max(sec["mechanism_widths"]) * (8 + 4)
-    assert (need, why) == (block + matrices + records + host_ntk + windows + mechanism,
-                           "sweep block (Jacobian n × Σ widths and per-neuron state)")
+    mechanism = (
+        8 * sec["mechanism_seeds"] * sec["mechanism_n"] * max(sec["mechanism_widths"]) * (8 + 4)
+    )
+    assert (need, why) == (
+        block + matrices + records + host_ntk + windows + mechanism,
+        "sweep block (Jacobian n × Σ widths and per-neuron state)",
+    )
     need, why = CLAIMS["C7"].memory({**d["C7"], "n": 32, "pool": 96, "test_windows": 200}, data)
     assert need == 8 * (32 + 96 + 200) * 8 and "windows" in why
     need, _ = CLAIMS["C6"].memory({**d["C6"], "max_tokens": 1000, "max_width": 6}, data)
@@ -80,7 +101,11 @@ def test_a_malformed_claim_is_refused_in_one_line():
     good = BUILTIN[0]
     import dataclasses
 
-    for field, value, words in (("id", "X1", "claim.id"), ("training", 3, "C1.training"), ("run", None, "C1.run")):
+    for field, value, words in (
+        ("id", "X1", "claim.id"),
+        ("training", 3, "C1.training"),
+        ("run", None, "C1.run"),
+    ):
         with pytest.raises(ValueError, match=words) as err:
             check_claim(dataclasses.replace(good, **{field: value}))
         assert "\n" not in str(err.value)

@@ -10,9 +10,9 @@ import tomllib
 import numpy as np
 import pytest
 
-from verification import cli
 from verification import config as cfg
-from verification.report import FORMAT, load_results
+from verification.commands import _cli as cli
+from verification.report._report import FORMAT, load_results
 
 TINY = """
 [run]
@@ -62,7 +62,13 @@ seeds = 2
 pool = 64
 test_windows = 24
 """
-FIGURES = ["c1_loss_envelope.png", "c2_sign_agreement.png", "c3_last_token_mass.png", "c4_ntk_width.png", "c5_ood_risk.png"]
+FIGURES = [
+    "c1_loss_envelope.png",
+    "c2_sign_agreement.png",
+    "c3_last_token_mass.png",
+    "c4_ntk_width.png",
+    "c5_ood_risk.png",
+]
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +78,7 @@ def runs(tmp_path_factory):
     (d / "tiny.toml").write_text(TINY)
     script = textwrap.dedent(f"""
         import contextlib, io, shutil, sys
-        from verification.cli import main
+        from verification.commands._cli import main
         d = {str(d)!r}
         assert main(["run", "--config", d + "/tiny.toml", "--out", d + "/a", "--quiet"]) == 0
         assert main(["run", "--config", d + "/tiny.toml", "--out", d + "/b", "--quiet"]) == 0
@@ -84,7 +90,9 @@ def runs(tmp_path_factory):
             assert main(["bounds", "--config", d + "/tiny.toml"]) == 0
         open(d + "/bounds.txt", "w").write(buf.getvalue())
     """)
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=600
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return d, proc.stdout
 
@@ -93,14 +101,20 @@ def test_run_writes_every_file(runs):
     d, stdout = runs
     out = d / "a"
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["summary.json", "evidence.npz", "report.md", "timing.json", *FIGURES])
+        ["summary.json", "evidence.npz", "report.md", "timing.json", *FIGURES]
+    )
     summary = json.loads((out / "summary.json").read_text())
     assert summary["format"] == FORMAT and summary["claims"] == ["C1", "C2", "C3", "C4", "C5"]
     for v in summary["verdicts"]:
         assert v["status"] in ("HOLDS", "VIOLATED", "VACUOUS", "INCONCLUSIVE")
         assert v["explanation"] and v["measured"] and v["tested_range"] and v["seed"] == 0
     env = summary["environment"]
-    assert env["x64"] is True and env["dtype"] == "float64" and env["jax_devices"] and env["packages"]["jax"]
+    assert (
+        env["x64"] is True
+        and env["dtype"] == "float64"
+        and env["jax_devices"]
+        and env["packages"]["jax"]
+    )
     assert summary["config"]["C1"]["widths"] == [8, 16, 32]
     raw = (out / "evidence.npz").read_bytes()
     assert hashlib.sha256(raw).hexdigest() == summary["evidence_sha256"]
@@ -134,9 +148,21 @@ def test_report_rerenders_from_saved_results(runs):
 def test_bounds_prints_every_constant(runs):
     d, _ = runs
     text = (d / "bounds.txt").read_text()
-    for name in ("lambda ", "lambda_resolution", "eta_stability_limit", "T_req", "t_align", "m_conc", "B ", "D ", "v_min"):
+    for name in (
+        "lambda ",
+        "lambda_resolution",
+        "eta_stability_limit",
+        "T_req",
+        "t_align",
+        "m_conc",
+        "B ",
+        "D ",
+        "v_min",
+    ):
         assert name in text
-    assert "(c_T = 2)" in text and "(c_A = 1)" in text  # C1.c_T defaults to 2 (the envelope rate is ηλ/2)
+    assert (
+        "(c_T = 2)" in text and "(c_A = 1)" in text
+    )  # C1.c_T defaults to 2 (the envelope rate is ηλ/2)
 
 
 def test_tampered_results_refused(runs, tmp_path, capsys):

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from ntk_attention import data as ntk_data
-from verification import cli
 from verification import config as cfg
+from verification.commands import _cli as cli
 from verification.contract import Context
-from verification.datasets import FAMILY_LENGTH, make_dataset
-from verification.sources import SourceError
+from verification.data._datasets import FAMILY_LENGTH, make_dataset
+from verification.data._sources import SourceError
 
 jax.config.update("jax_enable_x64", True)
 
@@ -63,7 +63,13 @@ def test_haar_source_reproduces_the_pre_issue_13_data(case):
     cases = {
         "default": (data, Context(config=base, seed=0).key("data"), 24, 4, 0.1),
         "seed7": (data, Context(config=base, seed=7).key("data"), 10, 0, 0.0),
-        "sliding": ({**data, "windows": "sliding", "state_dim": 3, "d": 4, "burn_in": 5}, jax.random.key(3), 12, 5, 0.0),
+        "sliding": (
+            {**data, "windows": "sliding", "state_dim": 3, "d": 4, "burn_in": 5},
+            jax.random.key(3),
+            12,
+            5,
+            0.0,
+        ),
         "raw": ({**data, "normalize": False, "radius": 0.9}, jax.random.key(11), 6, 2, 0.3),
     }
     c, key, n, n_test, noise = cases[case]
@@ -75,7 +81,9 @@ def test_haar_source_reproduces_the_pre_issue_13_data(case):
 
 def test_haar_through_the_context_is_the_old_default_data():
     ref = np.load(REFERENCE)
-    ds = Context(config=cfg.loads('[data]\nsource = "haar"\n'), seed=0).dataset(24, n_test=4, noise_std=0.1)
+    ds = Context(config=cfg.loads('[data]\nsource = "haar"\n'), seed=0).dataset(
+        24, n_test=4, noise_std=0.1
+    )
     _assert_haar_close(ds.X, ref["default/X"], "X")
     _assert_haar_close(ds.y_test, ref["default/y_test"], "y_test")
 
@@ -88,19 +96,24 @@ def test_default_source_is_the_default_family_with_its_options_as_keys():
     family, options = ntk_data.DEFAULT_FAMILY
     assert data["source"] == family
     assert {k: data[k] for k in options} == options
-    assert cfg.loads('[data]\nsource = "haar"\nstate_dim = 3\n')["data"]["state_dim"] == 3  # given: kept
+    assert (
+        cfg.loads('[data]\nsource = "haar"\nstate_dim = 3\n')["data"]["state_dim"] == 3
+    )  # given: kept
 
 
-@pytest.mark.parametrize("text, words", [
-    ('source = "nope"', "data.source: expected a family"),
-    ('source = 3', "data.source: expected"),
-    ('source = "csv:"', "data.source: expected"),
-    ('r_lo = 0.95\nr_hi = 0.9', "data.r_hi: expected a number >= data.r_lo"),
-    ('r_hi = 1.0', "data.r_hi: expected a number in [0, 1)"),
-    ('detrend = "log"', "data.detrend: expected one of"),
-    ('offset = -1', "data.offset: expected an integer >= 0"),
-    ('sources = "nile"', "data.sources: unknown key"),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ('source = "nope"', "data.source: expected a family"),
+        ("source = 3", "data.source: expected"),
+        ('source = "csv:"', "data.source: expected"),
+        ("r_lo = 0.95\nr_hi = 0.9", "data.r_hi: expected a number >= data.r_lo"),
+        ("r_hi = 1.0", "data.r_hi: expected a number in [0, 1)"),
+        ('detrend = "log"', "data.detrend: expected one of"),
+        ("offset = -1", "data.offset: expected an integer >= 0"),
+        ('sources = "nile"', "data.sources: unknown key"),
+    ],
+)
 def test_bad_data_keys_are_one_line_errors(text, words):
     with pytest.raises(cfg.ConfigError) as err:
         cfg.loads(f"[data]\n{text}\n")
@@ -134,10 +147,17 @@ def test_family_source_is_the_family_series_of_the_data_key():
     key = jax.random.key(4)
     ds = make_dataset(c, key, n=7, n_test=3)
     family, options = ntk_data.DEFAULT_FAMILY
-    u = np.asarray(ntk_data.family_series(family, FAMILY_LENGTH, jax.random.split(key)[0], **options), np.float64)
+    u = np.asarray(
+        ntk_data.family_series(family, FAMILY_LENGTH, jax.random.split(key)[0], **options),
+        np.float64,
+    )
     d = c["d"]
-    np.testing.assert_allclose(np.asarray(ds.X), _z(np.stack([u[i : i + d] for i in range(7)]), u[: 7 + d]), atol=1e-12)
-    np.testing.assert_allclose(np.asarray(ds.y_test), _z(u[7 + 2 * d : 7 + 2 * d + 3], u[: 7 + d]), atol=1e-12)
+    np.testing.assert_allclose(
+        np.asarray(ds.X), _z(np.stack([u[i : i + d] for i in range(7)]), u[: 7 + d]), atol=1e-12
+    )
+    np.testing.assert_allclose(
+        np.asarray(ds.y_test), _z(u[7 + 2 * d : 7 + 2 * d + 3], u[: 7 + d]), atol=1e-12
+    )
 
 
 def test_noise_is_added_to_targets_only():
@@ -166,7 +186,9 @@ def test_windows_file_rows_in_order(tmp_path):
     ref = np.concatenate([a[:6, :4].ravel(), a[:6, 4]])
     np.testing.assert_allclose(np.asarray(ds.X), _z(a[:6, :4], ref), atol=1e-12)
     np.testing.assert_allclose(np.asarray(ds.y_test), _z(a[6:, 4], ref), atol=1e-12)
-    with pytest.raises(SourceError, match=r"holds 9 windows; n = 7 training \+ n_test = 3 test windows need 10"):
+    with pytest.raises(
+        SourceError, match=r"holds 9 windows; n = 7 training \+ n_test = 3 test windows need 10"
+    ):
         make_dataset(c, jax.random.key(0), n=7, n_test=3)
 
 
@@ -175,15 +197,29 @@ def test_windows_file_rows_in_order(tmp_path):
 
 def test_data_json_default_looks_like_forecasting_data(capsys):
     stats = _data_json(capsys)
-    for key in ("source", "length", "lag1_autocorrelation", "corr_y_xd", "sign_consistent_fraction",
-                "data_term_fraction", "lambda_min", "lambda_error", "lambda_resolution", "v_min", "B", "D"):
+    for key in (
+        "source",
+        "length",
+        "lag1_autocorrelation",
+        "corr_y_xd",
+        "sign_consistent_fraction",
+        "data_term_fraction",
+        "lambda_min",
+        "lambda_error",
+        "lambda_resolution",
+        "v_min",
+        "B",
+        "D",
+    ):
         assert key in stats, key
     assert stats["source"] == ntk_data.DEFAULT_FAMILY[0]
     assert stats["lag1_autocorrelation"] >= 0.8 and stats["sign_consistent_fraction"] >= 0.75
     # independent: numpy on the very windows the claims get
     config = cfg.default_config()
     ds = Context(config=config, seed=0, quiet=True).dataset()
-    assert stats["lag1_autocorrelation"] == pytest.approx(_np_lag1(ds.whole_series), rel=1e-12)  # every value drawn
+    assert stats["lag1_autocorrelation"] == pytest.approx(
+        _np_lag1(ds.whole_series), rel=1e-12
+    )  # every value drawn
     assert stats["lag1_training"] == pytest.approx(_np_lag1(ds.series), rel=1e-12)
     assert stats["train_starts"] == list(range(24)) and stats["placement"] == "first"
     X, y = np.asarray(ds.X), np.asarray(ds.y)
@@ -199,8 +235,12 @@ def test_data_json_sunspots_and_csv(capsys, tmp_path):
     sm = pytest.importorskip("statsmodels.datasets.sunspots")
     raw = np.asarray(sm.load_pandas().data["SUNACTIVITY"], np.float64)
     assert stats["source"] == "sunspots" and stats["length"] == raw.size == 309
-    assert stats["lag1_autocorrelation"] == pytest.approx(_np_lag1(raw), rel=1e-10)  # the whole series
-    assert stats["lag1_training"] == pytest.approx(_np_lag1(raw[:10]), rel=1e-10)  # n + d = 10 values
+    assert stats["lag1_autocorrelation"] == pytest.approx(
+        _np_lag1(raw), rel=1e-10
+    )  # the whole series
+    assert stats["lag1_training"] == pytest.approx(
+        _np_lag1(raw[:10]), rel=1e-10
+    )  # n + d = 10 values
     # a CSV with a header, column by name
     u = np.cumsum(np.random.default_rng(1).normal(size=40))
     path = tmp_path / "my.csv"
@@ -213,11 +253,14 @@ def test_data_json_sunspots_and_csv(capsys, tmp_path):
     assert stats["v_min"] == pytest.approx(float((_z(X, u[:10])).var(axis=1).min()), rel=1e-10)
 
 
-@pytest.mark.parametrize("content, words", [
-    ("value\n1.0\nabc\n3\n", "row 3, column 'value': non-numeric cell 'abc'"),
-    ("value\n2\n2\n2\n", "the series is constant"),
-    ("a,b\n1,2\n3,\n", "row 3, column 'b': missing value"),
-])
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        ("value\n1.0\nabc\n3\n", "row 3, column 'value': non-numeric cell 'abc'"),
+        ("value\n2\n2\n2\n", "the series is constant"),
+        ("a,b\n1,2\n3,\n", "row 3, column 'b': missing value"),
+    ],
+)
 def test_data_bad_csv_is_one_line_exit_2(capsys, tmp_path, content, words):
     path = tmp_path / "bad.csv"
     path.write_text(content)
@@ -246,7 +289,7 @@ def test_data_missing_file_and_short_series_exit_2(capsys, tmp_path):
 
 
 def test_pooled_lag1_against_a_double_loop():
-    from verification.data_cmd import pooled_lag1
+    from verification.data._describe import pooled_lag1
 
     rng = np.random.default_rng(3)
     X, y = rng.normal(size=(5, 4)) + 2.0, rng.normal(size=5)
@@ -266,7 +309,9 @@ def test_a_finite_series_gives_the_test_windows_it_holds():
     ds = make_dataset(c, jax.random.key(0), n=48, n_test=3000)
     assert ds.X.shape == (48, 8) and ds.X_test.shape == (36, 8) and ds.y_test.shape == (36,)
     u = np.asarray(ds.series)
-    np.testing.assert_allclose(np.asarray(ds.X_test)[-1], u[-9:-1], atol=1e-12)  # the last window ends the series
+    np.testing.assert_allclose(
+        np.asarray(ds.X_test)[-1], u[-9:-1], atol=1e-12
+    )  # the last window ends the series
     np.testing.assert_allclose(np.asarray(ds.y_test)[-1], u[-1], atol=1e-12)
     with pytest.raises(SourceError, match="need"):
         make_dataset(c, jax.random.key(0), n=90, n_test=3000)

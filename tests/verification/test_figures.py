@@ -9,7 +9,11 @@ from verification.claims._common import FIGURE_SOURCE, save_figure  # noqa: E402
 
 
 def _labels(axis):
-    return [t.get_text() for t in axis.get_minorticklabels() + axis.get_majorticklabels() if t.get_text()]
+    return [
+        t.get_text()
+        for t in axis.get_minorticklabels() + axis.get_majorticklabels()
+        if t.get_text()
+    ]
 
 
 def test_narrow_log_axis_has_plain_labels_and_the_source_is_named(tmp_path):

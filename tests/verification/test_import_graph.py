@@ -9,9 +9,23 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("verification", "ntk_attention")
-LEAVES = ("verification.verdict", "verification.stats", "verification.intervals", "verification.decisions", "verification.resolution", "verification.bounds", "verification.config", "verification.step_size", "verification.memory",
-          "verification.contract", "verification.datasets", "verification.files", "verification.sources",
-          "verification.laws", "verification.ood_rules")
+LEAVES = (
+    "verification.rules._verdict",
+    "verification.rules",
+    "verification.rules._intervals",
+    "verification.rules._decisions",
+    "verification.rules._resolution",
+    "verification.training._bounds",
+    "verification.config",
+    "verification.training._step_size",
+    "verification.training._memory",
+    "verification.contract",
+    "verification.data._datasets",
+    "verification.files",
+    "verification.data._sources",
+    "verification.rules._laws",
+    "verification.rules._ood",
+)
 
 
 def _module_name(path: Path) -> str:
@@ -42,7 +56,10 @@ def import_graph(modules: dict[str, Path] | None = None) -> dict[str, set[str]]:
                 found = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom):
                 base = _resolve(node, name, path.name == "__init__.py")
-                found = [f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base for a in node.names]
+                found = [
+                    f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base
+                    for a in node.names
+                ]
             else:
                 continue
             for target in found:
@@ -63,7 +80,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
         stack.append(n)
         for m in sorted(graph.get(n, ())):
             if state.get(m) == "open":
-                return stack[stack.index(m):] + [m]
+                return stack[stack.index(m) :] + [m]
             if m not in state:
                 found = visit(m)
                 if found:
@@ -92,7 +109,11 @@ def test_no_import_cycle():
 
 def test_ntk_attention_never_imports_verification():
     graph = import_graph()
-    bad = {m: sorted(t for t in ts if t.startswith("verification")) for m, ts in graph.items() if m.startswith("ntk_attention")}
+    bad = {
+        m: sorted(t for t in ts if t.startswith("verification"))
+        for m, ts in graph.items()
+        if m.startswith("ntk_attention")
+    }
     assert not {m: ts for m, ts in bad.items() if ts}
 
 
@@ -103,7 +124,9 @@ def test_leaves_import_only_leaves():
         assert inner <= set(LEAVES), f"{leaf} imports {sorted(inner - set(LEAVES))}"
 
 
-@pytest.mark.parametrize("module", sorted(m for m in _modules() if m.startswith("verification.claims.c")))
+@pytest.mark.parametrize(
+    "module", sorted(m for m in _modules() if m.startswith("verification.claims.c"))
+)
 def test_claims_never_import_each_other_the_pipeline_or_the_report(module):
     inner = {t for t in import_graph()[module] if t.startswith("verification")}
     allowed = set(LEAVES) | {"verification.claims._common", "verification.claims"}
@@ -120,8 +143,12 @@ def test_no_project_import_inside_a_function():
             if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 continue
             for node in ast.walk(fn):
-                if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").split(".")[0] in PACKAGES):
+                if isinstance(node, ast.ImportFrom) and (
+                    node.level or (node.module or "").split(".")[0] in PACKAGES
+                ):
                     bad.append(f"{name}.{fn.name}: from {node.module}")
-                elif isinstance(node, ast.Import) and any(a.name.split(".")[0] in PACKAGES for a in node.names):
+                elif isinstance(node, ast.Import) and any(
+                    a.name.split(".")[0] in PACKAGES for a in node.names
+                ):
                     bad.append(f"{name}.{fn.name}: import {node.names[0].name}")
     assert not [b for b in bad if b.startswith("verification.")], bad

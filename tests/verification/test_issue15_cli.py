@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import ntk_attention as na
-from verification import cli
 from verification import config as cfg
+from verification.commands import _cli as cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,16 +25,25 @@ def _bounds(capsys, *argv):
 def test_bounds_json_reports_extended_lambda_and_the_source_of_each_input(tmp_path, capsys):
     config = tmp_path / "my.toml"
     config.write_text('[C1]\neta = 0.07\neta_mode = "absolute"\n[C2]\neta = 0.5\n')
-    code, out, err = _bounds(capsys, "--config", str(config), "--json", "--width", "512", "--sigma", "1.5")
+    code, out, err = _bounds(
+        capsys, "--config", str(config), "--json", "--width", "512", "--sigma", "1.5"
+    )
     assert code == 0, err
     s = json.loads(out)
     for key in ("n", "lambda", "lambda_error", "T_req", "t_align"):
         assert key in s, key
     assert s["n"] == 24
-    assert s["lambda"] is not None and np.isfinite(s["lambda"]) and 0 <= s["lambda_error"] < s["lambda"]
+    assert (
+        s["lambda"] is not None
+        and np.isfinite(s["lambda"])
+        and 0 <= s["lambda_error"] < s["lambda"]
+    )
     assert s["lambda_precision"] == "extended"
     inputs = s["inputs"]
-    assert inputs["eta"] == {"value": 0.07, "from": f"{config} [C1] eta"}  # [C1]'s, not [C2]'s 0.5, and says so
+    assert inputs["eta"] == {
+        "value": 0.07,
+        "from": f"{config} [C1] eta",
+    }  # [C1]'s, not [C2]'s 0.5, and says so
     assert inputs["width"] == {"value": 512, "from": "--width"}
     assert inputs["sigma"] == {"value": 1.5, "from": "--sigma"}
     assert inputs["n"]["from"] == f"{config} [data] n"
@@ -42,7 +51,9 @@ def test_bounds_json_reports_extended_lambda_and_the_source_of_each_input(tmp_pa
 
 def test_bounds_text_says_another_sections_eta_is_not_used(tmp_path, capsys):
     config = tmp_path / "my.toml"
-    config.write_text('[C1]\neta = 0.07\neta_mode = "absolute"\n\n[C2]\neta = 0.5\n')  # explicit: not the default
+    config.write_text(
+        '[C1]\neta = 0.07\neta_mode = "absolute"\n\n[C2]\neta = 0.5\n'
+    )  # explicit: not the default
     code, out, err = _bounds(capsys, "--config", str(config), "--n", "6")
     assert code == 0, err
     header = out.splitlines()[0]
@@ -51,12 +62,18 @@ def test_bounds_text_says_another_sections_eta_is_not_used(tmp_path, capsys):
 
 def test_bounds_reads_a_relative_eta_as_a_fraction_of_the_stability_limit(tmp_path, capsys):
     config = tmp_path / "my.toml"
-    config.write_text("[C1]\neta = 0.25\n")  # eta_mode = "relative" by default: η = 0.25 · 2/λ_max(H*) of C1's data
-    code, out, err = _bounds(capsys, "--config", str(config), "--json", "--n", "6", "--width", "256")
+    config.write_text(
+        "[C1]\neta = 0.25\n"
+    )  # eta_mode = "relative" by default: η = 0.25 · 2/λ_max(H*) of C1's data
+    code, out, err = _bounds(
+        capsys, "--config", str(config), "--json", "--n", "6", "--width", "256"
+    )
     assert code == 0, err
     eta = json.loads(out)["inputs"]["eta"]
     assert "relative: η = 0.25 · 2/λ_max(H*)" in eta["from"] and "n = 2, σ = 3" in eta["from"]
-    assert np.isfinite(eta["value"]) and eta["value"] > 0 and eta["value"] != 0.25  # a step size, not the fraction
+    assert (
+        np.isfinite(eta["value"]) and eta["value"] > 0 and eta["value"] != 0.25
+    )  # a step size, not the fraction
 
 
 def test_bounds_text_names_sections_and_flags_override(capsys):
@@ -68,15 +85,26 @@ def test_bounds_text_names_sections_and_flags_override(capsys):
     assert "data: n = 6" in header
 
 
-@pytest.mark.parametrize("argv, words", [(["--width", "0"], "--width: expected"), (["--eta", "-1"], "--eta: expected"),
-                                         (["--sigma", "nan"], "--sigma: expected"), (["--n", "1"], "--n: expected")])
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["--width", "0"], "--width: expected"),
+        (["--eta", "-1"], "--eta: expected"),
+        (["--sigma", "nan"], "--sigma: expected"),
+        (["--n", "1"], "--n: expected"),
+    ],
+)
 def test_bounds_refuses_bad_flags_in_one_line(capsys, argv, words):
     code, _, err = _bounds(capsys, *argv)
     assert code == 2 and words in err and err.count("\n") == 1
 
 
 def test_negative_values_reach_the_option_check():
-    assert cli.join_negative_values(["sweep", "--widths", "-64,32", "--quiet"]) == ["sweep", "--widths=-64,32", "--quiet"]
+    assert cli.join_negative_values(["sweep", "--widths", "-64,32", "--quiet"]) == [
+        "sweep",
+        "--widths=-64,32",
+        "--quiet",
+    ]
     assert cli.join_negative_values(["run", "--seed", "-5"]) == ["run", "--seed=-5"]
     assert cli.join_negative_values(["run", "--quiet", "-h"]) == ["run", "--quiet", "-h"]
     assert cli.join_negative_values(["--widths=-64,32"]) == ["--widths=-64,32"]
@@ -94,7 +122,9 @@ def test_negative_width_is_one_line_naming_it(tmp_path, capsys):
 def test_config_check_of_a_missing_file_names_check(tmp_path, capsys):
     assert cli.main(["config", "--check", str(tmp_path / "nope.toml")]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("ntk-verify config: error: --check: cannot read") and "--config" not in err
+    assert (
+        err.startswith("ntk-verify config: error: --check: cannot read") and "--config" not in err
+    )
 
 
 def test_claim_ids_are_case_insensitive_in_toml_as_on_the_command_line(tmp_path):
@@ -116,9 +146,15 @@ def test_calibrate_is_a_subcommand(tmp_path, capsys):
 
 def test_help_does_not_import_scipy_stats():
     """`ntk-verify --help` took 1.5 s more because scipy.stats was imported eagerly."""
-    code = "import sys, verification.cli; print('scipy.stats' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
-                         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, timeout=300)
+    code = "import sys, verification.commands._cli; print('scipy.stats' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
 
@@ -129,4 +165,6 @@ def test_readme_x64_comment_is_true():
     X32 = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
     H = na.infinite_ntk(X32).matrix
     assert np.asarray(H).dtype == np.float64
-    np.testing.assert_array_equal(np.asarray(H), np.asarray(na.infinite_ntk(X32.astype(np.float64)).matrix))
+    np.testing.assert_array_equal(
+        np.asarray(H), np.asarray(na.infinite_ntk(X32.astype(np.float64)).matrix)
+    )

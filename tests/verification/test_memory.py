@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from verification import cli, pipeline
+from verification import pipeline
+from verification.commands import _cli as cli
 
 ROOT = Path(__file__).resolve().parents[2]
 LARGE = 100 * 2**20
@@ -31,7 +32,7 @@ import json, sys, tempfile, time
 import tomli_w
 from verification import config as cfg
 from verification.claims import CLAIMS
-from verification.cli import main
+from verification.commands._cli import main
 
 def status(key):
     for line in open("/proc/self/status"):
@@ -65,21 +66,60 @@ def _train(width):
 
 # (claim, configuration): the first of each claim is its tiny warm-up
 DEFAULT_PLAN = [
-    ("C4", {"data": N4, "C4": _sweep(16)}), ("C4", {"data": N4, "C4": _sweep(1 << 20)}),
-    ("C3", {"data": N4, "C3": _train(16)}), ("C3", {"data": N4, "C3": _train(1 << 18)}),
+    ("C4", {"data": N4, "C4": _sweep(16)}),
+    ("C4", {"data": N4, "C4": _sweep(1 << 20)}),
+    ("C3", {"data": N4, "C3": _train(16)}),
+    ("C3", {"data": N4, "C3": _train(1 << 18)}),
 ]
-FULL_PLAN = DEFAULT_PLAN[:2] + [("C4", {"data": N4, "C4": _sweep(1 << 21)})] + DEFAULT_PLAN[2:] + [
-    ("C3", {"data": N4, "C3": _train(1 << 19)}),
-    ("C1", {"data": N4, "C1": {**_sweep(16), "sizes": [4]}}), ("C1", {"data": N4, "C1": {**_sweep(1 << 21), "sizes": [4]}}),
-    ("C2", {"data": N4, "C2": _train(16)}),
-    ("C2", {"data": N4, "C2": _train(1 << 20)}),
-    # C5's estimate counts every test window in its forward pass (an upper bound, tight when most
-    # are sign-inconsistent, as on the haar data; persistent series have few)
-    ("C5", {"data": HAAR, "C5": {"width": 8, "sizes": [8], "steps": [1, 2], "seeds": 2, "test_windows": 200}}),
-    ("C5", {"data": HAAR, "C5": {"width": 1 << 15, "sizes": [8], "steps": [1, 2], "seeds": 2, "test_windows": 200}}),
-    ("C5", {"data": HAAR, "C5": {"width": 1 << 16, "sizes": [8], "steps": [1, 2], "seeds": 2, "test_windows": 200}}),
-    ("C6", {}), ("C7", {}),
-]
+FULL_PLAN = (
+    DEFAULT_PLAN[:2]
+    + [("C4", {"data": N4, "C4": _sweep(1 << 21)})]
+    + DEFAULT_PLAN[2:]
+    + [
+        ("C3", {"data": N4, "C3": _train(1 << 19)}),
+        ("C1", {"data": N4, "C1": {**_sweep(16), "sizes": [4]}}),
+        ("C1", {"data": N4, "C1": {**_sweep(1 << 21), "sizes": [4]}}),
+        ("C2", {"data": N4, "C2": _train(16)}),
+        ("C2", {"data": N4, "C2": _train(1 << 20)}),
+        # C5's estimate counts every test window in its forward pass (an upper bound, tight when most
+        # are sign-inconsistent, as on the haar data; persistent series have few)
+        (
+            "C5",
+            {
+                "data": HAAR,
+                "C5": {"width": 8, "sizes": [8], "steps": [1, 2], "seeds": 2, "test_windows": 200},
+            },
+        ),
+        (
+            "C5",
+            {
+                "data": HAAR,
+                "C5": {
+                    "width": 1 << 15,
+                    "sizes": [8],
+                    "steps": [1, 2],
+                    "seeds": 2,
+                    "test_windows": 200,
+                },
+            },
+        ),
+        (
+            "C5",
+            {
+                "data": HAAR,
+                "C5": {
+                    "width": 1 << 16,
+                    "sizes": [8],
+                    "steps": [1, 2],
+                    "seeds": 2,
+                    "test_windows": 200,
+                },
+            },
+        ),
+        ("C6", {}),
+        ("C7", {}),
+    ]
+)
 
 
 @pytest.fixture(scope="module")
@@ -87,10 +127,19 @@ def measured():
     if not Path("/proc/self/clear_refs").exists():
         pytest.skip("peak RSS reset needs Linux /proc/self/clear_refs")
     plan = FULL_PLAN if FULL else DEFAULT_PLAN
-    out = subprocess.run([sys.executable, "-c", MEASURE, json.dumps(plan)], capture_output=True, text=True,
-                         env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=3600)
+    out = subprocess.run(
+        [sys.executable, "-c", MEASURE, json.dumps(plan)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=3600,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
-    rows = [json.loads(line[len("MEASURE "):]) for line in out.stdout.splitlines() if line.startswith("MEASURE ")]
+    rows = [
+        json.loads(line[len("MEASURE ") :])
+        for line in out.stdout.splitlines()
+        if line.startswith("MEASURE ")
+    ]
     assert len(rows) == len(plan)
     return rows
 
@@ -100,7 +149,9 @@ def test_baseline_covers_a_warm_process(measured):
     a claim at tiny sizes (compiled programs included); a later claim's tiny run (its own imports and
     compiled programs) grows by less than ``SMALL``."""
     assert all(r["rc"] == 0 for r in measured)
-    print(f"fresh process after a tiny {measured[0]['claim']} run: peak {measured[0]['hwm'] / 2**30:.2f} GiB")
+    print(
+        f"fresh process after a tiny {measured[0]['claim']} run: peak {measured[0]['hwm'] / 2**30:.2f} GiB"
+    )
     assert measured[0]["hwm"] <= pipeline.BASELINE_BYTES, measured[0]
     for r in measured[1:]:
         if r["estimate"] < LARGE:
@@ -112,7 +163,9 @@ def test_estimate_is_an_upper_bound_within_three_times(measured):
     assert {r["claim"] for r in large} >= {"C3", "C4"}
     for r in large:
         growth = r["hwm"] - r["before"]
-        print(f"{r['claim']}: growth {growth / 2**20:.0f} MiB, estimate {r['estimate'] / 2**20:.0f} MiB")
+        print(
+            f"{r['claim']}: growth {growth / 2**20:.0f} MiB, estimate {r['estimate'] / 2**20:.0f} MiB"
+        )
         assert growth <= r["estimate"] <= 3 * growth, (r["claim"], growth, r["estimate"], r["raw"])
 
 
@@ -125,7 +178,12 @@ def test_a_run_that_would_not_fit_is_refused_before_any_work(tmp_path, monkeypat
     out = tmp_path / "results"
     assert cli.main(["run", "--claims", "C2", "--config", str(config), "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()
-    assert "\n" not in err and "C2: needs about" in err and " GiB (mostly " in err and "23.5 GiB of physical memory" in err, err
+    assert (
+        "\n" not in err
+        and "C2: needs about" in err
+        and " GiB (mostly " in err
+        and "23.5 GiB of physical memory" in err
+    ), err
     assert not out.exists()
     assert cli.main(["config", "--check", str(config)]) == 2  # the same refusal
     assert "C2: needs about" in capsys.readouterr().err
@@ -144,4 +202,9 @@ def test_memory_estimate_grows_with_every_size_of_a_run():
     assert sweep_bytes(**{**base, "record_every": 1})[0] > b0
     t0 = train_bytes(n=24, d=8, widths=[256, 1024], seeds=3, steps=300, record_every=10)[0]
     assert train_bytes(n=24, d=8, widths=[256, 1024], seeds=4, steps=300, record_every=10)[0] > t0
-    assert train_bytes(n=24, d=8, widths=[256, 1024], seeds=3, steps=300, record_every=10, held=False)[0] < t0
+    assert (
+        train_bytes(n=24, d=8, widths=[256, 1024], seeds=3, steps=300, record_every=10, held=False)[
+            0
+        ]
+        < t0
+    )

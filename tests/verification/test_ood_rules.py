@@ -4,14 +4,27 @@ generated test windows and C5's constant-free verdict, on planted truths."""
 import jax
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from verification import calibration, calibration_ood, config as cfg, datasets
+from verification import config as cfg
+from verification.calibration import _ood as calibration_ood
+from verification.calibration import _table as calibration
 from verification.claims import c5_ood_risk as c5
-from verification.ood_rules import (NoiseExponent, exponent_seeds_for_power, margin_effect_statuses, margin_effects,
-                                    margin_seeds_for_power, noise_exponent_decision, noise_exponent_status,
-                                    paired_effects, seed_log_ratios, seeds_for_power)
-from verification.verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict
+from verification.data import _datasets as datasets
+from verification.rules._ood import (
+    NoiseExponent,
+    exponent_seeds_for_power,
+    margin_effect_statuses,
+    margin_effects,
+    margin_seeds_for_power,
+    noise_exponent_decision,
+    noise_exponent_status,
+    paired_effects,
+    seed_log_ratios,
+    seeds_for_power,
+)
+from verification.rules._verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict
 
 SIG = np.array([1e-4, 1e-3, 1e-2, 1e-1, 1.0])
 
@@ -53,16 +66,25 @@ def test_paired_effects_decide_each_way_and_holm_adjusts():
     rng = np.random.default_rng(0)
     base = rng.exponential(size=(5, 50))
     jitter = np.exp(rng.normal(0, 0.01, size=(5, 1)))
-    d = np.stack([seed_log_ratios(0.5 * base * jitter, base), seed_log_ratios(2.0 * base * jitter, base),
-                  seed_log_ratios(base * np.exp(rng.normal(0, 0.3, size=(5, 1))), base)])
+    d = np.stack(
+        [
+            seed_log_ratios(0.5 * base * jitter, base),
+            seed_log_ratios(2.0 * base * jitter, base),
+            seed_log_ratios(base * np.exp(rng.normal(0, 0.3, size=(5, 1))), base),
+        ]
+    )
     dec = paired_effects(d)
     assert dec.statuses[:2] == (HOLDS, VIOLATED)
-    assert dec.factor[0] == pytest.approx(0.5, rel=0.05) and dec.factor[1] == pytest.approx(2.0, rel=0.05)
+    assert dec.factor[0] == pytest.approx(0.5, rel=0.05) and dec.factor[1] == pytest.approx(
+        2.0, rel=0.05
+    )
     assert dec.lo[0] < dec.factor[0] < dec.hi[0]
     # a p-value that passes alone but not adjusted over a family of 5
     d1 = np.array([[-0.30, -0.10, -0.25, -0.05, -0.20]])
     alone = paired_effects(d1)
-    fam = paired_effects(np.vstack([d1, np.zeros((4, 5)) + np.array([0.1, -0.1, 0.05, -0.05, 0.0])]))
+    fam = paired_effects(
+        np.vstack([d1, np.zeros((4, 5)) + np.array([0.1, -0.1, 0.05, -0.05, 0.0])])
+    )
     assert alone.p_helps[0] < 0.025 < fam.p_helps[0]
     assert alone.statuses[0] == HOLDS and fam.statuses[0] == INCONCLUSIVE
     with pytest.raises(ValueError, match="log_ratios"):
@@ -81,22 +103,30 @@ def test_margin_effects_known_answers():
     assert dec.p_mitigates[3] == pytest.approx(0.5) and dec.p_not_holm[3] == pytest.approx(1.0)
     assert "Δ = 0.1" in dec.rule and "Holm over 4" in dec.rule and "intersection–union" in dec.rule
     assert margin_effects(d[[0]]).status == HOLDS
-    assert margin_effects(d[[0, 3]]).status == INCONCLUSIVE  # one undecided: the conjunction is not shown
-    assert margin_effects(d[[0]], margin=0.6).status == VIOLATED  # × 0.5 does not lower the risk by 60%
+    assert (
+        margin_effects(d[[0, 3]]).status == INCONCLUSIVE
+    )  # one undecided: the conjunction is not shown
+    assert (
+        margin_effects(d[[0]], margin=0.6).status == VIOLATED
+    )  # × 0.5 does not lower the risk by 60%
     for bad in (0.0, 1.0, 1.5, -0.2):
         with pytest.raises(ValueError, match="margin"):
             margin_effects(d, margin=bad)
 
 
 def test_margin_effects_holm_for_does_not_and_no_correction_for_mitigates():
-    d_not = np.array([[-0.02, 0.0, -0.06, 0.02, -0.09]])  # factor ≈ 0.97, just shown above 0.9 alone
+    d_not = np.array(
+        [[-0.02, 0.0, -0.06, 0.02, -0.09]]
+    )  # factor ≈ 0.97, just shown above 0.9 alone
     alone = margin_effects(d_not)
     fam = margin_effects(np.vstack([d_not, np.log(0.9) + np.tile(SCATTER, (4, 1))]))
     assert alone.p_not_holm[0] < 0.025 < fam.p_not_holm[0]  # Holm over 5 variants
     assert alone.statuses[0] == VIOLATED and fam.statuses[0] == INCONCLUSIVE
     d_mit = np.log(0.9) + np.array([[-0.1, -0.2, -0.05, -0.15, -0.12]])
     fam = margin_effects(np.vstack([d_mit, np.log(0.5) + np.tile(SCATTER, (4, 1))]))
-    assert margin_effects(d_mit).p_mitigates[0] == pytest.approx(fam.p_mitigates[0])  # no correction
+    assert margin_effects(d_mit).p_mitigates[0] == pytest.approx(
+        fam.p_mitigates[0]
+    )  # no correction
     st, conj, _, _ = margin_effect_statuses(np.stack([d_mit, d_not]))  # vectorised over replicates
     assert conj.tolist() == [HOLDS, VIOLATED] and st.shape == (2, 1)
 
@@ -114,7 +144,9 @@ def test_exponent_budget_from_the_observed_spread():
     wide = NoiseExponent(INCONCLUSIVE, 0.75, 0.55, 0.95, 0.1, True, 3, 4, "")
     narrow = wide._replace(lo=0.7, hi=0.8)
     assert exponent_seeds_for_power(wide) > exponent_seeds_for_power(narrow) >= 2
-    assert exponent_seeds_for_power(wide._replace(slope=0.9)) == 0  # at the threshold: no budget decides
+    assert (
+        exponent_seeds_for_power(wide._replace(slope=0.9)) == 0
+    )  # at the threshold: no budget decides
     assert exponent_seeds_for_power(wide._replace(seeds=1)) == 0
 
 
@@ -152,7 +184,10 @@ def test_generated_ood_windows_are_sign_inconsistent_and_reproducible():
     assert a.X.shape == (60, data["d"]) and a.scanned >= 60
     assert np.all(np.sign(a.y) != np.sign(a.X[:, -1]))
     np.testing.assert_array_equal(a.X, b.X)
-    assert datasets.ood_test_windows({**data, "source": "sunspots"}, jax.random.key(5), n=24, want=60) is None
+    assert (
+        datasets.ood_test_windows({**data, "source": "sunspots"}, jax.random.key(5), n=24, want=60)
+        is None
+    )
 
 
 def test_own_noise_variance_recovers_planted_noise():
@@ -172,7 +207,13 @@ def test_check_c5_decides_without_the_constant():
     # the diagnostic constant does not decide
     assert c5.check_c5(**{**kw, "c_R": 1e-6}).status == HOLDS
     # planted false: the linear net's risk does not vanish with the noise
-    bad = c5.check_c5(**{**kw, "lin_risk": np.full((5, 3), 0.3) * np.exp(np.random.default_rng(0).normal(0, .05, (5, 3)))})
+    bad = c5.check_c5(
+        **{
+            **kw,
+            "lin_risk": np.full((5, 3), 0.3)
+            * np.exp(np.random.default_rng(0).normal(0, 0.05, (5, 3))),
+        }
+    )
     assert bad.status == VIOLATED and bad.counterexample["model"] == "linear"
     assert "sign-inconsistent test windows" in c5.summary_c5(v)
     assert Verdict.from_dict(v.to_dict()) == v

@@ -8,8 +8,10 @@ import os
 import numpy as np
 import pytest
 
-from verification import cli, files, pipeline, report
-from verification.verdict import HOLDS, Verdict
+from verification import files, pipeline
+from verification.commands import _cli as cli
+from verification.report import _report as report
+from verification.rules._verdict import HOLDS, Verdict
 
 
 def _no_compute(*args, **kwargs):
@@ -32,18 +34,32 @@ def test_check_output_folder(tmp_path, monkeypatch):
     (tmp_path / "f").write_text("x")
     with pytest.raises(files.ResultsError, match=r"^--out: '.*f' exists and is not a folder$"):
         files.check_output_folder(tmp_path / "f", force=False)
-    with pytest.raises(files.ResultsError, match=r"^--out: '.*f/sub' cannot be created: '.*f' is a file, not a folder$"):
+    with pytest.raises(
+        files.ResultsError,
+        match=r"^--out: '.*f/sub' cannot be created: '.*f' is a file, not a folder$",
+    ):
         files.check_output_folder(tmp_path / "f" / "sub", force=True)
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "a").write_text("x")
     with pytest.raises(files.ResultsError, match="is not empty; pass --force"):
         files.check_output_folder(tmp_path / "full", force=False)
     assert files.check_output_folder(tmp_path / "full", force=True) == tmp_path / "full"
-    assert files.check_output_folder(tmp_path / "new" / "deeper", force=False) == tmp_path / "new" / "deeper"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["f", "full"]  # nothing created, no probe left
+    assert (
+        files.check_output_folder(tmp_path / "new" / "deeper", force=False)
+        == tmp_path / "new" / "deeper"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "f",
+        "full",
+    ]  # nothing created, no probe left
     _read_only(monkeypatch)
-    for target in (tmp_path / "full", tmp_path / "new"):  # the folder itself, or where it would be created
-        with pytest.raises(files.ResultsError, match=r"^--out: '.*' is not writable \(Permission denied\)$"):
+    for target in (
+        tmp_path / "full",
+        tmp_path / "new",
+    ):  # the folder itself, or where it would be created
+        with pytest.raises(
+            files.ResultsError, match=r"^--out: '.*' is not writable \(Permission denied\)$"
+        ):
             files.check_output_folder(target, force=True)
 
 
@@ -67,7 +83,11 @@ def test_run_refuses_the_output_folder_before_computing(tmp_path, monkeypatch, c
         _read_only(monkeypatch)
     assert cli.main(["run", "--claims", "C6", "--out", str(out), "--quiet"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith("ntk-verify run: error: --out: ") and "Traceback" not in err
+    assert (
+        err.count("\n") == 1
+        and err.startswith("ntk-verify run: error: --out: ")
+        and "Traceback" not in err
+    )
 
 
 def test_full_disk_is_one_line_naming_what_was_kept(tmp_path, monkeypatch):
@@ -87,7 +107,11 @@ def test_full_disk_is_one_line_naming_what_was_kept(tmp_path, monkeypatch):
     msg = str(info.value)
     assert "\n" not in msg and "no space left on device while writing the results" in msg
     kept = msg.split("kept: ")[1].split(" (")[0].split(", ")
-    assert kept == sorted(p.name for p in out.iterdir()) and "evidence.npz" in kept and "report.md" in kept
+    assert (
+        kept == sorted(p.name for p in out.iterdir())
+        and "evidence.npz" in kept
+        and "report.md" in kept
+    )
     assert "no summary.json: the folder is not a complete run" in msg
     assert not (out / "summary.json").exists()
     json.dumps(msg)  # printable as it stands
@@ -109,7 +133,18 @@ def test_run_on_a_full_disk_exits_2_in_one_line(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(report, "atomic_write", full_at_report)
     saved = dict(registry.CLAIMS), dict(registry.PLUGINS)
     try:
-        code = cli.main(["run", "--plugin", str(plugin), "--claims", "C8", "--out", str(tmp_path / "o"), "--quiet"])
+        code = cli.main(
+            [
+                "run",
+                "--plugin",
+                str(plugin),
+                "--claims",
+                "C8",
+                "--out",
+                str(tmp_path / "o"),
+                "--quiet",
+            ]
+        )
     finally:
         registry.CLAIMS.clear(), registry.CLAIMS.update(saved[0])
         registry.PLUGINS.clear(), registry.PLUGINS.update(saved[1])

@@ -14,12 +14,13 @@ from verification import pipeline
 from verification import strategies as vst
 from verification.claims import CLAIMS, load_extensions, register_claim
 from verification.contract import Claim, Context
-from verification import datasets
-from verification.datasets import make_dataset
-from verification.verdict import HOLDS, Verdict
+from verification.data import _datasets as datasets
+from verification.data._datasets import make_dataset
+from verification.rules._verdict import HOLDS, Verdict
 
-
-_core_series = jax.jit(jax.vmap(lambda ssm, h: ssm_series(ssm, 8, h), in_axes=(None, 0)))  # one compilation
+_core_series = jax.jit(
+    jax.vmap(lambda ssm, h: ssm_series(ssm, 8, h), in_axes=(None, 0))
+)  # one compilation
 
 
 @settings(max_examples=8)
@@ -79,12 +80,23 @@ def test_context_keys_and_seeds():
     assert not jnp.array_equal(jax.random.key_data(ctx.key("a")), jax.random.key_data(ctx.key("b")))
     assert ctx.network_seeds(3) == [3000, 3001, 3002]
     calls = []
-    assert ctx.cached("x", lambda: calls.append(1) or 7) == 7 and ctx.cached("x", lambda: 8) == 7 and calls == [1]
+    assert (
+        ctx.cached("x", lambda: calls.append(1) or 7) == 7
+        and ctx.cached("x", lambda: 8) == 7
+        and calls == [1]
+    )
 
 
 def _claim(cid, **over):
-    base = dict(id=cid, source="test", title="t", statement="x", params={"k": cfg.positive_int(1, "k")},
-                run=lambda sec, ctx: Verdict(cid, HOLDS, f"k = {sec['k']}"), check=lambda: None)
+    base = dict(
+        id=cid,
+        source="test",
+        title="t",
+        statement="x",
+        params={"k": cfg.positive_int(1, "k")},
+        run=lambda sec, ctx: Verdict(cid, HOLDS, f"k = {sec['k']}"),
+        check=lambda: None,
+    )
     return Claim(**{**base, **over})
 
 
@@ -92,7 +104,9 @@ def test_registry_contract_and_preflight_runs_first():
     before = dict(CLAIMS)
     ran = []
     try:
-        register_claim(_claim("C90", run=lambda sec, ctx: ran.append("C90") or Verdict("C90", HOLDS, "")))
+        register_claim(
+            _claim("C90", run=lambda sec, ctx: ran.append("C90") or Verdict("C90", HOLDS, ""))
+        )
 
         def refuse(sec, ctx):
             raise cfg.ConfigError("C91.k: expected something else")
@@ -104,7 +118,9 @@ def test_registry_contract_and_preflight_runs_first():
         assert ran == []  # refused before any claim ran
         CLAIMS["C91"] = dataclasses.replace(CLAIMS["C91"], preflight=None)
         out = pipeline.run_claims(cfg.loads("[C91]\nk = 5"), ["C91", "C90"], quiet=True)
-        assert [v.claim for v in out] == ["C90", "C91"] and out[1].explanation == "k = 5"  # registry order
+        assert [v.claim for v in out] == ["C90", "C91"] and out[
+            1
+        ].explanation == "k = 5"  # registry order
         with pytest.raises(ValueError, match="already registered"):
             register_claim(_claim("C90"))
         with pytest.raises(ValueError, match="claim.id"):

@@ -5,14 +5,14 @@ import textwrap
 
 import pytest
 
-from verification import cli
 from verification import claims as registry
+from verification.commands import _cli as cli
 
-PLUGIN = textwrap.dedent('''
+PLUGIN = textwrap.dedent("""
     import numpy as np
     from verification import config as cfg
     from verification.contract import Claim
-    from verification.verdict import HOLDS, VIOLATED, Verdict
+    from verification.rules._verdict import HOLDS, VIOLATED, Verdict
 
     def check_c8(*, values, bound, config=None, seed=None):
         v = np.asarray(values, np.float64)
@@ -29,7 +29,7 @@ PLUGIN = textwrap.dedent('''
     CLAIMS = (Claim(id="C8", source="test", title="a plug-in claim", statement="x \\\\le b",
                     params={"k": cfg.positive_int(3, "values"), "bound": cfg.positive_float(10.0, "bound")},
                     run=run_c8, check=check_c8, plot=plot_c8, summary=lambda v: f"max {v.measured['max']:g}"),)
-''')
+""")
 
 
 @pytest.fixture
@@ -48,12 +48,21 @@ def test_plugin_file_runs_records_and_rerenders(tmp_path, capsys, clean_registry
     assert cli.main(["config", "--default", "--plugin", str(plugin)]) == 0
     assert "[C8]\n# values" in capsys.readouterr().out
     out = tmp_path / "res"
-    assert cli.main(["run", "--plugin", str(plugin), "--claims", "c8", "--out", str(out), "--quiet"]) == 0
+    assert (
+        cli.main(["run", "--plugin", str(plugin), "--claims", "c8", "--out", str(out), "--quiet"])
+        == 0
+    )
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["plugins"] == {str(plugin.resolve()): ["C8"]} and summary["verdicts"][0]["status"] == "HOLDS"
+    assert (
+        summary["plugins"] == {str(plugin.resolve()): ["C8"]}
+        and summary["verdicts"][0]["status"] == "HOLDS"
+    )
     report = (out / "report.md").read_text()
     # the row: claim, source, statement, theorem, observed (none for a plug-in), key numbers
-    assert "| C8 | test | a plug-in claim | **HOLDS** | — | max 2 |" in report and "![C8](c8.png)" in report
+    assert (
+        "| C8 | test | a plug-in claim | **HOLDS** | — | max 2 |" in report
+        and "![C8](c8.png)" in report
+    )
     assert "seed None" not in report
 
     # a fresh process knows no C8: `report` reloads the plug-in the results name
@@ -70,7 +79,9 @@ def test_plugin_file_runs_records_and_rerenders(tmp_path, capsys, clean_registry
     assert cli.main(["report", str(out)]) == 2
     err = capsys.readouterr().err.strip()
     assert "c8_plugin.py" in err and "cannot be loaded" in err and len(err.splitlines()) == 1
-    assert cli.main(["report", str(out), "--plugin", str(tmp_path / "moved.py")]) == 0  # given where it is now
+    assert (
+        cli.main(["report", str(out), "--plugin", str(tmp_path / "moved.py")]) == 0
+    )  # given where it is now
     assert "max 2" in (out / "report.md").read_text()
 
 
@@ -81,8 +92,12 @@ def test_bad_plugins_are_refused_in_one_line(tmp_path, capsys, clean_registry):
     broken.write_text("raise RuntimeError('boom')\n")
     clash = tmp_path / "clash.py"
     clash.write_text(PLUGIN.replace('id="C8"', 'id="C1"'))
-    for path, words in ((tmp_path / "missing.py", "no such file"), (empty, "neither CLAIMS"),
-                        (broken, "RuntimeError: boom"), (clash, "'C1' is already registered")):
+    for path, words in (
+        (tmp_path / "missing.py", "no such file"),
+        (empty, "neither CLAIMS"),
+        (broken, "RuntimeError: boom"),
+        (clash, "'C1' is already registered"),
+    ):
         assert cli.main(["config", "--default", "--plugin", str(path)]) == 2
         err = capsys.readouterr().err.strip()
         assert words in err and len(err.splitlines()) == 1, err

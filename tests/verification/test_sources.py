@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from ntk_attention import data
-from verification import sources
-from verification.sources import SourceError, load_series
+from verification.data import _sources as sources
+from verification.data._sources import SourceError, load_series
 
 statsmodels = pytest.importorskip("statsmodels")
 DATASETS = pathlib.Path(statsmodels.__file__).parent / "datasets"
@@ -73,13 +73,17 @@ def test_every_bundled_series_loads_and_elec_equip():
         assert np.isfinite(src.series).all() and src.series.shape[0] >= 100
         assert abs(src.series.mean()) < 1e-9 and src.series.std() == pytest.approx(1.0)
         assert name.split("_")[0] in src.preprocessing
-    raw = np.genfromtxt(DATASETS / "elec_equip/elec_equip.csv", delimiter=",", skip_header=1, usecols=1)
+    raw = np.genfromtxt(
+        DATASETS / "elec_equip/elec_equip.csv", delimiter=",", skip_header=1, usecols=1
+    )
     np.testing.assert_array_equal(load_series("elec_equip", normalize="none").series, raw)
 
 
 def test_detrend_options():
     raw = _column("sunspots/sunspots.csv", "SUNACTIVITY")
-    np.testing.assert_allclose(load_series("sunspots", detrend="difference", normalize="none").series, np.diff(raw))
+    np.testing.assert_allclose(
+        load_series("sunspots", detrend="difference", normalize="none").series, np.diff(raw)
+    )
     lin = load_series("realgdp", detrend="linear", normalize="none").series
     g = _column("macrodata/macrodata.csv", "realgdp")
     t = np.arange(g.size)
@@ -107,13 +111,17 @@ def test_csv_happy_paths(tmp_path):
     np.testing.assert_array_equal(load_series(f"csv:{g}", normalize="none").series, u)
     h = tmp_path / "numeric_header.csv"  # header=False forced: the first row is data
     h.write_text("1,2\n3,4\n5,7\n")
-    np.testing.assert_array_equal(load_series(f"csv:{h}#1", header=False, normalize="none").series, [2, 4, 7])
+    np.testing.assert_array_equal(
+        load_series(f"csv:{h}#1", header=False, normalize="none").series, [2, 4, 7]
+    )
 
 
 def test_npy_happy_paths(tmp_path):
     u = np.cumsum(np.random.default_rng(0).standard_normal(50))
     np.save(tmp_path / "u.npy", u)
-    np.testing.assert_array_equal(load_series(f"npy:{tmp_path / 'u.npy'}", normalize="none").series, u)
+    np.testing.assert_array_equal(
+        load_series(f"npy:{tmp_path / 'u.npy'}", normalize="none").series, u
+    )
     X, y = (np.asarray(t) for t in data.series_windows(u, 4))
     np.save(tmp_path / "w.npy", np.column_stack([X, y]))
     src = load_series(f"npy:{tmp_path / 'w.npy'}", d=4)
@@ -127,7 +135,11 @@ def test_npy_happy_paths(tmp_path):
     [
         ("t,v\n1,2.0\n2,\n3,4.0\n", {"column": "v"}, r"s\.csv: row 3, column 'v': missing value$"),
         ("t,v\n1,2.0\n2,NA\n3,4.0\n", {"column": 1}, r"row 3, column 'v': missing value"),
-        ("t,v\n1,2.0\n2,abc\n3,4.0\n", {"column": "v"}, r"row 3, column 'v': non-numeric cell 'abc'"),
+        (
+            "t,v\n1,2.0\n2,abc\n3,4.0\n",
+            {"column": "v"},
+            r"row 3, column 'v': non-numeric cell 'abc'",
+        ),
         ("t,v\n1,2.0\n2,3.0\n", {"column": "w"}, r"s\.csv: no column 'w'; the header has 't', 'v'"),
         ("t,v\n1,2.0\n2,3.0\n", {}, r"s\.csv: 2 columns \('t', 'v'\); choose one"),
         ("t,v\n1,2.0\n2,3.0\n", {"column": 5}, r"column index 5 out of range"),
@@ -135,7 +147,11 @@ def test_npy_happy_paths(tmp_path):
         ("v\n5\n5\n5\n5\n", {}, r"the series is constant"),
         ("", {}, r"s\.csv: the file holds no rows"),
         ("v\n", {}, r"s\.csv: no rows: the file holds a header row \('v'\) and no data$"),
-        ("t,v\n\n", {"column": "v"}, r"s\.csv: no rows: the file holds a header row \('t', 'v'\) and no data$"),
+        (
+            "t,v\n\n",
+            {"column": "v"},
+            r"s\.csv: no rows: the file holds a header row \('t', 'v'\) and no data$",
+        ),
     ],
 )
 def test_bad_csv_files(tmp_path, content, kwargs, match):
@@ -188,5 +204,8 @@ def test_bad_names_and_options():
 def test_missing_statsmodels_names_the_install_line(monkeypatch):
     """statsmodels is a base dependency; an environment that lost it is told how to get it back."""
     monkeypatch.setattr(sources.importlib.util, "find_spec", lambda name: None)
-    with pytest.raises(SourceError, match=r'sunspots: the bundled real series need statsmodels: pip install "statsmodels>=0\.14"'):
+    with pytest.raises(
+        SourceError,
+        match=r'sunspots: the bundled real series need statsmodels: pip install "statsmodels>=0\.14"',
+    ):
         load_series("sunspots")

@@ -1,4 +1,4 @@
-"""verification.stats against exact values and independent implementations."""
+"""verification.rules against exact values and independent implementations."""
 
 import math
 
@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats as sps
 
-from verification.stats import bootstrap_interval, clopper_pearson, loglog_slope
+from verification.rules import bootstrap_interval, clopper_pearson, loglog_slope
 
 
 def test_clopper_pearson_closed_forms():
@@ -20,7 +20,10 @@ def test_clopper_pearson_closed_forms():
         assert hi == 1.0 and lo == pytest.approx(0.025 ** (1 / n), rel=1e-12)
 
 
-@given(st.integers(1, 200).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))), st.sampled_from([0.01, 0.05, 0.2]))
+@given(
+    st.integers(1, 200).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))),
+    st.sampled_from([0.01, 0.05, 0.2]),
+)
 def test_clopper_pearson_matches_scipy_binomtest(kn, alpha):
     k, n = kn
     ref = sps.binomtest(k, n).proportion_ci(confidence_level=1 - alpha, method="exact")
@@ -65,7 +68,9 @@ def test_bootstrap_constant_and_normal_mean():
 def test_loglog_slope_exact_power_law_and_linregress():
     m = np.array([64.0, 256, 1024, 4096])
     fit = loglog_slope(m, 3.0 * m**-0.5)
-    assert fit.slope == pytest.approx(-0.5, abs=1e-12) and fit.hi - fit.lo == pytest.approx(0, abs=1e-9)
+    assert fit.slope == pytest.approx(-0.5, abs=1e-12) and fit.hi - fit.lo == pytest.approx(
+        0, abs=1e-9
+    )
     assert math.exp(fit.intercept) == pytest.approx(3.0)
     rng = np.random.default_rng(0)
     x = np.repeat(m, 3)
@@ -97,7 +102,7 @@ def test_loglog_slope_refuses():
 
 # ------------------------------------------------------------------------------- decision rules
 
-from verification.stats import (  # noqa: E402
+from verification.rules import (  # noqa: E402
     adjusted_alpha,
     bounded_by,
     envelope_decision,
@@ -109,7 +114,7 @@ from verification.stats import (  # noqa: E402
     rate_status,
     resolution_check,
 )
-from verification.verdict import HOLDS, INCONCLUSIVE, STATUSES, VACUOUS, VIOLATED  # noqa: E402
+from verification.rules._verdict import HOLDS, INCONCLUSIVE, STATUSES, VACUOUS, VIOLATED  # noqa: E402
 
 WIDTHS = 2.0 ** np.arange(6, 15)
 
@@ -126,11 +131,15 @@ def test_rate_bounds_is_pooled_slope_with_seed_clustered_t_interval():
     assert float(slope) == pytest.approx(pooled.slope, abs=1e-12)
     per_seed = np.array([np.polyfit(np.log(WIDTHS), np.log(v[:, s]), 1)[0] for s in range(7)])
     half = sps.t.ppf(0.975, 6) * per_seed.std(ddof=1) / math.sqrt(7)
-    assert (float(lo), float(hi)) == pytest.approx((per_seed.mean() - half, per_seed.mean() + half), abs=1e-12)
+    assert (float(lo), float(hi)) == pytest.approx(
+        (per_seed.mean() - half, per_seed.mean() + half), abs=1e-12
+    )
     # one seed: the regression t interval of loglog_slope
     s1, lo1, hi1 = rate_bounds(WIDTHS, v[:, :1])
     ref = loglog_slope(WIDTHS, v[:, 0])
-    assert (float(s1), float(lo1), float(hi1)) == pytest.approx((ref.slope, ref.lo, ref.hi), abs=1e-12)
+    assert (float(s1), float(lo1), float(hi1)) == pytest.approx(
+        (ref.slope, ref.lo, ref.hi), abs=1e-12
+    )
 
 
 @given(st.floats(-3, 3), st.integers(0, 2**31 - 1))
@@ -144,7 +153,12 @@ def test_rate_bounds_ignore_per_seed_constants(log_scale, seed):
 
 def test_rate_decision_true_false_boundary():
     true = rate_decision(WIDTHS, _noisy(-0.5))
-    assert true.status == HOLDS and true.hi <= -0.4 and "≤ p + Δ" in true.rule and "Δ = 0.1" in true.rule
+    assert (
+        true.status == HOLDS
+        and true.hi <= -0.4
+        and "≤ p + Δ" in true.rule
+        and "Δ = 0.1" in true.rule
+    )
     false = rate_decision(WIDTHS, _noisy(-0.25))
     assert false.status == VIOLATED and false.lo > -0.4 and "Δ_v = 0.1" in false.rule
     # boundary: exponent exactly p + Δ, per-seed slopes -0.4 ± 0.05: the interval straddles it
@@ -162,7 +176,12 @@ def test_rate_decision_pre_asymptotic_maximum_is_not_violated():
     # m^-1/2 max over m of min(|z|, 4): exactly O(m^-1/2), fitted slope about -0.42 (brute force draws)
     rng = np.random.default_rng(11)
     widths = np.array([64, 128, 256, 512, 1024, 2048])
-    v = np.array([[np.minimum(np.abs(rng.normal(size=m)), 4).max() / math.sqrt(m) for _ in range(30)] for m in widths])
+    v = np.array(
+        [
+            [np.minimum(np.abs(rng.normal(size=m)), 4).max() / math.sqrt(m) for _ in range(30)]
+            for m in widths
+        ]
+    )
     d = rate_decision(widths, v)
     assert d.slope > -0.5 and d.status != VIOLATED
 
@@ -196,7 +215,9 @@ def _holm_step_down(p, a):
     return rejected
 
 
-@given(st.lists(st.floats(0, 1), min_size=1, max_size=12), st.sampled_from([0.01, 0.025, 0.05, 0.2]))
+@given(
+    st.lists(st.floats(0, 1), min_size=1, max_size=12), st.sampled_from([0.01, 0.025, 0.05, 0.2])
+)
 def test_holm_adjusted_pvalues_reproduce_the_step_down_procedure(ps, a):
     p = np.array(ps)
     assert np.array_equal(holm(p) <= a, _holm_step_down(p, a))
@@ -239,10 +260,19 @@ def test_probability_decision_exact_error_rates_by_enumeration():
     delta, alpha = 0.1, 0.05
     for n in (20, 60, 120, 300):
         k = np.arange(n + 1)
-        holds = np.array([probability_decision(np.array([x]), n, delta=delta).status == HOLDS for x in k])
+        holds = np.array(
+            [probability_decision(np.array([x]), n, delta=delta).status == HOLDS for x in k]
+        )
         assert sps.binom.pmf(k, n, delta)[holds].sum() <= alpha / 2 + 1e-12
-        viol1 = np.array([probability_decision(np.array([x, 0, 0, 0]), n, delta=delta).status == VIOLATED for x in k])
-        p_one = sps.binom.pmf(k, n, delta)[viol1].sum()  # one width rejected (others can only lower the rate)
+        viol1 = np.array(
+            [
+                probability_decision(np.array([x, 0, 0, 0]), n, delta=delta).status == VIOLATED
+                for x in k
+            ]
+        )
+        p_one = sps.binom.pmf(k, n, delta)[
+            viol1
+        ].sum()  # one width rejected (others can only lower the rate)
         assert 1 - (1 - p_one) ** 4 <= alpha / 2 + 1e-12
 
 
@@ -287,7 +317,9 @@ def test_resolution_check():
 
 
 def test_float_floor_formula_and_rounding_of_a_residual():
-    assert float_floor(2, 256, 3.0, 2.0) == pytest.approx(2 * (2.0**-52 * (16 * 3.0 + 2.0)) ** 2, rel=1e-15)
+    assert float_floor(2, 256, 3.0, 2.0) == pytest.approx(
+        2 * (2.0**-52 * (16 * 3.0 + 2.0)) ** 2, rel=1e-15
+    )
     assert float_floor(2, 256, 3.0, 2.0, np.float32) > float_floor(2, 256, 3.0, 2.0)
     # the computed residual f - y (m terms of size <= B/sqrt(m)) errs by less than eps (sqrt(m) B + |y|)
     from fractions import Fraction
@@ -333,6 +365,11 @@ def test_envelope_decision_float_floor_and_vacuous():
 
 
 def test_every_decision_returns_a_known_status():
-    outs = [rate_decision(WIDTHS, _noisy(-0.5)), probability_decision(np.array([0]), 50, delta=0.1),
-            bounded_by([1.0], 2.0), resolution_check(1.0, 0.5), envelope_decision([1.0, 0.5], [1.0, 0.9], 0.0)]
+    outs = [
+        rate_decision(WIDTHS, _noisy(-0.5)),
+        probability_decision(np.array([0]), 50, delta=0.1),
+        bounded_by([1.0], 2.0),
+        resolution_check(1.0, 0.5),
+        envelope_decision([1.0, 0.5], [1.0, 0.9], 0.0),
+    ]
     assert all(o.status in STATUSES and isinstance(o.rule, str) and o.rule for o in outs)

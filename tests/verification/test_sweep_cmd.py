@@ -14,11 +14,12 @@ import numpy as np
 import pytest
 
 from ntk_attention import sweep as sw
-from verification import cli, report
 from verification import config as cfg
-from verification import sweep_cmd as sc
+from verification import sweeps as sc
+from verification.commands import _cli as cli
 from verification.commands import sweep as sweep_command
-from verification.sweeps import plan, render, store, watchdog
+from verification.report import _report as report
+from verification.sweeps import plan, render, watchdog
 
 # one sweep configuration for the whole file: every in-process run reuses one compiled program
 TOML = """
@@ -42,22 +43,34 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _cli(*args):
-    return [sys.executable, "-m", "verification.cli", "sweep", *map(str, args)]
+    return [sys.executable, "-m", "verification.commands._cli", "sweep", *map(str, args)]
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
     """Subprocess environment: one CPU device and a persistent compilation cache shared between them."""
     cache = tmp_path_factory.mktemp("jax-cache")
-    return dict(os.environ, JAX_PLATFORMS="cpu", XLA_FLAGS="--xla_force_host_platform_device_count=1",
-                PYTHONPATH=str(REPO), JAX_COMPILATION_CACHE_DIR=str(cache),
-                JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0", JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0")
+    return dict(
+        os.environ,
+        JAX_PLATFORMS="cpu",
+        XLA_FLAGS="--xla_force_host_platform_device_count=1",
+        PYTHONPATH=str(REPO),
+        JAX_COMPILATION_CACHE_DIR=str(cache),
+        JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
+        JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0",
+    )
 
 
 def _assert_same(res, ref, seeds=slice(None)):
     for k in sw.SweepResult._fields:
         got, want = np.asarray(getattr(res, k)), np.asarray(getattr(ref, k))
-        if k in sw.RECORD_FIELDS + ("n_plus", "n_minus", "diverged_step", "ntk_initial", "ntk_infinite_distance"):
+        if k in sw.RECORD_FIELDS + (
+            "n_plus",
+            "n_minus",
+            "diverged_step",
+            "ntk_initial",
+            "ntk_infinite_distance",
+        ):
             want = want[:, seeds]
         elif k == "seeds":
             want = want[seeds]
@@ -82,13 +95,23 @@ def test_merged_sweep_is_the_library_sweep_on_the_configured_data(setup):
     _, config, out, merged = setup
     data = plan.context(config).dataset()
     seeds = plan.context(config).network_seeds(12)
-    direct = sw.sweep(data.X, data.y, widths=[4, 8], seeds=seeds, steps=2000, record_every=500, learning_rate=0.1,
-                      chunk_size=2)
+    direct = sw.sweep(
+        data.X,
+        data.y,
+        widths=[4, 8],
+        seeds=seeds,
+        steps=2000,
+        record_every=500,
+        learning_rate=0.1,
+        chunk_size=2,
+    )
     _assert_same(merged, direct)
     assert merged.loss.shape == (2, 12, 5)
     head = json.loads((out / "sweep.json").read_text())
     assert head["complete"] and head["seeds"] == seeds and head["blocks"] == 12
-    assert set(head["config"]) == {"run", "data", "sweep"} and head["config"]["sweep"]["steps"] == 2000
+    assert (
+        set(head["config"]) == {"run", "data", "sweep"} and head["config"]["sweep"]["steps"] == 2000
+    )
     assert head["environment"]["packages"]["jax"] and head["processes"][0]["devices"]
     with np.load(out / "sweep.npz", allow_pickle=False) as npz:
         assert npz["loss"].shape == (2, 12, 5)
@@ -97,8 +120,13 @@ def test_merged_sweep_is_the_library_sweep_on_the_configured_data(setup):
 def test_sigkill_then_rerun_computes_only_missing_blocks(setup, env, tmp_path):
     path, config, _, merged = setup
     out = tmp_path / "killed"
-    proc = subprocess.Popen(_cli("--config", path, "--out", out, "--quiet"), env=env, cwd=tmp_path,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        _cli("--config", path, "--out", out, "--quiet"),
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 240
     while not list((out / "blocks").glob("block-*.npz")):
         assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
@@ -109,7 +137,9 @@ def test_sigkill_then_rerun_computes_only_missing_blocks(setup, env, tmp_path):
     proc.stderr.close()
     present = {int(p.stem[6:]): p.stat() for p in (out / "blocks").glob("block-*.npz")}
     assert 0 < len(present) < 12, f"the kill came too late to test resuming: {sorted(present)}"
-    stale = out / "blocks" / f".block-{max(present) + 1:05d}.npz.x1y2.tmp"  # as a kill inside a write leaves
+    stale = (
+        out / "blocks" / f".block-{max(present) + 1:05d}.npz.x1y2.tmp"
+    )  # as a kill inside a write leaves
     stale.write_bytes(b"partial")
     rerun = sc.run_sweep(config, out, log=None)
     assert not stale.exists()
@@ -132,10 +162,32 @@ def test_two_local_processes_write_shards_and_process_zero_merges(setup, env, tm
     path, _, _, merged = setup
     out = tmp_path / "dist"
     port = _free_port()
-    procs = [subprocess.Popen(_cli("--config", path, "--out", out, "--seeds", 4, "--quiet", "--distributed",
-                                   "--coordinator-address", f"127.0.0.1:{port}", "--num-processes", 2,
-                                   "--process-id", i), env=env, cwd=tmp_path, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for i in (0, 1)]
+    procs = [
+        subprocess.Popen(
+            _cli(
+                "--config",
+                path,
+                "--out",
+                out,
+                "--seeds",
+                4,
+                "--quiet",
+                "--distributed",
+                "--coordinator-address",
+                f"127.0.0.1:{port}",
+                "--num-processes",
+                2,
+                "--process-id",
+                i,
+            ),
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in (0, 1)
+    ]
     for p in procs:
         _, err = p.communicate(timeout=300)
         assert p.returncode == 0, err[-3000:]
@@ -173,13 +225,21 @@ def test_a_block_of_another_configuration_is_refused_naming_the_key(setup, tmp_p
     with np.load(path) as npz:
         arrays = {k: npz[k] for k in npz.files}
     other = json.loads(str(arrays["config"]))
-    assert other == json.loads(json.dumps(config))  # each block carries the configuration it was computed for
+    assert other == json.loads(
+        json.dumps(config)
+    )  # each block carries the configuration it was computed for
     other["sweep"]["steps"] = 2 * other["sweep"]["steps"]
-    arrays["config"], arrays["fingerprint"] = np.array(json.dumps(other)), np.array(sc.fingerprint(other))
+    arrays["config"], arrays["fingerprint"] = (
+        np.array(json.dumps(other)),
+        np.array(sc.fingerprint(other)),
+    )
     np.savez(path, **arrays)
     assert cli.main(["report", str(out)]) == 2
     err = capsys.readouterr().err
-    assert "block-00003.npz: a block of another configuration (sweep.steps: " in err and "\n" not in err.strip()
+    assert (
+        "block-00003.npz: a block of another configuration (sweep.steps: " in err
+        and "\n" not in err.strip()
+    )
 
 
 def test_more_seeds_reuse_blocks_and_other_configs_are_refused(setup, tmp_path):
@@ -187,7 +247,10 @@ def test_more_seeds_reuse_blocks_and_other_configs_are_refused(setup, tmp_path):
     out = tmp_path / "grow"
     small = sc.resolve_config(str(path), seeds=2)
     assert sc.run_sweep(small, out, log=None).computed == [0, 1]
-    assert cli.main(["sweep", "--config", str(path), "--out", str(out), "--seeds", "3", "--quiet"]) == 0
+    assert (
+        cli.main(["sweep", "--config", str(path), "--out", str(out), "--seeds", "3", "--quiet"])
+        == 0
+    )
     shard = json.loads((out / "shards" / "process-0-of-1.json").read_text())
     assert shard["blocks_computed"] == [2] and shard["blocks_reused"] == [0, 1]
     _assert_same(sc.load_merged(out), merged, seeds=slice(0, 3))
@@ -198,10 +261,16 @@ def test_more_seeds_reuse_blocks_and_other_configs_are_refused(setup, tmp_path):
 
 def test_flags_override_the_file_and_bad_values_name_the_key(setup, tmp_path):
     path, config, _, _ = setup
-    args = cli.build_parser().parse_args(["sweep", "--config", str(path), "--widths", "16,64", "--steps", "1000"])
+    args = cli.build_parser().parse_args(
+        ["sweep", "--config", str(path), "--widths", "16,64", "--steps", "1000"]
+    )
     assert args.func is sweep_command._cmd_sweep
     got = sc.resolve_config(str(path), widths=sweep_command._widths(args.widths), steps=args.steps)
-    assert got["sweep"]["widths"] == [16, 64] and got["sweep"]["steps"] == 1000 and got["sweep"]["seeds"] == 12
+    assert (
+        got["sweep"]["widths"] == [16, 64]
+        and got["sweep"]["steps"] == 1000
+        and got["sweep"]["seeds"] == 12
+    )
     assert config["data"]["n"] == 6 and cfg.default_config()["sweep"]["widths"] == [64, 256, 1024]
     for kwargs, key in [
         (dict(widths=[8, 4]), "sweep.widths"),
@@ -221,7 +290,8 @@ _HANGING = """
 import sys, threading
 import numpy as np
 from ntk_attention import sweep as sw
-from verification import cli, sweep_cmd as sc
+from verification import sweeps as sc
+from verification.commands import _cli as cli
 from verification.sweeps import store
 whole, out = sys.argv[1], sys.argv[2]
 seeds = [tuple(b) for b in sc.block_seeds(sc.resolve_config(sys.argv[3]))]
@@ -240,20 +310,37 @@ sys.exit(cli.main(["sweep", "--config", sys.argv[3], "--out", out, "--seeds", "3
 """
 
 
-def test_a_block_that_never_finishes_is_reported_and_exits_3_keeping_finished_blocks(setup, env, tmp_path):
+def test_a_block_that_never_finishes_is_reported_and_exits_3_keeping_finished_blocks(
+    setup, env, tmp_path
+):
     path, _, whole, _ = setup
     out = tmp_path / "hung"
     (out / "blocks").mkdir(parents=True)
     shutil.copy(whole / "blocks" / "block-00000.npz", out / "blocks")  # finished before: reused
-    proc = subprocess.run([sys.executable, "-c", _HANGING, str(whole), str(out), str(path)], env=env,
-                          capture_output=True, text=True, timeout=240)
+    proc = subprocess.run(
+        [sys.executable, "-c", _HANGING, str(whole), str(out), str(path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert proc.returncode == sc.TIMEOUT_EXIT, proc.stderr[-3000:]
     err = proc.stderr
     assert "block 2 (seeds" in err and "not finished after" in err and "--block-timeout 3" in err
-    assert "waiting for the device computation" in err and "1 device(s) cpu:0" in err and "'runs' layout" in err
-    assert sorted(p.name for p in (out / "blocks").glob("block-*.npz")) == ["block-00000.npz", "block-00001.npz"]
+    assert (
+        "waiting for the device computation" in err
+        and "1 device(s) cpu:0" in err
+        and "'runs' layout" in err
+    )
+    assert sorted(p.name for p in (out / "blocks").glob("block-*.npz")) == [
+        "block-00000.npz",
+        "block-00001.npz",
+    ]
     shard = json.loads((out / "shards" / "process-0-of-1.json").read_text())
-    assert shard["timed_out"]["block"] == 2 and shard["timed_out"]["phase"] == "waiting for the device computation"
+    assert (
+        shard["timed_out"]["block"] == 2
+        and shard["timed_out"]["phase"] == "waiting for the device computation"
+    )
     assert shard["blocks_computed"] == [1] and shard["blocks_reused"] == [0]
     assert shard["layout"]["kind"] == "runs" and shard["layout"]["devices"] == 1
 
@@ -290,11 +377,16 @@ def test_layout_is_recorded_in_sweep_json(setup):
     _, _, out, _ = setup
     head = json.loads((out / "sweep.json").read_text())
     assert head["layout"] == ["runs"]
-    assert head["processes"][0]["layout"]["kind"] == "runs" and head["processes"][0]["layout"]["placement"]
+    assert (
+        head["processes"][0]["layout"]["kind"] == "runs"
+        and head["processes"][0]["layout"]["placement"]
+    )
     assert cli.main(["sweep", "--out", str(out), "--block-timeout", "-1"]) == 2
 
 
-def test_a_refused_resume_names_each_differing_key_with_both_values_and_force_restarts(setup, tmp_path, capsys):
+def test_a_refused_resume_names_each_differing_key_with_both_values_and_force_restarts(
+    setup, tmp_path, capsys
+):
     path, _, _, merged = setup
     out = tmp_path / "other"
     assert sc.run_sweep(sc.resolve_config(str(path), seeds=1), out, log=None).computed == [0]
@@ -302,25 +394,50 @@ def test_a_refused_resume_names_each_differing_key_with_both_values_and_force_re
     with pytest.raises(report.ResultsError) as err:
         sc.run_sweep(other, out, log=None)
     text = str(err.value)
-    assert "sweep.eta: 0.1 there, 0.2 now" in text and "sweep.record_every: 500 there, 1000 now" in text
+    assert (
+        "sweep.eta: 0.1 there, 0.2 now" in text
+        and "sweep.record_every: 500 there, 1000 now" in text
+    )
     assert "sweep.seeds" not in text and "--force" in text
-    assert sc.config_differences({"sweep": {"seeds": 1, "a": 1}}, {"sweep": {"seeds": 2, "b": 2}}) == [
-        ("sweep.a", 1, None), ("sweep.b", None, 2)]
-    assert cli.main(["sweep", "--config", str(path), "--out", str(out), "--seeds", "1", "--learning-rate", "0.2",
-                     "--record-every", "1000", "--quiet"]) == 2
+    assert sc.config_differences(
+        {"sweep": {"seeds": 1, "a": 1}}, {"sweep": {"seeds": 2, "b": 2}}
+    ) == [("sweep.a", 1, None), ("sweep.b", None, 2)]
+    assert (
+        cli.main(
+            [
+                "sweep",
+                "--config",
+                str(path),
+                "--out",
+                str(out),
+                "--seeds",
+                "1",
+                "--learning-rate",
+                "0.2",
+                "--record-every",
+                "1000",
+                "--quiet",
+            ]
+        )
+        == 2
+    )
     assert "sweep.eta: 0.1 there, 0.2 now" in capsys.readouterr().err
-    run = sc.run_sweep(sc.resolve_config(str(path), seeds=1), out, log=None, force=True)  # same sweep: reused
+    run = sc.run_sweep(
+        sc.resolve_config(str(path), seeds=1), out, log=None, force=True
+    )  # same sweep: reused
     assert run.reused == [0]
     run = sc.run_sweep(other, out, log=None, force=True)
     assert run.computed == [0] and run.reused == []
     sc.merge(out)
     res = sc.load_merged(out)
     assert res.step.tolist() == [0, 1000, 2000]
-    np.testing.assert_allclose(res.loss[:, 0, 0], merged.loss[:, 0, 0], rtol=1e-12)  # t = 0 does not depend on eta
+    np.testing.assert_allclose(
+        res.loss[:, 0, 0], merged.loss[:, 0, 0], rtol=1e-12
+    )  # t = 0 does not depend on eta
 
 
 def test_report_gives_slopes_with_intervals_from_every_seed(setup, tmp_path):
-    from verification import stats
+    from verification import rules as stats
 
     _, _, whole, merged = setup
     out = tmp_path / "slopes"
@@ -349,13 +466,34 @@ def test_sweep_warns_when_the_step_size_is_past_two_over_lambda_max(setup, tmp_p
     data = plan.context(config).dataset()
     seed = plan.context(config).network_seeds(1)[0]
     w, a = init_params(jax.random.key(seed), 8)
-    H = np.asarray(empirical_ntk(Params(w[:4], a[:4]), data.X), np.float64)  # independent: numpy on H(0)
+    H = np.asarray(
+        empirical_ntk(Params(w[:4], a[:4]), data.X), np.float64
+    )  # independent: numpy on H(0)
     limit = 2.0 / np.linalg.eigvalsh(H)[-1]
     assert sc.stability_warning(sc.resolve_config(str(path), eta=0.9 * limit)) is None
     text = sc.stability_warning(sc.resolve_config(str(path), eta=1.1 * limit))
     assert f"2/λ_max(H(0)) = {limit:.3g}" in text and "width 4" in text
-    assert cli.main(["sweep", "--config", str(path), "--out", str(tmp_path / "fast"), "--seeds", "1", "--steps", "2",
-                     "--record-every", "1", "--learning-rate", str(10 * limit), "--quiet"]) == 0
+    assert (
+        cli.main(
+            [
+                "sweep",
+                "--config",
+                str(path),
+                "--out",
+                str(tmp_path / "fast"),
+                "--seeds",
+                "1",
+                "--steps",
+                "2",
+                "--record-every",
+                "1",
+                "--learning-rate",
+                str(10 * limit),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert "past the gradient-descent stability limit" in capsys.readouterr().err
 
 
@@ -375,19 +513,42 @@ def test_sweep_files_describe_themselves_and_load_as_xarray(setup):
     n_plus = np.broadcast_to(merged.n_plus[:, :, None], frac.shape)
     assert (n_plus == 0).any() and (n_plus > 0).any()  # both cases occur at width 4
     assert np.isnan(frac[n_plus == 0]).all()
-    np.testing.assert_allclose(frac[n_plus > 0], merged.sign_agree_plus[n_plus > 0] / n_plus[n_plus > 0], rtol=0)
+    np.testing.assert_allclose(
+        frac[n_plus > 0], merged.sign_agree_plus[n_plus > 0] / n_plus[n_plus > 0], rtol=0
+    )
     assert ((0 <= frac[n_plus > 0]) & (frac[n_plus > 0] <= 1)).all()
     ds = sw.load(out / "sweep.npz").to_xarray()
-    assert ds["loss"].dims == ("width", "seed", "step") and ds["ntk_initial"].dims == ("width", "seed", "i", "j")
-    assert ds["width"].values.tolist() == [4, 8] and ds["step"].values.tolist() == [0, 500, 1000, 1500, 2000]
+    assert ds["loss"].dims == ("width", "seed", "step") and ds["ntk_initial"].dims == (
+        "width",
+        "seed",
+        "i",
+        "j",
+    )
+    assert ds["width"].values.tolist() == [4, 8] and ds["step"].values.tolist() == [
+        0,
+        500,
+        1000,
+        1500,
+        2000,
+    ]
     np.testing.assert_array_equal(ds["loss"].sel(width=8).values, merged.loss[1])
-    np.testing.assert_allclose(ds["sign_agree_minus_fraction"].values, arrays["sign_agree_minus_fraction"], rtol=0)
+    np.testing.assert_allclose(
+        ds["sign_agree_minus_fraction"].values, arrays["sign_agree_minus_fraction"], rtol=0
+    )
     # self-describing (issue 22 item 11): windows and targets as variables, the configuration as attributes
     np.testing.assert_array_equal(ds["windows"].values, arrays["windows"])
     assert ds["windows"].dims == ("i", "token") and ds["targets"].dims == ("i",)
-    assert ds.attrs["sweep.steps"] == config["sweep"]["steps"] and ds.attrs["data.source"] == config["data"]["source"]
-    assert ds.attrs["run.seed"] == config["run"]["seed"] and ds.attrs["learning_rate"] == sc.learning_rate(config)
-    assert list(ds.attrs["sweep.widths"]) == [4, 8] and ds.attrs["version.jax"] == head["environment"]["packages"]["jax"]
+    assert (
+        ds.attrs["sweep.steps"] == config["sweep"]["steps"]
+        and ds.attrs["data.source"] == config["data"]["source"]
+    )
+    assert ds.attrs["run.seed"] == config["run"]["seed"] and ds.attrs[
+        "learning_rate"
+    ] == sc.learning_rate(config)
+    assert (
+        list(ds.attrs["sweep.widths"]) == [4, 8]
+        and ds.attrs["version.jax"] == head["environment"]["packages"]["jax"]
+    )
     nc = out.parent / "sweep.nc"
     ds.to_netcdf(nc)  # every attribute is one netCDF can hold
     import xarray as xr
@@ -412,8 +573,10 @@ def test_sweep_figure_has_a_reference_line_the_seed_spread_and_no_overlapping_ti
     _, _, _, merged = setup
     widths = np.array([64.0, 128, 256, 512, 1024, 2048, 4096])
     rng = np.random.default_rng(0)
-    per_seed = {"‖H(0)−H*‖": np.exp(rng.normal(size=(7, 5))) / np.sqrt(widths)[:, None],
-                "sup_t ‖H(t)−H(0)‖": np.exp(rng.normal(size=(7, 5))) / widths[:, None]}
+    per_seed = {
+        "‖H(0)−H*‖": np.exp(rng.normal(size=(7, 5))) / np.sqrt(widths)[:, None],
+        "sup_t ‖H(t)−H(0)‖": np.exp(rng.normal(size=(7, 5))) / widths[:, None],
+    }
     fig = render._figure(widths, per_seed, {"‖H(0)−H*‖": -0.5, "sup_t ‖H(t)−H(0)‖": -1.0})
     ax = fig.axes[0]
     fig.canvas.draw()
@@ -429,14 +592,17 @@ def test_sweep_figure_has_a_reference_line_the_seed_spread_and_no_overlapping_ti
     labels = [t for t in ax.get_xticklabels(which="both") if t.get_visible() and t.get_text()]
     assert [t.get_text() for t in labels] == ["64", "128", "256", "512", "1024", "2048", "4096"]
     boxes = [t.get_window_extent(renderer) for t in labels]
-    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
     plt.close(fig)
 
 
 def test_sweep_writes_report_md_and_names_the_report_command(setup, tmp_path, capsys):
     path, _, _, _ = setup
     out = tmp_path / "rep"
-    assert cli.main(["sweep", "--config", str(path), "--out", str(out), "--seeds", "2", "--quiet"]) == 0
+    assert (
+        cli.main(["sweep", "--config", str(path), "--out", str(out), "--seeds", "2", "--quiet"])
+        == 0
+    )
     text = (out / "report.md").read_text()
     assert "## Width sweep" in text and "sweep.png" in text and (out / "sweep.png").exists()
     assert f"ntk-verify report {out}" in capsys.readouterr().out

@@ -21,7 +21,7 @@ REPEATS = 4  # full-size sweeps per device count; after the first they reuse the
 
 _SCRIPT = """
 import json, sys, time
-from verification import cli
+from verification.commands import _cli as cli
 base, repeats, args = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
 for r in range(repeats):
     code = cli.main(["sweep", *args, "--out", f"{base}/r{r}", "--quiet", "--block-timeout", "120"])
@@ -32,12 +32,29 @@ for r in range(repeats):
 def test_sweeps_on_2_4_8_devices_finish_every_time_and_equal_one_device(tmp_path):
     procs = {}
     for count in (1, 2, 4, 8):
-        env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={count}", JAX_PLATFORMS="cpu",
-                   JAX_ENABLE_X64="1", PYTHONPATH=str(REPO))
+        env = dict(
+            os.environ,
+            XLA_FLAGS=f"--xla_force_host_platform_device_count={count}",
+            JAX_PLATFORMS="cpu",
+            JAX_ENABLE_X64="1",
+            PYTHONPATH=str(REPO),
+        )
         repeats = 1 if count == 1 else REPEATS
-        procs[count] = subprocess.Popen([sys.executable, "-c", _SCRIPT, str(tmp_path / f"d{count}"), str(repeats),
-                                         json.dumps(ARGS)], env=env, cwd=tmp_path, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, text=True)
+        procs[count] = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                _SCRIPT,
+                str(tmp_path / f"d{count}"),
+                str(repeats),
+                json.dumps(ARGS),
+            ],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
     try:
         for count, proc in procs.items():
             _, err = proc.communicate(timeout=400)
@@ -59,4 +76,6 @@ def test_sweeps_on_2_4_8_devices_finish_every_time_and_equal_one_device(tmp_path
             with np.load(folder / "sweep.npz", allow_pickle=False) as npz:
                 assert sorted(npz.files) == sorted(ref)
                 for k, v in ref.items():
-                    np.testing.assert_allclose(npz[k], v, rtol=1e-12, atol=1e-12, err_msg=f"{count} devices, {k}")
+                    np.testing.assert_allclose(
+                        npz[k], v, rtol=1e-12, atol=1e-12, err_msg=f"{count} devices, {k}"
+                    )

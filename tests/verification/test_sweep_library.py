@@ -11,8 +11,9 @@ import sys
 
 import pytest
 
-from verification import cli, files
 from verification import config as cfg
+from verification import files
+from verification.commands import _cli as cli
 from verification.sweeps import hosts, watchdog
 
 
@@ -24,15 +25,25 @@ def _free_port() -> int:
 
 def test_output_folder_check_refuses_a_file_and_what_lies_below_a_file(tmp_path):
     (tmp_path / "f").write_text("x")
-    with pytest.raises(files.OutputError, match=r"^--out: expected a folder, got .*which is a file$"):
+    with pytest.raises(
+        files.OutputError, match=r"^--out: expected a folder, got .*which is a file$"
+    ):
         files.check_output_folder(tmp_path / "f")
-    with pytest.raises(files.OutputError, match=r"^--out: expected a folder, .* below .*which is a file$"):
+    with pytest.raises(
+        files.OutputError, match=r"^--out: expected a folder, .* below .*which is a file$"
+    ):
         files.check_output_folder(tmp_path / "f" / "deeper" / "out")
-    assert files.check_output_folder(tmp_path / "new" / "out") == tmp_path / "new" / "out"  # created later, by the writer
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]  # the probe left nothing, created nothing
+    assert (
+        files.check_output_folder(tmp_path / "new" / "out") == tmp_path / "new" / "out"
+    )  # created later, by the writer
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "f"
+    ]  # the probe left nothing, created nothing
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into a 0555 folder: the refusal cannot show")
+@pytest.mark.skipif(
+    os.geteuid() == 0, reason="root writes into a 0555 folder: the refusal cannot show"
+)
 def test_output_folder_check_refuses_a_read_only_folder(tmp_path):
     ro = tmp_path / "ro"
     ro.mkdir()
@@ -54,16 +65,24 @@ def test_a_full_disk_is_one_line_saying_what_was_kept(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "fsync", full)
     with pytest.raises(files.OutputError) as err:
         files.atomic_write(target, "new" * 100)
-    assert "no space left on device (300 bytes to write); the earlier file there is kept" in str(err.value)
+    assert "no space left on device (300 bytes to write); the earlier file there is kept" in str(
+        err.value
+    )
     assert "\n" not in str(err.value) and target.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["summary.json"]  # no temporary left
-    monkeypatch.setattr(os, "fsync", lambda fd: (_ for _ in ()).throw(OSError(errno.EIO, "I/O error")))
-    with pytest.raises(OSError, match="I/O error"):  # other errors are not dressed up as a full disk
+    monkeypatch.setattr(
+        os, "fsync", lambda fd: (_ for _ in ()).throw(OSError(errno.EIO, "I/O error"))
+    )
+    with pytest.raises(
+        OSError, match="I/O error"
+    ):  # other errors are not dressed up as a full disk
         files.atomic_write(tmp_path / "x", "y")
 
 
 @pytest.mark.parametrize("command", [["run", "--claims", "C4"], ["sweep", "--seeds", "1"]])
-def test_run_and_sweep_refuse_an_output_file_before_any_work(tmp_path, capsys, command, monkeypatch):
+def test_run_and_sweep_refuse_an_output_file_before_any_work(
+    tmp_path, capsys, command, monkeypatch
+):
     (tmp_path / "f").write_text("x")
     from verification import pipeline, sweeps
 
@@ -89,7 +108,9 @@ sys.exit(0)
 
 
 def test_ctrl_c_ends_with_130_and_says_what_was_kept():
-    proc = subprocess.run([sys.executable, "-c", _INTERRUPTED], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", _INTERRUPTED], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == watchdog.INTERRUPT_EXIT == 130, proc.stderr[-2000:]
     assert proc.stderr.strip().splitlines()[-1] == "interrupted; blocks kept"
 
@@ -102,11 +123,19 @@ def test_missing_words_name_the_processes_not_confirmed():
 
 
 def test_connect_refuses_flags_without_distributed_and_a_bad_timeout():
-    with pytest.raises(cfg.ConfigError, match="^--coordinator-address/--num-processes/--process-id: only with"):
+    with pytest.raises(
+        cfg.ConfigError, match="^--coordinator-address/--num-processes/--process-id: only with"
+    ):
         hosts.connect(distributed=False, num_processes=2)
     hosts.connect(distributed=False)  # nothing to join
     with pytest.raises(cfg.ConfigError, match="^--connect-timeout: expected seconds > 0, got 0"):
-        hosts.connect(distributed=True, coordinator_address="127.0.0.1:1", num_processes=2, process_id=1, timeout=0)
+        hosts.connect(
+            distributed=True,
+            coordinator_address="127.0.0.1:1",
+            num_processes=2,
+            process_id=1,
+            timeout=0,
+        )
 
 
 def test_a_peer_that_never_starts_is_one_line_and_exit_2(tmp_path):
@@ -114,12 +143,34 @@ def test_a_peer_that_never_starts_is_one_line_and_exit_2(tmp_path):
     coordinator and the process not confirmed, exit 2 (not JAX's C++ abort minutes later)."""
     address = f"127.0.0.1:{_free_port()}"
     proc = subprocess.run(
-        [sys.executable, "-m", "verification.cli", "sweep", "--distributed", "--coordinator-address", address,
-         "--num-processes", "2", "--process-id", "1", "--connect-timeout", "3", "--out", str(tmp_path / "s")],
-        capture_output=True, text=True, timeout=180)
+        [
+            sys.executable,
+            "-m",
+            "verification.commands._cli",
+            "sweep",
+            "--distributed",
+            "--coordinator-address",
+            address,
+            "--num-processes",
+            "2",
+            "--process-id",
+            "1",
+            "--connect-timeout",
+            "3",
+            "--out",
+            str(tmp_path / "s"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert proc.returncode == hosts.CONNECT_EXIT == 2, proc.stderr[-2000:]
     lines = [line for line in proc.stderr.splitlines() if "ntk-verify sweep: error:" in line]
-    assert len(lines) == 1 and f"coordinator {address}" in lines[0] and "process id 0 (the coordinator)" in lines[0]
+    assert (
+        len(lines) == 1
+        and f"coordinator {address}" in lines[0]
+        and "process id 0 (the coordinator)" in lines[0]
+    )
     assert "--connect-timeout = 3 s" in lines[0] and "Check failure" not in proc.stderr
 
 
@@ -130,32 +181,57 @@ def test_lambda_min_is_one_answer_in_data_bounds_and_sweep(tmp_path, capsys):
     import re
 
     path = tmp_path / "c.toml"
-    path.write_text("[data]\nn = 12\n[sweep]\nwidths = [4, 8]\nseeds = 1\nsteps = 2\nrecord_every = 1\n")
+    path.write_text(
+        "[data]\nn = 12\n[sweep]\nwidths = [4, 8]\nseeds = 1\nsteps = 2\nrecord_every = 1\n"
+    )
     assert cli.main(["data", "--config", str(path), "--data", "residual", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert cli.main(["bounds", "--config", str(path), "--data", "residual", "--json"]) == 0
     theory = json.loads(capsys.readouterr().out)
-    assert data["lambda_precision"] == theory["lambda_precision"] == "extended"  # float64 cannot resolve it here
+    assert (
+        data["lambda_precision"] == theory["lambda_precision"] == "extended"
+    )  # float64 cannot resolve it here
     assert data["lambda_min"] == theory["lambda"] and data["lambda_error"] == theory["lambda_error"]
-    assert cli.main(["sweep", "--config", str(path), "--data", "residual", "--out", str(tmp_path / "s"), "--quiet"]) == 0
+    assert (
+        cli.main(
+            [
+                "sweep",
+                "--config",
+                str(path),
+                "--data",
+                "residual",
+                "--out",
+                str(tmp_path / "s"),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     text = (tmp_path / "s" / "report.md").read_text()
     got = re.search(r"λ_min\(H\*\) = (\S+) ± (\S+) \(extended; float64 resolution", text)
     assert got, text
-    assert abs(float(got.group(1)) - data["lambda_min"]) <= 5e-4 * abs(data["lambda_min"])  # printed to 4 digits
+    assert abs(float(got.group(1)) - data["lambda_min"]) <= 5e-4 * abs(
+        data["lambda_min"]
+    )  # printed to 4 digits
     assert "indistinguishable" not in text and "resolved" in text
 
 
 def test_the_sweep_section_is_known_without_any_command_or_parser():
     """[sweep] is one of config's explicit sections: a fresh interpreter that imports neither the command
     line nor the sweep library validates it (it used to be registered by importing verification.sweep_cmd)."""
-    code = ("import sys\nfrom verification import config as cfg\n"
-            "c = cfg.loads('[sweep]\\neta = 0.2\\nwidths = [4, 8]\\n')\n"
-            "assert not any(m.startswith(('verification.sweep', 'verification.commands', 'verification.cli')) "
-            "for m in sys.modules), sorted(m for m in sys.modules if m.startswith('verification'))\n"
-            "print(c['sweep']['eta'], c['sweep']['eta_mode'], c['sweep']['widths'])\n")
+    code = (
+        "import sys\nfrom verification import config as cfg\n"
+        "c = cfg.loads('[sweep]\\neta = 0.2\\nwidths = [4, 8]\\n')\n"
+        "assert not any(m.startswith(('verification.sweep', 'verification.commands', 'verification.commands._cli')) "
+        "for m in sys.modules), sorted(m for m in sys.modules if m.startswith('verification'))\n"
+        "print(c['sweep']['eta'], c['sweep']['eta_mode'], c['sweep']['widths'])\n"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.split() == ["0.2", "absolute", "[4,", "8]"]
-    with pytest.raises(cfg.ConfigError, match=r"^sweep\.seeds: expected a multiple of sweep\.seeds_per_block = 2, got 3$"):
+    with pytest.raises(
+        cfg.ConfigError,
+        match=r"^sweep\.seeds: expected a multiple of sweep\.seeds_per_block = 2, got 3$",
+    ):
         cfg.loads("[sweep]\nseeds = 3\nseeds_per_block = 2\n")

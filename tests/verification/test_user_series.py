@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from verification import cli
 from verification import config as cfg
-from verification.datasets import ar_noise_variance, make_dataset, window_starts
-from verification.sources import SourceError
+from verification.commands import _cli as cli
+from verification.data._datasets import ar_noise_variance, make_dataset, window_starts
+from verification.data._sources import SourceError
 
 
 def _ar1(T, phi, seed, sd=1.0):
@@ -22,9 +22,17 @@ def _ar1(T, phi, seed, sd=1.0):
 
 
 @settings(deadline=None, max_examples=60)
-@given(T=st.integers(12, 400), n=st.integers(1, 40), d=st.integers(2, 9), offset=st.integers(0, 30),
-       n_test=st.integers(0, 50), placement=st.sampled_from(["first", "spread"]))
-def test_window_starts_fit_and_test_windows_share_no_training_value(T, n, d, offset, n_test, placement):
+@given(
+    T=st.integers(12, 400),
+    n=st.integers(1, 40),
+    d=st.integers(2, 9),
+    offset=st.integers(0, 30),
+    n_test=st.integers(0, 50),
+    placement=st.sampled_from(["first", "spread"]),
+)
+def test_window_starts_fit_and_test_windows_share_no_training_value(
+    T, n, d, offset, n_test, placement
+):
     try:
         train, test = window_starts(T, n, d, offset=offset, n_test=n_test, placement=placement)
     except ValueError as err:
@@ -50,7 +58,9 @@ def test_spread_covers_the_whole_series():
     train, test = window_starts(2000, 24, 8, n_test=100, placement="spread")
     assert train[0] == 0 and train[-1] == 1991 and np.ptp(np.diff(train)) <= 1  # evenly spaced
     assert test.size == 100 and test[0] < 100 and test[-1] > 1800
-    with pytest.raises(ValueError, match=r"placement: expected one of \('first', 'spread'\), got 'even'"):
+    with pytest.raises(
+        ValueError, match=r"placement: expected one of \('first', 'spread'\), got 'even'"
+    ):
         window_starts(100, 4, 3, placement="even")
 
 
@@ -70,7 +80,9 @@ def test_ar_noise_variance_against_statsmodels():
     ar = pytest.importorskip("statsmodels.tsa.ar_model")
     u = _ar1(500, 0.7, seed=5)
     fit = ar.AutoReg(u, lags=3, trend="c").fit()
-    assert ar_noise_variance(u, 3) == pytest.approx(float(np.sum(fit.resid**2) / (fit.nobs - 4)), rel=1e-9)
+    assert ar_noise_variance(u, 3) == pytest.approx(
+        float(np.sum(fit.resid**2) / (fit.nobs - 4)), rel=1e-9
+    )
     with pytest.raises(ValueError, match=r"u: an AR\(3\) fit needs at least 8 values, got 7"):
         ar_noise_variance(u[:7], 3)
 
@@ -84,7 +96,10 @@ def test_dataset_noise_var_of_a_user_series_and_none_for_a_family(tmp_path):
     assert ds.noise_var == pytest.approx(ar_noise_variance(u, 8), rel=1e-12)
     assert ds.noise_var == pytest.approx(1.0, abs=0.2) and "AR(8)" in ds.noise_var_method
     noisy = make_dataset(c, jax.random.key(0), n=24, noise_std=0.5)
-    assert noisy.noise_var == pytest.approx(ds.noise_var + 0.25, rel=1e-12) and "injected" in noisy.noise_var_method
+    assert (
+        noisy.noise_var == pytest.approx(ds.noise_var + 0.25, rel=1e-12)
+        and "injected" in noisy.noise_var_method
+    )
     z = make_dataset({**c, "normalize": True}, jax.random.key(0), n=24)
     ref = u[:32]
     assert z.noise_var == pytest.approx(ds.noise_var / ref.var(), rel=1e-10)  # in the units of y
@@ -94,13 +109,17 @@ def test_dataset_noise_var_of_a_user_series_and_none_for_a_family(tmp_path):
 def test_spread_dataset_takes_its_windows_where_window_starts_says(tmp_path):
     u = _ar1(300, 0.9, seed=1)
     np.save(tmp_path / "u.npy", u)
-    c = cfg.loads(f'[data]\nsource = "npy:{tmp_path / "u.npy"}"\nplacement = "spread"\nnormalize = false\nd = 4\n')["data"]
+    c = cfg.loads(
+        f'[data]\nsource = "npy:{tmp_path / "u.npy"}"\nplacement = "spread"\nnormalize = false\nd = 4\n'
+    )["data"]
     ds = make_dataset(c, jax.random.key(0), n=10, n_test=20)
     train, test = window_starts(300, 10, 4, n_test=20, placement="spread")
     assert ds.train_starts == tuple(train) and ds.test_starts == tuple(test)
     np.testing.assert_array_equal(np.asarray(ds.X), u[train[:, None] + np.arange(4)])
     np.testing.assert_array_equal(np.asarray(ds.y_test), u[test + 4])
-    with pytest.raises(SourceError, match=r"^npy:.*u\.npy: the series has 300 values; n = 400 training windows"):
+    with pytest.raises(
+        SourceError, match=r"^npy:.*u\.npy: the series has 300 values; n = 400 training windows"
+    ):
         make_dataset(c, jax.random.key(0), n=400)
 
 

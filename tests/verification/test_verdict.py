@@ -9,9 +9,20 @@ import pytest
 from hypothesis import given, settings
 
 from verification import strategies as vst
-from verification.report import evidence_bytes, load_evidence
-from verification.verdict import (HOLDS, INCONCLUSIVE, STATUSES, VACUOUS, VIOLATED, Observed, Part, Verdict,
-                                  combine_parts, combine_status, headline)
+from verification.report._report import evidence_bytes, load_evidence
+from verification.rules._verdict import (
+    HOLDS,
+    INCONCLUSIVE,
+    STATUSES,
+    VACUOUS,
+    VIOLATED,
+    Observed,
+    Part,
+    Verdict,
+    combine_parts,
+    combine_status,
+    headline,
+)
 
 
 @settings(max_examples=40)
@@ -26,9 +37,15 @@ def test_round_trip_through_json_text(v):
 
 
 def test_nonfinite_numbers_survive():
-    v = Verdict("C1", VACUOUS, "x", measured={"lam": float("nan"), "T": float("inf"), "neg": -float("inf")})
+    v = Verdict(
+        "C1", VACUOUS, "x", measured={"lam": float("nan"), "T": float("inf"), "neg": -float("inf")}
+    )
     back = Verdict.from_dict(json.loads(json.dumps(v.to_dict(), allow_nan=False)))
-    assert np.isnan(back.measured["lam"]) and back.measured["T"] == float("inf") and back.measured["neg"] == -float("inf")
+    assert (
+        np.isnan(back.measured["lam"])
+        and back.measured["T"] == float("inf")
+        and back.measured["neg"] == -float("inf")
+    )
 
 
 def test_arrays_left_out_and_supplied():
@@ -92,12 +109,20 @@ def test_combining_rule_on_every_case_of_one_premise_and_two_conclusions():
 
 
 def test_diagnostics_do_not_count_and_headline_names_unchecked_parts():
-    parts = [Part("rate 1", "HOLDS", ""), Part("rate 2", "HOLDS", ""), Part("bernstein", "HOLDS", ""),
-             Part("weights", "HOLDS", ""), Part("λ/2", "VACUOUS", "λ/2 = 6e-37 < 2e-16", why="λ below float64"),
-             Part("diag", "VIOLATED", "", decisive=False)]
+    parts = [
+        Part("rate 1", "HOLDS", ""),
+        Part("rate 2", "HOLDS", ""),
+        Part("bernstein", "HOLDS", ""),
+        Part("weights", "HOLDS", ""),
+        Part("λ/2", "VACUOUS", "λ/2 = 6e-37 < 2e-16", why="λ below float64"),
+        Part("diag", "VIOLATED", "", decisive=False),
+    ]
     assert combine_parts(parts) == "HOLDS"
     assert headline(parts) == "HOLDS 4 · VACUOUS 1 (λ below float64)"
-    unmet = [Part("η ≤ λδ", "VIOLATED", "", role="premise", why="η 1e36 × too large"), Part("mass", "VIOLATED", "")]
+    unmet = [
+        Part("η ≤ λδ", "VIOLATED", "", role="premise", why="η 1e36 × too large"),
+        Part("mass", "VIOLATED", ""),
+    ]
     assert combine_parts(unmet) == "VACUOUS"
     assert headline(unmet) == "premise VIOLATED 1 (η 1e36 × too large) · VIOLATED 1 (mass)"
     with pytest.raises(ValueError, match="role"):
@@ -105,10 +130,20 @@ def test_diagnostics_do_not_count_and_headline_names_unchecked_parts():
 
 
 def test_observed_round_trips_and_is_validated():
-    obs = Observed("HOLDS", "rate rule (Δ = 0.1)", "m ≤ 1024, t ≤ 1e4", "drift ∝ m^-0.52",
-                   looseness={"orders": 37.5, "c_A": 1e-37})
-    v = Verdict("C2", "VACUOUS", "t_align unreachable.", parts=(Part("p", "VACUOUS", "", role="premise"),),
-                observed=obs)
+    obs = Observed(
+        "HOLDS",
+        "rate rule (Δ = 0.1)",
+        "m ≤ 1024, t ≤ 1e4",
+        "drift ∝ m^-0.52",
+        looseness={"orders": 37.5, "c_A": 1e-37},
+    )
+    v = Verdict(
+        "C2",
+        "VACUOUS",
+        "t_align unreachable.",
+        parts=(Part("p", "VACUOUS", "", role="premise"),),
+        observed=obs,
+    )
     d = v.to_dict()
     assert d["observed"]["status"] == "HOLDS" and d["headline"] == "premise VACUOUS 1 (p)"
     assert Verdict.from_dict(d) == v and Verdict.from_dict(d).observed == obs

@@ -35,8 +35,15 @@ from verification.claims import (
 )
 from verification.contract import Claim, Context, TrainingRun, check_claim
 
-__all__ = ["BUILTIN", "CLAIMS", "PLUGINS", "ENTRY_POINT_GROUP", "register_claim",
-           "load_plugin", "load_extensions"]
+__all__ = [
+    "BUILTIN",
+    "CLAIMS",
+    "PLUGINS",
+    "ENTRY_POINT_GROUP",
+    "register_claim",
+    "load_plugin",
+    "load_extensions",
+]
 
 BUILTIN: tuple[Claim, ...] = (
     c1_convergence.CLAIM,
@@ -63,7 +70,9 @@ def register_claim(claim: Claim, *, replace: bool = False) -> Claim:
     """Add ``claim`` to :data:`CLAIMS`; an existing id is refused unless ``replace``."""
     check_claim(claim)
     if claim.id in CLAIMS and not replace:
-        raise ValueError(f"claim.id: {claim.id!r} is already registered (pass replace=True to override)")
+        raise ValueError(
+            f"claim.id: {claim.id!r} is already registered (pass replace=True to override)"
+        )
     CLAIMS[claim.id] = claim
     return claim
 

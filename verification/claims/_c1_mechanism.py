@@ -6,7 +6,7 @@ Theorem 5.2's proof runs in the kernel regime: training follows the linearised m
 grows. That is testable at n = 24 although :math:`\lambda_{\min}(H^*)` lies below float64:
 
 * the gap :math:`g = \sup_t |L(t)-L_{lin}(t)|/L(0)` per (width, seed) and its rate in m, decided by
-  :func:`verification.stats.rate_decision` (theory: :math:`O(m^{-1/2})`; the per-seed slopes are the
+  :func:`verification.rules.rate_decision` (theory: :math:`O(m^{-1/2})`; the per-seed slopes are the
   unit — seeds, the network draws, are independent, neurons of one draw are not), reported with the
   median gap per width and the local slopes between consecutive widths (:func:`local_slopes`): a
   pre-asymptotic stretch shows as slopes that change along m (sunspots: ≈ −0.4 over m = 64–1024, ≈ −1
@@ -34,8 +34,8 @@ from jaxtyping import Array, Float, Int
 from ntk_attention import forward, init_params
 from ntk_attention.model import Params
 from ntk_attention.ntk import jacobian
-from verification.stats import float_floor, rate_decision
-from verification.verdict import HOLDS, INCONCLUSIVE, Observed, Part, combine_status
+from verification.rules import float_floor, rate_decision
+from verification.rules._verdict import HOLDS, INCONCLUSIVE, Observed, Part, combine_status
 
 
 class MechanismRun(NamedTuple):
@@ -56,8 +56,15 @@ class MechanismRun(NamedTuple):
     floor: np.ndarray
 
 
-def _residual_path(w0: Float[Array, " m"], a: Float[Array, " m"], X: Float[Array, "n d"], y: Float[Array, " n"],
-                   eta: float, records: int, every: int) -> Float[Array, "R n"]:
+def _residual_path(
+    w0: Float[Array, " m"],
+    a: Float[Array, " m"],
+    X: Float[Array, "n d"],
+    y: Float[Array, " n"],
+    eta: float,
+    records: int,
+    every: int,
+) -> Float[Array, "R n"]:
     r"""Residuals :math:`f(w(t)) - y` at :math:`t = 0, k, \dots, (R-1)k` of :math:`w(t+1) = w(t) - \eta J^\top (f - y)`."""
 
     def res(w):
@@ -74,26 +81,45 @@ def _residual_path(w0: Float[Array, " m"], a: Float[Array, " m"], X: Float[Array
     return jnp.concatenate([res(w0)[None], rs])
 
 
-def gather_mechanism(X: Float[np.ndarray, "n d"], y: Float[np.ndarray, " n"], *, source: str, widths, seeds, sigma: float, eta: float, steps: int,
-                     record_every: int) -> MechanismRun:
+def gather_mechanism(
+    X: Float[np.ndarray, "n d"],
+    y: Float[np.ndarray, " n"],
+    *,
+    source: str,
+    widths,
+    seeds,
+    sigma: float,
+    eta: float,
+    steps: int,
+    record_every: int,
+) -> MechanismRun:
     """Train every (width, seed) (nested prefixes of seed s's widest draw, random output signs, as the sweep)
     and decompose its residuals on the eigenvectors of its H(0) = J J^T."""
     X, y = jnp.asarray(X, jnp.float64), jnp.asarray(y, jnp.float64)
     n, R = int(X.shape[0]), steps // record_every + 1
     t = np.arange(R, dtype=np.float64) * record_every
-    full = [init_params(jax.random.key(int(s)), max(widths), sigma=sigma, output_signs="random") for s in seeds]
+    full = [
+        init_params(jax.random.key(int(s)), max(widths), sigma=sigma, output_signs="random")
+        for s in seeds
+    ]
     W, S = len(widths), len(seeds)
     loss, lin = np.empty((W, S, R)), np.empty((W, S, R))
     mode, pred, eig = np.empty((W, S, R, n)), np.empty((W, S, R, n)), np.empty((W, S, n))
     for wi, m in enumerate(widths):
         w0 = jnp.stack([p.w[: int(m)] for p in full])
         a = jnp.stack([p.a[: int(m)] for p in full])
-        r = np.asarray(jax.jit(jax.vmap(lambda w_, a_: _residual_path(w_, a_, X, y, eta, R, record_every)))(w0, a))
+        r = np.asarray(
+            jax.jit(jax.vmap(lambda w_, a_: _residual_path(w_, a_, X, y, eta, R, record_every)))(
+                w0, a
+            )
+        )
         J = np.asarray(jax.vmap(lambda w_, a_: jacobian(Params(w_, a_), X))(w0, a))
         lam, U = np.linalg.eigh(J @ J.transpose(0, 2, 1))
         c = np.einsum("snk,srn->srk", U, r)  # residual coordinates along H(0)'s eigenvectors
         with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-            g = np.abs(1.0 - eta * lam)[:, None, :] ** t[None, :, None]  # squared below: the sign drops out
+            g = (
+                np.abs(1.0 - eta * lam)[:, None, :] ** t[None, :, None]
+            )  # squared below: the sign drops out
             pred[wi] = 0.5 * (c[:, :1, :] * g) ** 2
         mode[wi] = 0.5 * c**2
         loss[wi] = 0.5 * np.sum(r**2, axis=-1)
@@ -101,8 +127,20 @@ def gather_mechanism(X: Float[np.ndarray, "n d"], y: Float[np.ndarray, " n"], *,
         eig[wi] = lam
     B, ymax = float(np.abs(np.asarray(X)).max()), float(np.abs(np.asarray(y)).max())
     floor = np.array([float_floor(n, int(m), B, ymax) for m in widths])
-    return MechanismRun(source, n, float(eta), np.asarray(widths), np.asarray(seeds), t.astype(np.int64), loss, lin,
-                        mode, pred, eig, floor)
+    return MechanismRun(
+        source,
+        n,
+        float(eta),
+        np.asarray(widths),
+        np.asarray(seeds),
+        t.astype(np.int64),
+        loss,
+        lin,
+        mode,
+        pred,
+        eig,
+        floor,
+    )
 
 
 def gaps(run: MechanismRun) -> Float[np.ndarray, "W S"]:
@@ -112,7 +150,9 @@ def gaps(run: MechanismRun) -> Float[np.ndarray, "W S"]:
     return np.where(np.isfinite(d), d, np.inf)
 
 
-def mode_deviation(run: MechanismRun, *, min_decrease: float) -> tuple[Float[np.ndarray, "W S"], Int[np.ndarray, "W S"]]:
+def mode_deviation(
+    run: MechanismRun, *, min_decrease: float
+) -> tuple[Float[np.ndarray, "W S"], Int[np.ndarray, "W S"]]:
     r"""Per (width, seed): the largest relative deviation :math:`|\tfrac12c_k(t)^2 - \tfrac12c_k(0)^2(1-\eta\lambda_k)^{2t}|
     / \tfrac12c_k(0)^2` over t and the resolved directions k, and how many directions are resolved."""
     n, T = run.n, float(run.steps[-1])
@@ -121,8 +161,12 @@ def mode_deviation(run: MechanismRun, *, min_decrease: float) -> tuple[Float[np.
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         decay = 1.0 - np.abs(1.0 - run.eta * lam) ** (2 * T)
         c0 = run.mode_loss[:, :, 0, :]
-        resolved = (lam > n * np.finfo(np.float64).eps * lmax) & (decay >= min_decrease) & \
-                   (c0 > run.floor[:, None, None]) & (np.abs(1.0 - run.eta * lam) < 1)
+        resolved = (
+            (lam > n * np.finfo(np.float64).eps * lmax)
+            & (decay >= min_decrease)
+            & (c0 > run.floor[:, None, None])
+            & (np.abs(1.0 - run.eta * lam) < 1)
+        )
         dev = np.abs(run.mode_loss - run.mode_pred).max(axis=2) / c0
     dev = np.where(resolved, dev, 0.0).max(axis=-1)
     return dev, resolved.sum(axis=-1)
@@ -144,11 +188,21 @@ def _sup_at(run: MechanismRun, keep) -> tuple[float, float, float]:
     smallest L there."""
     i = np.abs(run.loss - run.lin_loss)[keep].argmax(axis=-1)
     L = np.take_along_axis(run.loss[keep], i[..., None], axis=-1)[..., 0]
-    return float(np.median(np.asarray(run.steps)[i])), float(np.median(L / run.loss[keep][..., 0])), float(L.min())
+    return (
+        float(np.median(np.asarray(run.steps)[i])),
+        float(np.median(L / run.loss[keep][..., 0])),
+        float(L.min()),
+    )
 
 
-def check_mechanism(runs: list[MechanismRun], *, margin: float, violation_margin: float, alpha: float,
-                    min_decrease: float) -> tuple[list[Part], dict, dict, list]:
+def check_mechanism(
+    runs: list[MechanismRun],
+    *,
+    margin: float,
+    violation_margin: float,
+    alpha: float,
+    min_decrease: float,
+) -> tuple[list[Part], dict, dict, list]:
     """Parts (non-decisive in the theorem verdict: the mechanism is read as an observed law), measured numbers,
     intervals, and the per-source rate decisions (``None`` where no slope could be fitted)."""
     parts, measured, intervals, decisions = [], {}, {}, []
@@ -156,68 +210,129 @@ def check_mechanism(runs: list[MechanismRun], *, margin: float, violation_margin
         tag = f"n = {run.n}, {run.source}"
         g = gaps(run)
         bad = ~np.isfinite(g)
-        measured[f"kernel_gap_median[{run.source}]"] = [float(np.median(v[np.isfinite(v)])) if np.isfinite(v).any()
-                                                        else math.inf for v in g]
+        measured[f"kernel_gap_median[{run.source}]"] = [
+            float(np.median(v[np.isfinite(v)])) if np.isfinite(v).any() else math.inf for v in g
+        ]
         keep = ~bad.any(axis=1)
-        scale = (f"m = {int(run.widths[0])}–{int(run.widths[-1])}, {len(run.seeds)} seeds, t ≤ {int(run.steps[-1])} "
-                 f"steps at η = {_fmt(run.eta)}")
+        scale = (
+            f"m = {int(run.widths[0])}–{int(run.widths[-1])}, {len(run.seeds)} seeds, t ≤ {int(run.steps[-1])} "
+            f"steps at η = {_fmt(run.eta)}"
+        )
         if bad.any():
             wi, si = (int(i) for i in np.argwhere(bad)[0])
-            parts.append(Part(f"linearised model non-finite ({tag})", INCONCLUSIVE,
-                              f"L_lin not finite in {int(bad.sum())} runs (first m = {int(run.widths[wi])}, seed "
-                              f"{int(run.seeds[si])}: a mode with |1 − ηλ_k| > 1); those widths are left out of the rate.",
-                              False, why="non-finite L_lin"))
+            parts.append(
+                Part(
+                    f"linearised model non-finite ({tag})",
+                    INCONCLUSIVE,
+                    f"L_lin not finite in {int(bad.sum())} runs (first m = {int(run.widths[wi])}, seed "
+                    f"{int(run.seeds[si])}: a mode with |1 − ηλ_k| > 1); those widths are left out of the rate.",
+                    False,
+                    why="non-finite L_lin",
+                )
+            )
         name = f"kernel regime: sup_t |L − L_lin| / L(0) = O(m^-1/2) ({tag})"
         if keep.sum() < 3 or np.any(g[keep] <= 0):
-            parts.append(Part(name, INCONCLUSIVE, f"fewer than 3 widths with finite, positive gaps ({scale}).", False,
-                              why="no slope"))
+            parts.append(
+                Part(
+                    name,
+                    INCONCLUSIVE,
+                    f"fewer than 3 widths with finite, positive gaps ({scale}).",
+                    False,
+                    why="no slope",
+                )
+            )
             decisions.append(None)
         else:
-            d = rate_decision(run.widths[keep].astype(np.float64), g[keep], exponent=-0.5, margin=margin,
-                              violation_margin=violation_margin, alpha=alpha)
+            d = rate_decision(
+                run.widths[keep].astype(np.float64),
+                g[keep],
+                exponent=-0.5,
+                margin=margin,
+                violation_margin=violation_margin,
+                alpha=alpha,
+            )
             decisions.append(d)
             measured[f"kernel_gap_slope[{run.source}]"] = d.slope
             intervals[f"kernel_gap_slope[{run.source}]"] = [d.lo, d.hi]
             meds = np.median(g[keep], axis=1)
-            med = ", ".join(f"m = {int(m)}: {_fmt(float(v))}" for m, v in zip(run.widths[keep], meds))
+            med = ", ".join(
+                f"m = {int(m)}: {_fmt(float(v))}" for m, v in zip(run.widths[keep], meds)
+            )
             loc = local_slopes(run.widths[keep], meds)
             measured[f"kernel_gap_local_slopes[{run.source}]"] = loc
             t_sup, L_sup, L_low = _sup_at(run, keep)
             fl = float(run.floor.max())
-            parts.append(Part(name, d.status, f"median gap {med}; local slopes between consecutive widths "
-                              + ", ".join(f"{v:.2f}" for v in loc)
-                              + f"; fitted exponent {d.slope:.3f} [{d.lo:.3f}, {d.hi:.3f}] over seeds ({scale}); "
-                              f"the sup is reached at t = {t_sup:.0f} (median), where L = {_fmt(L_sup)} L(0) (smallest "
-                              f"{_fmt(L_low)}, {'above' if L_low > fl else 'at or below'} the float floor {_fmt(fl)}). "
-                              f"Rule: rate_decision: {d.rule}.", False,
-                              why="" if d.status == HOLDS else f"slope [{d.lo:.2f}, {d.hi:.2f}]"))
+            parts.append(
+                Part(
+                    name,
+                    d.status,
+                    f"median gap {med}; local slopes between consecutive widths "
+                    + ", ".join(f"{v:.2f}" for v in loc)
+                    + f"; fitted exponent {d.slope:.3f} [{d.lo:.3f}, {d.hi:.3f}] over seeds ({scale}); "
+                    f"the sup is reached at t = {t_sup:.0f} (median), where L = {_fmt(L_sup)} L(0) (smallest "
+                    f"{_fmt(L_low)}, {'above' if L_low > fl else 'at or below'} the float floor {_fmt(fl)}). "
+                    f"Rule: rate_decision: {d.rule}.",
+                    False,
+                    why="" if d.status == HOLDS else f"slope [{d.lo:.2f}, {d.hi:.2f}]",
+                )
+            )
         dev, count = mode_deviation(run, min_decrease=min_decrease)
         measured[f"resolved_directions[{run.source}]"] = [int(np.median(c)) for c in count]
         measured[f"mode_deviation_median[{run.source}]"] = [float(np.median(v)) for v in dev]
-        text = (f"resolved eigendirections of H(0) (λ_k > nε λ_max, mode decaying by ≥ {min_decrease:g} over the run, "
-                f"above the float floor) per width, median over seeds: "
-                + ", ".join(f"m = {int(m)}: {int(np.median(c))} of {run.n}" for m, c in zip(run.widths, count))
-                + "; largest relative deviation of ½c_k(t)² from ½c_k(0)²(1 − ηλ_k)^{2t}, median over seeds: "
-                + ", ".join(f"{_fmt(float(np.median(v)))}" for v in dev))
+        text = (
+            f"resolved eigendirections of H(0) (λ_k > nε λ_max, mode decaying by ≥ {min_decrease:g} over the run, "
+            f"above the float floor) per width, median over seeds: "
+            + ", ".join(
+                f"m = {int(m)}: {int(np.median(c))} of {run.n}" for m, c in zip(run.widths, count)
+            )
+            + "; largest relative deviation of ½c_k(t)² from ½c_k(0)²(1 − ηλ_k)^{2t}, median over seeds: "
+            + ", ".join(f"{_fmt(float(np.median(v)))}" for v in dev)
+        )
         ok = keep & (dev > 0).all(axis=1)
         st = INCONCLUSIVE
         if ok.sum() >= 3:
-            dd = rate_decision(run.widths[ok].astype(np.float64), dev[ok], exponent=-0.5, margin=margin,
-                               violation_margin=violation_margin, alpha=alpha)
+            dd = rate_decision(
+                run.widths[ok].astype(np.float64),
+                dev[ok],
+                exponent=-0.5,
+                margin=margin,
+                violation_margin=violation_margin,
+                alpha=alpha,
+            )
             st = dd.status
             text += f"; its exponent in m {dd.slope:.3f} [{dd.lo:.3f}, {dd.hi:.3f}] ({dd.rule})"
             measured[f"mode_deviation_slope[{run.source}]"] = dd.slope
-        parts.append(Part(f"loss along each eigendirection of H(0) ({tag})", st, text + f" ({scale}).", False,
-                          why="" if st == HOLDS else "diagnostic"))
+        parts.append(
+            Part(
+                f"loss along each eigendirection of H(0) ({tag})",
+                st,
+                text + f" ({scale}).",
+                False,
+                why="" if st == HOLDS else "diagnostic",
+            )
+        )
     return parts, measured, intervals, decisions
 
 
 def mechanism_status(decisions) -> str:
     """The mechanism as an observed law over every source: the rate decisions combined (VIOLATED > INCONCLUSIVE > HOLDS)."""
-    return combine_status([INCONCLUSIVE if d is None else d.status for d in decisions]) if decisions else INCONCLUSIVE
+    return (
+        combine_status([INCONCLUSIVE if d is None else d.status for d in decisions])
+        if decisions
+        else INCONCLUSIVE
+    )
 
 
-__all__ = ["MechanismRun", "gather_mechanism", "gaps", "local_slopes", "mode_deviation", "check_mechanism", "mechanism_status", "observed_c1"]
+__all__ = [
+    "MechanismRun",
+    "gather_mechanism",
+    "gaps",
+    "local_slopes",
+    "mode_deviation",
+    "check_mechanism",
+    "mechanism_status",
+    "observed_c1",
+]
 
 
 def _first_reach(run, eps: float) -> float:
@@ -228,8 +343,19 @@ def _first_reach(run, eps: float) -> float:
     return float(np.asarray(run.steps)[ok.argmax(axis=-1)].max())
 
 
-def observed_c1(decisions, mechanism: list[MechanismRun], runs, bounds_out: dict, extended, *, eta: float, eps: float,
-                c_T: float, margin: float, budget: str = "") -> Observed:
+def observed_c1(
+    decisions,
+    mechanism: list[MechanismRun],
+    runs,
+    bounds_out: dict,
+    extended,
+    *,
+    eta: float,
+    eps: float,
+    c_T: float,
+    margin: float,
+    budget: str = "",
+) -> Observed:
     r"""C1's conclusion as an empirical law: the kernel-regime mechanism (training follows the linearised model,
     gap :math:`O(m^{-1/2})`) by :func:`rate_decision` on every mechanism source, at the widths and steps run.
 
@@ -251,25 +377,49 @@ def observed_c1(decisions, mechanism: list[MechanismRun], runs, bounds_out: dict
         g = gaps(r)
         keep = np.isfinite(g).all(axis=1)
         meds = np.median(g[keep], axis=1)
-        bits.append(f"{r.source}: median gap " + " → ".join(_fmt(float(v)) for v in meds)
-                    + " (local slopes " + ", ".join(f"{v:.2f}" for v in local_slopes(r.widths[keep], meds))
-                    + f"), exponent {d.slope:.2f} [{d.lo:.2f}, {d.hi:.2f}] → {d.status}")
+        bits.append(
+            f"{r.source}: median gap "
+            + " → ".join(_fmt(float(v)) for v in meds)
+            + " (local slopes "
+            + ", ".join(f"{v:.2f}" for v in local_slopes(r.widths[keep], meds))
+            + f"), exponent {d.slope:.2f} [{d.lo:.2f}, {d.hi:.2f}] → {d.status}"
+        )
     T_req = bounds_out.get(f"T_req[n={n}]")
     if T_req is not None and math.isfinite(T_req) and T_req > 0:
         loose[f"orders_T_req_over_steps[n={n}]"] = math.log10(T_req / T)
     for ex in extended:
         if ex.n == n and ex.lam > 0:
-            loose[f"orders_inv_lambda_over_widest[n={n}]"] = math.log10(1.0 / ex.lam) - math.log10(widths[-1])
+            loose[f"orders_inv_lambda_over_widest[n={n}]"] = math.log10(1.0 / ex.lam) - math.log10(
+                widths[-1]
+            )
     for r in runs:
-        ef, need = bounds_out.get(f"envelope_efolds_tested[n={r.n}]"), bounds_out.get(f"envelope_efolds_to_float_floor[n={r.n}]")
+        ef, need = (
+            bounds_out.get(f"envelope_efolds_tested[n={r.n}]"),
+            bounds_out.get(f"envelope_efolds_to_float_floor[n={r.n}]"),
+        )
         if ef is not None:
-            loose[f"envelope_efolds_tested[n={r.n}]"], loose[f"envelope_efolds_to_float_floor[n={r.n}]"] = ef, need
+            (
+                loose[f"envelope_efolds_tested[n={r.n}]"],
+                loose[f"envelope_efolds_to_float_floor[n={r.n}]"],
+            ) = ef, need
             scale += f"; n = {r.n}: t ≤ {int(r.steps[-1])} ({ef:.2g} e-folds of the envelope)"
         if r.lam > r.lam_resolution:
             t_eps = _first_reach(r, eps)
             if math.isfinite(t_eps):
-                loose[f"c_T_supported[n={r.n}]"] = t_eps * eta * r.lam / math.log(r.n * r.B**2 / eps)
-    finding = ("Training follows its linearised model with a gap sup_t |L − L_lin|/L(0) that shrinks with m — "
-               + "; ".join(bits) + f" (theory −1/2, HOLDS when the upper end ≤ −1/2 + Δ = {-0.5 + margin:g}).")
-    return Observed(status, "rate_decision on the per-seed gap sup_t |L − L_lin|/L(0) (docs/calibration.md, "
-                    "rows 'C1 kernel gap')", scale, finding, loose, budget if status == INCONCLUSIVE else "")
+                loose[f"c_T_supported[n={r.n}]"] = (
+                    t_eps * eta * r.lam / math.log(r.n * r.B**2 / eps)
+                )
+    finding = (
+        "Training follows its linearised model with a gap sup_t |L − L_lin|/L(0) that shrinks with m — "
+        + "; ".join(bits)
+        + f" (theory −1/2, HOLDS when the upper end ≤ −1/2 + Δ = {-0.5 + margin:g})."
+    )
+    return Observed(
+        status,
+        "rate_decision on the per-seed gap sup_t |L − L_lin|/L(0) (docs/calibration.md, "
+        "rows 'C1 kernel gap')",
+        scale,
+        finding,
+        loose,
+        budget if status == INCONCLUSIVE else "",
+    )

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from verification.claims._common import pyplot, save_figure
-from verification.stats import clopper_pearson
-from verification.verdict import Verdict
+from verification.rules import clopper_pearson
+from verification.rules._verdict import Verdict
 
 
 def draw(v: Verdict, out: Path, title: str) -> list[str]:
@@ -20,7 +20,10 @@ def draw(v: Verdict, out: Path, title: str) -> list[str]:
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.4), squeeze=False)
     cmap = plt.get_cmap("viridis")
     t = np.maximum(steps, 0.5)  # step 0 drawn at 0.5 on the log axis
-    for ax, key, nkey, grp in ((axes[0][0], "agree_plus", "n_plus", "+1"), (axes[0][1], "agree_minus", "n_minus", "-1")):
+    for ax, key, nkey, grp in (
+        (axes[0][0], "agree_plus", "n_plus", "+1"),
+        (axes[0][1], "agree_minus", "n_minus", "-1"),
+    ):
         for wi, m in enumerate(widths):
             c = cmap(wi / max(1, len(widths) - 1))
             n_ = np.int64(A[nkey][wi])
@@ -50,7 +53,9 @@ def draw(v: Verdict, out: Path, title: str) -> list[str]:
         ref = widths.astype(float)
         ax.plot(ref, ref / ref[0] * float(first[pos].min()), "k:", lw=1, label="∝ m (t_align)")
     else:
-        ax.text(0.5, 0.5, "no level reached at t > 0", transform=ax.transAxes, ha="center", va="center")
+        ax.text(
+            0.5, 0.5, "no level reached at t > 0", transform=ax.transAxes, ha="center", va="center"
+        )
         ax.set_ylim(1, 10)
     ax.set_xscale("log")
     ax.set_yscale("log")

@@ -9,7 +9,7 @@ Shared measurements are computed once per run (:meth:`verification.contract.Cont
 * :func:`ntk_attention.train` with per-neuron records gives C3's position masses (all
   :math:`a_r = -1`), C2's per-step updates and C5's predictions.
 
-λ enters through :func:`verification.bounds.lambda_star`: when :math:`\lambda \le \rho` (its float64
+λ enters through :func:`verification.training._bounds.lambda_star`: when :math:`\lambda \le \rho` (its float64
 resolution) everything with :math:`1/\lambda` in it is VACUOUS, with both numbers in the verdict
 (docs/theory.md, "Verdicts").
 """
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-
 from typing import NamedTuple
 
 import jax
@@ -27,14 +26,13 @@ import numpy as np
 from ntk_attention import sweep as sw
 from ntk_attention.data import sign_consistent
 from verification import config as cfg
-from verification import step_size as steps
-from verification.contract import DIVERGED, TrainingRun
 from verification import files
-from verification.datasets import ood_test_windows
+from verification.contract import DIVERGED, TrainingRun
+from verification.data._datasets import ood_test_windows
+from verification.data._sources import SourceError
 from verification.files import FIGURE_SOURCE, plain_log_ticks  # noqa: F401  (re-exported: report sets the source)
-from verification.sources import SourceError
-from verification.verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED, Part, Verdict
-
+from verification.rules._verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED, Part, Verdict
+from verification.training import _step_size as steps
 
 RTOL = 1e-9
 """Relative float64 tolerance on recorded losses (many-term sums in float64 are exact to ~1e-13)."""
@@ -98,23 +96,48 @@ def width_sweep(ctx, n: int, section: dict, desc: str, *, sigma: float) -> sw.Sw
     widths = tuple(section["widths"])
     seeds = tuple(ctx.network_seeds(section["seeds"]))
     per = blocks_of(len(seeds), section.get("seeds_per_block", 1))
-    key = ("sweep", n, widths, seeds, section["steps"], section["record_every"], section["eta"], sigma, per)
+    key = (
+        "sweep",
+        n,
+        widths,
+        seeds,
+        section["steps"],
+        section["record_every"],
+        section["eta"],
+        sigma,
+        per,
+    )
 
     def compute():
         ds = ctx.dataset(n)
-        plan = sw.plan_sweep(ds.X, ds.y, widths=widths, steps=section["steps"], learning_rate=section["eta"],
-                             record_every=section["record_every"], sigma=sigma, seeds_per_block=per)
+        plan = sw.plan_sweep(
+            ds.X,
+            ds.y,
+            widths=widths,
+            steps=section["steps"],
+            learning_rate=section["eta"],
+            record_every=section["record_every"],
+            sigma=sigma,
+            seeds_per_block=per,
+        )
         bar = ctx.progress(desc, len(seeds) // per)
         out = []
         for i in range(0, len(seeds), per):
-            out.append(sw.run_block(plan, list(seeds[i:i + per])))
+            out.append(sw.run_block(plan, list(seeds[i : i + per])))
             bar.update(1)
         bar.close()
         return sw.concatenate(out)
 
     res = ctx.cached(repr(key), compute)
-    note_divergence(ctx, res.diverged_step, res.widths, res.seeds, eta=section["eta"], n=n,
-                    lambda_max=lambda w, s: float(np.linalg.eigvalsh(res.ntk_initial[w, s])[-1]))
+    note_divergence(
+        ctx,
+        res.diverged_step,
+        res.widths,
+        res.seeds,
+        eta=section["eta"],
+        n=n,
+        lambda_max=lambda w, s: float(np.linalg.eigvalsh(res.ntk_initial[w, s])[-1]),
+    )
     return res
 
 
@@ -122,22 +145,36 @@ def width_sweep(ctx, n: int, section: dict, desc: str, *, sigma: float) -> sw.Sw
 # Hardening (issue 8): runs whose loss diverged, with the gradient-descent stability limit
 
 
-
 def note_divergence(ctx, diverged_step, widths, seeds, *, eta: float, n: int, lambda_max) -> None:
     """Record every run with ``diverged_step[w, s] >= 0``; ``lambda_max(w, s)`` gives its λ_max(H(0))."""
     for w, s in zip(*np.nonzero(np.asarray(diverged_step) >= 0)):
         lmax = lambda_max(w, s)
-        ctx.memo.setdefault(DIVERGED, []).append({
-            "width": int(widths[w]), "seed": int(seeds[s]), "n": int(n), "step": int(diverged_step[w, s]),
-            "eta": float(eta), "lambda_max_h0": lmax, "limit": steps.stability_limit(lmax) if lmax > 0 else None})
+        ctx.memo.setdefault(DIVERGED, []).append(
+            {
+                "width": int(widths[w]),
+                "seed": int(seeds[s]),
+                "n": int(n),
+                "step": int(diverged_step[w, s]),
+                "eta": float(eta),
+                "lambda_max_h0": lmax,
+                "limit": steps.stability_limit(lmax) if lmax > 0 else None,
+            }
+        )
 
 
 def note_train_divergence(ctx, traj, params, X, *, eta: float, seed: int) -> None:
     """:func:`note_divergence` for one :func:`ntk_attention.train` run (λ_max(H(0)): the one the run computed,
     :attr:`ntk_attention.Trajectory.lambda_max_h0`)."""
     if traj.diverged_step >= 0:
-        note_divergence(ctx, np.array([[traj.diverged_step]]), [params.w.shape[0]], [seed], eta=eta, n=X.shape[0],
-                        lambda_max=lambda w, s: float(traj.lambda_max_h0))
+        note_divergence(
+            ctx,
+            np.array([[traj.diverged_step]]),
+            [params.w.shape[0]],
+            [seed],
+            eta=eta,
+            n=X.shape[0],
+            lambda_max=lambda w, s: float(traj.lambda_max_h0),
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -176,14 +213,17 @@ def training_fields(widths, seeds, steps, record_every, eta):
     }
 
 
-ETA_MODE = cfg.choice("relative", steps.MODES,
-                      "how eta is read: a fraction of the data's stability limit, η = eta · 2/λ_max(H*) (stable on "
-                      "every source), or the step size itself")
+ETA_MODE = cfg.choice(
+    "relative",
+    steps.MODES,
+    "how eta is read: a fraction of the data's stability limit, η = eta · 2/λ_max(H*) (stable on "
+    "every source), or the step size itself",
+)
 
 
 def step_size(section: dict, lambda_max: float) -> float:
     """The step size η of a section's ``eta``/``eta_mode`` against ``λ_max(H*)``: the one reader,
-    :func:`verification.step_size.learning_rate` (claims ask :meth:`verification.contract.Context.learning_rate`)."""
+    :func:`verification.training._step_size.learning_rate` (claims ask :meth:`verification.contract.Context.learning_rate`)."""
     return steps.learning_rate(section["eta"], section["eta_mode"], lambda_max)
 
 
@@ -191,7 +231,6 @@ def data_n_training(section: dict, data: dict) -> list[TrainingRun]:
     """The runs of a claim training the paper's network on ``[data] n`` windows at its ``widths`` with its ``eta``
     (C2, C3, C4: :attr:`verification.contract.Claim.training`)."""
     return [TrainingRun(section["eta"], tuple(section["widths"]), (data["n"],))]
-
 
 
 # ---------------------------------------------------------------------------------------------
@@ -223,35 +262,63 @@ def ood_split(section: dict, ctx, cid: str, *, consistent_only: bool, n_key: str
     configuration key the messages name for n (C5's is ``sizes``, whose largest entry is n).
 
     Sign-inconsistency is judged on the noise-free targets (the process crosses zero), noise is added
-    after. For a synthetic family the test windows are generated (:func:`verification.datasets.ood_test_windows`:
+    after. For a synthetic family the test windows are generated (:func:`verification.data._datasets.ood_test_windows`:
     ``ood_windows`` of them, from fresh stretches of the same process); for a finite series they are
     the sign-inconsistent ones among the ``test_windows`` that follow the training values.
     """
-    ds = ctx.dataset(section["pool"], n_test=section["test_windows"], noise_std=section["noise_std"])
+    ds = ctx.dataset(
+        section["pool"], n_test=section["test_windows"], noise_std=section["noise_std"]
+    )
     clean = ctx.dataset(section["pool"], n_test=section["test_windows"], noise_std=0.0)
     cons = np.asarray(sign_consistent(ds.X, ds.y))
-    idx = np.flatnonzero(cons)[: section["n"]] if consistent_only else np.arange(min(section["n"], ds.X.shape[0]))
+    idx = (
+        np.flatnonzero(cons)[: section["n"]]
+        if consistent_only
+        else np.arange(min(section["n"], ds.X.shape[0]))
+    )
     if idx.size < section["n"]:
-        if section["n"] > section["pool"]:  # impossible whatever the data: the configuration's fault
-            raise cfg.ConfigError(f"{cid}.{n_key}: expected {n_key} <= {cid}.pool = {section['pool']}, "
-                                  f"got {section['n']}")
+        if (
+            section["n"] > section["pool"]
+        ):  # impossible whatever the data: the configuration's fault
+            raise cfg.ConfigError(
+                f"{cid}.{n_key}: expected {n_key} <= {cid}.pool = {section['pool']}, "
+                f"got {section['n']}"
+            )
         kind = "sign-consistent windows" if consistent_only else "windows"
-        raise SourceError(f"{ds.source}: only {idx.size} {kind} among {cid}.pool = {section['pool']}, "
-                          f"{cid}.{n_key} needs {section['n']} (a smaller n or a larger pool)")
+        raise SourceError(
+            f"{ds.source}: only {idx.size} {kind} among {cid}.pool = {section['pool']}, "
+            f"{cid}.{n_key} needs {section['n']} (a smaller n or a larger pool)"
+        )
     want = section["ood_windows"]
-    gen = ctx.cached(f"ood/{section['pool']}/{want}", lambda: ood_test_windows(
-        ctx.config["data"], ctx.key("data"), n=section["pool"], want=want))
+    gen = ctx.cached(
+        f"ood/{section['pool']}/{want}",
+        lambda: ood_test_windows(ctx.config["data"], ctx.key("data"), n=section["pool"], want=want),
+    )
     if gen is None:
         test = ~np.asarray(sign_consistent(clean.X_test, clean.y_test))
         Xt, yt_clean = np.asarray(clean.X_test)[test], np.asarray(clean.y_test)[test]
         yt = np.asarray(ds.y_test)[test]
-        scanned, how = int(test.size), f"{int(test.sum())} sign-inconsistent among the {test.size} test windows after the training values"
+        scanned, how = (
+            int(test.size),
+            f"{int(test.sum())} sign-inconsistent among the {test.size} test windows after the training values",
+        )
     else:
         Xt, yt_clean, scanned, how = gen
         key = np.asarray(jax.random.key_data(ctx.key("ood noise"))).ravel().tolist()
-        yt = yt_clean + section["noise_std"] * np.random.default_rng([*key, 4]).standard_normal(yt_clean.shape)
-    return OodSplit(np.asarray(ds.X)[idx], np.asarray(ds.y)[idx], cons[idx], np.asarray(Xt), np.asarray(yt),
-                    np.asarray(clean.y)[idx], np.asarray(yt_clean), int(scanned), how)
+        yt = yt_clean + section["noise_std"] * np.random.default_rng([*key, 4]).standard_normal(
+            yt_clean.shape
+        )
+    return OodSplit(
+        np.asarray(ds.X)[idx],
+        np.asarray(ds.y)[idx],
+        cons[idx],
+        np.asarray(Xt),
+        np.asarray(yt),
+        np.asarray(clean.y)[idx],
+        np.asarray(yt_clean),
+        int(scanned),
+        how,
+    )
 
 
 def own_noise_variance(X, y) -> float:
@@ -269,29 +336,48 @@ def own_noise_variance(X, y) -> float:
     return float(e @ e / (rows - d - 1))
 
 
-def ood_premise_verdict(cid: str, found: int, windows: int, minimum: int, *, config: dict | None = None,
-                        seed: int | None = None) -> Verdict:
+def ood_premise_verdict(
+    cid: str,
+    found: int,
+    windows: int,
+    minimum: int,
+    *,
+    config: dict | None = None,
+    seed: int | None = None,
+) -> Verdict:
     """VACUOUS: the data hold fewer sign-inconsistent next steps than an OOD risk needs (Prop 6.3's premise)."""
-    finding = (f"only {found} of {windows} test windows are sign-inconsistent (sign(y) != sign(x_d)); the OOD risk "
-               f"needs at least {cid}.min_ood_windows = {minimum}. Persistent series (lag-1 near 1) rarely cross "
-               f"zero: raise {cid}.test_windows or use a source that crosses zero.")
-    return Verdict(claim=cid, status=VACUOUS, explanation=f"VACUOUS: {finding}",
-                   measured={"ood_windows": int(found), "test_windows": int(windows)},
-                   parts=(Part("enough sign-inconsistent test windows", VACUOUS, finding),),
-                   tested_range={"test_windows": int(windows)}, config=config or {}, seed=seed)
+    finding = (
+        f"only {found} of {windows} test windows are sign-inconsistent (sign(y) != sign(x_d)); the OOD risk "
+        f"needs at least {cid}.min_ood_windows = {minimum}. Persistent series (lag-1 near 1) rarely cross "
+        f"zero: raise {cid}.test_windows or use a source that crosses zero."
+    )
+    return Verdict(
+        claim=cid,
+        status=VACUOUS,
+        explanation=f"VACUOUS: {finding}",
+        measured={"ood_windows": int(found), "test_windows": int(windows)},
+        parts=(Part("enough sign-inconsistent test windows", VACUOUS, finding),),
+        tested_range={"test_windows": int(windows)},
+        config=config or {},
+        seed=seed,
+    )
 
 
 def ood_data_fields(n: int) -> dict:
     """The shared C5 data set (same defaults as [C5], so one run builds it once)."""
     return {
         "n": cfg.positive_int(n, "training windows", minimum=2),
-        "pool": cfg.positive_int(48, "windows scanned for training examples (as C5.pool)", minimum=4),
+        "pool": cfg.positive_int(
+            48, "windows scanned for training examples (as C5.pool)", minimum=4
+        ),
         "test_windows": cfg.positive_int(3000, "test windows (as C5.test_windows)", minimum=4),
-        "ood_windows": cfg.positive_int(200, "sign-inconsistent test windows generated for a synthetic family "
-                                        "(as C5.ood_windows)", minimum=2),
-        "min_ood_windows": cfg.positive_int(5, "sign-inconsistent test windows needed (as C5.min_ood_windows)",
-                                            minimum=2),
+        "ood_windows": cfg.positive_int(
+            200,
+            "sign-inconsistent test windows generated for a synthetic family (as C5.ood_windows)",
+            minimum=2,
+        ),
+        "min_ood_windows": cfg.positive_int(
+            5, "sign-inconsistent test windows needed (as C5.min_ood_windows)", minimum=2
+        ),
         "noise_std": cfg.positive_float(0.1, "observation noise σ_ε on targets (as C5.noise_std)"),
     }
-
-

@@ -1,14 +1,13 @@
 """The subcommands of ``ntk-verify``, one module each, in the order ``ntk-verify --help`` lists them.
 
 Each module has ``register(subparsers)``, adding its parser and a handler that parses, makes one call
-into a library module (:mod:`verification.pipeline`, :mod:`verification.bounds`,
-:mod:`verification.data_cmd`, :mod:`verification.calibration`, :mod:`verification.sweep_cmd` …) and
-prints; it returns the exit status. :mod:`verification.cli` builds the parser from :data:`COMMANDS`.
+into a library module (:mod:`verification.pipeline`, :mod:`verification.training._bounds`,
+:mod:`verification.data._describe`, :mod:`verification.calibration._table`, :mod:`verification.sweeps` …) and
+prints; it returns the exit status. The private ``_cli`` builds the parser from :data:`COMMANDS` (:func:`main` is ``ntk-verify``).
 """
 
-from verification.commands import bounds, calibrate, config, data, map, report, run, sweep
+from verification.commands._cli import COMMANDS as COMMANDS
+from verification.commands._cli import build_parser as build_parser
+from verification.commands._cli import main as main
 
-COMMANDS = (run, report, bounds, config, sweep, data, calibrate, map)
-"""The command modules, in order (an explicit tuple, as :data:`verification.claims.BUILTIN`)."""
-
-__all__ = ["COMMANDS"]
+__all__ = ["COMMANDS", "build_parser", "main"]

@@ -12,8 +12,18 @@ import jax
 from verification import config as cfg
 from verification.claims import CLAIMS, load_plugin
 
-__all__ = ["UsageError", "enable_x64", "load_plugins", "add_plugin_option", "load_config", "parse_claims",
-           "parse_sources", "parse_source", "add_data_option", "config_for_source"]
+__all__ = [
+    "UsageError",
+    "enable_x64",
+    "load_plugins",
+    "add_plugin_option",
+    "load_config",
+    "parse_claims",
+    "parse_sources",
+    "parse_source",
+    "add_data_option",
+    "config_for_source",
+]
 
 
 class UsageError(ValueError):
@@ -37,8 +47,12 @@ def load_plugins(specs: list[str] | None) -> None:
 
 
 def add_plugin_option(p) -> None:
-    p.add_argument("--plugin", action="append", metavar="MODULE_OR_FILE",
-                   help="load claims from a module (dotted name) or a .py file defining CLAIMS or CLAIM (repeatable)")
+    p.add_argument(
+        "--plugin",
+        action="append",
+        metavar="MODULE_OR_FILE",
+        help="load claims from a module (dotted name) or a .py file defining CLAIMS or CLAIM (repeatable)",
+    )
 
 
 def load_config(path: str | None) -> dict:
@@ -51,7 +65,9 @@ def parse_claims(text: str | None) -> list[str] | None:
     ids = [c.strip().upper() for c in text.split(",") if c.strip()]
     unknown = [c for c in ids if c not in CLAIMS]
     if not ids or unknown:
-        raise UsageError(f"--claims: expected a comma-separated list of {', '.join(CLAIMS)}, got {text!r}")
+        raise UsageError(
+            f"--claims: expected a comma-separated list of {', '.join(CLAIMS)}, got {text!r}"
+        )
     return ids
 
 
@@ -69,7 +85,9 @@ def parse_sources(text: str | None) -> list[str] | None:
         try:
             cfg.data_source(s)
         except (TypeError, ValueError):
-            raise UsageError(f"--data: expected {cfg.DATA_FIELDS['source'].allowed}, got {s!r}") from None
+            raise UsageError(
+                f"--data: expected {cfg.DATA_FIELDS['source'].allowed}, got {s!r}"
+            ) from None
     return sources
 
 
@@ -85,8 +103,12 @@ def parse_source(text: str | None) -> str | None:
 
 def add_data_option(p) -> None:
     """``--data SOURCE`` of a command that takes one source (checked by :func:`parse_source`)."""
-    p.add_argument("--data", metavar="SOURCE", help="data source, overriding [data] source: a family, a real series, "
-                   "csv:PATH[#COLUMN] or npy:PATH")
+    p.add_argument(
+        "--data",
+        metavar="SOURCE",
+        help="data source, overriding [data] source: a family, a real series, "
+        "csv:PATH[#COLUMN] or npy:PATH",
+    )
 
 
 def config_for_source(path: str | None, source: str | None) -> dict:

@@ -1,10 +1,10 @@
-"""``ntk-verify calibrate``: error rates of every decision rule on planted truths (:mod:`verification.calibration`)."""
+"""``ntk-verify calibrate``: error rates of every decision rule on planted truths (:mod:`verification.calibration._table`)."""
 
 from __future__ import annotations
 
-from verification import terminal
-from verification.calibration import QUICK_REPLICATES, calibrate, write_calibration
-from verification.verdict import STATUSES
+from verification.calibration._table import QUICK_REPLICATES, calibrate, write_calibration
+from verification.report import _terminal as terminal
+from verification.rules._verdict import STATUSES
 
 __all__ = ["register"]
 
@@ -12,7 +12,9 @@ __all__ = ["register"]
 def _cmd_calibrate(args) -> int:
     rows = calibrate(replicates=args.replicates, quick=args.quick)
     js, md = write_calibration(args.out, rows)
-    print(terminal.calibration_rows_text(rows, STATUSES))  # compact: the full table is in calibration.md
+    print(
+        terminal.calibration_rows_text(rows, STATUSES)
+    )  # compact: the full table is in calibration.md
     bad = [f"{r['rule']}/{r['case']}" for r in rows if not r["meets"] and not r["note"]]
     print(f"wrote {js} and {md}")
     if bad:
@@ -23,11 +25,24 @@ def _cmd_calibrate(args) -> int:
 def register(subparsers) -> None:
     """Add ``ntk-verify calibrate`` to the CLI."""
     p = subparsers.add_parser(
-        "calibrate", help="error rates of every decision rule on planted truths",
+        "calibrate",
+        help="error rates of every decision rule on planted truths",
         description="Run each decision rule on planted true, false and boundary cases (numpy, fixed seeds) at its "
-                    "default budget and write DIR/calibration.json and DIR/calibration.md.",
+        "default budget and write DIR/calibration.json and DIR/calibration.md.",
     )
-    p.add_argument("--out", default="calibration", metavar="DIR", help="output folder (default: calibration/)")
-    p.add_argument("--quick", action="store_true", help=f"{QUICK_REPLICATES} replicates per case (a smoke test)")
-    p.add_argument("--replicates", type=int, default=1000, metavar="R", help="replicates per case (default 1000)")
+    p.add_argument(
+        "--out", default="calibration", metavar="DIR", help="output folder (default: calibration/)"
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"{QUICK_REPLICATES} replicates per case (a smoke test)",
+    )
+    p.add_argument(
+        "--replicates",
+        type=int,
+        default=1000,
+        metavar="R",
+        help="replicates per case (default 1000)",
+    )
     p.set_defaults(func=_cmd_calibrate)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from verification import report
 from verification.commands._shared import add_plugin_option, load_plugins
+from verification.report import _report as report
 
 __all__ = ["register"]
 
@@ -17,6 +17,8 @@ def _cmd_report(args) -> int:
 
 def register(sub) -> None:
     p = sub.add_parser("report", help="re-render report.md and figures from saved results")
-    p.add_argument("dir", metavar="DIR", help="a results folder written by `ntk-verify run` (or `sweep`)")
+    p.add_argument(
+        "dir", metavar="DIR", help="a results folder written by `ntk-verify run` (or `sweep`)"
+    )
     add_plugin_option(p)
     p.set_defaults(func=_cmd_report)

@@ -6,10 +6,18 @@ import sys
 import time
 
 from verification import config as cfg
-from verification import files, pipeline, regime_report, report
+from verification import files, pipeline
 from verification.commands._shared import (
-    UsageError, add_plugin_option, config_for_source, enable_x64, load_plugins, parse_claims, parse_sources,
+    UsageError,
+    add_plugin_option,
+    config_for_source,
+    enable_x64,
+    load_plugins,
+    parse_claims,
+    parse_sources,
 )
+from verification.regime import _report as regime_report
+from verification.report import _report as report
 
 __all__ = ["register"]
 
@@ -28,46 +36,76 @@ def _cmd_run(args) -> int:
         for config in configs:
             config["run"]["maps"] = maps
     if len(configs) > 1 and configs[0]["run"]["maps"]:
-        raise UsageError(f"{'--maps' if args.maps is not None else 'run.maps'}: regime maps need one data source, "
-                         f"got {len(configs)} (--data); run "
-                         "`ntk-verify map --data SOURCE` per source")
+        raise UsageError(
+            f"{'--maps' if args.maps is not None else 'run.maps'}: regime maps need one data source, "
+            f"got {len(configs)} (--data); run "
+            "`ntk-verify map --data SOURCE` per source"
+        )
     claims = parse_claims(args.claims)
     for config in configs:
-        pipeline.check_memory(config, pipeline.selected_claims(config, claims))  # hardening: before any work
-    files.check_output_folder(args.out)  # a file, or a folder that takes no file: refused before any work
-    report.check_output_dir(args.out, force=args.force, create=False)  # refuse now; create once results exist
+        pipeline.check_memory(
+            config, pipeline.selected_claims(config, claims)
+        )  # hardening: before any work
+    files.check_output_folder(
+        args.out
+    )  # a file, or a folder that takes no file: refused before any work
+    report.check_output_dir(
+        args.out, force=args.force, create=False
+    )  # refuse now; create once results exist
     enable_x64()
     for config in configs:
-        pipeline.check_data(config)  # a file that cannot be read, or is too short: one line, nothing written
+        pipeline.check_data(
+            config
+        )  # a file that cannot be read, or is too short: one line, nothing written
     t0 = time.perf_counter()
     verdicts, per_verdict_source, errors = [], [], []
     for config in configs:
         name = config["data"]["source"]
-        stability = pipeline.stability_report(config, claims)  # hardening (issue 8): warn before training
+        stability = pipeline.stability_report(
+            config, claims
+        )  # hardening (issue 8): warn before training
         for line in pipeline.stability_warnings(stability):
-            print(f"ntk-verify run: warning: {'[' + name + '] ' if sources and len(sources) > 1 else ''}{line}",
-                  file=sys.stderr, flush=True)
-        got = pipeline.run_claims(config, claims, quiet=args.quiet, stability=stability, errors=errors)
+            print(
+                f"ntk-verify run: warning: {'[' + name + '] ' if sources and len(sources) > 1 else ''}{line}",
+                file=sys.stderr,
+                flush=True,
+            )
+        got = pipeline.run_claims(
+            config, claims, quiet=args.quiet, stability=stability, errors=errors
+        )
         verdicts += got
         per_verdict_source += [name] * len(got)
     out = report.check_output_dir(args.out, force=args.force)
-    maps = regime_report.run_maps(configs[0], out, quiet=args.quiet, errors=errors)  # [run] maps / --maps; [] by default
+    maps = regime_report.run_maps(
+        configs[0], out, quiet=args.quiet, errors=errors
+    )  # [run] maps / --maps; [] by default
     elapsed = time.perf_counter() - t0
-    report.write_results(out, verdicts, configs[0], pipeline.environment(), elapsed_s=elapsed,
-                         data_sources=per_verdict_source,
-                         data_configs={c["data"]["source"]: c["data"] for c in configs}, errors=errors,
-                         maps=regime_report.built_entries(maps))
+    report.write_results(
+        out,
+        verdicts,
+        configs[0],
+        pipeline.environment(),
+        elapsed_s=elapsed,
+        data_sources=per_verdict_source,
+        data_configs={c["data"]["source"]: c["data"] for c in configs},
+        errors=errors,
+        maps=regime_report.built_entries(maps),
+    )
     if len(configs) > 1:
         for config in configs:
             name = config["data"]["source"]
             print(f"data source {name}:")
-            print(_text_table([v for v, s in zip(verdicts, per_verdict_source) if s == name]) + "\n")
+            print(
+                _text_table([v for v, s in zip(verdicts, per_verdict_source) if s == name]) + "\n"
+            )
     else:
         print(_text_table(verdicts))
     for m in maps:
         print(regime_report.map_summary_line(m))
     print(f"\n{len(verdicts)} verdict(s) in {elapsed:.1f} s; report: {out / 'report.md'}")
-    for line in pipeline.error_lines(errors):  # claims without a verdict or a figure: the others' results stay
+    for line in pipeline.error_lines(
+        errors
+    ):  # claims without a verdict or a figure: the others' results stay
         print(f"ntk-verify run: error: {line}", file=sys.stderr)
     return 1 if errors else 0
 
@@ -79,28 +117,50 @@ def _parse_maps(text: str) -> list[str]:
     except cfg.ConfigError:
         maps = []
     if not maps:
-        raise UsageError(f"--maps: expected a comma-separated list of {', '.join(cfg.MAP_CLAIMS)} (the claims with a "
-                         f"regime map), got {text!r}")
+        raise UsageError(
+            f"--maps: expected a comma-separated list of {', '.join(cfg.MAP_CLAIMS)} (the claims with a "
+            f"regime map), got {text!r}"
+        )
     return maps
 
 
 def _text_table(verdicts) -> str:
-    return report.text_table(verdicts)  # claim, theorem, observed, key numbers (verification.presentation)
+    return report.text_table(
+        verdicts
+    )  # claim, theorem, observed, key numbers (verification.report._presentation)
 
 
 def register(sub) -> None:
-    p = sub.add_parser("run", help="check the claims and write a report", description="Check the claims C1..; "
-                       "write summary.json, evidence.npz, report.md and figures to --out.")
-    p.add_argument("--config", metavar="FILE.toml", help="configuration (default: built in; see `ntk-verify config --default`)")
-    p.add_argument("--out", default="results", metavar="DIR", help="results folder (default: results/)")
+    p = sub.add_parser(
+        "run",
+        help="check the claims and write a report",
+        description="Check the claims C1..; "
+        "write summary.json, evidence.npz, report.md and figures to --out.",
+    )
+    p.add_argument(
+        "--config",
+        metavar="FILE.toml",
+        help="configuration (default: built in; see `ntk-verify config --default`)",
+    )
+    p.add_argument(
+        "--out", default="results", metavar="DIR", help="results folder (default: results/)"
+    )
     p.add_argument("--seed", type=int, help="master seed (overrides [run] seed)")
     p.add_argument("--claims", metavar="C1,C3", help="comma-separated claim ids (default: all)")
-    p.add_argument("--data", metavar="SOURCE[,SOURCE...]", help="data source(s), overriding [data] source: a family "
-                   "(residual, haar, ...), a real series (sunspots, nile, ...), csv:PATH[#COLUMN] or npy:PATH; several "
-                   "give one report with a verdict matrix (claims x sources)")
-    p.add_argument("--maps", metavar="C3[,C2]", help="also build these claims' regime maps (C1, C2, C3; about 30 s "
-                   "each) with `ntk-verify map`'s defaults: OUT/map.json, OUT/map_C*.png and a section of report.md "
-                   "(overrides [run] maps)")
+    p.add_argument(
+        "--data",
+        metavar="SOURCE[,SOURCE...]",
+        help="data source(s), overriding [data] source: a family "
+        "(residual, haar, ...), a real series (sunspots, nile, ...), csv:PATH[#COLUMN] or npy:PATH; several "
+        "give one report with a verdict matrix (claims x sources)",
+    )
+    p.add_argument(
+        "--maps",
+        metavar="C3[,C2]",
+        help="also build these claims' regime maps (C1, C2, C3; about 30 s "
+        "each) with `ntk-verify map`'s defaults: OUT/map.json, OUT/map_C*.png and a section of report.md "
+        "(overrides [run] maps)",
+    )
     p.add_argument("--force", action="store_true", help="overwrite a non-empty results folder")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     add_plugin_option(p)

@@ -54,14 +54,35 @@ one DIR and run ``ntk-verify report DIR``, which merges them (see docs/distribut
 from verification.config import SWEEP_FIELDS
 from verification.sweeps.merge import load_merged, merge
 from verification.sweeps.plan import (
-    FORMAT, SECTIONS, block_seeds, config_differences, fingerprint, learning_rate, resolve_config, stability_warning,
+    FORMAT,
+    SECTIONS,
+    block_seeds,
+    config_differences,
+    fingerprint,
+    learning_rate,
+    resolve_config,
+    stability_warning,
 )
 from verification.sweeps.render import lambda_min_text, render_sweep
 from verification.sweeps.resume import SweepRun, run_sweep
 from verification.sweeps.watchdog import BLOCK_TIMEOUT, TIMEOUT_EXIT
 
 __all__ = [
-    "SWEEP_FIELDS", "FORMAT", "SECTIONS", "SweepRun", "resolve_config", "learning_rate", "fingerprint",
-    "config_differences", "stability_warning", "block_seeds", "run_sweep", "merge", "load_merged", "render_sweep",
-    "lambda_min_text", "BLOCK_TIMEOUT", "TIMEOUT_EXIT",
+    "SWEEP_FIELDS",
+    "FORMAT",
+    "SECTIONS",
+    "SweepRun",
+    "resolve_config",
+    "learning_rate",
+    "fingerprint",
+    "config_differences",
+    "stability_warning",
+    "block_seeds",
+    "run_sweep",
+    "merge",
+    "load_merged",
+    "render_sweep",
+    "lambda_min_text",
+    "BLOCK_TIMEOUT",
+    "TIMEOUT_EXIT",
 ]

@@ -25,7 +25,9 @@ CONNECT_TIMEOUT = 120.0
 """Default seconds every process of a distributed sweep has to join (``--connect-timeout``)."""
 CONNECT_EXIT = 2
 """Exit status of a process whose peers did not join in time."""
-_MARGIN_S = 30  # JAX's own deadline comes later, so that the one-line report wins over its C++ abort
+_MARGIN_S = (
+    30  # JAX's own deadline comes later, so that the one-line report wins over its C++ abort
+)
 
 
 def missing_words(process_id: int | None, num_processes: int | None) -> str:
@@ -38,14 +40,23 @@ def missing_words(process_id: int | None, num_processes: int | None) -> str:
     return "process id 0 (the coordinator) did not answer"
 
 
-def connect(*, distributed: bool, coordinator_address: str | None = None, num_processes: int | None = None,
-            process_id: int | None = None, timeout: float = CONNECT_TIMEOUT, stream=None) -> None:
+def connect(
+    *,
+    distributed: bool,
+    coordinator_address: str | None = None,
+    num_processes: int | None = None,
+    process_id: int | None = None,
+    timeout: float = CONNECT_TIMEOUT,
+    stream=None,
+) -> None:
     """Join the distributed runtime (``distributed``) within ``timeout`` seconds, else end the process with one
     line on ``stream`` (stderr) and :data:`CONNECT_EXIT`. Without ``distributed`` the other arguments must be
     None (:class:`verification.config.ConfigError` naming the flags)."""
     if not distributed:
         if any(v is not None for v in (coordinator_address, num_processes, process_id)):
-            raise cfg.ConfigError("--coordinator-address/--num-processes/--process-id: only with --distributed")
+            raise cfg.ConfigError(
+                "--coordinator-address/--num-processes/--process-id: only with --distributed"
+            )
         return
     if not (timeout > 0):
         raise cfg.ConfigError(f"--connect-timeout: expected seconds > 0, got {timeout}")
@@ -53,17 +64,29 @@ def connect(*, distributed: bool, coordinator_address: str | None = None, num_pr
 
     def watchdog():
         if not done.wait(timeout):
-            where = coordinator_address or os.environ.get("JAX_COORDINATOR_ADDRESS") or "from the environment"
-            print(f"ntk-verify sweep: error: the distributed sweep did not start within --connect-timeout = {timeout:g} s: "
-                  f"coordinator {where}, this process {process_id} of {num_processes}; "
-                  f"{missing_words(process_id, num_processes)}. Start every process (same --num-processes, "
-                  f"distinct --process-id) or raise --connect-timeout", file=stream or sys.stderr, flush=True)
+            where = (
+                coordinator_address
+                or os.environ.get("JAX_COORDINATOR_ADDRESS")
+                or "from the environment"
+            )
+            print(
+                f"ntk-verify sweep: error: the distributed sweep did not start within --connect-timeout = {timeout:g} s: "
+                f"coordinator {where}, this process {process_id} of {num_processes}; "
+                f"{missing_words(process_id, num_processes)}. Start every process (same --num-processes, "
+                f"distinct --process-id) or raise --connect-timeout",
+                file=stream or sys.stderr,
+                flush=True,
+            )
             os._exit(CONNECT_EXIT)  # the runtime's connect cannot be cancelled from Python
 
     threading.Thread(target=watchdog, name="ntk-verify-connect", daemon=True).start()
     try:
-        jax.distributed.initialize(coordinator_address=coordinator_address, num_processes=num_processes,
-                                   process_id=process_id, initialization_timeout=int(timeout) + _MARGIN_S)
+        jax.distributed.initialize(
+            coordinator_address=coordinator_address,
+            num_processes=num_processes,
+            process_id=process_id,
+            initialization_timeout=int(timeout) + _MARGIN_S,
+        )
     finally:
         done.set()
 

@@ -12,29 +12,37 @@ from pathlib import Path
 import numpy as np
 
 from ntk_attention import sweep as sw
-from verification import files, report
+from verification import files
 from verification.sweeps.plan import FORMAT, block_seeds, config_differences, context, fingerprint
 from verification.sweeps.store import (
-    as_result, block_path, fraction, load_block, read_json, read_npz, write_header,
+    as_result,
+    block_path,
+    fraction,
+    load_block,
+    read_json,
+    read_npz,
+    write_header,
 )
 
-__all__ = ['merge', 'load_merged']
+__all__ = ["merge", "load_merged"]
 
 
 def merge(out) -> Path:
     """Join every block of the sweep in ``out`` into ``sweep.npz``; mark ``sweep.json`` complete.
 
-    Raises :class:`verification.report.ResultsError` naming the missing blocks (and the processes
+    Raises :class:`verification.report._report.ResultsError` naming the missing blocks (and the processes
     that own them) when some are absent or belong to another sweep.
     """
     out = Path(out)
     head = read_json(out / "sweep.json")
     if head is None or head.get("format") != FORMAT:
-        raise report.ResultsError(f"{out / 'sweep.json'}: not found or not an ntk-verify sweep")
+        raise files.ResultsError(f"{out / 'sweep.json'}: not found or not an ntk-verify sweep")
     config = head["config"]
     fp = fingerprint(config)
     if fp != head.get("fingerprint"):
-        raise report.ResultsError(f"{out / 'sweep.json'}: fingerprint does not match its configuration; edited")
+        raise files.ResultsError(
+            f"{out / 'sweep.json'}: fingerprint does not match its configuration; edited"
+        )
     blocks = block_seeds(config)
     shards = sorted((out / "shards").glob("process-*-of-*.json"))
     manifests = [m for m in (read_json(p) for p in shards) if m]
@@ -47,13 +55,20 @@ def merge(out) -> Path:
         if foreign is not None and "fingerprint" in foreign and str(foreign["fingerprint"]) != fp:
             other = json.loads(str(foreign["config"])) if "config" in foreign else None
             diffs = config_differences(other, config) if other is not None else []
-            named = "; ".join(f"{k}: {a!r} there, {b!r} in sweep.json" for k, a, b in diffs) or "its fingerprint differs"
-            raise report.ResultsError(f"{block_path(out, j)}: a block of another configuration ({named}); not "
-                                      "part of this sweep: remove it or copy the right host's block")
+            named = (
+                "; ".join(f"{k}: {a!r} there, {b!r} in sweep.json" for k, a, b in diffs)
+                or "its fingerprint differs"
+            )
+            raise files.ResultsError(
+                f"{block_path(out, j)}: a block of another configuration ({named}); not "
+                "part of this sweep: remove it or copy the right host's block"
+            )
     if missing:
         owners = {m["process_count"] for m in manifests}
-        who = "; ".join(f"{P} processes: block j is computed by process j mod {P}" for P in sorted(owners))
-        raise report.ResultsError(
+        who = "; ".join(
+            f"{P} processes: block j is computed by process j mod {P}" for P in sorted(owners)
+        )
+        raise files.ResultsError(
             f"{out}: cannot merge the sweep, {len(missing)} of {len(blocks)} block(s) missing: {missing[:20]}"
             f"{' …' if len(missing) > 20 else ''} ({who or 'no shard manifests found'}); copy every "
             "process's blocks/ into this folder or rerun `ntk-verify sweep` with the same --out"
@@ -63,14 +78,30 @@ def merge(out) -> Path:
     extra = {
         "windows": np.asarray(data.X, np.float64),
         "targets": np.asarray(data.y, np.float64),
-        **{f"sign_agree_{side}_fraction": fraction(getattr(merged, f"sign_agree_{side}"), getattr(merged, f"n_{side}"))
-           for side in ("plus", "minus")},
+        **{
+            f"sign_agree_{side}_fraction": fraction(
+                getattr(merged, f"sign_agree_{side}"), getattr(merged, f"n_{side}")
+            )
+            for side in ("plus", "minus")
+        },
     }
     raw = files.npz_bytes({**merged._asdict(), **extra})
     files.atomic_write(out / "sweep.npz", raw)
-    processes = [{k: m.get(k) for k in ("process_id", "process_count", "host", "devices", "blocks_computed",
-                                        "layout")} for m in manifests]
-    write_header(out, config, fp, complete=True, processes=processes, sweep_sha256=hashlib.sha256(raw).hexdigest())
+    processes = [
+        {
+            k: m.get(k)
+            for k in ("process_id", "process_count", "host", "devices", "blocks_computed", "layout")
+        }
+        for m in manifests
+    ]
+    write_header(
+        out,
+        config,
+        fp,
+        complete=True,
+        processes=processes,
+        sweep_sha256=hashlib.sha256(raw).hexdigest(),
+    )
     return out / "sweep.npz"
 
 
@@ -86,11 +117,15 @@ def load_merged(out):
     except FileNotFoundError:
         raw = b""
     if hashlib.sha256(raw).hexdigest() != head.get("sweep_npz_sha256"):
-        raise report.ResultsError(f"{out / 'sweep.npz'}: SHA-256 differs from sweep.json's sweep_npz_sha256; truncated "
-                                  f"or edited: delete it and run `ntk-verify report {out}` to merge the blocks again")
+        raise files.ResultsError(
+            f"{out / 'sweep.npz'}: SHA-256 differs from sweep.json's sweep_npz_sha256; truncated "
+            f"or edited: delete it and run `ntk-verify report {out}` to merge the blocks again"
+        )
     arrays = read_npz(io.BytesIO(raw))
     if arrays is None:
-        raise report.ResultsError(f"{out / 'sweep.npz'}: unreadable; delete it and run `ntk-verify report {out}`")
+        raise files.ResultsError(
+            f"{out / 'sweep.npz'}: unreadable; delete it and run `ntk-verify report {out}`"
+        )
     return as_result(arrays)
 
 

@@ -1,5 +1,5 @@
 r"""The configuration of a sweep: ``[run]`` seed, ``[data]`` and ``[sweep]`` (:data:`verification.config.cfg.SWEEP_FIELDS`),
-its step size (the one reader, :mod:`verification.step_size`), fingerprint and blocks of seeds: seeds
+its step size (the one reader, :mod:`verification.training._step_size`), fingerprint and blocks of seeds: seeds
 ``j*B … (j+1)*B − 1`` (``B = seeds_per_block``) of ``Context.network_seeds`` form **block j**, covering every width."""
 
 from __future__ import annotations
@@ -13,10 +13,20 @@ import numpy as np
 
 from ntk_attention import Params, empirical_ntk, init_params
 from verification import config as cfg
-from verification import step_size as steps
 from verification.contract import Context
+from verification.training import _step_size as steps
 
-__all__ = ['FORMAT', 'SECTIONS', 'resolve_config', 'learning_rate', 'fingerprint', 'context', 'block_seeds', 'config_differences', 'stability_warning']
+__all__ = [
+    "FORMAT",
+    "SECTIONS",
+    "resolve_config",
+    "learning_rate",
+    "fingerprint",
+    "context",
+    "block_seeds",
+    "config_differences",
+    "stability_warning",
+]
 
 
 FORMAT = "ntk-verify-sweep/1"
@@ -39,7 +49,9 @@ def resolve_config(path: str | None = None, *, source: str | None = None, **over
     for key, value in overrides.items():
         if value is not None:
             if key not in cfg.SWEEP_FIELDS:
-                raise cfg.ConfigError(f"sweep.{key}: unknown key; allowed keys in [sweep]: {', '.join(cfg.SWEEP_FIELDS)}")
+                raise cfg.ConfigError(
+                    f"sweep.{key}: unknown key; allowed keys in [sweep]: {', '.join(cfg.SWEEP_FIELDS)}"
+                )
             raw["sweep"][key] = value
     return cfg.validate(raw)  # [sweep] is validated once, there (its cross-checks included)
 
@@ -47,7 +59,9 @@ def resolve_config(path: str | None = None, *, source: str | None = None, **over
 def learning_rate(config: dict) -> float:
     """The sweep's step size η from ``[sweep] eta``/``eta_mode``, read by the one reader
     (:meth:`verification.contract.Context.learning_rate`: relative to 2/λ_max(H*) of ``[data]``, σ = ``[data] sigma``)."""
-    if "eta" not in config["sweep"]:  # a sweep.json written before [sweep] eta held the step size itself
+    if (
+        "eta" not in config["sweep"]
+    ):  # a sweep.json written before [sweep] eta held the step size itself
         return float(config["sweep"]["learning_rate"])
     return context(config).learning_rate(config["sweep"], sigma=config["data"]["sigma"])
 
@@ -55,10 +69,23 @@ def learning_rate(config: dict) -> float:
 def fingerprint(config: dict) -> str:
     """SHA-256 of everything that determines a block's numbers: [run], [data], [sweep] but the seed count,
     with the step size η itself in place of how it is configured (``eta``, ``eta_mode``)."""
-    sweep = {k: v for k, v in config["sweep"].items() if k not in ("seeds", "eta", "eta_mode", "learning_rate")}
-    sweep["learning_rate"] = learning_rate(config)  # the key sweeps before `eta` hashed: their folders still resume
-    text = json.dumps({"format": FORMAT, "run": {"seed": config["run"]["seed"]}, "data": config["data"],
-                       "sweep": sweep}, sort_keys=True)
+    sweep = {
+        k: v
+        for k, v in config["sweep"].items()
+        if k not in ("seeds", "eta", "eta_mode", "learning_rate")
+    }
+    sweep["learning_rate"] = learning_rate(
+        config
+    )  # the key sweeps before `eta` hashed: their folders still resume
+    text = json.dumps(
+        {
+            "format": FORMAT,
+            "run": {"seed": config["run"]["seed"]},
+            "data": config["data"],
+            "sweep": sweep,
+        },
+        sort_keys=True,
+    )
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -102,13 +129,20 @@ def stability_warning(config: dict) -> str | None:
     dtype = jnp.dtype(sweep["dtype"])
     seed = ctx.network_seeds(1)[0]
     m = sweep["widths"][0]
-    w, a = init_params(jax.random.key(seed), sweep["widths"][-1], sigma=config["data"]["sigma"],
-                       output_signs=sweep["output_signs"], dtype=dtype)
+    w, a = init_params(
+        jax.random.key(seed),
+        sweep["widths"][-1],
+        sigma=config["data"]["sigma"],
+        output_signs=sweep["output_signs"],
+        dtype=dtype,
+    )
     H = np.asarray(empirical_ntk(Params(w[:m], a[:m]), jnp.asarray(data.X, dtype)), np.float64)
     lmax = float(np.linalg.eigvalsh(0.5 * (H + H.T))[-1])
     eta = learning_rate(config)
     if eta < steps.stability_limit(lmax):
         return None
-    return (f"warning: learning rate {steps.stability_words(eta, lmax)} at width {m}, seed {seed}, "
-            f"n = {data.X.shape[0]}: training may diverge (diverged_step in sweep.npz), and the sweep does not "
-            "describe the NTK regime")
+    return (
+        f"warning: learning rate {steps.stability_words(eta, lmax)} at width {m}, seed {seed}, "
+        f"n = {data.X.shape[0]}: training may diverge (diverged_step in sweep.npz), and the sweep does not "
+        "describe the NTK regime"
+    )

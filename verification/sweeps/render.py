@@ -1,6 +1,6 @@
 r"""The report of a sweep folder: the decay of the NTK distances with the width (log-log slopes with
-intervals, :func:`verification.stats.loglog_slope`), λ_min(H*) with its resolution, and the figure
-``sweep.png``; registered as a renderer of ``ntk-verify report`` (:data:`verification.report.EXTRA_RENDERERS`)."""
+intervals, :func:`verification.rules.loglog_slope`), λ_min(H*) with its resolution, and the figure
+``sweep.png``; one of the sections of ``ntk-verify report`` (:data:`verification.report.SECTIONS`, an explicit tuple)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from verification import files, report
-from verification import stats as st
+from verification import files
+from verification import rules as st
 from verification.sweeps.merge import load_merged
 from verification.sweeps.plan import context
 from verification.sweeps.store import read_json
@@ -18,7 +18,7 @@ __all__ = ["lambda_min_text", "lambda_star_text", "render_sweep"]
 
 
 def _slope(widths, values):
-    """:func:`verification.stats.loglog_slope` of every positive finite (width, seed) value against m,
+    """:func:`verification.rules.loglog_slope` of every positive finite (width, seed) value against m,
     or None when fewer than 3 such points at 2 widths remain."""
     x = np.broadcast_to(np.asarray(widths, float)[:, None], np.shape(values)).ravel()
     v = np.asarray(values, float).ravel()
@@ -47,17 +47,21 @@ def lambda_min_text(matrix, error: float) -> str:
     rho = n * float(error) + n * np.finfo(np.float64).eps * float(np.abs(ev).max())
     text = f"λ_min(H*) = {ev[0]:.3e} (quadrature error ≤ {error:.1e})"
     if abs(ev[0]) <= rho:
-        text += (f", below resolution: |λ_min| ≤ {rho:.1e} = n × quadrature error + n ε ‖H*‖₂, so H* is "
-                 "numerically singular here and λ_min(H*) is indistinguishable from 0")
+        text += (
+            f", below resolution: |λ_min| ≤ {rho:.1e} = n × quadrature error + n ε ‖H*‖₂, so H* is "
+            "numerically singular here and λ_min(H*) is indistinguishable from 0"
+        )
     return text
 
 
 def lambda_star_text(lam) -> str:
-    r"""``λ_min(H*) = value ± error`` of a :class:`verification.bounds.Lambda` — the one answer every command
+    r"""``λ_min(H*) = value ± error`` of a :class:`verification.training._bounds.Lambda` — the one answer every command
     gives (extended precision where float64 cannot resolve it), with its precision and float64 resolution."""
     state = "resolved" if lam.resolved else "NOT resolved: indistinguishable from 0"
-    return (f"λ_min(H*) = {lam.value:.4g} ± {lam.resolution:.2g} ({lam.precision}; float64 resolution "
-            f"{lam.float64_resolution:.2g}; {state})")
+    return (
+        f"λ_min(H*) = {lam.value:.4g} ± {lam.resolution:.2g} ({lam.precision}; float64 resolution "
+        f"{lam.float64_resolution:.2g}; {state})"
+    )
 
 
 def render_sweep(out) -> str | None:
@@ -81,8 +85,10 @@ def render_sweep(out) -> str | None:
         "‖H(0)−H*‖": res.ntk_infinite_distance.mean(axis=1),
         "sup_t ‖H(t)−H(0)‖": res.ntk_change.max(axis=2).mean(axis=1),
         "max_t,r abs(Δw_r)": res.max_weight_change.max(axis=2).mean(axis=1),
-        "sign agreement at T": ((res.sign_agree_plus[:, :, -1] + res.sign_agree_minus[:, :, -1])
-                                / (res.n_plus + res.n_minus)).mean(axis=1),
+        "sign agreement at T": (
+            (res.sign_agree_plus[:, :, -1] + res.sign_agree_minus[:, :, -1])
+            / (res.n_plus + res.n_minus)
+        ).mean(axis=1),
         "last-token mass at T": res.last_token_mass[:, :, -1].mean(axis=1),
     }
     lines = [
@@ -105,8 +111,12 @@ def render_sweep(out) -> str | None:
     fits = {k: _slope(widths, v) for k, v in per_seed.items()}
     slopes = {k: None if f is None else f.slope for k, f in fits.items()}
     text = "; ".join(f"{k}: {_slope_text(f)}" for k, f in fits.items())
-    lines += ["", "Log-log slopes against m, fitted to every (width, seed) value (theory: −0.5 each; "
-              f"t intervals, verification.stats.loglog_slope): {text}.", ""]
+    lines += [
+        "",
+        "Log-log slopes against m, fitted to every (width, seed) value (theory: −0.5 each; "
+        f"t intervals, verification.rules.loglog_slope): {text}.",
+        "",
+    ]
     if len(res.widths) > 1:
         lines += [f"![width sweep]({_plot(out, widths, per_seed, slopes)})", ""]
     return "\n".join(lines)
@@ -128,13 +138,40 @@ def _figure(widths, per_seed, slopes):
             continue
         s = slopes.get(k)
         mean = np.nanmean(v[ok], axis=1)
-        ax.fill_between(widths[ok], np.nanmin(v[ok], axis=1), np.nanmax(v[ok], axis=1), color=colour, alpha=0.15,
-                        linewidth=0)
-        ax.plot(np.repeat(widths[ok], v.shape[1]), v[ok].ravel(), ".", color=colour, alpha=0.35, markersize=3)
-        ax.plot(widths[ok], mean, "o-", color=colour, label=f"{k} (slope {'n/a' if s is None else f'{s:+.2f}'})")
+        ax.fill_between(
+            widths[ok],
+            np.nanmin(v[ok], axis=1),
+            np.nanmax(v[ok], axis=1),
+            color=colour,
+            alpha=0.15,
+            linewidth=0,
+        )
+        ax.plot(
+            np.repeat(widths[ok], v.shape[1]),
+            v[ok].ravel(),
+            ".",
+            color=colour,
+            alpha=0.35,
+            markersize=3,
+        )
+        ax.plot(
+            widths[ok],
+            mean,
+            "o-",
+            color=colour,
+            label=f"{k} (slope {'n/a' if s is None else f'{s:+.2f}'})",
+        )
         m0 = widths[ok][0]
-        ax.plot(widths[ok], mean[0] * np.sqrt(m0 / widths[ok]), "--", color=colour, alpha=0.7, linewidth=1,
-                label="∝ $m^{-1/2}$ (dashed)" if idx == 0 else "_ref", gid=f"reference {k}")
+        ax.plot(
+            widths[ok],
+            mean[0] * np.sqrt(m0 / widths[ok]),
+            "--",
+            color=colour,
+            alpha=0.7,
+            linewidth=1,
+            label="∝ $m^{-1/2}$ (dashed)" if idx == 0 else "_ref",
+            gid=f"reference {k}",
+        )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.xaxis.set_major_locator(FixedLocator(widths))
@@ -150,8 +187,6 @@ def _figure(widths, per_seed, slopes):
 
 
 def _plot(out: Path, widths, per_seed, slopes) -> str:
-    return files.save_figure(_figure(widths, per_seed, slopes), out / "sweep.png")  # the one resolution
-
-
-if render_sweep not in report.EXTRA_RENDERERS:
-    report.EXTRA_RENDERERS.append(render_sweep)
+    return files.save_figure(
+        _figure(widths, per_seed, slopes), out / "sweep.png"
+    )  # the one resolution

@@ -17,12 +17,20 @@ import jax.numpy as jnp
 import numpy as np
 
 from ntk_attention import sweep as sw
-from verification import files, report
+from verification import files
 from verification.sweeps.plan import block_seeds, context, fingerprint, learning_rate
-from verification.sweeps.store import check_header, clear, device_names, load_block, block_path, read_json, write_header
+from verification.sweeps.store import (
+    block_path,
+    check_header,
+    clear,
+    device_names,
+    load_block,
+    read_json,
+    write_header,
+)
 from verification.sweeps.watchdog import TIMEOUT_EXIT, watched
 
-__all__ = ['SweepRun', 'layout_record', 'run_sweep']
+__all__ = ["SweepRun", "layout_record", "run_sweep"]
 
 
 class SweepRun(NamedTuple):
@@ -50,9 +58,18 @@ def layout_record(plan) -> dict:
     }
 
 
-def run_sweep(config: dict, out, *, process_id: int = 0, process_count: int = 1, devices=None,
-              log=print, block_timeout: float | None = None, layout: str = "auto",
-              force: bool = False) -> SweepRun:
+def run_sweep(
+    config: dict,
+    out,
+    *,
+    process_id: int = 0,
+    process_count: int = 1,
+    devices=None,
+    log=print,
+    block_timeout: float | None = None,
+    layout: str = "auto",
+    force: bool = False,
+) -> SweepRun:
     """Compute this process's missing blocks of the sweep ``config`` into ``out`` (no merging).
 
     Process ``process_id`` of ``process_count`` owns blocks ``j ≡ process_id (mod process_count)``.
@@ -64,7 +81,9 @@ def run_sweep(config: dict, out, *, process_id: int = 0, process_count: int = 1,
     naming the differing keys with both values, unless ``force`` (its files are then deleted).
     """
     if not 0 <= process_id < process_count:
-        raise ValueError(f"process_id: expected 0 <= process_id < process_count = {process_count}, got {process_id}")
+        raise ValueError(
+            f"process_id: expected 0 <= process_id < process_count = {process_count}, got {process_id}"
+        )
     t0 = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -73,7 +92,7 @@ def run_sweep(config: dict, out, *, process_id: int = 0, process_count: int = 1,
     fp = fingerprint(config)
     try:
         check_header(out, fp, config)
-    except report.ResultsError:
+    except files.ResultsError:
         if not force:
             raise
         clear(out)
@@ -81,10 +100,14 @@ def run_sweep(config: dict, out, *, process_id: int = 0, process_count: int = 1,
         write_header(out, config, fp, complete=False)
     blocks = block_seeds(config)
     mine = list(range(process_id, len(blocks), process_count))
-    for j in mine:  # temporary files of a killed run (only this process's blocks: others may be writing)
+    for j in (
+        mine
+    ):  # temporary files of a killed run (only this process's blocks: others may be writing)
         for tmp in (out / "blocks").glob(f".{block_path(out, j).name}.*.tmp"):
             tmp.unlink(missing_ok=True)
-    stale = [f".process-{process_id}-of-{process_count}.json.*.tmp"]  # hardening: this process's other files
+    stale = [
+        f".process-{process_id}-of-{process_count}.json.*.tmp"
+    ]  # hardening: this process's other files
     for pattern in stale + ([".sweep.json.*.tmp", ".sweep.npz.*.tmp"] if process_id == 0 else []):
         for tmp in [*(out / "shards").glob(pattern), *out.glob(pattern)]:
             tmp.unlink(missing_ok=True)
@@ -104,17 +127,25 @@ def run_sweep(config: dict, out, *, process_id: int = 0, process_count: int = 1,
     shard = out / "shards" / f"process-{process_id}-of-{process_count}.json"
     try:  # a rerun with nothing to compute keeps the layout the blocks were computed with
         manifest["layout"] = (read_json(shard) or {}).get("layout")
-    except report.ResultsError:
+    except files.ResultsError:
         manifest["layout"] = None
     if todo:
         sweep = config["sweep"]
         dtype = jnp.dtype(sweep["dtype"])
         data = context(config).dataset()
         plan = sw.plan_sweep(
-            data.X.astype(dtype), data.y.astype(dtype), widths=sweep["widths"], steps=sweep["steps"],
-            learning_rate=learning_rate(config), record_every=sweep["record_every"], sigma=config["data"]["sigma"],
-            output_signs=sweep["output_signs"], seeds_per_block=sweep["seeds_per_block"],
-            divergence_factor=sweep["divergence_factor"], chunk_size=sweep["chunk_size"] or None, devices=devices,
+            data.X.astype(dtype),
+            data.y.astype(dtype),
+            widths=sweep["widths"],
+            steps=sweep["steps"],
+            learning_rate=learning_rate(config),
+            record_every=sweep["record_every"],
+            sigma=config["data"]["sigma"],
+            output_signs=sweep["output_signs"],
+            seeds_per_block=sweep["seeds_per_block"],
+            divergence_factor=sweep["divergence_factor"],
+            chunk_size=sweep["chunk_size"] or None,
+            devices=devices,
             layout=layout,
         )
         manifest["layout"] = layout_record(plan)
@@ -123,30 +154,46 @@ def run_sweep(config: dict, out, *, process_id: int = 0, process_count: int = 1,
 
             def timed_out(phase, j=j, tb=tb):
                 waited = time.perf_counter() - tb
-                msg = (f"ntk-verify sweep: block {j} (seeds {list(blocks[j])}) of process {process_id} not finished "
-                       f"after {waited:.0f} s (--block-timeout {block_timeout:g}); it was {phase}, on "
-                       f"{len(devices)} device(s) {', '.join(manifest['devices'])} in the {plan.layout!r} layout. "
-                       f"{len(manifest['blocks_computed']) + len(reused)} finished block(s) are kept in "
-                       f"{out / 'blocks'}; rerun the same command to resume (raise --block-timeout if blocks "
-                       f"are simply this slow). Exiting with status {TIMEOUT_EXIT}.")
-                manifest["timed_out"] = {"block": j, "seconds": round(waited, 3), "phase": phase,
-                                         "block_timeout": block_timeout}
+                msg = (
+                    f"ntk-verify sweep: block {j} (seeds {list(blocks[j])}) of process {process_id} not finished "
+                    f"after {waited:.0f} s (--block-timeout {block_timeout:g}); it was {phase}, on "
+                    f"{len(devices)} device(s) {', '.join(manifest['devices'])} in the {plan.layout!r} layout. "
+                    f"{len(manifest['blocks_computed']) + len(reused)} finished block(s) are kept in "
+                    f"{out / 'blocks'}; rerun the same command to resume (raise --block-timeout if blocks "
+                    f"are simply this slow). Exiting with status {TIMEOUT_EXIT}."
+                )
+                manifest["timed_out"] = {
+                    "block": j,
+                    "seconds": round(waited, 3),
+                    "phase": phase,
+                    "block_timeout": block_timeout,
+                }
                 try:
                     files.atomic_write(shard, files.json_text(manifest))
                 finally:
                     print(msg, file=sys.stderr, flush=True)
                     os._exit(TIMEOUT_EXIT)
 
-            res = watched(lambda stage, j=j: sw.run_block(plan, blocks[j], stage=stage), block_timeout, timed_out)
-            meta = {"fingerprint": np.array(fp), "block": np.array(j), "process_id": np.array(process_id),
-                    "config": np.array(files.json_text(config))}  # names the differing keys if merged into another sweep
+            res = watched(
+                lambda stage, j=j: sw.run_block(plan, blocks[j], stage=stage),
+                block_timeout,
+                timed_out,
+            )
+            meta = {
+                "fingerprint": np.array(fp),
+                "block": np.array(j),
+                "process_id": np.array(process_id),
+                "config": np.array(files.json_text(config)),
+            }  # names the differing keys if merged into another sweep
             files.atomic_write(block_path(out, j), files.npz_bytes({**res._asdict(), **meta}))
             manifest["blocks_computed"].append(j)
             manifest["block_seconds"].append(round(time.perf_counter() - tb, 3))
             files.atomic_write(shard, files.json_text(manifest))
             if log:
-                log(f"block {j} ({count}/{len(todo)} of process {process_id}), seeds {list(blocks[j])}: "
-                    f"{manifest['block_seconds'][-1]:.2f} s")
+                log(
+                    f"block {j} ({count}/{len(todo)} of process {process_id}), seeds {list(blocks[j])}: "
+                    f"{manifest['block_seconds'][-1]:.2f} s"
+                )
     files.atomic_write(shard, files.json_text(manifest))
     return SweepRun(manifest["blocks_computed"], reused, time.perf_counter() - t0)
 

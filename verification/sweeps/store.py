@@ -11,11 +11,30 @@ from pathlib import Path
 import numpy as np
 
 from ntk_attention.sweep import ARRAYS, SweepResult
-from verification import files, report
+from verification import files
 from verification.pipeline import environment
-from verification.sweeps.plan import FORMAT, SECTIONS, block_seeds, config_differences, learning_rate
+from verification.sweeps.plan import (
+    FORMAT,
+    SECTIONS,
+    block_seeds,
+    config_differences,
+    learning_rate,
+)
 
-__all__ = ['BLOCK_META', 'fraction', 'arrays_doc', 'block_path', 'read_npz', 'load_block', 'as_result', 'read_json', 'device_names', 'write_header', 'check_header', 'clear']
+__all__ = [
+    "BLOCK_META",
+    "fraction",
+    "arrays_doc",
+    "block_path",
+    "read_npz",
+    "load_block",
+    "as_result",
+    "read_json",
+    "device_names",
+    "write_header",
+    "check_header",
+    "clear",
+]
 
 
 BLOCK_META = ("fingerprint", "block", "process_id")
@@ -30,11 +49,16 @@ def fraction(count, total):
 
 def arrays_doc() -> dict:
     doc = {k: {"dims": list(dims), "description": text} for k, (dims, text) in ARRAYS.items()}
-    doc["windows"] = {"dims": ["i", "token"], "description": "the n training windows x_i (the [data] set), float64"}
+    doc["windows"] = {
+        "dims": ["i", "token"],
+        "description": "the n training windows x_i (the [data] set), float64",
+    }
     doc["targets"] = {"dims": ["i"], "description": "the targets y_i, float64"}
     for side in ("plus", "minus"):
-        doc[f"sign_agree_{side}_fraction"] = {"dims": ["width", "seed", "step"],
-                                             "description": f"sign_agree_{side} / n_{side}, a fraction in [0, 1]; NaN when n_{side} = 0"}
+        doc[f"sign_agree_{side}_fraction"] = {
+            "dims": ["width", "seed", "step"],
+            "description": f"sign_agree_{side} / n_{side}, a fraction in [0, 1]; NaN when n_{side} = 0",
+        }
     return doc
 
 
@@ -73,30 +97,44 @@ def read_json(path: Path) -> dict | None:
     except FileNotFoundError:
         return None
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise report.ResultsError(f"{path}: not valid JSON, truncated or edited ({err})") from None
+        raise files.ResultsError(f"{path}: not valid JSON, truncated or edited ({err})") from None
 
 
 def device_names(devices) -> list[str]:
     return [f"{d.platform}:{d.id}:{d.device_kind}" for d in devices]
 
 
-def write_header(out: Path, config: dict, fp: str, *, complete: bool, processes: list | None = None,
-                  sweep_sha256: str | None = None) -> None:
+def write_header(
+    out: Path,
+    config: dict,
+    fp: str,
+    *,
+    complete: bool,
+    processes: list | None = None,
+    sweep_sha256: str | None = None,
+) -> None:
     seeds = [s for block in block_seeds(config) for s in block]
-    files.atomic_write(out / "sweep.json", files.json_text({
-        "format": FORMAT,
-        "fingerprint": fp,
-        "config": {sec: config[sec] for sec in SECTIONS},
-        "learning_rate": learning_rate(config),  # η itself, as the one reader turned [sweep] eta into it
-        "seeds": seeds,
-        "blocks": len(block_seeds(config)),
-        "environment": environment(),
-        "processes": processes or [],
-        "layout": sorted({p["layout"]["kind"] for p in processes or [] if p.get("layout")}),
-        "complete": complete,
-        "sweep_npz_sha256": sweep_sha256,  # hardening: an edited or truncated sweep.npz is refused
-        "arrays": arrays_doc(),
-    }))
+    files.atomic_write(
+        out / "sweep.json",
+        files.json_text(
+            {
+                "format": FORMAT,
+                "fingerprint": fp,
+                "config": {sec: config[sec] for sec in SECTIONS},
+                "learning_rate": learning_rate(
+                    config
+                ),  # η itself, as the one reader turned [sweep] eta into it
+                "seeds": seeds,
+                "blocks": len(block_seeds(config)),
+                "environment": environment(),
+                "processes": processes or [],
+                "layout": sorted({p["layout"]["kind"] for p in processes or [] if p.get("layout")}),
+                "complete": complete,
+                "sweep_npz_sha256": sweep_sha256,  # hardening: an edited or truncated sweep.npz is refused
+                "arrays": arrays_doc(),
+            }
+        ),
+    )
 
 
 def check_header(out: Path, fp: str, config: dict | None = None) -> dict | None:
@@ -104,11 +142,18 @@ def check_header(out: Path, fp: str, config: dict | None = None) -> dict | None:
     if head is None:
         return None
     if head.get("format") != FORMAT:
-        raise report.ResultsError(f"{out / 'sweep.json'}: expected format {FORMAT!r}, got {head.get('format')!r}")
+        raise files.ResultsError(
+            f"{out / 'sweep.json'}: expected format {FORMAT!r}, got {head.get('format')!r}"
+        )
     if head.get("fingerprint") != fp:
-        diffs = config_differences(head.get("config") or {}, config or {}) if config is not None else []
-        named = "; ".join(f"{k}: {a!r} there, {b!r} now" for k, a, b in diffs) or "its fingerprint differs"
-        raise report.ResultsError(
+        diffs = (
+            config_differences(head.get("config") or {}, config or {}) if config is not None else []
+        )
+        named = (
+            "; ".join(f"{k}: {a!r} there, {b!r} now" for k, a, b in diffs)
+            or "its fingerprint differs"
+        )
+        raise files.ResultsError(
             f"--out: {str(out)!r} holds a different sweep ({named}); only the seed count may change when "
             "resuming. Choose another --out, or pass --force to delete its blocks and start this sweep there"
         )
@@ -117,8 +162,11 @@ def check_header(out: Path, fp: str, config: dict | None = None) -> dict | None:
 
 def clear(out: Path) -> None:
     """Delete a sweep's files in ``out`` (blocks, shard manifests, merged arrays, header, renders)."""
-    for path in [*(out / "blocks").glob("block-*.npz"), *(out / "shards").glob("process-*-of-*.json"),
-                 *(out / name for name in ("sweep.npz", "sweep.png", "sweep.json"))]:
+    for path in [
+        *(out / "blocks").glob("block-*.npz"),
+        *(out / "shards").glob("process-*-of-*.json"),
+        *(out / name for name in ("sweep.npz", "sweep.png", "sweep.json")),
+    ]:
         path.unlink(missing_ok=True)
 
 

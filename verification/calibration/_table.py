@@ -1,0 +1,703 @@
+r"""Calibration of the decision rules of :mod:`verification.rules` on planted truths.
+
+For every rule, inputs whose truth is known are generated in numpy from fixed integer seeds
+(``numpy.random.default_rng``: the same draws on every machine) — a **true** case, a **false**
+case and the **boundary** — at the rule's default budget, and the rule is run on ``replicates``
+independent draws. Each row reports the fraction of each status.
+
+The standard (docs/calibration.md): at the default budget a true case is VIOLATED at most
+:math:`\alpha` of the time, a false case is HOLDS at most :math:`\alpha` of the time, and a true
+case reaches HOLDS at least 80% of the time where the budget allows; each row states its own
+limits (``standard``) and whether they are met (``meets``), allowing three Monte-Carlo standard
+errors :math:`3\sqrt{q(1-q)/R}` around a limit :math:`q`.
+
+Planted cases:
+
+* **rate** (:func:`~verification.rules.rate_decision`, claim :math:`O(m^{-1/2})`, Δ = Δ_v = 0.1;
+  9 widths 64…16384 × 30 seeds):
+  true — :math:`\|\frac1m\sum_{r\le m}\xi_r\|` for Rademacher vectors :math:`\xi_r\in\{\pm1\}^8`
+  (a CLT quantity, exponent exactly −1/2 at every width; drawn exactly as binomial sums);
+  true, pre-asymptotic — :math:`m^{-1/2}\max_{r\le m}\min(|z_r|, 4)`, :math:`z_r\sim N(0,1)`
+  (exactly :math:`O(m^{-1/2})`; drawn exactly through the distribution of the maximum,
+  :math:`P(\max \le x) = F(x)^m`); the same with :math:`\min(E_r, 10)`, :math:`E_r\sim\mathrm{Exp}(1)`
+  (sub-exponential terms: a pre-asymptotic bias the margin does not cover); boundary — the CLT quantity times :math:`m^{0.1}` (exponent
+  −0.4 = p + Δ); false — times :math:`m^{0.25}` (exponent −0.25); and the CLT quantity at the
+  former default budget (4 widths × 3 seeds) to show what it cannot decide.
+* **bounded_by** (deterministic bound :math:`4m^{-1/2}` on the pre-asymptotic maximum): true —
+  the maximum itself (attains the bound when some :math:`|z_r| \ge 4`); boundary — one point set
+  exactly to the bound; false — bound :math:`3m^{-1/2}` (a wrong constant).
+* **probability** (:func:`~verification.rules.probability_decision`, δ = 0.1, 4 widths, Holm):
+  failure probability 0.02 (true), δ (boundary), 0.2 (false), 0.2 at one width only (false),
+  at 120 runs per width (the proposed default) and 3, 30, 60 runs (what smaller budgets give).
+* **envelope** (:func:`~verification.rules.envelope_decision` with
+  :func:`~verification.rules.float_floor`): 10 runs × 200 recorded steps, the envelope
+  :math:`L_0\rho^t` falling to :math:`10^{-40}L_0`, losses with a rounding plateau
+  :math:`U(0,1)\times` floor: decay faster than the envelope (true), equal to it (boundary),
+  slower (false), and the true case judged without the floor (floor = 0: every run "breaks").
+* **resolution** (:func:`~verification.rules.resolution_check`, resolution :math:`10^{-2}`):
+  demanded log-uniform in :math:`[10^{-2}, 1]` (true: resolved), :math:`[10^{-12}, 10^{-3}]`
+  (false: VACUOUS), exactly :math:`10^{-2}` (boundary: resolved).
+
+Determinism: decisions compare continuous statistics with thresholds, so a last-bit difference
+in ``log`` or a quantile between CPUs flips a replicate only if it sits within rounding of a
+threshold; counts are therefore compared with a tolerance of two (:func:`doc_differences`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+from scipy import special
+
+from verification import rules as stats
+from verification.calibration import _c1 as calibration_c1
+from verification.calibration import _fractions as calibration_fractions
+from verification.calibration import _ood as calibration_ood
+from verification.calibration import _planted as planted
+from verification.calibration import _regime as calibration_regime
+from verification.calibration import _seeds as calibration_seeds
+from verification.files import atomic_write, json_text
+from verification.rules._verdict import HOLDS, INCONCLUSIVE, STATUSES, VACUOUS, VIOLATED
+
+__all__ = [
+    "ALPHA",
+    "RATE_WIDTHS",
+    "RATE_SEEDS",
+    "PROBABILITY_WIDTHS",
+    "PROBABILITY_RUNS",
+    "calibrate",
+    "markdown_table",
+    "write_calibration",
+    "doc_differences",
+    "probability_budget",
+    "render_doc",
+]
+
+ALPHA = 0.05
+RATE_WIDTHS = tuple(2**k for k in range(6, 15))  # 64 … 16384
+RATE_SEEDS = 30
+PROBABILITY_WIDTHS = 4
+PROBABILITY_RUNS = 120
+DELTA = 0.1
+MARGIN = 0.1
+QUICK_REPLICATES = 40
+REPLICATES = 1000
+
+_SHORT = {HOLDS: "H", VIOLATED: "V", VACUOUS: "Va", INCONCLUSIVE: "I"}
+
+
+# ----------------------------------------------------------------------------- generators
+
+
+def _clt(rng, widths, shape, dim: int = 8):
+    r"""``‖(1/m) Σ_r ξ_r‖`` for Rademacher ``ξ_r ∈ {±1}^dim``: coordinate sums are ``2 Bin(m, 1/2) − m``."""
+    m = np.asarray(widths, np.int64)
+    n = np.broadcast_to(m[:, None, None], (*shape[:-2], m.size, shape[-1], dim))
+    sums = 2 * rng.binomial(n, 0.5) - m[:, None, None]
+    return np.sqrt(np.sum(sums.astype(np.float64) ** 2, axis=-1)) / m[:, None].astype(np.float64)
+
+
+def _max_bounded(rng, widths, shape, cap: float = 4.0):
+    r"""``m^{-1/2} max_{r≤m} min(|z_r|, cap)``, drawn exactly: ``max|z| = F^{-1}(U^{1/m})``, ``F`` of ``|z|``.
+
+    ``P(|z| > x) = 1 − U^{1/m} = −expm1(log U / m) = q`` and ``x = −Φ^{-1}(q/2)``.
+    """
+    m = np.asarray(widths, np.float64)
+    u = rng.random(size=(*shape[:-2], m.size, shape[-1]))
+    u = np.maximum(u, np.finfo(np.float64).tiny)
+    q = -np.expm1(np.log(u) / m[:, None])
+    x = -special.ndtri(q / 2)
+    return np.minimum(x, cap) * m[:, None] ** -0.5
+
+
+def _max_exponential(rng, widths, shape, cap: float = 10.0):
+    r"""``m^{-1/2} max_{r≤m} min(E_r, cap)``, ``E_r ~ Exp(1)``: ``max E = −log(1 − U^{1/m})``, drawn exactly."""
+    m = np.asarray(widths, np.float64)
+    u = np.maximum(rng.random(size=(*shape[:-2], m.size, shape[-1])), np.finfo(np.float64).tiny)
+    return np.minimum(-np.log(-np.expm1(np.log(u) / m[:, None])), cap) * m[:, None] ** -0.5
+
+
+# ----------------------------------------------------------------------------- rows
+
+
+_row = planted.row
+_tally = planted.tally
+
+RULE_MODULES = (
+    calibration_c1,
+    calibration_seeds,
+    calibration_fractions,
+    calibration_ood,
+    calibration_regime,
+)
+"""Modules of further rules (``verification/calibration_*.py``), each with ``rows(R) -> list[dict]``
+built with :mod:`verification.calibration._planted`; :func:`calibrate` appends their rows in this order."""
+
+
+def _rate_rows(R: int) -> list[dict]:
+    rows = []
+    p, a = -0.5, ALPHA
+    small = (64, 256, 1024, 4096)
+    specs = [
+        (
+            "true",
+            "CLT: ‖mean of m Rademacher vectors in R^8‖, exponent −1/2",
+            RATE_WIDTHS,
+            RATE_SEEDS,
+            "clt",
+            0.0,
+            101,
+            [(VIOLATED, "<=", a), (HOLDS, ">=", 0.8)],
+            "",
+        ),
+        (
+            "true",
+            "pre-asymptotic: m^-1/2 · max over m of min(|z|, 4), exactly O(m^-1/2)",
+            RATE_WIDTHS,
+            RATE_SEEDS,
+            "max",
+            0.0,
+            102,
+            [(VIOLATED, "<=", a)],
+            "fitted slope ≈ −0.42: the maximum still grows toward its supremum, a bias within Δ_v",
+        ),
+        (
+            "true",
+            "pre-asymptotic, sub-exponential: m^-1/2 · max over m of min(E, 10), E ~ Exp(1)",
+            RATE_WIDTHS,
+            RATE_SEEDS,
+            "maxexp",
+            0.0,
+            106,
+            [(VIOLATED, "<=", a)],
+            "fitted slope ≈ −0.37: a bias (≈ log(log m1/log m0)/log(m1/m0) = 0.15) beyond Δ_v; only its bound can "
+            "decide it (bounded_by)",
+        ),
+        (
+            "boundary",
+            "CLT × m^0.1: exponent −0.4 = p + Δ",
+            RATE_WIDTHS,
+            RATE_SEEDS,
+            "clt",
+            0.1,
+            103,
+            [(HOLDS, "<=", a), (VIOLATED, "<=", a)],
+            "",
+        ),
+        (
+            "false",
+            "CLT × m^0.25: exponent −0.25",
+            RATE_WIDTHS,
+            RATE_SEEDS,
+            "clt",
+            0.25,
+            104,
+            [(HOLDS, "<=", a)],
+            "",
+        ),
+        (
+            "true",
+            "CLT, exponent −1/2, at the former default budget",
+            small,
+            3,
+            "clt",
+            0.0,
+            105,
+            [(VIOLATED, "<=", a), (HOLDS, ">=", 0.8)],
+            "budget too small to reach HOLDS (interval half-width ≫ Δ)",
+        ),
+    ]
+    specs = [(*sp, MARGIN) for sp in specs]
+    specs.append(
+        (
+            "true",
+            "pre-asymptotic, sub-exponential (as above), judged with Δ_v = 0.2",
+            RATE_WIDTHS,
+            RATE_SEEDS,
+            "maxexp",
+            0.0,
+            106,
+            [(VIOLATED, "<=", a)],
+            "a wider violation margin removes the false alarm; a true exponent −0.25 is still VIOLATED",
+            0.2,
+        )
+    )
+    specs.append(
+        (
+            "false",
+            "CLT × m^0.25: exponent −0.25, judged with Δ_v = 0.2",
+            RATE_WIDTHS,
+            RATE_SEEDS,
+            "clt",
+            0.25,
+            104,
+            [(HOLDS, "<=", a)],
+            "",
+            0.2,
+        )
+    )
+    for case, planted, widths, seeds, kind, tilt, seed, standard, note, vm in specs:
+        rng = np.random.default_rng(seed)
+        gen = {"clt": _clt, "max": _max_bounded, "maxexp": _max_exponential}[kind]
+        v = gen(rng, widths, (R, len(widths), seeds))
+        if tilt:
+            v = v * np.asarray(widths, np.float64)[:, None] ** tilt
+        _, lo, hi = stats.rate_bounds(widths, v, alpha=a)
+        st = stats.rate_status(lo, hi, exponent=p, margin=MARGIN, violation_margin=vm)
+        budget = {
+            "widths": list(widths),
+            "seeds": seeds,
+            "exponent": p,
+            "margin": MARGIN,
+            "violation_margin": vm,
+            "alpha": a,
+        }
+        rows.append(_row("rate", case, planted, budget, _tally(st), R, standard, note))
+    return rows
+
+
+def _bound_rows(R: int) -> list[dict]:
+    rows = []
+    m = np.asarray(RATE_WIDTHS, np.float64)
+    budget = {"widths": list(RATE_WIDTHS), "seeds": RATE_SEEDS, "bound": "C m^-1/2, deterministic"}
+    for case, planted, C, seed, standard in [
+        (
+            "true",
+            "m^-1/2 max min(|z|, 4) against its bound 4 m^-1/2 (attained at large m)",
+            4.0,
+            201,
+            [(VIOLATED, "<=", ALPHA), (HOLDS, ">=", 0.8)],
+        ),
+        (
+            "boundary",
+            "as true, one point per replicate set exactly to the bound",
+            4.0,
+            202,
+            [(VIOLATED, "<=", ALPHA), (HOLDS, ">=", 0.8)],
+        ),
+        (
+            "false",
+            "the same maximum against a wrong bound 3 m^-1/2",
+            3.0,
+            203,
+            [(HOLDS, "<=", ALPHA)],
+        ),
+    ]:
+        rng = np.random.default_rng(seed)
+        v = _max_bounded(rng, RATE_WIDTHS, (R, m.size, RATE_SEEDS))
+        bound = C * m[:, None] ** -0.5
+        if case == "boundary":
+            j = rng.integers(0, m.size, size=R)
+            s = rng.integers(0, RATE_SEEDS, size=R)
+            v[np.arange(R), j, s] = bound[j, 0]
+        st = [stats.bounded_by(v[r], bound).status for r in range(R)]
+        rows.append(_row("bounded_by", case, planted, {**budget, "C": C}, _tally(st), R, standard))
+    return rows
+
+
+def _probability_rows(R: int) -> list[dict]:
+    rows = []
+    K, a = PROBABILITY_WIDTHS, ALPHA
+    specs = [
+        (
+            "true",
+            "failure probability 0.02 at every width",
+            (0.02,) * K,
+            PROBABILITY_RUNS,
+            301,
+            [(VIOLATED, "<=", a), (HOLDS, ">=", 0.8)],
+            "",
+        ),
+        (
+            "boundary",
+            "failure probability δ = 0.1 at every width",
+            (DELTA,) * K,
+            PROBABILITY_RUNS,
+            302,
+            [(HOLDS, "<=", a), (VIOLATED, "<=", a)],
+            "",
+        ),
+        (
+            "false",
+            "failure probability 0.2 at every width",
+            (0.2,) * K,
+            PROBABILITY_RUNS,
+            303,
+            [(HOLDS, "<=", a)],
+            "",
+        ),
+        (
+            "false",
+            "0.2 at one width, 0.02 at the others",
+            (0.2,) + (0.02,) * (K - 1),
+            PROBABILITY_RUNS,
+            304,
+            [(HOLDS, "<=", a)],
+            "",
+        ),
+    ]
+    for runs, seed in ((3, 311), (30, 312), (60, 313)):
+        note = "budget too small to reach HOLDS (needs about 100 runs per width at 4 widths)"
+        specs.append(
+            (
+                "true",
+                "failure probability 0.02 at every width",
+                (0.02,) * K,
+                runs,
+                seed,
+                [(VIOLATED, "<=", a), (HOLDS, ">=", 0.8)],
+                note,
+            )
+        )
+    specs.append(
+        (
+            "false",
+            "failure probability 0.2 at every width",
+            (0.2,) * K,
+            3,
+            314,
+            [(HOLDS, "<=", a)],
+            "3 runs cannot confirm or refute",
+        )
+    )
+    for case, planted, ps, runs, seed, standard, note in specs:
+        rng = np.random.default_rng(seed)
+        k = rng.binomial(runs, np.broadcast_to(np.asarray(ps), (R, K)))
+        st, *_ = stats.probability_statuses(
+            k.astype(np.int64), np.int64(runs), delta=DELTA, alpha=a, correction="holm"
+        )
+        budget = {
+            "widths": K,
+            "runs_per_width": runs,
+            "delta": DELTA,
+            "alpha": a,
+            "correction": "holm",
+        }
+        rows.append(_row("probability", case, planted, budget, _tally(st), R, standard, note))
+    return rows
+
+
+def _envelope_rows(R: int) -> list[dict]:
+    rows = []
+    runs, T = 10, 200
+    t = np.linspace(0.0, 1.0, T)
+    floor = stats.float_floor(2, 256, 3.0, 2.0)  # ≈ 2.5e-28, the n = 2, σ = 3 case of issue 12
+    budget = {"runs": runs, "points": T, "floor": floor, "envelope": "L0 ρ^t down to 1e-40 L0"}
+    specs = [
+        (
+            "true",
+            "loss decays 1.2–2× faster (in log) than the envelope, rounding plateau U(0,1)·floor",
+            "fast",
+            floor,
+            401,
+            [(VIOLATED, "<=", ALPHA), (HOLDS, ">=", 0.8)],
+            "",
+        ),
+        (
+            "boundary",
+            "loss equal to the envelope, rounding plateau U(0,1)·floor",
+            "equal",
+            floor,
+            402,
+            [(VIOLATED, "<=", ALPHA), (HOLDS, ">=", 0.8)],
+            "",
+        ),
+        (
+            "false",
+            "loss decays half as fast (in log) as the envelope",
+            "slow",
+            floor,
+            403,
+            [(HOLDS, "<=", ALPHA)],
+            "",
+        ),
+        (
+            "true",
+            "as true, judged without the float floor (floor = 0)",
+            "fast",
+            0.0,
+            401,
+            [(VIOLATED, "<=", ALPHA), (HOLDS, ">=", 0.8)],
+            "rounding alone breaks the envelope: why the floor is needed",
+        ),
+    ]
+    for case, planted, kind, fl, seed, standard, note in specs:
+        rng = np.random.default_rng(seed)
+        st = []
+        for _ in range(R):
+            L0 = 10.0 ** rng.uniform(-1, 1, size=(runs, 1))
+            log_env = np.log(L0) + t * math.log(1e-40)
+            speed = {"fast": rng.uniform(1.2, 2.0, size=(runs, 1)), "equal": 1.0, "slow": 0.5}[kind]
+            true_loss = np.exp(np.log(L0) + speed * t * math.log(1e-40))
+            losses = true_loss + floor * rng.random(size=(runs, T))
+            st.append(stats.envelope_decision(losses, np.exp(log_env), fl).status)
+        rows.append(
+            _row("envelope", case, planted, {**budget, "floor": fl}, _tally(st), R, standard, note)
+        )
+    return rows
+
+
+def _resolution_rows(R: int) -> list[dict]:
+    rows = []
+    res = 1e-2
+    for case, planted, lo, hi, seed, standard in [
+        (
+            "true",
+            "demanded log-uniform in [1e-2, 1]: resolved",
+            -2.0,
+            0.0,
+            501,
+            [(VACUOUS, "<=", ALPHA), (HOLDS, ">=", 0.8)],
+        ),
+        (
+            "false",
+            "demanded log-uniform in [1e-12, 1e-3]: cannot fail",
+            -12.0,
+            -3.0,
+            502,
+            [(HOLDS, "<=", ALPHA)],
+        ),
+        (
+            "boundary",
+            "demanded exactly the resolution 1e-2",
+            -2.0,
+            -2.0,
+            503,
+            [(VACUOUS, "<=", ALPHA), (HOLDS, ">=", 0.8)],
+        ),
+    ]:
+        rng = np.random.default_rng(seed)
+        d = res if lo == hi else 10.0 ** rng.uniform(lo, hi, size=R)
+        st = [stats.resolution_check(x, res).status for x in np.broadcast_to(d, (R,))]
+        rows.append(_row("resolution", case, planted, {"resolution": res}, _tally(st), R, standard))
+    return rows
+
+
+def calibrate(replicates: int = 1000, quick: bool = False) -> list[dict]:
+    """Run every rule on its planted cases; ``quick`` caps replicates at 40 (for tests).
+
+    Returns one dict per (rule, planted case): ``rule``, ``case`` ("true"/"false"/"boundary"),
+    ``planted`` (what was planted), ``budget``, ``replicates``, ``counts`` and ``rates`` (per
+    status), ``standard`` ([status, "<=" or ">=", limit] triples), ``meets``, ``note``.
+    """
+    R = int(replicates)
+    if R < 1:
+        raise ValueError(f"replicates: expected a positive integer, got {replicates!r}")
+    if quick:
+        R = min(R, QUICK_REPLICATES)
+    rows = [
+        *_rate_rows(R),
+        *_bound_rows(R),
+        *_probability_rows(R),
+        *_envelope_rows(R),
+        *_resolution_rows(R),
+    ]
+    for module in RULE_MODULES:
+        rows += module.rows(R)
+    return rows
+
+
+# ----------------------------------------------------------------------------- output
+
+
+def _budget_text(b: dict) -> str:
+    parts = []
+    for k, v in b.items():
+        if k == "alpha" or (k == "violation_margin" and v == b.get("margin")):
+            continue
+        if isinstance(v, list):
+            v = f"{v[0]}…{v[-1]} ({len(v)})" if len(v) > 4 else ",".join(map(str, v))
+        elif isinstance(v, float):
+            v = f"{v:.3g}"
+        parts.append(f"{k} {v}")
+    return ", ".join(parts)
+
+
+def _standard_text(std) -> str:
+    return "; ".join(f"{_SHORT[s]} {'≤' if op == '<=' else '≥'} {lim:g}" for s, op, lim in std)
+
+
+def markdown_table(rows: list[dict]) -> str:
+    """One Markdown table: rule, case, planted truth, budget, replicates, status fractions, standard."""
+    head = (
+        "| rule | case | planted | budget | R | HOLDS | VIOLATED | VACUOUS | INCONCLUSIVE | standard | met |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|\n"
+    )
+    lines = []
+    for r in rows:
+        rates = " | ".join(f"{r['rates'][s]:.3f}" for s in STATUSES)
+        met = "yes" if r["meets"] else "**no**"
+        note = f" — {r['note']}" if r["note"] else ""
+        planted = (r["planted"] + note).replace("|", "\\|")  # a pipe would end the cell
+        lines.append(
+            f"| {r['rule']} | {r['case']} | {planted} | {_budget_text(r['budget'])} | "
+            f"{r['replicates']} | {rates} | {_standard_text(r['standard'])} | {met} |"
+        )
+    return head + "\n".join(lines) + "\n"
+
+
+def write_calibration(out_dir, rows: list[dict]) -> tuple[Path, Path]:
+    """Write ``calibration.json`` (the rows) and ``calibration.md`` (:func:`markdown_table`) into ``out_dir``."""
+    out = Path(out_dir)
+    js, md = out / "calibration.json", out / "calibration.md"
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write(js, json_text(rows))  # the one writer: 0666 & ~umask, never 0600
+    atomic_write(md, "# Calibration of the decision rules\n\n" + markdown_table(rows))
+    return js, md
+
+
+def probability_budget(
+    runs=(30, 40, 60, 80, 100, 120, 150, 200),
+    *,
+    p: float = 0.02,
+    delta: float = DELTA,
+    widths: int = PROBABILITY_WIDTHS,
+    alpha: float = ALPHA,
+) -> list[dict]:
+    r"""Exact HOLDS probability of :func:`~verification.rules.probability_decision` for a true rate ``p``.
+
+    HOLDS needs the Clopper–Pearson upper end :math:`\le \delta` at every width, i.e. at most
+    :math:`k^*(n)` failures of :math:`n` runs; at ``widths`` independent widths the HOLDS
+    probability is :math:`P(\mathrm{Bin}(n, p) \le k^*)^{W}` (intersection–union, the default),
+    and likewise with each upper end at :math:`\alpha/W` (``adjust_holds=True``).
+    """
+    from scipy import stats as sps
+
+    out = []
+    for n in runs:
+        row = {"runs": int(n)}
+        for key, level in (("iut", alpha), ("adjusted", alpha / widths)):
+            k = np.arange(n + 1)
+            _, hi = stats.clopper_pearson(k, np.full_like(k, n), level)
+            ok = k[hi <= delta]
+            kmax = int(ok.max()) if ok.size else -1
+            row[f"max_failures_{key}"] = kmax
+            row[f"holds_{key}"] = float(sps.binom.cdf(kmax, n, p) ** widths) if kmax >= 0 else 0.0
+        out.append(row)
+    return out
+
+
+def render_doc(rows: list[dict] | None = None) -> str:
+    """The text of docs/calibration.md: the rules, the standard, the budgets and the calibration table."""
+    rows = calibrate(REPLICATES) if rows is None else rows
+    budget = probability_budget()
+    btab = "| runs per width | max failures (IUT) | P(HOLDS), IUT | max failures (α/W) | P(HOLDS), α/W |\n|---|---|---|---|---|\n"
+
+    def kmax(k):
+        return str(k) if k >= 0 else "none"
+
+    btab += (
+        "\n".join(
+            f"| {b['runs']} | {kmax(b['max_failures_iut'])} | {b['holds_iut']:.3f} | "
+            f"{kmax(b['max_failures_adjusted'])} | {b['holds_adjusted']:.3f} |"
+            for b in budget
+        )
+        + "\n"
+    )
+    failing = [
+        f"{r['rule']} / {r['case']} at {_budget_text(r['budget'])}: {r['note'] or 'NOT EXPLAINED'}"
+        for r in rows
+        if not r["meets"]
+    ]
+    failing_text = "".join(f"- {f}\n" for f in failing) if failing else "- none\n"
+    return rf"""# Calibration of the decision rules
+
+Generated by `python scripts/make_calibration.py` from `verification.calibration._table` (also
+`ntk-verify calibrate --out DIR`, which writes `calibration.json` and `calibration.md`); a test
+checks that this page is current. Every rule of `verification.rules` is run on planted truths
+(numpy, fixed integer seeds) at its default budget, {REPLICATES} replicates per row; the columns
+give the fraction of each status.
+
+## The rules
+
+- **rate** (`rate_decision`, a claim $O(m^p)$): log value on log width, slope $\bar b$ = mean of
+  the per-seed least-squares slopes, interval $\bar b \pm t_{{0.975, S-1}}\,\mathrm{{sd}}/\sqrt S$
+  (clustered by seed). HOLDS when the upper end $\le p + \Delta$; VIOLATED when the lower end
+  $> p + \Delta_v$; INCONCLUSIVE otherwise. $\Delta = \Delta_v = 0.1$. The violation margin covers
+  the pre-asymptotic bias of a maximum of $m$ Gaussian-tailed terms (slope bias about
+  $\log(\log m_1/\log m_0)/(2\log(m_1/m_0)) = 0.076$ over 64…16384, 0.08 measured); maxima of
+  sub-exponential terms (bias about 0.15) need $\Delta_v = 0.2$ or, better, their explicit bound.
+- **bounded_by**: where an explicit bound exists, decide by it (VIOLATED at the first exceedance
+  beyond a relative tolerance $10^{{-9}}$; with a $1-\delta$ bound, the exceedances per width go to
+  the probability rule; VACUOUS when the bound is at or above the measurement scale).
+- **probability** (`probability_decision`, "fails with probability $\le\delta$ at every width"):
+  HOLDS when the Clopper–Pearson upper end (one-sided $1-\alpha/2$) is $\le\delta$ at every width
+  and part (an intersection–union test: its false-HOLDS rate is at most $\alpha/2$ without
+  adjustment); VIOLATED when a Holm-adjusted one-sided p-value of $p\le\delta$ is $\le\alpha/2$
+  (family-wise error over widths and parts at most $\alpha/2$); INCONCLUSIVE otherwise.
+- **envelope** (`envelope_decision`): a point breaks only when $L > \mathrm{{env}} + L_{{\text{{floor}}}}$,
+  $L_{{\text{{floor}}}} = n(\epsilon(\sqrt m B + \max|y|))^2$ (`float_floor`); VACUOUS when the envelope
+  demands a relative decrease below $10^{{-2}}$ over the run.
+- **resolution** (`resolution_check`): VACUOUS when a check demands less than its resolution.
+- **seed_probability** (`laws.seed_decision`, C2 and C3): the network draw (seed) is the unit — one
+  designated neuron per network (the first that meets the premise) is one Bernoulli trial, decided
+  by the probability rule over widths; planted networks have correlated neurons (ρ = 0.5). HOLDS
+  needs at least 36 networks per width (`laws.seeds_for_power`); the contrast row pools neurons.
+  C3 uses it; for C2 it is a diagnostic.
+- **seed_fraction** (`laws.fraction_decision`, C2): the network draw is still the unit, but every
+  neuron counts — network s gives its failure fraction $f_s\in[0,1]$ (i.i.d. over draws, whatever
+  the dependence within a network; $\mathbb E f_s = p$). HOLDS when the Waudby-Smith–Ramdas (2023)
+  betting upper bound of $\mathbb E f$ (one-sided $1-\alpha/2$, valid for any distribution on
+  [0, 1]) is $\le\delta$ at every width and group (intersection–union); VIOLATED when a
+  Holm-adjusted betting p-value of $p\le\delta$ is $\le\alpha/2$. Planted networks: a Beta random
+  effect per network (correlation ρ), neurons binomial given it, group sizes m/2.
+
+## Budget of the probability rule
+
+A true claim reaches HOLDS only once the runs can push the upper end below δ. Exact numbers for
+δ = {DELTA}, α = {ALPHA}, a true failure rate 0.02 at {PROBABILITY_WIDTHS} widths (IUT: each width at
+α/2, the default; α/W: `adjust_holds=True`). Proposed default: {PROBABILITY_RUNS} runs per width.
+
+{btab}
+## Calibration
+
+Standard: a true case VIOLATED at most α = {ALPHA}, a false case HOLDS at most α, a true case
+HOLDS at least 0.8 where the budget allows, boundary cases at most α for both; "met" allows
+three Monte-Carlo standard errors. Rows marked **no** say why in the planted column.
+
+{markdown_table(rows)}
+Not met:
+
+{failing_text}
+
+Counts can differ by a replicate or two between CPUs (a last-bit difference of `log` or of a
+quantile moves a replicate that sits at a threshold); `--check` allows two.
+"""
+
+
+_NUM = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+
+
+def doc_differences(
+    old: str, new: str, *, count_tolerance: int = 2, replicates: int = 1000
+) -> list[str]:
+    """Lines where two renderings differ by more than the tolerance (empty: current).
+
+    Text outside numbers must agree exactly; numbers may differ by ``count_tolerance`` (integers)
+    or ``count_tolerance / replicates`` plus print rounding (fractions): a last-bit difference of
+    ``log`` or a quantile between CPUs may move a replicate that sits at a threshold.
+    """
+    a, b = old.splitlines(), new.splitlines()
+    if len(a) != len(b):
+        return [f"{len(a)} lines against {len(b)}"]
+    out = []
+    for x, y in zip(a, b):
+        if x == y:
+            continue
+        if _NUM.sub("#", x) != _NUM.sub("#", y):
+            out.append(f"text: {x!r} != {y!r}")
+            continue
+        for u, v in zip(_NUM.findall(x), _NUM.findall(y)):
+            fu, fv = float(u), float(v)
+            tol = (
+                count_tolerance
+                if ("." not in u and "e" not in u)
+                else count_tolerance / replicates + 0.0011
+            )
+            if abs(fu - fv) > tol:
+                out.append(f"number {u} != {v} in {y!r}")
+                break
+    return out
