@@ -56,7 +56,8 @@ __all__ = [
 
 
 class ConfigError(ValueError):
-    """A configuration value is unknown, of the wrong type or impossible; the message is one line."""
+    """A configuration value is unknown, of the wrong type or impossible; the message is one
+    line."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -189,7 +190,8 @@ def int_list(
 def float_list(
     default: list[float], doc: str, *, min_len: int = 1, increasing: bool = True
 ) -> Field:
-    """A list of at least ``min_len`` finite numbers > 0 (``min_len = 0``: the empty list allowed)."""
+    """A list of at least ``min_len`` finite numbers > 0 (``min_len = 0``: the empty list
+    allowed)."""
     words = (
         f"a list of at least {min_len} finite number(s) > 0"
         if min_len
@@ -230,7 +232,8 @@ MAP_CLAIMS = ("C1", "C2", "C3")
 
 
 def _maps_field() -> Field:
-    """``[run] maps``: claims of :data:`MAP_CLAIMS` whose regime map ``run`` also builds (any case; empty: none)."""
+    """``[run] maps``: claims of :data:`MAP_CLAIMS` whose regime map ``run`` also builds (any case;
+    empty: none)."""
 
     def convert(v):
         if not isinstance(v, (list, tuple)):
@@ -254,12 +257,14 @@ RUN_FIELDS: dict[str, Field] = {
     "claims": _claims_field(()),
     "maps": _maps_field(),
 }
-"""``[run]``'s fields; ``claims`` here accepts no id: :func:`schema` builds it from the claims it is given."""
+"""``[run]``'s fields; ``claims`` here accepts no id: :func:`schema` builds it from the claims it is
+given."""
 
 
 def data_source(v: Any) -> str:
-    """``[data] source``: a synthetic family, a bundled real series, ``csv:PATH[#COLUMN]`` or ``npy:PATH``
-    (the name only; the file is read when the data set is built). Raises ValueError otherwise."""
+    """``[data] source``: a synthetic family, a bundled real series, ``csv:PATH[#COLUMN]`` or
+    ``npy:PATH`` (the name only; the file is read when the data set is built). Raises ValueError
+    otherwise."""
     if not isinstance(v, str):
         raise TypeError
     if v in FAMILIES or v in REAL_SERIES or (v[:4] in ("csv:", "npy:") and v[4:].strip()):
@@ -273,7 +278,8 @@ _SOURCE_WORDS = (
 )
 
 HAAR_STATE_DIM = 6
-"""``[data] state_dim`` when ``source = "haar"`` and the key is not given: the pre-issue-13 default."""
+"""``[data] state_dim`` when ``source = "haar"`` and the key is not given: the pre-issue-13
+default."""
 
 DATA_FIELDS: dict[str, Field] = {
     "source": Field(
@@ -370,12 +376,13 @@ SWEEP_FIELDS: dict[str, Field] = {  # ntk-verify sweep (verification.sweep_cmd)
 
 
 EXTRA_SECTIONS: dict[str, dict[str, Field]] = {"sweep": SWEEP_FIELDS}
-"""The sections of commands beside ``[run]``, ``[data]`` and the claims' — an explicit mapping, known
-without importing any command or building a parser: name -> fields."""
+"""The sections of commands beside ``[run]``, ``[data]`` and the claims' — an explicit mapping,
+known without importing any command or building a parser: name -> fields."""
 
 REGISTERED: dict[str, Any] = {}
-"""The claims (id -> object with ``params``) that ``claims=None`` stands for; :mod:`verification.claims`
-fills it with the built-in claims and every registered plug-in. This module imports no claim."""
+"""The claims (id -> object with ``params``) that ``claims=None`` stands for;
+:mod:`verification.claims` fills it with the built-in claims and every registered plug-in. This
+module imports no claim."""
 
 
 def schema(claims: Mapping[str, Any] | None = None) -> dict[str, dict[str, Field]]:
@@ -390,7 +397,8 @@ def schema(claims: Mapping[str, Any] | None = None) -> dict[str, dict[str, Field
 
 
 def default_config(claims: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
-    """The built-in configuration: every section of :func:`schema` with its defaults (copies, safe to edit)."""
+    """The built-in configuration: every section of :func:`schema` with its defaults (copies, safe
+    to edit)."""
     return {
         sec: {k: _copy(f.default) for k, f in fields.items()}
         for sec, fields in schema(claims).items()
@@ -508,7 +516,8 @@ def to_toml(
     comments: bool = True,
     claims: Mapping[str, Any] | None = None,
 ) -> str:
-    """TOML text of ``config``; with ``comments`` each key is preceded by its doc and allowed values."""
+    """TOML text of ``config``; with ``comments`` each key is preceded by its doc and allowed
+    values."""
     sch = schema(claims)
     chunks = []
     for sec, body in config.items():

@@ -1,9 +1,9 @@
 """Writing result files, the one home of it: the output folder checked before any work
-(:func:`check_output_folder`), every write to a temporary file in the same folder then ``os.replace``
-(:func:`atomic_write`, honouring the umask), a failed write (a full disk) reported in one line naming
-what was kept (:func:`reporting_write_errors`); JSON has one layout (:func:`json_text`), arrays one
-container (:func:`npz_bytes`), figures one resolution (:data:`FIGURE_DPI`, :func:`save_figure`).
-Every command and claim writes through these."""
+(:func:`check_output_folder`), every write to a temporary file in the same folder then
+``os.replace`` (:func:`atomic_write`, honouring the umask), a failed write (a full disk) reported in
+one line naming what was kept (:func:`reporting_write_errors`); JSON has one layout
+(:func:`json_text`), arrays one container (:func:`npz_bytes`), figures one resolution
+(:data:`FIGURE_DPI`, :func:`save_figure`). Every command and claim writes through these."""
 
 from __future__ import annotations
 
@@ -37,12 +37,14 @@ __all__ = [
 
 
 class ResultsError(ValueError):
-    """A results folder cannot be written (a file, read-only, not empty, disk full) or read (missing,
-    truncated, edited). Also :class:`verification.report._report.ResultsError` (the same class)."""
+    """A results folder cannot be written (a file, read-only, not empty, disk full) or read
+    (missing, truncated, edited). Also :class:`verification.report._report.ResultsError` (the same
+    class)."""
 
 
 class OutputError(ResultsError):
-    """An output folder that cannot take the results, or a disk that filled up: one line, exit status 2."""
+    """An output folder that cannot take the results, or a disk that filled up: one line, exit
+    status 2."""
 
 
 def _probe_writable(folder: Path, out: Path, flag: str, force: bool | None) -> None:
@@ -64,14 +66,15 @@ def _probe_writable(folder: Path, out: Path, flag: str, force: bool | None) -> N
 
 
 def check_output_folder(out: str | Path, *, force: bool | None = None, flag: str = "--out") -> Path:
-    """Refuse, before any computation, an output ``out`` that cannot take the results; nothing is left behind.
+    """Refuse, before any computation, an output ``out`` that cannot take the results; nothing is
+    left behind.
 
-    Refused with one line naming ``flag`` (:class:`OutputError`, a :class:`ResultsError`): ``out`` is a
-    file (or below one), or not writable — ``out`` itself when it exists, else the nearest existing
-    folder above it, where it will be created (a temporary file is created there and removed:
-    permissions, read-only mounts). With ``force`` given (``True``/``False``, the results folder of
-    ``run``), a non-empty folder is also refused unless ``force``; left out (``None``), only the
-    folder's fitness is checked (the caller decides about existing files).
+    Refused with one line naming ``flag`` (:class:`OutputError`, a :class:`ResultsError`): ``out``
+    is a file (or below one), or not writable — ``out`` itself when it exists, else the nearest
+    existing folder above it, where it will be created (a temporary file is created there and
+    removed: permissions, read-only mounts). With ``force`` given (``True``/``False``, the results
+    folder of ``run``), a non-empty folder is also refused unless ``force``; left out (``None``),
+    only the folder's fitness is checked (the caller decides about existing files).
     """
     out = Path(out)
     legacy = force is not None
@@ -102,7 +105,8 @@ def check_output_folder(out: str | Path, *, force: bool | None = None, flag: str
 
 
 def kept_files(out: str | Path) -> list[str]:
-    """Names of the complete files in ``out`` (sorted; temporary files of :func:`atomic_write` excluded)."""
+    """Names of the complete files in ``out`` (sorted; temporary files of :func:`atomic_write`
+    excluded)."""
     out = Path(out)
     if not out.is_dir():
         return []
@@ -111,9 +115,9 @@ def kept_files(out: str | Path) -> list[str]:
 
 @contextlib.contextmanager
 def reporting_write_errors(out: str | Path, what: str = "results") -> Iterator[None]:
-    """Turn an ``OSError`` raised while writing into ``out`` (a full disk, a folder made read-only), or
-    :func:`atomic_write`'s full-disk :class:`OutputError`, into one :class:`ResultsError` line naming the
-    error and the files kept; nothing is deleted."""
+    """Turn an ``OSError`` raised while writing into ``out`` (a full disk, a folder made read-only),
+    or :func:`atomic_write`'s full-disk :class:`OutputError`, into one :class:`ResultsError` line
+    naming the error and the files kept; nothing is deleted."""
     try:
         yield
     except (OSError, OutputError) as err:
@@ -151,8 +155,8 @@ def json_text(obj) -> str:
 
 
 def read_json(path: str | Path, missing: str):
-    """The JSON content of ``path``, or :class:`ResultsError` naming it: ``missing`` when it is not there,
-    "not valid JSON" when it is truncated or edited."""
+    """The JSON content of ``path``, or :class:`ResultsError` naming it: ``missing`` when it is not
+    there, "not valid JSON" when it is truncated or edited."""
     path = Path(path)
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -163,7 +167,8 @@ def read_json(path: str | Path, missing: str):
 
 
 def npz_bytes(arrays: dict) -> bytes:
-    """``np.savez`` of ``arrays`` as bytes (no pickle: every value converted with ``np.asarray``)."""
+    """``np.savez`` of ``arrays`` as bytes (no pickle: every value converted with
+    ``np.asarray``)."""
     buf = io.BytesIO()
     np.savez(buf, **{k: np.asarray(v) for k, v in arrays.items()})
     return buf.getvalue()
@@ -172,13 +177,15 @@ def npz_bytes(arrays: dict) -> bytes:
 FIGURE_SOURCE: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "FIGURE_SOURCE", default=None
 )
-"""The data source of the verdict being drawn: :func:`verification.report._report.render` sets it around each
-``plot`` call, :func:`save_figure` names it in the figure (a plot's signature carries no source)."""
+"""The data source of the verdict being drawn: :func:`verification.report._report.render` sets it
+around each ``plot`` call, :func:`save_figure` names it in the figure (a plot's signature carries no
+source)."""
 
 
 def plain_log_ticks(ax) -> None:
     """On a log axis, label minor ticks with plain numbers (``6``, ``0.2``, ``3000``) instead of
-    matplotlib's ``6×10⁰`` (which it uses when an axis spans less than a decade); decades stay 10ⁿ."""
+    matplotlib's ``6×10⁰`` (which it uses when an axis spans less than a decade); decades stay
+    10ⁿ."""
     from matplotlib import ticker
 
     class _Plain(ticker.LogFormatter):
@@ -191,9 +198,10 @@ def plain_log_ticks(ax) -> None:
 
 
 def save_figure(fig, path: str | Path) -> str:
-    """Save a matplotlib figure atomically as PNG at :data:`FIGURE_DPI` (no timestamp in the bytes: reruns
-    are byte-identical) and close it; returns the file name. Log axes get :func:`plain_log_ticks`; the
-    data source (:data:`FIGURE_SOURCE`), when set, is named above the plots."""
+    """Save a matplotlib figure atomically as PNG at :data:`FIGURE_DPI` (no timestamp in the bytes:
+    reruns are byte-identical) and close it; returns the file name. Log axes get
+    :func:`plain_log_ticks`; the data source (:data:`FIGURE_SOURCE`), when set, is named above the
+    plots."""
     import matplotlib.pyplot as plt  # heavy, and only where a figure is drawn
 
     path = Path(path)

@@ -7,9 +7,9 @@ makes one call into a library module and prints. Installed plug-in claims (entry
 ``ntk_verify.claims``, :func:`verification.claims.load_extensions`) are loaded first; ``run``,
 ``report`` and ``config`` also take ``--plugin MODULE_OR_FILE`` (repeatable).
 
-Errors in what the user gave (configuration, folders, claim ids) print one line on stderr and
-exit with status 2, without a traceback. Float64 is enabled (``jax_enable_x64``) before ``run``
-and ``bounds`` compute (training, H(0) and the data in float64; H* is float64 either way); the summary
+Errors in what the user gave (configuration, folders, claim ids) print one line on stderr and exit
+with status 2, without a traceback. Float64 is enabled (``jax_enable_x64``) before ``run`` and
+``bounds`` compute (training, H(0) and the data in float64; H* is float64 either way); the summary
 records the flag.
 """
 
@@ -37,7 +37,8 @@ _parse_claims = parse_claims  # the name tests and scripts used before verificat
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``ntk-verify`` parser: one subcommand per module of :data:`verification.commands.COMMANDS`."""
+    """The ``ntk-verify`` parser: one subcommand per module of
+    :data:`verification.commands.COMMANDS`."""
     load_extensions()
     parser = argparse.ArgumentParser(
         prog="ntk-verify",
@@ -53,8 +54,8 @@ _NEGATIVE_VALUE = re.compile(r"^-[0-9.][0-9.,eE+-]*$")
 
 
 def join_negative_values(argv: list[str]) -> list[str]:
-    """``--opt -64,32`` as ``--opt=-64,32``: argparse reads a token starting with ``-`` that is not a
-    plain number (``-64,32``) as an option and says "expected one argument"; joined, the value
+    """``--opt -64,32`` as ``--opt=-64,32``: argparse reads a token starting with ``-`` that is not
+    a plain number (``-64,32``) as an option and says "expected one argument"; joined, the value
     reaches the option's own check, which names it."""
     out, i = [], 0
     while i < len(argv):

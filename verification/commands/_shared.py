@@ -72,7 +72,8 @@ def parse_claims(text: str | None) -> list[str] | None:
 
 
 def parse_sources(text: str | None) -> list[str] | None:
-    """``--data a,b``: the data sources in order (None when not given); each checked as ``[data] source``."""
+    """``--data a,b``: the data sources in order (None when not given); each checked as
+    ``[data] source``."""
     if text is None:
         return None
     sources = [t.strip() for t in text.split(",") if t.strip()]
@@ -92,7 +93,8 @@ def parse_sources(text: str | None) -> list[str] | None:
 
 
 def parse_source(text: str | None) -> str | None:
-    """``--data SOURCE`` of a command that takes one source (None when not given), checked as ``[data] source``."""
+    """``--data SOURCE`` of a command that takes one source (None when not given), checked as
+    ``[data] source``."""
     if text is None:
         return None
     sources = parse_sources(text)

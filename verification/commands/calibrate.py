@@ -1,4 +1,5 @@
-"""``ntk-verify calibrate``: error rates of every decision rule on planted truths (:mod:`verification.calibration._table`)."""
+"""``ntk-verify calibrate``: error rates of every decision rule on planted truths
+(:mod:`verification.calibration._table`)."""
 
 from __future__ import annotations
 

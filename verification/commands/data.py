@@ -1,4 +1,5 @@
-"""``ntk-verify data``: statistics of the configured data (:func:`verification.data._describe.data_statistics`)."""
+"""``ntk-verify data``: statistics of the configured data
+(:func:`verification.data._describe.data_statistics`)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""``ntk-verify map``: regime maps of C1, C2, C3 over width, time and (C3) :math:`|w_r|` (docs/theory.md, "Regime maps").
+"""``ntk-verify map``: regime maps of C1, C2, C3 over width, time and (C3) :math:`|w_r|`
+(docs/theory.md, "Regime maps").
 
 A thin shell over :func:`verification.regime._runs.build_maps`: parse, build the maps on the
 configured (or ``--data``) data, write ``OUT/map.json`` (a list, one object per claim:
@@ -27,7 +28,8 @@ def _usage(flag: str, expected: str, got) -> cfg.ConfigError:
 
 
 def parse_widths(text: str) -> tuple[int, ...]:
-    """``--widths 16,64,256`` → ``(16, 64, 256)``; strictly increasing integers >= 2, else one line naming the flag."""
+    """``--widths 16,64,256`` → ``(16, 64, 256)``; strictly increasing integers >= 2, else one line
+    naming the flag."""
     try:
         w = tuple(int(t) for t in text.split(",") if t.strip())
     except ValueError:
@@ -126,7 +128,8 @@ def _cmd_map(args) -> int:
 
 
 def register(subparsers) -> None:
-    """Add ``ntk-verify map`` to the CLI (called by :func:`verification.commands._cli.build_parser`)."""
+    """Add ``ntk-verify map`` to the CLI (called by
+    :func:`verification.commands._cli.build_parser`)."""
     d = regime_runs.MapSettings()
     p = subparsers.add_parser(
         "map",

@@ -1,4 +1,5 @@
-"""``ntk-verify run``: check the claims and write a report (:mod:`verification.pipeline` does the work)."""
+"""``ntk-verify run``: check the claims and write a report (:mod:`verification.pipeline` does the
+work)."""
 
 from __future__ import annotations
 
@@ -111,7 +112,8 @@ def _cmd_run(args) -> int:
 
 
 def _parse_maps(text: str) -> list[str]:
-    """``--maps C3,C2`` → ``["C2", "C3"]`` (checked as ``[run] maps``), else one line naming the flag."""
+    """``--maps C3,C2`` → ``["C2", "C3"]`` (checked as ``[run] maps``), else one line naming the
+    flag."""
     try:
         maps = cfg.RUN_FIELDS["maps"].parse("--maps", [c for c in text.split(",") if c.strip()])
     except cfg.ConfigError:

@@ -1,4 +1,5 @@
-"""``ntk-verify sweep``: parse, one call into the sweep library (:mod:`verification.sweeps`), print."""
+"""``ntk-verify sweep``: parse, one call into the sweep library (:mod:`verification.sweeps`),
+print."""
 
 from __future__ import annotations
 

@@ -8,25 +8,24 @@ r"""The shared data set every claim trains on (docs/theory.md, "Data"; docs/data
   ``max(FAMILY_LENGTH, needed)`` values drawn by :func:`ntk_attention.data.family_series` from the
   data key (so the drawn series does not change with ``n`` while the windows fit in
   :data:`FAMILY_LENGTH` values; the z-scoring uses the training values, so their scale does);
-* a bundled real series (``sunspots``, ``nile``, … of :data:`verification.data._sources.REAL_SERIES`),
-  ``csv:PATH[#COLUMN]`` or ``npy:PATH`` (:func:`verification.data._sources.load_series`, detrended by
-  ``[data] detrend``);
-* ``"haar"``: the toolkit's first data set, built exactly as before issue 13 (below), so that earlier
-  results are reproduced bit for bit.
+* a bundled real series (``sunspots``, ``nile``, … of
+  :data:`verification.data._sources.REAL_SERIES`), ``csv:PATH[#COLUMN]`` or ``npy:PATH``
+  (:func:`verification.data._sources.load_series`, detrended by ``[data] detrend``);
+* ``"haar"``: the toolkit's first data set, built exactly as before issue 13 (below), so that
+  earlier results are reproduced bit for bit.
 
 **Windows of a series** (every source but ``haar`` and a windows file): with :math:`o` =
 ``[data] offset``, training window :math:`i = 0, \dots, n-1` is
 :math:`x_i = (u_{o+i}, \dots, u_{o+i+d-1})` with target :math:`y_i = u_{o+i+d}` (sliding windows,
 values :math:`u_o \dots u_{o+n+d-1}`); test window :math:`j = 0, \dots, n_{test}-1` starts right
 after the training values, at :math:`o + n + d`, so training and test sets share no value (the test
-set is the series' future). A source needs :math:`o + n + d` values, plus :math:`n_{test} + d` with a
-test set; a series that holds the training windows but fewer test windows than asked gives the test
-windows it holds (at least one; ``len(X_test)`` says how many), a shorter one is refused with one
-line naming the source, its length and what was needed.
-A windows file (``npy:`` with an (N, d + 1) array) gives its rows in order: the first ``n`` train,
-the next ``n_test`` test. With ``normalize`` every value is z-scored with the mean and standard
-deviation of the **training** values (window entries and targets of the training set), so no test
-value leaks into the scale.
+set is the series' future). A source needs :math:`o + n + d` values, plus :math:`n_{test} + d` with
+a test set; a series that holds the training windows but fewer test windows than asked gives the
+test windows it holds (at least one; ``len(X_test)`` says how many), a shorter one is refused with
+one line naming the source, its length and what was needed. A windows file (``npy:`` with an (N, d +
+1) array) gives its rows in order: the first ``n`` train, the next ``n_test`` test. With
+``normalize`` every value is z-scored with the mean and standard deviation of the **training**
+values (window entries and targets of the training set), so no test value leaks into the scale.
 
 **``haar``** (the pre-issue-13 data): a random stable SSM
 (:func:`ntk_attention.data.random_stable_ssm`, closed-loop spectral norm ``radius``). A window is
@@ -38,12 +37,14 @@ ways to take windows (``[data] windows``):
   SSM's single series decays geometrically (with ``radius = 1`` its amplitude typically falls 100×
   within a hundred steps), so the later windows of one series are near zero and a risk
   :math:`E[(f(x)-y)^2]` measured on them says nothing; independent windows keep one scale;
-* ``"sliding"``: consecutive windows of one series :math:`u_1, u_2, \dots` (the paper's setting literally).
+* ``"sliding"``: consecutive windows of one series :math:`u_1, u_2, \dots` (the paper's setting
+  literally).
 
 Window ``i`` of the training set and of the test set draw from separate key streams
 (``fold_in(key, i)``), so the first ``n`` windows are the same whatever ``n`` and the test set does
 not depend on ``n``. Values are divided by one scale, the root-mean-square of a fixed reference
-batch of 256 windows (``normalize``), so that :math:`B = \max|x_{i,k}|` stays near 2-3 whatever the SSM.
+batch of 256 windows (``normalize``), so that :math:`B = \max|x_{i,k}|` stays near 2-3 whatever the
+SSM.
 
 For every source, ``noise_std > 0`` adds :math:`N(0, \sigma_\varepsilon^2)` to the targets (after
 normalisation).
@@ -81,27 +82,30 @@ PLACEMENTS = ("first", "spread")
 
 
 class Dataset(NamedTuple):
-    r"""Training windows ``X`` (n, d), targets ``y`` (n,), test windows/targets, the SSM (``haar`` only).
+    r"""Training windows ``X`` (n, d), targets ``y`` (n,), test windows/targets, the SSM (``haar``
+    only).
 
-    ``series``: for a series source, the normalised values the windows were taken from
-    (training, then test part); for ``haar`` the sliding series (``windows = "sliding"``) or, for
-    independent windows, the first window's values followed by its target (for display only);
-    for a windows file, the first window and its target. ``source`` the ``[data] source`` and
-    ``preprocessing`` what was done to it, in words; ``source_length`` the values of the source
-    (a family: the values drawn; a windows file: windows + d; ``haar``: the values of the sliding
-    series, or with independent windows the ``(n + n_test)(d + 1)`` values of the windows and targets).
+    ``series``: for a series source, the normalised values the windows were taken from (training,
+    then test part); for ``haar`` the sliding series (``windows = "sliding"``) or, for independent
+    windows, the first window's values followed by its target (for display only); for a windows
+    file, the first window and its target. ``source`` the ``[data] source`` and ``preprocessing``
+    what was done to it, in words; ``source_length`` the values of the source (a family: the values
+    drawn; a windows file: windows + d; ``haar``: the values of the sliding series, or with
+    independent windows the ``(n + n_test)(d + 1)`` values of the windows and targets).
 
-    Series sources only (else ``None`` / empty): ``whole_series`` every value of the source, normalised
-    like the windows (its lag-1 is the series'); ``train_starts`` / ``test_starts`` the index in it of
-    each training / test window's first value (:func:`window_starts`, ``[data] placement``).
+    Series sources only (else ``None`` / empty): ``whole_series`` every value of the source,
+    normalised like the windows (its lag-1 is the series'); ``train_starts`` / ``test_starts`` the
+    index in it of each training / test window's first value (:func:`window_starts`,
+    ``[data] placement``).
 
-    ``noise_var``: the variance of the targets' noise, :math:`\hat\sigma^2`, in the units of ``y``
-    — for a real series or a user's file (``csv:``, ``npy:``) the residual variance of a least-squares
+    ``noise_var``: the variance of the targets' noise, :math:`\hat\sigma^2`, in the units of ``y`` —
+    for a real series or a user's file (``csv:``, ``npy:``) the residual variance of a least-squares
     AR(d) fit with intercept to the whole series (:func:`ar_noise_variance`; for a windows file, of
     the regression of ``y`` on ``X``), plus ``noise_std**2`` when noise is injected; for a synthetic
-    source ``None`` (its noise is the injected ``noise_std**2``). ``noise_var_method`` says, in words,
-    how it was obtained. A ratio such as C5's :math:`R/\sigma^2` should use ``noise_var`` when it is
-    not ``None``: the injected :math:`\sigma_\varepsilon^2` alone understates a real series' noise.
+    source ``None`` (its noise is the injected ``noise_std**2``). ``noise_var_method`` says, in
+    words, how it was obtained. A ratio such as C5's :math:`R/\sigma^2` should use ``noise_var``
+    when it is not ``None``: the injected :math:`\sigma_\varepsilon^2` alone understates a real
+    series' noise.
     """
 
     X: jax.Array
@@ -124,7 +128,8 @@ class Dataset(NamedTuple):
 def _windows(
     ssm: ssm_data.SSM, h1s: np.ndarray, burn_in: int, d: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Windows ``(u_{b+1..b+d})`` and targets ``u_{b+d+1}`` of one SSM from many initial states (float64 numpy).
+    """Windows ``(u_{b+1..b+d})`` and targets ``u_{b+d+1}`` of one SSM from many initial states
+    (float64 numpy).
 
     Runs :math:`u_k = C^\\top h_k`, :math:`h_{k+1} = A h_k + B u_k` for every row of ``h1s`` at
     once (the recursion of :func:`ntk_attention.data.ssm_series`, vectorised over initial states).
@@ -146,7 +151,8 @@ def _rng(key: jax.Array, *stream: int) -> np.random.Generator:
 
 
 def _initial_states(key: jax.Array, stream: int, count: int, N: int) -> np.ndarray:
-    """Row i is :math:`h_1 \\sim N(0, I_N)` from its own stream (key, stream, i): prefixes agree across counts."""
+    """Row i is :math:`h_1 \\sim N(0, I_N)` from its own stream (key, stream, i): prefixes agree
+    across counts."""
     return (
         np.stack([_rng(key, stream, i).standard_normal(N) for i in range(count)])
         if count
@@ -163,7 +169,8 @@ REFERENCE_WINDOWS = 256
 
 
 FAMILY_LENGTH = 512
-"""Values drawn for a synthetic family when fewer are needed (more when ``offset + n + n_test + 2d`` exceeds it)."""
+"""Values drawn for a synthetic family when fewer are needed (more when ``offset + n + n_test + 2d``
+exceeds it)."""
 
 FAMILY_KEYS = {
     "residual": ("state_dim", "r_lo", "r_hi"),
@@ -175,7 +182,8 @@ other families use their library defaults)."""
 
 
 def family_options(data_cfg: dict) -> dict:
-    """The family options of ``[data]`` for its ``source`` (empty for a family without keys or a non-family)."""
+    """The family options of ``[data]`` for its ``source`` (empty for a family without keys or a
+    non-family)."""
     return {k: data_cfg[k] for k in FAMILY_KEYS.get(data_cfg["source"], ())}
 
 
@@ -187,9 +195,10 @@ def needed_length(data_cfg: dict, n: int, n_test: int = 0) -> int:
 
 
 def load_source(data_cfg: dict, key: jax.Array, length: int | None = None):
-    """The :class:`verification.data._sources.Source` of ``[data] source`` (not ``haar``), not normalised:
-    a family draws ``length`` values (at least :data:`FAMILY_LENGTH`) from ``key``; a real series or
-    file is read and detrended by ``[data] detrend``. Raises :class:`verification.data._sources.SourceError`."""
+    """The :class:`verification.data._sources.Source` of ``[data] source`` (not ``haar``), not
+    normalised: a family draws ``length`` values (at least :data:`FAMILY_LENGTH`) from ``key``; a
+    real series or file is read and detrended by ``[data] detrend``. Raises
+    :class:`verification.data._sources.SourceError`."""
     name = data_cfg["source"]
     detrend = data_cfg.get("detrend", "none")
     if name in ssm_data.FAMILIES:
@@ -223,12 +232,13 @@ def load_source(data_cfg: dict, key: jax.Array, length: int | None = None):
 def window_starts(
     T: int, n: int, d: int, *, offset: int = 0, n_test: int = 0, placement: str = "first"
 ) -> tuple[np.ndarray, np.ndarray]:
-    r"""Start indices of the ``n`` training and at most ``n_test`` test windows in a series of ``T`` values.
+    r"""Start indices of the ``n`` training and at most ``n_test`` test windows in a series of ``T``
+    values.
 
     A window starting at :math:`s` holds :math:`u_s \dots u_{s+d-1}` and its target :math:`u_{s+d}`.
 
-    * ``"first"``: training windows :math:`s_i = o + i` (consecutive, the first ``n`` from the offset
-      :math:`o`); test windows start right after the training values, :math:`o + n + d + j`.
+    * ``"first"``: training windows :math:`s_i = o + i` (consecutive, the first ``n`` from the
+      offset :math:`o`); test windows start right after the training values, :math:`o + n + d + j`.
     * ``"spread"``: training windows evenly over the whole series from the offset,
       :math:`s_i = o + \lfloor i (T - o - d - 1)/(n - 1) \rfloor` (the first at :math:`o`, the last
       ending at :math:`u_{T-1}`); test windows are the windows that share no value with any
@@ -284,7 +294,8 @@ def window_starts(
 def ar_noise_variance(u: np.ndarray, p: int) -> float:
     r"""Residual variance of the least-squares AR(p) fit with intercept,
     :math:`u_k = c + \sum_{j=1}^{p} \phi_j u_{k-j} + e_k`:
-    :math:`\hat\sigma^2 = \sum_k \hat e_k^2 / (T - p - (p + 1))` (T − p equations, p + 1 coefficients).
+    :math:`\hat\sigma^2 = \sum_k \hat e_k^2 / (T - p - (p + 1))` (T − p equations, p + 1
+    coefficients).
 
     The noise a forecaster cannot remove with a linear predictor of the last ``p`` values: an
     estimate of the series' own noise variance (for an AR(p) process, its innovation variance).
@@ -301,7 +312,8 @@ def ar_noise_variance(u: np.ndarray, p: int) -> float:
 
 
 def _windows_noise_variance(X: np.ndarray, y: np.ndarray) -> float | None:
-    """Residual variance of the least-squares regression of ``y`` on ``(1, X)`` (None: too few rows)."""
+    """Residual variance of the least-squares regression of ``y`` on ``(1, X)`` (None: too few
+    rows)."""
     rows, d = X.shape
     if rows < d + 2:
         return None
@@ -316,8 +328,8 @@ def make_dataset(
 ) -> Dataset:
     """``n`` training and ``n_test`` test windows of ``[data] source`` (see the module docstring).
 
-    A source too short for them raises :class:`verification.data._sources.SourceError` (one line: the
-    source, its length and what was needed).
+    A source too short for them raises :class:`verification.data._sources.SourceError` (one line:
+    the source, its length and what was needed).
     """
     if data_cfg.get("source", "haar") == "haar":
         return _haar_dataset(data_cfg, key, n=n, n_test=n_test, noise_std=noise_std, dtype=dtype)
@@ -409,7 +421,8 @@ def make_dataset(
 def _haar_dataset(
     data_cfg: dict, key: jax.Array, *, n: int, n_test: int = 0, noise_std: float = 0.0, dtype=None
 ) -> Dataset:
-    """``source = "haar"``: the pre-issue-13 ``make_dataset``, unchanged (reproduces earlier results)."""
+    """``source = "haar"``: the pre-issue-13 ``make_dataset``, unchanged (reproduces earlier
+    results)."""
     """``n`` training and ``n_test`` test windows of one SSM (see the module docstring)."""
     dtype = jnp.zeros(()).dtype if dtype is None else dtype
     d, N, b = data_cfg["d"], data_cfg["state_dim"], data_cfg["burn_in"]
@@ -461,7 +474,8 @@ OOD_MAX_VALUES = 2**20
 
 
 class OodWindows(NamedTuple):
-    """Sign-inconsistent test windows (noise-free targets), how many windows were scanned, and how they were made."""
+    """Sign-inconsistent test windows (noise-free targets), how many windows were scanned, and how
+    they were made."""
 
     X: np.ndarray
     y: np.ndarray
@@ -472,19 +486,21 @@ class OodWindows(NamedTuple):
 def ood_test_windows(
     data_cfg: dict, key: jax.Array, *, n: int, want: int, max_values: int = OOD_MAX_VALUES
 ) -> OodWindows | None:
-    r"""At least ``want`` sign-inconsistent windows, :math:`\mathrm{sign}(y) \ne \mathrm{sign}(x_d)`, generated
-    from fresh stretches of a synthetic family's process (``None`` for other sources: their test set is
-    the series' future, :func:`make_dataset`).
+    r"""At least ``want`` sign-inconsistent windows,
+    :math:`\mathrm{sign}(y) \ne \mathrm{sign}(x_d)`, generated from fresh stretches of a synthetic
+    family's process (``None`` for other sources: their test set is the series' future,
+    :func:`make_dataset`).
 
     A persistent series crosses zero rarely (5 of 3000 next steps on the default data), so the test
     set is drawn, not waited for: the training series' own draw (the same key: the same SSM) is
     continued past the training values and cut into stretches of the training stretch's length
-    :math:`L = o + n + d` (``offset``, ``n``, ``d``); for ``residual`` (no detrending) each stretch's
-    increments are re-integrated from :math:`u_0 = 0` like the training values (:math:`u = \sum\delta`:
-    the same law), for other families the stretches are consecutive pieces of the stationary series.
-    Windows sit where the training windows sit (from index :math:`o`), are z-scored with the training
-    values' mean and sd (as :func:`make_dataset`), and the sign-inconsistent ones are kept in order;
-    stretches double until ``want`` are found or ``max_values`` values were drawn.
+    :math:`L = o + n + d` (``offset``, ``n``, ``d``); for ``residual`` (no detrending) each
+    stretch's increments are re-integrated from :math:`u_0 = 0` like the training values
+    (:math:`u = \sum\delta`: the same law), for other families the stretches are consecutive pieces
+    of the stationary series. Windows sit where the training windows sit (from index :math:`o`), are
+    z-scored with the training values' mean and sd (as :func:`make_dataset`), and the
+    sign-inconsistent ones are kept in order; stretches double until ``want`` are found or
+    ``max_values`` values were drawn.
     """
     name = data_cfg.get("source", "haar")
     detrend = data_cfg.get("detrend", "none")

@@ -4,15 +4,16 @@ For ``[data] source`` (or ``--source``), window length ``d`` and ``n`` training 
 windows ``ctx.dataset(n)`` gives the claims, so with the configured seed — :func:`data_statistics`
 measures:
 
-* ``length``: values of the source (a synthetic family: the values drawn; a windows file: windows + d;
-  ``haar`` with independent windows: the n(d + 1) values of the windows and targets);
+* ``length``: values of the source (a synthetic family: the values drawn; a windows file: windows +
+  d; ``haar`` with independent windows: the n(d + 1) values of the windows and targets);
 * ``lag1_autocorrelation`` (:func:`ntk_attention.data.lag1_autocorrelation`) of the **whole** series
   of a series source — every value, not only the training windows' (``lag1_over = "series"``;
   ``lag1_training`` is the lag-1 of the ``n + d`` training values with ``placement = "first"``);
   ``train_starts``/``test_starts``: where the windows come from (index of each window's first value
-  in the series; ``placement`` the rule, :func:`verification.data._datasets.window_starts`); ``noise_var``
-  and ``noise_var_method`` (:class:`verification.data._datasets.Dataset`); for ``haar`` with independent windows and for a
-  windows file, where there is no one series, the pooled lag-1 of the rows :math:`(x_i, y_i)`,
+  in the series; ``placement`` the rule, :func:`verification.data._datasets.window_starts`);
+  ``noise_var`` and ``noise_var_method`` (:class:`verification.data._datasets.Dataset`); for
+  ``haar`` with independent windows and for a windows file, where there is no one series, the pooled
+  lag-1 of the rows :math:`(x_i, y_i)`,
   :math:`\sum_i\sum_k (z_{ik}-\bar z)(z_{i,k+1}-\bar z) / \sum_i\sum_k (z_{ik}-\bar z)^2`,
   :math:`\bar z` the mean of every entry (``lag1_over = "windows"``);
 * ``corr_y_xd``, ``sign_consistent_fraction`` (demeaned) and ``data_term_fraction`` at
@@ -21,8 +22,8 @@ measures:
 * ``v_min``, ``B``, ``D`` (:func:`verification.training._bounds.data_constants`);
 * ``lambda_min`` :math:`= \lambda_{\min}(H^*)` with ``lambda_error`` (its error bound) and
   ``lambda_resolution``, the float64 resolution :math:`n(e_{quad} + \epsilon\|H^*\|)`
-  (:func:`verification.training._bounds.lambda_star` with ``extended=True``: below that resolution λ is
-  recomputed in extended precision for n <= 64; ``lambda_precision`` says which).
+  (:func:`verification.training._bounds.lambda_star` with ``extended=True``: below that resolution λ
+  is recomputed in extended precision for n <= 64; ``lambda_precision`` says which).
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ __all__ = ["data_statistics", "pooled_lag1", "format_statistics"]
 
 
 def pooled_lag1(X: np.ndarray, y: np.ndarray) -> float:
-    r"""Pooled lag-1 autocorrelation of the rows :math:`z_i = (x_{i,1}, \dots, x_{i,d}, y_i)` (see the module docstring)."""
+    r"""Pooled lag-1 autocorrelation of the rows :math:`z_i = (x_{i,1}, \dots, x_{i,d}, y_i)` (see
+    the module docstring)."""
     Z = np.concatenate([np.asarray(X, np.float64), np.asarray(y, np.float64)[:, None]], axis=1)
     c = Z - Z.mean()
     den = float(np.sum(c * c))
@@ -54,7 +56,8 @@ def pooled_lag1(X: np.ndarray, y: np.ndarray) -> float:
 def data_statistics(config: dict, *, width: int = 256) -> dict:
     """The statistics of the module docstring for ``config`` (validated) as a JSON-able dict.
 
-    Raises :class:`verification.data._sources.SourceError` for a source that cannot be read or is too short.
+    Raises :class:`verification.data._sources.SourceError` for a source that cannot be read or is
+    too short.
     """
     data = config["data"]
     n, d = int(data["n"]), int(data["d"])
@@ -118,7 +121,8 @@ def data_statistics(config: dict, *, width: int = 256) -> dict:
 
 
 def _positions(starts: list[int]) -> str:
-    """``0..23`` for consecutive positions, ``0, 61, 122, …, 1991`` (first three, last) otherwise."""
+    """``0..23`` for consecutive positions, ``0, 61, 122, …, 1991`` (first three, last)
+    otherwise."""
     if starts == list(range(starts[0], starts[0] + len(starts))):
         return f"{starts[0]}..{starts[-1]}"
     return ", ".join(map(str, starts[:3])) + (f", …, {starts[-1]}" if len(starts) > 3 else "")

@@ -1,11 +1,12 @@
-r"""Where the data comes from: bundled real series, the user's CSV or ``.npy`` files, synthetic families.
+r"""Where the data comes from: bundled real series, the user's CSV or ``.npy`` files, synthetic
+families.
 
 :func:`load_series` turns a *source string* into a :class:`Source` (a float64 series, or windows
 and targets given directly). Source strings:
 
 * a bundled real series — ``sunspots``, ``co2``, ``nile``, ``elec_equip``, ``realgdp``,
-  ``unemployment``, ``inflation``, ``elnino`` (:data:`REAL_SERIES`) — read from the data files
-  that ``statsmodels.datasets`` ships (statsmodels is a base dependency: the default run reads sunspots);
+  ``unemployment``, ``inflation``, ``elnino`` (:data:`REAL_SERIES`) — read from the data files that
+  ``statsmodels.datasets`` ships (statsmodels is a base dependency: the default run reads sunspots);
   nothing is downloaded;
 * ``csv:PATH`` or ``csv:PATH#COLUMN`` — one column of a CSV file, by header name or by 0-based
   index (``#2``); the ``column`` option does the same. The header is detected (a first row whose
@@ -64,7 +65,8 @@ EXTRA = 'pip install "statsmodels>=0.14" (a dependency of ntk-attention: reinsta
 
 
 class SourceError(ValueError):
-    """A data source cannot be read or used; the message is one line naming the file, row or column."""
+    """A data source cannot be read or used; the message is one line naming the file, row or
+    column."""
 
 
 class Source(NamedTuple):
@@ -247,7 +249,8 @@ def _read_real(name: str, missing: str) -> tuple[np.ndarray, list[str]]:
 
 
 def _split_column(spec: str, column):
-    """``PATH#COLUMN`` → (path, column); the ``column`` argument wins; a '#' inside a folder name stays."""
+    """``PATH#COLUMN`` → (path, column); the ``column`` argument wins; a '#' inside a folder name
+    stays."""
     path, sep, tail = spec.rpartition("#")
     if sep and "/" not in tail and path:
         if column is None:

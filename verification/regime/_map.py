@@ -25,8 +25,9 @@ statement: it is beyond the truth only if a false cell reads HOLDS, rate :math:`
 ``first_violated``.
 
 Premise curves are the theorem's requirements on the same axes, from
-:func:`verification.training._bounds.theory`: C1 :math:`T_{req} = c_T(\eta\lambda)^{-1}\log(nB^2/\varepsilon)`,
-C2 and C3 :math:`t_{align}(m) = c_A\,m/(\eta\lambda v_{\min})`; C3 also the kernel-regime width
+:func:`verification.training._bounds.theory`: C1
+:math:`T_{req} = c_T(\eta\lambda)^{-1}\log(nB^2/\varepsilon)`, C2 and C3
+:math:`t_{align}(m) = c_A\,m/(\eta\lambda v_{\min})`; C3 also the kernel-regime width
 :math:`m_{conc}` (matrix Bernstein) and the step-size premise :math:`\eta_{thm}` (degree-one
 reading). *Looseness* (:func:`looseness`): :math:`\log_{10}` of the premise over the observed onset
 per width, and the constant the observations would support,
@@ -79,7 +80,8 @@ class Panel(NamedTuple):
 
 
 class RegimeMap(NamedTuple):
-    """A claim's regime map: axes (name → values, unit, words), panels, premise curves, looseness, verdict."""
+    """A claim's regime map: axes (name → values, unit, words), panels, premise curves, looseness,
+    verdict."""
 
     claim: str
     conclusion: str
@@ -92,7 +94,8 @@ class RegimeMap(NamedTuple):
 
 
 def seeds_for_holds(delta: float, alpha: float = 0.05) -> int:
-    r"""Fewest seeds at which a cell with no failure reads HOLDS: smallest S with :math:`1-(\alpha/2)^{1/S} \le \delta`.
+    r"""Fewest seeds at which a cell with no failure reads HOLDS: smallest S with
+    :math:`1-(\alpha/2)^{1/S} \le \delta`.
 
     >>> seeds_for_holds(0.1)
     36
@@ -112,12 +115,14 @@ def cell_statuses(
     delta: float,
     alpha: float = 0.05,
 ):
-    r"""Status of every cell from its failing seeds ``failures`` out of ``runs`` (each cell its own test).
+    r"""Status of every cell from its failing seeds ``failures`` out of ``runs`` (each cell its own
+    test).
 
     Per cell, :func:`verification.rules.probability_statuses` with a family of one: HOLDS when the
-    Clopper–Pearson upper end of the failure rate :math:`\mathrm{Beta}^{-1}(1-\alpha/2; k+1, S-k) \le \delta`,
-    VIOLATED when :math:`P(\mathrm{Bin}(S,\delta) \ge k) \le \alpha/2`, else INCONCLUSIVE; VACUOUS
-    where ``runs == 0``. Returns ``(status, lo, hi)``, the last two the Clopper–Pearson interval of the
+    Clopper–Pearson upper end of the failure rate
+    :math:`\mathrm{Beta}^{-1}(1-\alpha/2; k+1, S-k) \le \delta`, VIOLATED when
+    :math:`P(\mathrm{Bin}(S,\delta) \ge k) \le \alpha/2`, else INCONCLUSIVE; VACUOUS where
+    ``runs == 0``. Returns ``(status, lo, hi)``, the last two the Clopper–Pearson interval of the
     success fraction :math:`(S-k)/S` (NaN where no run).
     """
     k = np.asarray(failures)
@@ -143,7 +148,8 @@ def cell_statuses(
 
 
 def row_boundary(values, status) -> dict:
-    """Where one row's conclusion starts and stops holding (VACUOUS cells are not evidence: skipped).
+    """Where one row's conclusion starts and stops holding (VACUOUS cells are not evidence:
+    skipped).
 
     ``onset``: the first value from which every later decided cell HOLDS (None when the last decided
     cell does not); ``holds_until``: the last value of the first run of HOLDS cells (None when none
@@ -188,8 +194,8 @@ def panel(
     gate=None,
     note: str = "",
 ) -> Panel:
-    """A :class:`Panel` from failure counts; ``gate`` (R, C) statuses of a premise: cells where it is
-    not HOLDS become VACUOUS (the conclusion is judged only where the premise holds)."""
+    """A :class:`Panel` from failure counts; ``gate`` (R, C) statuses of a premise: cells where it
+    is not HOLDS become VACUOUS (the conclusion is judged only where the premise holds)."""
     k, n = np.asarray(failures, np.int64), np.asarray(runs, np.int64)
     st, lo, hi = cell_statuses(k, n, delta=delta, alpha=alpha)
     if gate is not None:
@@ -211,12 +217,13 @@ def panel(
 def looseness(
     widths, onsets, requirement, *, constant: float, name: str, constant_name: str
 ) -> dict:
-    r"""Orders of magnitude between a premise curve and the observed onsets, and the constant they support.
+    r"""Orders of magnitude between a premise curve and the observed onsets, and the constant they
+    support.
 
     Per width with an onset :math:`t_o(m)` (taken as at least 1: an onset at t = 0 is "at the first
-    step"): :math:`\log_{10}(P(m)/t_o(m))` and :math:`c\,t_o(m)/P(m)`; ``supported`` is the largest of
-    the latter (a constant covering every width run). An infinite requirement (λ unresolved) gives
-    ``None`` (JSON has no inf) with the reason.
+    step"): :math:`\log_{10}(P(m)/t_o(m))` and :math:`c\,t_o(m)/P(m)`; ``supported`` is the largest
+    of the latter (a constant covering every width run). An infinite requirement (λ unresolved)
+    gives ``None`` (JSON has no inf) with the reason.
     """
     req = np.broadcast_to(np.asarray(requirement, np.float64), (len(widths),))
     rows, supported = {}, []
@@ -306,9 +313,9 @@ def _jsonable(x):
 
 
 def to_json(rm: RegimeMap) -> dict:
-    """The map as one JSON-ready dict with the keys ``claim``, ``axes``, ``grid``, ``status``, ``interval``,
-    ``boundary``, ``premise``, ``looseness`` (each panel keyed by ``"ROWS×COLUMNS"``), plus ``conclusion``,
-    ``verdict`` and ``scale``. Non-finite numbers are ``null``."""
+    """The map as one JSON-ready dict with the keys ``claim``, ``axes``, ``grid``, ``status``,
+    ``interval``, ``boundary``, ``premise``, ``looseness`` (each panel keyed by ``"ROWS×COLUMNS"``),
+    plus ``conclusion``, ``verdict`` and ``scale``. Non-finite numbers are ``null``."""
     key = {name: f"{p.rows}×{p.columns}" for name, p in rm.panels.items()}
     out = {
         "claim": rm.claim,

@@ -1,4 +1,5 @@
-"""Heatmaps of the regime maps (:mod:`verification.regime._map`): one figure per claim, one panel per grid.
+"""Heatmaps of the regime maps (:mod:`verification.regime._map`): one figure per claim, one panel
+per grid.
 
 Cells are coloured by status with four colours of the perceptually uniform ``cividis`` map and a
 categorical legend (VIOLATED darkest, HOLDS lightest); each cell is annotated with the seeds that
@@ -33,13 +34,15 @@ def _pyplot():
 
 
 def status_colours() -> dict:
-    """Status → RGBA: four evenly spaced colours of ``cividis`` (perceptually uniform, colour-blind safe)."""
+    """Status → RGBA: four evenly spaced colours of ``cividis`` (perceptually uniform, colour-blind
+    safe)."""
     cmap = _pyplot().get_cmap("cividis")
     return {s: cmap(x) for s, x in zip(STATUS_ORDER, np.linspace(0.0, 1.0, len(STATUS_ORDER)))}
 
 
 def _edges(values, kind: str) -> np.ndarray:
-    """Cell edges on a log axis: given edges as they are; centres → geometric midpoints (0 drawn at 0.5)."""
+    """Cell edges on a log axis: given edges as they are; centres → geometric midpoints (0 drawn at
+    0.5)."""
     v = np.asarray(values, np.float64)
     if kind == "edges":
         return v
@@ -51,8 +54,9 @@ def _edges(values, kind: str) -> np.ndarray:
 
 
 def premise_placement(value, lo: float, hi: float) -> tuple[str, float | None]:
-    r"""Where a premise value falls against a log axis ``[lo, hi]``: ``("inside", 0)``, or ``("above", d)`` /
-    ``("below", d)`` with :math:`d = |\log_{10}(v/\mathrm{edge})|` decades to the nearer edge; ``("above", None)`` when infinite or unknown.
+    r"""Where a premise value falls against a log axis ``[lo, hi]``: ``("inside", 0)``, or
+    ``("above", d)`` / ``("below", d)`` with :math:`d = |\log_{10}(v/\mathrm{edge})|` decades to the
+    nearer edge; ``("above", None)`` when infinite or unknown.
 
     >>> premise_placement(1e6, 1.0, 1e3)
     ('above', 3.0)
@@ -67,7 +71,8 @@ def premise_placement(value, lo: float, hi: float) -> tuple[str, float | None]:
 
 
 def _premise_on(ax, name: str, curve: dict, xlim, ylim, widths, colour) -> None:
-    """Draw one premise curve: a line where it is inside the axes, else an arrow at the edge with its value."""
+    """Draw one premise curve: a line where it is inside the axes, else an arrow at the edge with
+    its value."""
     label = f"{name} = {curve['formula']}"
     if curve["axis"] in ("t", "abs_w") and "values" in curve:
         xs = np.asarray([np.inf if v is None else v for v in curve["values"]], np.float64)
@@ -123,7 +128,8 @@ def _g(x) -> str:
 
 
 def heatmap(rm: RegimeMap, path) -> str:
-    """Draw ``rm`` (one panel per grid, premise curves, legend) to the PNG ``path``; returns the file name."""
+    """Draw ``rm`` (one panel per grid, premise curves, legend) to the PNG ``path``; returns the
+    file name."""
     plt = _pyplot()
     from matplotlib.colors import BoundaryNorm, ListedColormap
     from matplotlib.patches import Patch

@@ -1,9 +1,10 @@
-"""Regime maps on disk and in words: ``map.json``, ``map_C*.png``, the terminal lines and report.md's section.
+"""Regime maps on disk and in words: ``map.json``, ``map_C*.png``, the terminal lines and
+report.md's section.
 
 One place for what ``ntk-verify map`` and ``ntk-verify run --maps`` (``[run] maps``) share:
 :func:`write_maps` writes the maps of :func:`verification.regime._runs.build_maps` (``map.json``: a
-list, one :func:`verification.regime._map.to_json` object per claim; one heatmap per claim); the words
-come from that JSON alone (:func:`map_lines`, :func:`format_map`, :func:`map_summary_line`,
+list, one :func:`verification.regime._map.to_json` object per claim; one heatmap per claim); the
+words come from that JSON alone (:func:`map_lines`, :func:`format_map`, :func:`map_summary_line`,
 :func:`maps_section`), so ``ntk-verify report DIR`` renders the section again without recomputing.
 """
 
@@ -39,8 +40,8 @@ def figure_name(claim: str) -> str:
 
 
 def write_maps(out: str | Path, maps: list) -> list[dict]:
-    """One heatmap per :class:`~verification.regime._map.RegimeMap` (``out/map_C*.png``), then ``out/map.json``;
-    returns the JSON objects."""
+    """One heatmap per :class:`~verification.regime._map.RegimeMap` (``out/map_C*.png``), then
+    ``out/map.json``; returns the JSON objects."""
     out = Path(out)
     js = [rmap.to_json(m) for m in maps]
     for m in maps:
@@ -53,10 +54,10 @@ def run_maps(
     config: dict, out: str | Path, *, quiet: bool = True, errors: list[dict] | None = None
 ) -> list[dict]:
     """``ntk-verify run``'s maps: those of ``[run] maps`` on ``config``'s data and seed, with
-    :class:`~verification.regime._runs.MapSettings`' defaults (``ntk-verify map``'s), checkpointed under
-    ``out/checkpoints`` (a rerun resumes); writes them (:func:`write_maps`) and returns their JSON
-    (summary.json's entries: :func:`built_entries`). A build that raises gives no map and one entry per
-    claim in ``errors`` (stage ``map``): the claims' results stay."""
+    :class:`~verification.regime._runs.MapSettings`' defaults (``ntk-verify map``'s), checkpointed
+    under ``out/checkpoints`` (a rerun resumes); writes them (:func:`write_maps`) and returns their
+    JSON (summary.json's entries: :func:`built_entries`). A build that raises gives no map and one
+    entry per claim in ``errors`` (stage ``map``): the claims' results stay."""
     claims = list(config["run"]["maps"])
     if not claims:
         return []
@@ -78,7 +79,8 @@ def run_maps(
 
 
 def built_entries(js: list[dict]) -> list[dict]:
-    """summary.json's ``maps``: ``{claim, status, figure}`` per map (status: the verdict at the horizon)."""
+    """summary.json's ``maps``: ``{claim, status, figure}`` per map (status: the verdict at the
+    horizon)."""
     return [
         {"claim": m["claim"], "status": m["verdict"]["status"], "figure": figure_name(m["claim"])}
         for m in js
@@ -99,8 +101,8 @@ def _g(x) -> str:
 
 
 def map_lines(m: dict) -> list[str]:
-    """The words of one map (a :func:`~verification.regime._map.to_json` object): the verdict at the horizon,
-    one boundary line per panel, the looseness, the scale and the budget."""
+    """The words of one map (a :func:`~verification.regime._map.to_json` object): the verdict at the
+    horizon, one boundary line per panel, the looseness, the scale and the budget."""
     lines = [f"at the horizon: {m['verdict']['status']} ({m['verdict']['rule']})"]
     for key, b in m["boundary"].items():
         lines.append(
@@ -123,7 +125,8 @@ def map_lines(m: dict) -> list[str]:
 
 
 def format_map(m: dict) -> str:
-    """A few lines per claim for the terminal: ``C3: <conclusion>``, then :func:`map_lines` indented."""
+    """A few lines per claim for the terminal: ``C3: <conclusion>``, then :func:`map_lines`
+    indented."""
     return "\n".join([f"{m['claim']}: {m['conclusion']}", *(f"  {line}" for line in map_lines(m))])
 
 
@@ -134,8 +137,8 @@ def map_summary_line(m: dict) -> str:
 
 
 def maps_section(out: str | Path, built: list[dict]) -> str:
-    """report.md's ``## Regime maps``: per map in ``built`` (summary.json ``maps``) its heatmap and :func:`map_lines`,
-    read from ``out/map.json`` (nothing is recomputed)."""
+    """report.md's ``## Regime maps``: per map in ``built`` (summary.json ``maps``) its heatmap and
+    :func:`map_lines`, read from ``out/map.json`` (nothing is recomputed)."""
     by_claim = {m["claim"]: m for m in load_maps(out)}
     parts = [
         "## Regime maps",

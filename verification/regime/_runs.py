@@ -1,19 +1,19 @@
 r"""The evidence of the regime maps: one long run per width and seed, recorded at log-spaced steps.
 
-Every run is plain gradient descent (:func:`verification.training._longrun.train_long`: resumable, one
-checkpoint per width and seed under ``checkpoint_dir``) from
-:func:`ntk_attention.init_params` ``(key(s), m, σ)`` with the seeds of
-:meth:`verification.contract.Context.network_seeds`, recorded at :func:`record_times`
-(:math:`t = 0` and ``records`` log-spaced steps up to the horizon), so one run gives every column
-of its row. The step size is a fraction of the stability limit, :math:`\eta = \eta_{rel}\cdot
-2/\lambda_{\max}(H^*)` (as ``[C2] eta_mode = "relative"``).
+Every run is plain gradient descent (:func:`verification.training._longrun.train_long`: resumable,
+one checkpoint per width and seed under ``checkpoint_dir``) from :func:`ntk_attention.init_params`
+``(key(s), m, σ)`` with the seeds of :meth:`verification.contract.Context.network_seeds`, recorded
+at :func:`record_times` (:math:`t = 0` and ``records`` log-spaced steps up to the horizon), so one
+run gives every column of its row. The step size is a fraction of the stability limit,
+:math:`\eta = \eta_{rel}\cdot 2/\lambda_{\max}(H^*)` (as ``[C2] eta_mode = "relative"``).
 
 Per seed and record, the conclusion is an event (a run that diverged fails from where it stopped):
 
 * C1 (Thm 5.2, random signs): :math:`L(t) \le \varepsilon`;
-* C2 (Thm 5.2, random signs): the fractions :math:`\#\{a_r = \pm1, \pm w_r(t) > 0\}/\#\{a_r = \pm1\}`
-  are both :math:`\ge 1-\delta` (a group of about m/2 neurons: at m = 16 one wrong sign in a group of
-  8 already misses 0.9; an empty group constrains nothing);
+* C2 (Thm 5.2, random signs): the fractions
+  :math:`\#\{a_r = \pm1, \pm w_r(t) > 0\}/\#\{a_r = \pm1\}` are both :math:`\ge 1-\delta` (a group
+  of about m/2 neurons: at m = 16 one wrong sign in a group of 8 already misses 0.9; an empty group
+  constrains nothing);
 * C3 (Thm 5.3, every :math:`a_r = -1`): premise — :math:`w_r(t) < 0` for :math:`\ge 1-\delta` of
   the neurons; conclusion — of the neurons with :math:`w_r(t) < 0`, :math:`\ge 1-\delta` put the
   least data-averaged mass on the last position, :math:`\bar s_{r,d} \le \min_{k<d}\bar s_{r,k}`
@@ -58,9 +58,10 @@ __all__ = [
 
 class MapSettings(NamedTuple):
     """What a map runs: widths, seeds per width (:func:`verification.regime._map.seeds_for_holds` by
-    default), horizon and records, η as a fraction of :math:`2/\\lambda_{\\max}(H^*)` (``eta`` for C1 and C2,
-    ``eta_c3`` for C3: small, so that trained weights pass through every :math:`|w_r|` on their way), δ, α, C1's ε and
-    the :math:`|w_r|` bin edges (``weight_bins`` log-spaced over ``weight_range``)."""
+    default), horizon and records, η as a fraction of :math:`2/\\lambda_{\\max}(H^*)` (``eta`` for
+    C1 and C2, ``eta_c3`` for C3: small, so that trained weights pass through every :math:`|w_r|` on
+    their way), δ, α, C1's ε and the :math:`|w_r|` bin edges (``weight_bins`` log-spaced over
+    ``weight_range``)."""
 
     widths: tuple = (16, 64, 256)
     seeds: int = 36
@@ -76,7 +77,8 @@ class MapSettings(NamedTuple):
 
 
 def check_settings(s: MapSettings) -> MapSettings:
-    """``s`` with widths as a tuple of ints, or ValueError naming the field, what was expected and what came."""
+    """``s`` with widths as a tuple of ints, or ValueError naming the field, what was expected and
+    what came."""
     w = tuple(int(m) for m in s.widths)
     if not w or any(m < 2 for m in w) or any(b <= a for a, b in zip(w, w[1:])):
         raise ValueError(
@@ -104,20 +106,24 @@ def check_settings(s: MapSettings) -> MapSettings:
 
 
 def record_times(horizon: int, records: int) -> Int[np.ndarray, " R"]:
-    r"""0 and ``records`` log-spaced steps from 1 to ``horizon``: :math:`\{0\} \cup \{\mathrm{round}(T^{j/(R-1)})\}_{j<R}` (strictly increasing, last = T)."""
+    r"""0 and ``records`` log-spaced steps from 1 to ``horizon``:
+    :math:`\{0\} \cup \{\mathrm{round}(T^{j/(R-1)})\}_{j<R}` (strictly increasing, last = T)."""
     return np.unique(
         np.concatenate([[0], np.geomspace(1, horizon, records).round().astype(np.int64), [horizon]])
     )
 
 
 def weight_edges(s: MapSettings) -> Float[np.ndarray, " B1"]:
-    r"""Bin edges of :math:`|w_r|`: :math:`a (b/a)^{j/K}`, :math:`j = 0..K`, over ``weight_range`` :math:`[a, b]`, K = ``weight_bins``."""
+    r"""Bin edges of :math:`|w_r|`: :math:`a (b/a)^{j/K}`, :math:`j = 0..K`, over ``weight_range``
+    :math:`[a, b]`, K = ``weight_bins``."""
     return np.geomspace(*s.weight_range, s.weight_bins + 1)
 
 
 def first_order_scale(X: Float[np.ndarray, "n d"]) -> float:
-    r"""The :math:`|w|` below which the softmax is first-order in :math:`w`: :math:`1/\mathrm{median}_i(|x_{i,d}|\,(\max_k x_{i,k} - \min_k x_{i,k}))`
-    (docs/theory.md: :math:`V(x; w)` changes on the scale :math:`1/(|x_d|\,\mathrm{range}(x))`). A diagnostic, not a premise."""
+    r"""The :math:`|w|` below which the softmax is first-order in :math:`w`:
+    :math:`1/\mathrm{median}_i(|x_{i,d}|\,(\max_k x_{i,k} - \min_k x_{i,k}))` (docs/theory.md:
+    :math:`V(x; w)` changes on the scale :math:`1/(|x_d|\,\mathrm{range}(x))`). A diagnostic, not a
+    premise."""
     X = np.asarray(X, np.float64)
     return float(1.0 / np.median(np.abs(X[:, -1]) * (X.max(axis=1) - X.min(axis=1))))
 
@@ -200,7 +206,8 @@ def _c3_measure(X, R, edges, target):
 
 
 def _theory(X, y, s: MapSettings, sigma, constants, fraction: float):
-    """:func:`verification.training._bounds.theory` at width 1 for :math:`\\eta = ` ``fraction`` · :math:`2/\\lambda_{\\max}(H^*)`; returns ``(theory, η)``."""
+    """:func:`verification.training._bounds.theory` at width 1 for :math:`\\eta = ` ``fraction`` ·
+    :math:`2/\\lambda_{\\max}(H^*)`; returns ``(theory, η)``."""
     kw = dict(delta=s.delta, eps=s.eps, sigma=sigma, width=1, constants=constants)
     lam_max = bounds.theory(np.asarray(X), np.asarray(y), eta=1.0, **kw).lam.norm
     eta = fraction * 2.0 / lam_max
@@ -238,10 +245,12 @@ def _lam_words(th) -> dict:
 def build_maps(
     config: dict, claims, s: MapSettings, *, checkpoint_dir=None, quiet: bool = True
 ) -> list:
-    """The regime maps of ``claims`` (of :data:`MAP_CLAIMS`) on ``config``'s data (``[data]``, ``[run] seed``).
+    """The regime maps of ``claims`` (of :data:`MAP_CLAIMS`) on ``config``'s data (``[data]``,
+    ``[run] seed``).
 
     C1 and C2 share their runs (random output signs); C3 trains its own (every :math:`a_r = -1`).
-    Constants :math:`c_T`, :math:`c_A` come from ``[C1]``/``[C2]`` (:func:`verification.training._bounds.configured_constants`).
+    Constants :math:`c_T`, :math:`c_A` come from ``[C1]``/``[C2]``
+    (:func:`verification.training._bounds.configured_constants`).
     """
     s = check_settings(s)
     bad = [c for c in claims if c not in MAP_CLAIMS]

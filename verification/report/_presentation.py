@@ -1,9 +1,11 @@
-r"""How verdicts read: the two verdicts of a claim as text, for report.md, findings.md and the terminal.
+r"""How verdicts read: the two verdicts of a claim as text, for report.md, findings.md and the
+terminal.
 
 Every claim carries two verdicts (docs/theory.md, "Theorem and observed law"):
 
-* the **theorem** verdict, :attr:`Verdict.status`, from :func:`verification.rules._verdict.combine_parts`
-  (premises first), shown with its :func:`verification.rules._verdict.headline`
+* the **theorem** verdict, :attr:`Verdict.status`, from
+  :func:`verification.rules._verdict.combine_parts` (premises first), shown with its
+  :func:`verification.rules._verdict.headline`
   (``Theorem: VACUOUS — premise VACUOUS 1 (η above λδ) · HOLDS 2``);
 * the **observed** verdict, :attr:`Verdict.observed`: the conclusion as an empirical law at the
   scales run, decided by a calibrated rule (``Observed: HOLDS — <finding> (rule: …; scale: …)``),
@@ -95,7 +97,8 @@ def _flat_numbers(seq):
 
 
 def cell(text) -> str:
-    """``text`` safe inside a Markdown table cell: ``|`` escaped (``max|Δw|`` would split the row), one line."""
+    """``text`` safe inside a Markdown table cell: ``|`` escaped (``max|Δw|`` would split the row),
+    one line."""
     return " ".join(
         str(text).replace("|", "\\|").splitlines()
     )  # every line break str.splitlines knows
@@ -106,13 +109,15 @@ def _bold(text: str, markdown: bool) -> str:
 
 
 def theorem_line(v: Verdict, *, markdown: bool = True) -> str:
-    """``Theorem: STATUS — <headline>``: the theorem's verdict and its decisive parts counted by status."""
+    """``Theorem: STATUS — <headline>``: the theorem's verdict and its decisive parts counted by
+    status."""
     head = headline(v.parts)
     return _bold(f"Theorem: {v.status}", markdown) + (f" — {head}" if head else "")
 
 
 def observed_line(v: Verdict, *, markdown: bool = True) -> str:
-    """``Observed: STATUS — <finding> (rule: …; scale: …)``, or ``Observed: —`` without an observed verdict."""
+    """``Observed: STATUS — <finding> (rule: …; scale: …)``, or ``Observed: —`` without an observed
+    verdict."""
     o = v.observed
     if o is None:
         return _bold("Observed:", markdown) + f" {NONE} (this claim gives no observed verdict)"
@@ -131,7 +136,8 @@ def looseness_text(v: Verdict) -> str:
 
 
 def budget_line(v: Verdict) -> str:
-    """Where the observed verdict is INCONCLUSIVE (or names a budget): the budget at which its rule's power reaches 0.8."""
+    """Where the observed verdict is INCONCLUSIVE (or names a budget): the budget at which its
+    rule's power reaches 0.8."""
     o = v.observed
     if o is None or (o.status != INCONCLUSIVE and not o.budget):
         return ""
@@ -139,7 +145,8 @@ def budget_line(v: Verdict) -> str:
 
 
 def verdict_lines(v: Verdict, *, markdown: bool = True) -> list[str]:
-    """The lines that open a claim's section: theorem, observed, looseness, budget (empty ones left out)."""
+    """The lines that open a claim's section: theorem, observed, looseness, budget (empty ones left
+    out)."""
     lines = [theorem_line(v, markdown=markdown), observed_line(v, markdown=markdown)]
     if v.observed is not None and v.observed.looseness:
         lines.append(f"Looseness (observed against required): {looseness_text(v)}.")
@@ -148,7 +155,8 @@ def verdict_lines(v: Verdict, *, markdown: bool = True) -> list[str]:
 
 
 def tally(verdicts: list[Verdict]) -> str:
-    """``theorem: 2 HOLDS, 1 VACUOUS; observed: 2 HOLDS, 1 not given (—)``: counts of each column's statuses."""
+    """``theorem: 2 HOLDS, 1 VACUOUS; observed: 2 HOLDS, 1 not given (—)``: counts of each column's
+    statuses."""
 
     def count(statuses):
         c = Counter(statuses)
@@ -188,8 +196,8 @@ def verdict_table(verdicts: list[Verdict]) -> str:
 
 
 def overview_table(verdicts: list[Verdict]) -> str:
-    """Markdown table, one line per claim: theorem verdict with its headline, observed verdict with its
-    rule (and budget when INCONCLUSIVE), the observation's scale, its looseness."""
+    """Markdown table, one line per claim: theorem verdict with its headline, observed verdict with
+    its rule (and budget when INCONCLUSIVE), the observation's scale, its looseness."""
     rows = [
         "| Claim | Theorem (premises first) | Observed (the conclusion as a law) | Scale | Looseness |",
         "|---|---|---|---|---|",
@@ -224,8 +232,9 @@ def _by_claim_and_source(verdicts: list[Verdict], sources: list[str]) -> tuple[l
 
 
 def verdict_matrix(verdicts: list[Verdict], sources: list[str]) -> str:
-    """Markdown table: one row per claim, one column per data source (``sources[i]`` of verdict ``i``);
-    each cell ``theorem / observed`` (``**VACUOUS** / **HOLDS**``; :data:`NONE` for a missing one)."""
+    """Markdown table: one row per claim, one column per data source (``sources[i]`` of verdict
+    ``i``); each cell ``theorem / observed`` (``**VACUOUS** / **HOLDS**``; :data:`NONE` for a
+    missing one)."""
     order, cells = _by_claim_and_source(verdicts, sources)
     rows = [
         "| Claim | Statement | " + " | ".join(f"`{cell(s)}`" for s in order) + " |",
@@ -245,8 +254,8 @@ def verdict_matrix(verdicts: list[Verdict], sources: list[str]) -> str:
 
 
 def source_rows(verdicts: list[Verdict], sources: list[str]) -> str:
-    """Markdown table, one line per (claim, source): theorem verdict with headline, observed verdict,
-    the observation's scale and looseness."""
+    """Markdown table, one line per (claim, source): theorem verdict with headline, observed
+    verdict, the observation's scale and looseness."""
     order, cells = _by_claim_and_source(verdicts, sources)
     rows = [
         "| Claim | Data | Theorem | Observed | Scale | Looseness |",
@@ -267,7 +276,8 @@ def source_rows(verdicts: list[Verdict], sources: list[str]) -> str:
 
 
 def text_table(verdicts: list[Verdict]) -> str:
-    """The terminal summary of ``ntk-verify run``: claim, theorem verdict, observed verdict, key numbers."""
+    """The terminal summary of ``ntk-verify run``: claim, theorem verdict, observed verdict, key
+    numbers."""
     rows = [("claim", "theorem", "observed", "key numbers")]
     for v in verdicts:
         c = CLAIMS.get(v.claim)

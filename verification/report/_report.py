@@ -2,44 +2,45 @@ r"""Results on disk: ``summary.json``, ``evidence.npz``, ``report.md`` and PNG f
 
 Layout of a results folder::
 
-    summary.json   verdicts (id, status, explanation, measured, bounds, intervals, tested range,
-                   config, seed, parts, counterexample, constants, data_source), the whole configuration, the
-                   seed, package versions, JAX devices, dtype and the x64 flag; no timestamps, so the
-                   same configuration and seed give byte-identical files; also the SHA-256 of
-                   evidence.npz
-    evidence.npz   figure data, key "<claim>/<name>"; written with fixed zip timestamps
-                   (byte-deterministic) and read with ``allow_pickle=False``
-    report.md      the verdict table (theorem and observed verdicts), then per claim first the lines
-                   ``Theorem: STATUS — <headline>`` and ``Observed: STATUS — <finding> (rule;
-                   scale)`` with the looseness (:mod:`verification.report._presentation`), then its
-                   statement, two or three sentences and figures
-    *.png          figures (matplotlib, Agg)
-    timing.json    wall time of the run (kept apart: it changes from run to run)
+    summary.json verdicts (id, status, explanation, measured, bounds, intervals, tested range,
+                   config, seed, parts, counterexample, constants, data_source), the whole
+                   configuration, the seed, package versions, JAX devices, dtype and the x64 flag;
+                   no timestamps, so the same configuration and seed give byte-identical files; also
+                   the SHA-256 of evidence.npz evidence.npz figure data, key "<claim>/<name>";
+                   written with fixed zip timestamps (byte-deterministic) and read with
+                   ``allow_pickle=False`` report.md the verdict table (theorem and observed
+                   verdicts), then per claim first the lines ``Theorem: STATUS — <headline>`` and
+                   ``Observed: STATUS — <finding> (rule; scale)`` with the looseness
+                   (:mod:`verification.report._presentation`), then its statement, two or three
+                   sentences and figures *.png figures (matplotlib, Agg) timing.json wall time of
+                   the run (kept apart: it changes from run to run)
 
-``summary.json`` ``maps`` (only when ``run`` built regime maps: ``[run] maps``, ``run --maps C3``): one entry
-``{claim, status, figure}`` per map, whose numbers are in ``map.json`` and heatmaps in ``map_C*.png``
-(:mod:`verification.regime._report`); report.md then has a section "Regime maps" after the claims,
-rendered from ``map.json`` (also by ``ntk-verify report DIR``).
+``summary.json`` ``maps`` (only when ``run`` built regime maps: ``[run] maps``, ``run --maps C3``):
+one entry ``{claim, status, figure}`` per map, whose numbers are in ``map.json`` and heatmaps in
+``map_C*.png`` (:mod:`verification.regime._report`); report.md then has a section "Regime maps"
+after the claims, rendered from ``map.json`` (also by ``ntk-verify report DIR``).
 
 ``summary.json`` ``errors`` (only when there are some): claims that gave no verdict — a plug-in that
-raised, returned no :class:`~verification.rules._verdict.Verdict` or one of another id — or no figure (its
-``plot`` raised), each ``{claim, stage, error, data_source}`` with the exception named; the other
-claims' results and the report stay, and report.md lists them under "Errors". A data source that
-cannot serve a claim is not an error: that claim's verdict is VACUOUS, naming the source and the count.
+raised, returned no :class:`~verification.rules._verdict.Verdict` or one of another id — or no
+figure (its ``plot`` raised), each ``{claim, stage, error, data_source}`` with the exception named;
+the other claims' results and the report stay, and report.md lists them under "Errors". A data
+source that cannot serve a claim is not an error: that claim's verdict is VACUOUS, naming the source
+and the count.
 
 Several data sources in one folder (``ntk-verify run --data a,b``): summary.json also holds
 ``data_sources`` (in order), ``matrix`` (claim -> source -> status) and ``data_configs`` (source ->
 its ``[data]`` section; ``config`` is the first source's); every verdict names its ``data_source``;
-evidence keys are ``"<claim>@<k>/<name>"`` (``k`` the source's 0-based position) and figure files are
-prefixed by the source (:func:`source_prefix`); report.md shows the verdict matrix (claims × sources)
-above one part per source.
+evidence keys are ``"<claim>@<k>/<name>"`` (``k`` the source's 0-based position) and figure files
+are prefixed by the source (:func:`source_prefix`); report.md shows the verdict matrix (claims ×
+sources) above one part per source.
 
 Every file is written atomically (temporary file in the same folder, then ``os.replace``).
 
-Extra sections: :data:`SECTIONS` is an explicit tuple of callables ``fn(results_dir: Path) -> str | None``
-(the sweep's renderer of ``sweep.npz``); :func:`render` and :func:`rerender` call each (or the
-``sections`` passed), after the claims' sections, and append the Markdown it returns to
-``report.md`` (``None``: nothing to add). A section may write its own PNGs into ``results_dir``.
+Extra sections: :data:`SECTIONS` is an explicit tuple of callables
+``fn(results_dir: Path) -> str | None`` (the sweep's renderer of ``sweep.npz``); :func:`render` and
+:func:`rerender` call each (or the ``sections`` passed), after the claims' sections, and append the
+Markdown it returns to ``report.md`` (``None``: nothing to add). A section may write its own PNGs
+into ``results_dir``.
 """
 
 from __future__ import annotations
@@ -119,8 +120,8 @@ def check_output_dir(out: str | Path, *, force: bool, create: bool = True) -> Pa
 
 
 def evidence_bytes(verdicts: list[Verdict], tags: list[str] | None = None) -> bytes:
-    """An .npz archive of every verdict's arrays (keys ``C1/name``; ``tags[i]`` instead of the claim id
-    of verdict ``i`` when given, e.g. ``C1@0``), byte-deterministic."""
+    """An .npz archive of every verdict's arrays (keys ``C1/name``; ``tags[i]`` instead of the claim
+    id of verdict ``i`` when given, e.g. ``C1@0``), byte-deterministic."""
     buf = io.BytesIO()
     tags = [v.claim for v in verdicts] if tags is None else tags
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
@@ -166,7 +167,8 @@ def content_sha256(summary: dict) -> str:
 
 
 def plugins_used(verdicts: list[Verdict]) -> dict[str, list[str]]:
-    """The loaded plug-ins (:data:`verification.claims.PLUGINS`) that gave one of ``verdicts``: name -> claim ids."""
+    """The loaded plug-ins (:data:`verification.claims.PLUGINS`) that gave one of ``verdicts``: name
+    -> claim ids."""
     ids = {v.claim for v in verdicts}
     return {
         name: [c for c in cids if c in ids] for name, cids in PLUGINS.items() if ids & set(cids)
@@ -174,7 +176,8 @@ def plugins_used(verdicts: list[Verdict]) -> dict[str, list[str]]:
 
 
 def _sources_of(verdicts: list[Verdict], config: dict, data_sources: list[str] | None) -> list[str]:
-    """The data source of each verdict: ``data_sources`` (parallel to ``verdicts``) or ``[data] source``."""
+    """The data source of each verdict: ``data_sources`` (parallel to ``verdicts``) or
+    ``[data] source``."""
     if data_sources is None:
         return [str(config.get("data", {}).get("source", "haar"))] * len(verdicts)
     if len(data_sources) != len(verdicts):
@@ -189,7 +192,8 @@ def _distinct(items) -> list:
 
 
 def _tags(verdicts: list[Verdict], sources: list[str]) -> list[str]:
-    """Evidence keys: the claim id for one source; ``claim@k`` (k the source's position) for several."""
+    """Evidence keys: the claim id for one source; ``claim@k`` (k the source's position) for
+    several."""
     order = _distinct(sources)
     if len(order) <= 1:
         return [v.claim for v in verdicts]
@@ -208,9 +212,10 @@ def summary_dict(
     maps: list[dict] | None = None,
 ) -> dict:
     """The content of ``summary.json`` (no timestamps); ``maps`` (the regime maps built:
-    :func:`verification.regime._report.run_maps` entries) only when there are some; ``plugins`` (name -> claim ids) only when a
-    plug-in's claim ran, so that ``ntk-verify report`` can reload it; ``errors`` (claims that gave no
-    verdict or no figure: :func:`verification.pipeline.claim_error` entries) only when there are some.
+    :func:`verification.regime._report.run_maps` entries) only when there are some; ``plugins``
+    (name -> claim ids) only when a plug-in's claim ran, so that ``ntk-verify report`` can reload
+    it; ``errors`` (claims that gave no verdict or no figure:
+    :func:`verification.pipeline.claim_error` entries) only when there are some.
 
     Every verdict carries its ``data_source`` (``data_sources[i]``, default ``[data] source``); with
     several sources the summary adds ``data_sources``, ``matrix`` (claim -> source -> status) and
@@ -269,9 +274,10 @@ def write_results(
     ``data_sources``: the source of each verdict (default ``[data] source``); several distinct ones
     give the verdict-matrix layout (module docstring), ``data_configs`` their ``[data]`` sections.
     ``errors``: claims that gave no verdict (:func:`verification.pipeline.claim_error`); a figure
-    whose ``plot`` raises is appended to this list (stage ``plot``) and the report is written without it.
-    ``maps``: the regime maps already written into ``out`` (:func:`verification.regime._report.run_maps`).
-    A failed write (a full disk) raises :class:`ResultsError` naming the files kept."""
+    whose ``plot`` raises is appended to this list (stage ``plot``) and the report is written
+    without it. ``maps``: the regime maps already written into ``out``
+    (:func:`verification.regime._report.run_maps`). A failed write (a full disk) raises
+    :class:`ResultsError` naming the files kept."""
     out = Path(out)
     with reporting_write_errors(out):
         return _write_results(
@@ -371,7 +377,8 @@ def source_prefix(source: str) -> str:
 
 
 def _plot_prefixed(claim, v: Verdict, out: Path, prefix: str) -> list[str]:
-    """``claim.plot`` into a temporary folder inside ``out``, then each figure moved to ``out/<prefix><name>``."""
+    """``claim.plot`` into a temporary folder inside ``out``, then each figure moved to
+    ``out/<prefix><name>``."""
     tmp = out / f".plot-{prefix}tmp"
     tmp.mkdir(exist_ok=True)
     try:
@@ -417,8 +424,9 @@ def _section(v: Verdict, figures: list[str], level: int = 2) -> str:
 def _figures(
     claim, v: Verdict, out: Path, prefix: str | None, errors: list[dict], source: str
 ) -> list[str]:
-    """The figures of ``claim.plot`` (moved to ``prefix + name`` when ``prefix``); a plot that raises
-    gives none and an entry in ``errors`` naming the exception (the report is written without it)."""
+    """The figures of ``claim.plot`` (moved to ``prefix + name`` when ``prefix``); a plot that
+    raises gives none and an entry in ``errors`` naming the exception (the report is written without
+    it)."""
     if claim is None or claim.plot is None or not v.arrays:
         return []
     token = FIGURE_SOURCE.set(source or None)  # save_figure names the source in the figure
@@ -462,11 +470,12 @@ def render(
     errors: list[dict] | None = None,
     sections: tuple = SECTIONS,
 ) -> int:
-    """Figures and ``report.md`` from verdicts (no recomputation), the regime maps that ``summary["maps"]``
-    records (from ``map.json``), then ``sections`` (default :data:`SECTIONS`).
+    """Figures and ``report.md`` from verdicts (no recomputation), the regime maps that
+    ``summary["maps"]`` records (from ``map.json``), then ``sections`` (default :data:`SECTIONS`).
 
-    ``errors``: entries of claims without a verdict (listed in the report; default ``summary["errors"]``);
-    a ``plot`` that raises is appended to it. Returns the number of sections written (claims plus extras).
+    ``errors``: entries of claims without a verdict (listed in the report; default
+    ``summary["errors"]``); a ``plot`` that raises is appended to it. Returns the number of sections
+    written (claims plus extras).
     """
     errors = list((summary or {}).get("errors", [])) if errors is None else errors
     load_extensions()
@@ -544,9 +553,9 @@ def render(
 def rerender(results_dir: str | Path, *, sections: tuple = SECTIONS) -> Path:
     """``ntk-verify report DIR``: rebuild report.md and figures from saved results (and extras).
 
-    The plug-ins the results record (``summary.json`` ``plugins``) are loaded unless their claims are
-    registered already; one that cannot be loaded, or a verdict whose claim is not registered, is
-    refused with one line naming it."""
+    The plug-ins the results record (``summary.json`` ``plugins``) are loaded unless their claims
+    are registered already; one that cannot be loaded, or a verdict whose claim is not registered,
+    is refused with one line naming it."""
     d = Path(results_dir)
     if not d.is_dir():
         raise ResultsError(f"DIR: {str(d)!r} is not a folder")

@@ -37,8 +37,9 @@ def fit_table(
 def calibration_rows_text(
     rows: list[dict], statuses: tuple[str, ...], *, width: int = WIDTH
 ) -> str:
-    """The calibration rows (:func:`verification.calibration._table.calibrate`) as a compact text table:
-    rule, case, planted truth, replicates, the fraction of each status, whether the standard is met."""
+    """The calibration rows (:func:`verification.calibration._table.calibrate`) as a compact text
+    table: rule, case, planted truth, replicates, the fraction of each status, whether the standard
+    is met."""
     header = ["rule", "case", "planted", "R", *(_STATUS_SHORT.get(s, s) for s in statuses), "met"]
     body = [
         [

@@ -1,4 +1,5 @@
-r"""Width × seed sweeps on disk, resumable, one shard per process: the library behind ``ntk-verify sweep``.
+r"""Width × seed sweeps on disk, resumable, one shard per process: the library behind
+``ntk-verify sweep``.
 
 The maths is :mod:`ntk_attention.sweep` (one compiled program for every width and seed; the
 runs laid out over the process's devices). This package adds, one module each: the configuration
@@ -7,10 +8,10 @@ runs laid out over the process's devices). This package adds, one module each: t
 (:mod:`~verification.sweeps.hosts`), merging (:mod:`~verification.sweeps.merge`) and the report
 (:mod:`~verification.sweeps.render`). :mod:`verification.commands.sweep` only parses and prints.
 
-Configuration: the ``[run]`` seed and the ``[data]`` section of :mod:`verification.config` (the
-same state-space data set as ``ntk-verify run``: :meth:`verification.claims.Context.dataset`),
-plus ``[sweep]`` (:data:`verification.config.SWEEP_FIELDS`). Seeds are ``Context.network_seeds(seeds)``; seeds
-``j*B … (j+1)*B − 1`` (``B = seeds_per_block``) form **block j**, covering every width. Flags
+Configuration: the ``[run]`` seed and the ``[data]`` section of :mod:`verification.config` (the same
+state-space data set as ``ntk-verify run``: :meth:`verification.claims.Context.dataset`), plus
+``[sweep]`` (:data:`verification.config.SWEEP_FIELDS`). Seeds are ``Context.network_seeds(seeds)``;
+seeds ``j*B … (j+1)*B − 1`` (``B = seeds_per_block``) form **block j**, covering every width. Flags
 override the file.
 
 Layout of ``--out DIR``::

@@ -1,4 +1,5 @@
-r"""Several hosts: joining the distributed runtime with a deadline, and the barrier after the blocks.
+r"""Several hosts: joining the distributed runtime with a deadline, and the barrier after the
+blocks.
 
 :func:`connect` calls :func:`jax.distributed.initialize` (coordinator address, number of processes
 and process id from the arguments, else from the environment as JAX detects it). A peer that never
@@ -31,7 +32,8 @@ _MARGIN_S = (
 
 
 def missing_words(process_id: int | None, num_processes: int | None) -> str:
-    """Which processes this one cannot confirm: the others (coordinator) or the coordinator (a peer)."""
+    """Which processes this one cannot confirm: the others (coordinator) or the coordinator (a
+    peer)."""
     if num_processes is None or process_id is None:
         return "process ids unknown (taken from the environment)"
     if process_id == 0:
@@ -49,9 +51,9 @@ def connect(
     timeout: float = CONNECT_TIMEOUT,
     stream=None,
 ) -> None:
-    """Join the distributed runtime (``distributed``) within ``timeout`` seconds, else end the process with one
-    line on ``stream`` (stderr) and :data:`CONNECT_EXIT`. Without ``distributed`` the other arguments must be
-    None (:class:`verification.config.ConfigError` naming the flags)."""
+    """Join the distributed runtime (``distributed``) within ``timeout`` seconds, else end the
+    process with one line on ``stream`` (stderr) and :data:`CONNECT_EXIT`. Without ``distributed``
+    the other arguments must be None (:class:`verification.config.ConfigError` naming the flags)."""
     if not distributed:
         if any(v is not None for v in (coordinator_address, num_processes, process_id)):
             raise cfg.ConfigError(

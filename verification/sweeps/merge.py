@@ -1,6 +1,6 @@
-r"""Merging a sweep's blocks into ``sweep.npz`` (every field of :class:`ntk_attention.sweep.SweepResult`, the
-training windows and targets, the sign agreement as fractions) and loading it back, refusing an edited
-or truncated file (SHA-256 in ``sweep.json``)."""
+r"""Merging a sweep's blocks into ``sweep.npz`` (every field of
+:class:`ntk_attention.sweep.SweepResult`, the training windows and targets, the sign agreement as
+fractions) and loading it back, refusing an edited or truncated file (SHA-256 in ``sweep.json``)."""
 
 from __future__ import annotations
 
@@ -30,8 +30,8 @@ __all__ = ["merge", "load_merged"]
 def merge(out) -> Path:
     """Join every block of the sweep in ``out`` into ``sweep.npz``; mark ``sweep.json`` complete.
 
-    Raises :class:`verification.report._report.ResultsError` naming the missing blocks (and the processes
-    that own them) when some are absent or belong to another sweep.
+    Raises :class:`verification.report._report.ResultsError` naming the missing blocks (and the
+    processes that own them) when some are absent or belong to another sweep.
     """
     out = Path(out)
     head = read_json(out / "sweep.json")

@@ -1,6 +1,8 @@
-r"""The configuration of a sweep: ``[run]`` seed, ``[data]`` and ``[sweep]`` (:data:`verification.config.cfg.SWEEP_FIELDS`),
-its step size (the one reader, :mod:`verification.training._step_size`), fingerprint and blocks of seeds: seeds
-``j*B … (j+1)*B − 1`` (``B = seeds_per_block``) of ``Context.network_seeds`` form **block j**, covering every width."""
+r"""The configuration of a sweep: ``[run]`` seed, ``[data]`` and ``[sweep]``
+(:data:`verification.config.cfg.SWEEP_FIELDS`), its step size (the one reader,
+:mod:`verification.training._step_size`), fingerprint and blocks of seeds: seeds
+``j*B … (j+1)*B − 1`` (``B = seeds_per_block``) of ``Context.network_seeds`` form **block j**,
+covering every width."""
 
 from __future__ import annotations
 
@@ -39,9 +41,9 @@ SECTIONS = ("run", "data", "sweep")
 def resolve_config(path: str | None = None, *, source: str | None = None, **overrides) -> dict:
     """The validated configuration: defaults, then the TOML file, then non-None ``overrides``.
 
-    ``source`` sets ``[data] source`` as if written in the file (its source-dependent defaults apply);
-    ``overrides`` are ``[sweep]`` keys (``widths=[64, 256]``, ``seeds=8`` …); they pass the same
-    validation as the file (ConfigError naming ``sweep.<key>``).
+    ``source`` sets ``[data] source`` as if written in the file (its source-dependent defaults
+    apply); ``overrides`` are ``[sweep]`` keys (``widths=[64, 256]``, ``seeds=8`` …); they pass the
+    same validation as the file (ConfigError naming ``sweep.<key>``).
     """
     override = {"data": {"source": source}} if source is not None else None
     config = cfg.load(path, override=override) if path else cfg.validate(override or {})
@@ -58,7 +60,8 @@ def resolve_config(path: str | None = None, *, source: str | None = None, **over
 
 def learning_rate(config: dict) -> float:
     """The sweep's step size η from ``[sweep] eta``/``eta_mode``, read by the one reader
-    (:meth:`verification.contract.Context.learning_rate`: relative to 2/λ_max(H*) of ``[data]``, σ = ``[data] sigma``)."""
+    (:meth:`verification.contract.Context.learning_rate`: relative to 2/λ_max(H*) of ``[data]``, σ =
+    ``[data] sigma``)."""
     if (
         "eta" not in config["sweep"]
     ):  # a sweep.json written before [sweep] eta held the step size itself
@@ -67,8 +70,8 @@ def learning_rate(config: dict) -> float:
 
 
 def fingerprint(config: dict) -> str:
-    """SHA-256 of everything that determines a block's numbers: [run], [data], [sweep] but the seed count,
-    with the step size η itself in place of how it is configured (``eta``, ``eta_mode``)."""
+    """SHA-256 of everything that determines a block's numbers: [run], [data], [sweep] but the seed
+    count, with the step size η itself in place of how it is configured (``eta``, ``eta_mode``)."""
     sweep = {
         k: v
         for k, v in config["sweep"].items()
@@ -116,7 +119,8 @@ def config_differences(old: dict, new: dict) -> list[tuple[str, object, object]]
 
 
 def stability_warning(config: dict) -> str | None:
-    r"""A warning when the sweep's step size is at or past :math:`2/\lambda_{\max}(H(0))`, else None.
+    r"""A warning when the sweep's step size is at or past :math:`2/\lambda_{\max}(H(0))`, else
+    None.
 
     :math:`H(0)` is the empirical NTK of the first network seed's draw at the smallest width (the
     nested prefix the sweep trains, where :math:`H(0)` fluctuates most) on the configured data;

@@ -1,6 +1,7 @@
 r"""The report of a sweep folder: the decay of the NTK distances with the width (log-log slopes with
 intervals, :func:`verification.rules.loglog_slope`), λ_min(H*) with its resolution, and the figure
-``sweep.png``; one of the sections of ``ntk-verify report`` (:data:`verification.report.SECTIONS`, an explicit tuple)."""
+``sweep.png``; one of the sections of ``ntk-verify report`` (:data:`verification.report.SECTIONS`,
+an explicit tuple)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ __all__ = ["lambda_min_text", "lambda_star_text", "render_sweep"]
 
 
 def _slope(widths, values):
-    """:func:`verification.rules.loglog_slope` of every positive finite (width, seed) value against m,
-    or None when fewer than 3 such points at 2 widths remain."""
+    """:func:`verification.rules.loglog_slope` of every positive finite (width, seed) value against
+    m, or None when fewer than 3 such points at 2 widths remain."""
     x = np.broadcast_to(np.asarray(widths, float)[:, None], np.shape(values)).ravel()
     v = np.asarray(values, float).ravel()
     ok = np.isfinite(v) & (v > 0)
@@ -55,8 +56,9 @@ def lambda_min_text(matrix, error: float) -> str:
 
 
 def lambda_star_text(lam) -> str:
-    r"""``λ_min(H*) = value ± error`` of a :class:`verification.training._bounds.Lambda` — the one answer every command
-    gives (extended precision where float64 cannot resolve it), with its precision and float64 resolution."""
+    r"""``λ_min(H*) = value ± error`` of a :class:`verification.training._bounds.Lambda` — the one
+    answer every command gives (extended precision where float64 cannot resolve it), with its
+    precision and float64 resolution."""
     state = "resolved" if lam.resolved else "NOT resolved: indistinguishable from 0"
     return (
         f"λ_min(H*) = {lam.value:.4g} ± {lam.resolution:.2g} ({lam.precision}; float64 resolution "
@@ -68,10 +70,10 @@ def render_sweep(out) -> str | None:
     """Markdown (and ``sweep.png``) for the sweep in ``out``; None when ``out`` holds no sweep.
 
     Per width, means over seeds: final loss, :math:`\\|H(0)-H^*\\|_2`,
-    :math:`\\sup_t\\|H(t)-H(0)\\|_2`, :math:`\\max_t\\max_r|w_r(t)-w_r(0)|`, sign agreement at T
-    and last-token mass at T; then log-log slopes of the three distances against m with 95% t
-    intervals (every width × seed value a point), and λ_min(H*) of the sweep's windows as every command
-    gives it (:meth:`verification.contract.Context.lambda_star`, :func:`lambda_star_text`).
+    :math:`\\sup_t\\|H(t)-H(0)\\|_2`, :math:`\\max_t\\max_r|w_r(t)-w_r(0)|`, sign agreement at T and
+    last-token mass at T; then log-log slopes of the three distances against m with 95% t intervals
+    (every width × seed value a point), and λ_min(H*) of the sweep's windows as every command gives
+    it (:meth:`verification.contract.Context.lambda_star`, :func:`lambda_star_text`).
     """
     out = Path(out)
     if not (out / "sweep.json").exists():

@@ -1,7 +1,8 @@
-r"""Running a sweep's missing blocks, resumably: a block file that exists and carries this sweep's fingerprint
-and seeds is never recomputed, so a sweep killed at any point (even SIGKILL) reruns only the missing
-blocks; ``seeds`` may grow between runs; any other change of configuration is refused for an existing
-folder. Process ``p`` of ``P`` computes blocks ``j ≡ p (mod P)`` on its own devices."""
+r"""Running a sweep's missing blocks, resumably: a block file that exists and carries this sweep's
+fingerprint and seeds is never recomputed, so a sweep killed at any point (even SIGKILL) reruns only
+the missing blocks; ``seeds`` may grow between runs; any other change of configuration is refused
+for an existing folder. Process ``p`` of ``P`` computes blocks ``j ≡ p (mod P)`` on its own
+devices."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-r"""The files of a sweep folder: block files (``blocks/block-00007.npz``, with the sweep's fingerprint), the
-header ``sweep.json`` (format, configuration, fingerprint, seeds, environment, arrays' meaning), shard
-manifests, reading them back and clearing them. Every write goes through :mod:`verification.files`."""
+r"""The files of a sweep folder: block files (``blocks/block-00007.npz``, with the sweep's
+fingerprint), the header ``sweep.json`` (format, configuration, fingerprint, seeds, environment,
+arrays' meaning), shard manifests, reading them back and clearing them. Every write goes through
+:mod:`verification.files`."""
 
 from __future__ import annotations
 
@@ -161,7 +162,8 @@ def check_header(out: Path, fp: str, config: dict | None = None) -> dict | None:
 
 
 def clear(out: Path) -> None:
-    """Delete a sweep's files in ``out`` (blocks, shard manifests, merged arrays, header, renders)."""
+    """Delete a sweep's files in ``out`` (blocks, shard manifests, merged arrays, header,
+    renders)."""
     for path in [
         *(out / "blocks").glob("block-*.npz"),
         *(out / "shards").glob("process-*-of-*.json"),

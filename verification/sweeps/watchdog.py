@@ -1,6 +1,7 @@
-r"""The block watchdog: a block runs on a worker thread; one not finished within ``block_timeout`` seconds is
-reported (with the phase it was in: compiling, waiting for the device computation …) and the process
-ends with :data:`TIMEOUT_EXIT` (a running XLA computation cannot be cancelled); finished blocks stay."""
+r"""The block watchdog: a block runs on a worker thread; one not finished within ``block_timeout``
+seconds is reported (with the phase it was in: compiling, waiting for the device computation …) and
+the process ends with :data:`TIMEOUT_EXIT` (a running XLA computation cannot be cancelled); finished
+blocks stay."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ TIMEOUT_EXIT = 3
 
 
 def watched(fn, timeout: float | None, on_timeout):
-    """``fn(stage)`` on a worker thread, waiting at most ``timeout`` s; on time-out ``on_timeout(stage)``.
+    """``fn(stage)`` on a worker thread, waiting at most ``timeout`` s; on time-out
+    ``on_timeout(stage)``.
 
     ``stage`` is a callable the work calls with the phase it enters; ``on_timeout`` receives the
     last phase and must not return (it ends the process). Without ``timeout`` ``fn`` runs here.
@@ -57,11 +59,13 @@ INTERRUPT_EXIT = 130
 
 
 def interruptible(fn, words: str, *, stream=None):
-    """``fn()``; on Ctrl-C print ``words`` (what was kept) and end the process with :data:`INTERRUPT_EXIT` at once.
+    """``fn()``; on Ctrl-C print ``words`` (what was kept) and end the process with
+    :data:`INTERRUPT_EXIT` at once.
 
-    Returning through the interpreter's shutdown while an XLA computation still runs on another thread
-    aborts from C++ ("terminate called … exception not rethrown", exit 134); :func:`os._exit` skips it.
-    Every block already written is complete (atomic writes), so nothing is lost but the running block."""
+    Returning through the interpreter's shutdown while an XLA computation still runs on another
+    thread aborts from C++ ("terminate called … exception not rethrown", exit 134); :func:`os._exit`
+    skips it. Every block already written is complete (atomic writes), so nothing is lost but the
+    running block."""
     try:
         return fn()
     except KeyboardInterrupt:
