@@ -11,8 +11,8 @@ r"""The shared data set every claim trains on (docs/theory.md, "Data"; docs/data
 * a bundled real series (``sunspots``, ``nile``, … of
   :data:`verification.data._sources.REAL_SERIES`), ``csv:PATH[#COLUMN]`` or ``npy:PATH``
   (:func:`verification.data._sources.load_series`, detrended by ``[data] detrend``);
-* ``"haar"``: the toolkit's first data set, built exactly as before issue 13 (below), so that
-  earlier results are reproduced bit for bit.
+* ``"haar"``: the toolkit's first data set, built exactly as before the other sources existed
+  (below), so that earlier results are reproduced bit for bit.
 
 **Windows of a series** (every source but ``haar`` and a windows file): with :math:`o` =
 ``[data] offset``, training window :math:`i = 0, \dots, n-1` is
@@ -22,12 +22,12 @@ after the training values, at :math:`o + n + d`, so training and test sets share
 set is the series' future). A source needs :math:`o + n + d` values, plus :math:`n_{test} + d` with
 a test set; a series that holds the training windows but fewer test windows than asked gives the
 test windows it holds (at least one; ``len(X_test)`` says how many), a shorter one is refused with
-one line naming the source, its length and what was needed. A windows file (``npy:`` with an (N, d +
-1) array) gives its rows in order: the first ``n`` train, the next ``n_test`` test. With
+one line naming the source, its length and what was needed. A windows file (``npy:`` with an
+(N, d + 1) array) gives its rows in order: the first ``n`` train, the next ``n_test`` test. With
 ``normalize`` every value is z-scored with the mean and standard deviation of the **training**
 values (window entries and targets of the training set), so no test value leaks into the scale.
 
-**``haar``** (the pre-issue-13 data): a random stable SSM
+**``haar``** (the original data): a random stable SSM
 (:func:`ntk_attention.data.random_stable_ssm`, closed-loop spectral norm ``radius``). A window is
 :math:`x = (u_{b+1}, \dots, u_{b+d})` with target :math:`y = u_{b+d+1}`, ``b`` the burn-in. Two
 ways to take windows (``[data] windows``):
@@ -280,7 +280,8 @@ def window_starts(
         test = free[pick] if len(pick) else np.zeros(0, int)
     if n_test and test.size == 0:
         raise ValueError(
-            f"the series has {T} values; n = {n} training windows ({placement}) and n_test = {n_test} "
+            f"the series has {T} values; n = {n} training windows ({placement}) and "
+            f"n_test = {n_test} "
             f"test windows of length d = {d} from offset {offset} need "
             + (
                 f"{offset + n + d + n_test + d} (offset + n + d + n_test + d)"
@@ -351,7 +352,10 @@ def make_dataset(
         series = np.concatenate([X[0], y[:1]])
         whole, train, test = None, np.zeros(0, int), np.zeros(0, int)
         noise = _windows_noise_variance(src.X, src.y)
-        noise_how = f"residual variance of the least-squares regression of y on (1, X) over the file's {rows} windows"
+        noise_how = (
+            "residual variance of the least-squares regression of y on (1, X) over the file's "
+            f"{rows} windows"
+        )
     else:
         u, T, o = src.series, src.series.shape[0], int(data_cfg.get("offset", 0))
         placement = data_cfg.get("placement", "first")
@@ -375,7 +379,10 @@ def make_dataset(
         if name not in ssm_data.FAMILIES:
             try:
                 noise = ar_noise_variance(u, d)
-                noise_how = f"residual variance of a least-squares AR({d}) fit with intercept to the whole series ({T} values)"
+                noise_how = (
+                    f"residual variance of a least-squares AR({d}) fit with intercept to the "
+                    f"whole series ({T} values)"
+                )
             except ValueError:
                 noise = None
     how = src.preprocessing
@@ -421,7 +428,7 @@ def make_dataset(
 def _haar_dataset(
     data_cfg: dict, key: jax.Array, *, n: int, n_test: int = 0, noise_std: float = 0.0, dtype=None
 ) -> Dataset:
-    """``source = "haar"``: the pre-issue-13 ``make_dataset``, unchanged (reproduces earlier
+    """``source = "haar"``: the original ``make_dataset``, unchanged (reproduces earlier
     results)."""
     """``n`` training and ``n_test`` test windows of one SSM (see the module docstring)."""
     dtype = jnp.zeros(()).dtype if dtype is None else dtype
@@ -452,7 +459,8 @@ def _haar_dataset(
         y_test = y_test + noise_std * _rng(k_h, 4).standard_normal(y_test.shape)
     if not all(np.isfinite(t).all() for t in (X, y, X_test, y_test)):
         raise ValueError(
-            "data: the SSM series overflowed (radius too large for this length); lower [data] radius or burn_in"
+            "data: the SSM series overflowed (radius too large for this length); "
+            "lower [data] radius or burn_in"
         )
     X, y, X_test, y_test, series = (jnp.asarray(t, dtype) for t in (X, y, X_test, y_test, series))
     return Dataset(
@@ -464,7 +472,8 @@ def _haar_dataset(
         ssm,
         float(noise_std),
         "haar",
-        f"random stable SSM (state_dim {N}, radius {data_cfg['radius']}), {data_cfg['windows']} windows",
+        f"random stable SSM (state_dim {N}, radius {data_cfg['radius']}), "
+        f"{data_cfg['windows']} windows",
         int(series.shape[0]) if data_cfg["windows"] == "sliding" else (n + n_test) * (d + 1),
     )
 
@@ -534,7 +543,8 @@ def ood_test_windows(
     keep = np.flatnonzero(bad)[:want]
     scanned = int(bad.size) if keep.size < want else int(keep[-1]) + 1
     how = (
-        f"{keep.size} sign-inconsistent among {scanned} windows of {L}-value stretches of the training draw's "
-        "continuation" + (" (increments re-integrated from u_0 = 0)" if restart else "")
+        f"{keep.size} sign-inconsistent among {scanned} windows of {L}-value stretches "
+        "of the training draw's continuation"
+        + (" (increments re-integrated from u_0 = 0)" if restart else "")
     )
     return OodWindows(X[keep].copy(), y[keep].copy(), scanned, how)

@@ -138,7 +138,8 @@ def format_statistics(stats: dict) -> str:
     ]
     if stats.get("train_starts"):
         lines.append(
-            f"  windows ({stats['placement']}): training windows start at {_positions(stats['train_starts'])}"
+            f"  windows ({stats['placement']}): training windows start at "
+            f"{_positions(stats['train_starts'])}"
             + (
                 f"; test windows at {_positions(stats['test_starts'])}"
                 if stats["test_starts"]
@@ -159,11 +160,13 @@ def format_statistics(stats: dict) -> str:
         lines.append(f"  {words:<52} {stats[key]:.4g}")
         if key == "lag1_autocorrelation" and stats.get("lag1_training") is not None:
             lines.append(
-                f"  {'lag-1 autocorrelation (the n + d training values)':<52} {stats['lag1_training']:.4g}"
+                f"  {'lag-1 autocorrelation (the n + d training values)':<52} "
+                f"{stats['lag1_training']:.4g}"
             )
     if stats.get("noise_var") is not None:
         lines.append(
-            f"  {'noise variance sigma^2 (estimated)':<52} {stats['noise_var']:.4g} ({stats['noise_var_method']})"
+            f"  {'noise variance sigma^2 (estimated)':<52} {stats['noise_var']:.4g} "
+            f"({stats['noise_var_method']})"
         )
     lines.append(
         f"  {'lambda_min(H*) (' + stats['lambda_precision'] + ')':<52} {stats['lambda_min']:.4g} "

@@ -121,7 +121,8 @@ REAL_SERIES: dict[str, _Real] = {
     "elnino": _Real(
         "elnino",
         ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"),
-        "monthly sea-surface temperature 1950-2010, year x month table read row by row (732 values)",
+        "monthly sea-surface temperature 1950-2010, year x month table read row by row "
+        "(732 values)",
     ),
 }
 """Bundled real series: statsmodels data set, column(s), description."""
@@ -186,7 +187,8 @@ def load_series(
         ]
     else:
         raise SourceError(
-            f"source: expected one of {', '.join(source_names())}, 'csv:PATH' or 'npy:PATH', got {source!r}"
+            f"source: expected one of {', '.join(source_names())}, 'csv:PATH' or 'npy:PATH', "
+            f"got {source!r}"
         )
     series, more = _preprocess(raw, detrend, normalize, source)
     if d is not None and series.shape[0] < d + 1:
@@ -293,7 +295,8 @@ def _read_csv(path: str, column, header: bool | None) -> tuple[np.ndarray, str]:
     elif isinstance(column, int) and not isinstance(column, bool):
         if not 0 <= column < width:
             raise SourceError(
-                f"{path}: column index {column} out of range: the file has {width} columns (0-{width - 1})"
+                f"{path}: column index {column} out of range: the file has {width} columns "
+                f"(0-{width - 1})"
             )
         index = column
     elif isinstance(column, str):
@@ -311,7 +314,8 @@ def _read_csv(path: str, column, header: bool | None) -> tuple[np.ndarray, str]:
     label = repr(names[index]) if names else str(index)
     if header and len(rows) == 1:  # not "constant (0 values)": there is nothing but the header
         raise SourceError(
-            f"{path}: no rows: the file holds a header row ({', '.join(repr(n) for n in names)}) and no data"
+            f"{path}: no rows: the file holds a header row "
+            f"({', '.join(repr(n) for n in names)}) and no data"
         )
     values = []
     for line, row in rows[1:] if header else rows:
@@ -335,7 +339,8 @@ def _load_npy(source: str, path: str, d: int | None, detrend: str, normalize: st
         a = np.load(p, allow_pickle=False)
     except (ValueError, OSError, EOFError) as err:
         raise SourceError(
-            f"{path}: not a readable .npy array ({str(err).splitlines()[0] if str(err) else type(err).__name__})"
+            f"{path}: not a readable .npy array "
+            f"({str(err).splitlines()[0] if str(err) else type(err).__name__})"
         ) from None
     if not isinstance(a, np.ndarray) or a.dtype.kind not in "biuf":
         raise SourceError(
@@ -355,16 +360,19 @@ def _load_npy(source: str, path: str, d: int | None, detrend: str, normalize: st
         return Source(source, series, None, None, "; ".join([f"1-D series from {path}", *steps]))
     if a.ndim != 2 or a.shape[0] < 1 or a.shape[1] < 3:
         raise SourceError(
-            f"{path}: expected a 1-D series or an (n, d + 1) array of windows and targets with d >= 2, "
+            f"{path}: expected a 1-D series or an (n, d + 1) array of windows and targets "
+            "with d >= 2, "
             f"got shape {a.shape}"
         )
     if d is not None and a.shape[1] != d + 1:
         raise SourceError(
-            f"{path}: expected d + 1 = {d + 1} columns (a window of d values, then the target), got {a.shape[1]}"
+            f"{path}: expected d + 1 = {d + 1} columns (a window of d values, then the target), "
+            f"got {a.shape[1]}"
         )
     if detrend != "none":
         raise SourceError(
-            f"{path}: detrend={detrend!r} needs a series; the file holds windows (use detrend='none')"
+            f"{path}: detrend={detrend!r} needs a series; the file holds windows "
+            "(use detrend='none')"
         )
     X, y = a[:, :-1], a[:, -1]
     steps = [f"{X.shape[0]} windows of length {X.shape[1]} and targets from {path}"]

@@ -131,7 +131,8 @@ def cell_statuses(
         np.issubdtype(k.dtype, np.integer) and np.issubdtype(n.dtype, np.integer)
     ):
         raise ValueError(
-            f"failures, runs: expected integer arrays of one shape, got {k.dtype}{k.shape} and {n.dtype}{n.shape}"
+            "failures, runs: expected integer arrays of one shape, "
+            f"got {k.dtype}{k.shape} and {n.dtype}{n.shape}"
         )
     if np.any(k < 0) or np.any(k > n):
         raise ValueError("failures: expected 0 <= failures <= runs in every cell")

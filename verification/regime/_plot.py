@@ -91,7 +91,8 @@ def _premise_on(ax, name: str, curve: dict, xlim, ylim, widths, colour) -> None:
             ax.axhline(v, color=colour, ls="--", lw=1.5, label=label)
         else:
             ax.annotate(
-                f"{name} ≈ {v if v is None else f'{v:.2g}'} ({'∞' if dec is None else f'{dec:.0f}'} decades "
+                f"{name} ≈ {v if v is None else f'{v:.2g}'} "
+                f"({'∞' if dec is None else f'{dec:.0f}'} decades "
                 f"{where} the plot)",
                 xy=(0.02, 0.98),
                 xycoords="axes fraction",
@@ -140,7 +141,7 @@ def heatmap(rm: RegimeMap, path) -> str:
     panels = list(rm.panels.items())
     fig, axes = plt.subplots(1, len(panels), figsize=(6.4 * len(panels), 5.6), squeeze=False)
     curve_colours = ["tab:red", "tab:orange", "magenta"]
-    for ax, (name, p) in zip(axes[0], panels):
+    for ax, (_name, p) in zip(axes[0], panels):
         xa, ya = rm.axes[p.columns], rm.axes[p.rows]
         xv = _edges(xa["values"], xa.get("kind", "centres"))
         yv = _edges(ya["values"], ya.get("kind", "centres"))

@@ -116,7 +116,8 @@ def map_lines(m: dict) -> list[str]:
     lo = m["looseness"]
     dec = lo["max_decades"]
     lines.append(
-        f"looseness: {lo['premise']} is {'—' if dec is None else f'{dec:.1f}'} decades beyond the observed "
+        f"looseness: {lo['premise']} is {'—' if dec is None else f'{dec:.1f}'} decades "
+        "beyond the observed "
         f"onset; {lo['constant']} supported {_g(lo['supported'])} (used {lo['constant_used']:g})"
     )
     lines.append(f"scale: {m['scale']}")
@@ -133,7 +134,10 @@ def format_map(m: dict) -> str:
 def map_summary_line(m: dict) -> str:
     """One terminal line per map: the verdict at the horizon, the onsets and the figure."""
     onsets = ", ".join(f"{k} onset {_g(b['onset_every_row'])}" for k, b in m["boundary"].items())
-    return f"map {m['claim']}: {m['verdict']['status']} at the horizon; {onsets}; {figure_name(m['claim'])}"
+    return (
+        f"map {m['claim']}: {m['verdict']['status']} at the horizon; {onsets}; "
+        f"{figure_name(m['claim'])}"
+    )
 
 
 def maps_section(out: str | Path, built: list[dict]) -> str:
@@ -143,7 +147,8 @@ def maps_section(out: str | Path, built: list[dict]) -> str:
     parts = [
         "## Regime maps",
         "",
-        "Where each conclusion holds over width m and step t (C3 also |w_r|), each cell decided over seeds "
+        "Where each conclusion holds over width m and step t (C3 also |w_r|), "
+        "each cell decided over seeds "
         f'(docs/theory.md, "Regime maps"); the numbers are in `{MAP_FILE}`.',
         "",
     ]

@@ -100,7 +100,8 @@ def check_settings(s: MapSettings) -> MapSettings:
     lo, hi = s.weight_range
     if not (0 < lo < hi and math.isfinite(hi)) or s.weight_bins < 1:
         raise ValueError(
-            f"weight_range, weight_bins: expected 0 < lo < hi and at least one bin, got {s.weight_range}, {s.weight_bins}"
+            "weight_range, weight_bins: expected 0 < lo < hi and at least one bin, "
+            f"got {s.weight_range}, {s.weight_bins}"
         )
     return s._replace(widths=w, horizon=int(s.horizon))
 
@@ -153,10 +154,8 @@ def _runs(X, y, *, widths, seeds, rec, eta, sigma, signs, checkpoint_dir, bar, m
             p = init_params(jax.random.key(s), m, sigma=sigma, output_signs=signs)
             ck = None
             if checkpoint_dir is not None:
-                ck = (
-                    Path(checkpoint_dir)
-                    / f"{signs}-m{m}-s{s}-{_run_key(X, y, m=m, seed=s, signs=signs, eta=eta, sigma=sigma, rec=rec)}.npz"
-                )
+                key = _run_key(X, y, m=m, seed=s, signs=signs, eta=eta, sigma=sigma, rec=rec)
+                ck = Path(checkpoint_dir) / f"{signs}-m{m}-s{s}-{key}.npz"
             run = train_long(
                 p, X, y, record_at=rec, learning_rate=eta, checkpoint=ck, progress=False
             )
@@ -269,7 +268,8 @@ def build_maps(
     W = np.asarray(s.widths, np.float64)
     dc = th.data
     scale = (
-        f"m ∈ {{{', '.join(map(str, s.widths))}}}, t ≤ {s.horizon:g} ({R} records: 0 and log-spaced), {s.seeds} seeds "
+        f"m ∈ {{{', '.join(map(str, s.widths))}}}, t ≤ {s.horizon:g} "
+        f"({R} records: 0 and log-spaced), {s.seeds} seeds "
         f"per width, data {config['data']['source']} (n = {dc['n']}, d = {dc['d']}), η = {eta:.3g} "
         f"({s.eta:g} · 2/λ_max(H*)), δ = {s.delta:g}"
     )
@@ -436,7 +436,10 @@ def _c3_map(got, s, rec, edges, th, eta, constants, scale, X, n_seeds):
     )
     ungated = rmap.panel("m", "t", s.widths, rec.tolist(), fail, S, **kw)
     pt.boundary["ungated_diagnostic"] = {
-        "words": "the conclusion on the neurons with w_r(t) < 0 whether or not the premise is met there (a diagnostic)",
+        "words": (
+            "the conclusion on the neurons with w_r(t) < 0 whether or not the premise is met there "
+            "(a diagnostic)"
+        ),
         **{k: v for k, v in ungated.boundary.items()},
     }
     runs_w = visited.sum(axis=1)
@@ -448,8 +451,11 @@ def _c3_map(got, s, rec, edges, th, eta, constants, scale, X, n_seeds):
         edges[1:].tolist(),
         fail_w,
         runs_w,
-        note=f"columns: upper edges of |w_r| bins (neurons with w_r(t) < 0, every record pooled); VACUOUS: "
-        f"no seed has a neuron there; {outside} neuron-records outside [{edges[0]:g}, {edges[-1]:g}]",
+        note=(
+            "columns: upper edges of |w_r| bins (neurons with w_r(t) < 0, every record pooled); "
+            f"VACUOUS: no seed has a neuron there; {outside} neuron-records outside "
+            f"[{edges[0]:g}, {edges[-1]:g}]"
+        ),
         **kw,
     )
     W = np.asarray(s.widths, np.float64)
@@ -468,12 +474,17 @@ def _c3_map(got, s, rec, edges, th, eta, constants, scale, X, n_seeds):
             "m_conc": {
                 "axis": "m",
                 "value": m_conc,
-                "formula": "32 K log(2n/δ)(‖H*‖ + λ/12)/λ² (matrix Bernstein: ‖H(0) − H*‖ ≤ λ/4, the kernel regime)",
+                "formula": (
+                    "32 K log(2n/δ)(‖H*‖ + λ/12)/λ² "
+                    "(matrix Bernstein: ‖H(0) − H*‖ ≤ λ/4, the kernel regime)"
+                ),
             },
             "first_order_w": {
                 "axis": "abs_w",
                 "value": w1,
-                "formula": "1 / median_i(|x_i,d| range(x_i)) (where V(x; w) starts to bend; diagnostic)",
+                "formula": (
+                    "1 / median_i(|x_i,d| range(x_i)) (where V(x; w) starts to bend; diagnostic)"
+                ),
             },
         },
         "eta": eta,

@@ -72,10 +72,12 @@ def connect(
                 or "from the environment"
             )
             print(
-                f"ntk-verify sweep: error: the distributed sweep did not start within --connect-timeout = {timeout:g} s: "
+                "ntk-verify sweep: error: the distributed sweep did not start within "
+                f"--connect-timeout = {timeout:g} s: "
                 f"coordinator {where}, this process {process_id} of {num_processes}; "
-                f"{missing_words(process_id, num_processes)}. Start every process (same --num-processes, "
-                f"distinct --process-id) or raise --connect-timeout",
+                f"{missing_words(process_id, num_processes)}. "
+                "Start every process (same --num-processes, "
+                "distinct --process-id) or raise --connect-timeout",
                 file=stream or sys.stderr,
                 flush=True,
             )

@@ -69,8 +69,9 @@ def merge(out) -> Path:
             f"{P} processes: block j is computed by process j mod {P}" for P in sorted(owners)
         )
         raise files.ResultsError(
-            f"{out}: cannot merge the sweep, {len(missing)} of {len(blocks)} block(s) missing: {missing[:20]}"
-            f"{' …' if len(missing) > 20 else ''} ({who or 'no shard manifests found'}); copy every "
+            f"{out}: cannot merge the sweep, {len(missing)} of {len(blocks)} block(s) missing: "
+            f"{missing[:20]}{' …' if len(missing) > 20 else ''} "
+            f"({who or 'no shard manifests found'}); copy every "
             "process's blocks/ into this folder or rerun `ntk-verify sweep` with the same --out"
         )
     merged = sw.concatenate(parts)

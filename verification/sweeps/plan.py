@@ -52,7 +52,8 @@ def resolve_config(path: str | None = None, *, source: str | None = None, **over
         if value is not None:
             if key not in cfg.SWEEP_FIELDS:
                 raise cfg.ConfigError(
-                    f"sweep.{key}: unknown key; allowed keys in [sweep]: {', '.join(cfg.SWEEP_FIELDS)}"
+                    f"sweep.{key}: unknown key; allowed keys in [sweep]: "
+                    f"{', '.join(cfg.SWEEP_FIELDS)}"
                 )
             raw["sweep"][key] = value
     return cfg.validate(raw)  # [sweep] is validated once, there (its cross-checks included)
@@ -147,6 +148,6 @@ def stability_warning(config: dict) -> str | None:
         return None
     return (
         f"warning: learning rate {steps.stability_words(eta, lmax)} at width {m}, seed {seed}, "
-        f"n = {data.X.shape[0]}: training may diverge (diverged_step in sweep.npz), and the sweep does not "
-        "describe the NTK regime"
+        f"n = {data.X.shape[0]}: training may diverge (diverged_step in sweep.npz), "
+        "and the sweep does not describe the NTK regime"
     )

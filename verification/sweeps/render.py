@@ -96,7 +96,8 @@ def render_sweep(out) -> str | None:
     lines = [
         "## Width sweep",
         "",
-        f"{len(res.widths)} widths × {len(res.seeds)} seeds, T = {int(res.step[-1])} steps recorded every "
+        f"{len(res.widths)} widths × {len(res.seeds)} seeds, "
+        f"T = {int(res.step[-1])} steps recorded every "
         f"{int(res.step[1] - res.step[0]) if len(res.step) > 1 else 0}; means over seeds. "
         f"{lambda_star_text(lam)}.",
         "",

@@ -83,7 +83,8 @@ def run_sweep(
     """
     if not 0 <= process_id < process_count:
         raise ValueError(
-            f"process_id: expected 0 <= process_id < process_count = {process_count}, got {process_id}"
+            "process_id: expected 0 <= process_id < process_count = "
+            f"{process_count}, got {process_id}"
         )
     t0 = time.perf_counter()
     out = Path(out)
@@ -101,14 +102,11 @@ def run_sweep(
         write_header(out, config, fp, complete=False)
     blocks = block_seeds(config)
     mine = list(range(process_id, len(blocks), process_count))
-    for j in (
-        mine
-    ):  # temporary files of a killed run (only this process's blocks: others may be writing)
+    # temporary files of a killed run (only this process's blocks: others may be writing)
+    for j in mine:
         for tmp in (out / "blocks").glob(f".{block_path(out, j).name}.*.tmp"):
             tmp.unlink(missing_ok=True)
-    stale = [
-        f".process-{process_id}-of-{process_count}.json.*.tmp"
-    ]  # hardening: this process's other files
+    stale = [f".process-{process_id}-of-{process_count}.json.*.tmp"]  # this process's other files
     for pattern in stale + ([".sweep.json.*.tmp", ".sweep.npz.*.tmp"] if process_id == 0 else []):
         for tmp in [*(out / "shards").glob(pattern), *out.glob(pattern)]:
             tmp.unlink(missing_ok=True)
@@ -156,11 +154,15 @@ def run_sweep(
             def timed_out(phase, j=j, tb=tb):
                 waited = time.perf_counter() - tb
                 msg = (
-                    f"ntk-verify sweep: block {j} (seeds {list(blocks[j])}) of process {process_id} not finished "
-                    f"after {waited:.0f} s (--block-timeout {block_timeout:g}); it was {phase}, on "
-                    f"{len(devices)} device(s) {', '.join(manifest['devices'])} in the {plan.layout!r} layout. "
-                    f"{len(manifest['blocks_computed']) + len(reused)} finished block(s) are kept in "
-                    f"{out / 'blocks'}; rerun the same command to resume (raise --block-timeout if blocks "
+                    f"ntk-verify sweep: block {j} (seeds {list(blocks[j])}) "
+                    f"of process {process_id} not finished "
+                    f"after {waited:.0f} s (--block-timeout {block_timeout:g}); "
+                    f"it was {phase}, on "
+                    f"{len(devices)} device(s) {', '.join(manifest['devices'])} "
+                    f"in the {plan.layout!r} layout. "
+                    f"{len(manifest['blocks_computed']) + len(reused)} finished block(s) "
+                    f"are kept in {out / 'blocks'}; rerun the same command to resume "
+                    "(raise --block-timeout if blocks "
                     f"are simply this slow). Exiting with status {TIMEOUT_EXIT}."
                 )
                 manifest["timed_out"] = {
@@ -192,7 +194,8 @@ def run_sweep(
             files.atomic_write(shard, files.json_text(manifest))
             if log:
                 log(
-                    f"block {j} ({count}/{len(todo)} of process {process_id}), seeds {list(blocks[j])}: "
+                    f"block {j} ({count}/{len(todo)} of process {process_id}), "
+                    f"seeds {list(blocks[j])}: "
                     f"{manifest['block_seconds'][-1]:.2f} s"
                 )
     files.atomic_write(shard, files.json_text(manifest))

@@ -58,7 +58,9 @@ def arrays_doc() -> dict:
     for side in ("plus", "minus"):
         doc[f"sign_agree_{side}_fraction"] = {
             "dims": ["width", "seed", "step"],
-            "description": f"sign_agree_{side} / n_{side}, a fraction in [0, 1]; NaN when n_{side} = 0",
+            "description": (
+                f"sign_agree_{side} / n_{side}, a fraction in [0, 1]; NaN when n_{side} = 0"
+            ),
         }
     return doc
 
@@ -131,7 +133,8 @@ def write_header(
                 "processes": processes or [],
                 "layout": sorted({p["layout"]["kind"] for p in processes or [] if p.get("layout")}),
                 "complete": complete,
-                "sweep_npz_sha256": sweep_sha256,  # hardening: an edited or truncated sweep.npz is refused
+                # an edited or truncated sweep.npz is refused
+                "sweep_npz_sha256": sweep_sha256,
                 "arrays": arrays_doc(),
             }
         ),
@@ -155,8 +158,9 @@ def check_header(out: Path, fp: str, config: dict | None = None) -> dict | None:
             or "its fingerprint differs"
         )
         raise files.ResultsError(
-            f"--out: {str(out)!r} holds a different sweep ({named}); only the seed count may change when "
-            "resuming. Choose another --out, or pass --force to delete its blocks and start this sweep there"
+            f"--out: {str(out)!r} holds a different sweep ({named}); "
+            "only the seed count may change when resuming. "
+            "Choose another --out, or pass --force to delete its blocks and start this sweep there"
         )
     return head
 
