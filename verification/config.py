@@ -245,8 +245,8 @@ def _maps_field() -> Field:
 
     return Field(
         [],
-        "regime maps to build after the claims, with `ntk-verify map`'s default settings (about 30 s "
-        "each; empty: none)",
+        "regime maps to build after the claims, with `ntk-verify map`'s default settings "
+        "(about 30 s each; empty: none)",
         f"a list of claim ids with a regime map ({', '.join(MAP_CLAIMS)}), e.g. ['C3']",
         convert,
     )
@@ -278,14 +278,15 @@ _SOURCE_WORDS = (
 )
 
 HAAR_STATE_DIM = 6
-"""``[data] state_dim`` when ``source = "haar"`` and the key is not given: the pre-issue-13
+"""``[data] state_dim`` when ``source = "haar"`` and the key is not given: the original
 default."""
 
 DATA_FIELDS: dict[str, Field] = {
     "source": Field(
         DEFAULT_FAMILY[0],
         "where the data comes from (docs/data.md): a synthetic family, a bundled "
-        "real series, the user's csv:PATH[#COLUMN] or npy:PATH; 'haar' is the pre-issue-13 data set",
+        "real series, the user's csv:PATH[#COLUMN] or npy:PATH; "
+        "'haar' is the pre-issue-13 data set",
         _SOURCE_WORDS,
         data_source,
     ),
@@ -315,14 +316,15 @@ DATA_FIELDS: dict[str, Field] = {
     "n": positive_int(24, "training windows n (claims may override)", minimum=2, maximum=4096),
     "offset": nonneg_int(
         0,
-        "series sources: index of the first training value; test windows follow the training values",
+        "series sources: index of the first training value; "
+        "test windows follow the training values",
     ),
     "placement": choice(
         "first",
         ("first", "spread"),
         "series sources: the n training windows are the first n from the "
-        "offset (consecutive; test windows follow them) or spread evenly over the whole series (test "
-        "windows: those sharing no value with a training window)",
+        "offset (consecutive; test windows follow them) or spread evenly over the whole series "
+        "(test windows: those sharing no value with a training window)",
     ),
     "detrend": choice(
         "none",
@@ -427,13 +429,13 @@ def validate(
             fields = sch[sec]
             if key not in fields:
                 raise ConfigError(
-                    f"{sec}.{key}: unknown key; allowed keys in [{sec}]: {', '.join(fields) or '(none)'}"
+                    f"{sec}.{key}: unknown key; allowed keys in [{sec}]: "
+                    f"{', '.join(fields) or '(none)'}"
                 )
             out[sec][key] = fields[key].parse(f"{sec}.{key}", value)
     if out["data"]["source"] == "haar" and "state_dim" not in raw.get("data", {}):
-        out["data"]["state_dim"] = (
-            HAAR_STATE_DIM  # the pre-issue-13 default, so that "haar" alone reproduces it
-        )
+        # the original default, so that "haar" alone reproduces it
+        out["data"]["state_dim"] = HAAR_STATE_DIM
     _cross_checks(out)
     return out
 
@@ -455,12 +457,14 @@ def _cross_checks(cfg):
     if sweep is not None:
         if sweep["seeds"] % sweep["seeds_per_block"]:
             raise ConfigError(
-                f"sweep.seeds: expected a multiple of sweep.seeds_per_block = {sweep['seeds_per_block']}, "
+                "sweep.seeds: expected a multiple of sweep.seeds_per_block = "
+                f"{sweep['seeds_per_block']}, "
                 f"got {sweep['seeds']}"
             )
         if sweep["chunk_size"] and any(m % sweep["chunk_size"] for m in sweep["widths"]):
             raise ConfigError(
-                f"sweep.chunk_size: expected a divisor of every width {sweep['widths']}, got {sweep['chunk_size']}"
+                f"sweep.chunk_size: expected a divisor of every width {sweep['widths']}, "
+                f"got {sweep['chunk_size']}"
             )
 
 

@@ -87,7 +87,8 @@ def check_output_folder(out: str | Path, *, force: bool | None = None, flag: str
     if out.is_dir():
         if legacy and not force and any(out.iterdir()):
             raise OutputError(
-                f"{flag}: {str(out)!r} is not empty; pass --force to overwrite it or choose another {flag}"
+                f"{flag}: {str(out)!r} is not empty; "
+                f"pass --force to overwrite it or choose another {flag}"
             )
         _probe_writable(out, out, flag, force)
         return out
@@ -98,7 +99,10 @@ def check_output_folder(out: str | Path, *, force: bool | None = None, flag: str
         raise OutputError(
             f"{flag}: {str(out)!r} cannot be created: {str(parent)!r} is a file, not a folder"
             if legacy
-            else f"{flag}: expected a folder, got {str(out)!r} below {str(parent)!r}, which is a file"
+            else (
+                f"{flag}: expected a folder, got {str(out)!r} below {str(parent)!r}, "
+                "which is a file"
+            )
         )
     _probe_writable(parent, out, flag, force)
     return out
@@ -253,7 +257,7 @@ def atomic_write(path: str | Path, data: bytes | str) -> None:
                 "the earlier file there is kept" if path.exists() else "nothing was written there"
             )
             raise OutputError(
-                f"{path}: no space left on device ({len(data)} bytes to write); {kept}, and every file "
-                "written before it is complete (atomic writes). Free space and rerun"
+                f"{path}: no space left on device ({len(data)} bytes to write); {kept}, "
+                "and every file written before it is complete (atomic writes). Free space and rerun"
             ) from None
         raise

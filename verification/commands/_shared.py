@@ -51,7 +51,10 @@ def add_plugin_option(p) -> None:
         "--plugin",
         action="append",
         metavar="MODULE_OR_FILE",
-        help="load claims from a module (dotted name) or a .py file defining CLAIMS or CLAIM (repeatable)",
+        help=(
+            "load claims from a module (dotted name) or a .py file defining CLAIMS or CLAIM "
+            "(repeatable)"
+        ),
     )
 
 

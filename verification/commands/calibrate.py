@@ -13,9 +13,8 @@ __all__ = ["register"]
 def _cmd_calibrate(args) -> int:
     rows = calibrate(replicates=args.replicates, quick=args.quick)
     js, md = write_calibration(args.out, rows)
-    print(
-        terminal.calibration_rows_text(rows, STATUSES)
-    )  # compact: the full table is in calibration.md
+    # compact: the full table is in calibration.md
+    print(terminal.calibration_rows_text(rows, STATUSES))
     bad = [f"{r['rule']}/{r['case']}" for r in rows if not r["meets"] and not r["note"]]
     print(f"wrote {js} and {md}")
     if bad:
@@ -28,8 +27,10 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "calibrate",
         help="error rates of every decision rule on planted truths",
-        description="Run each decision rule on planted true, false and boundary cases (numpy, fixed seeds) at its "
-        "default budget and write DIR/calibration.json and DIR/calibration.md.",
+        description=(
+            "Run each decision rule on planted true, false and boundary cases (numpy, fixed seeds) "
+            "at its default budget and write DIR/calibration.json and DIR/calibration.md."
+        ),
     )
     p.add_argument(
         "--out", default="calibration", metavar="DIR", help="output folder (default: calibration/)"

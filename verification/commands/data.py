@@ -14,9 +14,8 @@ __all__ = ["register"]
 
 
 def _cmd_data(args) -> int:
-    config = config_for_source(
-        args.config, args.source
-    )  # a bad source names [data] source, as --source is spelt
+    # a bad source names [data] source, as --source is spelt
+    config = config_for_source(args.config, args.source)
     if not 1 <= args.width <= 65536:
         raise cfg.ConfigError(f"--width: expected an integer in [1, 65536], got {args.width}")
     enable_x64()

@@ -134,10 +134,14 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "map",
         help="regime maps: where each conclusion holds over width, time (and |w_r| for C3)",
-        description="Per claim (C1, C2, C3), the conclusion's status on a log grid of (m, t) (C3 also m x |w_r|), "
-        "each cell decided by the probability rule over seeds with its Clopper-Pearson interval; the "
-        "observed boundary; the theorem's premise curve; the looseness. Writes OUT/map.json and "
-        "OUT/map_C*.png; runs are checkpointed in OUT/checkpoints (a rerun resumes).",
+        description=(
+            "Per claim (C1, C2, C3), the conclusion's status on a log grid of (m, t) "
+            "(C3 also m x |w_r|), "
+            "each cell decided by the probability rule over seeds with its Clopper-Pearson "
+            "interval; the observed boundary; the theorem's premise curve; the looseness. "
+            "Writes OUT/map.json and OUT/map_C*.png; "
+            "runs are checkpointed in OUT/checkpoints (a rerun resumes)."
+        ),
     )
     p.add_argument(
         "--claims",

@@ -58,12 +58,10 @@ def _cmd_sweep(args) -> int:
         seeds_per_block=args.seeds_per_block,
         dtype=args.dtype,
     )
-    files.check_output_folder(
-        args.out
-    )  # a file, or a folder that takes no file: refused before any work
-    check_memory(
-        config, ["sweep"]
-    )  # hardening (issue 8): refuse sizes beyond this machine, before any work
+    # a file, or a folder that takes no file: refused before any work
+    files.check_output_folder(args.out)
+    # refuse sizes beyond this machine, before any work
+    check_memory(config, ["sweep"])
     pid, count = jax.process_index(), jax.process_count()
     warning = stability_warning(config) if pid == 0 else None
     if warning:
@@ -84,11 +82,13 @@ def _cmd_sweep(args) -> int:
             block_timeout=args.block_timeout or None,
             force=args.force,
         ),
-        f"ntk-verify sweep: interrupted; the finished blocks are kept in {Path(args.out) / 'blocks'} (a rerun with the "
-        f"same --out computes only the missing ones)",
+        "ntk-verify sweep: interrupted; the finished blocks are kept in "
+        f"{Path(args.out) / 'blocks'} (a rerun with the "
+        "same --out computes only the missing ones)",
     )
     print(
-        f"process {pid} of {count}: {len(done.computed)} block(s) computed, {len(done.reused)} reused, "
+        f"process {pid} of {count}: {len(done.computed)} block(s) computed, "
+        f"{len(done.reused)} reused, "
         f"{done.seconds:.1f} s on {len(jax.local_devices())} device(s)",
         flush=True,
     )
@@ -99,15 +99,17 @@ def _cmd_sweep(args) -> int:
             text = render_sweep(args.out)
             files.atomic_write(Path(args.out) / "report.md", f"# ntk-verify sweep\n\n{text}")
             print(
-                f"report: {Path(args.out) / 'report.md'} (re-render, or merge blocks copied from other hosts, with "
+                f"report: {Path(args.out) / 'report.md'} "
+                "(re-render, or merge blocks copied from other hosts, with "
                 f"`ntk-verify report {args.out}`)"
             )
         except report.ResultsError as err:
             if count == 1:
                 raise
             print(
-                f"not merged here ({err}); collect every host's blocks/ and shards/ into one folder and run "
-                f"`ntk-verify report DIR`",
+                f"not merged here ({err}); "
+                "collect every host's blocks/ and shards/ into one folder and run "
+                "`ntk-verify report DIR`",
                 file=sys.stderr,
             )
     return 0
@@ -118,9 +120,11 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "sweep",
         help="widths x seeds training sweep, compiled once, resumable, sharded",
-        description="Train every width from every seed in one compiled program (whole runs laid out over "
-        "the devices); each finished block is saved in DIR/blocks, a rerun computes only what is "
-        "missing, and DIR/sweep.npz holds the merged arrays (width x seed x recorded step).",
+        description=(
+            "Train every width from every seed in one compiled program (whole runs laid out over "
+            "the devices); each finished block is saved in DIR/blocks, a rerun computes only what "
+            "is missing, and DIR/sweep.npz holds the merged arrays (width x seed x recorded step)."
+        ),
     )
     p.add_argument(
         "--config",
@@ -178,17 +182,23 @@ def register(subparsers) -> None:
         type=float,
         default=hosts.CONNECT_TIMEOUT,
         metavar="SECONDS",
-        help=f"with --distributed: seconds every process has to join; then one line naming the coordinator "
-        f"and the process ids missing, exit {hosts.CONNECT_EXIT} (default {hosts.CONNECT_TIMEOUT:g})",
+        help=(
+            "with --distributed: seconds every process has to join; "
+            "then one line naming the coordinator "
+            f"and the process ids missing, exit {hosts.CONNECT_EXIT} "
+            f"(default {hosts.CONNECT_TIMEOUT:g})"
+        ),
     )
     p.add_argument(
         "--block-timeout",
         type=float,
         default=BLOCK_TIMEOUT,
         metavar="SECONDS",
-        help=f"watchdog: a block (compilation included) not finished within SECONDS is reported on stderr "
-        f"and the process exits with status {TIMEOUT_EXIT}, finished blocks kept (default "
-        f"{BLOCK_TIMEOUT:g}; 0: no watchdog)",
+        help=(
+            "watchdog: a block (compilation included) not finished within SECONDS is reported "
+            f"on stderr and the process exits with status {TIMEOUT_EXIT}, finished blocks kept "
+            f"(default {BLOCK_TIMEOUT:g}; 0: no watchdog)"
+        ),
     )
     p.add_argument(
         "--force",

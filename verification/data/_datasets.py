@@ -202,9 +202,8 @@ def load_source(data_cfg: dict, key: jax.Array, length: int | None = None):
     name = data_cfg["source"]
     detrend = data_cfg.get("detrend", "none")
     if name in ssm_data.FAMILIES:
-        length = max(
-            FAMILY_LENGTH, int(length or 0) + 1
-        )  # one more: detrend "difference" drops one
+        # one more: detrend "difference" drops one
+        length = max(FAMILY_LENGTH, int(length or 0) + 1)
         try:
             u = np.asarray(
                 ssm_data.family_series(name, length, key, **family_options(data_cfg)), np.float64
@@ -521,9 +520,8 @@ def ood_test_windows(
     train = load_source(data_cfg, k_series, needed_length(data_cfg, n)).series[o : o + n + d]
     mean, sd = (float(train.mean()), float(train.std())) if data_cfg["normalize"] else (0.0, 1.0)
     restart = name == "residual" and detrend == "none"
-    start = (
-        o + n + d
-    )  # after the training values: the same realisation goes on with fresh innovations
+    # after the training values: the same realisation goes on with fresh innovations
+    start = o + n + d
     stretches = 4096  # about 400 on the default data; one draw, one compiled scan
     while True:
         u = np.asarray(load_source(data_cfg, k_series, start + stretches * L).series)

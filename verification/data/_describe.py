@@ -83,9 +83,8 @@ def data_statistics(config: dict, *, width: int = 256) -> dict:
     )
     seed = ctx.network_seeds(1)[0]
     params = init_params(jax.random.key(seed), width, sigma=data["sigma"])
-    lam, _ = ctx.lambda_star(
-        n, sigma=data["sigma"]
-    )  # the one λ* every command gives (extended where needed)
+    # the one λ* every command gives (extended where needed)
+    lam, _ = ctx.lambda_star(n, sigma=data["sigma"])
     consts = bounds.data_constants(X, y)
     return {
         "source": data["source"],

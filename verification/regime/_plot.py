@@ -154,9 +154,8 @@ def heatmap(rm: RegimeMap, path) -> str:
         if p.status.shape[1] <= 20:
             for i in range(p.status.shape[0]):
                 for j in range(p.status.shape[1]):
-                    if (
-                        p.runs[i, j] and p.status[i, j] != VACUOUS
-                    ):  # gated cells: the premise failed there
+                    # gated cells: the premise failed there
+                    if p.runs[i, j] and p.status[i, j] != VACUOUS:
                         cx, cy = math.sqrt(xv[j] * xv[j + 1]), math.sqrt(yv[i] * yv[i + 1])
                         dark = STATUS_ORDER.index(p.status[i, j]) < 2
                         ax.text(

@@ -50,8 +50,9 @@ NONE = "—"
 
 COLUMNS = (
     '*Theorem*: the paper\'s statement judged premises first (docs/theory.md, "Combining parts"); '
-    "*Observed*: its conclusion as an empirical law at the scales run, decided by a calibrated rule "
-    '("Theorem and observed law"); — where a claim gives none. In the matrix each cell reads theorem / observed.'
+    "*Observed*: its conclusion as an empirical law at the scales run, "
+    'decided by a calibrated rule ("Theorem and observed law"); — where a claim gives none. '
+    "In the matrix each cell reads theorem / observed."
 )
 """The line under the verdict table (or matrix) that says what its two verdict columns mean."""
 
@@ -99,9 +100,8 @@ def _flat_numbers(seq):
 def cell(text) -> str:
     """``text`` safe inside a Markdown table cell: ``|`` escaped (``max|Δw|`` would split the row),
     one line."""
-    return " ".join(
-        str(text).replace("|", "\\|").splitlines()
-    )  # every line break str.splitlines knows
+    # every line break str.splitlines knows
+    return " ".join(str(text).replace("|", "\\|").splitlines())
 
 
 def _bold(text: str, markdown: bool) -> str:
@@ -189,7 +189,8 @@ def verdict_table(verdicts: list[Verdict]) -> str:
     for v in verdicts:
         claim = CLAIMS.get(v.claim)
         rows.append(
-            f"| {v.claim} | {cell(claim.source) if claim else ''} | {cell(claim.title) if claim else ''} | "
+            f"| {v.claim} | {cell(claim.source) if claim else ''} | "
+            f"{cell(claim.title) if claim else ''} | "
             f"**{v.status}** | {_observed_status(v)} | {cell(_key_numbers(v))} |"
         )
     return "\n".join(rows)
@@ -199,7 +200,8 @@ def overview_table(verdicts: list[Verdict]) -> str:
     """Markdown table, one line per claim: theorem verdict with its headline, observed verdict with
     its rule (and budget when INCONCLUSIVE), the observation's scale, its looseness."""
     rows = [
-        "| Claim | Theorem (premises first) | Observed (the conclusion as a law) | Scale | Looseness |",
+        "| Claim | Theorem (premises first) | Observed (the conclusion as a law) "
+        "| Scale | Looseness |",
         "|---|---|---|---|---|",
     ]
     for v in verdicts:
@@ -216,7 +218,8 @@ def overview_table(verdicts: list[Verdict]) -> str:
                 observed += f"; power 0.8 at: {o.budget or 'not given'}"
             scale = o.scale
         rows.append(
-            f"| {cell(name)} | {cell(theorem)} | {cell(observed)} | {cell(scale)} | {cell(looseness_text(v))} |"
+            f"| {cell(name)} | {cell(theorem)} | {cell(observed)} | {cell(scale)} "
+            f"| {cell(looseness_text(v))} |"
         )
     return "\n".join(rows)
 
@@ -268,7 +271,8 @@ def source_rows(verdicts: list[Verdict], sources: list[str]) -> str:
             v = by[s]
             head = headline(v.parts)
             rows.append(
-                f"| {cid} | `{cell(s)}` | {cell(f'**{v.status}**' + (f' — {head}' if head else ''))} | "
+                f"| {cid} | `{cell(s)}` "
+                f"| {cell(f'**{v.status}**' + (f' — {head}' if head else ''))} | "
                 f"{_observed_status(v)} | {cell(v.observed.scale if v.observed else NONE)} | "
                 f"{cell(looseness_text(v))} |"
             )

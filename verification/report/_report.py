@@ -112,9 +112,8 @@ def check_output_dir(out: str | Path, *, force: bool, create: bool = True) -> Pa
         return out
     with reporting_write_errors(out, "results folder"):
         out.mkdir(parents=True, exist_ok=True)
-    for tmp in out.glob(
-        ".*.tmp"
-    ):  # hardening: temporary files of a killed run (atomic_write's names)
+    # temporary files of a killed run (atomic_write's names)
+    for tmp in out.glob(".*.tmp"):
         tmp.unlink(missing_ok=True)
     return out
 
@@ -131,7 +130,8 @@ def evidence_bytes(verdicts: list[Verdict], tags: list[str] | None = None) -> by
                 arr = arr if arr.flags.c_contiguous else arr.copy(order="C")  # keeps 0-d arrays 0-d
                 if arr.dtype.kind not in "biuf":
                     raise ResultsError(
-                        f"arrays: {v.claim}/{name} has dtype {arr.dtype}; only numeric arrays are stored"
+                        f"arrays: {v.claim}/{name} has dtype {arr.dtype}; "
+                        "only numeric arrays are stored"
                     )
                 member = io.BytesIO()
                 np.lib.format.write_array(member, arr, allow_pickle=False)
@@ -305,9 +305,8 @@ def _write_results(
     errors: list[dict],
     maps: list[dict] | None,
 ) -> Path:
-    (out / "summary.json").unlink(
-        missing_ok=True
-    )  # a crash below must not leave an old summary looking complete
+    # a crash below must not leave an old summary looking complete
+    (out / "summary.json").unlink(missing_ok=True)
     sources = _sources_of(verdicts, config, data_sources)
     ev = evidence_bytes(verdicts, _tags(verdicts, sources))
     atomic_write(out / "evidence.npz", ev)
@@ -338,11 +337,13 @@ def load_results(results_dir: str | Path) -> tuple[dict, list[Verdict]]:
     summary = read_json(path, f" (is {str(d)!r} an ntk-verify results folder?)")
     if not isinstance(summary, dict) or summary.get("format") != FORMAT:
         raise ResultsError(
-            f"{path}: expected format {FORMAT!r}, got {summary.get('format') if isinstance(summary, dict) else summary!r}"
+            f"{path}: expected format {FORMAT!r}, "
+            f"got {summary.get('format') if isinstance(summary, dict) else summary!r}"
         )
     if summary.get(CHECKSUM_KEY) != content_sha256(summary):
         raise ResultsError(
-            f"{path}: its content does not match its {CHECKSUM_KEY}; the file was edited or corrupted"
+            f"{path}: its content does not match its {CHECKSUM_KEY}; "
+            "the file was edited or corrupted"
         )
     ev_path = d / "evidence.npz"
     try:
@@ -395,9 +396,8 @@ def _section(v: Verdict, figures: list[str], level: int = 2) -> str:
     hashes = "#" * level
     head = f"{hashes} {v.claim}: {claim.title} ({claim.source})" if claim else f"{hashes} {v.claim}"
     lines = [head, ""]
-    for line in verdict_lines(
-        v
-    ):  # first: theorem (premises first), observed law, looseness, budget
+    # first: theorem (premises first), observed law, looseness, budget
+    for line in verdict_lines(v):
         lines += [line, ""]
     if claim:
         lines += [f"$$ {claim.statement} $$", ""]
@@ -508,7 +508,8 @@ def render(
             parts += [
                 (f"Seed {seed}; " if seed is not None else "")
                 + f"dtype {env.get('dtype')}, x64 {env.get('x64')}; "
-                f"JAX {env.get('packages', {}).get('jax')} on {', '.join(env.get('jax_devices', []))}.",
+                f"JAX {env.get('packages', {}).get('jax')} "
+                f"on {', '.join(env.get('jax_devices', []))}.",
                 "",
             ]
         if len(order) > 1:
@@ -524,9 +525,8 @@ def render(
                     _section(v, _figures(CLAIMS.get(v.claim), v, out, None, errors, order[0]))
                 )
     built = (summary or {}).get("maps")
-    if (
-        built
-    ):  # from map.json, only for maps this run built (not a stale map.json of `ntk-verify map`)
+    # from map.json, only for maps this run built (not a stale map.json of `ntk-verify map`)
+    if built:
         parts += [maps_section(out, built).rstrip(), ""]
     if errors:
         parts += [
@@ -562,9 +562,8 @@ def rerender(results_dir: str | Path, *, sections: tuple = SECTIONS) -> Path:
     summary, verdicts = load_results(d) if (d / "summary.json").exists() else (None, [])
     load_extensions()
     for name, ids in (summary or {}).get("plugins", {}).items():
-        if all(
-            c in CLAIMS for c in ids
-        ):  # already given (e.g. `report --plugin`, or an installed entry point)
+        # already given (e.g. `report --plugin`, or an installed entry point)
+        if all(c in CLAIMS for c in ids):
             continue
         try:
             load_plugin(name)
@@ -576,8 +575,8 @@ def rerender(results_dir: str | Path, *, sections: tuple = SECTIONS) -> Path:
     unknown = [v.claim for v in verdicts if v.claim not in CLAIMS]
     if unknown:
         raise ResultsError(
-            f"{d / 'summary.json'}: claim(s) {', '.join(unknown)} are not registered; pass the plug-in "
-            f"that defines them with --plugin MODULE_OR_FILE"
+            f"{d / 'summary.json'}: claim(s) {', '.join(unknown)} are not registered; "
+            "pass the plug-in that defines them with --plugin MODULE_OR_FILE"
         )
     if not render(d, summary, verdicts, sections=sections):
         raise ResultsError(

@@ -63,9 +63,8 @@ def learning_rate(config: dict) -> float:
     """The sweep's step size η from ``[sweep] eta``/``eta_mode``, read by the one reader
     (:meth:`verification.contract.Context.learning_rate`: relative to 2/λ_max(H*) of ``[data]``, σ =
     ``[data] sigma``)."""
-    if (
-        "eta" not in config["sweep"]
-    ):  # a sweep.json written before [sweep] eta held the step size itself
+    # a sweep.json written before [sweep] eta held the step size itself
+    if "eta" not in config["sweep"]:
         return float(config["sweep"]["learning_rate"])
     return context(config).learning_rate(config["sweep"], sigma=config["data"]["sigma"])
 
@@ -78,9 +77,8 @@ def fingerprint(config: dict) -> str:
         for k, v in config["sweep"].items()
         if k not in ("seeds", "eta", "eta_mode", "learning_rate")
     }
-    sweep["learning_rate"] = learning_rate(
-        config
-    )  # the key sweeps before `eta` hashed: their folders still resume
+    # the key sweeps before `eta` hashed: their folders still resume
+    sweep["learning_rate"] = learning_rate(config)
     text = json.dumps(
         {
             "format": FORMAT,

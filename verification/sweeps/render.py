@@ -190,6 +190,5 @@ def _figure(widths, per_seed, slopes):
 
 
 def _plot(out: Path, widths, per_seed, slopes) -> str:
-    return files.save_figure(
-        _figure(widths, per_seed, slopes), out / "sweep.png"
-    )  # the one resolution
+    # the one resolution
+    return files.save_figure(_figure(widths, per_seed, slopes), out / "sweep.png")
