@@ -42,7 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     load_extensions()
     parser = argparse.ArgumentParser(
         prog="ntk-verify",
-        description="Numerical, honest checks of the NTK theory of 'Curse of Attention' (arXiv 2412.06061).",
+        description=(
+            "Numerical, honest checks of the NTK theory of 'Curse of Attention' (arXiv 2412.06061)."
+        ),
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in COMMANDS:

@@ -38,36 +38,33 @@ def _cmd_run(args) -> int:
             config["run"]["maps"] = maps
     if len(configs) > 1 and configs[0]["run"]["maps"]:
         raise UsageError(
-            f"{'--maps' if args.maps is not None else 'run.maps'}: regime maps need one data source, "
+            f"{'--maps' if args.maps is not None else 'run.maps'}: "
+            "regime maps need one data source, "
             f"got {len(configs)} (--data); run "
             "`ntk-verify map --data SOURCE` per source"
         )
     claims = parse_claims(args.claims)
     for config in configs:
-        pipeline.check_memory(
-            config, pipeline.selected_claims(config, claims)
-        )  # hardening: before any work
-    files.check_output_folder(
-        args.out
-    )  # a file, or a folder that takes no file: refused before any work
-    report.check_output_dir(
-        args.out, force=args.force, create=False
-    )  # refuse now; create once results exist
+        # before any work
+        pipeline.check_memory(config, pipeline.selected_claims(config, claims))
+    # a file, or a folder that takes no file: refused before any work
+    files.check_output_folder(args.out)
+    # refuse now; create once results exist
+    report.check_output_dir(args.out, force=args.force, create=False)
     enable_x64()
     for config in configs:
-        pipeline.check_data(
-            config
-        )  # a file that cannot be read, or is too short: one line, nothing written
+        # a file that cannot be read, or is too short: one line, nothing written
+        pipeline.check_data(config)
     t0 = time.perf_counter()
     verdicts, per_verdict_source, errors = [], [], []
     for config in configs:
         name = config["data"]["source"]
-        stability = pipeline.stability_report(
-            config, claims
-        )  # hardening (issue 8): warn before training
+        # warn before training
+        stability = pipeline.stability_report(config, claims)
         for line in pipeline.stability_warnings(stability):
             print(
-                f"ntk-verify run: warning: {'[' + name + '] ' if sources and len(sources) > 1 else ''}{line}",
+                "ntk-verify run: warning: "
+                f"{'[' + name + '] ' if sources and len(sources) > 1 else ''}{line}",
                 file=sys.stderr,
                 flush=True,
             )
@@ -77,9 +74,8 @@ def _cmd_run(args) -> int:
         verdicts += got
         per_verdict_source += [name] * len(got)
     out = report.check_output_dir(args.out, force=args.force)
-    maps = regime_report.run_maps(
-        configs[0], out, quiet=args.quiet, errors=errors
-    )  # [run] maps / --maps; [] by default
+    # [run] maps / --maps; [] by default
+    maps = regime_report.run_maps(configs[0], out, quiet=args.quiet, errors=errors)
     elapsed = time.perf_counter() - t0
     report.write_results(
         out,
@@ -104,9 +100,8 @@ def _cmd_run(args) -> int:
     for m in maps:
         print(regime_report.map_summary_line(m))
     print(f"\n{len(verdicts)} verdict(s) in {elapsed:.1f} s; report: {out / 'report.md'}")
-    for line in pipeline.error_lines(
-        errors
-    ):  # claims without a verdict or a figure: the others' results stay
+    # claims without a verdict or a figure: the others' results stay
+    for line in pipeline.error_lines(errors):
         print(f"ntk-verify run: error: {line}", file=sys.stderr)
     return 1 if errors else 0
 
@@ -120,16 +115,15 @@ def _parse_maps(text: str) -> list[str]:
         maps = []
     if not maps:
         raise UsageError(
-            f"--maps: expected a comma-separated list of {', '.join(cfg.MAP_CLAIMS)} (the claims with a "
-            f"regime map), got {text!r}"
+            f"--maps: expected a comma-separated list of {', '.join(cfg.MAP_CLAIMS)} "
+            f"(the claims with a regime map), got {text!r}"
         )
     return maps
 
 
 def _text_table(verdicts) -> str:
-    return report.text_table(
-        verdicts
-    )  # claim, theorem, observed, key numbers (verification.report._presentation)
+    # claim, theorem, observed, key numbers (verification.report._presentation)
+    return report.text_table(verdicts)
 
 
 def register(sub) -> None:
@@ -153,15 +147,15 @@ def register(sub) -> None:
         "--data",
         metavar="SOURCE[,SOURCE...]",
         help="data source(s), overriding [data] source: a family "
-        "(residual, haar, ...), a real series (sunspots, nile, ...), csv:PATH[#COLUMN] or npy:PATH; several "
-        "give one report with a verdict matrix (claims x sources)",
+        "(residual, haar, ...), a real series (sunspots, nile, ...), csv:PATH[#COLUMN] "
+        "or npy:PATH; several give one report with a verdict matrix (claims x sources)",
     )
     p.add_argument(
         "--maps",
         metavar="C3[,C2]",
         help="also build these claims' regime maps (C1, C2, C3; about 30 s "
-        "each) with `ntk-verify map`'s defaults: OUT/map.json, OUT/map_C*.png and a section of report.md "
-        "(overrides [run] maps)",
+        "each) with `ntk-verify map`'s defaults: OUT/map.json, OUT/map_C*.png and a section of "
+        "report.md (overrides [run] maps)",
     )
     p.add_argument("--force", action="store_true", help="overwrite a non-empty results folder")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
