@@ -2,18 +2,19 @@ r"""Results on disk: ``summary.json``, ``evidence.npz``, ``report.md`` and PNG f
 
 Layout of a results folder::
 
-    summary.json verdicts (id, status, explanation, measured, bounds, intervals, tested range,
+    summary.json   verdicts (id, status, explanation, measured, bounds, intervals, tested range,
                    config, seed, parts, counterexample, constants, data_source), the whole
                    configuration, the seed, package versions, JAX devices, dtype and the x64 flag;
                    no timestamps, so the same configuration and seed give byte-identical files; also
-                   the SHA-256 of evidence.npz evidence.npz figure data, key "<claim>/<name>";
-                   written with fixed zip timestamps (byte-deterministic) and read with
-                   ``allow_pickle=False`` report.md the verdict table (theorem and observed
-                   verdicts), then per claim first the lines ``Theorem: STATUS — <headline>`` and
-                   ``Observed: STATUS — <finding> (rule; scale)`` with the looseness
-                   (:mod:`verification.report._presentation`), then its statement, two or three
-                   sentences and figures *.png figures (matplotlib, Agg) timing.json wall time of
-                   the run (kept apart: it changes from run to run)
+                   the SHA-256 of evidence.npz
+    evidence.npz   figure data, key "<claim>/<name>"; written with fixed zip timestamps
+                   (byte-deterministic) and read with ``allow_pickle=False``
+    report.md      the verdict table (theorem and observed verdicts), then per claim first the lines
+                   ``Theorem: STATUS — <headline>`` and ``Observed: STATUS — <finding> (rule;
+                   scale)`` with the looseness (:mod:`verification.report._presentation`), then its
+                   statement, two or three sentences and figures
+    *.png          figures (matplotlib, Agg)
+    timing.json    wall time of the run (kept apart: it changes from run to run)
 
 ``summary.json`` ``maps`` (only when ``run`` built regime maps: ``[run] maps``, ``run --maps C3``):
 one entry ``{claim, status, figure}`` per map, whose numbers are in ``map.json`` and heatmaps in
