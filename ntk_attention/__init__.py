@@ -3,7 +3,7 @@
 Pure functions of JAX arrays; nothing here prints, writes files or reads configuration.
 """
 
-from ntk_attention import data, linear, linearized
+from ntk_attention import data, linear, linearized, stability
 from ntk_attention.model import (
     Moments,
     Params,
@@ -25,31 +25,38 @@ from ntk_attention.ntk import (
     min_eigenvalue,
     window_variance,
 )
-from ntk_attention.train import Trajectory, train
+from ntk_attention.stability import h0_lambda_max, lambda_max, max_learning_rate
+from ntk_attention.train import DivergenceReport, Trajectory, divergence_report, train
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Moments",
     "Params",
+    "DivergenceReport",
     "InfiniteNTK",
     "InfiniteNTKExtended",
     "Trajectory",
     "attention_weights",
     "data",
     "default_chunk_size",
+    "divergence_report",
     "empirical_ntk",
     "forward",
+    "h0_lambda_max",
     "infinite_ntk",
     "infinite_ntk_mp",
     "init_params",
     "jacobian",
+    "lambda_max",
     "last_token_mass",
     "linear",
     "linearized",
+    "max_learning_rate",
     "mean_attention_mass",
     "min_eigenvalue",
     "softmax_moments",
+    "stability",
     "train",
     "window_variance",
 ]

@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from jaxtyping import Array, Float, Int
+from jaxtyping import Array, Bool, Float, Int
 
 from ntk_attention import _checks
 from ntk_attention.model import (
@@ -30,15 +30,24 @@ from ntk_attention.model import (
     _resolve_chunk,
     _window_stats,
 )
-from ntk_attention.stability import stability_limit
+from ntk_attention.stability import h0_lambda_max, lambda_max, stability_limit
 
-__all__ = ["Trajectory", "train", "NEURON_RECORD_LIMIT", "RISE_TOLERANCE"]
+__all__ = [
+    "DivergenceReport",
+    "Trajectory",
+    "divergence_report",
+    "train",
+    "NEURON_RECORD_LIMIT",
+    "RISE_TOLERANCE",
+]
 
 NEURON_RECORD_LIMIT = 1 << 16
-"""Widths up to this record per-neuron arrays (weights, masses) by default; above, statistics only."""
+"""Widths up to this record per-neuron arrays (weights, masses) by default; above, statistics
+only."""
 
 RISE_TOLERANCE = 1e-3
-r"""A run whose final loss exceeds :math:`(1 + \text{RISE\_TOLERANCE}) L(0) + \varepsilon \tfrac12\|y\|^2`
+r"""A run whose final loss exceeds
+:math:`(1 + \text{RISE\_TOLERANCE}) L(0) + \varepsilon \tfrac12\|y\|^2`
 (:math:`\varepsilon`: the dtype's machine epsilon) is reported as diverged by :func:`train`."""
 
 
@@ -52,14 +61,19 @@ class Trajectory(NamedTuple):
     ``last_token_mass`` (R, m) :math:`\frac1n\sum_i s_{r,d}(x_i)` or ``None``; ``position_mass``
     (R, m, d) :math:`\frac1n\sum_i s_{r,k}(x_i)` or ``None``; ``mean_position_mass`` (R, d), its
     average over neurons; ``ntk`` (R, n, n) :math:`H(t)` or ``None``; ``params`` the final
-    parameters; ``diverged_step``: first step whose loss was non-finite or above
+    parameters; ``n_plus``/``n_minus`` () int32 arrays, the numbers of :math:`a_r = \pm 1`.
+
+    ``diverged_step`` () int32 array: the first step whose loss was non-finite or above
     ``divergence_factor * L(0)`` (training stopped there: later records repeat that state), else,
     when the run *ended* above :math:`L(0)` (see :data:`RISE_TOLERANCE`: the loss grew and stayed
     up, or settled there with the softmax saturated), the first step of that final stretch above
-    :math:`L(0)`; -1 if none. ``diverged_reason``: one line saying which ("" if none), with the
-    step size against the gradient-descent stability limit :math:`2/\lambda_{\max}(H(0))` for
-    plain gradient descent; ``lambda_max_h0``: :math:`\lambda_{\max}(H(0))` (float64), computed
-    only for a diverged run (``None`` otherwise).
+    :math:`L(0)`; -1 if none. ``stopped`` () bool array: ``True`` in the first case (training
+    stopped updating at ``diverged_step``), ``False`` otherwise.
+
+    Every field is an array (or ``None``, decided by ``record_ntk``/``record_neurons`` alone), so
+    the pytree is the same eager, under :func:`jax.jit` and under :func:`jax.vmap` (a leading
+    batch axis). The words about a divergence and the float64 :math:`\lambda_{\max}(H(0))` are
+    host-side: :func:`divergence_report`.
     """
 
     step: Int[Array, " R"]
@@ -70,16 +84,30 @@ class Trajectory(NamedTuple):
     max_weight_change: Float[Array, " R"]
     sign_agree_plus: Int[Array, " R"]
     sign_agree_minus: Int[Array, " R"]
-    n_plus: int
-    n_minus: int
+    n_plus: Int[Array, ""]
+    n_minus: Int[Array, ""]
     last_token_mass: Float[Array, "R m"] | None
     position_mass: Float[Array, "R m d"] | None
     mean_position_mass: Float[Array, "R d"]
     ntk: Float[Array, "R n n"] | None
     params: Params
-    diverged_step: int
-    diverged_reason: str = ""
-    lambda_max_h0: float | None = None
+    diverged_step: Int[Array, ""]
+    stopped: Bool[Array, ""]
+
+
+class DivergenceReport(NamedTuple):
+    r"""The host-side words about one :func:`train` run (:func:`divergence_report`).
+
+    ``step``: :attr:`Trajectory.diverged_step` as a Python int (-1: the run did not diverge);
+    ``reason``: one line saying why ("" if it did not), with the step size against the
+    gradient-descent stability limit :math:`2/\lambda_{\max}(H(0))` for plain gradient descent;
+    ``lambda_max_h0``: :math:`\lambda_{\max}(H(0))` in float64
+    (:func:`ntk_attention.stability.lambda_max`), computed only for a diverged run (else ``None``).
+    """
+
+    step: int
+    reason: str
+    lambda_max_h0: float | None
 
 
 def _f_jac_mass(w, a, X, chunk):
@@ -168,7 +196,8 @@ def _train_impl(
         return ~jnp.isfinite(loss) | (loss > divergence_factor * loss0)
 
     def rising(loss, t, above):
-        """First step of the current stretch of losses above L(0) (RISE_TOLERANCE), -1 when below."""
+        """First step of the current stretch of losses above L(0) (RISE_TOLERANCE), -1 when
+        below."""
         return jnp.where(loss > rise, jnp.where(above < 0, t, above), -1)
 
     def plain_step(carry, _):
@@ -202,7 +231,8 @@ def _train_impl(
 
 
 def _advance_and_record(init, gaps, plain_step, evaluate, record, diverging, rising):
-    """Records at cumulative sums of ``gaps``: each segment is a loop of dynamic length, then a record.
+    """Records at cumulative sums of ``gaps``: each segment is a loop of dynamic length, then a
+    record.
 
     One compiled program for any record times (only their number is static); memory O(records).
     """
@@ -244,17 +274,21 @@ def train(
     ``X`` (enable x64 yourself for float64).
 
     Training stops updating at the first step whose loss is non-finite or exceeds
-    ``divergence_factor`` :math:`\times L(0)`; :attr:`Trajectory.diverged_step` names it. A run
-    that ends with its loss above :math:`L(0)` (:data:`RISE_TOLERANCE`) is reported as diverged
-    too, from the step its loss last rose above :math:`L(0)`. For a diverged run
-    :attr:`Trajectory.diverged_reason` says why and compares :math:`\eta` with
-    :math:`2/\lambda_{\max}(H(0))` (:attr:`Trajectory.lambda_max_h0`, computed then only).
+    ``divergence_factor`` :math:`\times L(0)`; :attr:`Trajectory.diverged_step` names it
+    (:attr:`Trajectory.stopped` is then ``True``). A run that ends with its loss above
+    :math:`L(0)` (:data:`RISE_TOLERANCE`) is reported as diverged too, from the step its loss last
+    rose above :math:`L(0)`. For a diverged run :func:`divergence_report` says why, host-side, and
+    compares :math:`\eta` with :math:`2/\lambda_{\max}(H(0))`.
 
-    Composes with :func:`jax.vmap` and :func:`jax.jit` over ``params``, ``X`` and ``y`` (e.g.
+    Returns the same pytree eager and under :func:`jax.jit` (every field an array or ``None``).
+    Composes with :func:`jax.vmap` and :func:`jax.jit` over ``params``, ``X``, ``y``,
+    ``learning_rate`` and ``divergence_factor`` (e.g.
     ``jax.vmap(lambda k: train(init_params(k, m), X, y, steps=T, learning_rate=eta))(keys)``: one
-    program for every seed). Traced, ``n_plus`` and ``diverged_step`` are arrays (-1: none) and
-    ``diverged_reason`` and ``lambda_max_h0`` are ``None``: the words and the float64 eigenvalue
-    of a diverged run are host-side diagnostics (rerun that seed outside ``vmap`` to get them).
+    program for every seed; ``jax.vmap(lambda eta: train(p, X, y, steps=T,
+    learning_rate=eta))(etas)``: one program for every step size). ``steps``, ``record_every``,
+    ``record_at``, ``optimizer``, ``record_ntk``, ``record_neurons`` and ``chunk_size`` are
+    static (``static_argnames`` under ``jit``). A traced ``learning_rate`` or
+    ``divergence_factor`` is not validated (its value is unknown): validation needs a value.
 
     ``record_at`` (instead of ``steps`` and ``record_every``): strictly increasing non-negative
     step numbers, e.g. ``np.unique(np.geomspace(1, 1e6, 61).astype(int))``; training runs to the
@@ -262,7 +296,8 @@ def train(
     whatever the times (only their count is static) and memory O(records): 10^6 steps cost 10^6
     steps and no more.
 
-    >>> import jax, jax.numpy as jnp
+    >>> import jax
+    >>> from ntk_attention import init_params
     >>> p = init_params(jax.random.key(0), 32)
     >>> X = jax.random.normal(jax.random.key(1), (8, 4)); y = X[:, -1]
     >>> traj = train(p, X, y, steps=10, learning_rate=0.1, record_every=5)
@@ -277,7 +312,8 @@ def train(
         record_at = _check_record_at(record_at, steps)
         if record_every != 1:
             raise ValueError(
-                f"record_every: expected the default 1 with record_at (records are at record_at), got {record_every!r}"
+                "record_every: expected the default 1 with record_at (records are at "
+                f"record_at), got {record_every!r}"
             )
         steps, record_every = int(record_at[-1]), 1
         gaps = jnp.asarray(np.diff(record_at, prepend=0), jnp.int32)
@@ -294,7 +330,8 @@ def train(
     else:
         if not isinstance(optimizer, optax.GradientTransformation):
             raise ValueError(
-                f"optimizer: expected an optax GradientTransformation, got {type(optimizer).__name__}"
+                "optimizer: expected an optax GradientTransformation, got "
+                f"{type(optimizer).__name__}"
             )
         lr = (
             0.0 if learning_rate is None else _checks.check_positive(learning_rate, "learning_rate")
@@ -330,23 +367,7 @@ def train(
         record_neurons=bool(record_neurons),
         chunk=chunk,
     )
-    if all(_checks.is_concrete(t) for t in (w, a, X, y)):
-        n_plus = int(jnp.sum(a > 0))
-        diverged_step, reason, lmax = _divergence(
-            int(bad),
-            int(above),
-            recs,
-            w,
-            a,
-            X,
-            chunk,
-            steps=steps,
-            divergence_factor=divergence_factor,
-            learning_rate=lr if optimizer is None else None,
-        )
-    else:  # under vmap/jit: the same numbers as arrays; the host-side words and λ_max(H(0)) are not computed
-        n_plus = jnp.sum(a > 0).astype(jnp.int32)
-        diverged_step, reason, lmax = jnp.where(bad >= 0, bad, above), None, None
+    n_plus = jnp.sum(a > 0).astype(jnp.int32)
     return Trajectory(
         step=jnp.arange(0, steps + 1, record_every, dtype=jnp.int32)
         if gaps is None
@@ -359,56 +380,99 @@ def train(
         sign_agree_plus=recs["sign_agree_plus"],
         sign_agree_minus=recs["sign_agree_minus"],
         n_plus=n_plus,
-        n_minus=m - n_plus,
+        n_minus=jnp.asarray(m, jnp.int32) - n_plus,
         last_token_mass=recs.get("last_token_mass"),
         position_mass=recs.get("position_mass"),
         mean_position_mass=recs["mean_position_mass"],
         ntk=recs.get("ntk"),
         params=Params(w_final, a),
-        diverged_step=diverged_step,
-        diverged_reason=reason,
-        lambda_max_h0=lmax,
+        diverged_step=jnp.where(bad >= 0, bad, above).astype(jnp.int32),
+        stopped=bad >= 0,
     )
 
 
-def _divergence(bad, above, recs, w0, a, X, chunk, *, steps, divergence_factor, learning_rate):
-    """``(diverged_step, reason, lambda_max_h0)`` of a finished run; λ_max(H(0)) computed only if it diverged.
+def divergence_report(
+    traj: Trajectory,
+    params: Params,
+    X: Float[Array, "n d"],
+    *,
+    learning_rate: float | None = None,
+    divergence_factor: float = 1e8,
+) -> DivergenceReport:
+    r"""The host-side words about one finished :func:`train` run: which step diverged and why.
 
-    λ_max(H(0)) = λ_max(J(0) J(0)^T) = λ_max(J(0)^T J(0)): taken from the recorded H(0) when there
-    is one, else from the Gram matrix of J(0) of the smaller side, in float64.
+    ``traj``: one run's :class:`Trajectory` (for a ``vmap``-ed one pick run ``i`` first:
+    ``jax.tree.map(lambda v: v[i], traj)``); ``params``, ``X``: the **initial** parameters and
+    the windows it was trained from; ``learning_rate``: the step size :math:`\eta` of plain
+    gradient descent (``None`` for an optax ``optimizer``: no stability limit to compare with);
+    ``divergence_factor``: the one given to :func:`train` (its words only).
+
+    ``reason`` is one of (numbers with 3 significant digits):
+
+    * ``loss non-finite at step k`` — training stopped there;
+    * ``loss L at step k exceeds divergence_factor = F × L(0) = L0`` — training stopped there;
+    * ``loss ended at L(T) = LT above L(0) = L0 (tolerance RISE_TOLERANCE = 0.001), above it from
+      step k on`` (:data:`RISE_TOLERANCE`);
+
+    followed, when ``learning_rate`` is given, by ``; learning_rate = η is q × the gradient-descent
+    stability limit 2/λ_max(H(0)) = ... (λ_max(H(0)) = ...)``. :math:`\lambda_{\max}(H(0))` is
+    :func:`ntk_attention.stability.lambda_max` (float64) of the recorded :math:`H(0)` when the
+    run recorded it at step 0, else :func:`ntk_attention.stability.h0_lambda_max` of ``params``
+    on ``X``; computed only for a diverged run. A run that did not diverge gives
+    ``DivergenceReport(-1, "", None)``.
+
+    >>> import jax
+    >>> from ntk_attention import init_params
+    >>> p = init_params(jax.random.key(0), 8)
+    >>> X = jax.random.normal(jax.random.key(1), (4, 3)); y = X[:, -1]
+    >>> divergence_report(train(p, X, y, steps=4, learning_rate=0.1), p, X, learning_rate=0.1)
+    DivergenceReport(step=-1, reason='', lambda_max_h0=None)
     """
-    if bad < 0 and above < 0:
-        return -1, "", None
-    loss = np.asarray(recs["loss"], np.float64)
-    if bad >= 0:  # frozen from step `bad` on: the last record holds that step's loss
-        step, last = bad, float(loss[-1])
+    step = np.asarray(traj.diverged_step)
+    if step.ndim != 0:
+        raise ValueError(
+            "traj: expected one run's Trajectory (diverged_step of shape ()), got diverged_step "
+            f"of shape {step.shape}; pick run i with jax.tree.map(lambda v: v[i], traj)"
+        )
+    step = int(step)
+    if step < 0:
+        return DivergenceReport(-1, "", None)
+    if learning_rate is not None:
+        learning_rate = _checks.check_positive(learning_rate, "learning_rate")
+    divergence_factor = _checks.check_positive(divergence_factor, "divergence_factor")
+    steps = np.asarray(traj.step)
+    loss = np.asarray(traj.loss, np.float64)
+    start = int(steps[0])
+    if start == 0:
+        l0 = f" = {loss[0]:.3g}"
+    else:  # record_at without step 0: L(0) was not recorded
+        l0 = f" (not recorded: the first record is at step {start})"
+    if bool(traj.stopped):  # frozen from that step on: the last record holds that step's loss
+        last = float(loss[-1])
         if not np.isfinite(last):
-            reason = f"loss non-finite at step {bad}"
+            reason = f"loss non-finite at step {step}"
         else:
             reason = (
-                f"loss {last:.3g} at step {bad} exceeds divergence_factor = {divergence_factor:.3g} "
-                f"× L(0) = {loss[0]:.3g}"
+                f"loss {last:.3g} at step {step} exceeds divergence_factor = "
+                f"{divergence_factor:.3g} × L(0){l0}"
             )
     else:
-        step = above
         reason = (
-            f"loss ended at L({steps}) = {loss[-1]:.3g} above L(0) = {loss[0]:.3g} "
-            f"(tolerance RISE_TOLERANCE = {RISE_TOLERANCE:g}), above it from step {above} on"
+            f"loss ended at L({int(steps[-1])}) = {loss[-1]:.3g} above L(0){l0} "
+            f"(tolerance RISE_TOLERANCE = {RISE_TOLERANCE:g}), above it from step {step} on"
         )
-    if "ntk" in recs:
-        H0 = np.asarray(recs["ntk"][0], np.float64)
+    if traj.ntk is not None and start == 0:
+        lmax = lambda_max(traj.ntk[0])
     else:
-        _, J, _ = _f_jac_mass(w0, a, X, chunk)
-        J = np.asarray(J, np.float64)
-        H0 = J @ J.T if J.shape[0] <= J.shape[1] else J.T @ J
-    lmax = float(np.linalg.eigvalsh(0.5 * (H0 + H0.T))[-1])
+        lmax = h0_lambda_max(params, X)
     if learning_rate is not None and lmax > 0:
         limit = stability_limit(lmax)
         reason += (
-            f"; learning_rate = {learning_rate:.3g} is {learning_rate / limit:.3g} × the gradient-descent "
-            f"stability limit 2/λ_max(H(0)) = {limit:.3g} (λ_max(H(0)) = {lmax:.3g})"
+            f"; learning_rate = {learning_rate:.3g} is {learning_rate / limit:.3g} × the "
+            f"gradient-descent stability limit 2/λ_max(H(0)) = {limit:.3g} "
+            f"(λ_max(H(0)) = {lmax:.3g})"
         )
-    return step, reason, lmax
+    return DivergenceReport(step, reason, lmax)
 
 
 def _check_record_at(record_at, steps):
@@ -425,7 +489,8 @@ def _check_record_at(record_at, steps):
         or not (np.issubdtype(r.dtype, np.integer) or np.issubdtype(r.dtype, np.floating))
     ):
         raise ValueError(
-            f"record_at: expected a non-empty 1-D array of step numbers, got shape {r.shape}, dtype {r.dtype}"
+            "record_at: expected a non-empty 1-D array of step numbers, got shape "
+            f"{r.shape}, dtype {r.dtype}"
         )
     if (
         not np.all(np.isfinite(r))
@@ -434,12 +499,14 @@ def _check_record_at(record_at, steps):
         or np.any(r >= 2**31)
     ):
         raise ValueError(
-            f"record_at: expected whole step numbers in [0, 2**31), got min {r.min()!r}, max {r.max()!r}"
+            "record_at: expected whole step numbers in [0, 2**31), got min "
+            f"{r.min()!r}, max {r.max()!r}"
         )
     r = r.astype(np.int64)
     if np.any(np.diff(r) <= 0):
         raise ValueError(
-            f"record_at: expected strictly increasing steps, got {r[1:][np.diff(r) <= 0][0]} after a step >= it"
+            "record_at: expected strictly increasing steps, got "
+            f"{r[1:][np.diff(r) <= 0][0]} after a step >= it"
         )
     if r[-1] < 1:
         raise ValueError("record_at: expected at least one step after 0, got only step 0")

@@ -1,9 +1,11 @@
 """The public API under jit, vmap and grad (issue 22 item 10): H* by the fixed JAX quadrature beside
-the adaptive host one, λ_min traced, and train vmapped over keys."""
+the adaptive host one, λ_min traced, and train vmapped over keys and learning rates, with the same
+pytree eager and under jit."""
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -25,7 +27,8 @@ _JIT_HSTAR = jax.jit(
 def test_jit_infinite_ntk_agrees_with_the_adaptive_rule_within_both_error_estimates(
     seed, scale, sigma
 ):
-    """Windows of scale 3 with σ = 4: the narrow bump plain Gauss–Hermite misses (docs/theory.md)."""
+    """Windows of scale 3 with σ = 4: the narrow bump plain Gauss–Hermite misses
+    (docs/theory.md)."""
     X = scale * jax.random.normal(jax.random.key(seed), (6, 5))
     host = na.infinite_ntk(np.asarray(X), sigma=sigma)
     traced = _JIT_HSTAR(X, sigma)
@@ -38,8 +41,9 @@ def test_jit_infinite_ntk_agrees_with_the_adaptive_rule_within_both_error_estima
 
 
 def test_too_few_panels_show_in_the_error_estimate():
-    """The estimate is not decoration: with 4-8 panels the rule misses by a measurable amount, and its
-    estimate bounds the miss (a lower order on the same panels alone would not: measured, it missed 30×)."""
+    """The estimate is not decoration: with 4-8 panels the rule misses by a measurable amount, and
+    its estimate bounds the miss (a lower order on the same panels alone would not: measured, it
+    missed 30×)."""
     for seed in (7, 1):
         X = 3.0 * jax.random.normal(jax.random.key(seed), (5, 6))
         host = na.infinite_ntk(np.asarray(X), sigma=4.0)
@@ -128,9 +132,8 @@ def test_vmap_train_over_keys_equals_separate_runs():
         np.testing.assert_allclose(together.params.w[i], alone.params.w, rtol=0, atol=1e-12)
         assert int(together.diverged_step[i]) == alone.diverged_step == -1
         assert int(together.n_plus[i]) == alone.n_plus
-    assert (
-        together.diverged_reason is None and together.lambda_max_h0 is None
-    )  # host-side words: not traced
+    # the same pytree, with a leading batch axis on every leaf
+    assert jax.tree.structure(together) == jax.tree.structure(alone)
 
 
 def test_vmap_train_reports_a_diverged_seed_as_the_separate_run_does():
@@ -144,4 +147,75 @@ def test_vmap_train_reports_a_diverged_seed_as_the_separate_run_does():
     for i in range(2):
         alone = run(keys[i])
         assert int(together.diverged_step[i]) == alone.diverged_step
+        assert bool(together.stopped[i]) == bool(alone.stopped)
     assert any(run(k).diverged_step >= 0 for k in keys)  # the case is a diverging one
+
+
+def _train_setup():
+    X = jax.random.normal(jax.random.key(1), (6, 4), jnp.float64)
+    return na.init_params(jax.random.key(3), 16, dtype=jnp.float64), X, -X[:, -1]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(steps=6, record_every=3),
+        dict(steps=6, record_ntk=False, record_neurons=False),
+        dict(steps=4, learning_rate=1e6),  # diverges: eager used to add host-side words
+        dict(steps=4, optimizer=optax.sgd(1e300)),
+    ],
+)
+def test_jit_train_has_the_eager_tree_structure(kwargs):
+    p, X, y = _train_setup()
+    kwargs = {"learning_rate": 0.1, **kwargs} if "optimizer" not in kwargs else kwargs
+    lr = kwargs.pop("learning_rate", None)
+    static = tuple(kwargs)
+    eager = na.train(p, X, y, learning_rate=lr, **kwargs)
+    jitted = jax.jit(na.train, static_argnames=static)(p, X, y, learning_rate=lr, **kwargs)
+    assert jax.tree.structure(eager) == jax.tree.structure(jitted)
+    for name, a, b in zip(eager._fields, eager, jitted):
+        for u, v in zip(jax.tree.leaves(a), jax.tree.leaves(b)):
+            assert isinstance(u, jax.Array) and u.shape == v.shape and u.dtype == v.dtype, name
+            np.testing.assert_allclose(u, v, rtol=1e-12, atol=1e-300, err_msg=name)
+    assert eager.diverged_step.shape == eager.n_plus.shape == eager.stopped.shape == ()
+    # record_at (an array: closed over, not static) gives the same structure too
+    at = np.array([0, 2, 5])
+    eager = na.train(p, X, y, record_at=at, learning_rate=0.1)
+    jitted = jax.jit(lambda p, X, y: na.train(p, X, y, record_at=at, learning_rate=0.1))(p, X, y)
+    assert jax.tree.structure(eager) == jax.tree.structure(jitted)
+
+
+def test_vmap_train_over_learning_rates_equals_separate_runs():
+    """Four step sizes, the last far past 2/λ_max(H(0)) (the run ends above L(0)): one program."""
+    p, X, y = _train_setup()
+    etas = np.array([0.05, 0.2, 1.0, 1e6])
+    run = lambda eta: na.train(p, X, y, steps=8, learning_rate=eta, record_every=2)
+    together = jax.vmap(run)(jnp.asarray(etas))
+    assert jax.tree.structure(together) == jax.tree.structure(run(0.1))
+    for i, eta in enumerate(etas):
+        alone = run(float(eta))
+        for name, a, b in zip(alone._fields, together, alone):
+            for u, v in zip(jax.tree.leaves(a), jax.tree.leaves(b)):
+                u, v = np.asarray(u)[i], np.asarray(v)
+                np.testing.assert_allclose(
+                    u, v, rtol=0, atol=1e-12 * max(1.0, float(np.abs(v).max())), err_msg=name
+                )
+    assert (
+        int(together.diverged_step[-1]) >= 0 and (np.asarray(together.diverged_step[:-1]) < 0).all()
+    )
+    # the words of the diverged run: pick it out of the batch, as from its own run
+    one = jax.tree.map(lambda v: v[-1], together)
+    assert na.divergence_report(one, p, X, learning_rate=1e6) == na.divergence_report(
+        run(1e6), p, X, learning_rate=1e6
+    )
+
+
+def test_traced_learning_rate_is_not_validated_but_a_concrete_one_is():
+    p, X, y = _train_setup()
+    jitted = jax.jit(lambda eta: na.train(p, X, y, steps=2, learning_rate=eta))
+    np.testing.assert_allclose(
+        jitted(0.1).loss, na.train(p, X, y, steps=2, learning_rate=0.1).loss, rtol=1e-12
+    )
+    for bad in (-1.0, float("nan"), 0.0):
+        with pytest.raises(ValueError, match="learning_rate"):
+            na.train(p, X, y, steps=2, learning_rate=bad)

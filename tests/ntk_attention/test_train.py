@@ -88,30 +88,32 @@ def test_optax_optimizer_and_float32():
     np.testing.assert_allclose(traj.params.w, w, rtol=2e-4, atol=1e-5)
 
 
-def _assert_diverged_at_1e308(traj):
-    """Either report of a run at η = 1e308 (1e307 × its stability limit) says it diverged, and where.
+def _assert_diverged_at_1e308(traj, p, X):
+    """Either report of a run at η = 1e308 (1e307 × its stability limit) says it diverged, and
+    where.
 
     On most CPUs w overflows to ±inf and the loss turns NaN: training freezes at that step. With
     other exp/BLAS kernels w stays finite, the softmax saturates and the loss ends above L(0). Both
     name the step size against the limit 2/λ_max(H(0)) — the one thing every report must contain.
     """
-    k = traj.diverged_step
-    assert k > 0 and np.isfinite(traj.loss[:k]).all()
+    k = int(traj.diverged_step)
+    rep = na.divergence_report(traj, p, X, learning_rate=1e308)
+    assert k > 0 and rep.step == k and np.isfinite(traj.loss[:k]).all()
     if not np.isfinite(traj.loss[k]):
-        assert traj.diverged_reason.startswith(f"loss non-finite at step {k}")
+        assert bool(traj.stopped)
+        assert rep.reason.startswith(f"loss non-finite at step {k}")
         np.testing.assert_array_equal(traj.weights[k], traj.weights[-1])  # frozen from there on
     else:
-        assert traj.loss[-1] > traj.loss[0]
-        assert traj.diverged_reason.startswith(
-            f"loss ended at L(6) = {float(traj.loss[-1]):.3g} above L(0)"
-        )
-    assert "× the gradient-descent stability limit 2/λ_max(H(0)) = " in traj.diverged_reason
+        assert traj.loss[-1] > traj.loss[0] and not bool(traj.stopped)
+        assert rep.reason.startswith(f"loss ended at L(6) = {float(traj.loss[-1]):.3g} above L(0)")
+    assert "× the gradient-descent stability limit 2/λ_max(H(0)) = " in rep.reason
+    return rep
 
 
 def test_non_finite_loss_stops_training():
     """A step size of 1e308 overflows w (or saturates the softmax): the run is called diverged."""
     p, X, y = setup()
-    _assert_diverged_at_1e308(na.train(p, X, y, steps=6, learning_rate=1e308))
+    _assert_diverged_at_1e308(na.train(p, X, y, steps=6, learning_rate=1e308), p, X)
 
 
 def test_loss_growth_beyond_factor_stops_training():
@@ -120,8 +122,9 @@ def test_loss_growth_beyond_factor_stops_training():
     y = na.forward(p, X) + 1e-3
     eta = 50.0 / float(np.linalg.eigvalsh(np.asarray(na.empirical_ntk(p, X))).max())
     traj = na.train(p, X, y, steps=10, learning_rate=eta, divergence_factor=10.0)
-    k = traj.diverged_step
+    k = int(traj.diverged_step)
     assert k > 0 and traj.loss[k] > 10 * traj.loss[0] and (traj.loss[:k] <= 10 * traj.loss[0]).all()
+    assert bool(traj.stopped)
     np.testing.assert_array_equal(traj.weights[k], traj.weights[-1])
 
 
@@ -174,16 +177,18 @@ def test_loss_frozen_above_initial_is_divergence(record_ntk):
     )
     assert loss.max() < 1e8 * loss[0]  # the growth factor alone does not catch it
     assert traj.diverged_step == 1  # first step of the final stretch above L(0)
+    assert not bool(traj.stopped)  # it ran to the end
     lmax = _lambda_max_h0(p, X)
-    assert traj.lambda_max_h0 == pytest.approx(lmax, rel=1e-9)
-    reason = traj.diverged_reason
+    rep = na.divergence_report(traj, p, X, learning_rate=1e6)
+    assert rep.step == 1 and rep.lambda_max_h0 == pytest.approx(lmax, rel=1e-9)
+    reason = rep.reason
     assert (
         "\n" not in reason
         and f"ended at L({12}) = {loss[-1]:.3g} above L(0) = {loss[0]:.3g}" in reason
     ), reason
     assert (
-        f"learning_rate = 1e+06 is {1e6 * lmax / 2:.3g} × the gradient-descent stability limit 2/λ_max(H(0)) = "
-        f"{2 / lmax:.3g}" in reason
+        f"learning_rate = 1e+06 is {1e6 * lmax / 2:.3g} × the gradient-descent stability limit "
+        f"2/λ_max(H(0)) = {2 / lmax:.3g}" in reason
     ), reason
 
 
@@ -194,11 +199,13 @@ def test_transient_rise_that_recovers_is_not_divergence():
     traj = na.train(p, X, y, steps=30, learning_rate=eta)
     loss = np.asarray(traj.loss)
     assert loss[1] > loss[0] and loss[-1] < 0.5 * loss[0]
-    assert traj.diverged_step == -1 and traj.diverged_reason == "" and traj.lambda_max_h0 is None
+    assert traj.diverged_step == -1 and not bool(traj.stopped)
+    assert na.divergence_report(traj, p, X, learning_rate=eta) == (-1, "", None)
 
 
 def test_divergence_step_is_start_of_final_stretch_above_initial_loss():
-    """Oscillating run that ends above L(0): diverged_step is where the loss last crossed above it."""
+    """Oscillating run that ends above L(0): diverged_step is where the loss last crossed above
+    it."""
     p, X, y = setup(seed=0)
     eta = 8.0 / _lambda_max_h0(p, X)
     traj = na.train(p, X, y, steps=30, learning_rate=eta)
@@ -210,26 +217,54 @@ def test_divergence_step_is_start_of_final_stretch_above_initial_loss():
     assert above[-1] and (loss < 10 * loss[0]).any()
     first = int(np.flatnonzero(~above)[-1]) + 1  # after the last record at or below the threshold
     assert traj.diverged_step == first and traj.diverged_step > 0
-    assert "above L(0)" in traj.diverged_reason
+    assert "above L(0)" in na.divergence_report(traj, p, X, learning_rate=eta).reason
 
 
 def test_divergence_reasons_name_non_finite_and_factor():
     p, X, y = setup()
     traj = na.train(p, X, y, steps=6, learning_rate=1e308)
-    _assert_diverged_at_1e308(traj)
-    assert traj.lambda_max_h0 == pytest.approx(_lambda_max_h0(p, X), rel=1e-9)
+    rep = _assert_diverged_at_1e308(traj, p, X)
+    assert rep.lambda_max_h0 == pytest.approx(_lambda_max_h0(p, X), rel=1e-9)
     y = na.forward(p, X) + 1e-3
     eta = 50.0 / float(np.linalg.eigvalsh(np.asarray(na.empirical_ntk(p, X))).max())
     traj = na.train(p, X, y, steps=10, learning_rate=eta, divergence_factor=10.0)
-    k = traj.diverged_step
-    assert traj.diverged_reason.startswith(
+    k = int(traj.diverged_step)
+    reason = na.divergence_report(traj, p, X, learning_rate=eta, divergence_factor=10.0).reason
+    assert reason.startswith(
         f"loss {float(traj.loss[k]):.3g} at step {k} exceeds divergence_factor = 10 "
         f"× L(0) = {float(traj.loss[0]):.3g}"
-    ), traj.diverged_reason
+    ), reason
     # an optax optimizer: no gradient-descent limit to compare with, λ_max(H(0)) still reported
     traj = na.train(p, X, y, steps=4, optimizer=optax.sgd(1e300))
-    assert traj.diverged_step >= 0 and "stability limit" not in traj.diverged_reason
-    assert traj.lambda_max_h0 == pytest.approx(_lambda_max_h0(p, X), rel=1e-9)
+    rep = na.divergence_report(traj, p, X)
+    assert traj.diverged_step >= 0 and "stability limit" not in rep.reason
+    assert rep.lambda_max_h0 == pytest.approx(_lambda_max_h0(p, X), rel=1e-9)
+
+
+@pytest.mark.parametrize("record_ntk", [True, False])
+def test_divergence_report_without_h0_recorded(record_ntk):
+    """λ_max(H(0)) from the recorded H(0), or recomputed from the initial params when H(0) was not
+    recorded (record_ntk=False, or record_at without step 0): the same float64 number."""
+    p, X, y = setup(seed=3)
+    lmax = _lambda_max_h0(p, X)
+    traj = na.train(p, X, y, record_at=[3, 12], learning_rate=1e6, record_ntk=record_ntk)
+    rep = na.divergence_report(traj, p, X, learning_rate=1e6)
+    assert rep.step == int(traj.diverged_step) >= 0
+    assert rep.lambda_max_h0 == pytest.approx(lmax, rel=1e-9)
+    assert "above L(0) (not recorded: the first record is at step 3)" in rep.reason, rep.reason
+    assert f"2/λ_max(H(0)) = {2 / lmax:.3g}" in rep.reason
+
+
+def test_divergence_report_refuses_a_batch_and_bad_arguments():
+    p, X, y = setup(seed=3)
+    traj = na.train(p, X, y, steps=4, learning_rate=1e6)
+    batch = jax.tree.map(lambda v: v[None], traj)
+    with pytest.raises(ValueError, match=r"traj: expected one run's Trajectory"):
+        na.divergence_report(batch, p, X, learning_rate=1e6)
+    with pytest.raises(ValueError, match="learning_rate"):
+        na.divergence_report(traj, p, X, learning_rate=-1.0)
+    with pytest.raises(ValueError, match="divergence_factor"):
+        na.divergence_report(traj, p, X, learning_rate=1e6, divergence_factor=0.0)
 
 
 def test_record_at_matches_every_step_records():
