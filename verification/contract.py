@@ -39,32 +39,49 @@ import jax
 import numpy as np
 from tqdm import tqdm
 
+from ntk_attention import divergence_report, init_params, train
+from ntk_attention.stability import h0_lambda_max, stability_limit
+
 from verification.config import Field
 from verification.data._datasets import make_dataset
 from verification.rules._verdict import Verdict
 from verification.training import _bounds as bounds
 from verification.training import _step_size as steps
-from verification.training._memory import memory_bytes, memory_sum, sweep_bytes, train_bytes  # noqa: F401 - claims import them here
+from verification.training._memory import (  # noqa: F401 - claims import them here
+    memory_bytes,
+    memory_sum,
+    sweep_bytes,
+    train_bytes,
+)
+from verification.training._step_size import StepSize
 
-__all__ = ["Claim", "Context", "TrainingRun", "DIVERGED", "check_claim"]
+__all__ = ["Claim", "Context", "TrainingRun", "DIVERGED", "STEP_SIZES", "StepSize", "check_claim"]
 
-DIVERGED = "hardening/diverged"
-"""``Context.memo`` key: dicts (width, seed, n, step, eta, lambda_max_h0, limit) of runs that diverged;
-:func:`verification.pipeline.run_claims` turns the ones a claim used into its verdict."""
+DIVERGED = "diverged_runs"
+"""``Context.memo`` key: dicts (width, seed, n, step, eta, lambda_max_h0, limit) of runs that
+diverged; :func:`verification.pipeline.run_claims` turns the ones a claim used into its verdict."""
+
+STEP_SIZES = "step_sizes"
+"""``Context.memo`` key: the step sizes resolved by :meth:`Context.step_size` (η, how it was read,
+the n and σ it was computed at); the pipeline records those of a claim as ``measured["eta"]``."""
 
 _ID = re.compile(r"^C[0-9]+$")
 
 
 class TrainingRun(NamedTuple):
-    """Gradient-descent runs of the paper's network that a claim makes: learning rate η, widths m, data sizes n.
+    """Gradient-descent runs of the paper's network that a claim makes, declared as data: the step
+    size (a number: η itself; or a :class:`StepSize`, relative ones included), widths m, data sizes
+    n and the neuron scale σ (``None``: ``[data] sigma``).
 
-    The stability check takes the smallest width at the largest size (λ_max(H(0)) grows with n and
+    The pipeline resolves η with :meth:`Context.step_size` (as the claim's run does) and checks it
+    against 2/λ_max(H(0)) at the smallest width and the largest size (λ_max(H(0)) grows with n and
     fluctuates most at small m).
     """
 
-    eta: float
+    eta: float | StepSize
     widths: tuple[int, ...]
     sizes: tuple[int, ...]
+    sigma: float | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -137,15 +154,30 @@ class Context:
         return [self.seed * 1000 + j for j in range(count)]
 
     def cached(self, name: str, fn: Callable[[], Any]) -> Any:
-        """``fn()`` computed once per run under ``name``."""
+        """``fn()`` computed once per run under ``name`` (build names with :meth:`memo_key`)."""
         if name not in self.memo:
             self.memo[name] = fn()
         return self.memo[name]
 
+    @staticmethod
+    def memo_key(kind: str, **fields: Any) -> str:
+        """The one key scheme of :attr:`memo`: ``kind`` then every field as ``name=repr(value)``
+        (sequences as tuples), in the order given.
+
+        >>> Context.memo_key("lambda_star", n=24, sigma=1.0)
+        'lambda_star/n=24/sigma=1.0'
+        """
+        parts = [kind]
+        for name, value in fields.items():
+            if isinstance(value, (list, np.ndarray)):
+                value = tuple(np.asarray(value).tolist())
+            parts.append(f"{name}={value!r}")
+        return "/".join(parts)
+
     def dataset(self, n: int | None = None, *, n_test: int = 0, noise_std: float = 0.0):
         """The shared state-space data set (see :func:`verification.data._datasets.make_dataset`)."""
         n = self.config["data"]["n"] if n is None else n
-        name = f"dataset/{n}/{n_test}/{noise_std!r}"
+        name = self.memo_key("dataset", n=n, n_test=n_test, noise_std=noise_std)
         return self.cached(
             name,
             lambda: make_dataset(
@@ -161,19 +193,97 @@ class Context:
         n = self.config["data"]["n"] if n is None else n
         sigma = float(self.config["data"]["sigma"] if sigma is None else sigma)
         return self.cached(
-            f"lambda_star/{n}/{sigma!r}",
+            self.memo_key("lambda_star", n=n, sigma=sigma),
             lambda: bounds.lambda_star(
                 np.asarray(self.dataset(n).X, np.float64), sigma=sigma, extended=True
             ),
         )
 
-    def learning_rate(self, section: Mapping, *, sizes=None, sigma: float | None = None) -> float:
-        r"""The step size η of a section's ``eta``/``eta_mode`` (:func:`verification.training._step_size.section_learning_rate`):
-        ``eta`` itself, or ``eta · 2/λ_max(H*)`` at the most restrictive of ``sizes`` (default ``[data] n``)
-        with neuron scale σ — the one reading every command and claim shares."""
+    def sigma(self, sigma: float | None = None) -> float:
+        """The neuron scale σ: ``sigma`` or ``[data] sigma``."""
+        return float(self.config["data"]["sigma"] if sigma is None else sigma)
+
+    def step_size(
+        self, spec: Mapping | StepSize | TrainingRun, *, sizes=None, sigma: float | None = None
+    ) -> float:
+        r"""The step size η of ``spec`` — a section (``eta``, ``eta_mode``), a :class:`StepSize`
+        or a :class:`TrainingRun` (its sizes and σ) — the one resolver every claim, the stability
+        pre-check and ``ntk-verify bounds`` share: ``eta`` itself, or ``eta · 2/λ_max(H*)`` at the
+        most restrictive of ``sizes`` (default ``[data] n``) with neuron scale σ. Each resolution
+        is recorded under :data:`STEP_SIZES` (η, the reading, n and σ)."""
+        if isinstance(spec, TrainingRun):
+            sizes, sigma, spec = spec.sizes, spec.sigma, spec.eta
+        step = spec if isinstance(spec, StepSize) else None
+        if step is None:
+            step = StepSize.of(spec) if isinstance(spec, Mapping) else StepSize(float(spec))
         sizes = [self.config["data"]["n"]] if sizes is None else list(sizes)
-        return steps.section_learning_rate(
-            section, lambda n: self.lambda_star(n, sigma=sigma)[0].norm, sizes
+        sigma = self.sigma(sigma)
+        eta = steps.section_learning_rate(
+            step, lambda n: self.lambda_star(n, sigma=sigma)[0].norm, sizes
+        )
+        record = {"eta": eta, "eta_config": step.eta, "eta_mode": step.mode, "n": max(sizes)}
+        record["sigma"] = sigma
+        if record not in self.memo.setdefault(STEP_SIZES, []):
+            self.memo[STEP_SIZES].append(record)
+        return eta
+
+    def learning_rate(self, section: Mapping, *, sizes=None, sigma: float | None = None) -> float:
+        """:meth:`step_size` of a configuration section (kept for plug-ins written against it)."""
+        return self.step_size(section, sizes=sizes, sigma=sigma)
+
+    def lambda_max_h0(self, width: int, n: int, *, sigma: float | None = None, seed: int) -> float:
+        r""":math:`\lambda_{\max}(H(0))` of the network of ``width`` drawn with ``seed`` on the
+        shared data set of ``n`` windows (:func:`ntk_attention.stability.h0_lambda_max`, the one
+        owner), memoised under :meth:`memo_key` ``lambda_max_h0``."""
+        sigma = self.sigma(sigma)
+
+        def compute():
+            params = init_params(jax.random.key(seed), width, sigma=sigma)
+            return h0_lambda_max(params, self.dataset(n).X)
+
+        key = self.memo_key("lambda_max_h0", width=width, n=n, sigma=sigma, seed=seed)
+        return self.cached(key, compute)
+
+    def record_divergence(
+        self, *, width: int, seed: int, n: int, step: int, eta: float, lambda_max_h0: float
+    ) -> None:
+        """Record one run that diverged under :data:`DIVERGED` (the one recorder; the pipeline
+        turns a claim's records into its VACUOUS premise)."""
+        lmax = float(lambda_max_h0)
+        entry = {"width": int(width), "seed": int(seed), "n": int(n), "step": int(step)}
+        entry.update(eta=float(eta), lambda_max_h0=lmax)
+        entry["limit"] = stability_limit(lmax) if lmax > 0 else None
+        self.memo.setdefault(DIVERGED, []).append(entry)
+
+    def train(self, params, X, y, *, learning_rate: float, seed: int, memo=None, **kwargs):
+        """:func:`ntk_attention.train` of one network with η ``learning_rate``, its divergence
+        recorded (:meth:`record_divergence`, λ_max(H(0)) from
+        :func:`ntk_attention.divergence_report`), memoised under :meth:`memo_key` ``train`` with
+        the fields ``memo`` (a dict naming everything else that defines the run; ``None``: not
+        memoised)."""
+
+        def compute():
+            traj = train(params, X, y, learning_rate=learning_rate, **kwargs)
+            self.note_divergence(traj, params, X, learning_rate=learning_rate, seed=seed)
+            return traj
+
+        if memo is None:
+            return compute()
+        key = self.memo_key("train", **memo, eta=float(learning_rate), seed=seed)
+        return self.cached(key, compute)
+
+    def note_divergence(self, traj, params, X, *, learning_rate: float, seed: int) -> None:
+        """Record ``traj`` (one unbatched run of ``params`` on ``X``) if it diverged."""
+        if int(traj.diverged_step) < 0:
+            return
+        report = divergence_report(traj, params, X, learning_rate=learning_rate)
+        self.record_divergence(
+            width=params.w.shape[0],
+            seed=seed,
+            n=X.shape[0],
+            step=report.step,
+            eta=learning_rate,
+            lambda_max_h0=report.lambda_max_h0,
         )
 
     def progress(self, desc: str, total: int):

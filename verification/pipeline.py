@@ -16,17 +16,18 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ntk_attention import empirical_ntk, init_params
 from ntk_attention.stability import stability_limit, stability_words
 from verification.claims import BUILTIN, CLAIMS, load_extensions
 from verification.config import ConfigError
-from verification.contract import DIVERGED, Context
+from verification.contract import DIVERGED, STEP_SIZES, Context, StepSize
 from verification.data._sources import SourceError
 from verification.rules._verdict import VACUOUS, Part, Verdict
 from verification.training._memory import BASELINE_BYTES, memory_estimate, physical_memory
 
 __all__ = [
     "run_claims",
+    "run_context",
+    "with_step_sizes",
     "unserved_verdict",
     "claim_error",
     "error_lines",
@@ -34,6 +35,7 @@ __all__ = [
     "environment",
     "selected_claims",
     "stability_report",
+    "training_step_sizes",
     "stability_warnings",
     "divergence_verdict",
     "check_memory",
@@ -97,6 +99,7 @@ def run_claims(
     quiet: bool = False,
     stability: dict | None = None,
     errors: list[dict] | None = None,
+    context: Context | None = None,
 ) -> list[Verdict]:
     """Run the selected claims in registry order on one shared :class:`Context`; returns their verdicts.
 
@@ -107,10 +110,14 @@ def run_claims(
     A plug-in claim (not in :data:`verification.claims.BUILTIN`) that raises, returns no
     :class:`Verdict` or a verdict of another id gives no verdict: with ``errors`` (a list) an entry
     of :func:`claim_error` is appended and the other claims run on; without, a ``ValueError`` names it.
+
+    ``context``: the run's :class:`Context` (:func:`run_context`), shared with the stability
+    pre-check so that λ* and λ_max(H(0)) are computed once per run; a new one when ``None``.
+    Each verdict records the step sizes its claim resolved as ``measured["step_size"]``.
     """
     ids = selected_claims(config, claims)
-    stability = stability_report(config, ids) if stability is None else stability
-    ctx = Context(config=config, seed=config["run"]["seed"], quiet=quiet)
+    ctx = run_context(config, quiet=quiet) if context is None else context
+    stability = stability_report(config, ids, context=ctx) if stability is None else stability
     unserved = {}  # claim -> why the data source cannot serve it (its cell is VACUOUS, the others run)
     for c in ids:  # refuse a bad configuration before any long computation
         if CLAIMS[c].preflight is not None:
@@ -124,6 +131,7 @@ def run_claims(
             verdicts.append(unserved_verdict(c, config, unserved[c], ctx.seed))
             continue
         seen = len(ctx.memo.get(DIVERGED, []))
+        resolved = len(ctx.memo.setdefault(STEP_SIZES, []))
         if c not in builtin:
             v = _plugin_verdict(c, ctx, config)
             if isinstance(v, str):
@@ -131,6 +139,7 @@ def run_claims(
                     raise ValueError(f"{c}: run failed: {v}")
                 errors.append(claim_error(c, "run", v, config["data"]["source"]))
                 continue
+            v = with_step_sizes(v, ctx.memo[STEP_SIZES][resolved:])
             verdicts.append(
                 divergence_verdict(v, ctx.memo.get(DIVERGED, [])[seen:], stability.get(c))
             )
@@ -152,8 +161,23 @@ def run_claims(
                 config={c: config[c], "data": config["data"]},
                 seed=ctx.seed,
             )
+        v = with_step_sizes(v, ctx.memo[STEP_SIZES][resolved:])
         verdicts.append(divergence_verdict(v, ctx.memo.get(DIVERGED, [])[seen:], stability.get(c)))
     return verdicts
+
+
+def run_context(config: dict, *, quiet: bool = True) -> Context:
+    """The one :class:`Context` of a run: shared by the stability pre-check and every claim."""
+    return Context(config=config, seed=config["run"]["seed"], quiet=quiet)
+
+
+def with_step_sizes(v: Verdict, records: list[dict]) -> Verdict:
+    """``v`` with the step sizes its claim resolved (:meth:`Context.step_size`: η, how ``eta``
+    was read, n and σ) as ``measured["step_size"]``, each once; ``v`` itself when none."""
+    distinct = [r for i, r in enumerate(records) if r not in records[:i]]
+    if not distinct:
+        return v
+    return dataclasses.replace(v, measured={**v.measured, "step_size": distinct})
 
 
 def unserved_verdict(claim: str, config: dict, why: str, seed: int | None = None) -> Verdict:
@@ -185,11 +209,11 @@ def check_data(config: dict) -> None:
     unreadable file or a too-short source is refused before any work: raises
     :class:`verification.data._sources.SourceError` (one line naming the source). A claim asking for more
     windows than the source holds is refused when it asks, with the same kind of line."""
-    Context(config=config, seed=config["run"]["seed"], quiet=True).dataset()
+    run_context(config).dataset()
 
 
 # ----------------------------------------------------------------------------------------------
-# Hardening (issue 8): gradient-descent stability, before training (a warning) and after (the verdict)
+# gradient-descent stability, before training (a warning) and after (the verdict)
 
 
 def divergence_verdict(v: Verdict, diverged: list[dict], stability: dict | None = None) -> Verdict:
@@ -241,39 +265,53 @@ def stability_warnings(stability: dict) -> list[str]:
     ]
 
 
-def stability_report(config: dict, claims: list[str] | None = None) -> dict:
-    """Per selected claim declaring ``training`` (:class:`verification.contract.TrainingRun`): η,
-    λ_max(H(0)) for the largest data size and smallest width of its runs (λ_max grows with n; H(0)
-    fluctuates most at small m) and the first network seed, and the limit 2/λ_max(H(0)); of several
-    runs, the one with the largest η / limit."""
-    ctx = Context(config=config, seed=config["run"]["seed"], quiet=True)
+def stability_report(
+    config: dict, claims: list[str] | None = None, *, context: Context | None = None
+) -> dict:
+    """Per selected claim declaring ``training`` (:class:`verification.contract.TrainingRun`): η
+    (resolved by :meth:`Context.step_size`, relative step sizes included), λ_max(H(0)) for the
+    largest data size and smallest width of its runs (λ_max grows with n; H(0) fluctuates most at
+    small m) and the first network seed, and the limit 2/λ_max(H(0)); of several runs, the one
+    with the largest η / limit. ``context``: the run's (λ* and λ_max(H(0)) memoised there)."""
+    per_claim = training_step_sizes(config, claims, context=context)
+    return {
+        c: max(entries, key=lambda e: e["eta"] / e["limit"])
+        for c, entries in per_claim.items()
+        if entries
+    }
+
+
+def training_step_sizes(
+    config: dict, claims: list[str] | None = None, *, context: Context | None = None
+) -> dict[str, list[dict]]:
+    """Per selected claim, one entry per declared :class:`verification.contract.TrainingRun`:
+    η as the claim's run resolves it, how ``eta`` was read, n, σ, the width, λ_max(H(0)) and
+    2/λ_max(H(0)) (runs the data source cannot serve are left out)."""
+    ctx = run_context(config) if context is None else context
     seed = ctx.network_seeds(1)[0]
     out = {}
     for c in selected_claims(config, claims):
         training = CLAIMS[c].training
-        for run in training(config[c], config["data"]) if training is not None else []:
-            n, m = max(run.sizes), min(run.widths)
-            p = init_params(
-                jax.random.key(seed), m, sigma=config[c].get("sigma", config["data"]["sigma"])
-            )  # C1 has its own σ
-            try:
-                X = ctx.dataset(n).X
-            except (
-                SourceError
-            ):  # the source cannot serve this claim: run_claims makes its verdict VACUOUS
-                continue
-            lmax = float(np.linalg.eigvalsh(np.asarray(empirical_ntk(p, X)))[-1])
-            entry = {
-                "eta": float(run.eta),
-                "lambda_max_h0": lmax,
-                "limit": stability_limit(lmax),
-                "width": m,
-                "n": n,
-                "seed": seed,
-            }
-            if c not in out or entry["eta"] / entry["limit"] > out[c]["eta"] / out[c]["limit"]:
-                out[c] = entry
+        runs = training(config[c], config["data"]) if training is not None else []
+        entries = [_stability_entry(ctx, run, config[c].get("sigma"), seed) for run in runs]
+        out[c] = [e for e in entries if e is not None]
     return out
+
+
+def _stability_entry(ctx: Context, run, section_sigma, seed: int) -> dict | None:
+    """η, λ_max(H(0)) and 2/λ_max(H(0)) of one declared run (``None``: no data for it)."""
+    n, m = max(run.sizes), min(run.widths)
+    sigma = ctx.sigma(run.sigma if run.sigma is not None else section_sigma)
+    step = run.eta if isinstance(run.eta, StepSize) else StepSize(float(run.eta))
+    try:
+        eta = ctx.step_size(run._replace(sigma=sigma))
+        lmax = ctx.lambda_max_h0(m, n, sigma=sigma, seed=seed)
+    except SourceError:
+        return None
+    limit = stability_limit(lmax)
+    entry = {"eta": eta, "eta_config": step.eta, "eta_mode": step.mode, "n": n, "sigma": sigma}
+    entry.update(width=m, seed=seed, lambda_max_h0=lmax, limit=limit)
+    return entry
 
 
 def environment() -> dict:

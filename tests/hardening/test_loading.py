@@ -136,7 +136,8 @@ def test_results_are_never_unpickled(tmp_path):
 def test_sweep_tampering_is_refused(tmp_path):
     from ntk_attention.sweep import SweepResult
     from tests.hardening.cli_runs import TINY_SWEEP
-    from verification import files, sweep_cmd
+    from verification import files
+    from verification import sweeps as sweep_cmd
 
     (tmp_path / "tiny.toml").write_text(TINY_SWEEP.replace("seeds = 6", "seeds = 2"))
     config = sweep_cmd.resolve_config(str(tmp_path / "tiny.toml"))

@@ -1,4 +1,5 @@
-"""C2 and C3 on constructed inputs: premises first (data term, t_align, w_r(T) < 0), then conclusions."""
+"""C2 and C3 on constructed inputs: premises first (data term, t_align, w_r(T) < 0), then
+conclusions."""
 
 import math
 
@@ -79,7 +80,8 @@ def test_c3_seeds_not_neurons_are_the_unit():
 
 
 def test_c3_conclusion_on_the_first_negative_neuron():
-    # neuron 0 is positive in every network and attends least to position 1; the first negative one holds
+    # neuron 0 is positive in every network and attends least to position 1; the first negative one
+    # holds
     w = -np.ones((40, 60))
     w[:, 0] = 1.0
     M = GOOD.copy()
@@ -97,7 +99,8 @@ def test_c3_conclusion_on_the_first_negative_neuron():
 @pytest.mark.parametrize("expectation", c3.C3_EXPECTATIONS)
 @pytest.mark.parametrize("versus", c3.C3_VERSUS)
 def test_c3_both_readings_on_the_premise_neurons(expectation, versus):
-    # the last position below 1/d but not the least: 'average' holds, 'every' fails, both expectations
+    # the last position below 1/d but not the least: 'average' holds, 'every' fails, both
+    # expectations
     M = np.tile([0.1, 0.35, 0.35, 0.2], (40, 60, 1))
     v = _c3(M, -np.ones((40, 60)), expectation=expectation, versus=versus)
     assert v.status == (HOLDS if versus == "average" else VIOLATED)
@@ -142,7 +145,8 @@ def test_c3_observed_boundary_true_false_and_budget():
         **{**kw, "neuron_ok_trajectory": [ok], "weights_trajectory": [w]},
     ).observed
     assert o.status == INCONCLUSIVE and o.budget.startswith("36 seeds per width")
-    # data on which a common negative weight never keeps the last position least attended (as haar's)
+    # data on which a common negative weight never keeps the last position least attended
+    # (as haar's)
     o = _c3(
         GOOD, -np.ones((40, 60)), **{**kw, "grid_masses": np.tile([0.1, 0.3, 0.3, 0.3], (4, 1))}
     ).observed
@@ -249,14 +253,16 @@ S2 = 40  # networks per width: enough for the seed-level rule to reach HOLDS
 
 
 def _counts(agree_final, total=60, widths=2, jump=20, seeds=S2):
-    """Agreement counts (W, seeds, R): half agree until ``jump``, then ``agree_final`` of ``total``."""
+    """Agreement counts (W, seeds, R): half agree until ``jump``, then ``agree_final`` of
+    ``total``."""
     agree = np.full((widths, seeds, STEPS.size), total // 2)
     agree[..., STEPS >= jump] = agree_final
     return agree, np.full((widths, seeds), total)
 
 
 def _designated(agree_final, total=60, seeds=S2):
-    """The designated neuron agrees in every network when all agree; in half of them at 30/60; else in all but 5."""
+    """The designated neuron agrees in every network when all agree; in half of them at 30/60; else
+    in all but 5."""
     d = np.ones((2, seeds, 2), bool)
     if agree_final <= total // 2:
         d[:, ::2] = False
@@ -294,7 +300,8 @@ def test_c2_premises_met_holds_or_violated():
     assert "Holm over 4" not in v.parts[2].finding  # HOLDS: the intersection-union rule
     v = _c2(30)  # half of each group disagrees at T
     assert v.status == VIOLATED and "Holm over 4" in v.parts[2].finding
-    # 5/60 neurons of every network disagree: mean failure fraction 0.083 < δ, too close for 40 networks
+    # 5/60 neurons of every network disagree: mean failure fraction 0.083 < δ, too close for 40
+    # networks
     assert _c2(55).status == INCONCLUSIVE
     assert (
         "network draws as the unit" in v.parts[2].name
@@ -553,7 +560,8 @@ from verification.rules import _intervals as intervals
 )
 @pytest.mark.parametrize("n", [5, 30])
 def test_betting_bounds_cover_the_mean(name, draw, mean, n):
-    """Each one-sided end misses the true mean at most α/2 of the time (Monte Carlo, 3 standard errors)."""
+    """Each one-sided end misses the true mean at most α/2 of the time (Monte Carlo, 3 standard
+    errors)."""
     R, a = 2000, 0.05
     x = draw(np.random.default_rng(n), (R, n))
     miss_upper = np.mean(intervals.betting_pvalue(x, mean, alternative="less") <= a / 2)
@@ -599,7 +607,8 @@ def test_betting_interval_agrees_with_its_p_values():
     ],
 )
 def test_fraction_rule_on_planted_networks(case, p, rho, want):
-    """Planted C2 default budgets (160 networks × 8 members of m/2 neurons, Beta random effect per network)."""
+    """Planted C2 default budgets (160 networks × 8 members of m/2 neurons, Beta random effect per
+    network)."""
     R = 300
     f = cfr._fractions(np.random.default_rng(11), R, p, rho, cfr.C2_SEEDS, cfr.C2_GROUPS)
     st = cfr.fraction_statuses(f)
@@ -623,7 +632,8 @@ def test_fraction_decision_uses_every_neuron_where_the_designated_one_cannot():
 
 
 def test_c2_run_vmapped_seeds_match_one_by_one():
-    """The vmapped program per width gives each seed's numbers of a train call of its own (float tolerance)."""
+    """The vmapped program per width gives each seed's numbers of a train call of its own
+    (float tolerance)."""
     import jax
 
     from ntk_attention import init_params, train
@@ -638,7 +648,7 @@ def test_c2_run_vmapped_seeds_match_one_by_one():
     ds = ctx.dataset(6)
     eta = ctx.learning_rate(config["C2"], sizes=[6], sigma=config["data"]["sigma"])
     rec = c2.record_steps(6, 2)
-    for wi, m in enumerate((4, 8)):
+    for m in (4, 8):
         for j, s in enumerate(ctx.network_seeds(3)):
             tr = train(
                 init_params(jax.random.key(s), m, sigma=config["data"]["sigma"]),
@@ -660,8 +670,8 @@ def test_c2_run_vmapped_seeds_match_one_by_one():
 
 
 def _eta_scan(onsets, etas=(0.25, 0.5, 1.0), seeds=4):
-    """Agreement counts at one width: every network of step size η aligns (all 10 of 10 neurons) from
-    ``onsets[k]`` on, at the records ``ETA_STEPS``."""
+    """Agreement counts at one width: every network of step size η aligns (all 10 of 10 neurons)
+    from ``onsets[k]`` on, at the records ``ETA_STEPS``."""
     a = np.zeros((len(etas), seeds, ETA_STEPS.size), np.int64)
     for k, t in enumerate(onsets):
         a[k, :, ETA_STEPS >= t] = 10
@@ -771,10 +781,11 @@ def test_c2_run_with_eta_factors():
 
 def test_c2_eta_factor_past_the_stability_limit_is_named():
     from verification import config as cfg
-    from verification.claims._common import DIVERGED
+    from verification.contract import DIVERGED
     from verification.contract import Context
 
-    # η = 0.25 · 2/λ_max(H*); × 256 is far past the stability limit 2/λ_max(H(0)) of these tiny networks
+    # η = 0.25 · 2/λ_max(H*); × 256 is far past the stability limit 2/λ_max(H(0)) of these tiny
+    # networks
     config = cfg.validate(
         {
             "C2": {

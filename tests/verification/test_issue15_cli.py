@@ -1,5 +1,5 @@
-"""Issue 15, items 8 and 10 and the calibrate command: `ntk-verify bounds` says where each input comes
-from and takes flags; small command-line traps; `ntk-verify calibrate`."""
+"""Issue 15, items 8 and 10 and the calibrate command: `ntk-verify bounds` says where each input
+comes from and takes flags; small command-line traps; `ntk-verify calibrate`."""
 
 import json
 import subprocess
@@ -11,6 +11,7 @@ import pytest
 
 import ntk_attention as na
 from verification import config as cfg
+from verification.contract import Context
 from verification.commands import _cli as cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,15 +50,37 @@ def test_bounds_json_reports_extended_lambda_and_the_source_of_each_input(tmp_pa
     assert inputs["n"]["from"] == f"{config} [data] n"
 
 
-def test_bounds_text_says_another_sections_eta_is_not_used(tmp_path, capsys):
+def test_bounds_text_lists_every_claims_own_step_size(tmp_path, capsys):
+    """The calculator's η is [C1]'s; every other claim's own η is listed with its n, σ and width
+    (not hidden as 'not used')."""
     config = tmp_path / "my.toml"
-    config.write_text(
-        '[C1]\neta = 0.07\neta_mode = "absolute"\n\n[C2]\neta = 0.5\n'
-    )  # explicit: not the default
+    config.write_text('[C1]\neta = 0.07\neta_mode = "absolute"\n\n[C2]\neta = 0.5\n')
     code, out, err = _bounds(capsys, "--config", str(config), "--n", "6")
     assert code == 0, err
     header = out.splitlines()[0]
-    assert f"eta = 0.07 from {config} [C1] eta" in header and "not used: [C2] eta = 0.5" in header
+    assert f"eta = 0.07 from {config} [C1] eta" in header
+    c2 = [line for line in out.splitlines() if line.startswith("  C2: η = ")]
+    assert c2 and "(relative eta = 0.5) at n = 24, σ = 1" in c2[0], out
+    c1 = [line for line in out.splitlines() if line.startswith("  C1: η = 0.07 (absolute")]
+    assert c1, out
+
+
+def test_bounds_json_gives_the_step_size_run_trains_c1_and_c2_with(capsys):
+    """`bounds --json` "claims": C1's and C2's η equal what their runs resolve (same Context
+    resolver, same n and σ), on the default configuration."""
+    code, out, err = _bounds(capsys, "--json")
+    assert code == 0, err
+    claims = json.loads(out)["claims"]
+    config = cfg.default_config()
+    ctx = Context(config=config, seed=config["run"]["seed"], quiet=True)
+    c1, c2 = config["C1"], config["C2"]
+    run_c1 = ctx.step_size(c1, sizes=c1["sizes"], sigma=c1["sigma"])
+    run_c2 = ctx.step_size(c2, sizes=[config["data"]["n"]])
+    assert claims["C1"][0]["eta"] == pytest.approx(run_c1, rel=1e-12)
+    assert claims["C1"][0]["sigma"] == c1["sigma"] and claims["C1"][0]["n"] == max(c1["sizes"])
+    assert claims["C2"][0]["eta"] == pytest.approx(run_c2, rel=1e-12)
+    assert claims["C2"][0]["n"] == config["data"]["n"]
+    assert all(e["eta"] < e["limit"] for e in claims["C1"] + claims["C2"])
 
 
 def test_bounds_reads_a_relative_eta_as_a_fraction_of_the_stability_limit(tmp_path, capsys):

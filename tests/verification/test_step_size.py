@@ -81,11 +81,13 @@ def test_bad_input_names_the_argument(args, key):
 def test_the_same_eta_key_gives_the_same_step_size_in_run_bounds_and_sweep(
     tmp_path, capsys, monkeypatch
 ):
-    """[C1] eta = 0.4 relative and [sweep] eta = 0.4 relative on the same windows (n = 2) and σ = 3: one η,
-    0.4 · 2/λ_max(H*), in what `run` trains C1 with, what `bounds --json` prints and what `sweep` trains with."""
+    """[C1] eta = 0.4 relative and [sweep] eta = 0.4 relative on the same windows (n = 2) and σ = 3:
+    one η, 0.4 · 2/λ_max(H*), in what `run` trains C1 with, what `bounds --json` prints and what
+    `sweep` trains with."""
     path = tmp_path / "c.toml"
     path.write_text(
-        "[data]\nn = 2\nsigma = 3.0\n[C1]\neta = 0.4\neta_mode = 'relative'\nsigma = 3.0\nsizes = [2]\n"
+        "[data]\nn = 2\nsigma = 3.0\n"
+        "[C1]\neta = 0.4\neta_mode = 'relative'\nsigma = 3.0\nsizes = [2]\n"
         "[sweep]\neta = 0.4\neta_mode = 'relative'\n"
     )
     assert cli.main(["bounds", "--config", str(path), "--json"]) == 0
@@ -126,6 +128,6 @@ def test_lambda_star_is_computed_once_under_one_key(monkeypatch):
     first = ctx.lambda_star(3, sigma=1.0)
     again = ctx.lambda_star(3, sigma=1)  # the same σ as an int: the same key
     assert first is again and len(calls) == 1
-    assert [k for k in ctx.memo if k.startswith("lambda_star/")] == ["lambda_star/3/1.0"]
+    assert [k for k in ctx.memo if k.startswith("lambda_star/")] == ["lambda_star/n=3/sigma=1.0"]
     ctx.lambda_star(3, sigma=2.0)
     assert len(calls) == 2

@@ -38,6 +38,9 @@ from verification.contract import Claim, Context, TrainingRun, check_claim
 __all__ = [
     "BUILTIN",
     "CLAIMS",
+    "Claim",
+    "Context",
+    "TrainingRun",
     "PLUGINS",
     "ENTRY_POINT_GROUP",
     "register_claim",

@@ -78,7 +78,7 @@ def plot_c1(v: Verdict, out: Path) -> list[str]:
     plt = pyplot()
     ns = [int(n) for n in v.arrays["n_values"]]
     fig, axes = plt.subplots(1, len(ns), figsize=(6 * len(ns), 4.5), squeeze=False)
-    eta = v.config["C1"].get("step_size", v.config["C1"]["eta"])  # η itself (eta may be a fraction)
+    eta = v.measured.get("eta", v.config["C1"]["eta"])  # η itself (eta may be a fraction)
     for ax, n, lam, rho in zip(axes[0], ns, v.arrays["lam"], v.arrays["lam_resolution"]):
         loss, steps = v.arrays[f"loss_n{n}"], v.arrays[f"steps_n{n}"].astype(float)
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):

@@ -9,7 +9,7 @@ import numpy as np
 from ntk_attention import Params, init_params, train
 from ntk_attention import data as ntk_data
 from ntk_attention.linearized import predict
-from verification.claims._common import fmt, note_train_divergence
+from verification.claims._common import fmt
 from verification.rules import _laws as laws
 from verification.rules import rate_decision
 from verification.rules._verdict import INCONCLUSIVE, VACUOUS, Observed
@@ -163,10 +163,11 @@ def observed(
         else:
             S = laws.fraction_seeds_for_power(fractions, delta=delta, alpha=alpha)
             budget = (
-                f"{S} seeds per width (power 0.8 of the seed-level rule, resampling the observed failure "
-                f"fractions)"
+                f"{S} seeds per width (power 0.8 of the seed-level rule under the conservative "
+                "law: whole groups flipping at the pilot's median-unbiased upper failure rate)"
                 if S
-                else "beyond 256 seeds per width at the observed failure fractions"
+                else "more than 512 seeds per width under the conservative law (whole groups "
+                "flipping), or a pilot too small to bound the failure rate below δ"
             )
     return Observed(status, laws.FRACTION_RULE, scale, finding, look, budget)
 
@@ -240,9 +241,10 @@ def linear_sign_agreement(params, X, y, eta, w_final) -> float:
 def train_seeds(ctx, ds, m: int, seeds, keys, rec, eta: float, sigma: float):
     """Every seed of width ``m`` at step size ``eta`` as one compiled, vmapped program (cached):
     ``(params at t = 0, trajectory, data-term fraction)``, each batched over the seeds."""
-    cache = repr(
-        ("train-c2-vmap", ds.X.shape[0], m, tuple(seeds), tuple(int(t) for t in rec), eta, sigma)
+    cache = ctx.memo_key(
+        "train_vmap", claim="C2", n=ds.X.shape[0], width=m, seeds=seeds, record_at=rec, eta=eta
     )
+    cache += f"/sigma={sigma!r}"
 
     def go():
         def one(k):
@@ -265,25 +267,11 @@ def train_seeds(ctx, ds, m: int, seeds, keys, rec, eta: float, sigma: float):
 
 def agreement_counts(ctx, ds, P, tr, rec, eta: float, seeds):
     """Sign-agreement counts of one vmapped run, ``(agree_plus, agree_minus, n_plus, n_minus)``, after
-    naming each diverged network (:func:`note_train_divergence`; rerun outside vmap for its words)."""
+    recording each diverged network (:meth:`verification.contract.Context.note_divergence` on its
+    slice of the batched trajectory: nothing is trained again)."""
     for si in np.flatnonzero(np.asarray(tr.diverged_step) >= 0):
-        p = Params(P.w[si], P.a[si])
-        note_train_divergence(
-            ctx,
-            train(
-                p,
-                ds.X,
-                ds.y,
-                learning_rate=eta,
-                record_at=rec,
-                record_ntk=False,
-                record_neurons=False,
-            ),
-            p,
-            ds.X,
-            eta=eta,
-            seed=seeds[si],
-        )
+        one = jax.tree.map(lambda x, si=si: x[si], tr)
+        ctx.note_divergence(one, Params(P.w[si], P.a[si]), ds.X, learning_rate=eta, seed=seeds[si])
     return (
         np.asarray(tr.sign_agree_plus),
         np.asarray(tr.sign_agree_minus),

@@ -27,7 +27,8 @@ from ntk_attention import sweep as sw
 from ntk_attention.data import sign_consistent
 from verification import config as cfg
 from verification import files
-from verification.contract import DIVERGED, TrainingRun
+from ntk_attention.stability import lambda_max
+from verification.contract import StepSize, TrainingRun
 from verification.data._datasets import ood_test_windows
 from verification.data._sources import SourceError
 from verification.files import FIGURE_SOURCE, plain_log_ticks  # noqa: F401  (re-exported: report sets the source)
@@ -96,16 +97,17 @@ def width_sweep(ctx, n: int, section: dict, desc: str, *, sigma: float) -> sw.Sw
     widths = tuple(section["widths"])
     seeds = tuple(ctx.network_seeds(section["seeds"]))
     per = blocks_of(len(seeds), section.get("seeds_per_block", 1))
-    key = (
+    eta = ctx.step_size(section, sizes=[n], sigma=sigma)
+    key = ctx.memo_key(
         "sweep",
-        n,
-        widths,
-        seeds,
-        section["steps"],
-        section["record_every"],
-        section["eta"],
-        sigma,
-        per,
+        n=n,
+        widths=widths,
+        seeds=seeds,
+        steps=section["steps"],
+        record_every=section["record_every"],
+        eta=eta,
+        sigma=sigma,
+        per=per,
     )
 
     def compute():
@@ -115,7 +117,7 @@ def width_sweep(ctx, n: int, section: dict, desc: str, *, sigma: float) -> sw.Sw
             ds.y,
             widths=widths,
             steps=section["steps"],
-            learning_rate=section["eta"],
+            learning_rate=eta,
             record_every=section["record_every"],
             sigma=sigma,
             seeds_per_block=per,
@@ -128,53 +130,17 @@ def width_sweep(ctx, n: int, section: dict, desc: str, *, sigma: float) -> sw.Sw
         bar.close()
         return sw.concatenate(out)
 
-    res = ctx.cached(repr(key), compute)
-    note_divergence(
-        ctx,
-        res.diverged_step,
-        res.widths,
-        res.seeds,
-        eta=section["eta"],
-        n=n,
-        lambda_max=lambda w, s: float(np.linalg.eigvalsh(res.ntk_initial[w, s])[-1]),
-    )
-    return res
-
-
-# ---------------------------------------------------------------------------------------------
-# Hardening (issue 8): runs whose loss diverged, with the gradient-descent stability limit
-
-
-def note_divergence(ctx, diverged_step, widths, seeds, *, eta: float, n: int, lambda_max) -> None:
-    """Record every run with ``diverged_step[w, s] >= 0``; ``lambda_max(w, s)`` gives its λ_max(H(0))."""
-    for w, s in zip(*np.nonzero(np.asarray(diverged_step) >= 0)):
-        lmax = lambda_max(w, s)
-        ctx.memo.setdefault(DIVERGED, []).append(
-            {
-                "width": int(widths[w]),
-                "seed": int(seeds[s]),
-                "n": int(n),
-                "step": int(diverged_step[w, s]),
-                "eta": float(eta),
-                "lambda_max_h0": lmax,
-                "limit": steps.stability_limit(lmax) if lmax > 0 else None,
-            }
-        )
-
-
-def note_train_divergence(ctx, traj, params, X, *, eta: float, seed: int) -> None:
-    """:func:`note_divergence` for one :func:`ntk_attention.train` run (λ_max(H(0)): the one the run computed,
-    :attr:`ntk_attention.Trajectory.lambda_max_h0`)."""
-    if traj.diverged_step >= 0:
-        note_divergence(
-            ctx,
-            np.array([[traj.diverged_step]]),
-            [params.w.shape[0]],
-            [seed],
+    res = ctx.cached(key, compute)
+    for w, s in zip(*np.nonzero(np.asarray(res.diverged_step) >= 0)):
+        ctx.record_divergence(
+            width=res.widths[w],
+            seed=res.seeds[s],
+            n=n,
+            step=res.diverged_step[w, s],
             eta=eta,
-            n=X.shape[0],
-            lambda_max=lambda w, s: float(traj.lambda_max_h0),
+            lambda_max_h0=lambda_max(res.ntk_initial[w, s]),
         )
+    return res
 
 
 # ---------------------------------------------------------------------------------------------
@@ -221,16 +187,10 @@ ETA_MODE = cfg.choice(
 )
 
 
-def step_size(section: dict, lambda_max: float) -> float:
-    """The step size η of a section's ``eta``/``eta_mode`` against ``λ_max(H*)``: the one reader,
-    :func:`verification.training._step_size.learning_rate` (claims ask :meth:`verification.contract.Context.learning_rate`)."""
-    return steps.learning_rate(section["eta"], section["eta_mode"], lambda_max)
-
-
 def data_n_training(section: dict, data: dict) -> list[TrainingRun]:
     """The runs of a claim training the paper's network on ``[data] n`` windows at its ``widths`` with its ``eta``
     (C2, C3, C4: :attr:`verification.contract.Claim.training`)."""
-    return [TrainingRun(section["eta"], tuple(section["widths"]), (data["n"],))]
+    return [TrainingRun(StepSize.of(section), tuple(section["widths"]), (data["n"],))]
 
 
 # ---------------------------------------------------------------------------------------------

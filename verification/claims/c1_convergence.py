@@ -52,6 +52,7 @@ import numpy as np
 from ntk_attention import init_params
 from ntk_attention.linearized import predict
 from ntk_attention.model import Params
+from ntk_attention.stability import lambda_max
 from verification import config as cfg
 from verification.claims._c1_mechanism import (
     MechanismRun,
@@ -68,10 +69,16 @@ from verification.claims._common import (
     blocks_of,
     fmt,
     lam_words,
-    step_size,
     width_sweep,
 )
-from verification.contract import Claim, TrainingRun, memory_bytes, memory_sum, sweep_bytes
+from verification.contract import (
+    Claim,
+    StepSize,
+    TrainingRun,
+    memory_bytes,
+    memory_sum,
+    sweep_bytes,
+)
 from verification.data._datasets import make_dataset
 from verification.rules import envelope_decision, float_floor, probability_decision
 from verification.rules._verdict import (
@@ -171,7 +178,7 @@ def check_c1(
     Holm over all of them.
     """
     linear = {r.n: r for r in (linear or [])}
-    parts, measured, bounds_out, intervals, arrays = [], {}, {}, {}, {}
+    parts, measured, bounds_out, intervals, arrays = [], {"eta": float(eta)}, {}, {}, {}
     family, counter = [], None  # (part index, size, width index, failures, runs, first case)
     for run in runs:
         tag = f"n = {run.n}"
@@ -617,7 +624,7 @@ def run_c1(section: dict, ctx) -> Verdict:
         res = width_sweep(
             ctx, n, {**section, "eta": eta}, f"C1 sweep n={n}", sigma=section["sigma"]
         )
-        lmax = float(max(np.linalg.eigvalsh(h)[-1] for h in res.ntk_initial.reshape(-1, n, n)))
+        lmax = max(lambda_max(h) for h in res.ntk_initial.reshape(-1, n, n))
         B = float(np.abs(X).max())
         run = EnvelopeRun(
             n,
@@ -669,29 +676,32 @@ def run_c1(section: dict, ctx) -> Verdict:
         "data" if s == data_src else s for s in section["mechanism_sources"]
     ):  # each once
         n = section["mechanism_n"]  # the kernel-regime mechanism at a realistic n (_c1_mechanism)
-        ds = (
-            ctx.dataset(n)
-            if src == "data"
-            else ctx.cached(
-                f"C1 dataset/{src}/{n}",
+        name = data_src if src == "data" else src
+        if src == "data":
+            ds, eta_m = ctx.dataset(n), ctx.step_size(section, sizes=[n], sigma=sigma)
+        else:
+            ds = ctx.cached(
+                ctx.memo_key("dataset", source=src, n=n),
                 lambda src=src: make_dataset(
                     {**ctx.config["data"], "source": src}, ctx.key("data"), n=n
                 ),
             )
-        )
-        name = data_src if src == "data" else src
-        norm = bounds.lambda_star(np.asarray(ds.X), sigma=sigma)[0].norm
+            norm = ctx.cached(
+                ctx.memo_key("lambda_star", source=src, n=n, sigma=sigma),
+                lambda ds=ds: bounds.lambda_star(np.asarray(ds.X), sigma=sigma)[0].norm,
+            )
+            eta_m = StepSize.of(section).resolve(norm)
         mechanism.append(
             ctx.cached(
-                f"C1 mechanism/{name}/{n}/{sigma!r}",
-                lambda ds=ds, name=name, norm=norm: gather_mechanism(
+                ctx.memo_key("C1 mechanism", source=name, n=n, sigma=sigma),
+                lambda ds=ds, name=name, eta_m=eta_m: gather_mechanism(
                     ds.X,
                     ds.y,
                     source=name,
                     widths=section["mechanism_widths"],
                     seeds=ctx.network_seeds(section["mechanism_seeds"]),
                     sigma=sigma,
-                    eta=step_size(section, norm),
+                    eta=eta_m,
                     steps=section["mechanism_steps"],
                     record_every=section["mechanism_record_every"],
                 ),
@@ -710,7 +720,7 @@ def run_c1(section: dict, ctx) -> Verdict:
         mechanism=mechanism,
         margin=section["margin"],
         violation_margin=section["violation_margin"],
-        config={"C1": {**section, "step_size": eta}, "data": ctx.config["data"]},
+        config={"C1": section, "data": ctx.config["data"]},
         seed=ctx.seed,
     )
 
@@ -739,10 +749,13 @@ def example_check_input() -> tuple[dict, str]:
 
 
 def training_c1(section: dict, data: dict) -> list[TrainingRun]:
-    """The paper's network trained by gradient descent: the width × seed sweep at every size of ``sizes``."""
-    if section["eta_mode"] != "absolute":  # η is a fraction of the data's own stability limit
-        return []
-    return [TrainingRun(section["eta"], tuple(section["widths"]), tuple(section["sizes"]))]
+    """The paper's network trained by gradient descent, as data: the width × seed sweep at every
+    size of ``sizes`` (one η, stable at every size) and the mechanism's runs at ``mechanism_n``
+    (on the configured data), both at C1's own σ."""
+    step, sigma = StepSize.of(section), section["sigma"]
+    sweep = TrainingRun(step, tuple(section["widths"]), tuple(section["sizes"]), sigma)
+    widths, n = tuple(section["mechanism_widths"]), section["mechanism_n"]
+    return [sweep, TrainingRun(step, widths, (n,), sigma)]
 
 
 def memory_c1(section: dict, data: dict) -> tuple[int, str]:

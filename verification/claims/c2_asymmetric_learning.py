@@ -57,7 +57,7 @@ from verification.claims._common import (
     data_n_training,
     fmt,
 )
-from verification.contract import Claim, TrainingRun, memory_sum
+from verification.contract import Claim, StepSize, TrainingRun, memory_sum
 from verification.rules import _laws as laws
 from verification.rules import clopper_pearson, rate_decision
 from verification.rules._verdict import (
@@ -260,7 +260,7 @@ def check_c2(
     if agree_dec is not None:
         where = "; ".join(
             f"m = {int(widths[wi])} a_r = {g}: mean failure fraction {agree_dec.mean[j]:.3g} over "
-            f"{agree_dec.seeds[j]} networks (max {f.max():.3g}), betting {1 - alpha:.0%} interval "
+            f"{agree_dec.seeds[j]} networks (max {f.max():.3g}), {1 - alpha:.0%} bounds "
             f"[{agree_dec.lower[j]:.3g}, {agree_dec.upper[j]:.3g}]"
             for j, (g, wi, f) in enumerate(cells)
         )
@@ -735,17 +735,12 @@ def example_check_input() -> tuple[dict, str]:
 
 
 def training_c2(section: dict, data: dict) -> list[TrainingRun]:
-    """The runs for the stability check: with a relative η (a fraction of the data's stability limit)
-    there is no absolute step size to check before the data are built, so none; an absolute η's scan
-    (``eta_factors``) adds the widest width at each η × factor."""
-    if section["eta_mode"] != "absolute":
-        return []
-    m = max(section["widths"])
-    return data_n_training(section, data) + [
-        TrainingRun(section["eta"] * f, (m,), (data["n"],))
-        for f in section["eta_factors"]
-        if f != 1
-    ]
+    """The runs for the stability check, as data: every width at the configured step size (a
+    relative one is resolved by the pipeline against the data, as the run resolves it), and the
+    widest width at each η × factor of ``eta_factors``."""
+    m, step = max(section["widths"]), StepSize.of(section)
+    scan = [TrainingRun(step.scaled(f), (m,), (data["n"],)) for f in section["eta_factors"]]
+    return data_n_training(section, data) + [r for r in scan if r.eta != step]
 
 
 def memory_c2(section: dict, data: dict) -> tuple[int, str]:

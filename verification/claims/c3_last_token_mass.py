@@ -31,14 +31,13 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from ntk_attention import Params, empirical_ntk, init_params, mean_attention_mass, train
+from ntk_attention import Params, empirical_ntk, init_params, mean_attention_mass
 from verification import config as cfg
 from verification.claims import _c3_evidence as ev
 from verification.claims._common import (
     ALPHA,
     DELTA,
     data_n_training,
-    note_train_divergence,
     pyplot,
     save_figure,
 )
@@ -53,7 +52,6 @@ from verification.rules._verdict import (
     Verdict,
     combine_parts,
 )
-from verification.training import _bounds as bounds
 
 # ---------------------------------------------------------------------------------------------
 # C3: the last position gets the least mass when every a_r = -1 (Theorem 5.3)
@@ -432,6 +430,8 @@ def _kernel_change(key, m: int, sigma: float, tr, X) -> float:
 def run_c3(section: dict, ctx) -> Verdict:
     n = ctx.config["data"]["n"]
     ds = ctx.dataset(n)
+    sigma = ctx.sigma()
+    eta = ctx.step_size(section, sizes=[n], sigma=sigma)
     seeds = ctx.network_seeds(section["seeds"])
     W = section["widths"]
     rec = record_steps(section["steps"], section["records"])
@@ -450,42 +450,25 @@ def run_c3(section: dict, ctx) -> Verdict:
     for m in W:
         fm, wm, im, tm, nm, ok_neg, n_neg, okm, wtm, km = [], [], [], [], [], 0, 0, [], [], []
         for s in seeds:
-            key = repr(
-                (
-                    "train-c3",
-                    n,
-                    m,
-                    s,
-                    tuple(int(t) for t in rec),
-                    section["eta"],
-                    ctx.config["data"]["sigma"],
-                )
+            p = init_params(jax.random.key(s), m, sigma=sigma, output_signs="minus")
+            tr = ctx.train(
+                p,
+                ds.X,
+                ds.y,
+                learning_rate=eta,
+                seed=s,
+                memo={"claim": "C3", "n": n, "width": m, "record_at": rec, "sigma": sigma},
+                record_at=rec,
+                record_ntk=False,
+                record_neurons=True,
             )
-
-            def go(m=m, s=s):
-                p = init_params(
-                    jax.random.key(s), m, sigma=ctx.config["data"]["sigma"], output_signs="minus"
-                )
-                tr = train(
-                    p,
-                    ds.X,
-                    ds.y,
-                    learning_rate=section["eta"],
-                    record_at=rec,
-                    record_ntk=False,
-                    record_neurons=True,
-                )
-                note_train_divergence(ctx, tr, p, ds.X, eta=section["eta"], seed=s)
-                return tr
-
-            tr = ctx.cached(key, go)
             PM, Wt = np.asarray(tr.position_mass), np.asarray(tr.weights)
             fm.append(PM[-1]), wm.append(Wt[-1]), im.append(PM[0])
             tm.append(np.asarray(tr.mean_position_mass)), nm.append((Wt < 0).mean(axis=1))
             okt = ev.neuron_ok(PM, section["versus"], 1e-12)  # (R, m)
             ok_neg = ok_neg + ((Wt < 0) & okt).sum(axis=1)  # (R,)
             okm.append(okt), wtm.append(Wt)
-            km.append(_kernel_change(jax.random.key(s), m, ctx.config["data"]["sigma"], tr, ds.X))
+            km.append(_kernel_change(jax.random.key(s), m, sigma, tr, ds.X))
             n_neg = n_neg + (Wt < 0).sum(axis=1)
             bar.update(1)
         final.append(np.stack(fm)), weights.append(np.stack(wm)), init.append(np.stack(im))
@@ -495,11 +478,7 @@ def run_c3(section: dict, ctx) -> Verdict:
         ok_traj.append(np.stack(okm)), w_traj.append(np.stack(wtm)), kchange.append(np.asarray(km))
     bar.close()
     X = np.asarray(ds.X, np.float64)
-    sigma = ctx.config["data"]["sigma"]
-    lam = ctx.cached(
-        f"lambda-extended/{n}/{sigma!r}",  # shared with C2
-        lambda: bounds.lambda_star(X, sigma=sigma, extended=True)[0],
-    )
+    lam = ctx.lambda_star(n, sigma=sigma)[0]  # shared with C1, C2 and the stability pre-check
     # the data's own boundary: masses at a common weight w < 0, out to beyond the trained weights
     finite = np.concatenate([np.abs(w[np.isfinite(w)]) for w in w_traj] + [np.ones(1)])
     wmax = min(1.5 * float(finite.max()), W_GRID_MAX)
@@ -527,7 +506,7 @@ def run_c3(section: dict, ctx) -> Verdict:
         conclusion_trajectory=np.stack(conc),
         kernel_change=kchange,
         kernel_threshold=section["kernel_threshold"],
-        eta=section["eta"],
+        eta=eta,
         lam=lam.value,
         lam_resolution=lam.resolution,
         neuron_ok_trajectory=ok_traj,

@@ -534,7 +534,8 @@ def check_c4(
 def run_c4(section: dict, ctx) -> Verdict:
     n = ctx.config["data"]["n"]
     sigma = ctx.config["data"]["sigma"]
-    res = width_sweep(ctx, n, section, f"C4 sweep n={n}", sigma=ctx.config["data"]["sigma"])
+    eta = ctx.step_size(section, sizes=[n])
+    res = width_sweep(ctx, n, section, f"C4 sweep n={n}", sigma=ctx.sigma())
     X = np.asarray(ctx.dataset(n).X)
     lam = ctx.lambda_star(n, sigma=sigma)[0]
     K = bounds.popoviciu_constant(X)
@@ -544,7 +545,7 @@ def run_c4(section: dict, ctx) -> Verdict:
     bern = bern + n * lam.quadrature_error  # H* is known only to its quadrature error
     eig_err = n * bounds.EPS64 * float(np.abs(res.ntk_initial).max()) * 4
     wb = (
-        weight_bound(res.loss, res.step, eta=section["eta"], widths=res.widths, K=K)
+        weight_bound(res.loss, res.step, eta=eta, widths=res.widths, K=K)
         if section["record_every"] == 1
         else None
     )  # the bound sums the loss of every step

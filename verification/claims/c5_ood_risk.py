@@ -32,20 +32,26 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from ntk_attention import Params, forward, init_params, train
+from ntk_attention import Params, forward, init_params
 from ntk_attention import linear as lin
 from verification import config as cfg
 from verification.claims._common import (
     ALPHA,
     interval_status,
-    note_train_divergence,
     ood_premise_verdict,
     ood_split,
     own_noise_variance,
     pyplot,
     save_figure,
 )
-from verification.contract import Claim, TrainingRun, memory_bytes, memory_sum, train_bytes
+from verification.contract import (
+    Claim,
+    StepSize,
+    TrainingRun,
+    memory_bytes,
+    memory_sum,
+    train_bytes,
+)
 from verification.rules import bootstrap_interval
 from verification.rules._ood import exponent_seeds_for_power, noise_exponent_decision
 from verification.rules._verdict import (
@@ -304,21 +310,22 @@ def run_c5(section: dict, ctx) -> Verdict:
     levels = section["noise_levels"]
     shared_level = any(sd == section["noise_std"] for sd in levels)
     bar = ctx.progress("C5 OOD risk", (len(sizes) + len(levels) - shared_level) * len(seeds))
-    sigma = ctx.config["data"]["sigma"]
+    sigma = ctx.sigma()
+    eta = ctx.step_size(section, sizes=sizes, sigma=sigma)
 
     def fit(X, y, s, steps, record_every):
         p = init_params(jax.random.key(s), section["width"], sigma=sigma)
-        tr = train(
+        tr = ctx.train(
             p,
             X,
             y,
+            learning_rate=eta,
+            seed=s,
             steps=steps,
-            learning_rate=section["eta"],
             record_every=record_every,
             record_ntk=False,
             record_neurons=True,
         )
-        note_train_divergence(ctx, tr, p, X, eta=section["eta"], seed=s)
         bar.update(1)
         return p, tr
 
@@ -482,7 +489,7 @@ def example_check_input() -> tuple[dict, str]:
     att = [[200.0 * rng.chisquare(1, size=(60, 2)) * 0.01]]
     lin = [[1.1 * rng.chisquare(1, size=(60, 1)) * 0.01]]
     sig = np.array([1e-4, 1e-3, 1e-2, 1e-1, 1.0])
-    jitter = np.exp(rng.normal(0.0, 0.05, size=(2, 5, 3)))
+    jitter = np.exp(rng.normal(0.0, 0.05, size=(2, 5, 10)))
     return dict(
         sizes=[16],
         steps=[100],
@@ -500,7 +507,7 @@ def example_check_input() -> tuple[dict, str]:
 def training_c5(section: dict, data: dict) -> list[TrainingRun]:
     """The paper's network trained by gradient descent: one width at every size of ``sizes``."""
     return [
-        TrainingRun(section["eta"], (section["width"],), tuple(section["sizes"]))
+        TrainingRun(StepSize.of(section), (section["width"],), tuple(section["sizes"]))
     ]  # the sweep: at max(sizes)
 
 
@@ -536,7 +543,7 @@ CLAIM = Claim(
         "width": cfg.positive_int(1024, "attention width m", minimum=2),
         "sizes": cfg.int_list([16, 32], "sign-consistent training windows n", minimum=2),
         "steps": cfg.int_list([100, 300], "training steps T at which risks are measured"),
-        "seeds": cfg.positive_int(3, "network seeds", maximum=64),
+        "seeds": cfg.positive_int(10, "network seeds", maximum=64),
         "eta": cfg.positive_float(0.05, "attention learning rate η"),
         "noise_std": cfg.positive_float(0.1, "observation noise σ_ε on targets"),
         "pool": cfg.positive_int(

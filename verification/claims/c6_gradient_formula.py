@@ -366,7 +366,7 @@ def run_c6(section: dict, ctx) -> Verdict:
         y,
         steps=section["steps"],
         record_every=section["record_every"],
-        eta=section["eta"],
+        eta=ctx.step_size(section),
     )
     return check_c6(
         shapes=shapes,

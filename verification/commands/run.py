@@ -59,8 +59,9 @@ def _cmd_run(args) -> int:
     verdicts, per_verdict_source, errors = [], [], []
     for config in configs:
         name = config["data"]["source"]
+        context = pipeline.run_context(config, quiet=args.quiet)
         # warn before training
-        stability = pipeline.stability_report(config, claims)
+        stability = pipeline.stability_report(config, claims, context=context)
         for line in pipeline.stability_warnings(stability):
             print(
                 "ntk-verify run: warning: "
@@ -69,7 +70,7 @@ def _cmd_run(args) -> int:
                 flush=True,
             )
         got = pipeline.run_claims(
-            config, claims, quiet=args.quiet, stability=stability, errors=errors
+            config, claims, stability=stability, errors=errors, context=context
         )
         verdicts += got
         per_verdict_source += [name] * len(got)

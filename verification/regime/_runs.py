@@ -44,6 +44,7 @@ from verification.regime import _map as rmap
 from verification.rules._verdict import HOLDS
 from verification.training import _bounds as bounds
 from verification.training._longrun import train_long
+from verification.training._step_size import StepSize
 
 __all__ = [
     "MapSettings",
@@ -209,7 +210,7 @@ def _theory(X, y, s: MapSettings, sigma, constants, fraction: float):
     :math:`2/\\lambda_{\\max}(H^*)`; returns ``(theory, η)``."""
     kw = dict(delta=s.delta, eps=s.eps, sigma=sigma, width=1, constants=constants)
     lam_max = bounds.theory(np.asarray(X), np.asarray(y), eta=1.0, **kw).lam.norm
-    eta = fraction * 2.0 / lam_max
+    eta = StepSize(fraction, "relative").resolve(lam_max)
     return bounds.theory(np.asarray(X), np.asarray(y), eta=eta, **kw), eta
 
 

@@ -11,9 +11,9 @@ import json
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
-from ntk_attention import Params, empirical_ntk, init_params
+from ntk_attention import Params, init_params
+from ntk_attention.stability import h0_lambda_max
 from verification import config as cfg
 from verification.contract import Context
 from verification.training import _step_size as steps
@@ -139,8 +139,7 @@ def stability_warning(config: dict) -> str | None:
         output_signs=sweep["output_signs"],
         dtype=dtype,
     )
-    H = np.asarray(empirical_ntk(Params(w[:m], a[:m]), jnp.asarray(data.X, dtype)), np.float64)
-    lmax = float(np.linalg.eigvalsh(0.5 * (H + H.T))[-1])
+    lmax = h0_lambda_max(Params(w[:m], a[:m]), jnp.asarray(data.X, dtype))
     eta = learning_rate(config)
     if eta < steps.stability_limit(lmax):
         return None

@@ -166,8 +166,8 @@ def train_long(
             if keep_weights:
                 out["weights"].extend(np.asarray(tr.weights)[take])
             w = np.asarray(tr.params.w)
-            if tr.diverged_step >= 0:
-                diverged = done + tr.diverged_step
+            if int(tr.diverged_step) >= 0:
+                diverged = done + int(tr.diverged_step)
             bar.update(int(end - done))
             done = int(end)
             if path is not None:

@@ -19,17 +19,56 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping
+from typing import NamedTuple
 
 from ntk_attention.stability import stability_limit
 
 __all__ = [
     "MODES",
+    "StepSize",
     "learning_rate",
     "section_learning_rate",
 ]  # stability_limit/_words: ntk_attention.stability
 
 MODES = ("relative", "absolute")
 """How a configured ``eta`` is read (``eta_mode``)."""
+
+
+class StepSize(NamedTuple):
+    r"""A configured step size, parsed once: ``eta`` read as ``mode``.
+
+    ``"absolute"``: :math:`\eta = \mathrm{eta}`; ``"relative"``:
+    :math:`\eta = \mathrm{eta}\cdot 2/\lambda_{\max}(H^*)` at the most restrictive data size
+    (resolved by :meth:`verification.contract.Context.step_size`, the one resolver).
+
+    >>> StepSize.of({"eta": 0.4, "eta_mode": "relative"}).resolve(2.0)
+    0.4
+    >>> StepSize.of({"eta": 3.0}).resolve()
+    3.0
+    """
+
+    eta: float
+    mode: str = "absolute"
+
+    @classmethod
+    def of(cls, section: Mapping) -> StepSize:
+        """The step size of a configuration section (``eta``, ``eta_mode``; absolute when absent)."""
+        step = cls(float(section["eta"]), section.get("eta_mode", "absolute"))
+        learning_rate(step.eta, step.mode, 1.0)  # validates eta and mode once, here
+        return step
+
+    @property
+    def relative(self) -> bool:
+        r"""Whether η depends on the data (a fraction of :math:`2/\lambda_{\max}`)."""
+        return self.mode == "relative"
+
+    def resolve(self, lambda_max: float | Callable[[], float] | None = None) -> float:
+        """η itself: :func:`learning_rate` of this step size."""
+        return learning_rate(self.eta, self.mode, lambda_max)
+
+    def scaled(self, factor: float) -> StepSize:
+        """The same reading at ``factor`` × ``eta`` (C2's ``eta_factors``)."""
+        return self._replace(eta=self.eta * float(factor))
 
 
 def learning_rate(
@@ -62,7 +101,7 @@ def learning_rate(
 
 
 def section_learning_rate(
-    section: Mapping, lambda_max_of: Callable[[int], float], sizes: Iterable[int]
+    section: Mapping | StepSize, lambda_max_of: Callable[[int], float], sizes: Iterable[int]
 ) -> float:
     r"""The one η of a configuration section (``eta``, ``eta_mode``) trained at every size of ``sizes``:
     ``eta`` itself, or the smallest :math:`\mathrm{eta}\cdot 2/\lambda_{\max}(n)` over the sizes (stable at
@@ -71,10 +110,10 @@ def section_learning_rate(
     >>> section_learning_rate({"eta": 0.5, "eta_mode": "relative"}, {2: 1.0, 4: 4.0}.get, [2, 4])
     0.25
     """
-    mode = section.get("eta_mode", "absolute")
-    if mode == "absolute":
-        return learning_rate(section["eta"], mode)
+    step = section if isinstance(section, StepSize) else StepSize.of(section)
+    if not step.relative:
+        return step.resolve()
     sizes = list(sizes)
     if not sizes:
         raise ValueError("sizes: expected at least one data size for a relative eta, got none")
-    return min(learning_rate(section["eta"], mode, lambda n=n: lambda_max_of(n)) for n in sizes)
+    return min(step.resolve(lambda n=n: lambda_max_of(n)) for n in sizes)
