@@ -1,6 +1,7 @@
-"""The sweep library's own homes (issue 23) and its failures off the happy path (issue 22 items 6-8):
-the output check before any work, a full disk in one line, Ctrl-C as exit 130, and a distributed
-start whose peer never comes as one line naming the coordinator and the missing process ids."""
+"""The sweep library's own homes (issue 23) and its failures off the happy path
+(issue 22 items 6-8): the output check before any work, a full disk in one line, Ctrl-C as exit 130,
+and a distributed start whose peer never comes as one line naming the coordinator and the missing
+process ids."""
 
 import errno
 import os
@@ -146,7 +147,7 @@ def test_a_peer_that_never_starts_is_one_line_and_exit_2(tmp_path):
         [
             sys.executable,
             "-m",
-            "verification.commands._cli",
+            "verification.commands",
             "sweep",
             "--distributed",
             "--coordinator-address",
@@ -175,8 +176,9 @@ def test_a_peer_that_never_starts_is_one_line_and_exit_2(tmp_path):
 
 
 def test_lambda_min_is_one_answer_in_data_bounds_and_sweep(tmp_path, capsys):
-    """λ_min(H*) below float64 resolution (n = 12 windows of the residual family): `data`, `bounds` and the
-    sweep's report give the same extended-precision value (issue 22 item 4), each with --data."""
+    """λ_min(H*) below float64 resolution (n = 12 windows of the residual family): `data`, `bounds`
+    and the sweep's report give the same extended-precision value (issue 22 item 4), each with
+    --data."""
     import json
     import re
 
@@ -218,12 +220,14 @@ def test_lambda_min_is_one_answer_in_data_bounds_and_sweep(tmp_path, capsys):
 
 
 def test_the_sweep_section_is_known_without_any_command_or_parser():
-    """[sweep] is one of config's explicit sections: a fresh interpreter that imports neither the command
-    line nor the sweep library validates it (it used to be registered by importing verification.sweep_cmd)."""
+    """[sweep] is one of config's explicit sections: a fresh interpreter that imports neither the
+    command line nor the sweep library validates it (it used to be registered by importing
+    verification.sweep_cmd)."""
     code = (
         "import sys\nfrom verification import config as cfg\n"
         "c = cfg.loads('[sweep]\\neta = 0.2\\nwidths = [4, 8]\\n')\n"
-        "assert not any(m.startswith(('verification.sweep', 'verification.commands', 'verification.commands._cli')) "
+        "assert not any(m.startswith(('verification.sweep', 'verification.commands', "
+        "'verification.commands._cli')) "
         "for m in sys.modules), sorted(m for m in sys.modules if m.startswith('verification'))\n"
         "print(c['sweep']['eta'], c['sweep']['eta_mode'], c['sweep']['widths'])\n"
     )
@@ -235,3 +239,24 @@ def test_the_sweep_section_is_known_without_any_command_or_parser():
         match=r"^sweep\.seeds: expected a multiple of sweep\.seeds_per_block = 2, got 3$",
     ):
         cfg.loads("[sweep]\nseeds = 3\nseeds_per_block = 2\n")
+
+
+def test_report_rerenders_a_sweep_folder_in_a_fresh_process(tmp_path):
+    """Nothing registers itself at import: `from verification import report` alone re-renders a
+    sweep folder (the sweep's section is in report.SECTIONS, an explicit tuple)."""
+    from tests.hardening.cli_runs import TINY_SWEEP
+    from verification import sweeps as sc
+
+    (tmp_path / "tiny.toml").write_text(TINY_SWEEP.replace("seeds = 6", "seeds = 2"))
+    config = sc.resolve_config(str(tmp_path / "tiny.toml"))
+    out = tmp_path / "sweep"
+    sc.run_sweep(config, out, log=None)
+    sc.merge(out)
+    code = (
+        "import sys; from verification import report; "
+        f"print(report.rerender({str(out)!r})); "
+        "print(any(m.startswith('verification.sweeps.resume') for m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "sweep" in (out / "report.md").read_text(encoding="utf-8").lower()
