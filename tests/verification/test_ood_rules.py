@@ -36,15 +36,16 @@ SIG = np.array([1e-4, 1e-3, 1e-2, 1e-1, 1.0])
 @given(b=st.floats(0.0, 1.5), seed=st.integers(0, 2**31 - 1))
 def test_noise_exponent_exact_power_laws(b, seed):
     """R = c_s σ^(2b) exactly: every seed's slope is b, so the status is fixed by b against 1 − Δ."""
-    c = np.exp(np.random.default_rng(seed).normal(size=3))
+    rng = np.random.default_rng(seed)
+    c = np.exp(rng.normal(size=10))
     var = SIG**2
-    risk = var[:, None] ** b * c[None, :]
+    risk = var[:, None] ** b * c[None, :] * np.exp(rng.normal(0, 1e-6, (SIG.size, 10)))
     lin = noise_exponent_decision(var, risk, vanishes=True)
     att = noise_exponent_decision(var, risk, vanishes=False)
-    assert lin.slope == pytest.approx(b, abs=1e-9)
-    if b >= 0.9 + 1e-9:
+    assert lin.slope == pytest.approx(b, abs=1e-5)
+    if b >= 0.9 + 1e-4:
         assert (lin.status, att.status) == (HOLDS, VIOLATED)
-    elif b < 0.9 - 1e-9:
+    elif b < 0.9 - 1e-4:
         assert (lin.status, att.status) == (VIOLATED, HOLDS)
 
 
@@ -52,7 +53,7 @@ def test_noise_exponent_straddling_interval_is_inconclusive_and_says_why():
     assert noise_exponent_status(0.85, 0.95, vanishes=True) == INCONCLUSIVE
     assert noise_exponent_status(0.85, 0.95, vanishes=False) == INCONCLUSIVE
     rng = np.random.default_rng(3)
-    risk = (0.5 + SIG[:, None] ** 2) * np.exp(rng.normal(0, 0.05, (5, 3)))
+    risk = (0.5 + SIG[:, None] ** 2) * np.exp(rng.normal(0, 0.05, (5, 10)))
     att = noise_exponent_decision(SIG**2, risk, vanishes=False)
     assert att.status == HOLDS and "does not vanish" in att.rule
     with pytest.raises(ValueError, match="margin"):
@@ -91,7 +92,8 @@ def test_paired_effects_decide_each_way_and_holm_adjusts():
         paired_effects(np.zeros((2, 1)))
 
 
-SCATTER = np.array([0.05, -0.05, 0.05, -0.05, 0.0])  # per-seed scatter of d with mean exactly 0
+SCATTER = np.linspace(-0.05, 0.05, 12)  # per-seed scatter of d, median and mean exactly 0
+SCATTER = SCATTER - np.median(SCATTER)
 
 
 def test_margin_effects_known_answers():
@@ -99,49 +101,70 @@ def test_margin_effects_known_answers():
     d = np.log([[0.5], [1.0], [2.0], [0.9]]) + SCATTER
     dec = margin_effects(d, margin=0.1)
     assert dec.statuses == (HOLDS, VIOLATED, VIOLATED, INCONCLUSIVE) and dec.status == VIOLATED
+    assert dec.basis[0] == "Holm" and dec.estimand == "median"
     assert dec.factor[1] == pytest.approx(1.0) and dec.lo[1] > 0.9 and dec.hi[0] < 0.9
-    assert dec.p_mitigates[3] == pytest.approx(0.5) and dec.p_not_holm[3] == pytest.approx(1.0)
+    assert dec.p_not_holm[3] == pytest.approx(1.0)
     assert "Δ = 0.1" in dec.rule and "Holm over 4" in dec.rule and "intersection–union" in dec.rule
-    assert margin_effects(d[[0]]).status == HOLDS
-    assert (
-        margin_effects(d[[0, 3]]).status == INCONCLUSIVE
-    )  # one undecided: the conjunction is not shown
-    assert (
-        margin_effects(d[[0]], margin=0.6).status == VIOLATED
-    )  # × 0.5 does not lower the risk by 60%
-    for bad in (0.0, 1.0, 1.5, -0.2):
+    one = margin_effects(d[[0]])
+    assert one.status == HOLDS and one.basis == ("family (intersection–union)",)
+    assert margin_effects(d[[0, 3]]).status == INCONCLUSIVE  # one undecided: not shown
+    assert margin_effects(d[[0]], margin=0.6).status == VIOLATED  # × 0.5 is not a 60% cut
+    for bad in (0.0, 1.0, 1.5, -0.2, float("nan")):
         with pytest.raises(ValueError, match="margin"):
             margin_effects(d, margin=bad)
 
 
-def test_margin_effects_holm_for_does_not_and_no_correction_for_mitigates():
-    d_not = np.array(
-        [[-0.02, 0.0, -0.06, 0.02, -0.09]]
-    )  # factor ≈ 0.97, just shown above 0.9 alone
-    alone = margin_effects(d_not)
+def test_margin_effects_arguments_are_checked():
+    d = np.log([[0.5]]) + SCATTER
+    with pytest.raises(ValueError, match="^alpha: expected"):
+        margin_effects(d, alpha=1.5)
+    with pytest.raises(ValueError, match="^estimand: expected"):
+        margin_effects(d, estimand="mode")
+    bad = d.copy()
+    bad[0, 3] = -np.inf  # a zero risk
+    with pytest.raises(ValueError, match="^log_ratios: expected finite.*-inf"):
+        margin_effects(bad)
+
+
+def test_margin_effects_no_unsupported_mitigates_and_holm_for_does_not():
+    """A variant that passes α/2 alone but not Holm's step is INCONCLUSIVE when the family does
+    not hold: no per-variant "mitigates" the family does not support."""
+    d_mit = (
+        np.log(0.9)
+        + np.r_[-0.1, -0.2, -0.05, -0.15, -0.12, -0.1, -0.1, -0.1, -0.1, 0.01, 0.02, -0.3]
+    )
+    alone = margin_effects(d_mit[None])  # 10 of 12 below: p = 0.019 ≤ 0.025
+    assert alone.status == HOLDS and alone.p_mitigates[0] < 0.025
+    fam = margin_effects(np.vstack([d_mit, np.log(1.0) + np.tile(SCATTER, (4, 1))]))
+    assert fam.p_mitigates[0] == pytest.approx(alone.p_mitigates[0])
+    assert fam.statuses[0] == INCONCLUSIVE and fam.basis[0] == ""
+    d_not = np.r_[np.full(10, 0.0), -0.2, -0.3]  # 10 of 12 above 0.9: alone yes, Holm over 5 no
+    assert margin_effects(d_not[None]).statuses[0] == VIOLATED
     fam = margin_effects(np.vstack([d_not, np.log(0.9) + np.tile(SCATTER, (4, 1))]))
-    assert alone.p_not_holm[0] < 0.025 < fam.p_not_holm[0]  # Holm over 5 variants
-    assert alone.statuses[0] == VIOLATED and fam.statuses[0] == INCONCLUSIVE
-    d_mit = np.log(0.9) + np.array([[-0.1, -0.2, -0.05, -0.15, -0.12]])
-    fam = margin_effects(np.vstack([d_mit, np.log(0.5) + np.tile(SCATTER, (4, 1))]))
-    assert margin_effects(d_mit).p_mitigates[0] == pytest.approx(
-        fam.p_mitigates[0]
-    )  # no correction
-    st, conj, _, _ = margin_effect_statuses(np.stack([d_mit, d_not]))  # vectorised over replicates
+    assert fam.statuses[0] == INCONCLUSIVE
+    st, conj, _, _ = margin_effect_statuses(np.stack([d_mit[None], d_not[None]]))
     assert conj.tolist() == [HOLDS, VIOLATED] and st.shape == (2, 1)
+
+
+def test_margin_identical_seeds_never_decide():
+    for d in (np.zeros((2, 2)), np.full((3, 8), np.log(0.5)), np.full((1, 12), 1.0)):
+        for est in ("median", "mean"):
+            dec = margin_effects(d, estimand=est)
+            assert set(dec.statuses) == {INCONCLUSIVE} and dec.status == INCONCLUSIVE
+            assert "zero spread" in dec.rule
 
 
 def test_margin_budget_grows_with_scatter_and_vanishes_on_the_margin():
     rng = np.random.default_rng(5)
-    z = rng.standard_normal(5)
-    narrow, wide = (margin_effects((np.log(0.8) + s * z)[None]) for s in (0.1, 0.3))
-    assert 2 <= margin_seeds_for_power(narrow, 0) < margin_seeds_for_power(wide, 0)
-    on = margin_effects((np.log(0.9) + SCATTER)[None])
+    z = rng.standard_normal(8)
+    narrow, wide = (margin_effects((np.log(0.8) + s * z)[None]) for s in (0.01, 0.3))
+    assert 6 <= margin_seeds_for_power(narrow, 0) < margin_seeds_for_power(wide, 0)
+    on = margin_effects((np.log(0.9) + SCATTER)[None], estimand="mean")
     assert margin_seeds_for_power(on, 0) == 0
 
 
 def test_exponent_budget_from_the_observed_spread():
-    wide = NoiseExponent(INCONCLUSIVE, 0.75, 0.55, 0.95, 0.1, True, 3, 4, "")
+    wide = NoiseExponent(INCONCLUSIVE, 0.75, 0.55, 0.95, 0.1, True, 3, 4, "", "mean")
     narrow = wide._replace(lo=0.7, hi=0.8)
     assert exponent_seeds_for_power(wide) > exponent_seeds_for_power(narrow) >= 2
     assert (

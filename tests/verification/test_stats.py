@@ -167,9 +167,10 @@ def test_rate_decision_true_false_boundary():
     v = base * WIDTHS[:, None] ** tilt[None, :]
     b = rate_decision(WIDTHS, v)
     assert b.status == INCONCLUSIVE and b.lo < -0.4 < b.hi and b.slope == pytest.approx(-0.4)
-    # an exact power law at -1/2 gives a zero-width interval at -1/2
+    # identical seeds (zero spread of the per-seed slopes) never decide (issue 28)
     exact = rate_decision(WIDTHS, np.repeat(WIDTHS[:, None] ** -0.5, 3, axis=1))
-    assert exact.status == HOLDS and exact.hi == pytest.approx(-0.5, abs=1e-12)
+    assert exact.status == INCONCLUSIVE and "zero spread" in exact.rule
+    assert exact.hi == pytest.approx(-0.5, abs=1e-12)
 
 
 def test_rate_decision_pre_asymptotic_maximum_is_not_violated():

@@ -165,7 +165,8 @@ def rate_decision(
     need a larger :math:`\Delta_v`.
 
     ``values_per_seed`` has shape ``(widths, seeds)``; errors at each end of the interval are
-    :math:`\alpha/2`.
+    :math:`\alpha/2`. With two or more seeds whose per-seed slopes coincide (zero spread: the
+    seeding is broken, the same draw repeated) the status is INCONCLUSIVE and ``rule`` says so.
     """
     margin, vm = _margins(margin, violation_margin)
     exponent = float(exponent)
@@ -178,6 +179,24 @@ def rate_decision(
         )
     slope, lo, hi = (float(a) for a in rate_bounds(widths, v, alpha=alpha))
     status = rate_status(lo, hi, exponent=exponent, margin=margin, violation_margin=vm)
+    if v.shape[1] >= 2 and hi - lo <= 1e-12 * max(1.0, abs(slope)):
+        rule = (
+            f"slope {_fmt(slope)} with zero spread of the per-seed slopes over {v.shape[1]} seeds: "
+            "identical seeds in a stochastic experiment mean the seeding is broken (the same draw "
+            "repeated), so no verdict is drawn"
+        )
+        return RateDecision(
+            INCONCLUSIVE,
+            slope,
+            lo,
+            hi,
+            exponent,
+            margin,
+            vm,
+            int(v.shape[1]),
+            int(v.shape[0]),
+            rule,
+        )
     how = (
         f"{v.shape[1]} seeds, t interval over per-seed slopes"
         if v.shape[1] > 1
