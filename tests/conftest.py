@@ -1,8 +1,12 @@
-"""Test-suite settings: float64 available everywhere (tests pick float32 explicitly when they need it)."""
+"""Test-suite settings: float64 available everywhere (tests pick float32 explicitly when they need
+it)."""
 
 import os
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+# no persistent compilation cache in the suite (tests/verification/test_compilation_cache.py turns
+# it on in a folder of its own): xdist workers never share compiled programs on disk
+os.environ.setdefault("NTK_VERIFY_CACHE", "off")
 
 import jax  # noqa: E402
 from hypothesis import settings  # noqa: E402

@@ -24,7 +24,7 @@ from verification import files
 from verification.claims import load_extensions
 from verification.commands import bounds, calibrate, config, data, map, run, sweep
 from verification.commands import report as report_cmd
-from verification.commands._shared import UsageError, parse_claims
+from verification.commands._shared import UsageError, enable_compilation_cache, parse_claims
 from verification.data._sources import SourceError
 from verification.report import _report as report
 
@@ -86,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     matplotlib.use("Agg")
     parser = build_parser()
     args = parser.parse_args(join_negative_values(sys.argv[1:] if argv is None else list(argv)))
+    enable_compilation_cache()
     try:
         return int(args.func(args) or 0)
     except (
@@ -100,7 +101,3 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"ntk-verify {args.command}: interrupted", file=sys.stderr)
         return 130
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -5,6 +5,9 @@ Private to :mod:`verification.commands`; each command module imports what it nee
 
 from __future__ import annotations
 
+import hashlib
+import os
+import platform
 from pathlib import Path
 
 import jax
@@ -14,6 +17,9 @@ from verification.claims import CLAIMS, load_plugin
 
 __all__ = [
     "UsageError",
+    "CACHE_ENV",
+    "compilation_cache_dir",
+    "enable_compilation_cache",
     "enable_x64",
     "load_plugins",
     "add_plugin_option",
@@ -28,6 +34,52 @@ __all__ = [
 
 class UsageError(ValueError):
     """A user error reported as one line with exit status 2."""
+
+
+CACHE_ENV = "NTK_VERIFY_CACHE"
+"""Environment variable: a folder for JAX's persistent compilation cache, or ``off``."""
+
+
+def _machine_key(env) -> str:
+    """What a compiled program depends on besides its inputs: the CPU's features, XLA's flags and
+    the JAX version (a cache folder per key: another machine's programs are never loaded)."""
+    try:
+        flags = next(
+            (ln for ln in Path("/proc/cpuinfo").read_text().splitlines() if ln.startswith("flags")),
+            "",
+        )
+    except OSError:
+        flags = platform.processor()
+    text = "|".join((platform.machine(), flags, env.get("XLA_FLAGS", ""), jax.__version__))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def compilation_cache_dir(env=None) -> Path | None:
+    """The folder of JAX's persistent compilation cache: ``$NTK_VERIFY_CACHE`` (``off``: none),
+    else ``$XDG_CACHE_HOME/ntk-attention/jax`` (default ``~/.cache``), one subfolder per machine
+    key (CPU features, ``XLA_FLAGS``, JAX version)."""
+    env = os.environ if env is None else env
+    setting = env.get(CACHE_ENV, "").strip()
+    if setting.lower() in ("off", "0", "no", "none", "disabled"):
+        return None
+    base = Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ntk-attention" / "jax"
+    return (Path(setting).expanduser() if setting else base) / _machine_key(env)
+
+
+def enable_compilation_cache(env=None) -> Path | None:
+    """Turn on JAX's persistent compilation cache (:func:`compilation_cache_dir`), so that a second
+    run compiles nothing it compiled before; returns the folder, or ``None`` when it is off or
+    cannot be created (then every program compiles, as without a cache)."""
+    path = compilation_cache_dir(env)
+    if path is None:
+        return None
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    jax.config.update("jax_compilation_cache_dir", str(path))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.1)
+    return path
 
 
 def enable_x64() -> None:

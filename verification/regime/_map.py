@@ -157,7 +157,7 @@ def row_boundary(values, status) -> dict:
     holds); ``first_violated``: the first VIOLATED value (None).
 
     >>> row_boundary([1, 10, 100, 1000], ["VACUOUS", "HOLDS", "HOLDS", "VIOLATED"])
-    {'onset': None, 'holds_until': 10, 'first_violated': 1000}
+    {'onset': None, 'holds_until': 100, 'first_violated': 1000}
     """
     values = list(values)
     status = [str(s) for s in status]

@@ -13,10 +13,9 @@ import jax
 import jax.numpy as jnp
 
 from ntk_attention import Params, init_params
-from ntk_attention.stability import h0_lambda_max
+from ntk_attention.stability import h0_lambda_max, stability_limit, stability_words
 from verification import config as cfg
 from verification.contract import Context
-from verification.training import _step_size as steps
 
 __all__ = [
     "FORMAT",
@@ -141,10 +140,10 @@ def stability_warning(config: dict) -> str | None:
     )
     lmax = h0_lambda_max(Params(w[:m], a[:m]), jnp.asarray(data.X, dtype))
     eta = learning_rate(config)
-    if eta < steps.stability_limit(lmax):
+    if eta < stability_limit(lmax):
         return None
     return (
-        f"warning: learning rate {steps.stability_words(eta, lmax)} at width {m}, seed {seed}, "
+        f"warning: learning rate {stability_words(eta, lmax)} at width {m}, seed {seed}, "
         f"n = {data.X.shape[0]}: training may diverge (diverged_step in sweep.npz), "
         "and the sweep does not describe the NTK regime"
     )
