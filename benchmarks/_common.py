@@ -20,7 +20,8 @@ import jax.numpy as jnp
 
 
 class Timing(NamedTuple):
-    """Median seconds of one candidate: ``wall`` clock and ``cpu`` (this process's CPU time, all threads).
+    """Median seconds of one candidate: ``wall`` clock and ``cpu`` (this process's CPU time, all
+    threads).
 
     On a machine shared with other work the CPU time moves less than the wall time (waiting for
     a core does not count); both are printed.
@@ -79,7 +80,8 @@ def interleaved_medians(
 def exp_floor(
     count: int, dtype, key, *, max_elements: int = 1 << 28
 ) -> tuple[Callable[[], jax.Array], float]:
-    """``jnp.sum(jnp.exp(z))`` over standard-normal ``z``: the exponential floor of ``count`` exponentials.
+    """``jnp.sum(jnp.exp(z))`` over standard-normal ``z``: the exponential floor of ``count``
+    exponentials.
 
     Returns the callable and the factor its time is multiplied by: ``z`` holds
     ``min(count, max_elements)`` numbers (accelerator sizes would not fit), and the time scales
@@ -120,11 +122,15 @@ def machine_line() -> str:
     """One line naming the device(s), the CPU and the JAX version."""
     devices = jax.devices()
     kinds = sorted({d.device_kind for d in devices})
-    return f"devices: {len(devices)} x {', '.join(kinds)} ({jax.default_backend()}); cpu: {cpu_model()}; jax {jax.__version__}"
+    return (
+        f"devices: {len(devices)} x {', '.join(kinds)} ({jax.default_backend()}); "
+        f"cpu: {cpu_model()}; jax {jax.__version__}"
+    )
 
 
 def dtypes_enabled(names: str):
-    """The ``jnp.dtype`` of each comma-separated name; turns on float64 first when one asks for it."""
+    """The ``jnp.dtype`` of each comma-separated name; turns on float64 first when one asks for
+    it."""
     dtypes = [jnp.dtype(t) for t in names.split(",") if t]
     if jnp.dtype("float64") in dtypes:
         jax.config.update("jax_enable_x64", True)

@@ -48,11 +48,13 @@ def main() -> None:
     item = dtype.itemsize
     print(machine_line())
     print(
-        f"n = {n}, m = 2^{args.log2_m} = {m}, d = {d}, {args.dtype}; default chunk {default_chunk_size(n, m, d)} neurons"
+        f"n = {n}, m = 2^{args.log2_m} = {m}, d = {d}, {args.dtype}; "
+        f"default chunk {default_chunk_size(n, m, d)} neurons"
     )
     print(
         f"sizes: w and a {2 * m * item / GIB:.3f} GiB, H {n * n * item / GIB:.4f} GiB; "
-        f"one (n, m) Jacobian would be {n * m * item / GIB:.1f} GiB, an (n, m, d) tensor {n * m * d * item / GIB:.0f} GiB"
+        f"one (n, m) Jacobian would be {n * m * item / GIB:.1f} GiB, "
+        f"an (n, m, d) tensor {n * m * d * item / GIB:.0f} GiB"
     )
     print(f"peak RSS after importing JAX:       {peak_rss_bytes() / GIB:.3f} GiB")
     k_w, k_x = jax.random.split(jax.random.key(0))
@@ -70,7 +72,8 @@ def main() -> None:
     if device_peak is not None:
         print(f"peak device memory in use:          {device_peak / GIB:.3f} GiB")
     print(
-        f"empirical_ntk took {seconds:.1f} s (compilation included); H is {H.shape}, finite: {bool(np.isfinite(H).all())}, "
+        f"empirical_ntk took {seconds:.1f} s (compilation included); H is {H.shape}, "
+        f"finite: {bool(np.isfinite(H).all())}, "
         f"trace {np.trace(H):.4g}"
     )
 

@@ -1,9 +1,13 @@
 """Empirical NTK against its floors: the exponentials it must evaluate and the Gram product.
 
-    python benchmarks/ntk.py                          # n = 512, m = 16384, d = 16; float32 and float64
-    python benchmarks/ntk.py --n 256 --m 4096 --d 8   # other sizes
-    python benchmarks/ntk.py --chunks 256,1024,4096   # extra rows: (a) at other chunk sizes
-    python benchmarks/ntk.py --baseline-dtypes ""     # no (b), (b'): sizes where (n, m, d) does not fit
+    # n = 512, m = 16384, d = 16; float32 and float64
+    python benchmarks/ntk.py
+    # other sizes
+    python benchmarks/ntk.py --n 256 --m 4096 --d 8
+    # extra rows: (a) at other chunk sizes
+    python benchmarks/ntk.py --chunks 256,1024,4096
+    # no (b), (b'): sizes where (n, m, d) does not fit
+    python benchmarks/ntk.py --baseline-dtypes ""
 
 Times, in one process, interleaved (one call of each per round; medians over ``--repeats``):
 
@@ -45,7 +49,8 @@ from ntk_attention.model import default_chunk_size
 
 @jax.jit
 def per_example_autodiff_ntk(w, a, X):
-    r"""(b'): :math:`J_{i\cdot} = \nabla_w f(x_i)` by ``vmap(grad)`` of a plain softmax forward, then :math:`J J^\top`."""
+    r"""(b'): :math:`J_{i\cdot} = \nabla_w f(x_i)` by ``vmap(grad)`` of a plain softmax forward,
+    then :math:`J J^\top`."""
 
     def f(w_, x):  # f(x; w, a) = m^{-1/2} sum_r a_r <softmax(x_d w_r x), x>
         s = jax.nn.softmax(w_[:, None] * (x[-1] * x)[None, :], axis=-1)
@@ -56,7 +61,8 @@ def per_example_autodiff_ntk(w, a, X):
 
 
 def batch_autodiff_bytes(n: int, m: int, d: int, dtype) -> float:
-    """Rough peak of (b): ``jacrev`` of the batch carries n cotangents of shape (n, m, d), about twice."""
+    """Rough peak of (b): ``jacrev`` of the batch carries n cotangents of shape (n, m, d), about
+    twice."""
     return 2.0 * n * n * m * d * jnp.dtype(dtype).itemsize
 
 
@@ -105,7 +111,10 @@ def main() -> None:
     parser.add_argument(
         "--baseline-dtypes",
         default="float32",
-        help="dtypes that also time (b) and (b'); in float64 (b') takes minutes (default %(default)s)",
+        help=(
+            "dtypes that also time (b) and (b'); in float64 (b') takes minutes "
+            "(default %(default)s)"
+        ),
     )
     parser.add_argument(
         "--autodiff-gib",
@@ -123,12 +132,14 @@ def main() -> None:
     budget = args.autodiff_gib * 2**30
     print(machine_line())
     print(
-        f"n = {args.n}, m = {args.m}, d = {args.d}: {args.n * args.m * args.d:.3g} exponentials; default chunk "
-        f"{default_chunk_size(args.n, args.m, args.d)} neurons; medians of {args.repeats} interleaved rounds "
+        f"n = {args.n}, m = {args.m}, d = {args.d}: {args.n * args.m * args.d:.3g} exponentials; "
+        f"default chunk {default_chunk_size(args.n, args.m, args.d)} neurons; "
+        f"medians of {args.repeats} interleaved rounds "
         f"(wall clock; cpu = this process's CPU time)"
     )
     print(
-        f"{'dtype':8s} {'(a) ntk':>11s} {'(b) autodiff':>13s} {'(b2) per-ex':>11s} {'(c) exp':>11s} {'(d) J@J.T':>11s}"
+        f"{'dtype':8s} {'(a) ntk':>11s} {'(b) autodiff':>13s} {'(b2) per-ex':>11s} "
+        f"{'(c) exp':>11s} {'(d) J@J.T':>11s}"
     )
     for dtype in dtypes:
         base = dtype in with_baselines
@@ -145,8 +156,8 @@ def main() -> None:
         ms = {k: f"{v.wall * 1e3:9.1f}ms" for k, v in t.items()}
         peak = peak_device_bytes()
         print(
-            f"{dtype.name:8s} {ms['ntk']} {ms.get('autodiff', '-'):>13s} {ms.get('per_example', '-'):>11s} "
-            f"{ms['exp']} {ms['gram']}"
+            f"{dtype.name:8s} {ms['ntk']} {ms.get('autodiff', '-'):>13s} "
+            f"{ms.get('per_example', '-'):>11s} {ms['exp']} {ms['gram']}"
         )
         print(
             f"{'':8s} wall: {ratios(t, 'wall')}; a/d = {t['ntk'].wall / t['gram'].wall:.2f}"
@@ -154,13 +165,13 @@ def main() -> None:
         )
         print(f"{'':8s} cpu:  {ratios(t, 'cpu')}")
         if base and "autodiff" not in t:
-            print(
-                f"{'':8s} (b) skipped: jacrev of the batch needs ~{batch_autodiff_bytes(args.n, args.m, args.d, dtype) / 2**30:.0f} GiB"
-            )
+            need = batch_autodiff_bytes(args.n, args.m, args.d, dtype)
+            print(f"{'':8s} (b) skipped: jacrev of the batch needs ~{need / 2**30:.0f} GiB")
         for chunk in chunks:
             tc = {"ntk": t[f"ntk@{chunk}"], "exp": t["exp"], "gram": t["gram"]}
             print(
-                f"{'':8s} chunk {chunk:>6d}: {tc['ntk'].wall * 1e3:8.1f}ms; wall {ratios(tc, 'wall')}; cpu {ratios(tc, 'cpu')}"
+                f"{'':8s} chunk {chunk:>6d}: {tc['ntk'].wall * 1e3:8.1f}ms; "
+                f"wall {ratios(tc, 'wall')}; cpu {ratios(tc, 'cpu')}"
             )
 
 

@@ -65,8 +65,9 @@ def main() -> None:
     lr = 0.01
     print(machine_line())
     print(
-        f"widths 2^{args.min_log2}..2^{args.max_log2} ({len(widths)} widths, M = {M} neurons), n = {args.n}, "
-        f"d = {args.d}, {args.steps} steps, {args.dtype}, recompute_jacobian = {args.recompute_jacobian}"
+        f"widths 2^{args.min_log2}..2^{args.max_log2} ({len(widths)} widths, M = {M} neurons), "
+        f"n = {args.n}, d = {args.d}, {args.steps} steps, {args.dtype}, "
+        f"recompute_jacobian = {args.recompute_jacobian}"
     )
     rss0 = peak_rss_mb()
 
@@ -89,11 +90,14 @@ def main() -> None:
     item = dtype.itemsize
     jac_mb = 0 if args.recompute_jacobian else args.n * M * item / 2**20
     print(
-        f"sweep (one compilation): {t_sweep:.2f} s; final loss per width {np.array2string(res.loss[:, 0, -1], precision=4)}"
+        f"sweep (one compilation): {t_sweep:.2f} s; "
+        f"final loss per width {np.array2string(res.loss[:, 0, -1], precision=4)}"
     )
     print(
-        f"peak RSS: {rss0:.0f} MiB before the sweep, {rss_sweep:.0f} MiB after it (+{rss_sweep - rss0:.0f} MiB); "
-        f"weights w(0), w, a: {3 * M * item / 2**20:.0f} MiB, one step's Jacobian n x M: {jac_mb:.0f} MiB; "
+        f"peak RSS: {rss0:.0f} MiB before the sweep, {rss_sweep:.0f} MiB after it "
+        f"(+{rss_sweep - rss0:.0f} MiB); "
+        f"weights w(0), w, a: {3 * M * item / 2**20:.0f} MiB, "
+        f"one step's Jacobian n x M: {jac_mb:.0f} MiB; "
         f"an (n, m_max, d) tensor would be {args.n * widths[-1] * args.d * item / 2**20:.0f} MiB"
     )
     if args.no_baseline:
@@ -121,7 +125,8 @@ def main() -> None:
     t_sum = time.perf_counter() - t0
     diff = float(np.max(np.abs(losses - res.loss[:, 0, -1]) / np.abs(losses)))
     print(
-        f"separately jitted train, {len(widths)} widths: {t_sum:.2f} s (peak RSS now {peak_rss_mb():.0f} MiB); "
+        f"separately jitted train, {len(widths)} widths: {t_sum:.2f} s "
+        f"(peak RSS now {peak_rss_mb():.0f} MiB); "
         f"max relative difference of the final losses {diff:.1e}"
     )
     print(f"ratio sweep / separate runs (compilation included): {t_sweep / t_sum:.2f}")
@@ -133,8 +138,8 @@ def main() -> None:
         run_separately()
         t_sum_warm = time.perf_counter() - t0
         print(
-            f"compiled (second call of each): sweep {t_sweep_warm:.2f} s, separate runs {t_sum_warm:.2f} s, "
-            f"ratio {t_sweep_warm / t_sum_warm:.2f}"
+            f"compiled (second call of each): sweep {t_sweep_warm:.2f} s, "
+            f"separate runs {t_sum_warm:.2f} s, ratio {t_sweep_warm / t_sum_warm:.2f}"
         )
 
 

@@ -1,6 +1,7 @@
-"""Training throughput: ``ntk_attention.train`` against a plain ``jax.grad`` loop under ``lax.scan``.
+"""Training throughput: ``ntk_attention.train`` against a plain ``jax.grad`` loop under
+``lax.scan``.
 
-    python benchmarks/train.py                        # n = 512, m = 16384, d = 16, 20 steps, float32
+    python benchmarks/train.py  # n = 512, m = 16384, d = 16, 20 steps, float32
     python benchmarks/train.py --steps 50 --dtype float64
 
 Both sides do the same full-batch gradient descent ``w <- w - lr * grad L(w)`` on
@@ -32,7 +33,8 @@ from ntk_attention import init_params, train
 
 
 def plain_loss(w, a, X, y):
-    r""":math:`L(w) = \frac12\sum_i (f(x_i) - y_i)^2`, :math:`f = m^{-1/2}\sum_r a_r\langle\mathrm{softmax}(x_{i,d} w_r x_i), x_i\rangle`."""
+    r""":math:`L(w) = \frac12\sum_i (f(x_i) - y_i)^2`, :math:`f = m^{-1/2}\sum_r
+    a_r\langle\mathrm{softmax}(x_{i,d} w_r x_i), x_i\rangle`."""
     s = jax.nn.softmax(w[None, :, None] * (X[:, -1:] * X)[:, None, :], axis=-1)  # (n, m, d)
     f = jnp.einsum("imk,ik,m->i", s, X, a) / jnp.sqrt(jnp.asarray(w.shape[0], X.dtype))
     return 0.5 * jnp.sum((f - y) ** 2)
@@ -40,7 +42,8 @@ def plain_loss(w, a, X, y):
 
 @functools.partial(jax.jit, static_argnames="steps")
 def plain_gd(w, a, X, y, lr, steps):
-    """``steps`` gradient-descent steps on :func:`plain_loss` under ``lax.scan``; returns final w."""
+    """``steps`` gradient-descent steps on :func:`plain_loss` under ``lax.scan``; returns final
+    w."""
 
     def step(w_, _):
         return w_ - lr * jax.grad(plain_loss)(w_, a, X, y), None
@@ -49,7 +52,9 @@ def plain_gd(w, a, X, y, lr, steps):
 
 
 def main() -> None:
-    parser = size_parser(__doc__.splitlines()[0], n=512, m=16384, d=16, repeats=3)
+    parser = size_parser(
+        " ".join(__doc__.split("\n\n")[0].split()), n=512, m=16384, d=16, repeats=3
+    )
     parser.add_argument(
         "--steps", type=int, default=20, help="gradient steps per run (default %(default)s)"
     )
@@ -78,7 +83,8 @@ def main() -> None:
     w_ours, w_plain = np.asarray(ours()), np.asarray(plain())
     change = np.linalg.norm(w_plain - np.asarray(params.w))
     print(
-        f"same trajectory: |w_train - w_plain| / |w_plain - w(0)| = {np.linalg.norm(w_ours - w_plain) / change:.2e}"
+        "same trajectory: |w_train - w_plain| / |w_plain - w(0)| = "
+        f"{np.linalg.norm(w_ours - w_plain) / change:.2e}"
     )
     floor, factor = exp_floor(args.n * args.m * args.d, dtype, jax.random.key(2))
     t = interleaved_medians(
@@ -86,16 +92,19 @@ def main() -> None:
     )
     for name in ("train", "plain"):
         print(
-            f"{name}: {args.steps / t[name].wall:8.2f} steps/s ({t[name].wall * 1e3:.1f} ms per run, cpu {t[name].cpu * 1e3:.1f} ms)"
+            f"{name}: {args.steps / t[name].wall:8.2f} steps/s "
+            f"({t[name].wall * 1e3:.1f} ms per run, cpu {t[name].cpu * 1e3:.1f} ms)"
         )
     print(
-        f"ratio train/plain in steps/s: wall {t['plain'].wall / t['train'].wall:.1f}x, cpu {t['plain'].cpu / t['train'].cpu:.1f}x"
+        f"ratio train/plain in steps/s: wall {t['plain'].wall / t['train'].wall:.1f}x, "
+        f"cpu {t['plain'].cpu / t['train'].cpu:.1f}x"
     )
     step_wall, step_cpu = t["train"].wall / args.steps, t["train"].cpu / args.steps
     fl_wall, fl_cpu = t["exp_floor"].wall * factor, t["exp_floor"].cpu * factor
     print(
-        f"one train step: {step_wall * 1e3:.3f} ms; floor of its {args.n * args.m * args.d} exponentials: "
-        f"{fl_wall * 1e3:.3f} ms; step/floor: wall {step_wall / fl_wall:.2f}x, cpu {step_cpu / fl_cpu:.2f}x"
+        f"one train step: {step_wall * 1e3:.3f} ms; "
+        f"floor of its {args.n * args.m * args.d} exponentials: {fl_wall * 1e3:.3f} ms; "
+        f"step/floor: wall {step_wall / fl_wall:.2f}x, cpu {step_cpu / fl_cpu:.2f}x"
     )
 
 

@@ -1,4 +1,5 @@
-"""Sphinx configuration: API reference from the docstrings (autodoc) and the MyST notebooks (myst-nb).
+"""Sphinx configuration: API reference from the docstrings (autodoc) and the MyST notebooks
+(myst-nb).
 
 Build (CI does, warnings are errors)::
 

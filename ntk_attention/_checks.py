@@ -114,7 +114,8 @@ def check_pair(X, X2, name: str = "X2", *, numpy: bool = False):
 def check_positive(
     value, name: str, *, integer: bool = False, zero_ok: bool = False
 ) -> float | int:
-    """A finite, strictly positive scalar (an integer when ``integer``; ``>= 0`` when ``zero_ok``)."""
+    """A finite, strictly positive scalar (an integer when ``integer``; ``>= 0`` when
+    ``zero_ok``)."""
     what = ("non-negative " if zero_ok else "positive ") + ("integer" if integer else "number")
     if isinstance(value, bool) or value is None:
         raise ValueError(f"{name}: expected a {what}, got {_short(value)}")
@@ -147,7 +148,8 @@ def _short(value) -> str:
 
 
 def check_key(key, name: str = "key"):
-    """A JAX PRNG key: ``jax.random.key(seed)`` (typed, shape ()) or legacy ``PRNGKey`` (uint32, (2,))."""
+    """A JAX PRNG key: ``jax.random.key(seed)`` (typed, shape ()) or legacy ``PRNGKey``
+    (uint32, (2,))."""
     dtype, shape = getattr(key, "dtype", None), getattr(key, "shape", None)
     typed = dtype is not None and jnp.issubdtype(dtype, jax.dtypes.prng_key) and shape == ()
     legacy = dtype == np.uint32 and shape == (2,)
@@ -188,8 +190,8 @@ def score_limit(dtype) -> float:
     The shifted score :math:`w_r c_k - w_r c_{ref}` is exactly 0 at the maximum only without
     fused multiply-adds; XLA on CPU contracts it, leaving the rounding error of
     :math:`w_r c_{ref}`, up to :math:`\varepsilon |z|/2`, in the exponent. Keeping that below
-    :math:`\log(\text{max})` keeps :math:`e^{z}` finite: the limit is :math:`\log(\text{max})/\varepsilon`
-    (3.2e18 in float64, 7.4e8 in float32).
+    :math:`\log(\text{max})` keeps :math:`e^{z}` finite: the limit is
+    :math:`\log(\text{max})/\varepsilon` (3.2e18 in float64, 7.4e8 in float32).
     """
     fi = jnp.finfo(dtype)
     return float(np.log(float(fi.max))) / float(fi.eps)
@@ -203,8 +205,8 @@ def check_scale(names: str, big: float, dtype, *, power: int, terms: float, what
     limit = (float(jnp.finfo(dtype).max) / terms) ** (1.0 / power)
     if not big <= limit:
         raise ValueError(
-            f"{names}: max |entry| = {big:.3g} is too large for {jnp.dtype(dtype).name}: {what} grows "
-            f"like |x|^{power} and overflows above {limit:.3g}; rescale the data"
+            f"{names}: max |entry| = {big:.3g} is too large for {jnp.dtype(dtype).name}: "
+            f"{what} grows like |x|^{power} and overflows above {limit:.3g}; rescale the data"
         )
 
 
@@ -236,14 +238,16 @@ def check_model_scale(
     limit = score_limit(dtype) if kernel else float(jnp.finfo(dtype).max) / d
     if not score <= limit:
         raise ValueError(
-            f"{names}: the largest attention score |w_r x_d x_k| = {score:.3g} exceeds {limit:.3g}, "
+            f"{names}: the largest attention score |w_r x_d x_k| = {score:.3g} "
+            f"exceeds {limit:.3g}, "
             f"the most {jnp.dtype(dtype).name} evaluates without overflow in the softmax "
             f"(see ntk_attention._checks.score_limit); rescale X or w"
         )
 
 
 def check_params(params, name: str = "params"):
-    """Validate ``Params(w, a)`` (or a plain tuple ``(w, a)``): two 1-D float arrays of the same positive length."""
+    """Validate ``Params(w, a)`` (or a plain tuple ``(w, a)``): two 1-D float arrays of the same
+    positive length."""
     if isinstance(params, dict):
         raise ValueError(
             f"{name}: expected Params(w, a) (from ntk_attention.init_params), got a dict with keys "

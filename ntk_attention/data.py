@@ -65,7 +65,8 @@ def next_step_windows(
     noise_std: float = 0.0,
     key: jax.Array | None = None,
 ) -> tuple[Float[Array, "n d"], Float[Array, " n"]]:
-    r"""Sliding windows :math:`x_i = (u_{i}, \dots, u_{i+d-1})`, targets :math:`y_i = u_{i+d} + \varepsilon_i`.
+    r"""Sliding windows :math:`x_i = (u_{i}, \dots, u_{i+d-1})`, targets
+    :math:`y_i = u_{i+d} + \varepsilon_i`.
 
     Observation noise :math:`\varepsilon_i \sim N(0, \sigma_\varepsilon^2)` (``noise_std``) is
     added to the targets only, and needs ``key``. Returns ``(X, y)`` with ``n = T - d``.
@@ -116,7 +117,8 @@ def sign_consistent(X: Float[Array, "n d"], y: Float[Array, " n"]) -> Bool[Array
 def series_windows(
     series: Float[Array, " T"], d: int, n: int | None = None, *, stride: int = 1
 ) -> tuple[Float[Array, "n d"], Float[Array, " n"]]:
-    r"""Windows :math:`x_i = (u_{s i + 1}, \dots, u_{s i + d})`, targets :math:`y_i = u_{s i + d + 1}`.
+    r"""Windows :math:`x_i = (u_{s i + 1}, \dots, u_{s i + d})`, targets
+    :math:`y_i = u_{s i + d + 1}`.
 
     ``stride`` :math:`s` between window starts; the first ``n`` windows (all that fit when
     ``None``: :math:`\lfloor (T - d - 1)/s \rfloor + 1`). With ``stride=1`` these are the windows
@@ -138,7 +140,8 @@ def series_windows(
     n = _checks.check_positive(n, "n", integer=True)
     if n > fit:
         raise ValueError(
-            f"n: expected at most {fit} windows (series of length {T}, d = {d}, stride = {stride}), got {n}"
+            f"n: expected at most {fit} windows "
+            f"(series of length {T}, d = {d}, stride = {stride}), got {n}"
         )
     _checks.check_finite(series, "series")
     starts = stride * jnp.arange(n)
@@ -146,7 +149,8 @@ def series_windows(
 
 
 def lag1_autocorrelation(series: Float[Array, " T"]) -> Float[Array, ""]:
-    r"""Sample lag-1 autocorrelation :math:`\hat\rho_1 = \sum_{k<T}(u_k-\bar u)(u_{k+1}-\bar u) / \sum_k (u_k-\bar u)^2`.
+    r"""Sample lag-1 autocorrelation :math:`\hat\rho_1 = \sum_{k<T}(u_k-\bar u)(u_{k+1}-\bar u) /
+    \sum_k (u_k-\bar u)^2`.
 
     The usual (biased, Box–Jenkins) estimator: both sums use the full-series mean
     :math:`\bar u`. A constant series is refused (the ratio is 0/0).
@@ -181,14 +185,16 @@ def sign_consistent_fraction(
 
 
 def corr_y_xd(X: Float[Array, "n d"], y: Float[Array, " n"]) -> Float[Array, ""]:
-    r"""Pearson correlation of the targets with the last value, :math:`\mathrm{corr}(y_i, x_{i,d})`."""
+    r"""Pearson correlation of the targets with the last value,
+    :math:`\mathrm{corr}(y_i, x_{i,d})`."""
     X = _checks.check_windows(X)
     y = _checks.check_targets(y, X.shape[0])
     a, b = X[:, -1] - X[:, -1].mean(), y - y.mean()
     den = jnp.sqrt(jnp.sum(a * a) * jnp.sum(b * b))
     if _checks.is_concrete(den) and not float(den) > 0:
         raise ValueError(
-            "X, y: the correlation needs x_d and y that vary across windows; one of them is constant"
+            "X, y: the correlation needs x_d and y that vary across windows; "
+            "one of them is constant"
         )
     return jnp.sum(a * b) / den
 

@@ -28,12 +28,14 @@ def _residual_features(X):
 
 
 def linear_forward(w_lin: Float[Array, " d"], X: Float[Array, "n d"]) -> Float[Array, " n"]:
-    r""":math:`f_{\mathrm{lin}}(x_i) = \langle w_{\mathrm{lin}}, x_i - x_{i,d}1_d\rangle + x_{i,d}`."""
+    r""":math:`f_{\mathrm{lin}}(x_i) = \langle w_{\mathrm{lin}}, x_i - x_{i,d}1_d\rangle +
+    x_{i,d}`."""
     X = _checks.check_windows(X)
     w_lin = _checks.as_float_array(w_lin, "w_lin")
     if w_lin.shape != (X.shape[1],):
         raise ValueError(
-            f"w_lin: expected shape ({X.shape[1]},) to match windows of length d, got {tuple(w_lin.shape)}"
+            f"w_lin: expected shape ({X.shape[1]},) to match windows of length d, "
+            f"got {tuple(w_lin.shape)}"
         )
     _checks.check_finite(w_lin, "w_lin")
     dtype = jnp.result_type(w_lin, X)
@@ -53,7 +55,8 @@ def linear_forward(w_lin: Float[Array, " d"], X: Float[Array, "n d"]) -> Float[A
 
 
 def fit_linear_lstsq(X: Float[Array, "n d"], y: Float[Array, " n"]) -> Float[Array, " d"]:
-    r"""Least squares :math:`\min_w \sum_i (f_{\mathrm{lin}}(x_i) - y_i)^2`, minimum-norm solution."""
+    r"""Least squares :math:`\min_w \sum_i (f_{\mathrm{lin}}(x_i) - y_i)^2`, minimum-norm
+    solution."""
     X = _checks.check_windows(X)
     y = _checks.check_targets(y, X.shape[0])
     _checks.check_scale(
@@ -70,7 +73,8 @@ def fit_linear_lstsq(X: Float[Array, "n d"], y: Float[Array, " n"]) -> Float[Arr
         jnp.isfinite(w).all()
     ):  # |w| ~ |y - x_d| / |Z| beyond the dtype
         raise ValueError(
-            f"X, y: the least-squares weights overflow {w.dtype}: targets y - x_d up to {_checks.max_abs(y - X[:, -1]):.3g} "
+            f"X, y: the least-squares weights overflow {w.dtype}: "
+            f"targets y - x_d up to {_checks.max_abs(y - X[:, -1]):.3g} "
             f"against window differences x_k - x_d up to {_checks.max_abs(Z):.3g}; rescale X or y"
         )
     return jnp.concatenate([w, jnp.zeros((1,), w.dtype)])
@@ -91,7 +95,8 @@ def _gd(X, y, lr, steps):
 def fit_linear_gd(
     X: Float[Array, "n d"], y: Float[Array, " n"], *, steps: int, learning_rate: float
 ) -> Float[Array, " d"]:
-    r"""Gradient descent from :math:`w = 0` on :math:`\frac12\sum_i (f_{\mathrm{lin}}(x_i) - y_i)^2`.
+    r"""Gradient descent from :math:`w = 0` on
+    :math:`\frac12\sum_i (f_{\mathrm{lin}}(x_i) - y_i)^2`.
 
     Converges to the least-squares solution when ``learning_rate < 2 / λ_max(Z^T Z)``,
     :math:`Z = X - x_d 1^\top`.

@@ -62,7 +62,8 @@ class Linearized(NamedTuple):
 
 
 def _log_factor(lam, lr, keep):
-    """(log|1 - eta lam|, sign of (1 - eta lam), zero) per mode; flow when ``lr`` is None: (-lam, +1)."""
+    """(log|1 - eta lam|, sign of (1 - eta lam), zero) per mode; flow when ``lr`` is None:
+    (-lam, +1)."""
     if lr is None:
         return jnp.where(keep, -lam, 0.0), jnp.ones_like(lam), jnp.zeros_like(lam, dtype=bool)
     base = 1.0 - lr * lam
@@ -152,7 +153,8 @@ def _check_times(t, dtype, discrete: bool):
         )
     if discrete and np.any(t != np.round(t)):
         raise ValueError(
-            f"t: expected whole numbers of gradient steps (learning_rate given), got {t[t != np.round(t)][0]!r}"
+            "t: expected whole numbers of gradient steps (learning_rate given), "
+            f"got {t[t != np.round(t)][0]!r}"
         )
     if discrete and np.max(t) > 2.0**53:
         raise ValueError(
@@ -195,6 +197,7 @@ def predict(
     and ``X`` (enable x64 for float64).
 
     >>> import jax, jax.numpy as jnp
+    >>> from ntk_attention import init_params
     >>> p = init_params(jax.random.key(0), 64)
     >>> X = jax.random.normal(jax.random.key(1), (4, 3)); y = X[:, -1]
     >>> lin = predict(p, X, y, jnp.array([0.0, 10.0, 1e12]), learning_rate=0.1)

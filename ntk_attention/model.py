@@ -15,11 +15,11 @@ Everything the toolkit needs from one neuron on one window is a ratio of three s
 The fast path computes them in **one pass of exponentials** over (window, neuron, position). The
 softmax shift ``c`` needs no extra pass: :math:`\max_k w_r x_d x_k` is
 :math:`w_r \max_k(x_d x_k)` when :math:`w_r \ge 0` and :math:`w_r \min_k(x_d x_k)` otherwise, so it
-comes from per-window extremes (docs/theory.md, "Computation"). The sums are taken on windows centred at their mid-range
-(the variance is shift invariant), which bounds the cancellation in :math:`S_2/S_0 - \mu^2` by
-``eps * (range/2)^2``. Neurons are processed in chunks and positions in a loop fused with the
-exponentials, so that no ``(n, m, d)`` tensor is ever materialised: memory is ``O(n * chunk)`` on
-top of the results.
+comes from per-window extremes (docs/theory.md, "Computation"). The sums are taken on windows
+centred at their mid-range (the variance is shift invariant), which bounds the cancellation in
+:math:`S_2/S_0 - \mu^2` by ``eps * (range/2)^2``. Neurons are processed in chunks and positions in a
+loop fused with the exponentials, so that no ``(n, m, d)`` tensor is ever materialised: memory is
+``O(n * chunk)`` on top of the results.
 """
 
 from __future__ import annotations
@@ -83,7 +83,8 @@ class Params(NamedTuple):
                 else "params.prefix(m)"
             )
             raise TypeError(
-                f"Params[{_slice_text(index)}]: slicing a Params cuts the tuple (w, a), not the width; "
+                f"Params[{_slice_text(index)}]: slicing a Params cuts the tuple (w, a), "
+                "not the width; "
                 f"use {hint} for the first neurons, or Params(w[...], a[...])"
             )
         return tuple.__getitem__(self, index)
@@ -136,7 +137,8 @@ def init_params(
     dtype = _checks.check_dtype(dtype)
     if sigma > float(jnp.finfo(dtype).max) / 16:  # normal draws reach ~8.3 sigma
         raise ValueError(
-            f"sigma: expected at most {float(jnp.finfo(dtype).max) / 16:.3g} for {dtype.name}, got {sigma!r}"
+            f"sigma: expected at most {float(jnp.finfo(dtype).max) / 16:.3g} for {dtype.name}, "
+            f"got {sigma!r}"
         )
     kw, ka = jax.random.split(key)
     w = sigma * jax.random.normal(kw, (width,), dtype=dtype)
@@ -148,7 +150,8 @@ def init_params(
 
 
 def default_chunk_size(n: int, m: int, d: int) -> int:
-    """Neurons per chunk: each ``(n, chunk)`` intermediate near 2^17 elements on CPU, 2^25 on accelerators.
+    """Neurons per chunk: each ``(n, chunk)`` intermediate near 2^17 elements on CPU, 2^25 on
+    accelerators.
 
     The kernel never holds an ``(n, chunk, d)`` tensor (positions are reduced inside one fused
     loop), so ``d`` does not enter. On a 2-core CPU chunks of 2^16 to 2^19 elements time alike
@@ -178,17 +181,20 @@ def _window_stats(X):
 
 
 def _shift(w_c, cmax, cmin):
-    r"""Softmax shift :math:`\max_k w_r c_k = w_r \cdot (\max_k c_k \text{ if } w_r \ge 0 \text{ else } \min_k c_k)`, (n, mc)."""
+    r"""Softmax shift :math:`\max_k w_r c_k = w_r \cdot (\max_k c_k \text{ if } w_r \ge 0 \text{
+    else } \min_k c_k)`, (n, mc)."""
     return w_c[None, :] * jnp.where(w_c[None, :] >= 0, cmax[:, None], cmin[:, None])
 
 
 def _shifted_exp(w_c, ck, shift):
-    r""":math:`e^{w_r c_{ik} - \mathrm{shift}_{ir}}` for one position k, (n, mc): at most 1 (up to rounding)."""
+    r""":math:`e^{w_r c_{ik} - \mathrm{shift}_{ir}}` for one position k, (n, mc): at most 1
+    (up to rounding)."""
     return jnp.exp(w_c[None, :] * ck[:, None] - shift)
 
 
 def _exp_sums(w_c, xc, c, cmax, cmin):
-    r""":math:`S_0, S_1, S_2` (each (n, mc)) and :math:`e^{z_d - \mathrm{shift}}`, one exponential per element.
+    r""":math:`S_0, S_1, S_2` (each (n, mc)) and :math:`e^{z_d - \mathrm{shift}}`, one exponential
+    per element.
 
     :math:`z_k - \mathrm{shift} = w_r c_k - w_r c_{ref}`: one fused multiply-add per position, the
     product :math:`w_r c_{ref}` hoisted out of the position loop. Positions go in blocks of at
@@ -223,7 +229,8 @@ def _add3(p, q):
 
 
 def _chunk_moments(w_c, xc, c, cmax, cmin):
-    """Centred mean S_1/S_0, variance S_2/S_0 - (S_1/S_0)^2 and last mass for one chunk, each (n, mc)."""
+    """Centred mean S_1/S_0, variance S_2/S_0 - (S_1/S_0)^2 and last mass for one chunk, each
+    (n, mc)."""
     s0, s1, s2, e_last = _exp_sums(w_c, xc, c, cmax, cmin)
     mean_c = s1 / s0
     var = jnp.maximum(s2 / s0 - mean_c * mean_c, 0.0)
@@ -298,7 +305,8 @@ def softmax_moments(
 def forward(
     params: Params, X: Float[Array, "n d"], *, chunk_size: int | None = None
 ) -> Float[Array, " n"]:
-    r""":math:`f(x_i; w, a) = m^{-1/2}\sum_r a_r \langle \mathrm{softmax}(x_{i,d} w_r x_i), x_i\rangle`.
+    r""":math:`f(x_i; w, a) = m^{-1/2}\sum_r a_r \langle \mathrm{softmax}(x_{i,d} w_r x_i),
+    x_i\rangle`.
 
     >>> import jax, jax.numpy as jnp
     >>> p = init_params(jax.random.key(0), 8)
@@ -319,7 +327,8 @@ def last_token_mass(
 
 
 def attention_weights(params: Params, X: Float[Array, "n d"]) -> Float[Array, "n m d"]:
-    r"""All softmax weights :math:`s_{r,k}(x_i) = \mathrm{softmax}_k(x_{i,d} w_r x_i)`, shape (n, m, d).
+    r"""All softmax weights :math:`s_{r,k}(x_i) = \mathrm{softmax}_k(x_{i,d} w_r x_i)`, shape
+    (n, m, d).
 
     Materialises ``n*m*d`` numbers: for small sizes and as an independent reference
     (uses :func:`jax.nn.softmax`, not the fast path).

@@ -49,7 +49,8 @@ NTK_METHODS = ("closed", "autodiff")
 def jacobian(
     params: Params, X: Float[Array, "n d"], *, chunk_size: int | None = None
 ) -> Float[Array, "n m"]:
-    r"""Closed-form Jacobian :math:`J_{ir} = \partial f(x_i)/\partial w_r = m^{-1/2} a_r x_{i,d} V_r(x_i)`."""
+    r"""Closed-form Jacobian :math:`J_{ir} = \partial f(x_i)/\partial w_r = m^{-1/2} a_r x_{i,d}
+    V_r(x_i)`."""
     w, a = _checks.check_params(params)
     X = _checks.check_windows(X)
     _checks.check_model_scale(
@@ -117,6 +118,7 @@ def empirical_ntk(
     result is symmetrised exactly.
 
     >>> import jax, jax.numpy as jnp
+    >>> from ntk_attention import init_params
     >>> p = init_params(jax.random.key(0), 16)
     >>> X = jax.random.normal(jax.random.key(1), (3, 4))
     >>> H = empirical_ntk(p, X)
@@ -186,9 +188,11 @@ def min_eigenvalue(H, *, rtol: float | None = None) -> float:
     if 2.0 * float(skew.max()) > rtol * size:
         i, j = (int(k) for k in np.unravel_index(np.argmax(skew), skew.shape))
         raise ValueError(
-            f"H: expected a symmetric matrix (max|H - H^T| <= rtol * max|H| with rtol = {rtol:.2g}), got "
-            f"max|H - H^T| / max|H| = {2.0 * float(skew.max()) / size:.3g} (H[{i}, {j}] = {H[i, j]:.6g}, "
-            f"H[{j}, {i}] = {H[j, i]:.6g}); pass (H + H.T) / 2 yourself if the asymmetry is intended rounding"
+            "H: expected a symmetric matrix "
+            f"(max|H - H^T| <= rtol * max|H| with rtol = {rtol:.2g}), got "
+            f"max|H - H^T| / max|H| = {2.0 * float(skew.max()) / size:.3g} "
+            f"(H[{i}, {j}] = {H[i, j]:.6g}, H[{j}, {i}] = {H[j, i]:.6g}); "
+            "pass (H + H.T) / 2 yourself if the asymmetry is intended rounding"
         )
     return float(np.linalg.eigvalsh(0.5 * H + 0.5 * H.T)[0])
 
@@ -250,7 +254,8 @@ _SPAN = 40.0  # quadrature panels reach |w| = _SPAN * sigma
 def _quadrature_rule(
     scales: np.ndarray, sigma: float, order: int, ratio: float = 2.0**0.5, span: float = _SPAN
 ):
-    r"""Composite Gauss–Legendre nodes/weights for :math:`\int g(w)\, \phi_\sigma(w)\, dw` on the real line.
+    r"""Composite Gauss–Legendre nodes/weights for :math:`\int g(w)\, \phi_\sigma(w)\, dw` on the
+    real line.
 
     Panels on :math:`|w|` have geometric breakpoints (ratio ``ratio``) from well below the
     smallest variance scale up to ``span * sigma`` (the Gaussian tail beyond is < 1e-300), so
@@ -273,7 +278,8 @@ def _quadrature_rule(
 
 
 def _gaussian_moment_matrix(X, X2, nodes, weights, block=512):
-    """:math:`\\sum_q \\omega_q U_{iq} U'_{jq}` with :math:`U_{iq} = x_{i,d} V(x_i; w_q)`, blocked over q."""
+    """:math:`\\sum_q \\omega_q U_{iq} U'_{jq}` with :math:`U_{iq} = x_{i,d} V(x_i; w_q)`, blocked
+    over q."""
     H = np.zeros((X.shape[0], X2.shape[0]))
     for q0 in range(0, nodes.size, block):
         wq, om = nodes[q0 : q0 + block], weights[q0 : q0 + block]
@@ -293,7 +299,8 @@ def infinite_ntk(
     quadrature: str | None = None,
     panels: int = 64,
 ) -> InfiniteNTK:
-    r"""Infinite-width NTK :math:`H^*_{ij} = x_{i,d} x'_{j,d}\,\mathbb E_{w\sim N(0,\sigma^2)}[V(x_i;w)V(x'_j;w)]`.
+    r"""Infinite-width NTK :math:`H^*_{ij} = x_{i,d} x'_{j,d}\,\mathbb E_{w\sim
+    N(0,\sigma^2)}[V(x_i;w)V(x'_j;w)]`.
 
     Computed in float64 numpy (whatever the input dtype: it is a reference quantity) by composite
     Gauss–Legendre quadrature on panels adapted to every window's scale
@@ -316,7 +323,7 @@ def infinite_ntk(
 
     >>> import numpy as np
     >>> H = infinite_ntk(np.array([[0.5, -1.0, 2.0], [1.0, 0.0, -1.0]]))
-    >>> bool(np.all(np.linalg.eigvalsh(H.matrix) >= -1e-15)) and H.error_estimate < 1e-12
+    >>> bool(np.all(np.linalg.eigvalsh(H.matrix) >= -1e-15) and H.error_estimate < 1e-12)
     True
     """
     if quadrature not in (None, "adaptive", "fixed"):
@@ -330,8 +337,8 @@ def infinite_ntk(
         return InfiniteNTK(*infinite_ntk_fixed(X, X2, sigma=sigma, nodes=nodes, panels=panels))
     if traced:
         raise ValueError(
-            "quadrature: 'adaptive' is host-side (its panels depend on the values); under jit/vmap/grad "
-            "use quadrature='fixed' (the default there)"
+            "quadrature: 'adaptive' is host-side (its panels depend on the values); "
+            "under jit/vmap/grad use quadrature='fixed' (the default there)"
         )
     X = _checks.check_windows(X, numpy=True).astype(np.float64)
     same = X2 is None
@@ -342,7 +349,8 @@ def infinite_ntk(
         raise ValueError(f"nodes: expected a Gauss–Legendre order in [12, 100], got {order}")
     if sigma < 1e-290:
         raise ValueError(
-            f"sigma: expected >= 1e-290 (smaller puts quadrature nodes among subnormal numbers), got {sigma!r}"
+            "sigma: expected >= 1e-290 (smaller puts quadrature nodes among subnormal numbers), "
+            f"got {sigma!r}"
         )
     _checks.check_model_scale(
         np.array([_SPAN * sigma]),
@@ -371,16 +379,18 @@ def infinite_ntk(
 
 
 class InfiniteNTKExtended(NamedTuple):
-    r""":math:`H^*` and :math:`\lambda = \lambda_{\min}(H^*)` computed in extended precision, with an error bound.
+    r""":math:`H^*` and :math:`\lambda = \lambda_{\min}(H^*)` computed in extended precision, with
+    an error bound.
 
     ``matrix`` (n, n) float64 rounding of the extended-precision :math:`H^*`; ``matrix_mp`` the
     ``mpmath.matrix`` itself; ``eigenvalues`` (n,) ascending, float64 roundings;
     ``lambda_min`` :math:`\lambda`; ``lambda_error`` the bound on :math:`|\hat\lambda - \lambda|`
-    (Weyl: the sum of the error terms below, each a bound on :math:`\|\Delta H\|_F \ge \|\Delta H\|_2`);
-    ``quadrature_error`` :math:`\|\hat H_h - \hat H_{2h}\|_F` (the coarser rule's error, an
-    estimate for the finer one returned); ``tail_error`` the mass beyond the last node (a bound);
-    ``rounding_error`` fixed-point and eigen-solver rounding (a bound); ``nodes`` the number of
-    quadrature nodes; ``step`` h; ``bits`` the working precision.
+    (Weyl: the sum of the error terms below, each a bound on
+    :math:`\|\Delta H\|_F \ge \|\Delta H\|_2`); ``quadrature_error``
+    :math:`\|\hat H_h - \hat H_{2h}\|_F` (the coarser rule's error, an estimate for the finer one
+    returned); ``tail_error`` the mass beyond the last node (a bound); ``rounding_error``
+    fixed-point and eigen-solver rounding (a bound); ``nodes`` the number of quadrature nodes;
+    ``step`` h; ``bits`` the working precision.
     """
 
     matrix: np.ndarray
@@ -397,7 +407,8 @@ class InfiniteNTKExtended(NamedTuple):
 
 
 def _fixed_point_columns(X, h, W, sigma, bits):
-    r"""Fixed-point (scale :math:`2^{bits}`) :math:`u_i(jh) = x_{i,d} V(x_i; jh)` and weights :math:`h\,\phi_\sigma(jh)`.
+    r"""Fixed-point (scale :math:`2^{bits}`) :math:`u_i(jh) = x_{i,d} V(x_i; jh)` and weights
+    :math:`h\,\phi_\sigma(jh)`.
 
     :math:`e^{jh(c_k - c_{max})} = (e^{h(c_k - c_{max})})^j`: one exponential per (window,
     position) and sign of w, then a product per node (absolute error <= j units of the last place).
@@ -468,7 +479,8 @@ def infinite_ntk_mp(
     max_halvings: int = 8,
     max_nodes: int = 200_000,
 ) -> InfiniteNTKExtended:
-    r""":math:`H^*` and :math:`\lambda_{\min}(H^*)` in extended precision, for :math:`\lambda` below float64's resolution.
+    r""":math:`H^*` and :math:`\lambda_{\min}(H^*)` in extended precision, for :math:`\lambda` below
+    float64's resolution.
 
     :math:`H^*_{ij} = \int u_i(w) u_j(w)\,\phi_\sigma(w)\,dw`, :math:`u_i(w) = x_{i,d} V(x_i; w)`,
     is a moment matrix of a curve: its :math:`\lambda` can be :math:`10^{-23}` with
@@ -503,7 +515,8 @@ def infinite_ntk_mp(
         raise ValueError(f"sigma: expected a value in [1e-30, 1e30], got {sigma!r}")
     if np.abs(X).max() > 1e6:
         raise ValueError(
-            f"X: expected |x| <= 1e6 for the extended-precision quadrature, got {np.abs(X).max():.3g}"
+            "X: expected |x| <= 1e6 for the extended-precision quadrature, "
+            f"got {np.abs(X).max():.3g}"
         )
     n = X.shape[0]
     spread = np.abs(X[:, -1]) * (X.max(axis=1) - X.min(axis=1))
@@ -532,9 +545,10 @@ def infinite_ntk_mp(
         Q = 2 * int(math.floor(W / step)) + 1
         if Q > max_nodes:
             raise ValueError(
-                f"max_nodes: the trapezoid rule needs {Q} nodes (step {step:.3g} for windows of scale "
-                f"1/(|x_d| range) down to {1 / spread.max():.3g} over |w| <= {W:.3g}), more than max_nodes = "
-                f"{max_nodes}; raise it, or pass a larger tol"
+                f"max_nodes: the trapezoid rule needs {Q} nodes "
+                f"(step {step:.3g} for windows of scale "
+                f"1/(|x_d| range) down to {1 / spread.max():.3g} over |w| <= {W:.3g}), "
+                f"more than max_nodes = {max_nodes}; raise it, or pass a larger tol"
             )
         bits = int(np.ceil(np.log2(max(kmax, 1.0) ** 2 * n * Q / tol))) + 40
         U, weights, _ = _fixed_point_columns(X, step, W, sigma, bits)

@@ -1,5 +1,6 @@
-r"""Named stationary processes and series families of the data sources (slow modes, damped oscillation, trend
-plus season, AR, the residual series, the families of ``[data] source``; :mod:`ntk_attention.data` is the front)."""
+r"""Named stationary processes and series families of the data sources (slow modes, damped
+oscillation, trend plus season, AR, the residual series, the families of ``[data] source``;
+:mod:`ntk_attention.data` is the front)."""
 
 from __future__ import annotations
 
@@ -61,7 +62,8 @@ def _check_prob(value, name):
 def slow_modes(
     key: jax.Array, state_dim: int = 4, *, r_lo: float = 0.9, r_hi: float = 0.99, dtype=None
 ) -> Process:
-    r"""Slow real modes: :math:`M = Q\,\mathrm{diag}(\lambda)\,Q^\top`, :math:`\lambda_j \sim U[r_{lo}, r_{hi}]`.
+    r"""Slow real modes: :math:`M = Q\,\mathrm{diag}(\lambda)\,Q^\top`,
+    :math:`\lambda_j \sim U[r_{lo}, r_{hi}]`.
 
     :math:`Q` is Haar-orthogonal, :math:`C = Q e`/‖·‖ with :math:`e = (1,\dots,1)` (every mode
     observed equally), :math:`E = C`. The observed series is a sum of AR(1) components with
@@ -85,7 +87,8 @@ def slow_modes(
 
 
 def damped_oscillation(frequency: float = 0.05, damping: float = 0.95, *, dtype=None) -> Process:
-    r"""A damped oscillation: the AR(2) :math:`u_{k+1} = 2\rho\cos(2\pi f)\, u_k - \rho^2 u_{k-1} + \xi_{k+1}`.
+    r"""A damped oscillation: the AR(2) :math:`u_{k+1} = 2\rho\cos(2\pi f)\, u_k - \rho^2 u_{k-1} +
+    \xi_{k+1}`.
 
     ``frequency`` :math:`f` in cycles per step (:math:`0 \le f \le 1/2`), ``damping``
     :math:`\rho \in [0, 1)`: the closed loop (the companion matrix of :func:`ar_process`) has
@@ -149,7 +152,8 @@ def ar_process(coefficients=(0.95,), *, dtype=None) -> Process:
     )
     if phi.ndim != 1 or phi.size < 1 or not np.isfinite(phi).all():
         raise ValueError(
-            f"coefficients: expected a non-empty 1-D list of finite AR coefficients, got {coefficients!r}"
+            "coefficients: expected a non-empty 1-D list of finite AR coefficients, "
+            f"got {coefficients!r}"
         )
     dtype = _checks.check_dtype(dtype)
     p = phi.size
@@ -201,7 +205,8 @@ def stationary_lag1(process: Process) -> float:
     var = float(C @ P @ C)
     if not var > 0:
         raise ValueError(
-            "process: the observed series has zero stationary variance (C or the innovation is zero)"
+            "process: the observed series has zero stationary variance "
+            "(C or the innovation is zero)"
         )
     return float(C @ M @ P @ C) / var
 
@@ -209,7 +214,8 @@ def stationary_lag1(process: Process) -> float:
 def process_series(
     process: Process, length: int, key: jax.Array, *, burn_in: int = 500
 ) -> Float[Array, " length"]:
-    r"""The series :math:`u_k = C^\top h_k`, :math:`h_{k+1} = M h_k + E\,\xi_k`, :math:`\xi_k \sim N(0,1)`.
+    r"""The series :math:`u_k = C^\top h_k`, :math:`h_{k+1} = M h_k + E\,\xi_k`,
+    :math:`\xi_k \sim N(0,1)`.
 
     Starts at :math:`h = 0` and discards the first ``burn_in`` steps (then close to the
     stationary law for a stable :math:`M`). Runs under :func:`jax.lax.scan`.
@@ -227,7 +233,8 @@ def process_series(
 
 
 def residual_series(increments: Float[Array, " T"], start: float = 0.0) -> Float[Array, " T"]:
-    r"""A *residual* SSM: :math:`u_{k+1} = u_k + \delta_{k+1}`, :math:`\delta_k = C^\top h_k` an SSM's output.
+    r"""A *residual* SSM: :math:`u_{k+1} = u_k + \delta_{k+1}`, :math:`\delta_k = C^\top h_k` an
+    SSM's output.
 
     Returns :math:`u_k = u_0 + \sum_{j \le k} \delta_j` (``start`` :math:`u_0`). The next value
     is the last value plus an increment, which is what makes :math:`x_d` the residual feature:

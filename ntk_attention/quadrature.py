@@ -1,4 +1,5 @@
-r"""A fixed-order quadrature of the infinite-width NTK in JAX: :math:`H^*` under ``jit``, ``vmap`` and ``grad``.
+r"""A fixed-order quadrature of the infinite-width NTK in JAX: :math:`H^*` under ``jit``, ``vmap``
+and ``grad``.
 
 :func:`ntk_attention.infinite_ntk` has two paths. The **adaptive** one (the default on concrete
 arrays) is host-side float64 numpy: its panels and their number depend on the data's values, which a
@@ -17,8 +18,8 @@ the narrowest variance scale :math:`1/\max_i(|x_{i,d}|\,\mathrm{range}(x_i))`, t
 ``order - 8`` (the adaptive path's estimate) or, when larger, to order ``order`` on every other
 breakpoint (half the panels: what a lower order alone misses when the panels are too wide for the
 data, measured), plus :math:`64\,\varepsilon \max|H^*|` (ε of the dtype).
-Computation is in the dtype of ``X`` (enable x64 for float64); memory :math:`O(n \cdot 2\,order \cdot d)`
-(one panel pair at a time under :func:`jax.lax.scan`).
+Computation is in the dtype of ``X`` (enable x64 for float64); memory
+:math:`O(n \cdot 2\,order \cdot d)` (one panel pair at a time under :func:`jax.lax.scan`).
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ SPAN = 40.0
 
 
 def _variance(X, w):
-    r""":math:`V(x_i; w_q)` (n, Q): max-shifted softmax of :math:`w_q x_{i,d} x_{i,k}`, then the weighted variance."""
+    r""":math:`V(x_i; w_q)` (n, Q): max-shifted softmax of :math:`w_q x_{i,d} x_{i,k}`, then the
+    weighted variance."""
     z = w[None, :, None] * (X * X[:, -1:])[:, None, :]
     s = jax.nn.softmax(z, axis=-1)
     mu = jnp.einsum("iqk,ik->iq", s, X)
@@ -51,7 +53,8 @@ def _panel_rule(order: int, dtype):
 
 
 def _rule_sum(X, X2, left, right, sigma, order: int):
-    r""":math:`\sum_q \omega_q U_{iq} U'_{jq}` over Gauss–Legendre panels ``[left, right]`` and their mirrors on w < 0."""
+    r""":math:`\sum_q \omega_q U_{iq} U'_{jq}` over Gauss–Legendre panels ``[left, right]`` and
+    their mirrors on w < 0."""
     t, wt = _panel_rule(order, X.dtype)
     norm = 1.0 / (sigma * jnp.sqrt(2.0 * jnp.pi).astype(X.dtype))
 
@@ -125,7 +128,8 @@ def infinite_ntk_fixed(X, X2=None, *, sigma=1.0, nodes: int | None = None, panel
     )
     if same:
         H = 0.5 * (H + H.T)
-    # a lower order on the same panels misses what both orders miss when the panels are too wide: half the panels catches it
+    # a lower order on the same panels misses what both orders miss when the panels are too wide:
+    # half the panels catches it
     err = jnp.maximum(jnp.max(jnp.abs(H - H_lo)), jnp.max(jnp.abs(H - H_half))) + 64 * jnp.finfo(
         dtype
     ).eps * jnp.max(jnp.abs(H))

@@ -1,5 +1,5 @@
-r"""The state-space model of the data (seed §2.2): a random stable SSM and its series in two equivalent forms
-(:mod:`ntk_attention.data` is the front).
+r"""The state-space model of the data (seed §2.2): a random stable SSM and its series in two
+equivalent forms (:mod:`ntk_attention.data` is the front).
 
 .. math::
 
@@ -41,7 +41,8 @@ def _check_ssm(ssm: SSM) -> SSM:
     N = B.shape[0] if B.ndim == 1 else -1
     if A.shape != (N, N) or B.shape != (N,) or C.shape != (N,):
         raise ValueError(
-            f"ssm: expected A (N, N), B (N,), C (N,), got {tuple(A.shape)}, {tuple(B.shape)}, {tuple(C.shape)}"
+            "ssm: expected A (N, N), B (N,), C (N,), "
+            f"got {tuple(A.shape)}, {tuple(B.shape)}, {tuple(C.shape)}"
         )
     for t, n in zip((A, B, C), "ABC"):
         _checks.check_finite(t, f"ssm.{n}")
@@ -49,7 +50,8 @@ def _check_ssm(ssm: SSM) -> SSM:
 
 
 def random_stable_ssm(key: jax.Array, state_dim: int, *, radius: float = 1.0, dtype=None) -> SSM:
-    r"""A random SSM whose closed-loop map :math:`M = A + B C^\top` has :math:`\|M\|_2 \le` ``radius``.
+    r"""A random SSM whose closed-loop map :math:`M = A + B C^\top` has :math:`\|M\|_2 \le`
+    ``radius``.
 
     The state evolves as :math:`h_{k+1} = M h_k` (the output is fed back), so stability is a
     property of :math:`M`, not of :math:`A` alone. :math:`M = \rho\, Q\, \mathrm{diag}(s)` with
@@ -63,7 +65,8 @@ def random_stable_ssm(key: jax.Array, state_dim: int, *, radius: float = 1.0, dt
     dtype = _checks.check_dtype(dtype)
     if radius > float(jnp.finfo(dtype).max) ** 0.5:  # B C^T and A h stay finite
         raise ValueError(
-            f"radius: expected at most {float(jnp.finfo(dtype).max) ** 0.5:.3g} for {dtype.name}, got {radius!r}"
+            f"radius: expected at most {float(jnp.finfo(dtype).max) ** 0.5:.3g} for {dtype.name}, "
+            f"got {radius!r}"
         )
     kq, ks, kb, kc = jax.random.split(key, 4)
     Q, R = jnp.linalg.qr(jax.random.normal(kq, (state_dim, state_dim), dtype))
@@ -82,7 +85,8 @@ def ssm_series(
     *,
     method: str = "recursive",
 ) -> Float[Array, " length"]:
-    r"""The series :math:`u_1, \dots, u_{length}` started from state :math:`h_1` (:math:`u_1 = C^\top h_1`).
+    r"""The series :math:`u_1, \dots, u_{length}` started from state :math:`h_1`
+    (:math:`u_1 = C^\top h_1`).
 
     ``method="recursive"`` runs :math:`h_{k+1} = A h_k + B u_k` under :func:`jax.lax.scan`;
     ``method="convolution"`` solves :math:`u_k - \sum_{\kappa<k} K_{k-\kappa} u_\kappa = G_k h_1`,
@@ -134,8 +138,9 @@ def ssm_series(
         size = float(jnp.max(jnp.abs(u)))
         if err > float(jnp.finfo(dtype).eps) ** 0.5 * max(size, float(jnp.finfo(dtype).tiny)):
             raise ValueError(
-                f"method: the convolution form loses accuracy here (rounding error about {err:.2g} against a "
-                f"series of size {size:.2g}: the open-loop A has spectral radius > 1, so C^T A^(k-1) B grows "
+                "method: the convolution form loses accuracy here "
+                f"(rounding error about {err:.2g} against a series of size {size:.2g}: "
+                "the open-loop A has spectral radius > 1, so C^T A^(k-1) B grows "
                 f"over length = {length}); use method='recursive'"
             )
     return u

@@ -105,8 +105,12 @@ def params(width=8, *, sigma: float = 1.0, output_signs: str | None = None, dtyp
     return _size(width).flatmap(build)
 
 
-def ssms(state_dim=3, *, radius=st.floats(0.5, 1.0)):
-    """Random stable SSMs from :func:`ntk_attention.data.random_stable_ssm` (seed and radius drawn)."""
+_RADII = st.floats(0.5, 1.0)
+
+
+def ssms(state_dim=3, *, radius=_RADII):
+    """Random stable SSMs from :func:`ntk_attention.data.random_stable_ssm` (seed and radius
+    drawn)."""
     radius = radius if isinstance(radius, st.SearchStrategy) else st.just(float(radius))
     return st.tuples(seeds(), _size(state_dim), radius).map(
         lambda t: random_stable_ssm(jax.random.key(t[0]), t[1], radius=t[2])
@@ -129,7 +133,8 @@ _values = st.recursive(
 
 
 def verdicts() -> st.SearchStrategy[Verdict]:
-    """Arbitrary verdicts (numbers, nested lists/dicts, parts, arrays) for serialisation properties."""
+    """Arbitrary verdicts (numbers, nested lists/dicts, parts, arrays) for serialisation
+    properties."""
     arrays = st.dictionaries(
         _names,
         hnp.arrays(

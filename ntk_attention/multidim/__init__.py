@@ -1,8 +1,10 @@
-r"""Multi-dimensional attention for forecasting (seed §3.1–3.2): vanilla, differential, RoPE, patched.
+r"""Multi-dimensional attention for forecasting (seed §3.1–3.2): vanilla, differential, RoPE,
+patched.
 
-A window :math:`x \in \mathbb R^T` becomes tokens :math:`X = \mathcal P(x) \in \mathbb R^{L\times P}`
-(patches of length P, stride s, aligned so the last patch ends at :math:`x_T`; ``P = s = 1`` keeps one
-observation per token). One attention layer with H heads, head h:
+A window :math:`x \in \mathbb R^T` becomes tokens
+:math:`X = \mathcal P(x) \in \mathbb R^{L\times P}` (patches of length P, stride s, aligned so the
+last patch ends at :math:`x_T`; ``P = s = 1`` keeps one observation per token). One attention layer
+with H heads, head h:
 
 .. math::
 

@@ -1,6 +1,7 @@
-r"""Tokens and attention maps of the multi-dimensional model (:mod:`ntk_attention.multidim` is the front):
-patching a window into tokens and back, RoPE, vanilla and differential attention, and the seed's printed
-gradient through one attention layer beside the softmax chain rule it should equal (claim C6)."""
+r"""Tokens and attention maps of the multi-dimensional model (:mod:`ntk_attention.multidim` is the
+front): patching a window into tokens and back, RoPE, vanilla and differential attention, and the
+seed's printed gradient through one attention layer beside the softmax chain rule it should equal
+(claim C6)."""
 
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ def _patch_layout(length: int, patch_len: int, stride: int) -> tuple[int, int]:
 def patch(
     series: Float[Array, "... T"], patch_len: int, stride: int | None = None
 ) -> Float[Array, "... L P"]:
-    r"""Split the last axis into :math:`L = \lfloor (T-P)/s\rfloor + 1` patches of length P, stride s.
+    r"""Split the last axis into :math:`L = \lfloor (T-P)/s\rfloor + 1` patches of length P, stride
+    s.
 
     Token l is :math:`(x_{o+ls+1}, \dots, x_{o+ls+P})` with offset :math:`o = T - P - (L-1)s`, so
     the last patch always ends at the most recent observation :math:`x_T` (the first o samples
@@ -57,7 +59,8 @@ def patch(
     stride = patch_len if stride is None else _checks.check_positive(stride, "stride", integer=True)
     if series.ndim < 1 or series.shape[-1] < patch_len:
         raise ValueError(
-            f"series: expected a last axis of length >= patch_len = {patch_len}, got shape {tuple(series.shape)}"
+            f"series: expected a last axis of length >= patch_len = {patch_len}, "
+            f"got shape {tuple(series.shape)}"
         )
     return _patch_impl(series, patch_len, stride)
 
@@ -70,7 +73,8 @@ def _patch_impl(series, patch_len, stride):
 
 
 def unpatch(tokens: Float[Array, "... L P"], stride: int | None = None) -> Float[Array, "... T"]:
-    r"""Inverse of :func:`patch`: the covered series :math:`(x_{o+1}, \dots, x_T)`, length :math:`(L-1)s + P`.
+    r"""Inverse of :func:`patch`: the covered series :math:`(x_{o+1}, \dots, x_T)`, length
+    :math:`(L-1)s + P`.
 
     Overlapping entries (``stride < P``) are averaged, so any patching of a series is restored
     exactly; ``stride > P`` leaves gaps and is refused.
@@ -99,11 +103,12 @@ def _unpatch_impl(tokens, stride):
 def rope(
     z: Float[Array, "... L k"], positions: Float[Array, " L"], *, base: float = 10000.0
 ) -> Float[Array, "... L k"]:
-    r"""Rotary position embedding: rotate coordinate pairs :math:`(z_{2i}, z_{2i+1})` by :math:`p\,\theta_i`.
+    r"""Rotary position embedding: rotate coordinate pairs :math:`(z_{2i}, z_{2i+1})` by
+    :math:`p\,\theta_i`.
 
     :math:`\theta_i = \mathrm{base}^{-2i/k}`, p the token position. Rotations compose, so
-    :math:`\langle \mathrm{rope}(q, p), \mathrm{rope}(k, p')\rangle = \langle q, R_{p'-p}\, k\rangle`
-    depends on the positions only through :math:`p' - p`. ``k`` must be even.
+    :math:`\langle \mathrm{rope}(q, p), \mathrm{rope}(k, p')\rangle = \langle q, R_{p'-p}\,
+    k\rangle` depends on the positions only through :math:`p' - p`. ``k`` must be even.
     """
     k = z.shape[-1]
     if k % 2:
@@ -152,7 +157,8 @@ def differential_attention(
     W_V: Float[Array, "d dv"],
     lam,
 ) -> Float[Array, "n dv"]:
-    r""":math:`\mathrm{DiffAttn}(X) = (S_1 - \lambda S_2) X W_V`, :math:`S_j = \mathrm{softmax}(X W_j X^\top)` row-wise."""
+    r""":math:`\mathrm{DiffAttn}(X) = (S_1 - \lambda S_2) X W_V`,
+    :math:`S_j = \mathrm{softmax}(X W_j X^\top)` row-wise."""
     S1 = jax.nn.softmax(X @ W1 @ X.T, axis=-1)
     S2 = jax.nn.softmax(X @ W2 @ X.T, axis=-1)
     return (S1 - lam * S2) @ X @ W_V
@@ -166,7 +172,8 @@ def attention_gradient(
     *,
     softmax_axis: str = "keys",
 ) -> Float[Array, "d d"]:
-    r"""Chain rule :math:`dL/dW` for :math:`\mathrm{Attn} = S X W_V`, given :math:`G = \partial L/\partial \mathrm{Attn}`.
+    r"""Chain rule :math:`dL/dW` for :math:`\mathrm{Attn} = S X W_V`, given
+    :math:`G = \partial L/\partial \mathrm{Attn}`.
 
     With :math:`A = X W X^\top`, :math:`\partial L/\partial S = G (X W_V)^\top = G W_V^\top X^\top`,
     the softmax Jacobian gives, for row-wise S (``softmax_axis="keys"``),
@@ -196,7 +203,8 @@ def printed_attention_gradient(
     *,
     softmax_axis: str = "keys",
 ) -> Float[Array, "d d"]:
-    r"""The seed's printed formula :math:`X^\top\big(S \odot (G W_V^\top X^\top - (\mathrm{Attn}\odot G) 1_{d\times n})\big) X`.
+    r"""The seed's printed formula :math:`X^\top\big(S \odot (G W_V^\top X^\top -
+    (\mathrm{Attn}\odot G) 1_{d\times n})\big) X`.
 
     Reading (the seed does not index it): G is :math:`\partial L/\partial \mathrm{Attn}` (n × d_v,
     the only shape for which :math:`G W_V^\top X^\top` exists); :math:`1_{d\times n}` is the

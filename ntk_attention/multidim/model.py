@@ -1,6 +1,7 @@
-r"""The multi-dimensional forecaster (:mod:`ntk_attention.multidim` is the front): its configuration, the flax
-NNX module, pure functions of ``params`` (apply, heads, last-token mass, NTKs), fitting with optax, the
-seed's local cases, and the paper's scalar model as a special case (:func:`from_scalar_params`)."""
+r"""The multi-dimensional forecaster (:mod:`ntk_attention.multidim` is the front): its
+configuration, the flax NNX module, pure functions of ``params`` (apply, heads, last-token mass,
+NTKs), fitting with optax, the seed's local cases, and the paper's scalar model as a special case
+(:func:`from_scalar_params`)."""
 
 from __future__ import annotations
 
@@ -76,7 +77,8 @@ def _check_config(config: ModelConfig) -> ModelConfig:
         _checks.check_positive(config.stride, "config.stride", integer=True)
     if config.rope and config.key_dim % 2:
         raise ValueError(
-            f"config.key_dim: RoPE rotates coordinate pairs, expected an even key_dim, got {config.key_dim}"
+            "config.key_dim: RoPE rotates coordinate pairs, expected an even key_dim, "
+            f"got {config.key_dim}"
         )
     _checks.check_positive(config.sigma, "config.sigma")
     _checks.check_positive(config.rope_base, "config.rope_base")
@@ -161,7 +163,8 @@ class Forecaster(nnx.Module):
         return HeadOutputs(S / (1.0 - lam)[None, :, None], values, output, lam)
 
     def readout(self, output):
-        """:math:`f = \\sum_h \\langle o_h, w_{\\mathrm{out}}^h\\rangle` for head outputs (n, H, d_v)."""
+        """:math:`f = \\sum_h \\langle o_h, w_{\\mathrm{out}}^h\\rangle` for head outputs
+        (n, H, d_v)."""
         return output.reshape(output.shape[0], -1) @ self.w_out[...]
 
     def __call__(self, X):
@@ -227,7 +230,8 @@ def _heads_impl(graphdef, params, X):
 
 
 def apply_model(graphdef, params, X: Float[Array, "n T"]) -> Float[Array, " n"]:
-    r"""Forecasts :math:`f(x_i) = \sum_h \langle \mathrm{Attn}_h(\mathcal P(x_i))_L, w_{\mathrm{out}}^h\rangle`."""
+    r"""Forecasts :math:`f(x_i) = \sum_h \langle \mathrm{Attn}_h(\mathcal P(x_i))_L,
+    w_{\mathrm{out}}^h\rangle`."""
     return _apply_impl(graphdef, params, _check_series_windows(X, _model(graphdef, params).config))
 
 
@@ -237,7 +241,8 @@ def head_outputs(graphdef, params, X: Float[Array, "n T"]) -> HeadOutputs:
     .. math::
 
         s_h = \mathrm{softmax}\big(q_{h,L} K_h^\top / \sqrt{d_k}\big) \in \Delta^{L-1},\qquad
-        o_h = s_h V_h \quad (\text{differential: } s_h = (s_{h,1} - \lambda_h s_{h,2})/(1-\lambda_h)),
+        o_h = s_h V_h \quad
+        (\text{differential: } s_h = (s_{h,1} - \lambda_h s_{h,2})/(1-\lambda_h)),
 
     with :math:`q_{h,L}` the last token's query and :math:`K_h, V_h` all tokens' keys and values.
     """
@@ -245,14 +250,16 @@ def head_outputs(graphdef, params, X: Float[Array, "n T"]) -> HeadOutputs:
 
 
 def last_token_mass(graphdef, params, X: Float[Array, "n T"]) -> Float[Array, "n H"]:
-    r"""Attention of the last token on itself, :math:`S_{h,LL}(x_i)` (differential: normalised by :math:`1-\lambda_h`)."""
+    r"""Attention of the last token on itself, :math:`S_{h,LL}(x_i)` (differential: normalised by
+    :math:`1-\lambda_h`)."""
     return head_outputs(graphdef, params, X).weights[..., -1]
 
 
 def empirical_ntk(
     fn: Callable, params, X: Float[Array, "n T"], X2: Float[Array, "n2 T"] | None = None
 ) -> Float[Array, "n n2"]:
-    r"""Empirical NTK :math:`H = J J'^\top`, :math:`J_{i\cdot} = \partial\, \mathrm{fn}(\theta, X)_i / \partial \theta`.
+    r"""Empirical NTK :math:`H = J J'^\top`, :math:`J_{i\cdot} = \partial\, \mathrm{fn}(\theta, X)_i
+    / \partial \theta`.
 
     ``fn(params, X) -> (n,)`` for any pytree ``params`` (flattened with
     :func:`jax.flatten_util.ravel_pytree`); Jacobians by :func:`jax.jacrev`. Materialises
@@ -283,7 +290,8 @@ def model_ntk(
 
     .. math::
 
-        \Theta(x_i, x'_j) = \sum_p \frac{\partial f(x_i)}{\partial \theta_p}\frac{\partial f(x'_j)}{\partial \theta_p}
+        \Theta(x_i, x'_j) = \sum_p \frac{\partial f(x_i)}{\partial \theta_p}
+        \frac{\partial f(x'_j)}{\partial \theta_p}
         = (J J'^\top)_{ij}
 
     (:func:`empirical_ntk` on the flattened parameter pytree, reverse-mode autodiff).
@@ -296,7 +304,8 @@ def model_ntk(
 
 
 class FitResult(NamedTuple):
-    """Final ``params`` and the loss :math:`\\frac12\\,\\mathrm{mean}_i (f(x_i)-y_i)^2` at steps 0..T (T+1,)."""
+    """Final ``params`` and the loss :math:`\\frac12\\,\\mathrm{mean}_i (f(x_i)-y_i)^2` at steps
+    0..T (T+1,)."""
 
     params: object
     loss: Float[Array, " T1"]
@@ -330,7 +339,8 @@ def fit(
     optimizer: optax.GradientTransformation,
     steps: int,
 ) -> FitResult:
-    r"""Full-batch training on :math:`L(\theta) = \frac1{2n}\sum_i (f(x_i;\theta) - y_i)^2` with an optax optimizer.
+    r"""Full-batch training on :math:`L(\theta) = \frac1{2n}\sum_i (f(x_i;\theta) - y_i)^2` with an
+    optax optimizer.
 
     ``optax.sgd(eta)`` is gradient descent :math:`\theta \leftarrow \theta - \eta\nabla L`;
     ``optax.adam``, ``optax.chain(optax.add_decayed_weights(wd), optax.sgd(eta))`` etc. are the
@@ -353,9 +363,9 @@ class LocalCases(NamedTuple):
     ``alignment`` :math:`c_{ih} = \langle G_{ih}, W_V^{h\top} X_{iL}\rangle` with
     :math:`G_{ih} = \partial L_i/\partial \mathrm{Attn}_h(X_i)_L` (case 1: :math:`c > 0`,
     case 2: :math:`c < 0`); ``score_gradient``
-    :math:`\partial L_i/\partial A_{h,LL} = S_{h,LL}(c_{ih} - \langle G_{ih}, \mathrm{Attn}_h(X_i)_L\rangle)`
-    (gradient descent on the scores raises the local score when negative); ``local_mass``
-    :math:`S_{h,LL}`. All (n, H).
+    :math:`\partial L_i/\partial A_{h,LL} = S_{h,LL}(c_{ih} - \langle G_{ih},
+    \mathrm{Attn}_h(X_i)_L\rangle)` (gradient descent on the scores raises the local score when
+    negative); ``local_mass`` :math:`S_{h,LL}`. All (n, H).
     """
 
     alignment: Float[Array, "n H"]
@@ -394,7 +404,8 @@ def local_attention_cases(
 
 
 def from_scalar_params(params: Params):
-    r"""The paper's scalar model as a :class:`Forecaster`: ``(graphdef, params)`` with equal forecasts.
+    r"""The paper's scalar model as a :class:`Forecaster`: ``(graphdef, params)`` with equal
+    forecasts.
 
     ``P = 1``, ``H = m``, :math:`d_k = d_v = 1`, :math:`W_Q^h = w_h`, :math:`W_K^h = W_V^h = 1`,
     :math:`w_{\mathrm{out}} = a/\sqrt m`: the score of token k is :math:`w_h x_d x_k` and

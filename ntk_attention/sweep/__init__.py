@@ -39,14 +39,15 @@ block holds (every block reuses it: one compilation per sweep, not per width).
 
 Memory: ``O(n·c·G·d)`` for the exponentials of one scan step, ``O(M)`` for the weights, the
 ``(R, runs, n, n)`` recorded NTKs :math:`H(t)` (returned to the host for the eigenvalues) and the
-records (:func:`device_bytes` estimates one device's share); no ``(n, m, d)`` tensor is ever formed. By default one
-step's Jacobian, ``O(n·M)``, is kept between the forward pass and the update (as :func:`train`
-keeps its ``(n, m)`` Jacobian); ``recompute_jacobian=True`` recomputes it chunk by chunk in the
-update instead (twice the exponentials, memory independent of ``n·M``).
+records (:func:`device_bytes` estimates one device's share); no ``(n, m, d)`` tensor is ever formed.
+By default one step's Jacobian, ``O(n·M)``, is kept between the forward pass and the update (as
+:func:`train` keeps its ``(n, m)`` Jacobian); ``recompute_jacobian=True`` recomputes it chunk by
+chunk in the update instead (twice the exponentials, memory independent of ``n·M``).
 
-Nested prefixes (docs/theory.md, "Computation"): a width-``m`` run of seed ``s`` starts from the first ``m`` neurons of
-``init_params(jax.random.key(s), max(widths))``, so widths share their randomness and their
-comparison is less noisy; each run alone has exactly the law of :func:`init_params` at width ``m``.
+Nested prefixes (docs/theory.md, "Computation"): a width-``m`` run of seed ``s`` starts from the
+first ``m`` neurons of ``init_params(jax.random.key(s), max(widths))``, so widths share their
+randomness and their comparison is less noisy; each run alone has exactly the law of
+:func:`init_params` at width ``m``.
 
 Devices: two layouts on a :func:`jax.make_mesh` mesh (axis ``"devices"``) of the given devices,
 run with :func:`jax.shard_map`, chosen by :func:`plan_sweep` from a memory estimate
@@ -141,19 +142,20 @@ def sweep(
         w^{(m,s)}(t+1) = w^{(m,s)}(t) - \eta\, J^{(m,s)}(t)^\top \big(f^{(m,s)}(t) - y\big),
         \qquad H^{(m,s)}(t) = J^{(m,s)}(t) J^{(m,s)}(t)^\top ,
 
-    recorded at :math:`t = 0, k, \dots, T` (see :class:`SweepResult`). Equivalent, run by run, to ``train(Params(w[:m], a[:m]), X, y, steps=steps,
-    learning_rate=learning_rate, record_every=record_every)`` with
-    ``w, a = init_params(jax.random.key(seed), max(widths), sigma=sigma,
-    output_signs=output_signs)``, but compiled once for all widths and seeds (see the module
-    docstring). Every keyword but ``seeds`` is :func:`plan_sweep`'s (``widths``, ``steps``,
-    ``learning_rate``, ``record_every``, ``sigma``, ``output_signs``, ``seeds_per_block``, ``layout`` …),
-    passed on unchanged; ``len(seeds)`` must be a multiple of ``seeds_per_block``.
+    recorded at :math:`t = 0, k, \dots, T` (see :class:`SweepResult`). Equivalent, run by run, to
+    ``train(Params(w[:m], a[:m]), X, y, steps=steps, learning_rate=learning_rate,
+    record_every=record_every)`` with ``w, a = init_params(jax.random.key(seed), max(widths),
+    sigma=sigma, output_signs=output_signs)``, but compiled once for all widths and seeds (see the
+    module docstring). Every keyword but ``seeds`` is :func:`plan_sweep`'s (``widths``, ``steps``,
+    ``learning_rate``, ``record_every``, ``sigma``, ``output_signs``, ``seeds_per_block``,
+    ``layout`` …), passed on unchanged; ``len(seeds)`` must be a multiple of ``seeds_per_block``.
     """
     seeds = _check_seeds(seeds)
     plan = plan_sweep(X, y, **options)
     if len(seeds) % plan.seeds_per_block:
         raise ValueError(
-            f"seeds: expected a multiple of seeds_per_block = {plan.seeds_per_block} seeds, got {len(seeds)}"
+            f"seeds: expected a multiple of seeds_per_block = {plan.seeds_per_block} seeds, "
+            f"got {len(seeds)}"
         )
     b = plan.seeds_per_block
     return concatenate([run_block(plan, seeds[i : i + b]) for i in range(0, len(seeds), b)])

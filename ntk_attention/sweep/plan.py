@@ -1,5 +1,6 @@
-"""Planning a sweep: checking its inputs, choosing the chunk and device layout within the devices' memory
-(:func:`device_bytes`), computing :math:`H^*` once — :class:`SweepPlan`, :func:`plan_sweep`."""
+"""Planning a sweep: checking its inputs, choosing the chunk and device layout within the devices'
+memory (:func:`device_bytes`), computing :math:`H^*` once — :class:`SweepPlan`,
+:func:`plan_sweep`."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ __all__ = ["AXIS", "LAYOUTS", "SweepPlan", "plan_sweep", "device_bytes"]
 
 AXIS = "devices"
 LAYOUTS = ("runs", "neurons")
-"""Device layouts of a block: whole runs per device (no collective) or every run split over devices."""
+"""Device layouts of a block: whole runs per device (no collective) or every run split over
+devices."""
 
 
 class SweepPlan(NamedTuple):
@@ -281,7 +283,8 @@ def device_bytes(
 
 
 def _device_budget(devices) -> int:
-    """Bytes one device may use: its allocator limit, else (CPU) half the host memory over the devices."""
+    """Bytes one device may use: its allocator limit, else (CPU) half the host memory over the
+    devices."""
     stats = None
     try:
         stats = devices[0].memory_stats()

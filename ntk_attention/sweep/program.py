@@ -1,5 +1,6 @@
-"""The compiled program of one block: every run of the block (widths × seeds, nested prefixes) trained by
-gradient descent under ``lax.scan``, laid out over the devices with :func:`jax.shard_map`."""
+"""The compiled program of one block: every run of the block (widths × seeds, nested prefixes)
+trained by gradient descent under ``lax.scan``, laid out over the devices with
+:func:`jax.shard_map`."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ __all__ = ["_initial_draws", "_layout", "_block_impl"]
 
 @functools.partial(jax.jit, static_argnames=("width", "sigma", "output_signs", "dtype"))
 def _initial_draws(seeds, *, width, sigma, output_signs, dtype):
-    """``init_params(jax.random.key(s), width)`` for every seed s in one program: (S, width) twice."""
+    """``init_params(jax.random.key(s), width)`` for every seed s in one program: (S, width)
+    twice."""
     draw = functools.partial(
         init_params, width=width, sigma=sigma, output_signs=output_signs, dtype=dtype
     )
@@ -123,7 +125,8 @@ def _block_program(
         return w.reshape(-1, group, c), scale.reshape(-1, group, c), run.reshape(-1, group)
 
     def evaluate(w, with_ntk):
-        """Loss, residuals (segs, n), neuron-mean last mass, H per run and J (K, n, c) unless recomputed."""
+        """Loss, residuals (segs, n), neuron-mean last mass, H per run and J (K, n, c) unless
+        recomputed."""
 
         def body(H, chunk):
             wg, sg, rg = chunk  # (G, c), (G, c), (G,)
@@ -144,7 +147,8 @@ def _block_program(
         return loss, (J[0].reshape(K, n, c) if J else None), r, mass, H
 
     def gradient(w, J, r):
-        """:math:`\\partial L/\\partial w_r = \\sum_i J_{ir} r_{q(r),i}`, from J or by a second pass."""
+        """:math:`\\partial L/\\partial w_r = \\sum_i J_{ir} r_{q(r),i}`, from J or by a second
+        pass."""
         if J is not None:
             return jnp.einsum("kic,ki->kc", J, r[run])
 
@@ -171,8 +175,9 @@ def _block_program(
     rise_floor = jnp.finfo(X.dtype).eps * 0.5 * jnp.sum(y * y)
 
     def step(carry, loss, J, r):
-        """One GD step per run; a run whose loss is non-finite or above the factor freezes; ``above``:
-        first step of its current stretch above L(0) (RISE_TOLERANCE, as in train), -1 when below."""
+        """One GD step per run; a run whose loss is non-finite or above the factor freezes;
+        ``above``: first step of its current stretch above L(0) (RISE_TOLERANCE, as in train), -1
+        when below."""
         w, bad, t, loss0, above = carry
         diverging = ~jnp.isfinite(loss) | (loss > div * loss0)
         bad = jnp.where((bad < 0) & diverging, t, bad)

@@ -1,5 +1,6 @@
-"""The result of a width × seed sweep: :class:`SweepResult` (records indexed width × seed × step), its
-fields' meaning (:data:`ARRAYS`), joining blocks (:func:`concatenate`) and loading a saved one (:func:`load`)."""
+"""The result of a width × seed sweep: :class:`SweepResult` (records indexed width × seed × step),
+its fields' meaning (:data:`ARRAYS`), joining blocks (:func:`concatenate`) and loading a saved one
+(:func:`load`)."""
 
 from __future__ import annotations
 
@@ -69,10 +70,11 @@ class SweepResult(NamedTuple):
     def to_xarray(self, *, windows=None, targets=None, attrs=None):
         """An :class:`xarray.Dataset` with dimensions width, seed, step, i, j (coordinates: the
         widths, seeds and steps) and each field's meaning from :data:`ARRAYS` as its ``description``
-        attribute; ``sign_agree_*_fraction`` (counts over ``n_plus``/``n_minus``) added; the training
-        ``windows`` (i, token) and ``targets`` (i) as variables and ``attrs`` (scalars, strings, arrays)
-        as the dataset's attributes when given (:func:`load` gives them from the sweep's files), so a
-        NetCDF/Zarr file of it describes itself. Needs xarray (``pip install "ntk-attention[xarray]"``)."""
+        attribute; ``sign_agree_*_fraction`` (counts over ``n_plus``/``n_minus``) added; the
+        training ``windows`` (i, token) and ``targets`` (i) as variables and ``attrs`` (scalars,
+        strings, arrays) as the dataset's attributes when given (:func:`load` gives them from the
+        sweep's files), so a NetCDF/Zarr file of it describes itself. Needs xarray
+        (``pip install "ntk-attention[xarray]"``)."""
         try:
             import xarray as xr
         except ImportError:  # pragma: no cover - xarray is optional
@@ -104,7 +106,9 @@ class SweepResult(NamedTuple):
                 frac,
                 dims=("width", "seed", "step"),
                 attrs={
-                    "description": f"sign_agree_{side} / n_{side}, a fraction in [0, 1]; NaN when n_{side} = 0"
+                    "description": (
+                        f"sign_agree_{side} / n_{side}, a fraction in [0, 1]; NaN when n_{side} = 0"
+                    )
                 },
             )
         if windows is not None:
@@ -121,9 +125,9 @@ class SweepResult(NamedTuple):
 
 
 class SavedSweep(SweepResult):
-    """A :class:`SweepResult` read by :func:`load`, carrying the training ``windows`` and ``targets`` and the
-    configuration as flat ``attrs`` (``"sweep.steps"``, ``"data.source"``, ``"learning_rate"``,
-    ``"version.jax"`` …), which :meth:`to_xarray` puts into the dataset."""
+    """A :class:`SweepResult` read by :func:`load`, carrying the training ``windows`` and
+    ``targets`` and the configuration as flat ``attrs`` (``"sweep.steps"``, ``"data.source"``,
+    ``"learning_rate"``, ``"version.jax"`` …), which :meth:`to_xarray` puts into the dataset."""
 
     def to_xarray(self):
         return SweepResult.to_xarray(
@@ -132,8 +136,8 @@ class SavedSweep(SweepResult):
 
 
 def _attr_value(v):
-    """A value netCDF can hold: numbers and strings as they are, booleans as 0/1, lists of numbers as
-    arrays, anything else as JSON text."""
+    """A value netCDF can hold: numbers and strings as they are, booleans as 0/1, lists of numbers
+    as arrays, anything else as JSON text."""
     if isinstance(v, bool):
         return int(v)
     if isinstance(v, (int, float, str)):
@@ -148,8 +152,9 @@ def _attr_value(v):
 
 
 def header_attrs(head: dict) -> dict:
-    """Flat attributes of a sweep header (``sweep.json``): each configuration key as ``section.key``, the
-    step size η, the seeds, the format and fingerprint, and ``version.<package>`` of the environment."""
+    """Flat attributes of a sweep header (``sweep.json``): each configuration key as
+    ``section.key``, the step size η, the seeds, the format and fingerprint, and
+    ``version.<package>`` of the environment."""
     out = {
         k: _attr_value(head[k])
         for k in ("format", "fingerprint", "learning_rate", "seeds")
@@ -167,10 +172,11 @@ def header_attrs(head: dict) -> dict:
 
 
 def load(path) -> SavedSweep:
-    r"""A :class:`SweepResult` (a :class:`SavedSweep`) from an ``.npz`` file holding its fields (``sweep.npz`` of
-    ``ntk-verify sweep``): e.g. ``loss[w, s, r]`` :math:`= L_{m_w, s}(t_r) = \frac12\sum_i (f(x_i) - y_i)^2`;
-    with its ``windows`` and ``targets`` when the file holds them and, from ``sweep.json`` beside it, the
-    configuration as ``attrs`` (:func:`header_attrs`). Nothing is unpickled."""
+    r"""A :class:`SweepResult` (a :class:`SavedSweep`) from an ``.npz`` file holding its fields
+    (``sweep.npz`` of ``ntk-verify sweep``): e.g. ``loss[w, s, r]``
+    :math:`= L_{m_w, s}(t_r) = \frac12\sum_i (f(x_i) - y_i)^2`; with its ``windows`` and ``targets``
+    when the file holds them and, from ``sweep.json`` beside it, the configuration as ``attrs``
+    (:func:`header_attrs`). Nothing is unpickled."""
     with np.load(path, allow_pickle=False) as npz:
         missing = [k for k in SweepResult._fields if k not in npz.files]
         if missing:
@@ -252,8 +258,8 @@ def concatenate(results: Sequence[SweepResult]) -> SweepResult:
 
     Blocks must agree exactly on widths and recorded steps, and on :math:`H^*` within
     :func:`ntk_infinite_tolerance` (blocks computed on other hosts differ in its last bits); a
-    mismatch raises ValueError naming the field and both values. The joined :math:`H^*` is block 0's,
-    its error estimate the largest of the blocks'.
+    mismatch raises ValueError naming the field and both values. The joined :math:`H^*` is block
+    0's, its error estimate the largest of the blocks'.
     """
     results = list(results)
     if not results:
@@ -264,17 +270,20 @@ def concatenate(results: Sequence[SweepResult]) -> SweepResult:
             a, b = getattr(first, k), getattr(res, k)
             if not np.array_equal(a, b):
                 raise ValueError(
-                    f"results: block {i} has {k} = {b.tolist()}, block 0 has {a.tolist()}; not one sweep"
+                    f"results: block {i} has {k} = {b.tolist()}, block 0 has {a.tolist()}; "
+                    "not one sweep"
                 )
         a, b = np.asarray(first.ntk_infinite, np.float64), np.asarray(res.ntk_infinite, np.float64)
         if a.shape != b.shape:
             raise ValueError(
-                f"results: block {i} has ntk_infinite of shape {b.shape}, block 0 {a.shape}; not one sweep"
+                f"results: block {i} has ntk_infinite of shape {b.shape}, block 0 {a.shape}; "
+                "not one sweep"
             )
         gap, tol = float(np.abs(a - b).max(initial=0.0)), ntk_infinite_tolerance(first, res)
         if not gap <= tol:
             raise ValueError(
-                f"results: block {i}'s ntk_infinite differs from block 0's by {gap:.3g} (max entry), "
+                f"results: block {i}'s ntk_infinite differs from block 0's by {gap:.3g} "
+                "(max entry), "
                 f"beyond their quadrature errors and rounding {tol:.3g}; not one sweep"
             )
     joined = {k: getattr(first, k) for k in _PER_SWEEP}
