@@ -233,8 +233,8 @@ def test_check_c5_decides_without_the_constant():
     bad = c5.check_c5(
         **{
             **kw,
-            "lin_risk": np.full((5, 3), 0.3)
-            * np.exp(np.random.default_rng(0).normal(0, 0.05, (5, 3))),
+            "lin_risk": np.full((5, 10), 0.3)
+            * np.exp(np.random.default_rng(0).normal(0, 0.05, (5, 10))),
         }
     )
     assert bad.status == VIOLATED and bad.counterexample["model"] == "linear"

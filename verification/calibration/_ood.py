@@ -20,7 +20,7 @@ Planted cases, numpy draws from fixed integer seeds, at the claims' default budg
   the others null: power (variant 1 reads "helps") and no "hurts"; planted harm :math:`\mu_1 = +0.6`
   (the false case of "variant 1 helps"): variant 1 reads "helps" at most α/2, "hurts" with power.
   (C7's diagnostic since the margin rule below decides.)
-* **margin_effects** (C7's decisive rule: 5 variants, 5 seeds, Δ = 0.1): planted per-seed log risk ratios
+* **margin_effects** (C7's decisive rule: 5 variants, 12 seeds, Δ = 0.1, median: sign tests): planted per-seed log risk ratios
   :math:`d_{v,s} = \log f_v + \mathrm{sd}_v z_{v,s}`, :math:`z` normal (or Student t with 3 d.f. scaled to
   unit variance), with the seed scatter of the default run, :data:`MARGIN_SCATTER` (the per-variant sd of
   :math:`d` over its 5 seeds: differential 0.006, RoPE 0.008, patching 0.49, Adam 0.075, weight decay
@@ -29,22 +29,22 @@ Planted cases, numpy draws from fixed integer seeds, at the claims' default budg
   exactly :math:`1-\Delta` (boundary): each of HOLDS and VIOLATED at most α/2, and the sharp case of a
   false HOLDS, one variant at :math:`1-\Delta` and the others at 0.5; every factor 0.5 (true
   mitigation): VIOLATED at most α, HOLDS with power. Where patching's scatter (sd 0.5) keeps the power
-  below 0.8 at 5 seeds the row says so and a second row gives the seeds that reach it.
+  below 0.8 at 12 seeds the row says so and a second row gives the seeds that reach it.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from scipy import special
 
-from verification import rules as stats
 from verification.calibration import _planted as planted
 from verification.rules._ood import (
     margin_effect_statuses,
-    noise_exponent_status,
+    noise_exponent_statuses,
     paired_effect_statuses,
     seed_log_ratios,
-    seeds_for_power,
 )
+from verification.rules._robust import sign_seeds_for_power
 from verification.rules._verdict import HOLDS, INCONCLUSIVE, VIOLATED
 
 __all__ = [
@@ -63,7 +63,8 @@ ALPHA = 0.05
 MARGIN = 0.1
 NOISE_LEVELS = (1e-4, 1e-2, 1e-1, 1.0)
 """C5's default noise levels σ (``[C5] noise_levels``; σ² over 8 decades)."""
-NOISE_SEEDS = 3
+NOISE_SEEDS = 10
+"""C5's default seeds (``[C5] seeds``): the sign test needs 6 at least; 9 of 10 decide."""
 RISK_LOG_SD = float(np.sqrt(2.0 / 200))
 """sd of log R estimated on 200 test windows of squared Gaussian errors (χ²₁ mean: sd √(2/N)), independent
 across levels (pessimistic: the run scales one noise draw, so level-to-level errors are correlated)."""
@@ -75,8 +76,9 @@ EFFECT_WINDOWS = 200
 MARGIN_SCATTER = (0.01, 0.01, 0.5, 0.08, 0.02)
 """sd over seeds of C7's per-seed log risk ratios d in the default run (differential, RoPE, patching, Adam,
 weight decay: 0.006, 0.008, 0.49, 0.075, 0.017), rounded up."""
-MARGIN_SEEDS = 5
-"""C7's default seeds (``[C7] seeds``)."""
+MARGIN_SEEDS = 12
+"""C7's default seeds (``[C7] seeds``): 10 of 12 decide 'mitigates' (unadjusted), 11 of 12 at
+Holm's first step over 5 variants."""
 
 
 def _noise_rows(R: int) -> list[dict]:
@@ -142,9 +144,8 @@ def _noise_rows(R: int) -> list[dict]:
         x = var + (OWN_NOISE if seed == 605 else 0.0)
         base = x[:, None] ** b if floor is None else floor + x[:, None]
         risk = base * np.exp(level + noise)
-        _, lo, hi = stats.rate_bounds(x, risk, alpha=a)
         for vanishes, case, standard in zip((True, False), cases, standards):
-            st = noise_exponent_status(lo, hi, vanishes=vanishes, margin=MARGIN)
+            st, *_ = noise_exponent_statuses(x, risk, vanishes=vanishes, margin=MARGIN, alpha=a)
             rule = (
                 "noise_exponent (vanishes like σ²)"
                 if vanishes
@@ -270,7 +271,8 @@ def _margin_rows(R: int) -> list[dict]:
             "normal",
             [(HOLDS, "<=", a / 2)],
             2,
-            "power of 'patching does not mitigate' below 0.8 at 5 seeds: the next row gives the seeds that reach it",
+            "power of 'patching does not mitigate' below 0.8 at 12 seeds: the next row gives the "
+            "seeds that reach it",
         ),
         (
             "false",
@@ -282,7 +284,8 @@ def _margin_rows(R: int) -> list[dict]:
             "normal",
             [(VIOLATED, ">=", 0.8), (HOLDS, "<=", a / 2)],
             2,
-            "seeds from seeds_for_power at α/2 (Holm's last step: the other variants are rejected first)",
+            "seeds from the exact sign-test budget at α/2 (Holm's last step: the other variants are "
+            "rejected first)",
         ),
         (
             "boundary",
@@ -330,7 +333,8 @@ def _margin_rows(R: int) -> list[dict]:
             "normal",
             [(VIOLATED, "<=", a)],
             None,
-            "power of HOLDS below 0.8 at 5 seeds (patching's scatter): the next row gives the seeds that reach it",
+            "power of HOLDS below 0.8 at 12 seeds (patching's scatter): the next row gives the "
+            "seeds that reach it",
         ),
         (
             "true",
@@ -342,7 +346,7 @@ def _margin_rows(R: int) -> list[dict]:
             "normal",
             [(VIOLATED, "<=", a), (HOLDS, ">=", 0.8)],
             None,
-            "seeds from seeds_for_power (patching's scatter, α/2)",
+            "seeds from the exact sign-test budget (patching's scatter, α/2)",
         ),
     ]
     for case, what, factors, scatter, S, seed, tail, standard, variant, note in specs:
@@ -350,7 +354,8 @@ def _margin_rows(R: int) -> list[dict]:
             S is None
         ):  # the seeds at which the widest-scatter variant reaches power 0.8 (noncentral t, α/2)
             k = int(np.argmax(scatter))
-            S = seeds_for_power(abs(np.log(factors[k]) - np.log(thr)) / scatter[k], 1, alpha=a)
+            share = float(special.ndtr(abs(np.log(factors[k]) - np.log(thr)) / scatter[k]))
+            S = sign_seeds_for_power(share, a / 2)
         d = _margin_draws(R, factors, scatter, S, seed, tail)
         st, conj, _, _ = margin_effect_statuses(d, margin=m, alpha=a)
         budget = {"variants": V, "seeds": S, "margin": m, "alpha": a}
