@@ -1,32 +1,36 @@
 """Generate ``docs/findings.md`` from the ``summary.json`` that ``ntk-verify run`` writes.
 
-    python scripts/make_findings.py [SUMMARY] [--evidence EVIDENCE.npz] [--sources SOURCES.json] [--out FINDINGS.md] [--check]
+    python scripts/make_findings.py [SUMMARY] [--evidence EVIDENCE.npz] [--sources SOURCES.json]
+                                    [--out FINDINGS.md] [--check]
 
 ``SUMMARY`` defaults to ``docs/default_summary.json`` (a run of the built-in default
 configuration, committed) and ``--evidence`` to the file beside it named like it with
 ``summary.json`` replaced by ``evidence.npz`` (``docs/default_evidence.npz``: the same run's
 ``evidence.npz``, whose SHA-256 must match the summary's; the claims' one-line summaries read their
-figure data from it; without it they may be empty), ``--out`` to ``docs/findings.md``. ``--check`` writes nothing and exits with
-status 1 when the file on disk differs from what the summary gives (the test suite does the same,
-so the findings cannot drift from the summary). Every number in the output comes from these two
-files; claim titles, sources and statements come from the claim registry
-(:data:`verification.claims.CLAIMS`). Each claim's section says which decisive parts decided it and by
-which rule (the text after "Rule:" in a part's finding) and, for C1–C4, which regime the run reached
-(t/T_req, T/t_align, the premise fraction, the widths tested), read from the verdict's numbers.
+figure data from it; without it they may be empty), ``--out`` to ``docs/findings.md``. ``--check``
+writes nothing and exits with status 1 when the file on disk differs from what the summary gives
+(the test suite does the same, so the findings cannot drift from the summary). Every number in the
+output comes from these two files; claim titles, sources and statements come from the claim registry
+(:data:`verification.claims.CLAIMS`). Each claim's section says which decisive parts decided it and
+by which rule (the text after "Rule:" in a part's finding) and, for C1–C4, which regime the run
+reached (t/T_req, T/t_align, the premise fraction, the widths tested), read from the verdict's
+numbers.
 
 The file opens with one screen: per claim the theorem verdict (premises first, with its headline of
 parts counted by status), the observed verdict (its conclusion as an empirical law, with the rule
 that decided it, and the budget for power 0.8 where INCONCLUSIVE), the scale of the observation
-and its looseness (:mod:`verification.report._presentation`); "—" where a verdict carries no observed one.
+and its looseness (:mod:`verification.report._presentation`); "—" where a verdict carries no
+observed one.
 
-``--sources`` (default ``docs/sources_summary.json``, used when it exists) is the ``summary.json`` of a
-run over several data sources (``scripts/make_sources_summary.py``); its matrix (claims × sources,
-each cell theorem / observed) follows the opening table, and a section "Verdicts across data
-sources" gives each claim and source with headline, scale and looseness, and the command that
+``--sources`` (default ``docs/sources_summary.json``, used when it exists) is the ``summary.json``
+of a run over several data sources (``scripts/make_sources_summary.py``); its matrix (claims ×
+sources, each cell theorem / observed) follows the opening table, and a section "Verdicts across
+data sources" gives each claim and source with headline, scale and looseness, and the command that
 produced it.
 
 To refresh the findings after a change to the claims or their defaults: the commands, in order, are
-in the docstring of ``scripts/make_sources_summary.py`` (default run, sources run, then this script).
+in the docstring of ``scripts/make_sources_summary.py`` (default run, sources run, then this
+script).
 """
 
 from __future__ import annotations
@@ -45,13 +49,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _docgen import write_or_check  # noqa: E402
 
 from verification.claims import load_extensions  # noqa: E402
-from verification.report._presentation import (
+from verification.report._presentation import (  # noqa: E402
     COLUMNS,
-    fmt,  # noqa: E402  (re-exported: tests and readers use make_findings.fmt)
+    fmt,  # re-exported: tests and readers use make_findings.fmt
     overview_table,
     source_rows,
     tally,
-    verdict_lines,  # noqa: E402
+    verdict_lines,
     verdict_matrix,
     verdict_table,
 )
@@ -190,7 +194,8 @@ REGIME = {"C1": _regime_c1, "C2": _regime_c2, "C3": _regime_c3, "C4": _regime_c4
 
 
 def regime_reached(v) -> str | None:
-    """ "Regime reached: ..." from the verdict's measured/bounds/tested_range; None when nothing is there."""
+    """ "Regime reached: ..." from the verdict's measured/bounds/tested_range; None when nothing is
+    there."""
     try:
         items = REGIME[v.claim](v) if v.claim in REGIME else []
     except (
@@ -261,7 +266,8 @@ def _section(v) -> list[str]:
 
 
 def evidence_beside(summary_path: Path) -> Path:
-    """``X/summary.json`` -> ``X/evidence.npz``; ``docs/default_summary.json`` -> ``docs/default_evidence.npz``."""
+    """``X/summary.json`` -> ``X/evidence.npz``; ``docs/default_summary.json`` ->
+    ``docs/default_evidence.npz``."""
     return summary_path.with_name(summary_path.name.replace("summary", "evidence")).with_suffix(
         ".npz"
     )
@@ -269,20 +275,22 @@ def evidence_beside(summary_path: Path) -> Path:
 
 def load_arrays(evidence: Path, summary: dict) -> dict:
     """Figure data by claim id from ``evidence``, refused unless its SHA-256 is the summary's."""
-    from verification.report._report import load_evidence
+    from verification.report import load_evidence
 
     raw = evidence.read_bytes()
     if hashlib.sha256(raw).hexdigest() != summary.get("evidence_sha256"):
         raise ValueError(
-            f"evidence: {evidence} is not the evidence of this summary (SHA-256 differs from evidence_sha256)"
+            f"evidence: {evidence} is not the evidence of this summary "
+            "(SHA-256 differs from evidence_sha256)"
         )
     return load_evidence(evidence)
 
 
 def _sources_verdicts(sources: dict) -> tuple[list[str], list[str], list, list[str]]:
-    """Data sources in order, claims in order, and the verdicts with their sources, of a multi-source
-    summary.json. The ``matrix`` (claim -> source -> theorem status) is authoritative; a cell whose
-    verdict is not listed (an older file) is a verdict of that status without parts or observed."""
+    """Data sources in order, claims in order, and the verdicts with their sources, of a
+    multi-source summary.json. The ``matrix`` (claim -> source -> theorem status) is authoritative;
+    a cell whose verdict is not listed (an older file) is a verdict of that status without parts or
+    observed."""
     if not isinstance(sources, dict) or not isinstance(sources.get("matrix"), dict):
         raise ValueError(
             "sources: expected the parsed summary.json of `ntk-verify run --data A,B,...` "
@@ -315,7 +323,8 @@ def _sources_verdicts(sources: dict) -> tuple[list[str], list[str], list, list[s
 
 
 def sources_command(sources: dict) -> str:
-    """The ``ntk-verify run --data … --claims …`` command that produced a multi-source summary.json."""
+    """The ``ntk-verify run --data … --claims …`` command that produced a multi-source
+    summary.json."""
     order, claims, _, _ = _sources_verdicts(sources)
     return f"ntk-verify run --data {','.join(order)} --claims {','.join(claims)}"
 
@@ -324,12 +333,14 @@ def sources_glance(
     sources: dict, *, source: str = "docs/sources_summary.json", default: str | None = None
 ) -> list[str]:
     """The one-screen matrix (claims × data sources, each cell theorem / observed) for the top of
-    findings.md; ``default``: the default run's data source, named as such when it is one of them."""
+    findings.md; ``default``: the default run's data source, named as such when it is one of
+    them."""
     order, _, verdicts, where = _sources_verdicts(sources)
     which = f"; `{default}` is the default data of the table above" if default in order else ""
     return [
         f"Across {len(order)} data sources ([`{Path(source).name}`]({Path(source).name}), seed "
-        f'{sources.get("seed")}{which}; details in "Verdicts across data sources"), theorem / observed:',
+        f'{sources.get("seed")}{which}; details in "Verdicts across data sources"), '
+        "theorem / observed:",
         "",
         verdict_matrix(verdicts, where),
         "",
@@ -337,14 +348,15 @@ def sources_glance(
 
 
 def sources_section(sources: dict, *, source: str = "docs/sources_summary.json") -> list[str]:
-    """The section "Verdicts across data sources" from a multi-source ``summary.json``: the command that
-    produced it, and per claim and source the theorem verdict with its headline, the observed verdict,
-    its scale and looseness."""
+    """The section "Verdicts across data sources" from a multi-source ``summary.json``: the command
+    that produced it, and per claim and source the theorem verdict with its headline, the observed
+    verdict, its scale and looseness."""
     order, _, verdicts, where = _sources_verdicts(sources)
     return [
         "## Verdicts across data sources",
         "",
-        f"The same claims on {len(order)} data sources, from [`{Path(source).name}`]({Path(source).name}), "
+        f"The same claims on {len(order)} data sources, "
+        f"from [`{Path(source).name}`]({Path(source).name}), "
         f"produced by `{sources_command(sources)}` (seed {sources.get('seed')}; "
         "`python scripts/make_sources_summary.py` runs it and writes the file):",
         "",
@@ -376,7 +388,8 @@ def c2_onset_across_sources(verdicts, where) -> list[str]:
     if not rows:
         return []
     lines = [
-        "C2's onset against v_min across sources (theory: t_align ∝ m/(ηλ v_min), exponent −1 in v_min; "
+        "C2's onset against v_min across sources "
+        "(theory: t_align ∝ m/(ηλ v_min), exponent −1 in v_min; "
         "median network's onset of 1-δ agreement at the widest width):",
         "",
         "| source | m | median onset | v_min | η | λ |",
@@ -395,7 +408,10 @@ def c2_onset_across_sources(verdicts, where) -> list[str]:
         )
         return lines + [
             "",
-            f"Exponent of onset in v_min: uninformative ({why}; the fit needs 3 at 2 or more v_min).",
+            (
+                f"Exponent of onset in v_min: uninformative ({why}; "
+                "the fit needs 3 at 2 or more v_min)."
+            ),
             "",
         ]
     from verification.rules import loglog_slope, rate_status
@@ -428,9 +444,9 @@ def render_findings(
     sources: dict | None = None,
     sources_source: str = "docs/sources_summary.json",
 ) -> str:
-    """The Markdown of ``findings.md`` for a parsed ``summary.json`` (``arrays``: figure data by claim;
-    ``sources``: a parsed multi-source summary.json whose verdict matrix opens the file beside the
-    default run's table, with its own section below).
+    """The Markdown of ``findings.md`` for a parsed ``summary.json`` (``arrays``: figure data by
+    claim; ``sources``: a parsed multi-source summary.json whose verdict matrix opens the file
+    beside the default run's table, with its own section below).
 
     It opens with one screen: per claim the theorem verdict (with its headline), the observed
     verdict (with its rule), the observation's scale and looseness; then the same across sources."""
@@ -454,7 +470,8 @@ def render_findings(
         "",
         f"What `ntk-verify run` concludes about each claim of the paper on the built-in default "
         f"configuration (seed {summary.get('seed')}): {len(verdicts)} claims; {tally(verdicts)}. "
-        f"Generated from [`{Path(source).name}`]({Path(source).name}) by `scripts/make_findings.py`; "
+        f"Generated from [`{Path(source).name}`]({Path(source).name}) "
+        "by `scripts/make_findings.py`; "
         "every number below is read from that file.",
         "",
         overview_table(verdicts),

@@ -38,7 +38,7 @@ __all__ = [
 
 class ResultsError(ValueError):
     """A results folder cannot be written (a file, read-only, not empty, disk full) or read
-    (missing, truncated, edited). Also :class:`verification.report._report.ResultsError` (the same
+    (missing, truncated, edited). Also :class:`verification.report.ResultsError` (the same
     class)."""
 
 
@@ -181,7 +181,7 @@ def npz_bytes(arrays: dict) -> bytes:
 FIGURE_SOURCE: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "FIGURE_SOURCE", default=None
 )
-"""The data source of the verdict being drawn: :func:`verification.report._report.render` sets it
+"""The data source of the verdict being drawn: :func:`verification.report.render` sets it
 around each ``plot`` call, :func:`save_figure` names it in the figure (a plot's signature carries no
 source)."""
 

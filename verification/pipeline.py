@@ -1,6 +1,6 @@
 r"""Running the claims: :func:`run_claims`, the stability and memory checks, the run environment.
 
-Nothing here writes files (that is :mod:`verification.report._report`); the shared data set is
+Nothing here writes files (that is :mod:`verification.report`); the shared data set is
 :mod:`verification.data._datasets`. What the pipeline needs from a claim is declared on its
 :class:`verification.contract.Claim` (``preflight``, ``training``, ``memory``), never inferred from
 the names of its configuration keys.
@@ -70,15 +70,15 @@ def claim_error(
 def error_lines(errors: list[dict]) -> list[str]:
     """One line per error entry of :func:`claim_error`."""
     return [
-        f"{e['claim']}{' [' + e['data_source'] + ']' if e.get('data_source') else ''}: {e['stage']} failed: "
-        f"{e['error']}"
+        f"{e['claim']}{' [' + e['data_source'] + ']' if e.get('data_source') else ''}: "
+        f"{e['stage']} failed: {e['error']}"
         for e in errors
     ]
 
 
 def _plugin_verdict(c: str, ctx: Context, config: dict) -> Verdict | str:
-    """A plug-in claim's verdict, or why there is none (it raised, returned no Verdict, or a verdict of
-    another id): one claim's failure must not discard the others' results."""
+    """A plug-in claim's verdict, or why there is none (it raised, returned no Verdict, or a
+    verdict of another id): one claim's failure must not discard the others' results."""
     try:
         v = CLAIMS[c].run(config[c], ctx)
     except SourceError as err:  # the data cannot serve it: a VACUOUS cell, as for a built-in claim
@@ -101,7 +101,7 @@ def run_claims(
     errors: list[dict] | None = None,
     context: Context | None = None,
 ) -> list[Verdict]:
-    """Run the selected claims in registry order on one shared :class:`Context`; returns their verdicts.
+    """The verdicts of the selected claims, run in registry order on one shared :class:`Context`.
 
     A claim whose runs diverged, or whose ``eta`` is past the gradient-descent stability limit
     (``stability``: :func:`stability_report`, computed when ``None``), gets a VACUOUS verdict
@@ -109,7 +109,8 @@ def run_claims(
 
     A plug-in claim (not in :data:`verification.claims.BUILTIN`) that raises, returns no
     :class:`Verdict` or a verdict of another id gives no verdict: with ``errors`` (a list) an entry
-    of :func:`claim_error` is appended and the other claims run on; without, a ``ValueError`` names it.
+    of :func:`claim_error` is appended and the other claims run on; without, a ``ValueError``
+    names it.
 
     ``context``: the run's :class:`Context` (:func:`run_context`), shared with the stability
     pre-check so that λ* and λ_max(H(0)) are computed once per run; a new one when ``None``.
@@ -118,7 +119,8 @@ def run_claims(
     ids = selected_claims(config, claims)
     ctx = run_context(config, quiet=quiet) if context is None else context
     stability = stability_report(config, ids, context=ctx) if stability is None else stability
-    unserved = {}  # claim -> why the data source cannot serve it (its cell is VACUOUS, the others run)
+    # claim -> why the data source cannot serve it (its cell is VACUOUS, the others run)
+    unserved = {}
     for c in ids:  # refuse a bad configuration before any long computation
         if CLAIMS[c].preflight is not None:
             try:
@@ -146,12 +148,11 @@ def run_claims(
             continue
         try:
             v = CLAIMS[c].run(config[c], ctx)
-        except (
-            SourceError
-        ) as err:  # the source is too short for the sizes this claim asks (no preflight said so)
+        except SourceError as err:
+            # the source is too short for the sizes this claim asks (no preflight said so)
             verdicts.append(unserved_verdict(c, config, str(err), ctx.seed))
             continue
-        except Exception as err:  # hardening: a check fed non-finite records of diverged runs
+        except Exception as err:  # a check may fail on the non-finite records of diverged runs
             if not ctx.memo.get(DIVERGED, [])[seen:]:
                 raise
             v = Verdict(
@@ -181,9 +182,10 @@ def with_step_sizes(v: Verdict, records: list[dict]) -> Verdict:
 
 
 def unserved_verdict(claim: str, config: dict, why: str, seed: int | None = None) -> Verdict:
-    """VACUOUS: the data source of ``config`` cannot serve ``claim`` (too short, too few windows of
-    the kind the claim needs); ``why`` the :class:`verification.data._sources.SourceError` line, which names
-    the source and the count. The claim's hypotheses cannot be met on this data, so nothing is decided."""
+    """VACUOUS: the data source of ``config`` cannot serve ``claim`` (too short, too few windows
+    of the kind the claim needs); ``why`` the :class:`verification.data._sources.SourceError`
+    line, which names the source and the count. The claim's hypotheses cannot be met on this
+    data, so nothing is decided."""
     source = config["data"]["source"]
     finding = f"data source {source!r} cannot serve {claim}: {why}"
     return Verdict(
@@ -205,10 +207,10 @@ def unserved_verdict(claim: str, config: dict, why: str, seed: int | None = None
 
 
 def check_data(config: dict) -> None:
-    """Build the data set of ``[data]`` with ``n`` windows once (what every claim starts from), so that an
-    unreadable file or a too-short source is refused before any work: raises
-    :class:`verification.data._sources.SourceError` (one line naming the source). A claim asking for more
-    windows than the source holds is refused when it asks, with the same kind of line."""
+    """Build the data set of ``[data]`` with ``n`` windows once (what every claim starts from), so
+    that an unreadable file or a too-short source is refused before any work: raises
+    :class:`verification.data._sources.SourceError` (one line naming the source). A claim asking
+    for more windows than the source holds is refused when it asks, with the same kind of line."""
     run_context(config).dataset()
 
 
@@ -226,16 +228,18 @@ def divergence_verdict(v: Verdict, diverged: list[dict], stability: dict | None 
     if diverged:
         first = min(diverged, key=lambda e: (e["step"], e["width"], e["seed"]))
         finding = (
-            f"gradient descent diverged in {len(diverged)} run(s); first at step {first['step']} (width "
-            f"{first['width']}, seed {first['seed']}, n = {first['n']}: loss non-finite or above "
-            f"divergence_factor × L(0)); {stability_words(first['eta'], first['lambda_max_h0'])}."
+            f"gradient descent diverged in {len(diverged)} run(s); first at step {first['step']} "
+            f"(width {first['width']}, seed {first['seed']}, n = {first['n']}: "
+            "loss non-finite or above divergence_factor × L(0)); "
+            f"{stability_words(first['eta'], first['lambda_max_h0'])}."
         )
     else:
         s = stability
         finding = (
-            f"{stability_words(s['eta'], s['lambda_max_h0'])} at width {s['width']}, n = {s['n']}, seed "
-            f"{s['seed']}: the step size is outside the regime the theorem describes (no run diverged: the loss "
-            f"stays bounded because f is)."
+            f"{stability_words(s['eta'], s['lambda_max_h0'])} "
+            f"at width {s['width']}, n = {s['n']}, seed {s['seed']}: "
+            "the step size is outside the regime the theorem describes "
+            "(no run diverged: the loss stays bounded because f is)."
         )
     why = "diverged" if diverged else "η past 2/λ_max(H(0))"
     parts = (Part("gradient descent stable", VACUOUS, finding, role="premise", why=why),) + tuple(
@@ -248,9 +252,10 @@ def divergence_verdict(v: Verdict, diverged: list[dict], stability: dict | None 
         counterexample=None,
         measured={**v.measured, "diverged_runs": diverged},
         explanation=(
-            f"{finding[0].upper() if finding[0].isascii() else finding[0]}{finding[1:]} The theorem assumes a step size small enough for gradient "
-            f"descent to converge, so these runs cannot test it; the claim's own checks (diagnostics "
-            f"below) include them. {v.explanation}"
+            f"{finding[0].upper() if finding[0].isascii() else finding[0]}{finding[1:]} "
+            "The theorem assumes a step size small enough for gradient descent to converge, "
+            "so these runs cannot test it; the claim's own checks (diagnostics below) include "
+            f"them. {v.explanation}"
         ),
     )
 
@@ -258,8 +263,9 @@ def divergence_verdict(v: Verdict, diverged: list[dict], stability: dict | None 
 def stability_warnings(stability: dict) -> list[str]:
     """One line per claim of :func:`stability_report` whose ``eta`` is at or past 2/λ_max(H(0))."""
     return [
-        f"{c}: {stability_words(s['eta'], s['lambda_max_h0'])} at width {s['width']}, n = {s['n']}, seed "
-        f"{s['seed']}: training may diverge, and the verdict will be VACUOUS"
+        f"{c}: {stability_words(s['eta'], s['lambda_max_h0'])} "
+        f"at width {s['width']}, n = {s['n']}, seed {s['seed']}: "
+        "training may diverge, and the verdict will be VACUOUS"
         for c, s in stability.items()
         if s["eta"] >= s["limit"]
     ]
@@ -334,14 +340,15 @@ def environment() -> dict:
 
 
 # ----------------------------------------------------------------------------------------------
-# Hardening (issue 8): refuse sizes that cannot fit in this machine's memory, before any work
+# refuse sizes that cannot fit in this machine's memory, before any work
 
 
 def check_memory(config: dict, sections: list[str]) -> None:
-    """Raise :class:`verification.config.ConfigError` when a section's estimate (its claim's ``memory``,
-    else :func:`memory_estimate`) plus :data:`BASELINE_BYTES` exceeds the machine's physical memory,
-    naming the section, the estimate and its parts, and the memory. Claims run one after another
-    and free what they held (shared sweeps keep only their records), so each is checked alone."""
+    """Raise :class:`verification.config.ConfigError` when a section's estimate (its claim's
+    ``memory``, else :func:`memory_estimate`) plus :data:`BASELINE_BYTES` exceeds the machine's
+    physical memory, naming the section, the estimate and its parts, and the memory. Claims run one
+    after another and free what they held (shared sweeps keep only their records), so each is
+    checked alone."""
     total = physical_memory()
     if not total:
         return
@@ -355,7 +362,8 @@ def check_memory(config: dict, sections: list[str]) -> None:
             need, why = memory_estimate(config[sec], config["data"])
         if need + BASELINE_BYTES > total:
             raise ConfigError(
-                f"{sec}: needs about {need / 2**30:.3g} GiB (mostly {why}) plus {BASELINE_BYTES / 2**30:.3g} GiB "
-                f"for Python, JAX and the compiled programs, more than this machine's "
+                f"{sec}: needs about {need / 2**30:.3g} GiB (mostly {why}) "
+                f"plus {BASELINE_BYTES / 2**30:.3g} GiB for Python, JAX and the compiled programs, "
+                "more than this machine's "
                 f"{total / 2**30:.3g} GiB of physical memory; use smaller sizes"
             )

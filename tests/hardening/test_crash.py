@@ -70,7 +70,7 @@ def _reference(command, toml, tmp_path, cache):
 
 
 def test_run_killed_then_rerun_equals_uninterrupted(tmp_path, cache):
-    from verification.report._report import ResultsError, load_results
+    from verification.report import ResultsError, load_results
 
     base, T = _reference("run", cli_runs.TINY_RUN, tmp_path, cache)
     ref_dir, out = tmp_path / "ref", tmp_path / "crash"
@@ -114,7 +114,7 @@ def test_run_killed_then_rerun_equals_uninterrupted(tmp_path, cache):
 def test_sweep_killed_then_resumed_equals_uninterrupted(tmp_path, cache):
     from ntk_attention.sweep import SweepResult
     from verification import sweeps as sweep_cmd
-    from verification.report._report import ResultsError
+    from verification.report import ResultsError
     from verification.sweeps import store
 
     base, T = _reference("sweep", cli_runs.TINY_SWEEP, tmp_path, cache)

@@ -17,7 +17,7 @@ def test_divergence_is_named_in_the_verdict(tmp_path, capsys):
     from verification.claims import Context
     from verification.commands._cli import main
     from verification.pipeline import divergence_verdict
-    from verification.report._report import load_results
+    from verification.report import load_results
     from verification.rules._verdict import Part, Verdict
 
     (tmp_path / "div.toml").write_text(DIVERGING)
@@ -30,21 +30,22 @@ def test_divergence_is_named_in_the_verdict(tmp_path, capsys):
     p = init_params(jax.random.key(0), 8, sigma=1.0)  # first network seed, smallest width
     lmax = float(np.linalg.eigvalsh(np.asarray(empirical_ntk(p, X, method="autodiff")))[-1])
     line = (
-        f"ntk-verify run: warning: C3: η = 1e+300 is past the gradient-descent stability limit 2/λ_max(H(0)) = "
-        f"{2 / lmax:.3g} (λ_max(H(0)) = {lmax:.3g}) at width 8, n = 6, seed 0"
+        "ntk-verify run: warning: C3: η = 1e+300 is past the gradient-descent stability limit "
+        f"2/λ_max(H(0)) = {2 / lmax:.3g} (λ_max(H(0)) = {lmax:.3g}) at width 8, n = 6, seed 0"
     )
     assert line in err, err
     (c3,) = load_results(tmp_path / "out")[1]
     assert c3.status == "VACUOUS" and c3.parts[0].name == "gradient descent stable"
     assert c3.parts[0].role == "premise" and c3.parts[0].status == "VACUOUS"
-    # What any CPU's report contains: η against the limit of the first network (checked by autodiff above).
+    # What any CPU's report contains: η against the limit of the first network (checked by autodiff
+    # above).
     assert (
-        "η = 1e+300 is past the gradient-descent stability limit 2/λ_max(H(0)) = "
-        in c3.explanation
+        "η = 1e+300 is past the gradient-descent stability limit 2/λ_max(H(0)) = " in c3.explanation
     )
     runs = c3.measured["diverged_runs"]
-    # At η = 1e300 the weights overflow to ±inf (loss NaN: the runs diverged) on most CPUs; with other
-    # exp/BLAS kernels they stay finite and the softmax saturates (the loss stays bounded because f is).
+    # At η = 1e300 the weights overflow to ±inf (loss NaN: the runs diverged) on most CPUs; with
+    # other exp/BLAS kernels they stay finite and the softmax saturates (the loss stays bounded
+    # because f is).
     if not runs:
         assert "no run diverged: the loss stays bounded because f is" in c3.explanation, (
             c3.explanation
@@ -64,12 +65,14 @@ def test_divergence_is_named_in_the_verdict(tmp_path, capsys):
     first = min(runs, key=lambda r: r["seed"])
     assert (
         "first at step 1 (width 8, seed 0, n = 6" in c3.explanation
-        and f"η = 1e+300 is past the gradient-descent stability limit 2/λ_max(H(0)) = {first['limit']:.3g} "
+        and "η = 1e+300 is past the gradient-descent stability limit "
+        f"2/λ_max(H(0)) = {first['limit']:.3g} "
         f"(λ_max(H(0)) = {first['lambda_max_h0']:.3g})"
         in c3.explanation
     ), c3.explanation
 
-    # η past the limit without a diverged run (the model's loss is bounded): VACUOUS, not the claim's VIOLATED
+    # η past the limit without a diverged run (the model's loss is bounded): VACUOUS, not the
+    # claim's VIOLATED
     v = Verdict(
         claim="C1",
         status="VIOLATED",
@@ -81,8 +84,8 @@ def test_divergence_is_named_in_the_verdict(tmp_path, capsys):
     got = divergence_verdict(v, [], stab)
     assert got.status == "VACUOUS" and got.counterexample is None and not got.parts[1].decisive
     assert (
-        "η = 1e+06 is past the gradient-descent stability limit 2/λ_max(H(0)) = 0.2 (λ_max(H(0)) = 10)"
-        in got.explanation
+        "η = 1e+06 is past the gradient-descent stability limit 2/λ_max(H(0)) = 0.2 "
+        "(λ_max(H(0)) = 10)" in got.explanation
     )
     assert (
         divergence_verdict(v, [], {**stab, "eta": 0.1}) is v

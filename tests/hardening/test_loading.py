@@ -17,8 +17,8 @@ import zipfile
 import numpy as np
 import pytest
 
-from verification.report import _report as report
-from verification.report._report import CHECKSUM_KEY, ResultsError, content_sha256, load_results
+from verification import files, report
+from verification.report import CHECKSUM_KEY, ResultsError, content_sha256, load_results
 from verification.rules._verdict import Verdict
 
 
@@ -127,7 +127,7 @@ def test_results_are_never_unpickled(tmp_path):
     summary = json.loads((d / "summary.json").read_text())
     summary["evidence_sha256"] = hashlib.sha256(forged).hexdigest()
     summary[CHECKSUM_KEY] = content_sha256(summary)  # the forger recomputes every checksum
-    (d / "summary.json").write_text(report._json(summary))
+    (d / "summary.json").write_text(files.json_text(summary))
     with pytest.raises(ResultsError, match="cannot read the evidence archive"):
         load_results(d)
     assert not marker.exists(), "a pickle in the results ran"

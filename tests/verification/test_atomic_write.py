@@ -1,11 +1,12 @@
-"""verification.report._report.atomic_write: files readable as the umask allows (issue 15 item 5)."""
+"""verification.report._report.atomic_write: files readable as the umask allows
+(issue 15 item 5)."""
 
 import os
 import stat
 
 import pytest
 
-from verification.report._report import atomic_write
+from verification.report import atomic_write
 
 
 @pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
@@ -30,9 +31,9 @@ def test_atomic_write_failure_leaves_no_temporary(tmp_path):
 
 
 def test_every_writer_goes_through_files(tmp_path):
-    """One home for writing files (issue 23): calibration's files and figures are 0644 under umask 022
-    (calibration once used mkstemp: 0600), and no module but verification/files.py opens a temporary,
-    saves a figure or lays out JSON for a file itself."""
+    """One home for writing files (issue 23): calibration's files and figures are 0644 under umask
+    022 (calibration once used mkstemp: 0600), and no module but verification/files.py opens a
+    temporary, saves a figure or lays out JSON for a file itself."""
     from pathlib import Path
 
     import matplotlib

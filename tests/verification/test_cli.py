@@ -12,7 +12,7 @@ import pytest
 
 from verification import config as cfg
 from verification.commands import _cli as cli
-from verification.report._report import FORMAT, load_results
+from verification.report import FORMAT, load_results
 
 TINY = """
 [run]

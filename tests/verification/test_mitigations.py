@@ -13,7 +13,7 @@ from verification import pipeline
 from verification.claims import CLAIMS, Context
 from verification.claims import c6_gradient_formula as c6
 from verification.claims import c7_mitigations as c7
-from verification.report import _report as report
+from verification import report
 from verification.rules._verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED, Verdict
 
 SHAPES = np.array([[2, 1, 1], [3, 2, 3], [5, 3, 3]])

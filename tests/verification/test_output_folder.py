@@ -8,9 +8,8 @@ import os
 import numpy as np
 import pytest
 
-from verification import files, pipeline
+from verification import files, pipeline, report
 from verification.commands import _cli as cli
-from verification.report import _report as report
 from verification.rules._verdict import HOLDS, Verdict
 
 
@@ -100,7 +99,7 @@ def test_full_disk_is_one_line_naming_what_was_kept(tmp_path, monkeypatch):
             raise OSError(errno.ENOSPC, "No space left on device")
         real(path, data)
 
-    monkeypatch.setattr(report, "atomic_write", full_at_summary)
+    monkeypatch.setattr(report._results, "atomic_write", full_at_summary)
     out = report.check_output_dir(tmp_path / "res", force=False)
     with pytest.raises(files.ResultsError) as info:
         report.write_results(out, [v], config, {"x64": True})
@@ -130,7 +129,7 @@ def test_run_on_a_full_disk_exits_2_in_one_line(tmp_path, monkeypatch, capsys):
             raise OSError(errno.ENOSPC, "No space left on device")
         real(path, data)
 
-    monkeypatch.setattr(report, "atomic_write", full_at_report)
+    monkeypatch.setattr(report._results, "atomic_write", full_at_report)
     saved = dict(registry.CLAIMS), dict(registry.PLUGINS)
     try:
         code = cli.main(

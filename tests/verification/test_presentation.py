@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from verification.commands._cli import build_parser
 from verification.report import _presentation as pr
-from verification.report import _report as report
+from verification import report
 from verification.rules._verdict import STATUSES, Observed, Part, Verdict, combine_parts, headline
 
 P = (
@@ -237,7 +237,10 @@ THEORY_ROWS = [  # docs/theory.md, "Combining parts": each example row, as parts
             Part("kernel regime", "INCONCLUSIVE", "", role="premise", why="kernel regime unclear"),
             Part("last position", "VIOLATED", "", why="last position not least"),
         ),
-        "| INCONCLUSIVE | `premise INCONCLUSIVE 1 (kernel regime unclear) · VIOLATED 1 (last position not least)` |",
+        (
+            "| INCONCLUSIVE | `premise INCONCLUSIVE 1 (kernel regime unclear) · "
+            "VIOLATED 1 (last position not least)` |"
+        ),
     ),
     (
         (Part("envelope", "HOLDS", ""), Part("L ≤ ε", "VACUOUS", "", why="below float floor")),

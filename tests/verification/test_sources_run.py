@@ -1,4 +1,5 @@
-"""``ntk-verify run --data a,b``: one results folder with a verdict matrix, keyed evidence and figures."""
+"""``ntk-verify run --data a,b``: one results folder with a verdict matrix, keyed evidence and
+figures."""
 
 import json
 
@@ -6,8 +7,8 @@ import numpy as np
 import pytest
 
 from verification.commands import _cli as cli
-from verification.report import _report as report
-from verification.report._report import load_results, source_prefix, verdict_matrix
+from verification import report
+from verification.report import load_results, source_prefix, verdict_matrix
 from verification.rules._verdict import HOLDS, VIOLATED, Verdict
 
 SMALL_C5 = """
@@ -36,7 +37,8 @@ def _verdict(cid, status, value):  # ids of no registered claim: nothing to plot
 
 
 def test_several_sources_summary_evidence_and_round_trip(tmp_path):
-    """Constructed verdicts (no claim runs): each verdict keeps its source, its arrays and its place in the matrix."""
+    """Constructed verdicts (no claim runs): each verdict keeps its source, its arrays and its place
+    in the matrix."""
     vs = [
         _verdict("C90", HOLDS, 1.0),
         _verdict("C95", VIOLATED, 2.0),
@@ -164,8 +166,9 @@ def test_run_refuses_bad_sources_in_one_line_and_writes_nothing(tmp_path, capsys
 
 
 def test_a_source_that_cannot_serve_a_claim_makes_its_cell_vacuous(tmp_path, capsys):
-    """An alternating series has no sign-consistent window (sign y = -sign x_d): C5 cannot train on it;
-    its cell is VACUOUS naming the source and the count, and the other source's cell is decided."""
+    """An alternating series has no sign-consistent window (sign y = -sign x_d): C5 cannot train on
+    it; its cell is VACUOUS naming the source and the count, and the other source's cell is
+    decided."""
     conf = tmp_path / "c.toml"
     conf.write_text(SMALL_C5)
     k = np.arange(200)

@@ -1,4 +1,5 @@
-"""`ntk-verify sweep`: files, resume after SIGKILL, two local processes, merging by `ntk-verify report`."""
+"""`ntk-verify sweep`: files, resume after SIGKILL, two local processes, merging by
+`ntk-verify report`."""
 
 import json
 import os
@@ -18,7 +19,7 @@ from verification import config as cfg
 from verification import sweeps as sc
 from verification.commands import _cli as cli
 from verification.commands import sweep as sweep_command
-from verification.report import _report as report
+from verification import report
 from verification.sweeps import plan, render, watchdog
 
 # one sweep configuration for the whole file: every in-process run reuses one compiled program
@@ -43,12 +44,13 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _cli(*args):
-    return [sys.executable, "-m", "verification.commands._cli", "sweep", *map(str, args)]
+    return [sys.executable, "-m", "verification.commands", "sweep", *map(str, args)]
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    """Subprocess environment: one CPU device and a persistent compilation cache shared between them."""
+    """Subprocess environment: one CPU device and a persistent compilation cache shared between
+    them."""
     cache = tmp_path_factory.mktemp("jax-cache")
     return dict(
         os.environ,
@@ -285,7 +287,8 @@ def test_flags_override_the_file_and_bad_values_name_the_key(setup, tmp_path):
     assert cli.main(["sweep", "--out", str(tmp_path / "x"), "--process-id", "1"]) == 2
 
 
-# run_block replaced: block 1 comes from the finished sweep, block 2 never finishes (a hung computation)
+# run_block replaced: block 1 comes from the finished sweep, block 2 never finishes
+# (a hung computation)
 _HANGING = """
 import sys, threading
 import numpy as np
@@ -301,12 +304,12 @@ def run_block(plan, block, stage=None):
         stage("waiting for the device computation")
         threading.Event().wait()
     from pathlib import Path
-    return store.load_block(Path(whole), seeds.index(tuple(block)), sc.fingerprint(sc.resolve_config(sys.argv[3])),
-                            tuple(block))
+    fingerprint = sc.fingerprint(sc.resolve_config(sys.argv[3]))
+    return store.load_block(Path(whole), seeds.index(tuple(block)), fingerprint, tuple(block))
 
 sw.run_block = run_block
-sys.exit(cli.main(["sweep", "--config", sys.argv[3], "--out", out, "--seeds", "3", "--block-timeout", "3",
-                   "--quiet"]))
+sys.exit(cli.main(["sweep", "--config", sys.argv[3], "--out", out, "--seeds", "3",
+                   "--block-timeout", "3", "--quiet"]))
 """
 
 
@@ -535,7 +538,8 @@ def test_sweep_files_describe_themselves_and_load_as_xarray(setup):
     np.testing.assert_allclose(
         ds["sign_agree_minus_fraction"].values, arrays["sign_agree_minus_fraction"], rtol=0
     )
-    # self-describing (issue 22 item 11): windows and targets as variables, the configuration as attributes
+    # self-describing (issue 22 item 11): windows and targets as variables, the configuration as
+    # attributes
     np.testing.assert_array_equal(ds["windows"].values, arrays["windows"])
     assert ds["windows"].dims == ("i", "token") and ds["targets"].dims == ("i",)
     assert (

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 
 from verification import strategies as vst
-from verification.report._report import evidence_bytes, load_evidence
+from verification.report import evidence_bytes, load_evidence
 from verification.rules._verdict import (
     HOLDS,
     INCONCLUSIVE,

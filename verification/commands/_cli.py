@@ -20,13 +20,12 @@ import re
 import sys
 
 from verification import config as cfg
-from verification import files
+from verification import files, report
 from verification.claims import load_extensions
 from verification.commands import bounds, calibrate, config, data, map, run, sweep
 from verification.commands import report as report_cmd
 from verification.commands._shared import UsageError, enable_compilation_cache, parse_claims
 from verification.data._sources import SourceError
-from verification.report import _report as report
 
 COMMANDS = (run, report_cmd, bounds, config, sweep, data, calibrate, map)
 """The command modules, in order (an explicit tuple, as :data:`verification.claims.BUILTIN`)."""

@@ -1,4 +1,5 @@
-"""``ntk-verify bounds``: the theory calculator (:mod:`verification.training._bounds`) for the configured data.
+"""``ntk-verify bounds``: the theory calculator (:mod:`verification.training._bounds`) for the
+configured data.
 
 The calculator's η comes from ``[C1] eta`` through the one step-size resolver
 (:meth:`verification.contract.Context.step_size`), exactly as ``run`` trains C1. Below it, every
@@ -167,10 +168,12 @@ def _cmd_bounds(args) -> int:
 def register(sub) -> None:
     p = sub.add_parser(
         "bounds",
-        help='print the theory calculator (docs/theory.md, "Theory calculator") for the configured data',
-        description="The theory calculator for the configured data. Training figures (eta, delta, eps, "
-        "the width m) come from [C1], sigma and n from [data]; each printed input names its "
-        "source; the flags override.",
+        help='print the theory calculator (docs/theory.md, "Theory calculator") for the '
+        "configured data",
+        description="The theory calculator for the configured data. Training figures (eta, "
+        "delta, eps, the width m) come from [C1], sigma and n from [data]; each printed input "
+        "names its source; the flags override. Then every claim's own step sizes, with the n, "
+        "sigma and width each is resolved and checked at (as `ntk-verify run` trains).",
     )
     p.add_argument("--config", metavar="FILE.toml", help="configuration (default: built in)")
     add_data_option(p)
@@ -186,6 +189,7 @@ def register(sub) -> None:
     p.add_argument(
         "--json",
         action="store_true",
-        help="print one JSON object (verification.training._bounds.summary, plus inputs and their sources)",
+        help="print one JSON object (verification.training._bounds.summary, plus inputs and "
+        "their sources, and 'claims': each claim's step sizes)",
     )
     p.set_defaults(func=_cmd_bounds)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from verification import report
 from verification.commands._shared import add_plugin_option, load_plugins
-from verification.report import _report as report
 
 __all__ = ["register"]
 

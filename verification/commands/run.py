@@ -7,7 +7,7 @@ import sys
 import time
 
 from verification import config as cfg
-from verification import files, pipeline
+from verification import files, pipeline, report
 from verification.commands._shared import (
     UsageError,
     add_plugin_option,
@@ -18,7 +18,6 @@ from verification.commands._shared import (
     parse_sources,
 )
 from verification.regime import _report as regime_report
-from verification.report import _report as report
 
 __all__ = ["register"]
 

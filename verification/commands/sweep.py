@@ -9,10 +9,9 @@ from pathlib import Path
 import jax
 
 from verification import config as cfg
-from verification import files
+from verification import files, report
 from verification.commands._shared import add_data_option, enable_x64, parse_source
 from verification.pipeline import check_memory
-from verification.report import _report as report
 from verification.sweeps import (
     BLOCK_TIMEOUT,
     TIMEOUT_EXIT,

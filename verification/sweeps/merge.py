@@ -30,7 +30,7 @@ __all__ = ["merge", "load_merged"]
 def merge(out) -> Path:
     """Join every block of the sweep in ``out`` into ``sweep.npz``; mark ``sweep.json`` complete.
 
-    Raises :class:`verification.report._report.ResultsError` naming the missing blocks (and the
+    Raises :class:`verification.report.ResultsError` naming the missing blocks (and the
     processes that own them) when some are absent or belong to another sweep.
     """
     out = Path(out)
