@@ -1,5 +1,5 @@
-"""A user's series used whole (issue 22 items 1 and 3): where the windows sit (``[data] placement``),
-the lag-1 of the whole series, and the series' own noise variance."""
+"""A user's series used whole (issue 22 items 1 and 3): where the windows sit
+(``[data] placement``), the lag-1 of the whole series, and the series' own noise variance."""
 
 import jax
 import numpy as np
@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from verification import config as cfg
 from verification.commands import _cli as cli
-from verification.data._datasets import ar_noise_variance, make_dataset, window_starts
+from verification.data._datasets import make_dataset
+from verification.data._windows import ar_noise_variance, window_starts
 from verification.data._sources import SourceError
 
 
@@ -67,12 +68,14 @@ def test_spread_covers_the_whole_series():
 @pytest.mark.parametrize("phi, sd", [(0.9, 1.0), (0.5, 0.3), (0.0, 2.0)])
 def test_ar_noise_variance_recovers_the_innovation_variance(phi, sd):
     """Planted AR(1) series of known innovation variance sd²: the AR(p) residual variance is within
-    5 standard errors (var of a variance estimate ≈ 2σ⁴/T) for p = 1 and for p = 8 > the true order."""
+    5 standard errors (var of a variance estimate ≈ 2σ⁴/T) for p = 1 and for p = 8 > the true
+    order."""
     u = _ar1(4000, phi, seed=3, sd=sd)
     tol = 5 * np.sqrt(2 / 4000) * sd**2
     for p in (1, 8):
         assert ar_noise_variance(u, p) == pytest.approx(sd**2, abs=tol)
-    # a white-noise fit to a strongly autocorrelated series is not its innovation variance: the check can fail
+    # a white-noise fit to a strongly autocorrelated series is not its innovation variance: the
+    # check can fail
     assert abs(np.var(_ar1(4000, 0.95, seed=3)) - 1.0) > tol
 
 
@@ -110,7 +113,8 @@ def test_spread_dataset_takes_its_windows_where_window_starts_says(tmp_path):
     u = _ar1(300, 0.9, seed=1)
     np.save(tmp_path / "u.npy", u)
     c = cfg.loads(
-        f'[data]\nsource = "npy:{tmp_path / "u.npy"}"\nplacement = "spread"\nnormalize = false\nd = 4\n'
+        f'[data]\nsource = "npy:{tmp_path / "u.npy"}"\n'
+        'placement = "spread"\nnormalize = false\nd = 4\n'
     )["data"]
     ds = make_dataset(c, jax.random.key(0), n=10, n_test=20)
     train, test = window_starts(300, 10, 4, n_test=20, placement="spread")
@@ -124,7 +128,8 @@ def test_spread_dataset_takes_its_windows_where_window_starts_says(tmp_path):
 
 
 def test_data_on_a_2000_row_ar1_csv_reports_the_whole_series(tmp_path, capsys):
-    """The issue's case: lag-1 within 0.05 of statsmodels' acf over all rows, and the window positions."""
+    """The issue's case: lag-1 within 0.05 of statsmodels' acf over all rows, and the window
+    positions."""
     acf = pytest.importorskip("statsmodels.tsa.stattools").acf
     u = _ar1(2000, 0.97, seed=0)
     path = tmp_path / "sales.csv"

@@ -10,7 +10,7 @@ measures:
   of a series source — every value, not only the training windows' (``lag1_over = "series"``;
   ``lag1_training`` is the lag-1 of the ``n + d`` training values with ``placement = "first"``);
   ``train_starts``/``test_starts``: where the windows come from (index of each window's first value
-  in the series; ``placement`` the rule, :func:`verification.data._datasets.window_starts`);
+  in the series; ``placement`` the rule, :func:`verification.data._windows.window_starts`);
   ``noise_var`` and ``noise_var_method`` (:class:`verification.data._datasets.Dataset`); for
   ``haar`` with independent windows and for a windows file, where there is no one series, the pooled
   lag-1 of the rows :math:`(x_i, y_i)`,
