@@ -1,4 +1,5 @@
-"""Regime maps: the per-cell rule, boundaries and looseness on planted truths; `ntk-verify map` end to end at tiny sizes."""
+"""Regime maps: the per-cell rule, boundaries and looseness on planted truths; `ntk-verify map` end
+to end at tiny sizes."""
 
 import json
 import math
@@ -15,6 +16,7 @@ from verification.commands import _cli as cli
 from verification.regime import _map as rmap
 from verification.regime import _plot as regime_plot
 from verification.regime import _runs as regime_runs
+from verification.regime._build import build_maps
 from verification.rules._verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED
 
 TINY = """
@@ -145,7 +147,7 @@ def tiny_maps(tmp_path_factory):
         widths=(4, 8), seeds=3, horizon=200, records=4, weight_range=(0.01, 100.0), weight_bins=8
     )
     ck = tmp_path_factory.mktemp("ck")
-    return regime_runs.build_maps(config, ["C1", "C2", "C3"], s, checkpoint_dir=ck), ck
+    return build_maps(config, ["C1", "C2", "C3"], s, checkpoint_dir=ck), ck
 
 
 def test_tiny_maps_have_the_json_keys_and_a_weight_axis_for_c3(tiny_maps, tmp_path):
@@ -173,7 +175,8 @@ def test_tiny_maps_have_the_json_keys_and_a_weight_axis_for_c3(tiny_maps, tmp_pa
     c3 = rmap.to_json(maps[2])
     assert set(c3["status"]) == {"m×t", "m×abs_w"} and len(c3["axes"]["abs_w"]["values"]) == 9
     assert "t_align" in c3["premise"]["curves"] and "m_conc" in c3["premise"]["curves"]
-    # 3 seeds can never make a cell HOLDS (36 needed at δ = 0.1): no false HOLDS at a budget below it
+    # 3 seeds can never make a cell HOLDS (36 needed at δ = 0.1): no false HOLDS at a budget below
+    # it
     assert all(s != HOLDS for row in c3["status"]["m×abs_w"] for s in row)
     assert "run --seeds 36" in c3["verdict"]["budget"]
     assert (
@@ -187,7 +190,7 @@ def test_rerun_resumes_from_checkpoints_and_gives_the_same_map(tiny_maps):
     s = regime_runs.MapSettings(
         widths=(4, 8), seeds=3, horizon=200, records=4, weight_range=(0.01, 100.0), weight_bins=8
     )
-    again = regime_runs.build_maps(config, ["C3"], s, checkpoint_dir=ck)
+    again = build_maps(config, ["C3"], s, checkpoint_dir=ck)
     assert rmap.to_json(again[0]) == rmap.to_json(maps[2])
 
 

@@ -1,7 +1,7 @@
 """``ntk-verify map``: regime maps of C1, C2, C3 over width, time and (C3) :math:`|w_r|`
 (docs/theory.md, "Regime maps").
 
-A thin shell over :func:`verification.regime._runs.build_maps`: parse, build the maps on the
+A thin shell over :func:`verification.regime.build_maps`: parse, build the maps on the
 configured (or ``--data``) data, write ``OUT/map.json`` (a list, one object per claim:
 :func:`verification.regime._map.to_json`) and one heatmap per claim ``OUT/map_C*.png``
 (:func:`verification.regime._plot.heatmap`), print a short table (or, with ``--json``, the JSON).
@@ -18,6 +18,7 @@ import jax
 from verification import config as cfg
 from verification.files import json_text
 from verification.regime import _runs as regime_runs
+from verification.regime._build import build_maps
 from verification.regime._report import figure_name, format_map, write_maps
 
 __all__ = ["register", "parse_widths", "format_map"]  # format_map: verification.regime._report
@@ -111,7 +112,7 @@ def _cmd_map(args) -> int:
     if out.exists() and not out.is_dir():
         raise _usage("--out", "a folder", str(out))
     jax.config.update("jax_enable_x64", True)  # λ_min(H*) and long runs need float64
-    maps = regime_runs.build_maps(
+    maps = build_maps(
         config, claims, s, checkpoint_dir=out / "checkpoints", quiet=args.quiet or args.json
     )
     out.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ lines, report.md's section). :func:`build_maps` computes, :func:`write_maps` wri
 :func:`load_maps` reads back; :func:`maps_section` is report.md's section.
 """
 
+from verification.regime._build import build_maps as build_maps
 from verification.regime._map import RegimeMap as RegimeMap
 from verification.regime._map import cell_statuses as cell_statuses
 from verification.regime._map import row_boundary as row_boundary
@@ -14,7 +15,6 @@ from verification.regime._report import load_maps as load_maps
 from verification.regime._report import maps_section as maps_section
 from verification.regime._report import write_maps as write_maps
 from verification.regime._runs import MapSettings as MapSettings
-from verification.regime._runs import build_maps as build_maps
 
 __all__ = [
     "MapSettings",

@@ -2,7 +2,7 @@
 report.md's section.
 
 One place for what ``ntk-verify map`` and ``ntk-verify run --maps`` (``[run] maps``) share:
-:func:`write_maps` writes the maps of :func:`verification.regime._runs.build_maps` (``map.json``: a
+:func:`write_maps` writes the maps of :func:`verification.regime.build_maps` (``map.json``: a
 list, one :func:`verification.regime._map.to_json` object per claim; one heatmap per claim); the
 words come from that JSON alone (:func:`map_lines`, :func:`format_map`, :func:`map_summary_line`,
 :func:`maps_section`), so ``ntk-verify report DIR`` renders the section again without recomputing.
@@ -17,6 +17,7 @@ from verification.pipeline import claim_error
 from verification.regime import _map as rmap
 from verification.regime import _plot as regime_plot
 from verification.regime import _runs as regime_runs
+from verification.regime._build import build_maps
 
 __all__ = [
     "MAP_FILE",
@@ -63,7 +64,7 @@ def run_maps(
         return []
     out = Path(out)
     try:
-        maps = regime_runs.build_maps(
+        maps = build_maps(
             config,
             claims,
             regime_runs.MapSettings(),
