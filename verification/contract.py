@@ -1,4 +1,4 @@
-r"""The contract between a claim and the pipeline: :class:`Claim`, :class:`Context`, :class:`TrainingRun`.
+r"""The claim–pipeline contract: :class:`Claim`, :class:`Context`, :class:`TrainingRun`.
 
 A claim is one :class:`Claim` object; everything the pipeline, the configuration, the command line
 and the report need from it is a field, declared, never inferred from the names of its keys:
@@ -19,12 +19,13 @@ and the report need from it is a field, declared, never inferred from the names 
 * ``memory(section, data_cfg) -> (bytes, why)``: an estimate of the peak memory growth of ``run``
   (what it holds at once, built from :func:`sweep_bytes`, :func:`train_bytes`, :func:`memory_bytes`
   and :func:`memory_sum`), an upper bound within 3x of the measured growth at sizes where the
-  sizes dominate (tests/verification/test_memory.py); the command line refuses a configuration whose
-  estimate plus :data:`verification.training._memory.BASELINE_BYTES` exceeds the machine's physical memory,
-  before any work.
+  sizes dominate (tests/verification/test_memory.py); the command line refuses a configuration
+  whose estimate plus :data:`verification.training._memory.BASELINE_BYTES` exceeds the machine's
+  physical memory, before any work.
 
 This module imports only the leaves :mod:`verification.config`, :mod:`verification.rules._verdict`,
-:mod:`verification.data._datasets`, :mod:`verification.training._bounds` and :mod:`verification.training._step_size`.
+:mod:`verification.data._datasets`, :mod:`verification.training._bounds` and
+:mod:`verification.training._step_size`.
 """
 
 from __future__ import annotations
@@ -41,7 +42,6 @@ from tqdm import tqdm
 
 from ntk_attention import divergence_report, init_params, train
 from ntk_attention.stability import h0_lambda_max, stability_limit
-
 from verification.config import Field
 from verification.data._datasets import make_dataset
 from verification.rules._verdict import Verdict
@@ -86,7 +86,7 @@ class TrainingRun(NamedTuple):
 
 @dataclasses.dataclass(frozen=True)
 class Claim:
-    """A checkable statement: identity, the LaTeX statement, its configuration, and what the pipeline calls.
+    """A checkable statement: identity, LaTeX statement, configuration, what the pipeline calls.
 
     See the module docstring for each field's signature and meaning.
     """
@@ -106,7 +106,7 @@ class Claim:
 
 
 def check_claim(claim: Any) -> Claim:
-    """``claim`` if it is a well-formed :class:`Claim`, else a one-line ValueError naming the field."""
+    """``claim`` if a well-formed :class:`Claim`, else a one-line ValueError naming the field."""
     if not isinstance(claim, Claim):
         raise ValueError(
             f"claim: expected a verification.contract.Claim, got {type(claim).__name__}"
@@ -116,7 +116,8 @@ def check_claim(claim: Any) -> Claim:
     for key, field in claim.params.items():
         if not isinstance(field, Field):
             raise ValueError(
-                f"{claim.id}.params[{key!r}]: expected a verification.config.Field, got {type(field).__name__}"
+                f"{claim.id}.params[{key!r}]: expected a verification.config.Field, "
+                f"got {type(field).__name__}"
             )
     for name in ("run", "check"):
         if not callable(getattr(claim, name)):
@@ -175,7 +176,7 @@ class Context:
         return "/".join(parts)
 
     def dataset(self, n: int | None = None, *, n_test: int = 0, noise_std: float = 0.0):
-        """The shared state-space data set (see :func:`verification.data._datasets.make_dataset`)."""
+        """The shared state-space data set (:func:`verification.data._datasets.make_dataset`)."""
         n = self.config["data"]["n"] if n is None else n
         name = self.memo_key("dataset", n=n, n_test=n_test, noise_std=noise_std)
         return self.cached(
@@ -186,10 +187,11 @@ class Context:
         )
 
     def lambda_star(self, n: int | None = None, *, sigma: float | None = None):
-        r"""``(Lambda, H*)`` of :func:`verification.training._bounds.lambda_star` (``extended=True``: λ with its
-        precision) for the shared data set of ``n`` windows and neuron scale σ (default ``[data] sigma``),
-        memoised under the one key ``lambda_star/<n>/<σ>``: every claim and command asking for the same
-        λ gets the same number, computed once."""
+        r"""``(Lambda, H*)`` of :func:`verification.training._bounds.lambda_star`
+        (``extended=True``: λ with its precision) for the shared data set of ``n`` windows and
+        neuron scale σ (default ``[data] sigma``), memoised under the one key
+        ``lambda_star/<n>/<σ>``: every claim and command asking for the same λ gets the same
+        number, computed once."""
         n = self.config["data"]["n"] if n is None else n
         sigma = float(self.config["data"]["sigma"] if sigma is None else sigma)
         return self.cached(
@@ -287,5 +289,5 @@ class Context:
         )
 
     def progress(self, desc: str, total: int):
-        """A progress bar for one stage (tqdm text bars: tqdm.auto warns in kernels without ipywidgets)."""
+        """A tqdm text bar for one stage (tqdm.auto warns in kernels without ipywidgets)."""
         return tqdm(total=total, desc=desc, disable=self.quiet, leave=False, dynamic_ncols=True)

@@ -1,4 +1,5 @@
-r"""Theory calculator (docs/theory.md, "Theory calculator"): the quantities of Theorem 5.2 for a given data set and (η, δ, ε, σ).
+r"""Theory calculator (docs/theory.md, "Theory calculator"): the quantities of Theorem 5.2 for a
+given data set and (η, δ, ε, σ).
 
 Unknown constants
     The paper's :math:`\Omega(\cdot)`/:math:`O(\cdot)` hide constants; each appears here as a
@@ -70,7 +71,8 @@ __all__ = [
 ]
 
 EXTENDED_MAX_N = 64
-"""Largest n for which the extended-precision λ is attempted (its cost grows like n² x nodes: 28 s at n = 64, d = 8 on a loaded 2-core machine)."""
+"""Largest n for which the extended-precision λ is attempted (its cost grows like n² x nodes: 28 s
+at n = 64, d = 8 on a loaded 2-core machine)."""
 
 EPS64 = float(np.finfo(np.float64).eps)
 DEFAULT_CONSTANTS = {"c_T": 1.0, "c_A": 1.0, "c_m": 1.0, "c_eta": 1.0}
@@ -78,7 +80,7 @@ DEFAULT_CONSTANTS = {"c_T": 1.0, "c_A": 1.0, "c_m": 1.0, "c_eta": 1.0}
 
 
 class Figure(NamedTuple):
-    """One calculator line: name, value, the formula, and the unknown constant it carries (or '')."""
+    """One calculator line: name, value, formula, and the unknown constant it carries (or '')."""
 
     name: str
     value: float
@@ -87,7 +89,8 @@ class Figure(NamedTuple):
 
 
 class Lambda(NamedTuple):
-    r""":math:`\lambda_{\min}(H^*)`, its resolution :math:`\rho`, :math:`\|H^*\|` and whether :math:`\lambda > \rho`.
+    r""":math:`\lambda_{\min}(H^*)`, its resolution :math:`\rho`, :math:`\|H^*\|` and whether
+    :math:`\lambda > \rho`.
 
     ``precision`` is ``"float64"`` or ``"extended"`` (then ``resolution`` is the extended
     computation's error bound and ``float64_resolution`` the float64 one it replaced).
@@ -118,7 +121,8 @@ class Theory(NamedTuple):
 
 
 def data_constants(X: Float[np.ndarray, "n d"], y: Float[np.ndarray, " n"]) -> dict:
-    r""":math:`B = \max_{i,k}|x_{i,k}|`, :math:`D = \max_i|y_i|`, :math:`v_{\min} = \min_i \frac1d\sum_k (x_{i,k}-\bar x_i)^2`."""
+    r""":math:`B = \max_{i,k}|x_{i,k}|`, :math:`D = \max_i|y_i|`,
+    :math:`v_{\min} = \min_i \frac1d\sum_k (x_{i,k}-\bar x_i)^2`."""
     X = np.asarray(X, np.float64)
     y = np.asarray(y, np.float64)
     return {
@@ -131,7 +135,8 @@ def data_constants(X: Float[np.ndarray, "n d"], y: Float[np.ndarray, " n"]) -> d
 
 
 def popoviciu_constant(X: Float[np.ndarray, "n d"]) -> float:
-    r""":math:`K = \sum_i x_{i,d}^2 (\max_k x_{i,k} - \min_k x_{i,k})^4 / 16 \ge \|u_r\|^2` (Popoviciu)."""
+    r""":math:`K = \sum_i x_{i,d}^2 (\max_k x_{i,k} - \min_k x_{i,k})^4 / 16 \ge \|u_r\|^2`
+    (Popoviciu)."""
     X = np.asarray(X, np.float64)
     rng = X.max(axis=1) - X.min(axis=1)
     return float(np.sum(X[:, -1] ** 2 * rng**4) / 16.0)
@@ -140,7 +145,8 @@ def popoviciu_constant(X: Float[np.ndarray, "n d"]) -> float:
 def lambda_star(
     X: Float[np.ndarray, "n d"], *, sigma: float = 1.0, H_star=None, extended: bool = False
 ) -> tuple[Lambda, np.ndarray]:
-    r""":math:`\lambda = \lambda_{\min}(H^*)` with its resolution :math:`\rho = n(e_{quad} + \epsilon\|H^*\|)`.
+    r""":math:`\lambda = \lambda_{\min}(H^*)` with its resolution
+    :math:`\rho = n(e_{quad} + \epsilon\|H^*\|)`.
 
     ``H_star`` may be an :class:`ntk_attention.InfiniteNTK` already computed. With ``extended``,
     a λ at or below its float64 resolution is recomputed in extended precision
@@ -173,7 +179,8 @@ def lambda_star(
 
 
 def bernstein_deviation(m, *, K: float, norm: float, n: int, delta: float):
-    r""":math:`t_\delta(m)`: with probability :math:`\ge 1-\delta`, :math:`\|H(0)-H^*\|_2 \le t_\delta(m)` (matrix Bernstein)."""
+    r""":math:`t_\delta(m)`: with probability :math:`\ge 1-\delta`,
+    :math:`\|H(0)-H^*\|_2 \le t_\delta(m)` (matrix Bernstein)."""
     if not 0 < delta < 1:
         raise ValueError(f"delta: expected a probability in (0, 1), got {delta!r}")
     m = np.asarray(m, np.float64)
@@ -183,14 +190,16 @@ def bernstein_deviation(m, *, K: float, norm: float, n: int, delta: float):
 
 
 def bernstein_width(lam: float, *, K: float, norm: float, n: int, delta: float) -> float:
-    r""":math:`m_{conc} = 32 K \log(2n/\delta)(\|H^*\| + \lambda/12)/\lambda^2` (inf when λ <= 0)."""
+    r""":math:`m_{conc} = 32 K \log(2n/\delta)(\|H^*\| + \lambda/12)/\lambda^2`
+    (inf when λ <= 0)."""
     if lam <= 0:
         return math.inf
     return 32 * K * math.log(2 * n / delta) * (norm + lam / 12) / lam**2
 
 
 def configured_constants(config: Mapping[str, Mapping]) -> dict:
-    """The unknown constants set in a validated ``ntk-verify`` configuration: ``c_T`` of [C1], ``c_A`` of [C2].
+    """The unknown constants set in a validated ``ntk-verify`` configuration: ``c_T`` of [C1],
+    ``c_A`` of [C2].
 
     Those not configured anywhere (``c_m``, ``c_eta``) keep their default 1.
     """
@@ -219,12 +228,14 @@ def theory(
     H_star=None,
     extended: bool = True,
 ) -> Theory:
-    r"""Every figure of the theory calculator (docs/theory.md) for the data ``(X, y)``, step size ``eta``, ``delta``, target loss ``eps``.
+    r"""Every figure of the theory calculator (docs/theory.md) for the data ``(X, y)``, step size
+    ``eta``, ``delta``, target loss ``eps``.
 
     ``lambda_max_h0`` is :math:`\lambda_{\max}(H(0))` of an initialised network (the GD stability
     limit is :math:`2/\lambda_{\max}(H(0))`); ``width`` is the m used in :math:`t_{align}`.
     ``extended`` (default): λ below float64's resolution is recomputed in extended precision
-    (see :func:`lambda_star`). When λ is still not resolved, figures with :math:`1/\lambda` are ``inf``.
+    (see :func:`lambda_star`). When λ is still not resolved, figures with :math:`1/\lambda` are
+    ``inf``.
     """
     c = {**DEFAULT_CONSTANTS, **(constants or {})}
     unknown = set(c) - set(DEFAULT_CONSTANTS)
@@ -276,7 +287,8 @@ def theory(
         Figure(
             "m_conc",
             bernstein_width(lam_eff, K=K, norm=lam.norm, n=n, delta=delta),
-            "32 K log(2n/delta) (||H*|| + lambda/12) / lambda^2  [matrix Bernstein, ||H(0)-H*|| <= lambda/4]",
+            "32 K log(2n/delta) (||H*|| + lambda/12) / lambda^2  "
+            "[matrix Bernstein, ||H(0)-H*|| <= lambda/4]",
         ),
         Figure(
             "m_thm_degree1",
@@ -304,7 +316,8 @@ def theory(
 
 
 def summary(th: Theory, *, steps: int | None = None) -> dict:
-    r"""The calculator as one JSON-ready dict: ``n``, ``lambda``, ``lambda_error``, ``T_req``, ``t_align``, ...
+    r"""The calculator as one JSON-ready dict: ``n``, ``lambda``, ``lambda_error``, ``T_req``,
+    ``t_align``, ...
 
     ``lambda_error`` is λ's resolution :math:`\rho` (float64, or the extended-precision bound);
     ``lambda_precision`` says which. With ``steps`` (the training length actually run),
@@ -347,7 +360,7 @@ def summary(th: Theory, *, steps: int | None = None) -> dict:
 def format_theory(
     th: Theory, constants: Mapping[str, float] | None = None, *, header: str = ""
 ) -> str:
-    """Aligned text table: name, value, formula, and ``c_* = value`` next to every figure that has one.
+    """Aligned text table: name, value, formula, and ``c_* = value`` beside each figure with one.
 
     The constants printed are those the figures were computed with (``th.constants``);
     ``constants``, if given, must agree with them (a mismatch would print a constant that did
@@ -364,12 +377,13 @@ def format_theory(
         lines.append(f"{f.name:<{width}}  {f.value:<12.4g} {f.formula}{const}")
     if th.lam.precision == "extended":
         lines.append(
-            f"lambda = {th.lam.value:.6g} +- {th.lam.resolution:.2g} in extended precision (mpmath, Weyl bound); "
-            f"float64 resolved only {th.lam.float64_resolution:.3g}."
+            f"lambda = {th.lam.value:.6g} +- {th.lam.resolution:.2g} in extended precision "
+            f"(mpmath, Weyl bound); float64 resolved only {th.lam.float64_resolution:.3g}."
         )
     if not th.lam.resolved:
         lines.append(
-            f"lambda = {th.lam.value:.3g} <= resolution {th.lam.resolution:.3g}: indistinguishable from 0 in {th.lam.precision}; "
+            f"lambda = {th.lam.value:.3g} <= resolution {th.lam.resolution:.3g}: "
+            f"indistinguishable from 0 in {th.lam.precision}; "
             "every figure with 1/lambda is vacuous (inf)."
         )
     return "\n".join(lines)

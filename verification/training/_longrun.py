@@ -1,4 +1,4 @@
-"""Long training runs (10^5 to 10^7 steps) in segments, with a progress bar and resumable checkpoints.
+"""Long training runs (10^5-10^7 steps) in segments, with a progress bar and resumable checkpoints.
 
 :func:`ntk_attention.train` with ``record_at`` runs any number of steps in one compiled program;
 this leaf module cuts a long run into segments of ``segment_steps``, saves the state and the records
@@ -51,7 +51,8 @@ class LongRun(NamedTuple):
 
 
 def _atomic_savez(path: Path, arrays: dict) -> None:
-    """:func:`verification.files.npz_bytes` through :func:`verification.files.atomic_write` (never a torn file)."""
+    """:func:`verification.files.npz_bytes` through :func:`verification.files.atomic_write`
+    (never a torn file)."""
     atomic_write(path, npz_bytes(arrays))
 
 
@@ -77,7 +78,8 @@ def train_long(
     divergence_factor: float = 1e8,
     chunk_size: int | None = None,
 ) -> LongRun:
-    r"""Gradient descent :math:`w(t+1) = w(t) - \eta J^\top(f - y)` up to ``record_at[-1]``, recorded at ``record_at``.
+    r"""Gradient descent :math:`w(t+1) = w(t) - \eta J^\top(f - y)` up to ``record_at[-1]``,
+    recorded at ``record_at``.
 
     Runs :func:`ntk_attention.train` segment by segment (each at most ``segment_steps`` steps,
     one compiled program per distinct number of records in a segment). With ``checkpoint`` (a
@@ -95,12 +97,14 @@ def train_long(
         or np.any(rec != np.round(rec))
     ):
         raise ValueError(
-            f"record_at: expected a non-empty 1-D array of whole step numbers, got {record_at!r:.80}"
+            "record_at: expected a non-empty 1-D array of whole step numbers, "
+            f"got {record_at!r:.80}"
         )
     rec = rec.astype(np.int64)
     if np.any(np.diff(rec) <= 0) or rec[0] < 0 or rec[-1] < 1:
         raise ValueError(
-            f"record_at: expected strictly increasing steps >= 0 ending after 0, got {rec[:5].tolist()}..."
+            "record_at: expected strictly increasing steps >= 0 ending after 0, "
+            f"got {rec[:5].tolist()}..."
         )
     if (
         not isinstance(segment_steps, (int, np.integer))
@@ -127,8 +131,9 @@ def train_long(
         with np.load(path) as ck:
             if str(ck["fingerprint"]) != key:
                 raise ValueError(
-                    f"checkpoint: {str(path)!r} was written for other inputs (params, X, y, record_at, "
-                    "learning_rate or divergence_factor differ); remove it or pass another path"
+                    f"checkpoint: {str(path)!r} was written for other inputs "
+                    "(params, X, y, record_at, learning_rate or divergence_factor differ); "
+                    "remove it or pass another path"
                 )
             done, w, diverged = int(ck["done"]), ck["w"], int(ck["diverged"])
             for f in out:

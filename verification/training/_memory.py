@@ -1,9 +1,9 @@
-r"""Memory estimates, their one home: what a run holds at its peak, in bytes (float64), with the reason
-(the largest part), and this machine's physical memory. Claims build their ``memory`` from these
-(:class:`verification.contract.Claim`); :func:`verification.pipeline.check_memory` refuses a configuration
-whose estimate plus :data:`BASELINE_BYTES` exceeds :func:`physical_memory`. Each estimate is an upper
-bound within 3x of the measured growth where the sizes dominate (tests/verification/test_memory.py).
-A leaf: imports nothing from ``verification``.
+r"""Memory estimates, their one home: what a run holds at its peak, in bytes (float64), with the
+reason (the largest part), and this machine's physical memory. Claims build their ``memory`` from
+these (:class:`verification.contract.Claim`); :func:`verification.pipeline.check_memory` refuses a
+configuration whose estimate plus :data:`BASELINE_BYTES` exceeds :func:`physical_memory`. Each
+estimate is an upper bound within 3x of the measured growth where the sizes dominate
+(tests/verification/test_memory.py). A leaf: imports nothing from ``verification``.
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ def memory_bytes(
     *, d: int, n: int, widths=(), tokens: int = 0, token_width: int = 1, windows: int = 0
 ) -> tuple[int, str]:
     r"""A lower bound in bytes (float64) and its reason: the largest of the Jacobian
-    :math:`J_{ir} = \partial f(x_i)/\partial w_r` of the widest network (:math:`n\,m_{\max}` numbers),
-    the attention matrices (``tokens² × token_width``) and the data windows (``(n + windows) × d``)."""
+    :math:`J_{ir} = \partial f(x_i)/\partial w_r` of the widest network (:math:`n\,m_{\max}`
+    numbers), the attention matrices (``tokens² × token_width``) and the data windows
+    (``(n + windows) × d``)."""
     terms = {
         "the Jacobian of the widest network (n × m)": int(n)
         * max((int(w) for w in widths), default=0),
@@ -41,9 +42,9 @@ def memory_bytes(
 
 SWEEP_BYTES_PER_NEURON = 24
 """Float64 numbers per neuron of a sweep block besides its Jacobian row of n: w(0), a, w(t), the
-gradient, a/sqrt(m), the divergence masks, ``|w - w(0)|``, the chunk layout on the host (draws at the
-largest width and their per-width copies) and the device copies of each, with a margin (measured: 13-20 per neuron
-with the Jacobian, tests/verification/test_memory.py)."""
+gradient, a/sqrt(m), the divergence masks, ``|w - w(0)|``, the chunk layout on the host (draws at
+the largest width and their per-width copies) and the device copies of each, with a margin
+(measured: 13-20 per neuron with the Jacobian, tests/verification/test_memory.py)."""
 
 TRAIN_NUMBERS_PER_NEURON = 16
 """Float64 numbers per neuron of one :func:`ntk_attention.train` run besides its Jacobian (n) and
@@ -60,9 +61,9 @@ def memory_sum(*terms: tuple[int, str]) -> tuple[int, str]:
 def sweep_bytes(
     *, n: int, widths, seeds: int, steps: int, record_every: int, seeds_per_block: int = 1
 ) -> tuple[int, str]:
-    r"""Peak bytes (float64) of a width × seed sweep (:func:`ntk_attention.sweep.run_block` per block):
-    per block of :math:`M = \text{seeds\_per\_block}\sum_k m_k` neurons, the Jacobian kept for the
-    gradient (:math:`nM`) and ``SWEEP_BYTES_PER_NEURON`` M other numbers; the NTK matrices
+    r"""Peak bytes (float64) of a width × seed sweep (:func:`ntk_attention.sweep.run_block` per
+    block): per block of :math:`M = \text{seeds\_per\_block}\sum_k m_k` neurons, the Jacobian kept
+    for the gradient (:math:`nM`) and ``SWEEP_BYTES_PER_NEURON`` M other numbers; the NTK matrices
     :math:`n^2` (H(0), H(t) and H(0) again per run of the block, H(0) of every run of the sweep, H*
     and its quadrature); the records of every run (ten fields at :math:`T/k + 1` steps)."""
     W, S = len(widths), int(seeds)
@@ -91,8 +92,8 @@ def train_bytes(
     neurons: bool = True,
 ) -> tuple[int, str]:
     r"""Peak bytes (float64) of :func:`ntk_attention.train` runs, one at a time: one run's Jacobian
-    :math:`n m`, position masses :math:`m d` and ``TRAIN_NUMBERS_PER_NEURON`` m numbers at the largest
-    width; the per-neuron records (``neurons``: weights, last-token and position masses,
+    :math:`n m`, position masses :math:`m d` and ``TRAIN_NUMBERS_PER_NEURON`` m numbers at the
+    largest width; the per-neuron records (``neurons``: weights, last-token and position masses,
     :math:`R\,m\,(d + 2)` at :math:`R = T/k + 1`) of every run when ``held`` (a claim keeping all
     its runs), else of one."""
     m_max = max(int(w) for w in widths)

@@ -1,4 +1,5 @@
-r"""The step size: the one reader of a configured ``eta`` and the one gradient-descent stability limit.
+r"""The step size: the one reader of a configured ``eta`` and the one gradient-descent
+stability limit.
 
 Every command and claim turns a configuration's ``eta`` into the step size η of gradient descent
 here, so that ``ntk-verify run``, ``bounds`` and ``sweep`` read one key the same way (optax's
@@ -9,10 +10,11 @@ here, so that ``ntk-verify run``, ``bounds`` and ``sweep`` read one key the same
   gradient-descent stability limit of a named kernel (``λ_max(H*)`` of the claim's own data for the
   claims; finite-width :math:`\lambda_{\max}(H(0))` fluctuates around it by :math:`O(m^{-1/2})`).
 
-Gradient descent on :math:`\tfrac12\|f-y\|^2` in the kernel regime multiplies each eigen-direction of
-the kernel by :math:`1-\eta\lambda_k` per step: it is stable iff :math:`\eta < 2/\lambda_{\max}`
-(docs/theory.md, "Training"): :func:`ntk_attention.stability.stability_limit` is the one function computing
-that limit (re-exported here with its words). A leaf: imports nothing from ``verification``; no I/O.
+Gradient descent on :math:`\tfrac12\|f-y\|^2` in the kernel regime multiplies each
+eigen-direction of the kernel by :math:`1-\eta\lambda_k` per step: it is stable iff
+:math:`\eta < 2/\lambda_{\max}` (docs/theory.md, "Training"):
+:func:`ntk_attention.stability.stability_limit` is the one function computing that limit
+(re-exported here with its words). A leaf: imports nothing from ``verification``; no I/O.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ class StepSize(NamedTuple):
 
     @classmethod
     def of(cls, section: Mapping) -> StepSize:
-        """The step size of a configuration section (``eta``, ``eta_mode``; absolute when absent)."""
+        """The step size of a configuration section (``eta``, ``eta_mode``; absolute if absent)."""
         step = cls(float(section["eta"]), section.get("eta_mode", "absolute"))
         learning_rate(step.eta, step.mode, 1.0)  # validates eta and mode once, here
         return step
@@ -75,8 +77,8 @@ def learning_rate(
     eta: float, eta_mode: str, lambda_max: float | Callable[[], float] | None = None
 ) -> float:
     r"""The step size η of a configured ``eta``: ``eta`` itself (``"absolute"``) or
-    :math:`\mathrm{eta}\cdot 2/\lambda_{\max}` (``"relative"``; ``lambda_max`` a number or a function
-    computing it, called only then).
+    :math:`\mathrm{eta}\cdot 2/\lambda_{\max}` (``"relative"``; ``lambda_max`` a number or a
+    function computing it, called only then).
 
     >>> learning_rate(0.4, "relative", 2.0), learning_rate(0.4, "absolute")
     (0.4, 0.4)
@@ -89,8 +91,8 @@ def learning_rate(
         return float(eta)
     if lambda_max is None:
         raise ValueError(
-            "lambda_max: expected λ_max of the kernel whose stability limit a relative eta is a fraction of, "
-            "got None"
+            "lambda_max: expected λ_max of the kernel whose stability limit a relative eta "
+            "is a fraction of, got None"
         )
     lam = float(lambda_max() if callable(lambda_max) else lambda_max)
     if not (math.isfinite(lam) and lam > 0):
@@ -103,9 +105,9 @@ def learning_rate(
 def section_learning_rate(
     section: Mapping | StepSize, lambda_max_of: Callable[[int], float], sizes: Iterable[int]
 ) -> float:
-    r"""The one η of a configuration section (``eta``, ``eta_mode``) trained at every size of ``sizes``:
-    ``eta`` itself, or the smallest :math:`\mathrm{eta}\cdot 2/\lambda_{\max}(n)` over the sizes (stable at
-    every size; ``lambda_max_of(n)`` is called only for a relative ``eta``).
+    r"""The one η of a configuration section (``eta``, ``eta_mode``) trained at every size of
+    ``sizes``: ``eta`` itself, or the smallest :math:`\mathrm{eta}\cdot 2/\lambda_{\max}(n)` over
+    the sizes (stable at every size; ``lambda_max_of(n)`` is called only for a relative ``eta``).
 
     >>> section_learning_rate({"eta": 0.5, "eta_mode": "relative"}, {2: 1.0, 4: 4.0}.get, [2, 4])
     0.25
