@@ -92,7 +92,8 @@ def test_a_run_computes_lambda_star_once_per_n_sigma(monkeypatch):
     h0 = na.h0_lambda_max
 
     def counting_h0(params, X, **kw):
-        h0_calls[(params.w.shape[0], X.shape[0])] += 1
+        # one network draw (width, seed, σ) on one data set: its weights identify it
+        h0_calls[(params.w.shape[0], X.shape[0], float(abs(params.w).sum()))] += 1
         return h0(params, X, **kw)
 
     monkeypatch.setattr(bounds, "lambda_star", counting)
