@@ -1,4 +1,5 @@
-"""Generate tests/verification/data/haar_reference.npz from the pre-issue-13 make_dataset (commit 01c44c3)."""
+"""Generate tests/verification/data/haar_reference.npz from the pre-issue-13 make_dataset
+(commit 01c44c3)."""
 
 import subprocess
 import types
@@ -15,7 +16,7 @@ src = subprocess.run(
 ).stdout
 mod = types.ModuleType("old_datasets")
 exec(compile(src, "old_datasets", "exec"), mod.__dict__)
-from verification.contract import Context
+from verification.contract import Context  # noqa: E402  (after the old module is built)
 
 base = {
     "state_dim": 6,

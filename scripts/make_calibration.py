@@ -1,8 +1,10 @@
-"""Write ``docs/calibration.md`` from :func:`verification.calibration._table.calibrate` (1,000 replicates per case).
+"""Write ``docs/calibration.md`` from :func:`verification.calibration._table.calibrate` (1,000
+replicates per case).
 
-Usage: ``python scripts/make_calibration.py`` (rewrite) or ``--check`` (exit 1 when the file is stale:
-text must match and every count within two of the regenerated one, see
-:func:`verification.calibration._table.doc_differences`). Numpy draws from fixed seeds: the same on every machine.
+Usage: ``python scripts/make_calibration.py`` (rewrite) or ``--check`` (exit 1 when the file is
+stale: text must match and every count within two of the regenerated one, see
+:func:`verification.calibration._table.doc_differences`). Numpy draws from fixed seeds: the same on
+every machine.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ OUT = ROOT / "docs" / "calibration.md"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument(
         "--check", action="store_true", help="exit 1 if docs/calibration.md is stale"
     )

@@ -1,7 +1,7 @@
-"""Write ``docs/reliability.md`` from the hardening tests' catalogue (``tests/hardening/catalogue.py``).
+"""Write ``docs/reliability.md`` from its catalogue, ``scripts/_reliability_catalogue.py``.
 
-Usage: ``python scripts/make_reliability.py`` (rewrite) or ``--check`` (exit 1 when the file is stale).
-Every message in the tables is produced by running the case now.
+Usage: ``python scripts/make_reliability.py`` (rewrite) or ``--check`` (exit 1 when the file is
+stale). Every message in the tables is produced by running the case now.
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from _docgen import write_or_check  # noqa: E402
-
-from tests.hardening.catalogue import render  # noqa: E402
+from _reliability_catalogue import render  # noqa: E402
 
 OUT = ROOT / "docs" / "reliability.md"
 

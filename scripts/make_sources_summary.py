@@ -1,4 +1,5 @@
-"""Regenerate ``docs/sources_summary.json``: the claims on several data sources, one run, the default configuration.
+"""Regenerate ``docs/sources_summary.json``: the claims on several data sources, one run, the
+default configuration.
 
     python scripts/make_sources_summary.py [--work DIR] [--check]
 
@@ -41,7 +42,8 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "sources_summary.json"
 
 SOURCES = ("residual", "haar", "sunspots", "elnino", "unemployment", "ar")
-"""The default data, the old synthetic set, three real series and an AR(1) (the ``ar`` family's default φ = 0.95)."""
+"""The default data, the old synthetic set, three real series and an AR(1) (the ``ar`` family's
+default φ = 0.95)."""
 
 CLAIMS = ("C1", "C2", "C3", "C4")
 """The claims whose verdicts depend on the data's kernel (C5–C7 read sign-inconsistent test windows,
@@ -88,7 +90,7 @@ def problems(summary: dict) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument(
         "--work", help="results folder of the run (default: a temporary folder, removed afterwards)"
     )
@@ -125,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
         code = cli.main(command(work))
         if code != 0:
             print(
-                f"make_sources_summary: error: `ntk-verify {' '.join(command(work))}` exited with {code}",
+                f"make_sources_summary: error: `ntk-verify {' '.join(command(work))}` "
+                f"exited with {code}",
                 file=sys.stderr,
             )
             return code
@@ -134,7 +137,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.work:
             shutil.rmtree(work, ignore_errors=True)
     print(
-        f"wrote {out} ({len(SOURCES)} sources × {len(CLAIMS)} claims, {time.perf_counter() - t0:.0f} s); "
+        f"wrote {out} ({len(SOURCES)} sources × {len(CLAIMS)} claims, "
+        f"{time.perf_counter() - t0:.0f} s); "
         "now run: python scripts/make_findings.py"
     )
     return 0

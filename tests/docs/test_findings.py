@@ -172,7 +172,8 @@ def test_bad_summary_or_foreign_evidence_is_refused(tmp_path):
 
 
 def regime_summary() -> dict:
-    """Verdicts C1-C4 with the numbers each claim's regime line reads, and C5 with a rule-less part."""
+    """Verdicts C1-C4 with the numbers each claim's regime line reads, and C5 with a rule-less
+    part."""
     verdicts = [
         Verdict(
             "C1",
@@ -233,8 +234,8 @@ def test_decided_by_lists_decisive_parts_with_their_rule():
     text = mf.render_findings(regime_summary(), source="x/summary.json")
     c1 = _line(text, "C1", "Decided by:")
     assert (
-        c1
-        == "Decided by: envelope (n = 2): **HOLDS** (probability_decision: CP upper ends 0.03 ≤ δ = 0.1)."
+        c1 == "Decided by: envelope (n = 2): **HOLDS** "
+        "(probability_decision: CP upper ends 0.03 ≤ δ = 0.1)."
     ), c1
     assert (
         "not this one"
@@ -311,8 +312,9 @@ def test_regime_line_is_absent_not_a_crash_when_keys_are_missing_or_malformed():
 
 
 def sources_summary() -> dict:
-    """A multi-source summary.json as `ntk-verify run --data residual,haar,sunspots --claims C1,C3` writes it;
-    C1 carries observed verdicts (C1 on sunspots an INCONCLUSIVE one), C3 none (an older claim)."""
+    """A multi-source summary.json as `ntk-verify run --data residual,haar,sunspots --claims C1,C3`
+    writes it; C1 carries observed verdicts (C1 on sunspots an INCONCLUSIVE one), C3 none
+    (an older claim)."""
     sources = ["residual", "haar", "sunspots"]
     statuses = {"C1": ["HOLDS", "VACUOUS", "INCONCLUSIVE"], "C3": ["VIOLATED", "VACUOUS", "HOLDS"]}
     observed = {
@@ -375,7 +377,8 @@ def test_verdict_matrix_across_data_sources(tmp_path):
     assert "| Claim | Statement | `residual` | `haar` | `sunspots` |" in glance
     rows = [ln for ln in glance.splitlines() if ln.startswith("| C1 |") or ln.startswith("| C3 |")]
     assert rows[0].endswith(
-        "| **HOLDS** / **HOLDS** | **VACUOUS** / **VIOLATED** | **INCONCLUSIVE** / **INCONCLUSIVE** |"
+        "| **HOLDS** / **HOLDS** | **VACUOUS** / **VIOLATED** "
+        "| **INCONCLUSIVE** / **INCONCLUSIVE** |"
     ), rows
     assert rows[1].endswith("| **VIOLATED** / — | **VACUOUS** / — | **HOLDS** / — |"), rows
     details = text.split("## Verdicts across data sources", 1)[1].split("\n## ", 1)[0]
@@ -384,8 +387,8 @@ def test_verdict_matrix_across_data_sources(tmp_path):
         in details
     )
     assert (
-        "| C1 | `haar` | **VACUOUS** — premise VIOLATED 1 (η above λδ) | **VIOLATED** | m ≤ 64 | — |"
-        in details
+        "| C1 | `haar` | **VACUOUS** — premise VIOLATED 1 (η above λδ) "
+        "| **VIOLATED** | m ≤ 64 | — |" in details
     )
     assert "| C3 | `sunspots` | **HOLDS** | — | — | — |" in details
     assert text.index("## Verdicts across data sources") < text.index("## C1")
@@ -440,8 +443,8 @@ def test_findings_open_with_one_screen_of_both_verdicts():
     assert table[1].endswith("| — | — | — |")  # no observed verdict: dashes
     assert "**INCONCLUSIVE** (rate_decision); power 0.8 at: 12 seeds" in table[4]
     assert (
-        "theorem: 2 HOLDS, 1 INCONCLUSIVE, 2 VACUOUS; observed: 1 HOLDS, 1 INCONCLUSIVE, 3 not given (—)"
-        in glance
+        "theorem: 2 HOLDS, 1 INCONCLUSIVE, 2 VACUOUS; "
+        "observed: 1 HOLDS, 1 INCONCLUSIVE, 3 not given (—)" in glance
     )
     c1 = text.split("## C1", 1)[1].split("\n## ", 1)[0]
     assert c1.split("\n\n")[1].startswith(
@@ -491,7 +494,8 @@ def test_committed_summary_is_todays_default_run():
 
 
 def _c2_sources(onsets, v_mins, eta=0.01, lam=0.1, keys=True):
-    """A multi-source summary with one C2 verdict per source carrying (or not) median onsets and v_min."""
+    """A multi-source summary with one C2 verdict per source carrying (or not) median onsets and
+    v_min."""
     sources = [f"s{i}" for i in range(len(onsets))]
     verdicts = [
         {
@@ -540,7 +544,8 @@ def test_c2_onset_against_v_min_across_sources():
         regime_summary(), sources=_c2_sources([400.0, math.inf, 1.0], [0.1, 0.2, 0.4])
     )
     assert (
-        "Exponent of onset in v_min: uninformative (1 source(s) with a finite onset after the first record; "
+        "Exponent of onset in v_min: uninformative "
+        "(1 source(s) with a finite onset after the first record; "
         "the fit needs 3 at 2 or more v_min)."
     ) in few and "| ∞ |" in few
     old = mf.render_findings(

@@ -53,7 +53,8 @@ def execute(path: pathlib.Path, overrides: str | None = None, cwd: pathlib.Path 
     """Execute the notebook at ``path`` (jupytext) in a new python3 kernel started in ``cwd``.
 
     Returns the executed notebook. ``cwd`` defaults to the notebook's folder; the suite passes a
-    temporary one so that nothing a notebook writes (e.g. Hypothesis' cache) lands in the repository.
+    temporary one so that nothing a notebook writes (e.g. Hypothesis' cache) lands in the
+    repository.
     """
     nb = jupytext.read(path)
     if overrides:
@@ -127,7 +128,8 @@ def test_parameters_injection_fails_a_broken_notebook(tmp_path, this_python_kern
         "---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\n"
         "kernelspec:\n  display_name: Python 3\n  language: python\n  name: python3\n---\n\n"
         "```{code-cell} ipython3\n:tags: [parameters]\n\nX = 1\n```\n\n"
-        "```{code-cell} ipython3\nimport sys\nassert X == 1, 'override not applied'\nprint(sys.executable)\n```\n"
+        "```{code-cell} ipython3\nimport sys\nassert X == 1, 'override not applied'\n"
+        "print(sys.executable)\n```\n"
     )
     with pytest.raises(nbclient.exceptions.CellExecutionError, match="override not applied"):
         execute(bad, "X = 2", cwd=tmp_path)

@@ -1,5 +1,6 @@
-"""``scripts/make_sources_summary.py``: the recipe of docs/sources_summary.json, its ``--check``, and the
-committed file being a run of it (numbers not compared: they depend on the machine's rounding)."""
+"""``scripts/make_sources_summary.py``: the recipe of docs/sources_summary.json, its ``--check``,
+and the committed file being a run of it (numbers not compared: they depend on the machine's
+rounding)."""
 
 from __future__ import annotations
 

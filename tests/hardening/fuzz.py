@@ -108,8 +108,8 @@ def as_ld(x) -> np.ndarray:
 
 
 def outcome(fn, *args, names, **kwargs):
-    """Call ``fn``; ``None`` when it refused with a ValueError naming one of ``names``, else the result,
-    asserted finite in every floating leaf."""
+    """Call ``fn``; ``None`` when it refused with a ValueError naming one of ``names``, else the
+    result, asserted finite in every floating leaf."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -131,7 +131,8 @@ def outcome(fn, *args, names, **kwargs):
 
 
 def flush(x) -> np.ndarray:
-    """``x`` with its subnormal entries set to zero, as XLA on CPU reads them (denormals-are-zero)."""
+    """``x`` with its subnormal entries set to zero, as XLA on CPU reads them
+    (denormals-are-zero)."""
     x = np.asarray(x)
     tiny = float(jnp.finfo(x.dtype).tiny)
     return np.where(np.abs(x.astype(np.float64)) < tiny, np.zeros((), x.dtype), x)
@@ -143,7 +144,8 @@ def cast(x, dtype) -> np.ndarray:
 
 
 def ref_softmax(w, X):
-    """Softmax weights ``s[i, r, k]`` of :math:`z = w_r x_{i,d} x_{i,k}`, mean and variance, in long double."""
+    """Softmax weights ``s[i, r, k]`` of :math:`z = w_r x_{i,d} x_{i,k}`, mean and variance, in long
+    double."""
     w, X = as_ld(w), as_ld(X)
     z = w[None, :, None] * (X * X[:, -1:])[:, None, :]
     z = z - z.max(axis=-1, keepdims=True)
@@ -158,9 +160,9 @@ def model_tolerance(w, X, dtype):
     """Error bounds (mean, variance, softmax weight) for the one-pass moments in ``dtype``.
 
     A score :math:`z = w x_d x_k` carries rounding error up to about ``4 eps S`` (S the largest
-    score); the softmax weights then err by a factor :math:`e^{\\pm 2\\delta}`, the mean by that times
-    the window's range R, the variance by twice that times R² plus the cancellation ``eps R²``;
-    ``16 d tiny`` absorbs underflow (subnormals flushed to zero).
+    score); the softmax weights then err by a factor :math:`e^{\\pm 2\\delta}`, the mean by that
+    times the window's range R, the variance by twice that times R² plus the cancellation
+    ``eps R²``; ``16 d tiny`` absorbs underflow (subnormals flushed to zero).
     """
     fi = jnp.finfo(dtype)
     eps, tiny = float(fi.eps), float(fi.tiny)

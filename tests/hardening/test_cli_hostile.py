@@ -1,10 +1,14 @@
-"""``ntk-verify`` given hostile configurations and arguments: one line, exit status 2, no work done."""
+"""``ntk-verify`` given hostile configurations and arguments: one line, exit status 2, no work
+done."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.hardening.catalogue import CONFIG_CASES, run_config_case
+from tests.docs.scripts import load_script
+
+catalogue = load_script("_reliability_catalogue")
+CONFIG_CASES, run_config_case = catalogue.CONFIG_CASES, catalogue.run_config_case
 
 
 @pytest.mark.parametrize("case", CONFIG_CASES, ids=[c[0] for c in CONFIG_CASES])

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 import ntk_attention as na
 from ntk_attention import data, linear
-from tests.hardening import catalogue
+from tests.docs.scripts import load_script
 from tests.hardening.fuzz import (
     ALL_FLOATS,
     FLOATS,
@@ -37,6 +37,8 @@ from tests.hardening.fuzz import (
     outcome,
     ref_softmax,
 )
+
+catalogue = load_script("_reliability_catalogue")
 
 # NTK_FUZZ_EXAMPLES=2000 runs a deep, randomised search (the suite's default is 30, derandomised)
 DEEP = os.environ.get("NTK_FUZZ_EXAMPLES")
@@ -225,7 +227,8 @@ def test_window_variance(X, w):
 @FUZZ
 @given(H=st.one_of(arrays((N, N)), arrays((2, 3), bad=False)))
 def test_min_eigenvalue(H):
-    """λ_min against eigvalsh of the matrix scaled by 2^-8 (exact), and below the smallest diagonal."""
+    """λ_min against eigvalsh of the matrix scaled by 2^-8 (exact), and below the smallest
+    diagonal."""
     lam = outcome(na.min_eigenvalue, H, names=("H",))
     if lam is not None:
         Hf = np.asarray(H, np.float64)
@@ -359,7 +362,8 @@ def test_linear(w_lin, X, y, steps, lr):
         Xf, yf = np.asarray(X, np.float64), np.asarray(y, np.float64)
         Z, r = Xf[:, :-1] - Xf[:, -1:], yf - Xf[:, -1]
         eps = _eps(np.asarray(w).dtype)
-        # numpy's minimum-norm solution with singular values below 4x jnp's cutoff (eps * max(n, d)) dropped
+        # numpy's minimum-norm solution with singular values below 4x jnp's cutoff (eps * max(n, d))
+        # dropped
         best = np.linalg.norm(Z @ np.linalg.lstsq(Z, r, rcond=4 * eps * max(Z.shape))[0] - r)
         got = np.linalg.norm(Z @ np.asarray(w, np.float64)[:-1] - r)
         wn = np.abs(
@@ -487,7 +491,8 @@ ARGUMENT_NAMES = {
 
 @pytest.mark.parametrize("index", range(len(catalogue._core_cases())))
 def test_named_cases(index):
-    """The hostile inputs listed in docs/reliability.md: a ValueError naming an argument, or finite."""
+    """The hostile inputs listed in docs/reliability.md: a ValueError naming an argument, or
+    finite."""
     _, _, thunk = catalogue._core_cases()[index]
     result = catalogue.core_outcome(thunk)
     assert result != "NON-FINITE result"

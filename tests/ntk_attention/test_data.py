@@ -264,7 +264,8 @@ def test_statistics_refuse_constant_input():
 
 
 def _window_stats(family, seeds, n=24, d=8, **options):
-    """lag-1, sign-consistent fraction, data-term fraction of z-scored series of n + d values, per seed."""
+    """lag-1, sign-consistent fraction, data-term fraction of z-scored series of n + d values, per
+    seed."""
     out = []
     for s in range(seeds):
         u = data.family_series(family, n + d, jax.random.key(s), **options)

@@ -1,4 +1,5 @@
-"""Linearised model: against step-by-step numpy float64, matrix exponentials, real training, singular H."""
+"""Linearised model: against step-by-step numpy float64, matrix exponentials, real training,
+singular H."""
 
 import jax
 import jax.numpy as jnp

@@ -1,4 +1,5 @@
-"""Multi-dimensional attention: C6's gradient formulas against autodiff, model variants, patching, RoPE, NTK."""
+"""Multi-dimensional attention: C6's gradient formulas against autodiff, model variants, patching,
+RoPE, NTK."""
 
 import functools
 
@@ -83,7 +84,7 @@ def test_gradient_formulas_validate_softmax_axis():
         md.printed_attention_gradient(X, W, W_V, Y, softmax_axis="rows")
 
 
-# ---------------------------------------------------------------------------------------------- models
+# ------------------------------------------------------------------------------------------- models
 
 CONFIGS = {
     "vanilla": md.ModelConfig(),
@@ -95,7 +96,8 @@ CONFIGS = {
 
 @functools.cache
 def model(name, dtype=jnp.float64):
-    """(graphdef, params) of CONFIGS[name], initialised once in float64 (shared compilations), cast to dtype."""
+    """(graphdef, params) of CONFIGS[name], initialised once in float64 (shared compilations), cast
+    to dtype."""
     if dtype != jnp.float64:
         g, p = model(name)
         return g, jax.tree.map(lambda x: x.astype(dtype), p)
@@ -219,7 +221,7 @@ def test_last_token_mass_is_a_probability():
     assert bool(jnp.all((ho.weights >= 0) & (ho.weights <= 1)))
 
 
-# ---------------------------------------------------------------------------------------------- RoPE
+# --------------------------------------------------------------------------------------------- RoPE
 
 
 @settings(max_examples=15)
@@ -252,7 +254,7 @@ def test_rope_is_a_rotation_that_moves_scores():
         md.rope(jnp.ones((3, 3)), jnp.arange(3.0))
 
 
-# ---------------------------------------------------------------------------------------------- patching
+# ----------------------------------------------------------------------------------------- patching
 
 
 @pytest.mark.parametrize("T, P, stride", [(1, 1, 1), (9, 3, 2), (13, 4, 4), (10, 3, 5), (3, 4, 1)])
@@ -283,7 +285,7 @@ def test_non_overlapping_patches_are_a_reshape():
     np.testing.assert_array_equal(md.unpatch(x.reshape(3, 4)), x)
 
 
-# ---------------------------------------------------------------------------------------------- validation
+# --------------------------------------------------------------------------------------- validation
 
 
 @pytest.mark.parametrize(

@@ -136,7 +136,8 @@ def dense_reference(X, sigma, spacing):
 
 
 def test_infinite_ntk_on_wide_data_against_dense_reference():
-    """Observations of scale 3 and σ = 4: the regime where plain Gauss–Hermite fails (docs/theory.md, "Gradient and kernels")."""
+    """Observations of scale 3 and σ = 4: the regime where plain Gauss–Hermite fails
+    (docs/theory.md, "Gradient and kernels")."""
     X = 3.0 * np.random.default_rng(0).standard_normal((6, 8))
     sigma = 4.0
     res = na.infinite_ntk(X, sigma=sigma, return_error=True)

@@ -1,4 +1,5 @@
-"""H* and lambda_min(H*) in extended precision: against scipy quadrature, float64 Gram SVD, itself at tighter tolerance."""
+"""H* and lambda_min(H*) in extended precision: against scipy quadrature, float64 Gram SVD, itself
+at tighter tolerance."""
 
 import numpy as np
 import pytest
@@ -16,7 +17,8 @@ from ntk_attention.ntk import (
 
 
 def scipy_reference(X, sigma):
-    """H*_ij by scipy.integrate.quad (QUADPACK, float64) on breakpoints every 0.25 in w: independent."""
+    """H*_ij by scipy.integrate.quad (QUADPACK, float64) on breakpoints every 0.25 in w:
+    independent."""
     n = X.shape[0]
 
     def u(i, w):
@@ -26,7 +28,7 @@ def scipy_reference(X, sigma):
     for i in range(n):
         for j in range(i, n):
 
-            def g(w):
+            def g(w, i=i, j=j):
                 return (
                     u(i, w)
                     * u(j, w)

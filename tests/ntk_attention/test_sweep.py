@@ -1,4 +1,5 @@
-"""ntk_attention.sweep against separate ntk_attention.train runs (float64), compile counts, devices."""
+"""ntk_attention.sweep against separate ntk_attention.train runs (float64), compile counts,
+devices."""
 
 import json
 import os
@@ -201,7 +202,8 @@ def test_concatenate_joins_blocks_and_refuses_other_sweeps(swept):
         sw.concatenate([parts[0], parts[0]])
     with pytest.raises(ValueError, match=r"widths = \[4, 16\]"):
         sw.concatenate([parts[0], parts[1]._replace(widths=np.array([4, 16]))])
-    # another host rounds H* differently in its last bits: within the tolerance the blocks are one sweep
+    # another host rounds H* differently in its last bits: within the tolerance the blocks are one
+    # sweep
     H = np.asarray(parts[1].ntk_infinite)
     tol = sw.ntk_infinite_tolerance(parts[0], parts[1])
     assert tol >= 16 * H.shape[0] * np.finfo(np.float64).eps * np.abs(H).max()
@@ -246,12 +248,14 @@ _DEVICE_SCRIPT = textwrap.dedent(
     from ntk_attention import sweep as sw
     X = 1.3 * jax.random.normal(jax.random.key(7), (5, 3), "float64"); y = 0.8 * X[:, -1]
     layouts = {}
-    # auto (runs), and a device memory too small for the runs layout: the neurons layout (psum per step)
+    # auto (runs), and a device memory too small for the runs layout: the neurons layout
+    # (psum per step)
     for name, memory in (("auto", None), ("small", 1000)):
         plan = sw.plan_sweep(X, y, widths=(4, 8, 12), steps=4, learning_rate=0.3, record_every=2,
                              chunk_size=2, seeds_per_block=2, device_memory=memory)
         res = sw.concatenate([sw.run_block(plan, s) for s in ((0, 1), (2, 3))])
-        np.savez(sys.argv[1] + name + ".npz", **{k: np.asarray(v) for k, v in res._asdict().items()})
+        arrays = {k: np.asarray(v) for k, v in res._asdict().items()}
+        np.savez(sys.argv[1] + name + ".npz", **arrays)
         layouts[name] = [plan.layout, plan.device_bytes]
     print(json.dumps({"mesh": int(plan.mesh.devices.size), "layouts": layouts}))
     """

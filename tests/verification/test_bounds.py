@@ -1,4 +1,5 @@
-"""verification.training._bounds: Popoviciu's constant, the matrix-Bernstein bound, λ's resolution, the calculator."""
+"""verification.training._bounds: Popoviciu's constant, the matrix-Bernstein bound, λ's resolution,
+the calculator."""
 
 import math
 
@@ -38,7 +39,8 @@ def test_bernstein_deviation_solves_its_equation_and_inverts_width():
 
 
 def test_bernstein_bound_holds_empirically():
-    # Monte-Carlo: the sample mean of m i.i.d. rank-one terms stays within t_delta(m) in >= 1 - delta of draws
+    # Monte-Carlo: the sample mean of m i.i.d. rank-one terms stays within t_delta(m) in >= 1 -
+    # delta of draws
     X = np.array([[0.5, -1.0, 2.0], [1.0, 0.0, -1.0], [0.3, 0.9, -0.4]])
     H = infinite_ntk(X, return_error=True)
     K = bounds.popoviciu_constant(X)

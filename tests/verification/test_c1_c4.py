@@ -91,7 +91,8 @@ def test_c4_true_rate_holds_with_margin_and_rule_named():
 
 def test_c4_false_rate_violated_and_straddling_inconclusive():
     assert _part(_c4(exp=0.0), "‖H(0) − H*‖ = O").status == VIOLATED
-    # exponent -0.4 = p + Δ with 4 widths × 3 seeds scattered by e^{±2}: interval straddles both margins
+    # exponent -0.4 = p + Δ with 4 widths × 3 seeds scattered by e^{±2}: interval straddles both
+    # margins
     m4 = np.array([64.0, 256, 1024, 4096])
     h0 = m4[:, None] ** -0.4 * np.tile(np.exp([2.0, -2.0, 0.0]), (4, 1))
     v = _c4(S=3, widths=m4, h0=h0)
@@ -100,8 +101,9 @@ def test_c4_false_rate_violated_and_straddling_inconclusive():
 
 
 def test_c4_weight_bound_decides_not_the_biased_rate():
-    # weights fit m^-0.35 (a heavy-tailed maximum still approaching its supremum) but stay within their bound:
-    # Δ_v = 0.1 would call the rate VIOLATED (lower end > -0.4); the diagnostic uses Δ_v = 0.2 and does not decide
+    # weights fit m^-0.35 (a heavy-tailed maximum still approaching its supremum) but stay within
+    # their bound: Δ_v = 0.1 would call the rate VIOLATED (lower end > -0.4); the diagnostic uses
+    # Δ_v = 0.2 and does not decide
     v = _c4(wc_exp=-0.35)
     diag = _part(v, "max_r |w_r(t) − w_r(0)| = O")
     assert (
@@ -126,7 +128,8 @@ def test_c4_lambda_paths():
     v = _c4(lam=1e-20, rho=1e-30, eig=-1e-15, eig_error=1e-14)
     p = _part(v, "λ_min")
     assert p.status == VACUOUS and "below the float64 error" in p.finding
-    # the unreadable part is named in the headline; it does not hide the four parts that passed (combine_parts)
+    # the unreadable part is named in the headline; it does not hide the four parts that passed
+    # (combine_parts)
     assert v.status == HOLDS and v.to_dict()["headline"] == "HOLDS 4 · VACUOUS 1 (λ below float64)"
     assert _part(_c4(lam=1e-20, rho=1e-30, eig=1e-12, eig_error=1e-14), "λ_min").status == HOLDS
 
@@ -203,7 +206,8 @@ LONG = np.arange(0, 2001, 50)
 
 
 def test_c1_short_horizon_vacuous_long_horizon_holds():
-    # envelope 0.95^t over 100 steps = 5.1 e-folds; the float floor of m = 8 (the lower) lies ln(2/floor) = 69 e-folds below L(0)
+    # envelope 0.95^t over 100 steps = 5.1 e-folds; the float floor of m = 8 (the lower) lies
+    # ln(2/floor) = 69 e-folds below L(0)
     v = _c1(_losses(0.9))
     env = v.parts[0]
     need = np.log(2.0 / float_floor(4, 8, 1.0, 1.0))
@@ -238,7 +242,8 @@ def test_c1_short_horizon_vacuous_long_horizon_holds():
 
 
 def test_c1_late_break_never_holds():
-    # the same seeds, 2000 steps: 9 of 40 runs per width stall at 1e-9 from t = 1000 (envelope 2·0.95^1000 ≈ 1e-22)
+    # the same seeds, 2000 steps: 9 of 40 runs per width stall at 1e-9 from t = 1000 (envelope
+    # 2·0.95^1000 ≈ 1e-22)
     loss = _losses(0.9, steps=LONG)
     loss[:, :9, 20:] = 1e-9
     v = _c1(loss, steps=LONG)
@@ -248,7 +253,8 @@ def test_c1_late_break_never_holds():
     assert (
         v.parts[0].status == VIOLATED and v.status == VIOLATED and v.counterexample["step"] == 1000
     )
-    # cut at 800 steps (before any break, 41 e-folds < 69; T_req = 1660 with c_T = 10) the same runs do not read HOLDS
+    # cut at 800 steps (before any break, 41 e-folds < 69; T_req = 1660 with c_T = 10) the same runs
+    # do not read HOLDS
     short = LONG[LONG <= 800]
     v = _c1(loss[..., : short.size], steps=short, c_T=10.0)
     assert v.parts[0].status == VACUOUS and v.status != HOLDS
@@ -261,7 +267,8 @@ def test_c1_eps_below_float_floor_vacuous():
     p = next(p for p in v.parts if p.name.startswith("L(T_req)"))
     assert p.status == VACUOUS and p.why == "ε below float floor" and v.status != VIOLATED
     assert "ε below float floor" in v.to_dict()["headline"]
-    # ε just above the floor: decided as before (0.9^t falls below it by t = 2000 only if ε ≥ 2·0.9^T)
+    # ε just above the floor: decided as before (0.9^t falls below it by t = 2000 only if ε ≥
+    # 2·0.9^T)
     v = check_c1([run], eta=1.0, eps=1e-20, delta=0.1, c_T=0.1)
     assert next(p for p in v.parts if p.name.startswith("L(T_req)")).status in (HOLDS, VIOLATED)
 
@@ -295,7 +302,8 @@ def test_c1_false_violated_with_counterexample():
         and v.counterexample["step"] == 50
         and v.counterexample["seed"] == 0
     )
-    # a failure rate of 8/40 at one width is not a counterexample (8/40 vs δ = 0.1: p = 0.04 > α/2 after Holm)
+    # a failure rate of 8/40 at one width is not a counterexample (8/40 vs δ = 0.1: p = 0.04 > α/2
+    # after Holm)
     loss = _losses(0.9)
     loss[1, :8, 5] = 2.0
     v = _c1(loss)
@@ -310,9 +318,8 @@ def test_c1_late_losses_after_T_req():
         HOLDS,
     ] and v.status == HOLDS  # envelope: horizon 5.1 e-folds
     loss = _losses(0.9)
-    loss[0, :, 9] = (
-        5e-3  # t = 90 ≥ T_req: L > ε in every seed at width 8, under the envelope 2 · 0.95^90 = 0.02
-    )
+    # t = 90 ≥ T_req: L > ε in every seed at width 8, under the envelope 2 · 0.95^90 = 0.02
+    loss[0, :, 9] = 5e-3
     v = _c1(loss, c_T=1.0)
     assert [p.status for p in v.parts] == [VACUOUS, VIOLATED] and v.counterexample["width"] == 8
     # the linearised part is then a diagnostic only
@@ -379,7 +386,7 @@ def test_c1_figure_survives_diverged_runs_and_an_underflowing_envelope(tmp_path)
     assert (tmp_path / "c1_loss_envelope.png").stat().st_size > 0
 
 
-# ----------------------------------------------------------------- C4 budget and observed; C1 mechanism and observed
+# ------------------------------------------------ C4 budget and observed; C1 mechanism and observed
 
 
 def test_c4_bernstein_budget_is_computed_and_met_by_the_default():
@@ -403,7 +410,8 @@ def test_c4_observed_onset_and_exponents():
     assert ob.looseness["orders_theorem_width_over_onset"] == pytest.approx(
         -np.log10(64.0)
     )  # λ = 1
-    # flat below m = 1024, m^-1/2 from there: the onset moves up; a flat rate everywhere is VIOLATED, no onset
+    # flat below m = 1024, m^-1/2 from there: the onset moves up; a flat rate everywhere is
+    # VIOLATED, no onset
     h0 = np.where(M9[:, None] < 1024, 1024.0**-0.5, M9[:, None] ** -0.5) * np.exp(
         0.02 * np.random.default_rng(2).normal(size=(9, 40))
     )
@@ -414,7 +422,7 @@ def test_c4_observed_onset_and_exponents():
 
 
 def _mech_run(exp, S=16, widths=(64, 256, 1024), seed=0, n=6):
-    from verification.claims._c1_mechanism import MechanismRun
+    from verification.claims.c1_convergence._mechanism import MechanismRun
 
     rng = np.random.default_rng(seed)
     m = np.asarray(widths, np.float64)
@@ -443,7 +451,11 @@ def _mech_run(exp, S=16, widths=(64, 256, 1024), seed=0, n=6):
 
 
 def test_c1_mechanism_rule_on_planted_gaps():
-    from verification.claims._c1_mechanism import check_mechanism, gaps, mechanism_status
+    from verification.claims.c1_convergence._mechanism import (
+        check_mechanism,
+        gaps,
+        mechanism_status,
+    )
 
     for exp, want in ((-1.0, HOLDS), (0.0, VIOLATED)):
         run = _mech_run(exp)
@@ -469,9 +481,10 @@ def test_c1_mechanism_rule_on_planted_gaps():
 
 
 def test_c1_mechanism_names_local_slopes_of_a_pre_asymptotic_gap():
-    """A gap whose slope is −0.4 up to m = 1024 and −1 beyond (sunspots at n = 24): the narrow widths read
-    INCONCLUSIVE, the default's wider ones HOLDS, and both texts carry the per-width medians and local slopes."""
-    from verification.claims._c1_mechanism import check_mechanism, local_slopes
+    """A gap whose slope is −0.4 up to m = 1024 and −1 beyond (sunspots at n = 24): the narrow
+    widths read INCONCLUSIVE, the default's wider ones HOLDS, and both texts carry the per-width
+    medians and local slopes."""
+    from verification.claims.c1_convergence._mechanism import check_mechanism, local_slopes
 
     assert local_slopes([64, 256, 1024], [1.0, 0.5, 0.125]) == pytest.approx([-0.5, -1.0])
 
@@ -509,7 +522,7 @@ def test_c1_mechanism_names_local_slopes_of_a_pre_asymptotic_gap():
 def test_c1_mechanism_gather_matches_the_linearised_model_and_shrinks():
     from ntk_attention import init_params
     from ntk_attention.linearized import predict
-    from verification.claims._c1_mechanism import gaps, gather_mechanism
+    from verification.claims.c1_convergence._mechanism import gaps, gather_mechanism
 
     with jax.enable_x64(True):
         X = np.asarray(jax.random.normal(jax.random.key(5), (5, 4), dtype=jax.numpy.float64))
@@ -544,7 +557,7 @@ def test_c1_mechanism_gather_matches_the_linearised_model_and_shrinks():
 
 
 def test_c1_observed_reads_the_mechanism_with_looseness():
-    from verification.claims._c1_mechanism import check_mechanism
+    from verification.claims.c1_convergence._mechanism import check_mechanism
 
     run = _mech_run(-1.0)
     *_, dec = check_mechanism(

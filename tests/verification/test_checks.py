@@ -46,7 +46,8 @@ def _masses(last, others, shape=(2, 50)):
 
 
 def _neg(*Ms):
-    """Final weights of every neuron negative: Theorem 5.3's premise met (the readings alone decide)."""
+    """Final weights of every neuron negative: Theorem 5.3's premise met (the readings alone
+    decide)."""
     return [-np.ones(np.shape(M)[:2]) for M in Ms]
 
 
@@ -96,10 +97,11 @@ def test_c3_verdicts():
 
 
 # Theorem 5.3's four readings on constructed masses (d = 4, 40 networks x 50 neurons):
-# EVERY_VS_AVERAGE: every neuron [0.1, 0.35, 0.35, 0.2]: the last position is below 1/d = 0.25 but not the least;
-# NEURON_VS_POPULATION: half [0.3, 0.3, 0.3, 0.1], half [0.25, 0.25, 0.2, 0.3], the first neuron of every other
-# network of the second kind: the designated neuron fails in half the networks, but each network's neuron
-# average [0.275, 0.275, 0.25, 0.2] has its least mass (below 1/d) last.
+# EVERY_VS_AVERAGE: every neuron [0.1, 0.35, 0.35, 0.2]: the last position is below 1/d = 0.25 but
+# not the least; NEURON_VS_POPULATION: half [0.3, 0.3, 0.3, 0.1], half [0.25, 0.25, 0.2, 0.3], the
+# first neuron of every other network of the second kind: the designated neuron fails in half the
+# networks, but each network's neuron average [0.275, 0.275, 0.25, 0.2] has its least mass
+# (below 1/d) last.
 EVERY_VS_AVERAGE = np.tile([0.1, 0.35, 0.35, 0.2], (S3, 50, 1))
 NEURON_VS_POPULATION = np.stack(
     [
@@ -151,8 +153,8 @@ def test_c3_reading_decides_and_reports_all_four(case, M, expectation, versus):
     assert [p.role for p in decisive] == ["premise"] * 3 + ["conclusion"]
     assert all(p.status == HOLDS for p in decisive[:3])
     assert decisive[3].name.startswith(f"[{expectation}/{versus}]")
-    # every reading is reported with its own verdict, the undecisive ones as diagnostics (on the premise's
-    # neurons and on every neuron: here the same neurons)
+    # every reading is reported with its own verdict, the undecisive ones as diagnostics (on the
+    # premise's neurons and on every neuron: here the same neurons)
     by_reading = {
         tuple(p.name[1 : p.name.index("]")].split("/")): p.status
         for p in v.parts

@@ -83,7 +83,8 @@ def test_memory_matches_a_count_by_hand():
     records = 8 * 10 * 2 * 120 * R  # ten fields per run and record
     host_ntk = 8 * R * per * 2 * n * n  # the symmetrised H(t) of every record of a block
     windows = 8 * n * 8
-    # the kernel-regime reading: seeds × n × widest m × (d + 4) numbers (attention, Jacobian, residuals)
+    # the kernel-regime reading: seeds × n × widest m × (d + 4) numbers (attention, Jacobian,
+    # residuals)
     mechanism = (
         8 * sec["mechanism_seeds"] * sec["mechanism_n"] * max(sec["mechanism_widths"]) * (8 + 4)
     )

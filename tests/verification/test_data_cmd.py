@@ -1,4 +1,5 @@
-"""``[data] source`` (families, real series, csv/npy files, haar as before issue 13) and ``ntk-verify data``."""
+"""``[data] source`` (families, real series, csv/npy files, haar as before issue 13) and
+``ntk-verify data``."""
 
 import json
 from pathlib import Path
@@ -36,7 +37,7 @@ def _data_json(capsys, *argv):
     return json.loads(out.out)
 
 
-# ------------------------------------------------------------------------------------- haar as before
+# ----------------------------------------------------------------------------------- haar as before
 
 HAAR_ULPS = 256
 """The haar data pass a state through a Haar-orthogonal matrix (LAPACK's QR) for the burn-in and the
@@ -54,8 +55,9 @@ def _assert_haar_close(got, want, what):
 
 @pytest.mark.parametrize("case", ["default", "seed7", "sliding", "raw"])
 def test_haar_source_reproduces_the_pre_issue_13_data(case):
-    """The values in haar_reference.npz were computed by make_dataset of commit 01c44c3 (before issue 13),
-    by scripts/haar_reference.py; `source = "haar"` must give them to rounding (:data:`HAAR_ULPS`)."""
+    """The values in haar_reference.npz were computed by make_dataset of commit 01c44c3
+    (before issue 13), by scripts/haar_reference.py; `source = "haar"` must give them to rounding
+    (:data:`HAAR_ULPS`)."""
     ref = np.load(REFERENCE)
     base = cfg.loads('[data]\nsource = "haar"\n')
     assert base["data"]["state_dim"] == cfg.HAAR_STATE_DIM == 6  # "haar" alone: the old default N
@@ -192,7 +194,7 @@ def test_windows_file_rows_in_order(tmp_path):
         make_dataset(c, jax.random.key(0), n=7, n_test=3)
 
 
-# ------------------------------------------------------------------------------------- ntk-verify data
+# ---------------------------------------------------------------------------------- ntk-verify data
 
 
 def test_data_json_default_looks_like_forecasting_data(capsys):
@@ -303,8 +305,8 @@ def test_pooled_lag1_against_a_double_loop():
 
 
 def test_a_finite_series_gives_the_test_windows_it_holds():
-    """nile has 100 values: 48 training windows of length 8 use 56, the rest give 100 - 56 - 8 = 36 test
-    windows however many are asked; a training set that does not fit is still refused."""
+    """nile has 100 values: 48 training windows of length 8 use 56, the rest give 100 - 56 - 8 = 36
+    test windows however many are asked; a training set that does not fit is still refused."""
     c = cfg.loads('[data]\nsource = "nile"\n')["data"]
     ds = make_dataset(c, jax.random.key(0), n=48, n_test=3000)
     assert ds.X.shape == (48, 8) and ds.X_test.shape == (36, 8) and ds.y_test.shape == (36,)

@@ -1,4 +1,5 @@
-"""Figures name their data source and label narrow log axes with plain numbers (issue 22 item 13)."""
+"""Figures name their data source and label narrow log axes with plain numbers
+(issue 22 item 13)."""
 
 import matplotlib
 

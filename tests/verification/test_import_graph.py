@@ -46,7 +46,8 @@ def _resolve(node: ast.ImportFrom, module: str, is_package: bool) -> str:
 
 
 def import_graph(modules: dict[str, Path] | None = None) -> dict[str, set[str]]:
-    """Module -> the project modules it imports (``from a import b`` counts ``a.b`` when that is a module)."""
+    """Module -> the project modules it imports (``from a import b`` counts ``a.b`` when that is a
+    module)."""
     modules = _modules() if modules is None else modules
     graph = {}
     for name, path in modules.items():
@@ -130,13 +131,15 @@ def test_leaves_import_only_leaves():
 def test_claims_never_import_each_other_the_pipeline_or_the_report(module):
     inner = {t for t in import_graph()[module] if t.startswith("verification")}
     allowed = set(LEAVES) | {"verification.claims._common", "verification.claims"}
-    own = f"verification.claims._{module.rsplit('.', 1)[1].split('_')[0]}_"  # a claim's private siblings (_c1_mechanism)
+    # a claim's private siblings (_c1_mechanism)
+    own = f"verification.claims._{module.rsplit('.', 1)[1].split('_')[0]}_"
     inner = {t for t in inner if not t.startswith(own)}
     assert inner <= allowed, f"{module} imports {sorted(inner - allowed)}"
 
 
 def test_no_project_import_inside_a_function():
-    """Imports inside functions are kept for heavy optional dependencies (matplotlib, scipy) only."""
+    """Imports inside functions are kept for heavy optional dependencies (matplotlib, scipy)
+    only."""
     bad = []
     for name, path in _modules().items():
         for fn in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):

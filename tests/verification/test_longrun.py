@@ -1,4 +1,5 @@
-"""Long runs in segments: same records as one train(record_at) program, resume after an interruption."""
+"""Long runs in segments: same records as one train(record_at) program, resume after an
+interruption."""
 
 import jax
 import jax.numpy as jnp

@@ -47,9 +47,11 @@ for claim, raw in json.loads(sys.argv[1]):
     est = CLAIMS[claim].memory(config[claim], config["data"])[0]
     open("/proc/self/clear_refs", "w").write("5")
     before = status("VmRSS")
-    rc = main(["run", "--claims", claim, "--config", path, "--out", folder + "/out", "--force", "--quiet"])
-    print("MEASURE " + json.dumps({"claim": claim, "rc": rc, "before": before, "hwm": status("VmHWM"),
-                                   "estimate": est, "raw": raw}), flush=True)
+    rc = main(["run", "--claims", claim, "--config", path, "--out", folder + "/out",
+               "--force", "--quiet"])
+    print("MEASURE " + json.dumps({"claim": claim, "rc": rc, "before": before,
+                                   "hwm": status("VmHWM"), "estimate": est, "raw": raw}),
+          flush=True)
 """
 
 N4 = {"n": 4}
@@ -81,8 +83,8 @@ FULL_PLAN = (
         ("C1", {"data": N4, "C1": {**_sweep(1 << 21), "sizes": [4]}}),
         ("C2", {"data": N4, "C2": _train(16)}),
         ("C2", {"data": N4, "C2": _train(1 << 20)}),
-        # C5's estimate counts every test window in its forward pass (an upper bound, tight when most
-        # are sign-inconsistent, as on the haar data; persistent series have few)
+        # C5's estimate counts every test window in its forward pass (an upper bound, tight when
+        # most are sign-inconsistent, as on the haar data; persistent series have few)
         (
             "C5",
             {
@@ -146,11 +148,12 @@ def measured():
 
 def test_baseline_covers_a_warm_process(measured):
     """The documented baseline is above the peak of a fresh process that imported everything and ran
-    a claim at tiny sizes (compiled programs included); a later claim's tiny run (its own imports and
-    compiled programs) grows by less than ``SMALL``."""
+    a claim at tiny sizes (compiled programs included); a later claim's tiny run (its own imports
+    and compiled programs) grows by less than ``SMALL``."""
     assert all(r["rc"] == 0 for r in measured)
     print(
-        f"fresh process after a tiny {measured[0]['claim']} run: peak {measured[0]['hwm'] / 2**30:.2f} GiB"
+        f"fresh process after a tiny {measured[0]['claim']} run: "
+        f"peak {measured[0]['hwm'] / 2**30:.2f} GiB"
     )
     assert measured[0]["hwm"] <= pipeline.BASELINE_BYTES, measured[0]
     for r in measured[1:]:
@@ -164,14 +167,16 @@ def test_estimate_is_an_upper_bound_within_three_times(measured):
     for r in large:
         growth = r["hwm"] - r["before"]
         print(
-            f"{r['claim']}: growth {growth / 2**20:.0f} MiB, estimate {r['estimate'] / 2**20:.0f} MiB"
+            f"{r['claim']}: growth {growth / 2**20:.0f} MiB, "
+            f"estimate {r['estimate'] / 2**20:.0f} MiB"
         )
         assert growth <= r["estimate"] <= 3 * growth, (r["claim"], growth, r["estimate"], r["raw"])
 
 
 def test_a_run_that_would_not_fit_is_refused_before_any_work(tmp_path, monkeypatch, capsys):
-    """Issue 15: C2 with widths [64, 10**8] passed the old check (n m 8 bytes = 18 GiB < 23 GiB) and was
-    killed at 24 GB; on a 23.5 GiB machine it is now refused, with the estimate and the memory."""
+    """Issue 15: C2 with widths [64, 10**8] passed the old check (n m 8 bytes = 18 GiB < 23 GiB) and
+    was killed at 24 GB; on a 23.5 GiB machine it is now refused, with the estimate and the
+    memory."""
     monkeypatch.setattr(pipeline, "physical_memory", lambda: int(23.5 * 2**30))
     config = tmp_path / "c.toml"
     config.write_text("[C2]\nwidths = [64, 100000000]\n")

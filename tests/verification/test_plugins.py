@@ -16,19 +16,23 @@ PLUGIN = textwrap.dedent("""
 
     def check_c8(*, values, bound, config=None, seed=None):
         v = np.asarray(values, np.float64)
-        return Verdict(claim="C8", status=HOLDS if v.max() <= bound else VIOLATED, explanation="max vs bound.",
-                       measured={"max": float(v.max())}, config=config or {}, seed=seed, arrays={"values": v})
+        return Verdict(claim="C8", status=HOLDS if v.max() <= bound else VIOLATED,
+                       explanation="max vs bound.", measured={"max": float(v.max())},
+                       config=config or {}, seed=seed, arrays={"values": v})
 
     def run_c8(section, ctx):
-        return check_c8(values=np.arange(section["k"]), bound=section["bound"], config={"C8": section})
+        return check_c8(values=np.arange(section["k"]), bound=section["bound"],
+                        config={"C8": section})
 
     def plot_c8(v, out):
         (out / "c8.png").write_bytes(b"png " + v.arrays["values"].tobytes())
         return ["c8.png"]
 
     CLAIMS = (Claim(id="C8", source="test", title="a plug-in claim", statement="x \\\\le b",
-                    params={"k": cfg.positive_int(3, "values"), "bound": cfg.positive_float(10.0, "bound")},
-                    run=run_c8, check=check_c8, plot=plot_c8, summary=lambda v: f"max {v.measured['max']:g}"),)
+                    params={"k": cfg.positive_int(3, "values"),
+                            "bound": cfg.positive_float(10.0, "bound")},
+                    run=run_c8, check=check_c8, plot=plot_c8,
+                    summary=lambda v: f"max {v.measured['max']:g}"),)
 """)
 
 

@@ -1,4 +1,5 @@
-"""`ntk-verify run --maps` / ``[run] maps``: regime maps as a section of the run's report (tiny sizes)."""
+"""`ntk-verify run --maps` / ``[run] maps``: regime maps as a section of the run's report
+(tiny sizes)."""
 
 import json
 
@@ -92,9 +93,8 @@ def test_a_map_of_a_claim_without_one_is_refused_in_one_line(capsys, tmp_path):
     assert cli.main(["run", "--maps", "C4", "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err.strip()
     assert (
-        err
-        == "ntk-verify run: error: --maps: expected a comma-separated list of C1, C2, C3 (the claims with a "
-        "regime map), got 'C4'"
+        err == "ntk-verify run: error: --maps: expected a comma-separated list of C1, C2, C3 "
+        "(the claims with a regime map), got 'C4'"
     )
     assert not (tmp_path / "o").exists()
     with pytest.raises(

@@ -1,4 +1,5 @@
-"""Data sources: every bundled series, the user's CSV and .npy files, and one-line errors for bad files."""
+"""Data sources: every bundled series, the user's CSV and .npy files, and one-line errors for bad
+files."""
 
 import pathlib
 
@@ -24,7 +25,8 @@ def _column(csv_file, name):
     return table[name]
 
 
-# (name, shipped file, column, expected lag-1 range): the ranges bracket the values the issue measured
+# (name, shipped file, column, expected lag-1 range): the ranges bracket the values the issue
+# measured
 EXPECTED = [
     ("sunspots", "sunspots/sunspots.csv", "SUNACTIVITY", (0.78, 0.86)),
     ("nile", "nile/nile.csv", "volume", (0.45, 0.55)),
@@ -206,6 +208,9 @@ def test_missing_statsmodels_names_the_install_line(monkeypatch):
     monkeypatch.setattr(sources.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(
         SourceError,
-        match=r'sunspots: the bundled real series need statsmodels: pip install "statsmodels>=0\.14"',
+        match=(
+            r"sunspots: the bundled real series need statsmodels: "
+            r'pip install "statsmodels>=0\.14"'
+        ),
     ):
         load_series("sunspots")

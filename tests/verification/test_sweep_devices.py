@@ -1,4 +1,5 @@
-"""Stress: `ntk-verify sweep` on 2, 4 and 8 simulated CPU devices, repeated, equals the 1-device sweep.
+"""Stress: `ntk-verify sweep` on 2, 4 and 8 simulated CPU devices, repeated, equals the 1-device
+sweep.
 
 Issue 16: on several CPU devices the sweep hung intermittently (batched LAPACK eigh inside the
 compiled program blocked every thread of XLA's intra-op pool). Each device count runs in its own

@@ -1,12 +1,14 @@
 """What the hardening tests try, in one place: the source of ``docs/reliability.md``.
 
-* :data:`CORE_CASES` and :data:`CONFIG_CASES` are executed both by the tests
-  (``test_fuzz_core.py``, ``test_cli_hostile.py``) and by :func:`render`, which writes the message
-  each one actually produced into the table;
+* the core cases (:func:`_core_cases`) and :data:`CONFIG_CASES` are executed both by the tests
+  (``tests/hardening/test_fuzz_core.py``, ``tests/hardening/test_cli_hostile.py``) and by
+  :func:`render`, which writes the message each one actually produced into the table;
 * :data:`FUZZ_ROWS` and :data:`FAULT_ROWS` describe the hypothesis searches and injected faults;
-  each row names the test that asserts its outcome, and ``test_reliability_doc.py`` checks that
-  every hardening test has a row and that the committed Markdown equals :func:`render`.
+  each row names the test that asserts its outcome, and ``tests/hardening/test_reliability_doc.py``
+  checks that every hardening test has a row and that the committed Markdown equals :func:`render`.
 
+The catalogue lives beside its generator because scripts never import the tests; the tests load
+it with ``tests.docs.scripts.load_script("_reliability_catalogue")``.
 ``python scripts/make_reliability.py`` rewrites the file; ``--check`` reports drift.
 """
 
@@ -285,7 +287,8 @@ def run_config_case(case, folder: Path) -> tuple[int, str, bool]:
 
 
 def _issue15_cases():
-    """(item, what a user typed, thunk returning what happens now, test asserting it): issue 15's reports."""
+    """(item, what a user typed, thunk returning what happens now, test asserting it): issue 15's
+    reports."""
     import os
     from unittest import mock
 
@@ -337,8 +340,12 @@ def _issue15_cases():
 
     def diverged():
         tr = na.train(p, X, X[:, -1], steps=20, learning_rate=1e6)
-        words = re.sub(r"= [-+0-9.e]+", "= N", tr.diverged_reason.split(";")[0])
-        return f"diverged_step = {tr.diverged_step} (was -1); diverged_reason: {words}; … (numbers shown as N)"
+        reason = na.divergence_report(tr, p, X, learning_rate=1e6).reason
+        words = re.sub(r"= [-+0-9.e]+", "= N", reason.split(";")[0])
+        return (
+            f"diverged_step = {int(tr.diverged_step)} (was -1); diverged_reason: {words}; "
+            "… (numbers shown as N)"
+        )
 
     def umask():
         old = os.umask(0o022)
@@ -383,7 +390,8 @@ def _issue15_cases():
         ),
         (
             "4",
-            "`ntk-verify run --claims C2` with `[C2] widths = [64, 100000000]` on a 23.5 GiB machine",
+            "`ntk-verify run --claims C2` with `[C2] widths = [64, 100000000]` on a 23.5 GiB "
+            "machine",
             cli(
                 ["run", "--claims", "C2", "--config", "TMP/my.toml", "--out", "TMP/out"],
                 "[C2]\nwidths = [64, 100000000]\n",
@@ -396,9 +404,9 @@ def _issue15_cases():
             "8",
             "`ntk-verify bounds --config my.toml` after `[C2] eta = 0.5`",
             lambda: (
-                "each input printed with its source (`eta = 0.05 from my.toml [C1] eta`); `--eta`, `--width`, `--sigma`, "
-                "`--n` override (`from --eta`); `--json` prints n, lambda (extended precision), lambda_error, T_req, "
-                "t_align and the inputs"
+                "each input printed with its source (`eta = 0.05 from my.toml [C1] eta`); "
+                "`--eta`, `--width`, `--sigma`, `--n` override (`from --eta`); `--json` prints n, "
+                "lambda (extended precision), lambda_error, T_req, t_align and the inputs"
             ),
             "test_bounds_json_reports_extended_lambda_and_the_source_of_each_input",
         ),
@@ -433,11 +441,13 @@ FUZZ_ROWS = [
     # (test, functions, inputs, required outcome)
     (
         "test_moments_family",
-        "softmax_moments, forward, last_token_mass, mean_attention_mass, attention_weights, jacobian",
-        "float64/32/16 and bfloat16 params and windows; NaN, ±inf, ±1e300, subnormals, values 10^-320…10^308; "
-        "empty, integer, boolean, complex, ragged, wrong-rank inputs; params None / a string / mismatched; chunk_size 0, 'a'",
-        "ValueError naming an argument, or finite and within a propagated rounding bound of a long-double softmax; "
-        "mean in the convex hull, 0 ≤ V ≤ range²/4 (Popoviciu)",
+        "softmax_moments, forward, last_token_mass, mean_attention_mass, attention_weights, "
+        "jacobian",
+        "float64/32/16 and bfloat16 params and windows; NaN, ±inf, ±1e300, subnormals, values "
+        "10^-320…10^308; empty, integer, boolean, complex, ragged, wrong-rank inputs; params None "
+        "/ a string / mismatched; chunk_size 0, 'a'",
+        "ValueError naming an argument, or finite and within a propagated rounding bound of a "
+        "long-double softmax; mean in the convex hull, 0 ≤ V ≤ range²/4 (Popoviciu)",
     ),
     (
         "test_empirical_ntk",
@@ -477,21 +487,22 @@ FUZZ_ROWS = [
         "test_ssm_series_both_forms",
         "data.random_stable_ssm, data.ssm_series",
         "hostile keys, state_dim, radius (up to 3: unstable), lengths 1–400, dtypes",
-        "ValueError naming an argument, or the two forms agree within the "
-        "convolution's forward-error estimate (or it refuses, with that estimate above √eps of the series)",
+        "ValueError naming an argument, or the two forms agree within the convolution's "
+        "forward-error estimate (or it refuses, with that estimate above √eps of the series)",
     ),
     (
         "test_windows_and_signs",
         "data.next_step_windows, data.sign_consistent",
         "fuzzed series, d, noise_std, keys, X, y",
-        "ValueError naming an argument, or windows equal to sliding_window_view and signs equal to numpy's",
+        "ValueError naming an argument, or windows equal to sliding_window_view and signs equal "
+        "to numpy's",
     ),
     (
         "test_linear",
         "linear.linear_forward, fit_linear_lstsq, fit_linear_gd",
         "fuzzed w_lin, X, y, steps, learning rates up to 1e300",
-        "ValueError naming an argument, or: forward within long-double rounding, least "
-        "squares as good as numpy's, gradient descent finite (a diverging one refused naming learning_rate)",
+        "ValueError naming an argument, or: forward within long-double rounding, least squares as "
+        "good as numpy's, gradient descent finite (a diverging one refused naming learning_rate)",
     ),
     (
         "test_train",
@@ -514,9 +525,11 @@ FAULT_ROWS = [
     (
         "test_run_killed_then_rerun_equals_uninterrupted",
         "ntk-verify run (tiny C3)",
-        "SIGKILL at 3 uniform moments and while evidence.npz and summary.json are written; ≥ 5 kills",
-        "after each kill the folder is refused (ResultsError) or is complete and byte-identical; the rerun "
-        "(--force) gives byte-identical summary.json, evidence.npz, report.md and leaves no temporary file",
+        "SIGKILL at 3 uniform moments and while evidence.npz and summary.json are written; ≥ 5 "
+        "kills",
+        "after each kill the folder is refused (ResultsError) or is complete and byte-identical; "
+        "the rerun (--force) gives byte-identical summary.json, evidence.npz, report.md and "
+        "leaves no temporary file",
     ),
     (
         "test_run_killed_then_rerun_equals_uninterrupted",
@@ -529,15 +542,16 @@ FAULT_ROWS = [
         "test_sweep_killed_then_resumed_equals_uninterrupted",
         "ntk-verify sweep (6 blocks)",
         "SIGKILL at 3 uniform moments, while a block and while sweep.npz are written; ≥ 5 kills",
-        "every block read back is refused or equal to the uninterrupted run's; the resumed sweep's merged arrays "
-        "are equal to it; no temporary file is left",
+        "every block read back is refused or equal to the uninterrupted run's; the resumed "
+        "sweep's merged arrays are equal to it; no temporary file is left",
     ),
     (
         "test_results_tampering_is_refused",
         "summary.json / evidence.npz",
-        "truncation at 5 random points, one edited value (status), a flipped byte, deletion, another format tag",
-        "ResultsError naming the file (checksum: content_sha256 in summary.json, evidence_sha256 for the archive); "
-        "`ntk-verify report` exits 2 with one line",
+        "truncation at 5 random points, one edited value (status), a flipped byte, deletion, "
+        "another format tag",
+        "ResultsError naming the file (checksum: content_sha256 in summary.json, evidence_sha256 "
+        "for the archive); `ntk-verify report` exits 2 with one line",
     ),
     (
         "test_results_are_never_unpickled",
@@ -549,21 +563,23 @@ FAULT_ROWS = [
         "test_sweep_tampering_is_refused",
         "sweep.npz / blocks / sweep.json",
         "sweep.npz truncated or edited, a block truncated, sweep.json's configuration edited",
-        "sweep.npz refused by its SHA-256 in sweep.json; a damaged block is treated as missing and recomputed to the "
-        "same numbers; an edited sweep.json is refused by its fingerprint",
+        "sweep.npz refused by its SHA-256 in sweep.json; a damaged block is treated as missing "
+        "and recomputed to the same numbers; an edited sweep.json is refused by its fingerprint",
     ),
     (
         "test_divergence_is_named_in_the_verdict",
         "ntk-verify run with η past 2/λ_max(H(0))",
-        "C3 with η = 1e300 (runs diverge, or on other float kernels saturate with the loss bounded); a VIOLATED C1 verdict with η = 10⁶ past the limit (loss stayed bounded)",
-        "a warning naming η, λ_max(H(0)) and the limit before training; verdicts VACUOUS naming the first diverged "
-        "step (C3) or the limit (C1); no traceback",
+        "C3 with η = 1e300 (runs diverge, or on other float kernels saturate with the loss "
+        "bounded); a VIOLATED C1 verdict with η = 10⁶ past the limit (loss stayed bounded)",
+        "a warning naming η, λ_max(H(0)) and the limit before training; verdicts VACUOUS naming "
+        "the first diverged step (C3) or the limit (C1); no traceback",
     ),
 ]
 
 
 ROUNDING_DEPENDENT = (
-    # ssm_series' refusal estimates its rounding error from float64 sums whose last bits differ between CPUs
+    # ssm_series' refusal estimates its rounding error from float64 sums whose last bits differ
+    # between CPUs
     (
         re.compile(r"rounding error about [-+0-9.e]+ against a series of size [-+0-9.e]+"),
         "rounding error about E against a series of size S",
@@ -620,31 +636,34 @@ def render() -> str:
     lines = [
         "# Reliability: inputs tried, faults injected, what happened",
         "",
-        "Generated by `python scripts/make_reliability.py` from `tests/hardening/catalogue.py`; "
+        "Generated by `python scripts/make_reliability.py` from "
+        "`scripts/_reliability_catalogue.py`; "
         "`tests/hardening/test_reliability_doc.py` fails when this file and the tests disagree. "
-        "Messages below are the ones the code produced when the file was generated, except numbers that "
-        "depend on the CPU's rounding, shown as letters (E, S), so that the file is the same on every machine.",
+        "Messages below are the ones the code produced when the file was generated, except "
+        "numbers that depend on the CPU's rounding, shown as letters (E, S), so that the file is "
+        "the same on every machine.",
         "",
         "## Core functions: hostile inputs",
         "",
-        "Each call must raise a `ValueError` whose message starts with the argument's name, or return a finite, "
-        "correct result (`test_named_cases`).",
+        "Each call must raise a `ValueError` whose message starts with the argument's name, or "
+        "return a finite, correct result (`test_named_cases`).",
         "",
         *_table(["function", "input", "outcome"], core),
         "",
         "## Core functions: property-based fuzzing (hypothesis)",
         "",
-        "Shapes are fixed (n = 3 windows, d = 4, m = 5 neurons: every new shape compiles); values, dtypes and "
-        "hostile stand-ins are drawn. 30 examples per test in the suite; `NTK_FUZZ_EXAMPLES=2000` runs a deep, "
-        "randomised search. XLA on CPU flushes subnormal numbers to zero: references read subnormal inputs as "
-        "zero and bounds include an absolute term of the smallest normal number.",
+        "Shapes are fixed (n = 3 windows, d = 4, m = 5 neurons: every new shape compiles); "
+        "values, dtypes and hostile stand-ins are drawn. 30 examples per test in the suite; "
+        "`NTK_FUZZ_EXAMPLES=2000` runs a deep, randomised search. XLA on CPU flushes subnormal "
+        "numbers to zero: references read subnormal inputs as zero and bounds include an absolute "
+        "term of the smallest normal number.",
         "",
         *_table(["test", "functions", "inputs drawn", "required outcome"], FUZZ_ROWS),
         "",
         "## `ntk-verify`: hostile configurations and arguments",
         "",
-        "Each must exit with status 2 and one line on stderr, without a traceback and before any work: no output "
-        "folder is created (`test_hostile_configuration`).",
+        "Each must exit with status 2 and one line on stderr, without a traceback and before any "
+        "work: no output folder is created (`test_hostile_configuration`).",
         "",
         *_table(["input", "command", "what happened"], cfg_rows),
         "",
@@ -658,16 +677,18 @@ def render() -> str:
         "",
         "## Across machines: bitwise on one machine, within a tolerance between machines",
         "",
-        "The same configuration and seed give byte-identical `summary.json`, `evidence.npz`, `report.md` and "
-        "sweep files when rerun on the same machine (tested above). Between machines they need not: BLAS, "
-        "LAPACK, XLA and numpy's SIMD code paths round differently on other CPUs (AVX2 against AVX-512, "
-        "OpenBLAS's kernel choice), so floats differ in their last bits. Across machines the promise is the "
-        "accuracy each quantity states: data windows to a few hundred ε·max|u| (`HAAR_ULPS` in "
-        "tests/verification/test_data_cmd.py), H* to its quadrature error estimate plus 16 n ε max|H*| "
-        "(`ntk_attention.sweep.ntk_infinite_tolerance`: sweep blocks from other hosts merge within it, a "
-        "block of another configuration is refused naming the key), a diverged run by its report of η against "
-        "2/λ_max(H(0)) whichever way it diverged. No test compares floats bit for bit with numbers stored from "
-        "another run; `scripts/portability-check` runs the suite under other float kernels to show it.",
+        "The same configuration and seed give byte-identical `summary.json`, `evidence.npz`, "
+        "`report.md` and sweep files when rerun on the same machine (tested above). Between "
+        "machines they need not: BLAS, LAPACK, XLA and numpy's SIMD code paths round differently "
+        "on other CPUs (AVX2 against AVX-512, OpenBLAS's kernel choice), so floats differ in "
+        "their last bits. Across machines the promise is the accuracy each quantity states: data "
+        "windows to a few hundred ε·max|u| (`HAAR_ULPS` in tests/verification/test_data_cmd.py), "
+        "H* to its quadrature error estimate plus 16 n ε max|H*| "
+        "(`ntk_attention.sweep.ntk_infinite_tolerance`: sweep blocks from other hosts merge "
+        "within it, a block of another configuration is refused naming the key), a diverged run "
+        "by its report of η against 2/λ_max(H(0)) whichever way it diverged. No test compares "
+        "floats bit for bit with numbers stored from another run; `scripts/portability-check` "
+        "runs the suite under other float kernels to show it.",
         "",
     ]
     return "\n".join(lines)
