@@ -781,8 +781,7 @@ def test_c2_run_with_eta_factors():
 
 def test_c2_eta_factor_past_the_stability_limit_is_named():
     from verification import config as cfg
-    from verification.contract import DIVERGED
-    from verification.contract import Context
+    from verification.contract import DIVERGED, Context
 
     # η = 0.25 · 2/λ_max(H*); × 256 is far past the stability limit 2/λ_max(H(0)) of these tiny
     # networks

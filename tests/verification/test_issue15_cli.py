@@ -11,8 +11,8 @@ import pytest
 
 import ntk_attention as na
 from verification import config as cfg
-from verification.contract import Context
 from verification.commands import _cli as cli
+from verification.contract import Context
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from verification import report
 from verification.commands._cli import build_parser
 from verification.report import _presentation as pr
-from verification import report
 from verification.rules._verdict import STATUSES, Observed, Part, Verdict, combine_parts, headline
 
 P = (

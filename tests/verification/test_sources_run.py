@@ -6,8 +6,8 @@ import json
 import numpy as np
 import pytest
 
-from verification.commands import _cli as cli
 from verification import report
+from verification.commands import _cli as cli
 from verification.report import load_results, source_prefix, verdict_matrix
 from verification.rules._verdict import HOLDS, VIOLATED, Verdict
 

@@ -16,10 +16,10 @@ import pytest
 
 from ntk_attention import sweep as sw
 from verification import config as cfg
+from verification import report
 from verification import sweeps as sc
 from verification.commands import _cli as cli
 from verification.commands import sweep as sweep_command
-from verification import report
 from verification.sweeps import plan, render, watchdog
 
 # one sweep configuration for the whole file: every in-process run reuses one compiled program

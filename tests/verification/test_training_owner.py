@@ -1,11 +1,11 @@
-"""One owner for training (float64: tests/conftest.py): the typed step size, the stability pre-check for every claim (relative
-η included), λ* once per (n, σ) and λ_max(H(0)) once per declared run, one memo key scheme."""
+"""One owner for training (float64: tests/conftest.py): the typed step size, the stability pre-check
+for every claim (relative η included), λ* once per (n, σ) and λ_max(H(0)) once per declared run, one
+memo key scheme."""
 
 import collections
 
-import pytest
-
 import jax
+import pytest
 
 import ntk_attention as na
 from verification import config as cfg

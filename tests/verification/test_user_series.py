@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from verification import config as cfg
 from verification.commands import _cli as cli
 from verification.data._datasets import make_dataset
-from verification.data._windows import ar_noise_variance, window_starts
 from verification.data._sources import SourceError
+from verification.data._windows import ar_noise_variance, window_starts
 
 
 def _ar1(T, phi, seed, sd=1.0):
