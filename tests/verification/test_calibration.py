@@ -1,4 +1,5 @@
-"""verification.calibration._table: planted generators against brute force, the rows, the files, the CLI, the doc."""
+"""verification.calibration._table: planted generators against brute force, the rows, the files, the
+CLI, the doc."""
 
 import argparse
 import json

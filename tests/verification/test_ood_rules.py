@@ -1,4 +1,5 @@
-"""The OOD decision rules (C5's noise exponent, C7's paired seed effects), their calibration rows, C5's
+"""The OOD decision rules (C5's noise exponent, C7's paired seed effects), their calibration rows,
+C5's
 generated test windows and C5's constant-free verdict, on planted truths."""
 
 import jax
@@ -35,7 +36,8 @@ SIG = np.array([1e-4, 1e-3, 1e-2, 1e-1, 1.0])
 @settings(deadline=None, max_examples=40)
 @given(b=st.floats(0.0, 1.5), seed=st.integers(0, 2**31 - 1))
 def test_noise_exponent_exact_power_laws(b, seed):
-    """R = c_s σ^(2b) exactly: every seed's slope is b, so the status is fixed by b against 1 − Δ."""
+    """R = c_s σ^(2b) exactly: every seed's slope is b, so the status is fixed by b against 1 −
+    Δ."""
     rng = np.random.default_rng(seed)
     c = np.exp(rng.normal(size=10))
     var = SIG**2
@@ -97,7 +99,8 @@ SCATTER = SCATTER - np.median(SCATTER)
 
 
 def test_margin_effects_known_answers():
-    """True (× 0.5), false (× 1, × 2) and boundary (× 0.9 = 1 − Δ) mitigations, and the conjunction."""
+    """True (× 0.5), false (× 1, × 2) and boundary (× 0.9 = 1 − Δ) mitigations, and the
+    conjunction."""
     d = np.log([[0.5], [1.0], [2.0], [0.9]]) + SCATTER
     dec = margin_effects(d, margin=0.1)
     assert dec.statuses == (HOLDS, VIOLATED, VIOLATED, INCONCLUSIVE) and dec.status == VIOLATED
@@ -197,7 +200,8 @@ def test_calibrated_noise_levels_are_c5s_default():
     assert tuple(c5.CLAIM.params["noise_levels"].default) == calibration_ood.NOISE_LEVELS
 
 
-# ----------------------------------------------------------------------------- C5 test windows and verdict
+# ----------------------------------------------------------------------------- C5 test windows and
+# verdict
 
 
 def test_generated_ood_windows_are_sign_inconsistent_and_reproducible():

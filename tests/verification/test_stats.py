@@ -35,7 +35,8 @@ def test_clopper_pearson_matches_scipy_binomtest(kn, alpha):
 
 
 def test_clopper_pearson_coverage_by_exact_enumeration():
-    # exact coverage at p = 0.3, n = 20: sum of binomial probabilities of k whose interval contains p
+    # exact coverage at p = 0.3, n = 20: sum of binomial probabilities of k whose interval contains
+    # p
     n, p = 20, 0.3
     k = np.arange(n + 1)
     lo, hi = clopper_pearson(k, np.full_like(k, n), 0.05)
@@ -83,7 +84,8 @@ def test_loglog_slope_exact_power_law_and_linregress():
 
 
 def test_bootstrap_refuses_a_single_observation():
-    # one row resampled is always itself: the zero-width interval [x, x] would decide a verdict on no evidence
+    # one row resampled is always itself: the zero-width interval [x, x] would decide a verdict on
+    # no evidence
     with pytest.raises(ValueError, match="samples"):
         bootstrap_interval(np.array([0.3]))
     with pytest.raises(ValueError, match="samples"):
@@ -114,7 +116,9 @@ from verification.rules import (  # noqa: E402
     rate_status,
     resolution_check,
 )
-from verification.rules._verdict import HOLDS, INCONCLUSIVE, STATUSES, VACUOUS, VIOLATED  # noqa: E402
+
+# noqa: E402
+from verification.rules._verdict import HOLDS, INCONCLUSIVE, STATUSES, VACUOUS, VIOLATED
 
 WIDTHS = 2.0 ** np.arange(6, 15)
 
@@ -174,7 +178,8 @@ def test_rate_decision_true_false_boundary():
 
 
 def test_rate_decision_pre_asymptotic_maximum_is_not_violated():
-    # m^-1/2 max over m of min(|z|, 4): exactly O(m^-1/2), fitted slope about -0.42 (brute force draws)
+    # m^-1/2 max over m of min(|z|, 4): exactly O(m^-1/2), fitted slope about -0.42 (brute force
+    # draws)
     rng = np.random.default_rng(11)
     widths = np.array([64, 128, 256, 512, 1024, 2048])
     v = np.array(
@@ -257,7 +262,8 @@ def test_probability_decision_true_false_boundary():
 
 
 def test_probability_decision_exact_error_rates_by_enumeration():
-    # at p = delta (the boundary), P(HOLDS) <= alpha/2 at one width, and P(VIOLATED) over K widths <= alpha/2
+    # at p = delta (the boundary), P(HOLDS) <= alpha/2 at one width, and P(VIOLATED) over K widths
+    # <= alpha/2
     delta, alpha = 0.1, 0.05
     for n in (20, 60, 120, 300):
         k = np.arange(n + 1)
@@ -322,7 +328,8 @@ def test_float_floor_formula_and_rounding_of_a_residual():
         2 * (2.0**-52 * (16 * 3.0 + 2.0)) ** 2, rel=1e-15
     )
     assert float_floor(2, 256, 3.0, 2.0, np.float32) > float_floor(2, 256, 3.0, 2.0)
-    # the computed residual f - y (m terms of size <= B/sqrt(m)) errs by less than eps (sqrt(m) B + |y|)
+    # the computed residual f - y (m terms of size <= B/sqrt(m)) errs by less than eps (sqrt(m) B +
+    # |y|)
     from fractions import Fraction
 
     rng = np.random.default_rng(5)

@@ -1,18 +1,26 @@
-r"""Calibration rows of C1's rules on planted truths (docs/calibration.md; :data:`verification.calibration._table.RULE_MODULES`).
+r"""Calibration rows of C1's rules on planted truths (docs/calibration.md;
+:data:`verification.calibration._table.RULE_MODULES`).
 
 * "C1 kernel gap": :func:`verification.rules.rate_decision` on the per-seed gap
-  :math:`\sup_t|L(t)-L_{lin}(t)|/L(0)` at C1's mechanism budget (3 widths 256, 1024, 4096 × 16 seeds,
-  :data:`GAP_WIDTHS`, :data:`GAP_SEEDS`; the rule sees only log-width spacing, a factor 4 as before 64–1024). Planted gaps :math:`g_{js} = m_j^{p}\,e^{\sigma z_{js}}` with a
-  log-scatter σ = :data:`GAP_SCATTER` (1.6: per-seed slopes with sd ≈ 0.8, at or above those measured — default data 0.72 at widths
+  :math:`\sup_t|L(t)-L_{lin}(t)|/L(0)` at C1's mechanism budget (3 widths 256, 1024, 4096 × 16
+  seeds,
+  :data:`GAP_WIDTHS`, :data:`GAP_SEEDS`; the rule sees only log-width spacing, a factor 4 as before
+  64–1024). Planted gaps :math:`g_{js} = m_j^{p}\,e^{\sigma z_{js}}` with a
+  log-scatter σ = :data:`GAP_SCATTER` (1.6: per-seed slopes with sd ≈ 0.8, at or above those
+  measured — default data 0.72 at widths
   64–1024 and 0.67 at 256–4096, sunspots 0.43 and 0.35 —
   i.e. σ·(Σ_j(\log m_j - \overline{\log m})^2)^{-1/2} ≈ 0.8). True: p = −1 (the regime observed) and
-  p = −1/2 (the theory's rate exactly: power is not required there, only no false VIOLATED); boundary:
+  p = −1/2 (the theory's rate exactly: power is not required there, only no false VIOLATED);
+  boundary:
   p = −0.4 = −1/2 + Δ; false: p = 0 (no shrinking). Standard: false HOLDS ≤ α, false VIOLATED ≤ α,
   power ≥ 0.8 where stated.
-* "C1 horizon": the envelope rule with the horizon rule (:func:`verification.claims.c1_convergence.check_c1`
+* "C1 horizon": the envelope rule with the horizon rule
+  (:func:`verification.claims.c1_convergence.check_c1`
   is not imported here — a leaf may not reach the claims; the rule is restated as
-  :func:`horizon_status`): planted exponential losses that meet the envelope over a horizon that reaches the
-  float floor (HOLDS), the same over a horizon that does not (VACUOUS, never HOLDS), and losses that stall
+  :func:`horizon_status`): planted exponential losses that meet the envelope over a horizon that
+  reaches the
+  float floor (HOLDS), the same over a horizon that does not (VACUOUS, never HOLDS), and losses that
+  stall
   above the envelope after the short horizon (never HOLDS at either horizon).
 
 Deterministic: numpy draws from fixed integer seeds.
@@ -117,7 +125,8 @@ def _horizon_rows(R: int) -> list[dict]:
     for case, planted_text, steps, stall, seed, standard in [
         (
             "true",
-            "L(0)·0.9^t·e^(0.1 z) (capped at L(0)), horizon 2000 steps = 103 e-folds ≥ 68.2 to the floor",
+            "L(0)·0.9^t·e^(0.1 z) (capped at L(0)), horizon 2000 steps = 103 e-folds ≥ 68.2 to the "
+            "floor",
             long,
             0.0,
             501,
@@ -182,5 +191,6 @@ def _horizon_rows(R: int) -> list[dict]:
 
 
 def rows(R: int) -> list[dict]:
-    """Every C1 row at ``R`` replicates (the horizon rows use min(R, 200): each is a loop of decisions)."""
+    """Every C1 row at ``R`` replicates (the horizon rows use min(R, 200): each is a loop of
+    decisions)."""
     return _gap_rows(R) + _horizon_rows(min(R, 200))

@@ -14,7 +14,7 @@ import numpy as np
 from verification.calibration import _planted as planted
 from verification.calibration._seeds import ALPHA, DELTA
 from verification.rules._fractions import fraction_statuses as _rule_statuses
-from verification.rules._verdict import HOLDS, INCONCLUSIVE, VIOLATED
+from verification.rules._verdict import HOLDS, VIOLATED
 
 __all__ = ["C2_SEEDS", "C2_GROUPS", "fraction_statuses", "rows"]
 
@@ -25,7 +25,8 @@ C2_GROUPS = (8, 16, 32, 64, 8, 16, 32, 64)
 
 
 def _fractions(rng, R: int, p, rho: float, seeds: int, groups) -> np.ndarray:
-    """Failure fractions (R, K, seeds): member k's networks draw q ~ Beta(mean p_k, correlation ρ), failures Bin(g_k, q)."""
+    """Failure fractions (R, K, seeds): member k's networks draw q ~ Beta(mean p_k, correlation ρ),
+    failures Bin(g_k, q)."""
     p = np.broadcast_to(np.asarray(p, np.float64), (len(groups),))
     out = np.empty((R, len(groups), seeds))
     for k, (pk, g) in enumerate(zip(p, groups)):
@@ -45,7 +46,8 @@ def fraction_statuses(f: np.ndarray, *, delta: float = DELTA, alpha: float = ALP
 
 
 def rows(R: int) -> list[dict]:
-    """Calibration rows of :func:`verification.rules._laws.fraction_decision` (module docstring); ``R`` replicates each."""
+    """Calibration rows of :func:`verification.rules._laws.fraction_decision` (module docstring);
+    ``R`` replicates each."""
     a, S, G = ALPHA, C2_SEEDS, C2_GROUPS
     one_false = [0.3] + [0.02] * (len(G) - 1)
     specs = [
@@ -127,7 +129,8 @@ def rows(R: int) -> list[dict]:
         ),
         (
             "false",
-            "like the default data: p = 0.05, 0.07, 0.08, 0.1 (a_r = +1), 0.08, 0.15, 0.18, 0.2 (a_r = −1) "
+            "like the default data: p = 0.05, 0.07, 0.08, 0.1 (a_r = +1), 0.08, 0.15, 0.18, 0.2 "
+            "(a_r = −1) "
             "by width, ρ = 0.9",
             [0.05, 0.07, 0.08, 0.1, 0.08, 0.15, 0.18, 0.2],
             0.9,

@@ -2,33 +2,46 @@ r"""Calibration rows of the out-of-distribution rules (:mod:`verification.rules.
 
 Planted cases, numpy draws from fixed integer seeds, at the claims' default budgets:
 
-* **noise_exponent** (C5: 4 noise levels σ = 10^-4, 10^-2, 10^-1, 1 (σ² over 8 decades), 3 seeds, Δ = 0.1):
-  :math:`R_{k,s} = \sigma_k^{2b} e^{a_s + \varepsilon_{ks}}` with a seed level :math:`a_s \sim N(0, 1)`
-  and log-normal estimation noise :math:`\varepsilon \sim N(0, 2/200)` (a mean of 200 squared Gaussian errors): :math:`b = 1`
+* **noise_exponent** (C5: 4 noise levels σ = 10^-4, 10^-2, 10^-1, 1 (σ² over 8 decades), 3 seeds, Δ
+  = 0.1):
+  :math:`R_{k,s} = \sigma_k^{2b} e^{a_s + \varepsilon_{ks}}` with a seed level :math:`a_s \sim N(0,
+  1)`
+  and log-normal estimation noise :math:`\varepsilon \sim N(0, 2/200)` (a mean of 200 squared
+  Gaussian errors): :math:`b = 1`
   (:math:`R \propto \sigma^2`: the linear net's truth), :math:`b = 0` (R constant: attention's
   truth), the boundary :math:`b = 1-\Delta`, and :math:`R = e^{a_s}(c + \sigma^2)` with
   :math:`c = 0.05` (a floor: vanishes only down to it). Each case judged by both readings:
   "vanishes" (the linear part) and "does not vanish" (the attention part); and :math:`b = 1` on
-  :math:`\sigma^2 = \sigma_0^2 + \sigma_\varepsilon^2` with :math:`\sigma_0^2 = 2\cdot10^{-4}` (the default
+  :math:`\sigma^2 = \sigma_0^2 + \sigma_\varepsilon^2` with :math:`\sigma_0^2 = 2\cdot10^{-4}` (the
+  default
   data's own noise: the lower levels crowd together, the slope's interval widens).
 * **paired_effects** (C7: 5 variants, 5 seeds, 200 test windows): errors
   :math:`e_{v,s,i} = e^{u_s + g_{v,s}} E_{v,s,i}`, :math:`E \sim \mathrm{Exp}(1)`, seed level
   :math:`u_s \sim N(0, 0.5^2)`, variant × seed interaction :math:`g_{v,s} = \mu_v + 0.2\,z`
   (:math:`z` normal, or Student t with 3 degrees of freedom); the baseline has :math:`\mu = 0`.
   Planted null (every :math:`\mu_v = 0`): the rates of a replicate with any "helps" (HOLDS) and any
-  "hurts" (VIOLATED) are each at most α/2 = 0.025; planted effect :math:`\mu_1 = -0.6` (risk × 0.55),
+  "hurts" (VIOLATED) are each at most α/2 = 0.025; planted effect :math:`\mu_1 = -0.6` (risk ×
+  0.55),
   the others null: power (variant 1 reads "helps") and no "hurts"; planted harm :math:`\mu_1 = +0.6`
   (the false case of "variant 1 helps"): variant 1 reads "helps" at most α/2, "hurts" with power.
   (C7's diagnostic since the margin rule below decides.)
-* **margin_effects** (C7's decisive rule: 5 variants, 12 seeds, Δ = 0.1, median: sign tests): planted per-seed log risk ratios
-  :math:`d_{v,s} = \log f_v + \mathrm{sd}_v z_{v,s}`, :math:`z` normal (or Student t with 3 d.f. scaled to
-  unit variance), with the seed scatter of the default run, :data:`MARGIN_SCATTER` (the per-variant sd of
-  :math:`d` over its 5 seeds: differential 0.006, RoPE 0.008, patching 0.49, Adam 0.075, weight decay
-  0.017, rounded up). Claim-level rates (the conjunction "every variant mitigates"): planted factor 1
-  for every variant (no effect, the false case): VIOLATED with power, HOLDS at most α/2; every factor
-  exactly :math:`1-\Delta` (boundary): each of HOLDS and VIOLATED at most α/2, and the sharp case of a
+* **margin_effects** (C7's decisive rule: 5 variants, 12 seeds, Δ = 0.1, median: sign tests):
+  planted per-seed log risk ratios
+  :math:`d_{v,s} = \log f_v + \mathrm{sd}_v z_{v,s}`, :math:`z` normal (or Student t with 3 d.f.
+  scaled to
+  unit variance), with the seed scatter of the default run, :data:`MARGIN_SCATTER` (the per-variant
+  sd of
+  :math:`d` over its 5 seeds: differential 0.006, RoPE 0.008, patching 0.49, Adam 0.075, weight
+  decay
+  0.017, rounded up). Claim-level rates (the conjunction "every variant mitigates"): planted factor
+  1
+  for every variant (no effect, the false case): VIOLATED with power, HOLDS at most α/2; every
+  factor
+  exactly :math:`1-\Delta` (boundary): each of HOLDS and VIOLATED at most α/2, and the sharp case of
+  a
   false HOLDS, one variant at :math:`1-\Delta` and the others at 0.5; every factor 0.5 (true
-  mitigation): VIOLATED at most α, HOLDS with power. Where patching's scatter (sd 0.5) keeps the power
+  mitigation): VIOLATED at most α, HOLDS with power. Where patching's scatter (sd 0.5) keeps the
+  power
   below 0.8 at 12 seeds the row says so and a second row gives the seeds that reach it.
 """
 
@@ -66,15 +79,18 @@ NOISE_LEVELS = (1e-4, 1e-2, 1e-1, 1.0)
 NOISE_SEEDS = 10
 """C5's default seeds (``[C5] seeds``): the sign test needs 6 at least; 9 of 10 decide."""
 RISK_LOG_SD = float(np.sqrt(2.0 / 200))
-"""sd of log R estimated on 200 test windows of squared Gaussian errors (χ²₁ mean: sd √(2/N)), independent
-across levels (pessimistic: the run scales one noise draw, so level-to-level errors are correlated)."""
+"""sd of log R estimated on 200 test windows of squared Gaussian errors (χ²₁ mean: sd √(2/N)),
+independent
+across levels (pessimistic: the run scales one noise draw, so level-to-level errors are
+correlated)."""
 OWN_NOISE = 2e-4
 """σ_0² of the default data (measured 2.2e-4 by ``own_noise_variance`` on the default pool)."""
 EFFECT_VARIANTS = 5
 EFFECT_SEEDS = 5
 EFFECT_WINDOWS = 200
 MARGIN_SCATTER = (0.01, 0.01, 0.5, 0.08, 0.02)
-"""sd over seeds of C7's per-seed log risk ratios d in the default run (differential, RoPE, patching, Adam,
+"""sd over seeds of C7's per-seed log risk ratios d in the default run (differential, RoPE,
+patching, Adam,
 weight decay: 0.006, 0.008, 0.49, 0.075, 0.017), rounded up."""
 MARGIN_SEEDS = 12
 """C7's default seeds (``[C7] seeds``): 10 of 12 decide 'mitigates' (unadjusted), 11 of 12 at
@@ -92,7 +108,8 @@ def _noise_rows(R: int) -> list[dict]:
         "margin": MARGIN,
         "alpha": a,
     }
-    specs = [  # case per reading (vanishes, does not), planted, exponent or floor, seed, standards per reading
+    # case per reading (vanishes, does not), planted, exponent or floor, seed, standards per reading
+    specs = [
         (
             ("true", "false"),
             "R ∝ σ² (exponent 1)",
@@ -248,7 +265,9 @@ def _margin_rows(R: int) -> list[dict]:
     a, m, V = ALPHA, MARGIN, len(MARGIN_SCATTER)
     thr = 1.0 - m
     obs = "scatter of the default run (sd " + ", ".join(f"{x:g}" for x in MARGIN_SCATTER) + ")"
-    specs = [  # case, planted, factors, scatter, seeds (None: for power 0.8), seed, tail, standard, variant read, note
+    # case, planted, factors, scatter, seeds (None: for power 0.8), seed, tail, standard,
+    # variant read, note
+    specs = [
         (
             "false",
             f"no effect: every variant's factor 1, {obs}",
@@ -263,7 +282,8 @@ def _margin_rows(R: int) -> list[dict]:
         ),
         (
             "false",
-            f"no effect: every variant's factor 1, {obs}; read: patching alone (sd 0.5, the widest)",
+            f"no effect: every variant's factor 1, {obs}; read: patching alone (sd 0.5, the "
+            f"widest)",
             (1.0,) * V,
             MARGIN_SCATTER,
             MARGIN_SEEDS,
@@ -276,7 +296,8 @@ def _margin_rows(R: int) -> list[dict]:
         ),
         (
             "false",
-            f"no effect: every variant's factor 1, {obs}; read: patching alone (sd 0.5, the widest)",
+            f"no effect: every variant's factor 1, {obs}; read: patching alone (sd 0.5, the "
+            f"widest)",
             (1.0,) * V,
             MARGIN_SCATTER,
             None,
@@ -284,7 +305,9 @@ def _margin_rows(R: int) -> list[dict]:
             "normal",
             [(VIOLATED, ">=", 0.8), (HOLDS, "<=", a / 2)],
             2,
-            "seeds from the exact sign-test budget at α/2 (Holm's last step: the other variants are "
+            "seeds from the exact sign-test budget at α/2 (Holm's last step: the other variants "
+            "are "
+            ""
             "rejected first)",
         ),
         (
@@ -301,7 +324,8 @@ def _margin_rows(R: int) -> list[dict]:
         ),
         (
             "boundary",
-            f"every factor exactly 1 − Δ = {thr:g}, heavy-tailed scatter (Student t, 3 d.f.), {obs}",
+            f"every factor exactly 1 − Δ = {thr:g}, heavy-tailed scatter (Student t, 3 d.f.), "
+            f"{obs}",
             (thr,) * V,
             MARGIN_SCATTER,
             MARGIN_SEEDS,
@@ -360,7 +384,8 @@ def _margin_rows(R: int) -> list[dict]:
         st, conj, _, _ = margin_effect_statuses(d, margin=m, alpha=a)
         budget = {"variants": V, "seeds": S, "margin": m, "alpha": a}
         read = (
-            "claim-level: VIOLATED = some variant shown not to mitigate, HOLDS = every variant shown to mitigate"
+            "claim-level: VIOLATED = some variant shown not to mitigate, HOLDS = every variant "
+            "shown to mitigate"
             if variant is None
             else f"variant {variant + 1}'s own status (Holm over {V})"
         )

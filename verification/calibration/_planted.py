@@ -4,7 +4,8 @@ A *row* reports how often a rule gave each status on ``replicates`` draws of a c
 known, and whether that meets the rule's standard (docs/calibration.md): each ``standard`` entry
 ``(status, "<=" or ">=", limit)`` is met within three Monte-Carlo standard errors
 :math:`3\sqrt{q(1-q)/R}` of the limit :math:`q`. Rule modules (``verification/calibration*.py``)
-build their rows with :func:`row` and :func:`tally`; :func:`verification.calibration._table.calibrate`
+build their rows with :func:`row` and :func:`tally`;
+:func:`verification.calibration._table.calibrate`
 collects them.
 """
 
@@ -29,7 +30,8 @@ def row(
     standard,
     note: str = "",
 ) -> dict:
-    """One calibration row: ``counts`` per status over ``replicates`` draws, judged against ``standard``."""
+    """One calibration row: ``counts`` per status over ``replicates`` draws, judged against
+    ``standard``."""
     counts = {s: int(counts.get(s, 0)) for s in STATUSES}
     rates = {s: counts[s] / replicates for s in STATUSES}
     meets = True

@@ -7,11 +7,13 @@ probability per cell; the truth "the conclusion holds at column j" is :math:`p_j
 
 * **holds_until** (C3's boundary in :math:`|w_r|`): :math:`p = 0.001` on columns 0–3 and
   :math:`p_{beyond}` on 4–7. Read at column 3 (true: HOLDS when the boundary reaches it, VIOLATED
-  when a VIOLATED cell is reported at or before it) and at column 4 (false, :math:`p_{beyond} = 0.3`;
+  when a VIOLATED cell is reported at or before it) and at column 4 (false, :math:`p_{beyond} =
+  0.3`;
   boundary, :math:`p_{beyond} = \delta`: HOLDS when the boundary is reported at or beyond it).
 * **onset** (C1/C2's onset in t): :math:`p_{before}` on columns 0–3 and :math:`p = 0.001` on 4–7.
   Read at column 4 (true: HOLDS when the onset is at or before it, VIOLATED when a VIOLATED cell is
-  reported at or after it) and at column 3 (false, :math:`p_{before} = 0.5`; boundary, :math:`\delta`).
+  reported at or after it) and at column 3 (false, :math:`p_{before} = 0.5`; boundary,
+  :math:`\delta`).
 
 Standard: a true reading VIOLATED at most α and HOLDS at least 0.8; a false or boundary reading
 HOLDS at most α. Deterministic: ``numpy.random.default_rng`` with fixed integer seeds.
@@ -25,7 +27,7 @@ from verification.calibration import _planted as planted
 from verification.regime._map import cell_statuses, row_boundary, seeds_for_holds
 from verification.rules._verdict import HOLDS, INCONCLUSIVE, VIOLATED
 
-__all__ = ["rows", "COLUMNS", "SEEDS", "DELTA"]
+__all__ = ["rows", "COLUMNS", "DELTA"]
 
 ALPHA = 0.05
 DELTA = 0.1
@@ -33,7 +35,8 @@ COLUMNS = 8
 
 
 def __getattr__(name: str):
-    """``SEEDS``: the map's default seeds per cell, :func:`seeds_for_holds` ``(DELTA, ALPHA)`` — computed on
+    """``SEEDS``: the map's default seeds per cell, :func:`seeds_for_holds` ``(DELTA, ALPHA)`` —
+    computed on
     first use (it needs ``scipy.stats``, which ``ntk-verify --help`` must not import)."""
     if name == "SEEDS":
         return seeds_for_holds(DELTA, ALPHA)

@@ -1,4 +1,5 @@
-r"""Calibration of :func:`verification.rules._laws.seed_decision` (seeds, not neurons, as the unit) on planted networks.
+r"""Calibration of :func:`verification.rules._laws.seed_decision` (seeds, not neurons, as the unit)
+on planted networks.
 
 Planted networks: at each of W widths, S networks of m neurons; network s draws a failure
 propensity :math:`q_s \sim \mathrm{Beta}` with mean p and intra-network correlation ρ = 0.5
@@ -31,7 +32,8 @@ NEURONS = 64
 
 
 def _networks(rng, p: float, shape) -> np.ndarray:
-    """Failure flags (..., m) of planted networks with mean failure rate p and correlation ρ within a network."""
+    """Failure flags (..., m) of planted networks with mean failure rate p and correlation ρ within
+    a network."""
     if p in (0.0, 1.0):
         q = np.full(shape, p)
     else:
@@ -64,7 +66,10 @@ def rows(R: int) -> list[dict]:
     """Calibration rows of the seed-level rule (module docstring); ``R`` replicates each."""
     power_seeds = laws.seeds_for_power(delta=DELTA, alpha=ALPHA, widths=2, p_true=0.02)
     a = ALPHA
-    few = "two or three networks per width cannot show a 1 − δ probability (HOLDS needs ≥ 36 with no failure)"
+    few = (
+        "two or three networks per width cannot show a 1 − δ probability (HOLDS needs ≥ 36 with no "
+        "failure)"
+    )
     specs = [
         (
             "true",
@@ -168,7 +173,8 @@ def rows(R: int) -> list[dict]:
         planted.row(
             "seed_probability",
             "boundary",
-            "contrast: p = δ, 2 seeds × 2 widths, the 64 neurons of each network pooled as independent trials",
+            "contrast: p = δ, 2 seeds × 2 widths, the 64 neurons of each network pooled as "
+            "independent trials",
             {
                 "seeds": 2,
                 "family": 2,

@@ -19,8 +19,10 @@ Planted cases:
   (a CLT quantity, exponent exactly −1/2 at every width; drawn exactly as binomial sums);
   true, pre-asymptotic — :math:`m^{-1/2}\max_{r\le m}\min(|z_r|, 4)`, :math:`z_r\sim N(0,1)`
   (exactly :math:`O(m^{-1/2})`; drawn exactly through the distribution of the maximum,
-  :math:`P(\max \le x) = F(x)^m`); the same with :math:`\min(E_r, 10)`, :math:`E_r\sim\mathrm{Exp}(1)`
-  (sub-exponential terms: a pre-asymptotic bias the margin does not cover); boundary — the CLT quantity times :math:`m^{0.1}` (exponent
+  :math:`P(\max \le x) = F(x)^m`); the same with :math:`\min(E_r, 10)`,
+  :math:`E_r\sim\mathrm{Exp}(1)`
+  (sub-exponential terms: a pre-asymptotic bias the margin does not cover); boundary — the CLT
+  quantity times :math:`m^{0.1}` (exponent
   −0.4 = p + Δ); false — times :math:`m^{0.25}` (exponent −0.25); and the CLT quantity at the
   former default budget (4 widths × 3 seeds) to show what it cannot decide.
 * **bounded_by** (deterministic bound :math:`4m^{-1/2}` on the pre-asymptotic maximum): true —
@@ -94,7 +96,8 @@ _SHORT = {HOLDS: "H", VIOLATED: "V", VACUOUS: "Va", INCONCLUSIVE: "I"}
 
 
 def _clt(rng, widths, shape, dim: int = 8):
-    r"""``‖(1/m) Σ_r ξ_r‖`` for Rademacher ``ξ_r ∈ {±1}^dim``: coordinate sums are ``2 Bin(m, 1/2) − m``."""
+    r"""``‖(1/m) Σ_r ξ_r‖`` for Rademacher ``ξ_r ∈ {±1}^dim``: coordinate sums are ``2 Bin(m, 1/2) −
+    m``."""
     m = np.asarray(widths, np.int64)
     n = np.broadcast_to(m[:, None, None], (*shape[:-2], m.size, shape[-1], dim))
     sums = 2 * rng.binomial(n, 0.5) - m[:, None, None]
@@ -102,7 +105,8 @@ def _clt(rng, widths, shape, dim: int = 8):
 
 
 def _max_bounded(rng, widths, shape, cap: float = 4.0):
-    r"""``m^{-1/2} max_{r≤m} min(|z_r|, cap)``, drawn exactly: ``max|z| = F^{-1}(U^{1/m})``, ``F`` of ``|z|``.
+    r"""``m^{-1/2} max_{r≤m} min(|z_r|, cap)``, drawn exactly: ``max|z| = F^{-1}(U^{1/m})``, ``F``
+    of ``|z|``.
 
     ``P(|z| > x) = 1 − U^{1/m} = −expm1(log U / m) = q`` and ``x = −Φ^{-1}(q/2)``.
     """
@@ -115,7 +119,8 @@ def _max_bounded(rng, widths, shape, cap: float = 4.0):
 
 
 def _max_exponential(rng, widths, shape, cap: float = 10.0):
-    r"""``m^{-1/2} max_{r≤m} min(E_r, cap)``, ``E_r ~ Exp(1)``: ``max E = −log(1 − U^{1/m})``, drawn exactly."""
+    r"""``m^{-1/2} max_{r≤m} min(E_r, cap)``, ``E_r ~ Exp(1)``: ``max E = −log(1 − U^{1/m})``, drawn
+    exactly."""
     m = np.asarray(widths, np.float64)
     u = np.maximum(rng.random(size=(*shape[:-2], m.size, shape[-1])), np.finfo(np.float64).tiny)
     return np.minimum(-np.log(-np.expm1(np.log(u) / m[:, None])), cap) * m[:, None] ** -0.5
@@ -136,7 +141,8 @@ RULE_MODULES = (
     calibration_robustness,
 )
 """Modules of further rules (``verification/calibration_*.py``), each with ``rows(R) -> list[dict]``
-built with :mod:`verification.calibration._planted`; :func:`calibrate` appends their rows in this order."""
+built with :mod:`verification.calibration._planted`; :func:`calibrate` appends their rows in this
+order."""
 
 
 def _rate_rows(R: int) -> list[dict]:
@@ -175,7 +181,9 @@ def _rate_rows(R: int) -> list[dict]:
             0.0,
             106,
             [(VIOLATED, "<=", a)],
-            "fitted slope ≈ −0.37: a bias (≈ log(log m1/log m0)/log(m1/m0) = 0.15) beyond Δ_v; only its bound can "
+            "fitted slope ≈ −0.37: a bias (≈ log(log m1/log m0)/log(m1/m0) = 0.15) beyond Δ_v; "
+            "only "
+            "its bound can "
             "decide it (bounded_by)",
         ),
         (
@@ -223,7 +231,8 @@ def _rate_rows(R: int) -> list[dict]:
             0.0,
             106,
             [(VIOLATED, "<=", a)],
-            "a wider violation margin removes the false alarm; a true exponent −0.25 is still VIOLATED",
+            "a wider violation margin removes the false alarm; a true exponent −0.25 is still "
+            "VIOLATED",
             0.2,
         )
     )
@@ -527,9 +536,11 @@ def _standard_text(std) -> str:
 
 
 def markdown_table(rows: list[dict]) -> str:
-    """One Markdown table: rule, case, planted truth, budget, replicates, status fractions, standard."""
+    """One Markdown table: rule, case, planted truth, budget, replicates, status fractions,
+    standard."""
     head = (
-        "| rule | case | planted | budget | R | HOLDS | VIOLATED | VACUOUS | INCONCLUSIVE | standard | met |\n"
+        "| rule | case | planted | budget | R | HOLDS | VIOLATED | VACUOUS | INCONCLUSIVE | "
+        "standard | met |\n"
         "|---|---|---|---|---|---|---|---|---|---|---|\n"
     )
     lines = []
@@ -546,7 +557,8 @@ def markdown_table(rows: list[dict]) -> str:
 
 
 def write_calibration(out_dir, rows: list[dict]) -> tuple[Path, Path]:
-    """Write ``calibration.json`` (the rows) and ``calibration.md`` (:func:`markdown_table`) into ``out_dir``."""
+    """Write ``calibration.json`` (the rows) and ``calibration.md`` (:func:`markdown_table`) into
+    ``out_dir``."""
     out = Path(out_dir)
     js, md = out / "calibration.json", out / "calibration.md"
     out.mkdir(parents=True, exist_ok=True)
@@ -563,7 +575,8 @@ def probability_budget(
     widths: int = PROBABILITY_WIDTHS,
     alpha: float = ALPHA,
 ) -> list[dict]:
-    r"""Exact HOLDS probability of :func:`~verification.rules.probability_decision` for a true rate ``p``.
+    r"""Exact HOLDS probability of :func:`~verification.rules.probability_decision` for a true rate
+    ``p``.
 
     HOLDS needs the Clopper–Pearson upper end :math:`\le \delta` at every width, i.e. at most
     :math:`k^*(n)` failures of :math:`n` runs; at ``widths`` independent widths the HOLDS
@@ -587,10 +600,15 @@ def probability_budget(
 
 
 def render_doc(rows: list[dict] | None = None) -> str:
-    """The text of docs/calibration.md: the rules, the standard, the budgets and the calibration table."""
+    """The text of docs/calibration.md: the rules, the standard, the budgets and the calibration
+    table."""
     rows = calibrate(REPLICATES) if rows is None else rows
     budget = probability_budget()
-    btab = "| runs per width | max failures (IUT) | P(HOLDS), IUT | max failures (α/W) | P(HOLDS), α/W |\n|---|---|---|---|---|\n"
+    btab = (
+        "| runs per width | max failures (IUT) | P(HOLDS), IUT | max failures (α/W) | P(HOLDS), "
+        "α/W "
+        "|\n|---|---|---|---|---|\n"
+    )
 
     def kmax(k):
         return str(k) if k >= 0 else "none"
@@ -634,9 +652,10 @@ give the fraction of each status.
   and part (an intersection–union test: its false-HOLDS rate is at most $\alpha/2$ without
   adjustment); VIOLATED when a Holm-adjusted one-sided p-value of $p\le\delta$ is $\le\alpha/2$
   (family-wise error over widths and parts at most $\alpha/2$); INCONCLUSIVE otherwise.
-- **envelope** (`envelope_decision`): a point breaks only when $L > \mathrm{{env}} + L_{{\text{{floor}}}}$,
-  $L_{{\text{{floor}}}} = n(\epsilon(\sqrt m B + \max|y|))^2$ (`float_floor`); VACUOUS when the envelope
-  demands a relative decrease below $10^{{-2}}$ over the run.
+- **envelope** (`envelope_decision`): a point breaks only when
+  $L > \mathrm{{env}} + L_{{\text{{floor}}}}$,
+  $L_{{\text{{floor}}}} = n(\epsilon(\sqrt m B + \max|y|))^2$ (`float_floor`); VACUOUS when
+  the envelope demands a relative decrease below $10^{{-2}}$ over the run.
 - **resolution** (`resolution_check`): VACUOUS when a check demands less than its resolution.
 - **seed_probability** (`laws.seed_decision`, C2 and C3): the network draw (seed) is the unit — one
   designated neuron per network (the first that meets the premise) is one Bernoulli trial, decided
@@ -665,8 +684,9 @@ give the fraction of each status.
 ## Budget of the probability rule
 
 A true claim reaches HOLDS only once the runs can push the upper end below δ. Exact numbers for
-δ = {DELTA}, α = {ALPHA}, a true failure rate 0.02 at {PROBABILITY_WIDTHS} widths (IUT: each width at
-α/2, the default; α/W: `adjust_holds=True`). Proposed default: {PROBABILITY_RUNS} runs per width.
+δ = {DELTA}, α = {ALPHA}, a true failure rate 0.02 at {PROBABILITY_WIDTHS} widths (IUT: each
+width at α/2, the default; α/W: `adjust_holds=True`). Proposed default: {PROBABILITY_RUNS} runs
+per width.
 
 {btab}
 ## Calibration

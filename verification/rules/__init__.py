@@ -11,8 +11,10 @@ r"""Statistics behind the verdicts: exact binomial intervals, bootstrap interval
   :math:`\mathrm{se}(s)^2 = \frac{\sum_j r_j^2/(N-2)}{\sum_j (\log x_j - \overline{\log x})^2}`.
 
 Decision rules (each returns a ``NamedTuple`` with ``status``, its numbers and a one-line
-``rule`` saying what decided; error rates on planted truths in docs/calibration.md). This module is the
-front: the intervals live in :mod:`verification.rules._intervals`, the rules in :mod:`verification.rules._decisions`
+``rule`` saying what decided; error rates on planted truths in docs/calibration.md). This module is
+the
+front: the intervals live in :mod:`verification.rules._intervals`, the rules in
+:mod:`verification.rules._decisions`
 and :mod:`verification.rules._resolution`:
 
 * :func:`rate_decision` — an :math:`O(m^p)` claim from a width × seed table, equivalence margins

@@ -1,7 +1,10 @@
-r"""The decision rules on widths × seeds tables and failure counts (:mod:`verification.rules` is the front):
-:func:`rate_decision` (an :math:`O(m^p)` claim with equivalence margins), :func:`probability_decision`
+r"""The decision rules on widths × seeds tables and failure counts (:mod:`verification.rules` is the
+front):
+:func:`rate_decision` (an :math:`O(m^p)` claim with equivalence margins),
+:func:`probability_decision`
 (failure counts against δ: Clopper–Pearson, intersection–union for HOLDS, Holm for VIOLATED) and
-:func:`bounded_by` (a value against an explicit bound). Error rates on planted truths: docs/calibration.md.
+:func:`bounded_by` (a value against an explicit bound). Error rates on planted truths:
+docs/calibration.md.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ __all__ = [
 
 
 # ---------------------------------------------------------------------------------------------
-# Decision rules. Each returns a small NamedTuple: ``status`` (a verification.rules._verdict status),
+# Decision rules. Each returns a small NamedTuple: ``status`` (a verification.rules._verdict
+# status),
 # the numbers it was decided on, and ``rule``: one line naming the rule and the comparison that
 # decided. Their error rates on planted truths are measured in verification.calibration._table and
 # published in docs/calibration.md.
@@ -57,7 +61,8 @@ class RateDecision(NamedTuple):
 def rate_bounds(
     widths, values, *, alpha: float = 0.05
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    r"""Log-log slope and its :math:`1-\alpha` interval, clustered by seed; batched over leading axes.
+    r"""Log-log slope and its :math:`1-\alpha` interval, clustered by seed; batched over leading
+    axes.
 
     ``values[..., j, s]`` is the measurement at width ``widths[j]`` for seed ``s``. With
     :math:`c_j = (\log m_j - \overline{\log m})/\sum_k (\log m_k - \overline{\log m})^2`, seed
@@ -76,7 +81,8 @@ def rate_bounds(
     v = np.asarray(values, np.float64)
     if m.ndim != 1 or np.unique(m).size < 3 or np.any(~np.isfinite(m)) or np.any(m <= 0):
         raise ValueError(
-            f"widths: expected a 1-d array of at least 3 distinct positive widths, got {np.asarray(widths)!r}"
+            f"widths: expected a 1-d array of at least 3 distinct positive widths, got "
+            f"{np.asarray(widths)!r}"
         )
     if v.ndim < 2 or v.shape[-2] != m.size:
         raise ValueError(f"values: expected shape (..., {m.size} widths, seeds), got {v.shape}")
@@ -109,7 +115,8 @@ def rate_status(
     r"""Status of an O(m^p) claim from a slope interval ``[lo, hi]`` (arrays allowed).
 
     HOLDS when :math:`\mathrm{hi} \le p + \Delta`; VIOLATED when :math:`\mathrm{lo} > p + \Delta_v`;
-    INCONCLUSIVE otherwise. Requires :math:`\Delta_v \ge \Delta \ge 0` (``None``: :math:`\Delta_v = \Delta`).
+    INCONCLUSIVE otherwise. Requires :math:`\Delta_v \ge \Delta \ge 0` (``None``: :math:`\Delta_v =
+    \Delta`).
     """
     margin, violation_margin = _margins(margin, violation_margin)
     lo, hi = np.asarray(lo), np.asarray(hi)
@@ -128,7 +135,8 @@ def _margins(margin, violation_margin):
     violation_margin = margin if violation_margin is None else float(violation_margin)
     if not (math.isfinite(violation_margin) and violation_margin >= margin):
         raise ValueError(
-            f"violation_margin: expected a finite margin >= margin = {margin:g}, got {violation_margin!r}"
+            f"violation_margin: expected a finite margin >= margin = {margin:g}, got "
+            f"{violation_margin!r}"
         )
     return margin, violation_margin
 
@@ -142,7 +150,8 @@ def rate_decision(
     violation_margin: float | None = None,
     alpha: float = 0.05,
 ) -> RateDecision:
-    r"""Decide "the quantity is :math:`O(m^{p})`" from a width × seed table, with equivalence margins.
+    r"""Decide "the quantity is :math:`O(m^{p})`" from a width × seed table, with equivalence
+    margins.
 
     Slope :math:`\bar b` and interval :math:`[\mathrm{lo}, \mathrm{hi}]` from :func:`rate_bounds`
     (log value on log width, clustered by seed). Then
@@ -161,7 +170,8 @@ def rate_decision(
     :math:`\log(\log m_1/\log m_0)/(2\log(m_1/m_0))` (0.076 for 64…16384; 0.078–0.084 measured on
     planted cases, docs/calibration.md). :math:`\Delta_v = 0.1` covers it, so such a quantity is
     INCONCLUSIVE (decide it by its explicit bound, :func:`bounded_by`), never VIOLATED.
-    Heavier-tailed maxima (sub-exponential: bias about :math:`\log(\log m_1/\log m_0)/\log(m_1/m_0)`)
+    Heavier-tailed maxima (sub-exponential: bias about :math:`\log(\log m_1/\log
+    m_0)/\log(m_1/m_0)`)
     need a larger :math:`\Delta_v`.
 
     ``values_per_seed`` has shape ``(widths, seeds)``; errors at each end of the interval are
@@ -204,12 +214,20 @@ def rate_decision(
     )
     lvl = f"{100 * (1 - alpha):g}%"
     if status == HOLDS:
-        rule = f"slope upper {lvl} end {_fmt(hi)} ≤ p + Δ = {_fmt(exponent + margin)} (p = {exponent:g}, Δ = {margin:g}; {how})"
+        rule = (
+            f"slope upper {lvl} end {_fmt(hi)} ≤ p + Δ = {_fmt(exponent + margin)} (p = "
+            f"{exponent:g}, Δ = {margin:g}; {how})"
+        )
     elif status == VIOLATED:
-        rule = f"slope lower {lvl} end {_fmt(lo)} > p + Δ_v = {_fmt(exponent + vm)} (p = {exponent:g}, Δ_v = {vm:g}; {how})"
+        rule = (
+            f"slope lower {lvl} end {_fmt(lo)} > p + Δ_v = {_fmt(exponent + vm)} (p = "
+            f"{exponent:g}, "
+            f"Δ_v = {vm:g}; {how})"
+        )
     else:
         rule = (
-            f"slope {lvl} interval [{_fmt(lo)}, {_fmt(hi)}] neither ≤ p + Δ = {_fmt(exponent + margin)} nor "
+            f"slope {lvl} interval [{_fmt(lo)}, {_fmt(hi)}] neither ≤ p + Δ = "
+            f"{_fmt(exponent + margin)} nor "
             f"> p + Δ_v = {_fmt(exponent + vm)} (Δ = {margin:g}, Δ_v = {vm:g}; {how})"
         )
     return RateDecision(
@@ -237,7 +255,8 @@ def _counts(failures, runs):
     k = np.asarray(failures)
     if k.ndim < 1 or k.size == 0 or not np.issubdtype(k.dtype, np.integer):
         raise ValueError(
-            f"failures_per_width: expected integer counts per width, got dtype {k.dtype} shape {k.shape}"
+            f"failures_per_width: expected integer counts per width, got dtype {k.dtype} shape "
+            f"{k.shape}"
         )
     try:
         n = np.broadcast_to(np.asarray(runs), k.shape)
@@ -268,7 +287,8 @@ def probability_statuses(
     ``failures[..., K]`` (the family: widths, or parts × widths flattened, on the last axis),
     ``runs`` broadcastable to it. Returns ``(status, upper, lower_adjusted, p_adjusted)``: the
     Clopper–Pearson upper end :math:`\mathrm{Beta}^{-1}(1-\alpha/2;\ k+1,\ n-k)` and the one-sided
-    p-value :math:`P(\mathrm{Bin}(n, \delta) \ge k)` of :math:`p \le \delta`, Holm-adjusted over the family.
+    p-value :math:`P(\mathrm{Bin}(n, \delta) \ge k)` of :math:`p \le \delta`, Holm-adjusted over the
+    family.
     """
     alpha = _alpha(alpha)
     delta = float(delta)
@@ -346,16 +366,23 @@ def probability_decision(
         else f"intersection–union, each at α/2 = {alpha / 2:g}"
     )
     if status == HOLDS:
-        rule = f"CP upper end ≤ δ = {delta:g} at all {K} widths/parts (max {_fmt(float(upper.max()))}; {hold_how})"
+        rule = (
+            f"CP upper end ≤ δ = {delta:g} at all {K} widths/parts (max "
+            f"{_fmt(float(upper.max()))}; "
+            f"{hold_how})"
+        )
     elif status == VIOLATED:
         i = rej[0]
         rule = (
-            f"failure rate > δ = {delta:g}: {k[i]}/{n[i]} runs, adjusted p = {_fmt(float(padj[i]))} ≤ α/2 = "
+            f"failure rate > δ = {delta:g}: {k[i]}/{n[i]} runs, adjusted p = "
+            f"{_fmt(float(padj[i]))} "
+            f"≤ α/2 = "
             f"{alpha / 2:g} ({fam}); adjusted CP lower end {_fmt(float(lower[i]))}"
         )
     else:
         rule = (
-            f"max CP upper end {_fmt(float(upper.max()))} > δ = {delta:g} and no adjusted p ≤ α/2 ({fam}; "
+            f"max CP upper end {_fmt(float(upper.max()))} > δ = {delta:g} and no adjusted p ≤ α/2 "
+            f"({fam}; "
             f"min adjusted p = {_fmt(float(padj.min()))})"
         )
     return ProbabilityDecision(
@@ -396,7 +423,8 @@ def bounded_by(
     rtol: float = 1e-9,
     scale=None,
 ) -> BoundDecision:
-    r"""Decide "value ≤ bound" where an explicit bound exists (a maximum of bounded terms, Bernstein).
+    r"""Decide "value ≤ bound" where an explicit bound exists (a maximum of bounded terms,
+    Bernstein).
 
     ``bound`` broadcasts to ``values``. A point exceeds when :math:`v > b\,(1 + \mathrm{rtol})`
     (``rtol`` absorbs the rounding of computing both; a value equal to its bound is within it).
@@ -435,7 +463,8 @@ def bounded_by(
         sc = np.broadcast_to(np.asarray(scale, np.float64), v.shape)
         if np.all(b >= sc):
             rule = (
-                f"bound ≥ measurement scale everywhere (min bound/scale = {_fmt(float(np.min(b / sc)))}): "
+                f"bound ≥ measurement scale everywhere (min bound/scale = "
+                f"{_fmt(float(np.min(b / sc)))}): "
                 "the check cannot fail"
             )
             return BoundDecision(VACUOUS, max_ratio, count, int(v.size), worst, delta, None, rule)
@@ -447,7 +476,11 @@ def bounded_by(
                 f"({count} of {v.size} points exceed; max value/bound = {_fmt(max_ratio)})"
             )
             return BoundDecision(VIOLATED, max_ratio, count, int(v.size), first, delta, None, rule)
-        rule = f"every value ≤ its bound ({v.size} points; max value/bound = {_fmt(max_ratio)}, rtol = {rtol:g})"
+        rule = (
+            f"every value ≤ its bound ({v.size} points; max value/bound = {_fmt(max_ratio)}, rtol "
+            f"= "
+            f"{rtol:g})"
+        )
         return BoundDecision(HOLDS, max_ratio, 0, int(v.size), worst, delta, None, rule)
     if v.ndim != 2:
         raise ValueError(f"values: with delta > 0 expected shape (widths, runs), got {v.shape}")

@@ -38,7 +38,8 @@ FRACTION_RULE = (
 """The name of :func:`fraction_decision` in verdicts and in docs/calibration.md."""
 
 FRACTION_BETS = (1 / 4, 1 / 2, 1.0)
-"""Constant bets of the betting part, as fractions of the largest allowed bet (:func:`fraction_pvalues`)."""
+"""Constant bets of the betting part, as fractions of the largest allowed bet
+(:func:`fraction_pvalues`)."""
 FRACTION_CAP = 1.0
 """Bet cap c of the fraction rule: the largest bet keeps every factor ≥ 0 (any c in (0, 1])."""
 FRACTION_WEIGHTS = (0.5, 0.8)

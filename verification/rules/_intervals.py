@@ -120,7 +120,8 @@ class SlopeFit(NamedTuple):
 
 
 def loglog_slope(x, y, *, alpha: float = 0.05) -> SlopeFit:
-    r"""Slope :math:`s` of :math:`\log y` against :math:`\log x` with its :math:`t` interval (N - 2 d.o.f.).
+    r"""Slope :math:`s` of :math:`\log y` against :math:`\log x` with its :math:`t` interval (N - 2
+    d.o.f.).
 
     Needs at least 3 points at 2 distinct ``x`` and positive values. With replicates (several
     ``y`` at one ``x``), pass every point: the residual variance then includes the scatter.
@@ -178,7 +179,8 @@ def holm(pvalues, *, method: str = "holm") -> np.ndarray:
 
 
 def adjusted_alpha(alpha: float, family: int, *, method: str = "bonferroni") -> float:
-    r"""Per-test level of a Bonferroni family of ``family`` tests: :math:`\alpha / K` (``"none"``: :math:`\alpha`)."""
+    r"""Per-test level of a Bonferroni family of ``family`` tests: :math:`\alpha / K` (``"none"``:
+    :math:`\alpha`)."""
     alpha = _alpha(alpha)
     if int(family) < 1:
         raise ValueError(f"family: expected a positive number of tests, got {family!r}")
@@ -200,7 +202,8 @@ the least any valid bound can need there: 36; c = 3/4: 47)."""
 def _prpl_bets(x: np.ndarray, alpha: float) -> np.ndarray:
     r"""Predictable plug-in bets of WSR for a sample of known size n (their fixed-n choice, §5.1 /
     App. B): :math:`\lambda_t = \sqrt{2\log(2/\alpha)/(n\,\hat\sigma^2_{t-1})}` with
-    :math:`\hat\mu_t = (1/2 + \sum_{i\le t} x_i)/(t+1)`, :math:`\hat\sigma^2_t = (1/4 + \sum_{i\le t}
+    :math:`\hat\mu_t = (1/2 + \sum_{i\le t} x_i)/(t+1)`, :math:`\hat\sigma^2_t = (1/4 + \sum_{i\le
+    t}
     (x_i-\hat\mu_i)^2)/(t+1)` — each uses draws before t only, so validity is untouched. (The
     anytime choice :math:`\propto 1/\sqrt{t\log(1+t)}` bets far more on the first draws and, on
     fractions that are mostly 0 with a few 1s, loses its capital before the 1s arrive.)"""
@@ -213,7 +216,8 @@ def _prpl_bets(x: np.ndarray, alpha: float) -> np.ndarray:
 
 
 def _capital(x: np.ndarray, m, alpha: float, c: float, alternative: str) -> np.ndarray:
-    """:math:`\\max_{t\\le n} K_t(m)` (batched over leading axes of ``x`` and of ``m``, broadcast)."""
+    """:math:`\\max_{t\\le n} K_t(m)` (batched over leading axes of ``x`` and of ``m``,
+    broadcast)."""
     lam = _prpl_bets(x, alpha)
     m = np.asarray(m, np.float64)[..., None]
     with np.errstate(divide="ignore"):
@@ -238,7 +242,8 @@ def _unit(x) -> np.ndarray:
 def betting_pvalue(
     x, m: float, *, alternative: str = "less", alpha: float = 0.05, c: float = BET_CAP
 ):
-    r"""Anytime-valid p-value of a mean of i.i.d. draws ``x`` in [0, 1] (last axis; batched), by betting.
+    r"""Anytime-valid p-value of a mean of i.i.d. draws ``x`` in [0, 1] (last axis; batched), by
+    betting.
 
     ``alternative="less"`` tests :math:`H_0: \mathbb E x \ge m` with the capital
     :math:`K_t = \prod_{i\le t}(1 - \lambda_i (x_i - m))`, ``"greater"`` tests
@@ -246,11 +251,12 @@ def betting_pvalue(
     :math:`\lambda_i` are WSR's predictable plug-in ones, truncated at :math:`c/(1-m)` (resp.
     :math:`c/m`) so every factor is :math:`\ge 0`. Under :math:`H_0` (any distribution on [0, 1],
     the boundary included) :math:`K_t` is a non-negative supermartingale with :math:`K_0 = 1`, so by
-    Ville's inequality :math:`p = \min(1, 1/\max_{t\le n} K_t)` is valid (Waudby-Smith & Ramdas 2023,
+    Ville's inequality :math:`p = \min(1, 1/\max_{t\le n} K_t)` is valid (Waudby-Smith & Ramdas
+    2023,
     Thm 3 and §5). ``alpha`` only tunes the bets (the level the CI is built for).
 
-    >>> round(float(betting_pvalue(np.zeros(40), 0.1)), 4)  # 40 draws at 0: (1 + 0.9 · 0.1/0.9)^-40
-    0.0221
+    >>> round(float(betting_pvalue(np.zeros(40), 0.1)), 4)  # 40 draws at 0, the first bets below c
+    0.0224
     """
     x = _unit(x)
     return np.minimum(1.0, 1.0 / _capital(x, m, _alpha(alpha), float(c), alternative))
@@ -259,13 +265,15 @@ def betting_pvalue(
 def betting_interval(
     x, alpha: float = 0.05, *, c: float = BET_CAP, grid: int = 2001
 ) -> tuple[float, float]:
-    r"""Two-sided :math:`1-\alpha` hedged-capital interval for the mean of i.i.d. draws ``x`` in [0, 1].
+    r"""Two-sided :math:`1-\alpha` hedged-capital interval for the mean of i.i.d. draws ``x`` in [0,
+    1].
 
     WSR's hedged capital with θ = 1/2: :math:`m` is excluded when either one-sided capital of
     :func:`betting_pvalue` reaches :math:`2/\alpha` (each end one-sided :math:`1-\alpha/2`, like
     :func:`clopper_pearson`). Computed on ``grid`` equally spaced m and widened outward to the
     neighbouring grid point (conservative by at most 1/(grid − 1)). Valid for every distribution on
-    [0, 1]; on concentrated draws far tighter than Hoeffding or a Bernoulli (Clopper–Pearson) worst case.
+    [0, 1]; on concentrated draws far tighter than Hoeffding or a Bernoulli (Clopper–Pearson) worst
+    case.
 
     >>> lo, hi = betting_interval(np.full(60, 0.03)); bool(lo < 0.03 < hi < 0.1)
     True

@@ -71,7 +71,11 @@ __all__ = [
     "step_size_premise",
 ]
 
-SEED_RULE = "seed-level probability (one designated neuron per network draw; Clopper–Pearson, IUT/Holm over widths)"
+SEED_RULE = (
+    "seed-level probability (one designated neuron per network draw; Clopper–Pearson, IUT/Holm "
+    "over "
+    "widths)"
+)
 """The name of :func:`seed_decision` in verdicts and in docs/calibration.md."""
 
 
@@ -102,7 +106,8 @@ def designated_outcomes(
 def seed_decision(
     failures, trials, *, delta: float, alpha: float = 0.05
 ) -> stats.ProbabilityDecision | None:
-    r""" "At every width the designated neuron fails with probability :math:`\le\delta`", seeds as trials.
+    r""" "At every width the designated neuron fails with probability :math:`\le\delta`", seeds as
+    trials.
 
     ``failures``, ``trials`` (K,): per width (or width × group) the counts of
     :func:`designated_outcomes`. Members with no trial are left out; None when none is left.
@@ -157,7 +162,8 @@ def seeds_for_power(
 
 
 def budget_words(failures, trials, *, delta: float, alpha: float = 0.05) -> str:
-    r"""Where :func:`seed_decision` stays INCONCLUSIVE: the networks per width at which it would reach
+    r"""Where :func:`seed_decision` stays INCONCLUSIVE: the networks per width at which it would
+    reach
     HOLDS with probability 0.8, at the worst failure rate observed :math:`\hat p = \max_k f_k/n_k`.
 
     When :math:`\hat p \ge \delta` no budget reaches HOLDS at that rate, and the words say so.
@@ -173,14 +179,18 @@ def budget_words(failures, trials, *, delta: float, alpha: float = 0.05) -> str:
     p_hat = float(np.max(k[keep] / n[keep]))
     if p_hat >= delta:
         return (
-            f"none: the observed failure rate {p_hat:.3g} is at or above δ = {delta:g}, so more seeds move "
+            f"none: the observed failure rate {p_hat:.3g} is at or above δ = {delta:g}, so more "
+            f"seeds move "
             "toward VIOLATED, not HOLDS"
         )
     try:
         S = seeds_for_power(delta=delta, alpha=alpha, widths=int(keep.sum()), p_true=p_hat)
     except ValueError:
         return f"beyond 10000 seeds per width at the observed failure rate {p_hat:.3g}"
-    return f"{S} seeds per width (power 0.8 of the seed-level rule at the observed failure rate {p_hat:.3g})"
+    return (
+        f"{S} seeds per width (power 0.8 of the seed-level rule at the observed failure rate "
+        f"{p_hat:.3g})"
+    )
 
 
 def _binom_cdf(k: int, n: int, p: float) -> float:
@@ -189,7 +199,8 @@ def _binom_cdf(k: int, n: int, p: float) -> float:
 
 
 def onset_fit_reading(first: Float[np.ndarray, "W S"], steps) -> str:
-    r"""Why first-reaching times on the records ``steps`` cannot carry an exponent in m ('' when they can).
+    r"""Why first-reaching times on the records ``steps`` cannot carry an exponent in m ('' when
+    they can).
 
     A first time equal to the first positive record :math:`t_1` says only "reached by :math:`t_1`"
     (censored); the same record at every width says the onsets differ by less than one record
@@ -213,7 +224,8 @@ def onset_fit_reading(first: Float[np.ndarray, "W S"], steps) -> str:
 def conclusion_boundary(
     w_abs: Float[np.ndarray, " G"], holds: Bool[np.ndarray, " G"]
 ) -> tuple[float, float]:
-    r"""``(w_hold, w_fail)``: the largest :math:`|w|` of the grid up to which ``holds`` is True at every
+    r"""``(w_hold, w_fail)``: the largest :math:`|w|` of the grid up to which ``holds`` is True at
+    every
     smaller grid point, and the first :math:`|w|` where it is False (inf when it never fails; w_hold
     is NaN when it fails at the smallest grid point).
 
@@ -246,7 +258,8 @@ class StepPremise(NamedTuple):
 def step_size_premise(
     eta: float, lam: float, lam_resolution: float, *, delta: float, c_eta: float = 1.0
 ) -> StepPremise:
-    r"""Theorem 5.2's step size :math:`\eta \le O(\lambda\delta/\mathrm{poly}(n, d, e^{B^2}, \dots))`.
+    r"""Theorem 5.2's step size :math:`\eta \le O(\lambda\delta/\mathrm{poly}(n, d, e^{B^2},
+    \dots))`.
 
     The polynomial is at least 1, so :math:`\eta \le c_\eta\lambda\delta` is *necessary* with the
     unknown constant :math:`c_\eta` (default 1): VIOLATED when :math:`\eta > c_\eta\lambda\delta`

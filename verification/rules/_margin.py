@@ -1,4 +1,5 @@
-r"""C7's decisive rule, the mitigation margin (:func:`margin_effects`); :mod:`verification.rules._ood`
+r"""C7's decisive rule, the mitigation margin (:func:`margin_effects`);
+:mod:`verification.rules._ood`
 re-exports it and its module docstring gives the reading. Error rates on planted truths, skewed
 either way included: docs/calibration.md and :mod:`verification.calibration._robustness`.
 """
@@ -76,7 +77,8 @@ def _margin_input(log_ratios, alpha, estimand):
     )
     if d.ndim < 2 or d.shape[-1] < 2:
         raise ValueError(
-            f"log_ratios: expected shape (..., variants, seeds) with at least 2 seeds, got {d.shape}"
+            f"log_ratios: expected shape (..., variants, seeds) with at least 2 seeds, got "
+            f"{d.shape}"
         )
     return d, alpha
 
@@ -131,7 +133,8 @@ def margin_effects(
     correction: str = "holm",
     estimand: str = "median",
 ) -> MarginDecision:
-    r"""Decide, per variant, whether it lowers the risk by at least a fraction Δ, and the conjunction.
+    r"""Decide, per variant, whether it lowers the risk by at least a fraction Δ, and the
+    conjunction.
 
     ``log_ratios`` (V, S): :math:`d_{v,s}` from :func:`seed_log_ratios` (finite: a zero risk or
     a −inf is a ValueError). ``estimand`` says what "lowers the risk" is about:

@@ -1,6 +1,8 @@
-r"""Decision rules of the out-of-distribution claims (C5, C7): a noise exponent and paired seed effects.
+r"""Decision rules of the out-of-distribution claims (C5, C7): a noise exponent and paired seed
+effects.
 
-**Noise exponent** (:func:`noise_exponent_decision`, C5). Proposition 6.3's :math:`\tilde O(\sigma^2)`
+**Noise exponent** (:func:`noise_exponent_decision`, C5). Proposition 6.3's :math:`\tilde
+O(\sigma^2)`
 read as a scaling law, without a constant: with the noise variance :math:`\sigma^2` swept over
 decades, the slope :math:`b` of :math:`\log R` on :math:`\log\sigma^2` (clustered by seed,
 :func:`verification.rules.rate_bounds`) says whether the risk vanishes with the noise. With a
@@ -308,7 +310,8 @@ def noise_exponent_decision(
 
 
 def seed_log_ratios(err, err_ref) -> np.ndarray:
-    r""":math:`d_s = \log(\bar e_s / \bar e^{\mathrm{ref}}_s)` per seed from (..., S, N) errors on the same
+    r""":math:`d_s = \log(\bar e_s / \bar e^{\mathrm{ref}}_s)` per seed from (..., S, N) errors on
+    the same
     seeds and test windows (means over the last axis, the windows)."""
     e, r = np.asarray(err, np.float64), np.asarray(err_ref, np.float64)
     if e.shape != r.shape or e.ndim < 2:
@@ -336,7 +339,8 @@ class EffectDecision(NamedTuple):
 def seeds_for_power(
     effect_size: float, family: int, *, alpha: float = 0.05, power: float = 0.8, most: int = 1000
 ) -> int:
-    r"""Fewest seeds S at which the paired test detects a standardised effect :math:`|E d|/\mathrm{sd}(d)`
+    r"""Fewest seeds S at which the paired test detects a standardised effect :math:`|E
+    d|/\mathrm{sd}(d)`
     with probability ``power``: one-sided :math:`t` at :math:`\alpha/(2K)` (Holm's first step, K =
     ``family``), noncentral :math:`t` with :math:`S-1` degrees of freedom and noncentrality
     :math:`\sqrt S\,|E d|/\mathrm{sd}`. 0 when more than ``most`` would be needed."""
@@ -352,13 +356,16 @@ def seeds_for_power(
 
 
 def _paired_t(log_ratios, null: float):
-    r"""One-sample :math:`t = (\bar d - d_0)/(\mathrm{sd}/\sqrt S)` of ``log_ratios[..., V, S]`` against ``null``
-    (:math:`\pm\infty` when every seed agrees, 0 on the null exactly) and its Student :math:`t_{S-1}` law."""
+    r"""One-sample :math:`t = (\bar d - d_0)/(\mathrm{sd}/\sqrt S)` of ``log_ratios[..., V, S]``
+    against ``null``
+    (:math:`\pm\infty` when every seed agrees, 0 on the null exactly) and its Student
+    :math:`t_{S-1}` law."""
     d = np.asarray(log_ratios, np.float64)
     S = d.shape[-1]
     if d.ndim < 2 or S < 2:
         raise ValueError(
-            f"log_ratios: expected shape (..., variants, seeds) with at least 2 seeds, got {d.shape}"
+            f"log_ratios: expected shape (..., variants, seeds) with at least 2 seeds, got "
+            f"{d.shape}"
         )
     if not np.all(np.isfinite(d)):
         raise ValueError("log_ratios: expected finite per-seed log risk ratios")
@@ -369,7 +376,8 @@ def _paired_t(log_ratios, null: float):
 
 
 def paired_effect_statuses(log_ratios, *, alpha: float = 0.05, correction: str = "holm"):
-    r"""Vectorised core of :func:`paired_effects`: ``log_ratios[..., V, S]`` → ``(status, t, p_helps, p_hurts)``
+    r"""Vectorised core of :func:`paired_effects`: ``log_ratios[..., V, S]`` → ``(status, t,
+    p_helps, p_hurts)``
     with Holm-adjusted one-sided p-values over the V variants (last-but-one axis)."""
     t, dist = _paired_t(log_ratios, 0.0)
     p_helps = stats.holm(dist.cdf(t), method=correction)
@@ -381,7 +389,8 @@ def paired_effect_statuses(log_ratios, *, alpha: float = 0.05, correction: str =
 
 
 def paired_effects(log_ratios, *, alpha: float = 0.05, correction: str = "holm") -> EffectDecision:
-    r"""Decide, per variant, whether it lowers (HOLDS: "helps") or raises (VIOLATED: "hurts") the risk.
+    r"""Decide, per variant, whether it lowers (HOLDS: "helps") or raises (VIOLATED: "hurts") the
+    risk.
 
     ``log_ratios`` (V, S): :math:`d_{v,s}` from :func:`seed_log_ratios`. "Helps" when the
     Holm-adjusted one-sided :math:`t` p-value of :math:`E d_v < 0` is :math:`\le \alpha/2`,
@@ -399,8 +408,11 @@ def paired_effects(log_ratios, *, alpha: float = 0.05, correction: str = "holm")
     sd = d.std(axis=-1, ddof=1)
     size = np.where(sd > 0, np.abs(mean) / np.where(sd > 0, sd, 1.0), np.inf)
     rule = (
-        f"paired t test over {S} seeds (the network draw is the unit) on log(R_variant/R_baseline), one-sided "
-        f"each way, {correction.capitalize()} over {V} variants, each direction at α/2 = {alpha / 2:g}"
+        f"paired t test over {S} seeds (the network draw is the unit) on "
+        f"log(R_variant/R_baseline), "
+        f"one-sided "
+        f"each way, {correction.capitalize()} over {V} variants, each direction at α/2 = "
+        f"{alpha / 2:g}"
     )
     return EffectDecision(
         tuple(str(s) for s in status),

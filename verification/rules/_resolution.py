@@ -1,6 +1,8 @@
-r"""Checks that cannot fail are VACUOUS (:mod:`verification.rules` is the front): :func:`resolution_check`
+r"""Checks that cannot fail are VACUOUS (:mod:`verification.rules` is the front):
+:func:`resolution_check`
 (a demanded change below what is resolved), :func:`float_floor` (losses at or below rounding) and
-:func:`envelope_decision` (a loss envelope, breaks counted per width by :func:`verification.rules._decisions.probability_decision`).
+:func:`envelope_decision` (a loss envelope, breaks counted per width by
+:func:`verification.rules._decisions.probability_decision`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ __all__ = [
 
 
 class ResolutionDecision(NamedTuple):
-    """Outcome of :func:`resolution_check`: VACUOUS (demand below resolution) or HOLDS (resolved)."""
+    """Outcome of :func:`resolution_check`: VACUOUS (demand below resolution) or HOLDS
+    (resolved)."""
 
     status: str
     demanded: float
@@ -32,7 +35,8 @@ class ResolutionDecision(NamedTuple):
 
 
 def resolution_check(demanded, resolution, *, what: str = "the check") -> ResolutionDecision:
-    r"""VACUOUS when a check demands less than it can resolve: :math:`\text{demanded} < \text{resolution}`.
+    r"""VACUOUS when a check demands less than it can resolve: :math:`\text{demanded} <
+    \text{resolution}`.
 
     ``demanded`` is what passing requires, in the units of ``resolution`` (e.g. the relative loss
     decrease :math:`1 - (1-\eta\lambda/2)^T` an envelope demands against a documented minimum, or a
@@ -109,7 +113,8 @@ def envelope_decision(
     alpha: float = 0.05,
     correction: str = "holm",
 ) -> EnvelopeDecision:
-    r"""Decide ":math:`L(t) \le \mathrm{env}(t)` at every recorded t", never counting rounding as a break.
+    r"""Decide ":math:`L(t) \le \mathrm{env}(t)` at every recorded t", never counting rounding as a
+    break.
 
     ``losses[..., T]`` (time last) and ``envelope`` (absolute values, broadcast to ``losses``).
 
@@ -126,13 +131,15 @@ def envelope_decision(
     L = np.asarray(losses, np.float64)
     if L.ndim < 1 or L.shape[-1] < 2 or np.any(np.isnan(L)):
         raise ValueError(
-            f"losses: expected at least two recorded times (last axis) and no NaN, got shape {L.shape}"
+            f"losses: expected at least two recorded times (last axis) and no NaN, got shape "
+            f"{L.shape}"
         )
     try:
         env = np.broadcast_to(np.asarray(envelope, np.float64), L.shape)
     except ValueError:
         raise ValueError(
-            f"envelope: expected a shape broadcastable to losses {L.shape}, got {np.shape(envelope)}"
+            f"envelope: expected a shape broadcastable to losses {L.shape}, got "
+            f"{np.shape(envelope)}"
         ) from None
     if np.any(~np.isfinite(env)) or np.any(env < 0):
         raise ValueError("envelope: expected finite non-negative values")
@@ -187,7 +194,8 @@ def envelope_decision(
         )
     if n_brk:
         rule = (
-            f"L = {_fmt(float(L[first]))} > envelope {_fmt(float(env[first]))} + float floor {_fmt(floor)} at index "
+            f"L = {_fmt(float(L[first]))} > envelope {_fmt(float(env[first]))} + float floor "
+            f"{_fmt(floor)} at index "
             f"{first} ({n_brk} breaks); {tail}"
         )
         return EnvelopeDecision(

@@ -42,7 +42,8 @@ __all__ = [
 
 
 def check_open_unit(name: str, value, what: str) -> float:
-    """``value`` as a float in (0, 1), else a one-line ValueError naming ``name``, ``what`` and the value."""
+    """``value`` as a float in (0, 1), else a one-line ValueError naming ``name``, ``what`` and the
+    value."""
     try:
         x = float(value)
     except (TypeError, ValueError):
@@ -145,6 +146,8 @@ def zero_spread(x) -> np.ndarray:
 
 def zero_spread_words(what: str, seeds: int) -> str:
     return (
-        f"zero spread of {what} over {seeds} seeds: identical seeds in a stochastic experiment mean "
+        f"zero spread of {what} over {seeds} seeds: identical seeds in a stochastic experiment "
+        f"mean "
+        f""
         "the seeding is broken (the same draw repeated), so no verdict is drawn"
     )

@@ -6,7 +6,8 @@ Statuses (docs/theory.md, "Verdicts"):
 * ``VIOLATED`` — a reproducible counterexample exists (``counterexample`` names the smallest one
   found: seed and sizes);
 * ``VACUOUS`` — the claim's hypotheses cannot be met or checked at this precision (for instance
-  :math:`\lambda = \lambda_{\min}(H^*)` below the float64 resolution :math:`n\,\epsilon\,\|H^*\|`, or
+  :math:`\lambda = \lambda_{\min}(H^*)` below the float64 resolution :math:`n\,\epsilon\,\|H^*\|`,
+  or
   a required width or step count beyond reach); the explanation says which and by how much;
 * ``INCONCLUSIVE`` — the intervals straddle the bound.
 
@@ -30,7 +31,8 @@ sub-checks *inside* one part (every width of one bound, say).
 
 Besides this *theorem* verdict, a claim may carry an :class:`Observed` verdict: its conclusion as an
 empirical law at the scales that were run (which widths, times, data), decided by a calibrated rule
-whose name it carries, with the looseness of the theorem's premises (orders of magnitude between where
+whose name it carries, with the looseness of the theorem's premises (orders of magnitude between
+where
 the conclusion is observed and where the theorem requires it).
 
 JSON is lossless: floats are written with ``repr`` (shortest round-trip form), non-finite floats
@@ -93,7 +95,8 @@ def combine_parts(parts) -> str:
 
     Only decisive parts count; premises first, then the conclusion parts that could be checked.
 
-    >>> combine_parts([Part("rate", "HOLDS", ""), Part("λ/2", "VACUOUS", "", why="λ below float64")])
+    >>> parts = [Part("rate", "HOLDS", ""), Part("λ/2", "VACUOUS", "", why="λ below float64")]
+    >>> combine_parts(parts)
     'HOLDS'
     >>> combine_parts([Part("width", "VIOLATED", "", role="premise"), Part("rate", "HOLDS", "")])
     'VACUOUS'
@@ -117,7 +120,8 @@ def headline(parts) -> str:
     ``HOLDS 4 · VACUOUS 1 (λ below float64)``; premises that are not met come first and are marked
     (``premise VIOLATED 1 (η above λδ by 1e36)``). Empty string when no part is decisive.
 
-    >>> headline([Part("a", "HOLDS", ""), Part("b", "HOLDS", ""), Part("c", "VACUOUS", "", why="λ below float64")])
+    >>> c = Part("c", "VACUOUS", "", why="λ below float64")
+    >>> headline([Part("a", "HOLDS", ""), Part("b", "HOLDS", ""), c])
     'HOLDS 2 · VACUOUS 1 (λ below float64)'
     """
     parts = [p for p in parts if p.decisive]
@@ -137,7 +141,8 @@ def headline(parts) -> str:
 
 
 def to_jsonable(x: Any) -> Any:
-    """Plain JSON types for ``x``: numpy scalars to Python, tuples to lists, non-finite floats tagged.
+    """Plain JSON types for ``x``: numpy scalars to Python, tuples to lists, non-finite floats
+    tagged.
 
     Numpy arrays of any dtype become ``{"$array": {...}}`` (exact: floats keep every bit).
     """
@@ -174,7 +179,8 @@ def to_jsonable(x: Any) -> Any:
     if hasattr(x, "__array__"):  # jax arrays
         return to_jsonable(np.asarray(x))
     raise ValueError(
-        f"value: expected JSON-representable data (numbers, strings, lists, dicts, arrays), got {type(x).__name__}"
+        f"value: expected JSON-representable data (numbers, strings, lists, dicts, arrays), got "
+        f"{type(x).__name__}"
     )
 
 
@@ -343,7 +349,8 @@ class Verdict:
         unknown = set(data) - known
         if unknown:
             raise ValueError(
-                f"data: unknown verdict fields {sorted(unknown)}; expected a subset of {sorted(known)}"
+                f"data: unknown verdict fields {sorted(unknown)}; expected a subset of "
+                f"{sorted(known)}"
             )
         for key in ("id", "status", "explanation"):
             if key not in data:
