@@ -9,14 +9,18 @@ import pytest
 
 from verification import config as cfg
 from verification.claims import BUILTIN, CLAIMS
-from verification.contract import Claim, TrainingRun, check_claim
+from verification.contract import Claim, StepSize, TrainingRun, check_claim
 from verification.rules._verdict import STATUSES, Verdict
 
 IDS = [c.id for c in BUILTIN]
 
 
 def _module(claim: Claim):
-    return importlib.import_module(claim.run.__module__)
+    """The claim's own module: a built-in claim's package front (``verification.claims.cN_…``)."""
+    name = claim.run.__module__
+    if name.startswith("verification.claims."):
+        name = ".".join(name.split(".")[:3])
+    return importlib.import_module(name)
 
 
 def test_builtin_claims_are_the_registered_ones_in_order():
@@ -49,13 +53,12 @@ def test_default_section_validates_and_declares_training_and_memory(claim):
     need, why = claim.memory(section, data)
     assert isinstance(need, int) and need >= 8 * data["d"] and isinstance(why, str)
     runs = claim.training(section, data) if claim.training is not None else []
-    for run in runs:
-        assert (
-            isinstance(run, TrainingRun)
-            and run.eta == section["eta"]
-            and min(run.widths) >= 2
-            and run.sizes
-        )
+    for run in runs:  # a typed step size, read from the section (C2's scan: η × each factor)
+        assert isinstance(run, TrainingRun) and isinstance(run.eta, StepSize)
+        assert run.eta.mode == StepSize.of(section).mode and run.eta.eta > 0
+        assert min(run.widths) >= 2 and run.sizes
+    if runs:
+        assert runs[0].eta == StepSize.of(section)
 
 
 def test_training_is_declared_exactly_for_the_claims_training_the_papers_network():
