@@ -34,7 +34,7 @@ def attention_case(seed, n, d, dv, scale=1.0):
 @functools.partial(jax.jit, static_argnames="axis")
 def three_gradients(X, W, W_V, Y, axis):
     """(autodiff, printed, chain rule) dL/dW for L = 1/2 |Attn - Y|^2, G = dL/dAttn = Attn - Y."""
-    loss = lambda W_: 0.5 * jnp.sum((md.attention(X, W_, W_V, softmax_axis=axis) - Y) ** 2)  # noqa: E731
+    loss = lambda W_: 0.5 * jnp.sum((md.attention(X, W_, W_V, softmax_axis=axis) - Y) ** 2)
     G = md.attention(X, W, W_V, softmax_axis=axis) - Y
     return (
         jax.grad(loss)(W),
