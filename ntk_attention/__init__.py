@@ -4,6 +4,7 @@ Pure functions of JAX arrays; nothing here prints, writes files or reads configu
 """
 
 from ntk_attention import data, linear, linearized, stability
+from ntk_attention.divergence import DivergenceReport, divergence_report
 from ntk_attention.model import (
     Moments,
     Params,
@@ -26,7 +27,7 @@ from ntk_attention.ntk import (
     window_variance,
 )
 from ntk_attention.stability import h0_lambda_max, lambda_max, max_learning_rate
-from ntk_attention.train import DivergenceReport, Trajectory, divergence_report, train
+from ntk_attention.train import Trajectory, train
 
 __version__ = "0.1.0"
 
