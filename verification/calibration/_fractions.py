@@ -67,7 +67,7 @@ def rows(R: int) -> list[dict]:
             702,
             [(VIOLATED, "<=", a / 2), (HOLDS, ">=", 0.8)],
             "ρ → 1 makes each network all-fail or all-hold (0/1 fractions): the binomial part on "
-            "rounded fractions decides, at the weight 1/2 the betting part leaves it (the cost of "
+            "rounded fractions decides, at the weight 0.6 the betting part leaves it (the cost of "
             "not knowing the law in advance, not of validity: an exact binomial test alone is "
             "valid for every law on [0, 1] too, and loses on concentrated fractions instead)",
         ),

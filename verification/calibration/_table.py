@@ -668,11 +668,11 @@ give the fraction of each status.
   depend on the set of fractions, never their order: an exact binomial test on Bernoulli-rounded
   fractions (strong when whole groups flip, fractions 0 or ≈ 1) and a constant-bet betting
   e-value (strong on concentrated fractions), combined by a weighted Bonferroni fixed in advance
-  (weights 1/2 for HOLDS, 0.8 for the binomial part of VIOLATED). HOLDS when every member's p of
+  (binomial weight 0.6 for HOLDS, 0.8 for VIOLATED). HOLDS when every member's p of
   $p\ge\delta$ is $\le\alpha/2$ (intersection–union); VIOLATED when a Holm-adjusted p of
   $p\le\delta$ is $\le\alpha/2$. Neither part wins on every law (the binomial part alone loses
   on concentrated fractions, the betting part alone on 0/1 fractions), so the rule pays a factor
-  of 2 (or 1.25) in p to have both; that is the cost of not knowing the law, not of validity.
+  of 1/0.6 (or 1/0.8) in p to have both; that is the cost of not knowing the law, not of validity.
   Planted networks: a Beta random effect per network (correlation ρ), neurons binomial given it,
   group sizes m/2.
 - **robustness rows** (issue 28): C7's margin rule, C5's noise exponent and C2's fraction rule

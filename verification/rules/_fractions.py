@@ -37,12 +37,12 @@ FRACTION_RULE = (
 )
 """The name of :func:`fraction_decision` in verdicts and in docs/calibration.md."""
 
-FRACTION_BETS = (1 / 4, 1 / 2, 1.0)
+FRACTION_BETS = (1 / 2, 1.0)
 """Constant bets of the betting part, as fractions of the largest allowed bet
 (:func:`fraction_pvalues`)."""
 FRACTION_CAP = 1.0
 """Bet cap c of the fraction rule: the largest bet keeps every factor ≥ 0 (any c in (0, 1])."""
-FRACTION_WEIGHTS = (0.5, 0.8)
+FRACTION_WEIGHTS = (0.6, 0.8)
 """Weight of the binomial part in the weighted Bonferroni, for HOLDS and for VIOLATED."""
 
 
@@ -308,8 +308,8 @@ def fraction_seeds_for_power(
     law with these means; concentrated fractions can need fewer networks, never more. ``reps``,
     ``seed`` are accepted for compatibility and unused.
 
-    >>> fraction_seeds_for_power([np.zeros(160)], delta=0.1)
-    48
+    >>> fraction_seeds_for_power([np.zeros(160)], delta=0.1)  # 160 at 0: p ≤ 1 - 2^(-1/160)
+    40
     >>> fraction_seeds_for_power([np.zeros(10)] * 8, delta=0.1) is None  # a pilot too small
     True
     """
