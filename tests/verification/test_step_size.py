@@ -14,6 +14,7 @@ from ntk_attention.stability import stability_limit, stability_words
 from verification import config as cfg
 from verification import sweeps as sc
 from verification.claims import c1_convergence
+from verification.claims.c1_convergence import _evidence as c1_evidence
 from verification.commands import _cli as cli
 from verification.contract import Context
 from verification.training import _bounds as bounds
@@ -100,7 +101,7 @@ def test_the_same_eta_key_gives_the_same_step_size_in_run_bounds_and_sweep(
         raise Trained(section["eta"])
 
     config = cfg.load(str(path))
-    monkeypatch.setattr(c1_convergence, "width_sweep", spy)
+    monkeypatch.setattr(c1_evidence, "width_sweep", spy)  # where run_c1 looks it up
     with pytest.raises(Trained) as got:
         c1_convergence.run_c1(
             config["C1"], Context(config=config, seed=config["run"]["seed"], quiet=True)
