@@ -384,14 +384,14 @@ def check_c7(
     )
     budget = ""
     obs_status = combine_parts([p for p in parts if p.role == "conclusion"])
-    if obs_status == INCONCLUSIVE and unclear:
+    if unclear:  # every undecided variant gets its budget, whatever the claim reads
         need = [
             (n, margin_seeds_for_power(dec, i - 1))
             for i, n in others
             if dec.statuses[i - 1] == INCONCLUSIVE
         ]
         budget = (
-            "power 0.8 at the observed mean and seed scatter: "
+            "undecided variants, power 0.8 at the observed share of seeds below/above 1 − Δ: "
             + ", ".join(f"{n} {k} seeds" if k else f"{n} more than 1000 seeds" for n, k in need)
             + f" (exact sign-test budget against 1 − Δ = {thr:g}: α/2 toward 'mitigates', Holm's "
             f"first step over {len(variants) - 1} toward 'does not'; calibration rows 'margin_effects (C7)' in "
