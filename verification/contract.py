@@ -225,8 +225,8 @@ class Context:
         )
         record = {"eta": eta, "eta_config": step.eta, "eta_mode": step.mode, "n": max(sizes)}
         record["sigma"] = sigma
-        if record not in self.memo.setdefault(STEP_SIZES, []):
-            self.memo[STEP_SIZES].append(record)
+        # every resolution, in order: the pipeline reads each claim's own (deduplicated there)
+        self.memo.setdefault(STEP_SIZES, []).append(record)
         return eta
 
     def learning_rate(self, section: Mapping, *, sizes=None, sigma: float | None = None) -> float:

@@ -10,6 +10,7 @@ import stat
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from verification import config as cfg
@@ -260,3 +261,47 @@ def test_report_rerenders_a_sweep_folder_in_a_fresh_process(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "sweep" in (out / "report.md").read_text(encoding="utf-8").lower()
+
+
+def test_report_and_a_merge_from_copied_blocks_give_the_sweeps_own_data(tmp_path):
+    """`ntk-verify report` on copied blocks rebuilds the windows and targets exactly as the sweep
+    did (same machine: bit for bit), and λ as `sweep` printed it — also from a process whose
+    float mode differs (the data are rebuilt under the sweep's recorded x64 flag)."""
+    import shutil
+
+    from tests.hardening.cli_runs import TINY_SWEEP
+    from verification import sweeps as sc
+
+    (tmp_path / "tiny.toml").write_text(TINY_SWEEP.replace("seeds = 6", "seeds = 2"))
+    config = sc.resolve_config(str(tmp_path / "tiny.toml"))
+    out = tmp_path / "sweep"
+    sc.run_sweep(config, out, log=None)
+    sc.merge(out)
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for part in ("blocks", "shards"):
+        shutil.copytree(out / part, copy / part)
+    shutil.copy(out / "sweep.json", copy / "sweep.json")
+    done = subprocess.run(
+        [sys.executable, "-m", "verification.commands", "report", str(copy)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    ours, theirs = np.load(out / "sweep.npz"), np.load(copy / "sweep.npz")
+    for key in ("windows", "targets"):
+        np.testing.assert_array_equal(theirs[key], ours[key])
+    lam = [ln for ln in (copy / "report.md").read_text().splitlines() if "λ_min(H*)" in ln]
+    assert lam, "report.md names λ_min(H*)"
+    (copy / "sweep.npz").unlink()
+    code = (
+        "import jax; jax.config.update('jax_enable_x64', False)\n"
+        "from verification import report\n"
+        f"report.rerender({str(copy)!r})\n"
+    )
+    float32 = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert float32.returncode == 0, float32.stderr
+    again = np.load(copy / "sweep.npz")
+    for key in ("windows", "targets"):
+        np.testing.assert_array_equal(again[key], ours[key])
+    assert [ln for ln in (copy / "report.md").read_text().splitlines() if "λ_min(H*)" in ln] == lam

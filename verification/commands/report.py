@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from verification import report
-from verification.commands._shared import add_plugin_option, load_plugins
+from verification.commands._shared import add_plugin_option, enable_x64, load_plugins
 
 __all__ = ["register"]
 
 
 def _cmd_report(args) -> int:
     load_plugins(args.plugin)
+    enable_x64()  # a sweep's data and λ are rebuilt as `sweep` built them (float64)
     path = report.rerender(args.dir)
     print(f"report: {path}")
     return 0

@@ -21,6 +21,7 @@ from verification.sweeps.store import (
     load_block,
     read_json,
     read_npz,
+    sweep_precision,
     write_header,
 )
 
@@ -75,7 +76,8 @@ def merge(out) -> Path:
             "process's blocks/ into this folder or rerun `ntk-verify sweep` with the same --out"
         )
     merged = sw.concatenate(parts)
-    data = context(config).dataset()
+    with sweep_precision(head):
+        data = context(config).dataset()
     extra = {
         "windows": np.asarray(data.X, np.float64),
         "targets": np.asarray(data.y, np.float64),
@@ -102,6 +104,7 @@ def merge(out) -> Path:
         complete=True,
         processes=processes,
         sweep_sha256=hashlib.sha256(raw).hexdigest(),
+        kept=head,
     )
     return out / "sweep.npz"
 

@@ -13,7 +13,7 @@ from verification import files
 from verification import rules as st
 from verification.sweeps.merge import load_merged
 from verification.sweeps.plan import context
-from verification.sweeps.store import read_json
+from verification.sweeps.store import read_json, sweep_precision
 
 __all__ = ["lambda_min_text", "lambda_star_text", "render_sweep"]
 
@@ -79,8 +79,10 @@ def render_sweep(out) -> str | None:
     if not (out / "sweep.json").exists():
         return None
     res = load_merged(out)
-    config = read_json(out / "sweep.json")["config"]
-    lam = context(config).lambda_star(sigma=config["data"]["sigma"])[0]
+    head = read_json(out / "sweep.json")
+    config = head["config"]
+    with sweep_precision(head):
+        lam = context(config).lambda_star(sigma=config["data"]["sigma"])[0]
     widths = res.widths.astype(float)
     stats = {
         "final loss ½Σ(f−y)²": res.loss[:, :, -1].mean(axis=1),

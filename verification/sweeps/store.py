@@ -5,10 +5,12 @@ arrays' meaning), shard manifests, reading them back and clearing them. Every wr
 
 from __future__ import annotations
 
+import contextlib
 import json
 import zipfile
 from pathlib import Path
 
+import jax
 import numpy as np
 
 from ntk_attention.sweep import ARRAYS, SweepResult
@@ -94,6 +96,14 @@ def as_result(arrays: dict):
     return SweepResult(**fields)
 
 
+def sweep_precision(head: dict):
+    """A context in which JAX's x64 flag is the one the sweep built its data with (``sweep.json``
+    ``environment.x64``): the windows, targets and λ depend on it, so a merge or a report rebuilds
+    them as the sweep did, in any process (a header without the flag: the process's own)."""
+    recorded = (head.get("environment") or {}).get("x64")
+    return contextlib.nullcontext() if recorded is None else jax.enable_x64(bool(recorded))
+
+
 def read_json(path: Path) -> dict | None:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -115,8 +125,13 @@ def write_header(
     complete: bool,
     processes: list | None = None,
     sweep_sha256: str | None = None,
+    kept: dict | None = None,
 ) -> None:
+    """Write ``sweep.json``. ``kept``: the header the sweep wrote when it ran; its environment and
+    step size stay (a merge in another process must not record that process's float mode)."""
     seeds = [s for block in block_seeds(config) for s in block]
+    kept = kept or {}
+    eta = kept["learning_rate"] if "learning_rate" in kept else learning_rate(config)
     files.atomic_write(
         out / "sweep.json",
         files.json_text(
@@ -124,12 +139,11 @@ def write_header(
                 "format": FORMAT,
                 "fingerprint": fp,
                 "config": {sec: config[sec] for sec in SECTIONS},
-                "learning_rate": learning_rate(
-                    config
-                ),  # η itself, as the one reader turned [sweep] eta into it
+                # η itself, as the one reader turned [sweep] eta into it
+                "learning_rate": eta,
                 "seeds": seeds,
                 "blocks": len(block_seeds(config)),
-                "environment": environment(),
+                "environment": kept.get("environment") or environment(),
                 "processes": processes or [],
                 "layout": sorted({p["layout"]["kind"] for p in processes or [] if p.get("layout")}),
                 "complete": complete,
