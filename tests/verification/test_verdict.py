@@ -89,11 +89,12 @@ def test_evidence_archive_round_trip(v):
     assert evidence_bytes([v]) == evidence_bytes([v])  # byte-deterministic
 
 
-# ---------------------------------------------------------------------------- the one combining rule
+# ------------------------------------------------------------------------- the one combining rule
 
 
 def test_combining_rule_on_every_case_of_one_premise_and_two_conclusions():
-    """Exhaustive: premises first, checked conclusions decide, unchecked ones never hide decided ones."""
+    """Exhaustive: premises first, checked conclusions decide, unchecked ones never hide decided
+    ones."""
     for pre, c1, c2 in itertools.product(STATUSES, repeat=3):
         parts = [Part("premise", pre, "", role="premise"), Part("a", c1, ""), Part("b", c2, "")]
         got = combine_parts(parts)

@@ -58,7 +58,7 @@ from verification import rules as stats
 from verification.calibration import _c1 as calibration_c1
 from verification.calibration import _fractions as calibration_fractions
 from verification.calibration import _ood as calibration_ood
-from verification.calibration import _planted as planted
+from verification.calibration import _planted as planted_rows
 from verification.calibration import _regime as calibration_regime
 from verification.calibration import _robustness as calibration_robustness
 from verification.calibration import _seeds as calibration_seeds
@@ -129,8 +129,8 @@ def _max_exponential(rng, widths, shape, cap: float = 10.0):
 # ----------------------------------------------------------------------------- rows
 
 
-_row = planted.row
-_tally = planted.tally
+_row = planted_rows.row
+_tally = planted_rows.tally
 
 RULE_MODULES = (
     calibration_c1,
