@@ -5,6 +5,13 @@ Pure functions of JAX arrays; nothing here prints, writes files or reads configu
 
 from ntk_attention import data, linear, linearized, stability
 from ntk_attention.divergence import DivergenceReport, divergence_report
+from ntk_attention.infinite import (
+    InfiniteNTK,
+    InfiniteNTKExtended,
+    infinite_ntk,
+    infinite_ntk_mp,
+    window_variance,
+)
 from ntk_attention.model import (
     Moments,
     Params,
@@ -16,16 +23,7 @@ from ntk_attention.model import (
     mean_attention_mass,
     softmax_moments,
 )
-from ntk_attention.ntk import (
-    InfiniteNTK,
-    InfiniteNTKExtended,
-    empirical_ntk,
-    infinite_ntk,
-    infinite_ntk_mp,
-    jacobian,
-    min_eigenvalue,
-    window_variance,
-)
+from ntk_attention.ntk import empirical_ntk, jacobian, min_eigenvalue
 from ntk_attention.stability import h0_lambda_max, lambda_max, max_learning_rate
 from ntk_attention.train import Trajectory, train
 

@@ -17,8 +17,8 @@ from jax.sharding import PartitionSpec as P
 from jaxtyping import Array, Float
 
 from ntk_attention import _checks
+from ntk_attention.infinite import infinite_ntk
 from ntk_attention.model import default_chunk_size
-from ntk_attention.ntk import infinite_ntk
 
 __all__ = ["AXIS", "LAYOUTS", "SweepPlan", "plan_sweep", "device_bytes"]
 

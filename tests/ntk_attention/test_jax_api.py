@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ntk_attention as na
-from ntk_attention.ntk import InfiniteNTK
+from ntk_attention.infinite import InfiniteNTK
 
 _JIT_HSTAR = jax.jit(
     lambda X, sigma: na.infinite_ntk(X, sigma=sigma)

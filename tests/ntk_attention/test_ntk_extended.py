@@ -7,7 +7,7 @@ import scipy.integrate
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ntk_attention.ntk import (
+from ntk_attention.infinite import (
     _quadrature_rule,
     _variance_scales,
     infinite_ntk,
