@@ -139,7 +139,8 @@ def load_plugin(spec: str) -> tuple[str, ...]:
 
 
 def load_extensions() -> list[str]:
-    """Load every installed plug-in of the entry-point group ``ntk_verify.claims``; returns their names."""
+    """Load every installed plug-in of the entry-point group ``ntk_verify.claims``; returns their
+    names."""
     names = []
     for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
         load_plugin(ep.value.split(":")[0])

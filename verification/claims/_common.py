@@ -9,9 +9,9 @@ Shared measurements are computed once per run (:meth:`verification.contract.Cont
 * :func:`ntk_attention.train` with per-neuron records gives C3's position masses (all
   :math:`a_r = -1`), C2's per-step updates and C5's predictions.
 
-λ enters through :func:`verification.training._bounds.lambda_star`: when :math:`\lambda \le \rho` (its float64
-resolution) everything with :math:`1/\lambda` in it is VACUOUS, with both numbers in the verdict
-(docs/theory.md, "Verdicts").
+λ enters through :func:`verification.training._bounds.lambda_star`: when :math:`\lambda \le \rho`
+(its float64 resolution) everything with :math:`1/\lambda` in it is VACUOUS, with both numbers in
+the verdict (docs/theory.md, "Verdicts").
 """
 
 from __future__ import annotations
@@ -55,7 +55,8 @@ def interval_status(lo: float, hi: float, bound: float, *, upper: bool) -> str:
 
 
 def slope_status(lo: float, hi: float, predicted: float = -0.5) -> str:
-    r"""Verdict on a decay rate :math:`O(m^{p})` (``predicted`` p < 0) from a slope interval [lo, hi].
+    r"""Verdict on a decay rate :math:`O(m^{p})` (``predicted`` p < 0) from a slope interval [lo,
+    hi].
 
     The claim is "slope :math:`\le p`": VIOLATED if the whole interval is above p (decays more
     slowly than predicted); HOLDS if the whole interval lies at or below p (decays at least as
@@ -72,13 +73,17 @@ def fmt(x: float) -> str:
 
 
 def first_case(mask: np.ndarray) -> tuple[int, ...]:
-    """Smallest index first along each axis in turn (width, then seed, then step): the smallest counterexample."""
+    """Smallest index first along each axis in turn (width, then seed, then step): the smallest
+    counterexample."""
     idx = np.argwhere(mask)
     return tuple(int(v) for v in idx[np.lexsort(idx.T[::-1])][0])
 
 
 def lam_words(lam: float, rho: float) -> str:
-    return f"λ = λ_min(H*) = {fmt(lam)} is not above its float64 resolution ρ = n(e_quad + eps‖H*‖) = {fmt(rho)}"
+    return (
+        f"λ = λ_min(H*) = {fmt(lam)} is not above its float64 resolution "
+        f"ρ = n(e_quad + eps‖H*‖) = {fmt(rho)}"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -157,7 +162,8 @@ def pyplot():
 
 
 def save_figure(fig, path: Path) -> str:
-    """Save a figure atomically (:func:`verification.files.save_figure`, the one resolution); returns the file name."""
+    """Save a figure atomically (:func:`verification.files.save_figure`, the one resolution);
+    returns the file name."""
     pyplot()  # the Agg backend before pyplot is touched
     return files.save_figure(fig, path)
 
@@ -188,8 +194,8 @@ ETA_MODE = cfg.choice(
 
 
 def data_n_training(section: dict, data: dict) -> list[TrainingRun]:
-    """The runs of a claim training the paper's network on ``[data] n`` windows at its ``widths`` with its ``eta``
-    (C2, C3, C4: :attr:`verification.contract.Claim.training`)."""
+    """The runs of a claim training the paper's network on ``[data] n`` windows at its ``widths``
+    with its ``eta`` (C2, C3, C4: :attr:`verification.contract.Claim.training`)."""
     return [TrainingRun(StepSize.of(section), tuple(section["widths"]), (data["n"],))]
 
 
@@ -198,11 +204,13 @@ def data_n_training(section: dict, data: dict) -> list[TrainingRun]:
 
 
 class OodSplit(NamedTuple):
-    """Training windows and the sign-inconsistent test windows of the OOD claims (:func:`ood_split`).
+    """Training windows and the sign-inconsistent test windows of the OOD claims
+    (:func:`ood_split`).
 
-    ``y`` / ``y_test`` carry the observation noise ``noise_std``, ``y_clean`` / ``y_test_clean`` do not;
-    ``scanned`` test windows were looked at to find ``len(X_test)`` sign-inconsistent ones, ``how`` says
-    where they come from (generated for a synthetic family, the series' future otherwise)."""
+    ``y`` / ``y_test`` carry the observation noise ``noise_std``, ``y_clean`` / ``y_test_clean`` do
+    not; ``scanned`` test windows were looked at to find ``len(X_test)`` sign-inconsistent ones,
+    ``how`` says where they come from (generated for a synthetic family, the series' future
+    otherwise)."""
 
     X: np.ndarray
     y: np.ndarray
@@ -216,15 +224,17 @@ class OodSplit(NamedTuple):
 
 
 def ood_split(section: dict, ctx, cid: str, *, consistent_only: bool, n_key: str = "n") -> OodSplit:
-    """Training windows (the first n of the pool; only sign-consistent ones when ``consistent_only``, as C5)
-    and the sign-inconsistent test windows; ConfigError when too few training windows. Too few test
-    windows is the caller's verdict (:func:`ood_premise_verdict`), not an error. ``n_key`` is the
-    configuration key the messages name for n (C5's is ``sizes``, whose largest entry is n).
+    """Training windows (the first n of the pool; only sign-consistent ones when
+    ``consistent_only``, as C5) and the sign-inconsistent test windows; ConfigError when too few
+    training windows. Too few test windows is the caller's verdict (:func:`ood_premise_verdict`),
+    not an error. ``n_key`` is the configuration key the messages name for n (C5's is ``sizes``,
+    whose largest entry is n).
 
-    Sign-inconsistency is judged on the noise-free targets (the process crosses zero), noise is added
-    after. For a synthetic family the test windows are generated (:func:`verification.data._datasets.ood_test_windows`:
-    ``ood_windows`` of them, from fresh stretches of the same process); for a finite series they are
-    the sign-inconsistent ones among the ``test_windows`` that follow the training values.
+    Sign-inconsistency is judged on the noise-free targets (the process crosses zero), noise is
+    added after. For a synthetic family the test windows are generated
+    (:func:`verification.data._datasets.ood_test_windows`: ``ood_windows`` of them, from fresh
+    stretches of the same process); for a finite series they are the sign-inconsistent ones among
+    the ``test_windows`` that follow the training values.
     """
     ds = ctx.dataset(
         section["pool"], n_test=section["test_windows"], noise_std=section["noise_std"]
@@ -260,7 +270,8 @@ def ood_split(section: dict, ctx, cid: str, *, consistent_only: bool, n_key: str
         yt = np.asarray(ds.y_test)[test]
         scanned, how = (
             int(test.size),
-            f"{int(test.sum())} sign-inconsistent among the {test.size} test windows after the training values",
+            f"{int(test.sum())} sign-inconsistent among the {test.size} test windows after the "
+            "training values",
         )
     else:
         Xt, yt_clean, scanned, how = gen
@@ -282,10 +293,10 @@ def ood_split(section: dict, ctx, cid: str, *, consistent_only: bool, n_key: str
 
 
 def own_noise_variance(X, y) -> float:
-    r"""The series' own noise :math:`\sigma_0^2`: residual variance of the least-squares regression of the
-    noise-free targets on :math:`(1, x)`, :math:`\sum_i \hat e_i^2/(N - d - 1)` over N windows (0 when
-    N ≤ d + 1: not estimable). A linear predictor of the window cannot remove it; it is part of every
-    risk, so C5's ratios divide by :math:`\sigma_0^2 + \sigma_\varepsilon^2`."""
+    r"""The series' own noise :math:`\sigma_0^2`: residual variance of the least-squares regression
+    of the noise-free targets on :math:`(1, x)`, :math:`\sum_i \hat e_i^2/(N - d - 1)` over N
+    windows (0 when N ≤ d + 1: not estimable). A linear predictor of the window cannot remove it; it
+    is part of every risk, so C5's ratios divide by :math:`\sigma_0^2 + \sigma_\varepsilon^2`."""
     X, y = np.asarray(X, np.float64), np.asarray(y, np.float64)
     rows, d = X.shape
     if rows <= d + 1:
@@ -305,10 +316,12 @@ def ood_premise_verdict(
     config: dict | None = None,
     seed: int | None = None,
 ) -> Verdict:
-    """VACUOUS: the data hold fewer sign-inconsistent next steps than an OOD risk needs (Prop 6.3's premise)."""
+    """VACUOUS: the data hold fewer sign-inconsistent next steps than an OOD risk needs (Prop 6.3's
+    premise)."""
     finding = (
-        f"only {found} of {windows} test windows are sign-inconsistent (sign(y) != sign(x_d)); the OOD risk "
-        f"needs at least {cid}.min_ood_windows = {minimum}. Persistent series (lag-1 near 1) rarely cross "
+        f"only {found} of {windows} test windows are sign-inconsistent (sign(y) != sign(x_d)); "
+        f"the OOD risk needs at least {cid}.min_ood_windows = {minimum}. Persistent series "
+        "(lag-1 near 1) rarely cross "
         f"zero: raise {cid}.test_windows or use a source that crosses zero."
     )
     return Verdict(
