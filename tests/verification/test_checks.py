@@ -247,7 +247,7 @@ def test_c3_refuses_unknown_reading():
         )
 
 
-def test_c3_reading_is_configured_and_reaches_the_check(monkeypatch):
+def test_c3_reading_is_configured_and_reaches_the_check():
     from types import SimpleNamespace
 
     from verification import config as cfg
@@ -277,7 +277,6 @@ def test_c3_reading_is_configured_and_reaches_the_check(monkeypatch):
         diverged_step=-1,
         params=SimpleNamespace(w=-np.ones(50)),
     )
-    monkeypatch.setattr(c3_last_token_mass, "train", lambda *a, **kw: traj)
     config = cfg.validate(
         {"C3": {"widths": [50], "seeds": 2, "steps": 1, "records": 2, "expectation": "population"}}
     )
@@ -290,6 +289,11 @@ def test_c3_reading_is_configured_and_reaches_the_check(monkeypatch):
         ),
         cached=lambda key, f: f(),
         progress=lambda desc, total: SimpleNamespace(update=lambda k: None, close=lambda: None),
+        # training and its step size are the Context's (verification.contract.Context.train)
+        train=lambda *a, **kw: traj,
+        sigma=lambda sigma=None: 1.0,
+        step_size=lambda section, **kw: section["eta"],
+        lambda_star=lambda n, sigma=None: (SimpleNamespace(value=1.0, resolution=1e-12),),
     )
     v = c3_last_token_mass.run_c3(config["C3"], ctx)
     assert v.measured["decisive_reading"] == "population/every"
