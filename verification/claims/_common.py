@@ -25,13 +25,15 @@ import numpy as np
 
 from ntk_attention import sweep as sw
 from ntk_attention.data import sign_consistent
+from ntk_attention.stability import lambda_max
 from verification import config as cfg
 from verification import files
-from ntk_attention.stability import lambda_max
 from verification.contract import StepSize, TrainingRun
 from verification.data._datasets import ood_test_windows
 from verification.data._sources import SourceError
-from verification.files import FIGURE_SOURCE, plain_log_ticks  # noqa: F401  (re-exported: report sets the source)
+
+# re-exported: the report sets the source
+from verification.files import FIGURE_SOURCE, plain_log_ticks  # noqa: F401
 from verification.rules._verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED, Part, Verdict
 from verification.training import _step_size as steps
 
