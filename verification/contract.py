@@ -55,7 +55,7 @@ from verification.training._memory import (  # noqa: F401 - claims import them h
 )
 from verification.training._step_size import StepSize
 
-__all__ = ["Claim", "Context", "TrainingRun", "DIVERGED", "STEP_SIZES", "StepSize", "check_claim"]
+__all__ = ["Claim", "Context", "TrainingRun", "DIVERGED", "STEP_SIZES", "check_claim"]
 
 DIVERGED = "diverged_runs"
 """``Context.memo`` key: dicts (width, seed, n, step, eta, lambda_max_h0, limit) of runs that

@@ -12,13 +12,14 @@ import numpy as np
 
 from verification import rules as stats
 from verification.rules._intervals import _sps
-from verification.rules._ood import ESTIMANDS, seeds_for_power
 from verification.rules._robust import (
+    ESTIMANDS,
     check_choice,
     check_finite,
     check_open_unit,
     hall_t,
     median_bounds,
+    seeds_for_power,
     sign_pvalues,
     sign_seeds_for_power,
     zero_spread,

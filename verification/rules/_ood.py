@@ -47,12 +47,20 @@ import numpy as np
 
 from verification import rules as stats
 from verification.rules._intervals import _sps
+from verification.rules._margin import (
+    MarginDecision,
+    margin_effect_statuses,
+    margin_effects,
+    margin_seeds_for_power,
+)
 from verification.rules._robust import (
+    ESTIMANDS,
     check_choice,
     check_finite,
     check_open_unit,
     hall_t,
     median_bounds,
+    seeds_for_power,
     sign_critical,
     sign_pvalues,
     sign_seeds_for_power,
@@ -60,10 +68,6 @@ from verification.rules._robust import (
     zero_spread_words,
 )
 from verification.rules._verdict import HOLDS, INCONCLUSIVE, VIOLATED
-
-ESTIMANDS = ("median", "mean")
-"""What a per-seed rule decides about: the median over network draws (default: exact sign test)
-or the mean (skewness-corrected t; approximate)."""
 
 __all__ = [
     "NoiseExponent",
@@ -327,25 +331,6 @@ class EffectDecision(NamedTuple):
     rule: str
 
 
-def seeds_for_power(
-    effect_size: float, family: int, *, alpha: float = 0.05, power: float = 0.8, most: int = 1000
-) -> int:
-    r"""Fewest seeds S at which the paired test detects a standardised effect :math:`|E
-    d|/\mathrm{sd}(d)`
-    with probability ``power``: one-sided :math:`t` at :math:`\alpha/(2K)` (Holm's first step, K =
-    ``family``), noncentral :math:`t` with :math:`S-1` degrees of freedom and noncentrality
-    :math:`\sqrt S\,|E d|/\mathrm{sd}`. 0 when more than ``most`` would be needed."""
-    es = abs(float(effect_size))
-    if not np.isfinite(es) or es == 0.0:
-        return 0
-    level = alpha / (2 * int(family))
-    for S in range(2, int(most) + 1):
-        crit = _sps().t.ppf(1 - level, S - 1)
-        if _sps().nct.sf(crit, S - 1, np.sqrt(S) * es) >= power:
-            return S
-    return 0
-
-
 def _paired_t(log_ratios, null: float):
     r"""One-sample :math:`t = (\bar d - d_0)/(\mathrm{sd}/\sqrt S)` of ``log_ratios[..., V, S]``
     against ``null``
@@ -417,11 +402,3 @@ def paired_effects(log_ratios, *, alpha: float = 0.05, correction: str = "holm")
         float(alpha),
         rule,
     )
-
-
-from verification.rules._margin import (  # noqa: E402  (C7's margin rule lives beside; re-exported)
-    MarginDecision,
-    margin_effect_statuses,
-    margin_effects,
-    margin_seeds_for_power,
-)

@@ -28,6 +28,8 @@ import numpy as np
 from verification.rules._intervals import _sps
 
 __all__ = [
+    "ESTIMANDS",
+    "seeds_for_power",
     "check_open_unit",
     "check_finite",
     "check_choice",
@@ -39,6 +41,10 @@ __all__ = [
     "zero_spread",
     "zero_spread_words",
 ]
+
+ESTIMANDS = ("median", "mean")
+"""What a per-seed rule decides about: the median over network draws (default: exact sign test)
+or the mean (skewness-corrected t; approximate)."""
 
 
 def check_open_unit(name: str, value, what: str) -> float:
@@ -151,3 +157,22 @@ def zero_spread_words(what: str, seeds: int) -> str:
         f""
         "the seeding is broken (the same draw repeated), so no verdict is drawn"
     )
+
+
+def seeds_for_power(
+    effect_size: float, family: int, *, alpha: float = 0.05, power: float = 0.8, most: int = 1000
+) -> int:
+    r"""Fewest seeds S at which the paired test detects a standardised effect :math:`|E
+    d|/\mathrm{sd}(d)`
+    with probability ``power``: one-sided :math:`t` at :math:`\alpha/(2K)` (Holm's first step, K =
+    ``family``), noncentral :math:`t` with :math:`S-1` degrees of freedom and noncentrality
+    :math:`\sqrt S\,|E d|/\mathrm{sd}`. 0 when more than ``most`` would be needed."""
+    es = abs(float(effect_size))
+    if not np.isfinite(es) or es == 0.0:
+        return 0
+    level = alpha / (2 * int(family))
+    for S in range(2, int(most) + 1):
+        crit = _sps().t.ppf(1 - level, S - 1)
+        if _sps().nct.sf(crit, S - 1, np.sqrt(S) * es) >= power:
+            return S
+    return 0
