@@ -301,12 +301,13 @@ def test_c3_reading_is_configured_and_reaches_the_check():
     assert "last least attended fails in 0/2 networks at T" in summary_c3(v)
 
 
-def _c5(att, lin, n_test=60, att_exponent=0.0, lin_exponent=1.0):
+def _c5(att, lin, n_test=60, att_exponent=0.0, lin_exponent=1.0, seeds=10, spread=0.05):
     rng = np.random.default_rng(1)
     att_e = [[att * rng.chisquare(1, size=(n_test, 2)) * 0.01]]
     lin_e = [[lin * rng.chisquare(1, size=(n_test, 1)) * 0.01]]
     sig = np.array([1e-4, 1e-3, 1e-2, 1e-1, 1.0])
-    jit = np.exp(rng.normal(0.0, 0.02, size=(2, 5, 3)))
+    # the sign test on per-seed exponents needs >= 6 seeds (C5's default 10) and some spread
+    jit = np.exp(rng.normal(0.0, spread, size=(2, 5, seeds)))
     return check_c5(
         sizes=[16],
         steps=[100],
@@ -338,6 +339,9 @@ def test_c5_verdicts():
     assert v.status == VIOLATED and v.counterexample["model"] == "attention"
     assert _c5(200.0, 1.1, lin_exponent=0.5).counterexample["model"] == "linear"
     assert _c5(200.0, 1.1, lin_exponent=0.9).status == INCONCLUSIVE
+    # the median rule cannot decide on 3 seeds, nor on seeds whose exponents are identical
+    assert _c5(200.0, 1.1, seeds=3).status == INCONCLUSIVE
+    assert _c5(200.0, 1.1, spread=0.0).status == INCONCLUSIVE
 
 
 @settings(max_examples=10, deadline=None)
