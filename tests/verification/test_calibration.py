@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
+from verification.calibration import _stats as cal_stats
 from verification.calibration import _table as cal
 from verification.commands import calibrate as calibrate_command
 from verification.rules._verdict import HOLDS, STATUSES, VACUOUS, VIOLATED
@@ -21,12 +22,12 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_max_generator_matches_brute_force_maxima():
     # the exact draw of the maximum (inverse of F^m) against maxima of m explicit draws
     widths = (8, 64, 512)
-    fast = cal._max_bounded(np.random.default_rng(0), widths, (len(widths), 4000))
+    fast = cal_stats._max_bounded(np.random.default_rng(0), widths, (len(widths), 4000))
     rng = np.random.default_rng(1)
     for j, m in enumerate(widths):
         slow = np.minimum(np.abs(rng.normal(size=(4000, m))), 4).max(axis=1) / math.sqrt(m)
         assert sps.ks_2samp(fast[j], slow).pvalue > 1e-3
-    fast = cal._max_exponential(np.random.default_rng(0), widths, (len(widths), 4000))
+    fast = cal_stats._max_exponential(np.random.default_rng(0), widths, (len(widths), 4000))
     for j, m in enumerate(widths):
         slow = np.minimum(rng.exponential(size=(4000, m)), 10).max(axis=1) / math.sqrt(m)
         assert sps.ks_2samp(fast[j], slow).pvalue > 1e-3
@@ -34,7 +35,7 @@ def test_max_generator_matches_brute_force_maxima():
 
 def test_clt_generator_matches_explicit_rademacher_sums():
     widths = (4, 16, 64)
-    fast = cal._clt(np.random.default_rng(0), widths, (len(widths), 3000))
+    fast = cal_stats._clt(np.random.default_rng(0), widths, (len(widths), 3000))
     rng = np.random.default_rng(2)
     for j, m in enumerate(widths):
         xi = rng.choice([-1.0, 1.0], size=(3000, m, 8))

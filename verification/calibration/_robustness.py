@@ -1,4 +1,4 @@
-r"""Calibration rows under the noise the runs produce (issue 28): skewed either way, heavy tails,
+r"""Calibration rows under the noise the runs produce: skewed either way, heavy tails,
 spread that depends on the level, 0/1-like fractions, beside normal noise.
 
 * **margin_effects (C7), robustness**: 5 variants, every one exactly at the margin (median of
