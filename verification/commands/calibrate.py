@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from verification import files
 from verification.calibration._table import QUICK_REPLICATES, calibrate, write_calibration
+from verification.commands._shared import UsageError
 from verification.report import _terminal as terminal
 from verification.rules._verdict import STATUSES
 
@@ -11,8 +15,12 @@ __all__ = ["register"]
 
 
 def _cmd_calibrate(args) -> int:
+    files.check_output_folder(args.out)  # a file or a read-only folder: one line, before computing
+    if args.replicates < 1:
+        raise UsageError(f"--replicates: expected an integer >= 1, got {args.replicates}")
     rows = calibrate(replicates=args.replicates, quick=args.quick)
-    js, md = write_calibration(args.out, rows)
+    with files.reporting_write_errors(Path(args.out)):
+        js, md = write_calibration(args.out, rows)
     # compact: the full table is in calibration.md
     print(terminal.calibration_rows_text(rows, STATUSES))
     bad = [f"{r['rule']}/{r['case']}" for r in rows if not r["meets"] and not r["note"]]

@@ -42,6 +42,27 @@ def missing_words(process_id: int | None, num_processes: int | None) -> str:
     return "process id 0 (the coordinator) did not answer"
 
 
+def _check_hosts(address: str | None, count: int | None, pid: int | None) -> None:
+    """The flags of a distributed sweep, checked before JAX sees them (one line each)."""
+    if count is not None and count < 1:
+        raise cfg.ConfigError(f"--num-processes: expected an integer >= 1, got {count}")
+    if pid is not None and (pid < 0 or (count is not None and pid >= count)):
+        where = f"in [0, {count}) (--num-processes = {count})" if count is not None else ">= 0"
+        raise cfg.ConfigError(f"--process-id: expected an integer {where}, got {pid}")
+    if address is None and not os.environ.get("JAX_COORDINATOR_ADDRESS"):
+        if count is not None or pid is not None or not _cluster_detected():
+            raise cfg.ConfigError(
+                "--coordinator-address: expected HOST:PORT of process 0 with --distributed "
+                "(or JAX_COORDINATOR_ADDRESS, or a cluster JAX detects: SLURM, Open MPI, TPU)"
+            )
+
+
+def _cluster_detected() -> bool:
+    """Whether the environment names a cluster JAX takes the hosts from."""
+    keys = ("SLURM_JOB_ID", "OMPI_COMM_WORLD_SIZE", "TPU_WORKER_HOSTNAMES", "CLOUD_TPU_TASK_ID")
+    return any(k in os.environ for k in keys)
+
+
 def connect(
     *,
     distributed: bool,
@@ -62,6 +83,7 @@ def connect(
         return
     if not (timeout > 0):
         raise cfg.ConfigError(f"--connect-timeout: expected seconds > 0, got {timeout}")
+    _check_hosts(coordinator_address, num_processes, process_id)
     done = threading.Event()
 
     def watchdog():

@@ -1,0 +1,44 @@
+"""One line and exit status 2, before any computation, for an unusable --out and for the flags
+of a distributed sweep (no traceback from deep inside JAX or the file system)."""
+
+import pytest
+
+from verification.commands import main
+
+
+def _one_line(capsys, argv):
+    code = main(argv)
+    err = capsys.readouterr().err.strip()
+    return code, err
+
+
+def test_calibrate_out_on_a_file_is_refused_before_computing(tmp_path, capsys):
+    target = tmp_path / "file"
+    target.write_text("x")
+    code, err = _one_line(capsys, ["calibrate", "--quick", "--out", str(target)])
+    assert code == 2 and len(err.splitlines()) == 1 and "--out" in err, err
+
+
+def test_calibrate_replicates_must_be_positive(tmp_path, capsys):
+    code, err = _one_line(capsys, ["calibrate", "--replicates", "0", "--out", str(tmp_path / "c")])
+    assert code == 2 and "--replicates" in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "flags, named",
+    [
+        ([], "--coordinator-address"),
+        (
+            ["--num-processes", "2", "--process-id", "2", "--coordinator-address", "h:1"],
+            "--process-id",
+        ),
+        (["--num-processes", "0", "--coordinator-address", "h:1"], "--num-processes"),
+    ],
+)
+def test_distributed_sweep_flags_are_one_line(tmp_path, capsys, monkeypatch, flags, named):
+    for key in ("JAX_COORDINATOR_ADDRESS", "SLURM_JOB_ID", "OMPI_COMM_WORLD_SIZE"):
+        monkeypatch.delenv(key, raising=False)
+    argv = ["sweep", "--distributed", *flags, "--out", str(tmp_path / "s"), "--widths", "8"]
+    code, err = _one_line(capsys, [*argv, "--seeds", "1", "--steps", "2"])
+    assert code == 2 and err.startswith("ntk-verify sweep: error: " + named), err
+    assert len(err.splitlines()) == 1 and not (tmp_path / "s").exists()
