@@ -42,3 +42,17 @@ def test_distributed_sweep_flags_are_one_line(tmp_path, capsys, monkeypatch, fla
     code, err = _one_line(capsys, [*argv, "--seeds", "1", "--steps", "2"])
     assert code == 2 and err.startswith("ntk-verify sweep: error: " + named), err
     assert len(err.splitlines()) == 1 and not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize("command", ["data", "bounds", "run"])
+def test_a_series_whose_squares_overflow_is_refused_by_every_command(tmp_path, capsys, command):
+    import numpy as np
+
+    path = tmp_path / "big.csv"
+    np.savetxt(path, np.random.default_rng(0).normal(size=200) * 1e300)
+    argv = [command, "--data", f"csv:{path}"]
+    if command == "run":
+        argv += ["--claims", "C6", "--out", str(tmp_path / "res"), "--quiet"]
+    code, err = _one_line(capsys, argv)
+    assert code == 2 and "overflow" in err and len(err.splitlines()) == 1, err
+    assert not (tmp_path / "res").exists()

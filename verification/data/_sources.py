@@ -133,6 +133,11 @@ def source_names() -> tuple[str, ...]:
     return (*REAL_SERIES, *ntk_data.FAMILIES)
 
 
+MAX_MAGNITUDE = 1e150
+"""Largest |value| a series may hold: its squares (variances, second moments) stay finite in
+float64."""
+
+
 def load_series(
     source: str,
     *,
@@ -218,6 +223,12 @@ def _preprocess(
             + (f" after detrend={detrend!r}" if detrend != "none" else "")
         )
     scale = float(np.max(np.abs(u), initial=0.0))
+    if scale > MAX_MAGNITUDE:
+        raise SourceError(
+            f"{source}: values up to {scale:.3g} overflow the statistics in float64 (squares "
+            f"above {np.finfo(np.float64).max:.3g}); rescale the series (e.g. divide by "
+            f"{10 ** math.floor(math.log10(scale)):.0e})"
+        )
     if u.shape[0] < 2 or not float(np.std(u)) > 1e-12 * max(scale, 1e-300):
         raise SourceError(
             f"{source}: the series is constant ({u.shape[0]} values"
