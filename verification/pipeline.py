@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.metadata
 import platform
+import time
 
 import jax
 import jax.numpy as jnp
@@ -27,6 +28,8 @@ from verification.training._memory import BASELINE_BYTES, memory_estimate, physi
 __all__ = [
     "run_claims",
     "run_context",
+    "claim_seconds",
+    "TIMINGS",
     "with_step_sizes",
     "unserved_verdict",
     "claim_error",
@@ -132,39 +135,55 @@ def run_claims(
         if c in unserved:
             verdicts.append(unserved_verdict(c, config, unserved[c], ctx.seed))
             continue
-        seen = len(ctx.memo.get(DIVERGED, []))
-        resolved = len(ctx.memo.setdefault(STEP_SIZES, []))
-        if c not in builtin:
-            v = _plugin_verdict(c, ctx, config)
-            if isinstance(v, str):
-                if errors is None:
-                    raise ValueError(f"{c}: run failed: {v}")
-                errors.append(claim_error(c, "run", v, config["data"]["source"]))
-                continue
-            v = with_step_sizes(v, ctx.memo[STEP_SIZES][resolved:])
-            verdicts.append(
-                divergence_verdict(v, ctx.memo.get(DIVERGED, [])[seen:], stability.get(c))
-            )
-            continue
-        try:
-            v = CLAIMS[c].run(config[c], ctx)
-        except SourceError as err:
-            # the source is too short for the sizes this claim asks (no preflight said so)
-            verdicts.append(unserved_verdict(c, config, str(err), ctx.seed))
-            continue
-        except Exception as err:  # a check may fail on the non-finite records of diverged runs
-            if not ctx.memo.get(DIVERGED, [])[seen:]:
-                raise
-            v = Verdict(
-                claim=c,
-                status="VACUOUS",
-                explanation=f"Its checks could not run on them ({err}).",
-                config={c: config[c], "data": config["data"]},
-                seed=ctx.seed,
-            )
+        started = time.perf_counter()
+        _run_one(c, c in builtin, ctx, config, stability, verdicts, errors)
+        ctx.memo.setdefault(TIMINGS, {})[c] = time.perf_counter() - started
+    return verdicts
+
+
+TIMINGS = "claim_seconds"
+"""``Context.memo`` key: wall seconds of each claim's run (its compiles included), in run order;
+``ntk-verify run`` prints them and writes them to ``timing.json`` (never to summary.json or
+report.md, which are byte-identical across reruns)."""
+
+
+def claim_seconds(ctx: Context) -> dict[str, float]:
+    """Wall seconds of each claim the run on ``ctx`` ran (:data:`TIMINGS`)."""
+    return dict(ctx.memo.get(TIMINGS, {}))
+
+
+def _run_one(c, builtin: bool, ctx, config, stability, verdicts, errors) -> None:
+    """Run claim ``c`` on ``ctx``; append its verdict (or an error entry of a plug-in)."""
+    seen = len(ctx.memo.get(DIVERGED, []))
+    resolved = len(ctx.memo.setdefault(STEP_SIZES, []))
+    if not builtin:
+        v = _plugin_verdict(c, ctx, config)
+        if isinstance(v, str):
+            if errors is None:
+                raise ValueError(f"{c}: run failed: {v}")
+            errors.append(claim_error(c, "run", v, config["data"]["source"]))
+            return
         v = with_step_sizes(v, ctx.memo[STEP_SIZES][resolved:])
         verdicts.append(divergence_verdict(v, ctx.memo.get(DIVERGED, [])[seen:], stability.get(c)))
-    return verdicts
+        return
+    try:
+        v = CLAIMS[c].run(config[c], ctx)
+    except SourceError as err:
+        # the source is too short for the sizes this claim asks (no preflight said so)
+        verdicts.append(unserved_verdict(c, config, str(err), ctx.seed))
+        return
+    except Exception as err:  # a check may fail on the non-finite records of diverged runs
+        if not ctx.memo.get(DIVERGED, [])[seen:]:
+            raise
+        v = Verdict(
+            claim=c,
+            status="VACUOUS",
+            explanation=f"Its checks could not run on them ({err}).",
+            config={c: config[c], "data": config["data"]},
+            seed=ctx.seed,
+        )
+    v = with_step_sizes(v, ctx.memo[STEP_SIZES][resolved:])
+    verdicts.append(divergence_verdict(v, ctx.memo.get(DIVERGED, [])[seen:], stability.get(c)))
 
 
 def run_context(config: dict, *, quiet: bool = True) -> Context:

@@ -128,7 +128,13 @@ def test_run_writes_every_file(runs):
         assert f"]({fig})" in report
     for line in ("C1 linear convergence", "C5 OOD risk"):
         assert line in stdout
-    assert json.loads((out / "timing.json").read_text())["wall_seconds"] > 0
+    timing = json.loads((out / "timing.json").read_text())
+    assert timing["wall_seconds"] > 0
+    per_claim = {e["claim"]: e["seconds"] for e in timing["claims"]}
+    assert list(per_claim) == ["C1", "C2", "C3", "C4", "C5"] and all(
+        0 < s <= timing["wall_seconds"] for s in per_claim.values()
+    )
+    assert "time per claim (wall, compiles included): C1 " in stdout
 
 
 def test_same_config_and_seed_byte_identical(runs):

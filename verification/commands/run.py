@@ -55,7 +55,7 @@ def _cmd_run(args) -> int:
         # a file that cannot be read, or is too short: one line, nothing written
         pipeline.check_data(config)
     t0 = time.perf_counter()
-    verdicts, per_verdict_source, errors = [], [], []
+    verdicts, per_verdict_source, errors, timings = [], [], [], []
     for config in configs:
         name = config["data"]["source"]
         context = pipeline.run_context(config, quiet=args.quiet)
@@ -71,6 +71,8 @@ def _cmd_run(args) -> int:
         got = pipeline.run_claims(
             config, claims, stability=stability, errors=errors, context=context
         )
+        seconds = pipeline.claim_seconds(context)
+        timings += [(c, config["data"]["source"], seconds[c]) for c in seconds]
         verdicts += got
         per_verdict_source += [name] * len(got)
     out = report.check_output_dir(args.out, force=args.force)
@@ -83,6 +85,7 @@ def _cmd_run(args) -> int:
         configs[0],
         pipeline.environment(),
         elapsed_s=elapsed,
+        claim_seconds=timings,
         data_sources=per_verdict_source,
         data_configs={c["data"]["source"]: c["data"] for c in configs},
         errors=errors,
@@ -100,6 +103,7 @@ def _cmd_run(args) -> int:
     for m in maps:
         print(regime_report.map_summary_line(m))
     print(f"\n{len(verdicts)} verdict(s) in {elapsed:.1f} s; report: {out / 'report.md'}")
+    print(_time_line(timings, len(configs) > 1))
     # claims without a verdict or a figure: the others' results stay
     for line in pipeline.error_lines(errors):
         print(f"ntk-verify run: error: {line}", file=sys.stderr)
@@ -119,6 +123,12 @@ def _parse_maps(text: str) -> list[str]:
             f"(the claims with a regime map), got {text!r}"
         )
     return maps
+
+
+def _time_line(timings, several: bool) -> str:
+    """Where the time went: each claim's wall seconds (compiles included; timing.json)."""
+    parts = [f"{c}{' [' + s + ']' if several else ''} {t:.1f} s" for c, s, t in timings]
+    return "time per claim (wall, compiles included): " + ", ".join(parts)
 
 
 def _text_table(verdicts) -> str:

@@ -14,7 +14,7 @@ Layout of a results folder::
                    scale)`` with the looseness (:mod:`verification.report._presentation`), then its
                    statement, two or three sentences and figures
     *.png          figures (matplotlib, Agg)
-    timing.json    wall time of the run (kept apart: it changes from run to run)
+    timing.json    wall time of the run and of each claim (kept apart: it changes from run to run)
 
 ``summary.json`` ``maps`` (only when ``run`` built regime maps: ``[run] maps``, ``run --maps C3``):
 one entry ``{claim, status, figure}`` per map, whose numbers are in ``map.json`` and heatmaps in
@@ -236,6 +236,7 @@ def write_results(
     environment: dict,
     *,
     elapsed_s: float | None = None,
+    claim_seconds: list | None = None,
     data_sources: list[str] | None = None,
     data_configs: dict | None = None,
     errors: list[dict] | None = None,
@@ -258,6 +259,7 @@ def write_results(
             config,
             environment,
             elapsed_s=elapsed_s,
+            claim_seconds=claim_seconds,
             data_sources=data_sources,
             data_configs=data_configs,
             errors=[] if errors is None else errors,
@@ -272,6 +274,7 @@ def _write_results(
     environment,
     *,
     elapsed_s,
+    claim_seconds,
     data_sources,
     data_configs,
     errors: list[dict],
@@ -293,7 +296,12 @@ def _write_results(
         maps=maps,
     )
     if elapsed_s is not None:
-        atomic_write(out / "timing.json", _json({"wall_seconds": round(float(elapsed_s), 3)}))
+        timing = {"wall_seconds": round(float(elapsed_s), 3)}
+        timing["claims"] = [
+            {"claim": c, "data_source": s, "seconds": round(float(t), 3)}
+            for c, s, t in claim_seconds or []
+        ]
+        atomic_write(out / "timing.json", _json(timing))
     render(out, summary, verdicts, errors=errors)
     if errors:
         summary["errors"] = errors  # with the figures that could not be drawn
