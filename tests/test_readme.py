@@ -25,3 +25,5 @@ def test_readme_commands_match_ci():
     assert len(commands) == 2 and "ntk-verify run" in commands[0]
     test_command = commands[1].split("&&")[-1].strip()
     assert test_command in ci
+    install = commands[1].split("&&")[-2].strip()  # the same extras as CI: the same tests run
+    assert install in ci
