@@ -24,6 +24,7 @@ from verification.files import (
 from verification.regime._report import maps_section
 from verification.report._presentation import (
     COLUMNS,
+    tally,
     verdict_lines,
     verdict_matrix,
     verdict_table,
@@ -31,7 +32,15 @@ from verification.report._presentation import (
 from verification.rules._verdict import Verdict
 from verification.sweeps.render import render_sweep
 
-__all__ = ["SECTIONS", "distinct", "render", "source_prefix"]
+__all__ = ["LEGEND", "SECTIONS", "distinct", "render", "source_prefix"]
+
+LEGEND = (
+    "Statuses: **HOLDS** — the bound or law is met, with its interval; **VIOLATED** — it fails, "
+    "beyond the interval (a counterexample where one exists); **INCONCLUSIVE** — the interval "
+    "straddles the margin at this budget (the budget for power 0.8 is named); **VACUOUS** — a "
+    "premise is out of reach (e.g. λ below float64), so the check cannot fail."
+)
+"""The status legend under report.md's one-line summary."""
 
 SECTIONS: tuple[Callable[[Path], str | None], ...] = (render_sweep,)
 """The extra sections of report.md, in order (see module docstring); nothing registers itself."""
@@ -152,6 +161,8 @@ def render(
     load_extensions()
     out = Path(out)
     parts = ["# ntk-verify report", ""]
+    if verdicts:
+        parts += [f"**Verdicts** — {tally(verdicts)}.", "", LEGEND, ""]
     listed = (summary or {}).get("verdicts", [])
     sources = (
         [str(d.get("data_source", "")) for d in listed]
