@@ -370,19 +370,33 @@ def test_c2_levels_and_saturation_reported():
     assert "1-δ reached at no width" in c2.summary_c2(v) and "0 width" not in c2.summary_c2(v)
 
 
-@pytest.mark.parametrize("power, status", [(1.0, HOLDS), (2.0, VIOLATED)])
-def test_c2_first_time_exponent_decided_with_a_margin(power, status):
+# per-network scatter of the onsets, ±10% in pairs (9/10 with 10/9 at every width, so the mean
+# log onset is exactly that of 90 m^p): identical networks would be zero spread, never decided
+ONSET_SCATTER = np.array(
+    [
+        [0.9, 1, 10 / 9, 1],
+        [10 / 9, 1, 0.9, 1],
+        [1, 0.9, 1, 10 / 9],
+        [1, 10 / 9, 1, 0.9],
+        [0.9, 1, 1, 10 / 9],
+        [10 / 9, 1, 1, 0.9],
+        [1, 0.9, 10 / 9, 1],
+        [1, 10 / 9, 0.9, 1],
+    ]
+).T  # (widths, networks)
+
+
+def _first_time_input(onsets):
+    """check_c2's inputs where network s of the w-th width aligns (all 60 neurons) from
+    ``onsets[w, s]`` on, records at t = 0, 1 and every onset (t = 1 recorded: onsets not
+    censored)."""
     widths = np.array([2, 4, 8, 16])
-    steps = np.unique(
-        np.concatenate([[0, 1], widths**1, widths**2])
-    )  # t = 1 recorded: onsets not censored
-    agree = np.zeros((4, 2, steps.size), np.int64)
-    for wi, m in enumerate(widths):
-        agree[wi, :, steps >= m**power] = 60
-    n = np.full((4, 2), 60)
-    v = c2.check_c2(
+    steps = np.unique(np.concatenate([[0, 1], onsets.ravel()]))
+    agree = np.where(steps >= onsets[..., None], 60, 0)
+    n = np.full(onsets.shape, 60)
+    return dict(
         widths=widths,
-        seeds=[0, 1],
+        seeds=list(range(onsets.shape[1])),
         steps=steps,
         agree_plus=agree,
         n_plus=n,
@@ -394,11 +408,24 @@ def test_c2_first_time_exponent_decided_with_a_margin(power, status):
         v_min=1.0,
         delta=0.1,
     )
+
+
+@pytest.mark.parametrize("power, status", [(1.0, HOLDS), (2.0, VIOLATED)])
+def test_c2_first_time_exponent_decided_with_a_margin(power, status):
+    widths = np.array([2, 4, 8, 16])
+    onsets = np.round(90 * widths[:, None] ** power * ONSET_SCATTER).astype(np.int64)
+    v = c2.check_c2(**_first_time_input(onsets))
     part = next(p for p in v.parts if p.name.startswith("first time ∝ m"))
-    rd = rate_decision(widths, (widths**power)[:, None] * np.ones((1, 2)), exponent=1.0, margin=0.1)
+    rd = rate_decision(widths, onsets, exponent=1.0, margin=0.1)
     assert part.status == rd.status == status and not part.decisive
     assert v.measured["first_time_exponent"]["a_r=+1, level 0.9"] == pytest.approx(power)
     assert v.status == VACUOUS  # λ unresolved: the exponent does not decide
+    # the same onsets in every network: zero spread, undecided and named so
+    same = np.round(90 * widths[:, None] ** power * np.ones((1, 2))).astype(np.int64)
+    part = next(
+        p for p in c2.check_c2(**_first_time_input(same)).parts if p.name.startswith("first time")
+    )
+    assert part.status == INCONCLUSIVE and "zero spread" in part.finding
 
 
 def test_c2_quantised_first_times_are_uninformative_never_holds():
@@ -628,7 +655,10 @@ def test_fraction_decision_uses_every_neuron_where_the_designated_one_cannot():
     )  # the designated neuron always fails
     assert laws.fraction_decision([np.array([]), f], delta=0.1).seeds == (60,)
     assert laws.fraction_decision([np.array([])], delta=0.1) is None
-    assert laws.fraction_seeds_for_power([np.zeros(5)], delta=0.1) == 40
+    # the budget rests on the pilot's median-unbiased upper failure rate, 1 - 2^(-1/n) for n
+    # all-zero networks: 0.129 >= δ from 5 (too small a pilot: no budget), 0.0043 from 160
+    assert laws.fraction_seeds_for_power([np.zeros(5)], delta=0.1) is None
+    assert laws.fraction_seeds_for_power([np.zeros(160)], delta=0.1) == 40
 
 
 def test_c2_run_vmapped_seeds_match_one_by_one():
@@ -669,12 +699,15 @@ def test_c2_run_vmapped_seeds_match_one_by_one():
 # C2's onset exponent in η (eta_factors)
 
 
-def _eta_scan(onsets, etas=(0.25, 0.5, 1.0), seeds=4):
+def _eta_scan(onsets, etas=(0.25, 0.5, 1.0), seeds=4, late=()):
     """Agreement counts at one width: every network of step size η aligns (all 10 of 10 neurons)
-    from ``onsets[k]`` on, at the records ``ETA_STEPS``."""
+    from ``onsets[k]`` on, at the records ``ETA_STEPS``; each (k, network) of ``late`` one record
+    later (twice the onset)."""
     a = np.zeros((len(etas), seeds, ETA_STEPS.size), np.int64)
     for k, t in enumerate(onsets):
         a[k, :, ETA_STEPS >= t] = 10
+    for k, s in late:
+        a[k, s, ETA_STEPS < 2 * onsets[k]] = 0
     n = np.full((len(etas), seeds), 10)
     return dict(etas=list(etas), agree_plus=a, agree_minus=a, n_plus=n, n_minus=n)
 
@@ -691,7 +724,11 @@ def test_c2_onset_exponent_in_eta_planted(onsets, status):
     kw["agree_plus"] = kw["agree_minus"] = np.where(ETA_STEPS >= 16, 60, 30) * np.ones(
         (2, 40, 1), np.int64
     )
-    v = c2.check_c2(**kw, eta_scan=_eta_scan(onsets))
+    # 40 networks, network 0 one record late at the smallest η and network 1 at the largest: the
+    # per-network exponents scatter by ±1/2 around a mean of exactly −1 (HOLDS) or +1
+    # (VIOLATED), the medians stay the planted onsets (identical networks: zero spread, undecided)
+    late = () if status is None else ((0, 0), (2, 1))
+    v = c2.check_c2(**kw, eta_scan=_eta_scan(onsets, seeds=40, late=late))
     L, fin = v.observed.looseness, v.observed.finding
     assert v.observed.status == HOLDS  # the η fit never decides the observed status
     assert L["eta_scan"] == [0.25, 0.5, 1.0] and L["median_onset_eta"] == [float(t) for t in onsets]
@@ -717,7 +754,7 @@ def test_c2_onset_exponent_in_eta_independent_of_eta_with_noise_is_not_holds():
         for s in range(4):
             a[k, s, ETA_STEPS >= rng.choice([16, 32, 64])] = 10
     scan["agree_plus"] = scan["agree_minus"] = a
-    look, words = c2.ev.eta_exponent(scan, ETA_STEPS, 0.9, margin=0.1, alpha=0.05)
+    look, words = c2.eta_exponent(scan, ETA_STEPS, 0.9, margin=0.1, alpha=0.05)
     assert (
         look["onset_exponent_eta_status"] in (INCONCLUSIVE, VIOLATED)
         and "against t_align ∝ η^-1" in words
@@ -725,18 +762,18 @@ def test_c2_onset_exponent_in_eta_independent_of_eta_with_noise_is_not_holds():
 
 
 def test_c2_onset_exponent_in_eta_censored_or_too_few_step_sizes():
-    look, words = c2.ev.eta_exponent(_eta_scan((1, 1, 1)), ETA_STEPS, 0.9, margin=0.1, alpha=0.05)
+    look, words = c2.eta_exponent(_eta_scan((1, 1, 1)), ETA_STEPS, 0.9, margin=0.1, alpha=0.05)
     assert look["onset_exponent_eta_status"].startswith(
         "uninformative (reached by the first record t = 1"
     )
-    look, words = c2.ev.eta_exponent(
+    look, words = c2.eta_exponent(
         _eta_scan((math.inf, 32, 16)), ETA_STEPS, 0.9, margin=0.1, alpha=0.05
     )
     assert (
         look["onset_exponent_eta_status"]
         == "uninformative (not reached at every step size and seed)"
     )
-    look, _ = c2.ev.eta_exponent(
+    look, _ = c2.eta_exponent(
         _eta_scan((64, 32), etas=(0.5, 1.0)), ETA_STEPS, 0.9, margin=0.1, alpha=0.05
     )
     assert look["onset_exponent_eta_status"] == "uninformative (2 step sizes: the fit needs 3)"

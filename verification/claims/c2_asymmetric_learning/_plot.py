@@ -1,4 +1,5 @@
-r"""C2's figure (private to :mod:`verification.claims.c2_asymmetric_learning`)."""
+r"""C2's figure, drawn from the verdict alone: each group's agreement over t with Clopper–Pearson
+bands, and the first-reaching times against m beside t_align ∝ m."""
 
 from __future__ import annotations
 
@@ -7,12 +8,16 @@ from pathlib import Path
 import numpy as np
 
 from verification.claims._common import pyplot, save_figure
+from verification.claims.c2_asymmetric_learning._words import summary_c2
 from verification.rules import clopper_pearson
 from verification.rules._verdict import Verdict
 
 
-def draw(v: Verdict, out: Path, title: str) -> list[str]:
-    """C2's figure: agreement per group over t with Clopper–Pearson bands, and first-reaching times against m."""
+def plot_c2(v: Verdict, out: Path) -> list[str]:
+    """``c2_sign_agreement.png`` in ``out``: agreement per group over t with Clopper–Pearson
+    bands, and first-reaching times against m, titled by the summary line; returns the file
+    names."""
+    title = summary_c2(v)
     plt = pyplot()
     A = v.arrays
     steps, widths = A["steps"], A["widths"]
