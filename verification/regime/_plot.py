@@ -16,7 +16,8 @@ import numpy as np
 
 from verification.files import save_figure
 from verification.regime._map import RegimeMap
-from verification.rules._verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED  # noqa: F401 (STATUS_ORDER)
+# STATUS_ORDER reads the statuses
+from verification.rules._verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED  # noqa: F401
 
 __all__ = ["STATUS_ORDER", "status_colours", "premise_placement", "heatmap"]
 

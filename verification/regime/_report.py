@@ -71,7 +71,8 @@ def run_maps(
             checkpoint_dir=out / "checkpoints",
             quiet=quiet,
         )
-    except Exception as err:  # noqa: BLE001 - a map that cannot be built must not discard the claims' results
+    # a map that cannot be built must not discard the claims' results
+    except Exception as err:  # noqa: BLE001
         if errors is None:
             raise
         errors += [claim_error(c, "map", err, config["data"]["source"]) for c in claims]

@@ -128,7 +128,8 @@ def _figures(
             }
         )
         return []
-    except Exception as err:  # noqa: BLE001 - a plug-in's plot: reported by name, the other figures stay
+    # a plug-in's plot: reported by name, the other figures stay
+    except Exception as err:  # noqa: BLE001
         errors.append(
             {
                 "claim": v.claim,
