@@ -16,8 +16,7 @@ import numpy as np
 
 from verification.files import save_figure
 from verification.regime._map import RegimeMap
-# STATUS_ORDER reads the statuses
-from verification.rules._verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED  # noqa: F401
+from verification.rules._verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED
 
 __all__ = ["STATUS_ORDER", "status_colours", "premise_placement", "heatmap"]
 
