@@ -28,7 +28,7 @@ from ntk_attention.data import sign_consistent
 from ntk_attention.stability import lambda_max
 from verification import config as cfg
 from verification import files
-from verification.contract import StepSize, TrainingRun
+from verification.contract import StepSize, TrainingRun, sweep_bytes
 from verification.data._datasets import ood_test_windows
 from verification.data._sources import SourceError
 
@@ -90,6 +90,25 @@ def lam_words(lam: float, rho: float) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # shared measurements
+
+
+def sweep_memory(section: dict, n: int) -> list:
+    """The memory parts of a claim's width × seed sweep at ``n`` windows, run in blocks of
+    ``seeds_per_block`` seeds (:func:`verification.contract.sweep_bytes`), and the symmetrised
+    H(t) of every record of a block brought to the host (R × runs × n × n); for
+    :func:`verification.contract.memory_sum`."""
+    per = blocks_of(section["seeds"], section["seeds_per_block"])
+    R = section["steps"] // section["record_every"] + 1
+    sweep = sweep_bytes(
+        n=n,
+        widths=section["widths"],
+        seeds=section["seeds"],
+        steps=section["steps"],
+        record_every=section["record_every"],
+        seeds_per_block=per,
+    )
+    records = 8 * R * per * len(section["widths"]) * n * n
+    return [sweep, (records, "H(t) records of one block (R × runs × n × n)")]
 
 
 def blocks_of(seeds: int, seeds_per_block: int) -> int:

@@ -22,7 +22,7 @@ from ntk_attention.linearized import predict
 from ntk_attention.model import Params
 from ntk_attention.stability import lambda_max
 from verification import config as cfg
-from verification.claims._common import blocks_of, width_sweep
+from verification.claims._common import sweep_memory, width_sweep
 from verification.claims.c1_convergence._mechanism import MechanismRun, gather_mechanism
 from verification.claims.c1_convergence._rule import (
     EnvelopeRun,
@@ -36,7 +36,6 @@ from verification.contract import (
     TrainingRun,
     memory_bytes,
     memory_sum,
-    sweep_bytes,
 )
 from verification.data._datasets import make_dataset
 from verification.rules._verdict import HOLDS, Verdict
@@ -230,23 +229,9 @@ def memory_c1(section: dict, data: dict) -> tuple[int, str]:
     """Peak memory growth: the width × seed sweep at the largest size, run in blocks of
     ``seeds_per_block`` seeds (:func:`verification.contract.sweep_bytes`), the symmetrised H(t) of
     every record of a block brought to the host, and the data windows."""
-    S = section["seeds"]
-    per = blocks_of(S, section["seeds_per_block"])
     n = max(section["sizes"])
-    R = section["steps"] // section["record_every"] + 1
     return memory_sum(
-        sweep_bytes(
-            n=n,
-            widths=section["widths"],
-            seeds=S,
-            steps=section["steps"],
-            record_every=section["record_every"],
-            seeds_per_block=per,
-        ),
-        (
-            8 * R * per * len(section["widths"]) * n * n,
-            "H(t) records of one block (R × runs × n × n)",
-        ),
+        *sweep_memory(section, n),
         (
             8
             * section["mechanism_seeds"]

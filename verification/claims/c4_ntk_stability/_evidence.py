@@ -10,9 +10,9 @@ import math
 
 import numpy as np
 
-from verification.claims._common import blocks_of, width_sweep
+from verification.claims._common import sweep_memory, width_sweep
 from verification.claims.c4_ntk_stability._rule import check_c4
-from verification.contract import memory_sum, sweep_bytes
+from verification.contract import memory_sum
 from verification.rules._verdict import HOLDS, Verdict
 from verification.training import _bounds as bounds
 
@@ -107,23 +107,7 @@ def memory_c4(section: dict, data: dict) -> tuple[int, str]:
     """Peak memory growth: the width × seed sweep at ``[data] n`` in blocks of ``seeds_per_block``
     seeds (:func:`verification.contract.sweep_bytes`) and the symmetrised H(t) of every record of a
     block brought to the host (R × runs × n × n)."""
-    S, n = section["seeds"], data["n"]
-    per = blocks_of(S, section["seeds_per_block"])
-    R = section["steps"] // section["record_every"] + 1
-    return memory_sum(
-        sweep_bytes(
-            n=n,
-            widths=section["widths"],
-            seeds=S,
-            steps=section["steps"],
-            record_every=section["record_every"],
-            seeds_per_block=per,
-        ),
-        (
-            8 * R * per * len(section["widths"]) * n * n,
-            "H(t) records of one block (R × runs × n × n)",
-        ),
-    )
+    return memory_sum(*sweep_memory(section, data["n"]))
 
 
 def example_check_input() -> tuple[dict, str]:
