@@ -18,7 +18,8 @@ m < n, are named and left out). Sizes in ``extended_sizes`` (default n = 24, whe
 float64 resolution) are not trained: λ in extended precision
 (:func:`verification.training._bounds.lambda_star`, ``extended=True``), their :math:`T_{req}` and
 how far beyond the steps run it is are reported, not decisive. The **observed** verdict reads the
-proof's mechanism at ``mechanism_n`` (default 24) on ``mechanism_sources``: the gap
+proof's mechanism at ``mechanism_n`` (default 24) on ``mechanism_sources`` (default: the data the
+run names, nothing else): the gap
 :math:`\sup_t|L-L_{lin}|/L(0)` and its rate in m, and the loss along each resolved eigendirection
 of H(0) (:mod:`verification.claims.c1_convergence._mechanism`), at widths 256, 1024, 4096
 (``mechanism_widths``): on sunspots the gap's local slope flattens to about −0.4 at m = 64–1024
@@ -159,9 +160,9 @@ CLAIM = Claim(
             120, "seeds batched into one compiled program (memory ∝ this)"
         ),
         "mechanism_sources": _sources(
-            ["data", "sunspots"],
-            "sources of the kernel-regime reading at mechanism_n "
-            "('data': the [data] source; a real series needs statsmodels)",
+            ["data"],
+            "sources of the kernel-regime reading at mechanism_n ('data': the [data] source "
+            "only, the data the run names; add e.g. 'sunspots' to read a real series too)",
         ),
         "mechanism_n": cfg.positive_int(
             24, "windows of the kernel-regime reading (λ need not be resolved there)", minimum=2
