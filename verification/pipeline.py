@@ -28,6 +28,7 @@ from verification.training._memory import BASELINE_BYTES, memory_estimate, physi
 __all__ = [
     "run_claims",
     "run_context",
+    "unserved_claims",
     "claim_seconds",
     "TIMINGS",
     "with_step_sizes",
@@ -122,14 +123,7 @@ def run_claims(
     ids = selected_claims(config, claims)
     ctx = run_context(config, quiet=quiet) if context is None else context
     stability = stability_report(config, ids, context=ctx) if stability is None else stability
-    # claim -> why the data source cannot serve it (its cell is VACUOUS, the others run)
-    unserved = {}
-    for c in ids:  # refuse a bad configuration before any long computation
-        if CLAIMS[c].preflight is not None:
-            try:
-                CLAIMS[c].preflight(config[c], ctx)
-            except SourceError as err:
-                unserved[c] = str(err)
+    unserved = unserved_claims(config, ids, ctx)
     verdicts, builtin = [], {b.id for b in BUILTIN}
     for c in ids:
         if c in unserved:
@@ -184,6 +178,19 @@ def _run_one(c, builtin: bool, ctx, config, stability, verdicts, errors) -> None
         )
     v = with_step_sizes(v, ctx.memo[STEP_SIZES][resolved:])
     verdicts.append(divergence_verdict(v, ctx.memo.get(DIVERGED, [])[seen:], stability.get(c)))
+
+
+def unserved_claims(config: dict, claims: list[str], ctx: Context) -> dict[str, str]:
+    """Each selected claim's ``preflight`` (cheap, before any training): claim -> why the data
+    source cannot serve it (its cell is VACUOUS, the others run). A bad configuration raises."""
+    unserved = {}
+    for c in claims:
+        if CLAIMS[c].preflight is not None:
+            try:
+                CLAIMS[c].preflight(config[c], ctx)
+            except SourceError as err:
+                unserved[c] = str(err)
+    return unserved
 
 
 def run_context(config: dict, *, quiet: bool = True) -> Context:

@@ -56,3 +56,17 @@ def test_a_series_whose_squares_overflow_is_refused_by_every_command(tmp_path, c
     code, err = _one_line(capsys, argv)
     assert code == 2 and "overflow" in err and len(err.splitlines()) == 1, err
     assert not (tmp_path / "res").exists()
+
+
+def test_a_short_series_marks_the_claims_it_cannot_serve_before_training(tmp_path, capsys):
+    """A 40-row CSV: C5 is named VACUOUS on stderr before any claim trains (its preflight)."""
+    import numpy as np
+
+    path = tmp_path / "short.csv"
+    np.savetxt(path, np.random.default_rng(0).normal(size=40))
+    argv = ["run", "--data", f"csv:{path}", "--claims", "C5", "--out", str(tmp_path / "r")]
+    code = main([*argv, "--quiet"])
+    out = capsys.readouterr()
+    first = out.err.strip().splitlines()[0]
+    assert code == 0 and first.startswith("ntk-verify run: warning: C5 reads VACUOUS, decided")
+    assert "40 values" in first

@@ -59,7 +59,14 @@ def _cmd_run(args) -> int:
     for config in configs:
         name = config["data"]["source"]
         context = pipeline.run_context(config, quiet=args.quiet)
-        # warn before training
+        # warn before training: claims the data cannot serve, step sizes past the limit
+        ids = pipeline.selected_claims(config, claims)
+        for c, why in pipeline.unserved_claims(config, ids, context).items():
+            print(
+                f"ntk-verify run: warning: {c} reads VACUOUS, decided before any training: {why}",
+                file=sys.stderr,
+                flush=True,
+            )
         stability = pipeline.stability_report(config, claims, context=context)
         for line in pipeline.stability_warnings(stability):
             print(
