@@ -175,8 +175,10 @@ def fraction_pvalues(
 def fraction_statuses(
     fractions, *, delta: float, alpha: float = 0.05, c: float = FRACTION_CAP
 ) -> np.ndarray:
-    """Statuses of :func:`fraction_decision` for replicates ``fractions[..., K, S]`` (vectorised:
-    the same p-values and precedence; members of equal size S)."""
+    r"""Statuses of :func:`fraction_decision` for replicates ``fractions[..., K, S]`` (vectorised:
+    the same p-values and precedence; members of equal size S): VIOLATED when
+    :math:`\min_k p^{\mathrm{Holm}}_{V,k} \le lpha/2`, else HOLDS when
+    :math:`\max_k p_{H,k} \le lpha/2`, else INCONCLUSIVE."""
     p_hold, p_viol, _ = fraction_pvalues(fractions, delta=delta, alpha=alpha, c=c)
     viol = intervals.holm(p_viol)
     return np.where(

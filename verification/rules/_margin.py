@@ -103,7 +103,8 @@ def margin_effect_statuses(
     correction: str = "holm",
     estimand: str = "median",
 ):
-    r"""Vectorised core of :func:`margin_effects`: ``log_ratios[..., V, S]`` →
+    r"""Vectorised core of :func:`margin_effects` (the margin :math:`\log(1-\Delta)`):
+    ``log_ratios[..., V, S]`` →
     ``(statuses[..., V], conjunction[...], p_mitigates[..., V], p_not_holm[..., V])`` (module
     docstring). A variant with zero spread over seeds is INCONCLUSIVE and keeps the conjunction
     from HOLDS."""

@@ -164,7 +164,8 @@ def noise_exponent_statuses(
     estimand: str = "median",
 ):
     r"""Vectorised core of :func:`noise_exponent_decision`: ``risk_per_seed[..., K, S]`` →
-    ``(status[...], centre[...], lo[...], hi[...])``."""
+    ``(status[...], centre[...], lo[...], hi[...])``, the per-seed slopes :math:`b_s` of
+    :math:`\log R` on :math:`\log\sigma^2` read against :math:`1-\Delta` (median: sign test)."""
     x, v, margin, alpha = _exponent_input(noise_var, risk_per_seed, margin, alpha, estimand)
     thr = 1.0 - margin
     S = v.shape[-1]
@@ -353,8 +354,8 @@ def _paired_t(log_ratios, null: float):
 
 def paired_effect_statuses(log_ratios, *, alpha: float = 0.05, correction: str = "holm"):
     r"""Vectorised core of :func:`paired_effects`: ``log_ratios[..., V, S]`` → ``(status, t,
-    p_helps, p_hurts)``
-    with Holm-adjusted one-sided p-values over the V variants (last-but-one axis)."""
+    p_helps, p_hurts)``, :math:`t = ar d\,\sqrt S/\mathrm{sd}(d)` with Holm-adjusted one-sided
+    p-values over the V variants (last-but-one axis)."""
     t, dist = _paired_t(log_ratios, 0.0)
     p_helps = stats.holm(dist.cdf(t), method=correction)
     p_hurts = stats.holm(dist.sf(t), method=correction)
