@@ -26,9 +26,14 @@ need.
 a finite series those among ``test_windows`` after the training values are used (count and
 interval width reported); fewer than ``min_ood_windows``: VACUOUS naming the count.
 
+**Pool** (:func:`pool_size`). Training windows are the first sign-consistent ones of a pool of
+windows. ``pool = 0`` (default) sizes it from the data: a synthetic family's test windows are
+generated, its pool is 48; a finite series is split in half — the pool holds half its windows
+(at least 48, so nile's 100 values serve, at most ``pool_max``), the test windows follow.
+
 The parts: ``_evidence`` (what the run measures: the grid at ``noise_std``, the noise sweep,
 σ_0²), ``_rule`` (the premise, the two exponents, the diagnostics and the observed law),
-``_words`` (their words), ``_plot`` (the figure).
+``_words`` (their words), ``_plot`` (the figure), ``_pool`` (the pool's size).
 """
 
 from __future__ import annotations
@@ -44,6 +49,8 @@ from verification.claims.c5_ood_risk._evidence import preflight_c5 as preflight_
 from verification.claims.c5_ood_risk._evidence import run_c5 as run_c5
 from verification.claims.c5_ood_risk._evidence import training_c5 as training_c5
 from verification.claims.c5_ood_risk._plot import plot_c5 as plot_c5
+from verification.claims.c5_ood_risk._pool import MIN_POOL, SYNTHETIC_POOL, pool_value
+from verification.claims.c5_ood_risk._pool import pool_size as pool_size
 from verification.claims.c5_ood_risk._rule import check_c5 as check_c5
 from verification.claims.c5_ood_risk._words import summary_c5 as summary_c5
 from verification.contract import Claim
@@ -55,6 +62,7 @@ __all__ = [
     "memory_c5",
     "own_noise_variance",
     "plot_c5",
+    "pool_size",
     "preflight_c5",
     "run_c5",
     "summary_c5",
@@ -75,11 +83,16 @@ CLAIM = Claim(
         "seeds": cfg.positive_int(10, "network seeds", maximum=64),
         "eta": cfg.positive_float(0.05, "attention learning rate η"),
         "noise_std": cfg.positive_float(0.1, "observation noise σ_ε on targets"),
-        "pool": cfg.positive_int(
-            48,
-            "windows scanned for sign-consistent training examples (48: real series "
-            "as short as nile's 100 values keep test windows)",
-            minimum=4,
+        "pool": cfg.Field(
+            0,
+            "windows scanned for sign-consistent training examples; 0: sized from the data "
+            f"(a synthetic family: {SYNTHETIC_POOL}; a finite series: half its windows, at "
+            f"least {SYNTHETIC_POOL} and at most pool_max, the rest are test windows)",
+            f"0 (sized from the data) or an integer >= {MIN_POOL}",
+            pool_value,
+        ),
+        "pool_max": cfg.positive_int(
+            512, "the most windows a pool sized from a finite series holds", minimum=MIN_POOL
         ),
         "test_windows": cfg.positive_int(
             3000,

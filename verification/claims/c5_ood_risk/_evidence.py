@@ -15,19 +15,21 @@ import numpy as np
 from ntk_attention import Params, forward, init_params
 from ntk_attention import linear as lin
 from verification.claims._common import ood_premise_verdict, ood_split, own_noise_variance
+from verification.claims.c5_ood_risk._pool import SYNTHETIC_POOL, finite_source, pool_size
 from verification.claims.c5_ood_risk._rule import check_c5
 from verification.contract import StepSize, TrainingRun, memory_bytes, memory_sum, train_bytes
 from verification.rules._verdict import HOLDS, Verdict
 
 
-def _section_n(section: dict) -> dict:
-    """C5's section as :func:`ood_split` reads it: n = the largest training size."""
-    return {**section, "n": max(section["sizes"])}
+def _section_n(section: dict, ctx) -> dict:
+    """C5's section as :func:`ood_split` reads it: n = the largest training size, ``pool`` the
+    pool sized from the data (:func:`pool_size`)."""
+    return {**section, "n": max(section["sizes"]), "pool": pool_size(section, ctx.config["data"])}
 
 
 def preflight_c5(section: dict, ctx) -> None:
     """Too few windows for the largest training size, refused before any claim runs."""
-    ood_split(_section_n(section), ctx, "C5", consistent_only=True, n_key="sizes")
+    ood_split(_section_n(section, ctx), ctx, "C5", consistent_only=True, n_key="sizes")
 
 
 def _noise(seed: int, shape, stream: int) -> np.ndarray:
@@ -128,7 +130,8 @@ def noise_sweep(section: dict, split, seeds, fit, targets, att_risk, lin_risk) -
 def evidence_c5(section: dict, ctx, split) -> dict:
     """The keyword arguments of :func:`check_c5` measured on ``split``: the grid at
     ``noise_std``, the noise sweep (through ``ctx``: step size, training, divergence records) and
-    σ_0² from the pool's noise-free windows."""
+    σ_0² from the pool's noise-free windows (the pool sized from the data, :func:`pool_size`)."""
+    pool_n = pool_size(section, ctx.config["data"])
     sizes, levels = section["sizes"], section["noise_levels"]
     seeds = ctx.network_seeds(section["seeds"])
     shared_level = any(sd == section["noise_std"] for sd in levels)
@@ -140,7 +143,7 @@ def evidence_c5(section: dict, ctx, split) -> dict:
     att, lin_err = grid_errors(section, split, seeds, fit, targets, att_risk, lin_risk)
     noise_sweep(section, split, seeds, fit, targets, att_risk, lin_risk)
     bar.close()
-    pool = ctx.dataset(section["pool"], n_test=section["test_windows"], noise_std=0.0)
+    pool = ctx.dataset(pool_n, n_test=section["test_windows"], noise_std=0.0)
     return dict(
         sizes=sizes,
         steps=section["steps"],
@@ -152,6 +155,7 @@ def evidence_c5(section: dict, ctx, split) -> dict:
         att_risk=att_risk,
         lin_risk=lin_risk,
         own_noise_var=own_noise_variance(pool.X, pool.y),
+        pool=pool_n,
         margin=section["margin"],
         alpha=section["alpha"],
         test_windows=int(split.X_test.shape[0]),
@@ -164,7 +168,7 @@ def evidence_c5(section: dict, ctx, split) -> dict:
 def run_c5(section: dict, ctx) -> Verdict:
     """C5's verdict: VACUOUS with fewer than ``min_ood_windows`` sign-inconsistent test windows,
     else :func:`check_c5` on what :func:`evidence_c5` measures."""
-    split = ood_split(_section_n(section), ctx, "C5", consistent_only=True, n_key="sizes")
+    split = ood_split(_section_n(section, ctx), ctx, "C5", consistent_only=True, n_key="sizes")
     if split.X_test.shape[0] < section["min_ood_windows"]:
         return ood_premise_verdict(
             "C5",
@@ -190,6 +194,7 @@ def memory_c5(section: dict, data: dict) -> tuple[int, str]:
     by default) and the windows."""
     every = math.gcd(*section["steps"])
     m, t = section["width"], max(section["test_windows"], section["ood_windows"])
+    pool = section["pool"] or (section["pool_max"] if finite_source(data) else SYNTHETIC_POOL)
     return memory_sum(
         train_bytes(
             n=max(section["sizes"]),
@@ -201,7 +206,7 @@ def memory_c5(section: dict, data: dict) -> tuple[int, str]:
             held=False,
         ),
         (8 * t * m * 4, "forward pass on the test windows"),
-        memory_bytes(d=data["d"], n=max(section["sizes"]), windows=section["pool"] + t),
+        memory_bytes(d=data["d"], n=max(section["sizes"]), windows=pool + t),
     )
 
 

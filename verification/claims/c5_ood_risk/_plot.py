@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from verification.claims._common import pyplot, save_figure
+from verification.claims.c5_ood_risk._words import num
 from verification.rules._verdict import Verdict
 
 COLORS = {"attention": "C3", "linear": "C0"}
@@ -36,7 +37,9 @@ def noise_axes(ax, v: Verdict) -> None:
     ax.plot(x2, x2, "k:", lw=1, label="R = σ² (exponent 1)")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("noise variance σ² = σ_0² + σ_ε²")
+    rng = v.tested_range.get("noise_var")
+    span = f" ({v.tested_range['noise_var_decades']:.2g} decades)" if rng else ""
+    ax.set_xlabel(f"noise variance σ² = σ_0² + σ_ε²{span}")
     ax.set_ylabel("OOD risk R (per seed; line: geometric mean)")
     ax.set_title("decisive: does the risk vanish with the noise?", fontsize=10)
     ax.legend(fontsize=7)
@@ -73,9 +76,12 @@ def ratio_axes(ax, v: Verdict) -> None:
     ax.axhline(1.0, color="gray", ls=":", lw=1, label="noise floor R = σ²")
     ax.set_yscale("log")
     ax.set_xticks(x, labels, fontsize=8)
-    ax.set_ylabel("OOD risk / σ_ε² on sign-inconsistent windows")
+    ax.set_ylabel("OOD risk R/σ², σ² = σ_0² + σ_ε², on sign-inconsistent windows")
     noise_std = v.tested_range.get("noise_std", float("nan"))
-    ax.set_title(f"diagnostic: R/σ² at σ_ε = {noise_std:g} (95% bootstrap)", fontsize=10)
+    var = v.bounds.get("sigma2", float("nan"))
+    ax.set_title(
+        f"diagnostic: R/σ² at σ_ε = {noise_std:g}, σ² = {num(var)} (95% bootstrap)", fontsize=10
+    )
 
 
 def plot_c5(v: Verdict, out: Path) -> list[str]:

@@ -40,7 +40,8 @@ MODELS = ("attention", "linear")
 class C5Input(NamedTuple):
     r""":func:`check_c5`'s inputs read once: ``sig`` the noise levels σ_ε (K,), ``x`` the noise
     variances :math:`\sigma_0^2 + \sigma_\varepsilon^2` (K,), ``A`` and ``L`` the risks (K, S),
-    ``var`` the σ² at ``noise_std``, ``n_test`` the sign-inconsistent test windows."""
+    ``var`` the σ² at ``noise_std``, ``n_test`` the sign-inconsistent test windows, ``pool``
+    the windows scanned for training examples (None: not given)."""
 
     sizes: list
     steps: list
@@ -53,6 +54,28 @@ class C5Input(NamedTuple):
     var: float
     margin: float
     n_test: int
+    pool: int | None = None
+
+
+SHORT_RANGE_DECADES = 1.0
+"""Below this many decades of σ² the exponent is read over a short range, and the words say so."""
+
+
+class NoiseRange(NamedTuple):
+    """The range of σ² = σ_0² + σ_ε² the exponents are fitted over: its ends, its decades and
+    whether it is short (under :data:`SHORT_RANGE_DECADES`)."""
+
+    lo: float
+    hi: float
+    decades: float
+    short: bool
+
+
+def noise_range(x: C5Input) -> NoiseRange:
+    """The fitted σ² range: log10(max σ² / min σ²) decades, not the σ_ε range."""
+    lo, hi = float(np.min(x.x)), float(np.max(x.x))
+    decades = math.log10(hi / lo) if lo > 0 else float("inf")
+    return NoiseRange(lo, hi, decades, decades < SHORT_RANGE_DECADES)
 
 
 class RiskRatios(NamedTuple):
@@ -106,7 +129,7 @@ def exponent_parts(x: C5Input, decisions: dict[str, NoiseExponent]) -> list:
     """The two decisive parts, linear first, each with its R/σ² (mean over seeds) per level."""
     risks = {"linear": x.L, "attention": x.A}
     return [
-        words.exponent_part(model, dec, (risks[model] / x.x[:, None]).mean(1), x.sig)
+        words.exponent_part(model, dec, (risks[model] / x.x[:, None]).mean(1), x.x)
         for model, dec in decisions.items()
     ]
 
@@ -168,9 +191,7 @@ def observed_law(x: C5Input, parts, decisions, loose: dict, alpha) -> Observed:
         budget=words.observed_budget(undecided_seeds(decisions, alpha), x.own_noise_var),
         status=combine_parts([p for p in parts if p.role == "conclusion"]),
         rule=words.observed_rule(x.margin, dl, da),
-        scale=words.observed_scale(
-            x.sig, x.own_noise_var, x.sizes, x.steps, x.A.shape[1], x.n_test
-        ),
+        scale=words.observed_scale(x, noise_range(x), x.A.shape[1]),
         finding=words.observed_finding(dl, da),
         looseness=loose,
     )
@@ -187,6 +208,7 @@ def c5_input(
     own_noise_var,
     margin,
     test_windows,
+    pool=None,
 ) -> C5Input:
     """The inputs as a :class:`C5Input` (``test_windows`` None: the rows of the first grid cell)."""
     n_test = (
@@ -205,6 +227,7 @@ def c5_input(
         own_noise_var + noise_std**2,
         margin,
         n_test,
+        None if pool is None else int(pool),
     )
 
 
@@ -235,14 +258,19 @@ def c5_arrays(x: C5Input, rr: RiskRatios) -> dict:
 
 
 def c5_tested_range(x: C5Input, test_set: str) -> dict:
-    """What was run: sizes, steps, noise levels and the sign-inconsistent test windows."""
+    """What was run: sizes, steps, noise levels, the σ² range fitted, the sign-inconsistent test
+    windows and the pool."""
+    rng = noise_range(x)
     return {
         "n": [int(n) for n in x.sizes],
         "steps": [int(t) for t in x.steps],
         "noise_levels": x.sig.tolist(),
         "noise_std": x.noise_std,
+        "noise_var": [rng.lo, rng.hi],
+        "noise_var_decades": rng.decades,
         "test_windows": x.n_test,
         "test_set": test_set,
+        **({} if x.pool is None else {"pool": x.pool}),
     }
 
 
@@ -262,6 +290,7 @@ def check_c5(
     alpha: float = 0.05,
     resamples: int = 1000,
     test_windows: int | None = None,
+    pool: int | None = None,
     test_set: str = "",
     config: dict | None = None,
     seed: int | None = None,
@@ -277,7 +306,8 @@ def check_c5(
     ``att_sq_err[i][j]`` (N_test, S) and ``lin_sq_err[i][j]`` (N_test, 1) squared errors at
     ``noise_std`` for ``sizes[i]`` and ``steps[j]`` (or (N_test, S) when the linear net's targets
     differ by seed); :math:`R/\sigma^2` with percentile bootstrap intervals over test windows
-    against :math:`c_R(1+\ln n)` (attention above, linear below).
+    against :math:`c_R(1+\ln n)` (attention above, linear below). ``pool``: the windows scanned
+    for the sign-consistent training windows (reported only).
     """
     x = c5_input(
         sizes,
@@ -290,13 +320,14 @@ def check_c5(
         own_noise_var,
         margin,
         test_windows,
+        pool,
     )
     rr = risk_ratios(x, att_sq_err, lin_sq_err, c_R, alpha=alpha, resamples=resamples)
     att = rr.ratios["attention"]
     half = float(np.max(att[..., 2] - att[..., 1])) / 2
     decisions = exponent_decisions(x, alpha=alpha)
     parts = (
-        words.premise_part(HOLDS, x.n_test, test_set, noise_std, half),
+        words.premise_part(HOLDS, x, test_set, half),
         *exponent_parts(x, decisions),
         *diagnostic_parts(x, rr, c_R),
     )
@@ -306,7 +337,9 @@ def check_c5(
     return Verdict(
         claim="C5",
         status=status,
-        explanation=words.explanation(status, x, decisions, rr.ratios, loose["c_R_linear_needs"]),
+        explanation=words.explanation(
+            status, x, noise_range(x), decisions, rr.ratios, loose["c_R_linear_needs"]
+        ),
         measured=measured,
         bounds={
             "risk_level_over_sigma2": rr.levels,
