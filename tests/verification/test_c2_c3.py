@@ -12,7 +12,7 @@ from verification.calibration import _seeds as calibration_seeds
 from verification.claims import c2_asymmetric_learning as c2
 from verification.claims import c3_last_token_mass as c3
 from verification.rules import _laws as laws
-from verification.rules import rate_decision
+from verification.rules import clopper_pearson, rate_decision
 from verification.rules._verdict import HOLDS, INCONCLUSIVE, VACUOUS, VIOLATED, Verdict
 
 GOOD = np.tile(
@@ -126,13 +126,17 @@ def test_c3_observed_boundary_true_false_and_budget():
         w_grid=grid_w,
         grid_masses=grid,
     )
-    o = _c3(GOOD, -np.ones((40, 60)), **kw).observed
+    v = _c3(GOOD, -np.ones((40, 60)), **kw, training_windows=24)
+    o = v.observed
     assert o.status == VIOLATED and o.looseness["t_hold"] == 20 and o.looseness["t_star"] == 200
-    assert (
-        o.looseness["w_star_data"] == 1.0
-        and o.looseness["w_fail_data"] == 2.0
-        and o.rule == laws.SEED_RULE
-    )
+    # the training windows' boundary is a labelled one-sample diagnostic, not a looseness number
+    assert v.measured["data_boundary_training_windows"] == {
+        "w_hold": 1.0,
+        "w_fail": 2.0,
+        "windows": 24,
+    }
+    assert "w_star_data" not in o.looseness and o.rule == laws.SEED_RULE
+    assert "in the 24 training windows (diagnostic, one sample, no interval)" in o.finding
     ok, w = _traj(40, 6, 6)  # true all along
     o = _c3(
         GOOD, -np.ones((40, 60)), **{**kw, "neuron_ok_trajectory": [ok], "weights_trajectory": [w]}
@@ -147,12 +151,12 @@ def test_c3_observed_boundary_true_false_and_budget():
     assert o.status == INCONCLUSIVE and o.budget.startswith("36 seeds per width")
     # data on which a common negative weight never keeps the last position least attended
     # (as haar's)
-    o = _c3(
+    v = _c3(
         GOOD, -np.ones((40, 60)), **{**kw, "grid_masses": np.tile([0.1, 0.3, 0.3, 0.3], (4, 1))}
-    ).observed
+    )
     assert (
-        math.isnan(o.looseness["w_star_data"])
-        and "breaks it already at the grid's smallest |w| = 0.1" in o.finding
+        math.isnan(v.measured["data_boundary_training_windows"]["w_hold"])
+        and "it breaks already at the grid's smallest |w| = 0.1" in v.observed.finding
     )
 
 
@@ -356,8 +360,8 @@ def test_first_times_and_plateau_on_a_constructed_curve():
 
 def test_c2_levels_and_saturation_reported():
     v = _c2(60)
-    assert v.measured["first_time_plus"]["0.9"] == [20.0, 20.0]
-    assert v.measured["first_time_minus"]["0.6"] == [20.0, 20.0]
+    assert v.measured["first_crossing_plus"]["0.9"] == [20.0, 20.0]
+    assert v.measured["first_crossing_minus"]["0.6"] == [20.0, 20.0]
     # last decade t >= 10: 0.5, 1, 1, 1 (the jump at 20 is inside it): still moving
     assert v.measured["plateau_plus"] == [0.875, 0.875] and v.measured["plateau_settled_minus"] == [
         False,
@@ -365,9 +369,9 @@ def test_c2_levels_and_saturation_reported():
     ]
     sat = next(p for p in v.parts if p.name.startswith("saturation"))
     assert sat.status == INCONCLUSIVE and "m=8: 0.88/0.88 (still moving)" in sat.finding
-    assert "1-δ reached at m = 8, 16" in c2.summary_c2(v)
+    assert "1-δ held to T (median network) at m = 8, 16" in c2.summary_c2(v)
     v = _c2(30)
-    assert "1-δ reached at no width" in c2.summary_c2(v) and "0 width" not in c2.summary_c2(v)
+    assert "no onset of 1-δ" in c2.summary_c2(v) and "0 width" not in c2.summary_c2(v)
 
 
 # per-network scatter of the onsets, ±10% in pairs (9/10 with 10/9 at every width, so the mean
@@ -415,15 +419,15 @@ def test_c2_first_time_exponent_decided_with_a_margin(power, status):
     widths = np.array([2, 4, 8, 16])
     onsets = np.round(90 * widths[:, None] ** power * ONSET_SCATTER).astype(np.int64)
     v = c2.check_c2(**_first_time_input(onsets))
-    part = next(p for p in v.parts if p.name.startswith("first time ∝ m"))
+    part = next(p for p in v.parts if p.name.startswith("onset ∝ m"))
     rd = rate_decision(widths, onsets, exponent=1.0, margin=0.1)
     assert part.status == rd.status == status and not part.decisive
-    assert v.measured["first_time_exponent"]["a_r=+1, level 0.9"] == pytest.approx(power)
+    assert v.measured["onset_exponent"]["a_r=+1, level 0.9"] == pytest.approx(power)
     assert v.status == VACUOUS  # λ unresolved: the exponent does not decide
     # the same onsets in every network: zero spread, undecided and named so
     same = np.round(90 * widths[:, None] ** power * np.ones((1, 2))).astype(np.int64)
     part = next(
-        p for p in c2.check_c2(**_first_time_input(same)).parts if p.name.startswith("first time")
+        p for p in c2.check_c2(**_first_time_input(same)).parts if p.name.startswith("onset ∝ m")
     )
     assert part.status == INCONCLUSIVE and "zero spread" in part.finding
 
@@ -448,10 +452,118 @@ def test_c2_quantised_first_times_are_uninformative_never_holds():
         v_min=1.0,
         delta=0.1,
     )
-    part = next(p for p in v.parts if p.name.startswith("first time ∝ m"))
+    part = next(p for p in v.parts if p.name.startswith("onset ∝ m"))
     assert part.status == VACUOUS and "uninformative" in part.finding and "censored" in part.finding
-    assert "first_time_exponent" not in v.measured
+    assert "onset_exponent" not in v.measured
     assert "uninformative" in v.observed.finding and "onset_exponent_m" not in v.observed.looseness
+
+
+# onsets, never first crossings (issue 27)
+
+DEFAULT_RECORDS = np.array([0, 1, 2, 4, 5, 8, 11, 16, 22, 32, 46, 65, 92, 130, 185, 262, 371])
+
+
+def _curves_input(agree, widths, steps):
+    """check_c2's inputs from per-network agreeing counts ``agree`` (W, S, R) of 60 neurons in
+    both groups (λ unresolved: only the diagnostics and the observed law speak)."""
+    n = np.full(agree.shape[:2], 60)
+    return dict(
+        widths=np.asarray(widths),
+        seeds=list(range(agree.shape[1])),
+        steps=steps,
+        agree_plus=agree,
+        n_plus=n,
+        agree_minus=agree,
+        n_minus=n,
+        lam=1e-300,
+        lam_resolution=1e-12,
+        eta=1.0,
+        v_min=1.0,
+        delta=0.1,
+    )
+
+
+def test_c2_onset_is_held_to_the_end_never_a_first_crossing():
+    # every network crosses 1-δ at t = 2, flips its whole group back at t = 10, holds from t = 50
+    agree = np.full((2, S2, STEPS.size), 60)
+    agree[..., STEPS < 2] = 30
+    agree[..., (STEPS >= 10) & (STEPS < 50)] = 0
+    v = c2.check_c2(**_curves_input(agree, [8, 16], STEPS))
+    assert v.measured["first_crossing_plus"]["0.9"] == [2.0, 2.0]  # the crossing, so named
+    assert v.measured["observed_onset"] == v.measured["median_onset"] == [50.0, 50.0]
+    assert "m = 8: t = 50" in v.observed.finding and "t = 2" not in v.observed.finding
+    assert c2.onset_times(agree[0, 0] / 60, STEPS, (0.9,)).tolist() == [50.0]
+
+
+def test_c2_censored_networks_have_no_onset_and_say_so():
+    # 30 of 40 networks hold from t = 5; 10 flip at t = 50 and stay flipped (no onset by T = 100)
+    agree = np.full((2, S2, STEPS.size), 60)
+    agree[..., STEPS < 5] = 30
+    agree[:, :10, STEPS >= 50] = 0
+    agree[1, :, -1] = 0  # at m = 16 every network flips at T: censored everywhere
+    v = c2.check_c2(**_curves_input(agree, [8, 16], STEPS))
+    M, fin = v.measured, v.observed.finding
+    assert M["onset_censored"] == [10, 40] and M["median_onset"][0] == 5.0
+    assert math.isinf(M["observed_onset"][0]) and math.isinf(M["median_onset"][1])
+    assert "m = 8: t = 5 / t >100 (censored) (10 networks never hold to T)" in fin
+    assert "m = 16: t >100 (censored)" in fin and "t = inf" not in fin
+    assert "50 networks censored (no onset by T = 100)" in c2.summary_c2(v)
+    v = c2.check_c2(**_curves_input(agree, [8, 16], STEPS) | {"lam": 1.0})
+    L = v.observed.looseness  # from the onsets only: the censored width is left out
+    assert L["onset_widths"] == [8] and L["onset_of"] == "the median network"
+    assert L["c_A_supported"] == pytest.approx(5.0 / 8)
+
+
+def _median_basis(medians, steps, widths=(16, 32, 64, 128)):
+    """40 networks per width holding from ``medians[w]`` on, 15 of them censored (flipped at T):
+    the fit falls back to the median per width."""
+    onsets = np.tile(np.asarray(medians)[:, None], (1, S2))
+    agree = np.where(steps >= onsets[..., None], 60, 30)
+    agree[:, :15, -1] = 0
+    return c2.check_c2(**_curves_input(agree, widths, steps))
+
+
+@pytest.mark.parametrize(
+    "medians, why",
+    [
+        ((2, 4, 8, 16), "collinear"),  # exactly ∝ m on the record grid: slope 1.00 [1.00, 1.00]
+        ((4, 5, 8, 11), "quantised"),  # consecutive records of the default schedule
+        ((4, 5, math.inf, math.inf), "2 of 4 widths have a finite median onset"),
+    ],
+)
+def test_c2_collinear_quantised_or_censored_onsets_are_uninformative(medians, why):
+    v = _median_basis(medians, DEFAULT_RECORDS)
+    fin, L = v.observed.finding, v.observed.looseness
+    assert f"onset exponent in m uninformative ({why}" in fin
+    assert "onset_exponent_m" not in L and "HOLDS" not in fin.split("onset exponent")[1]
+    part = next(p for p in v.parts if p.name.startswith("onset ∝ m"))
+    assert part.status == VACUOUS and "uninformative" in part.finding
+    assert "onset_exponent" not in v.measured
+
+
+def test_c2_onset_fit_on_medians_where_informative():
+    # medians spread over many records (∝ m^2): the median-per-width fit decides, never zero-width
+    steps = np.arange(0, 5000, 10)
+    v = _median_basis((160, 640, 2560, 4990), steps)
+    L = v.observed.looseness
+    lo, hi = L["onset_exponent_interval"]
+    assert hi - lo > 1e-6 and "median network's onset per width (60 networks censored" in (
+        v.observed.finding
+    )
+
+
+def test_c2_bands_come_from_networks_wider_than_pooled(tmp_path):
+    # half the networks agree entirely, half at chance: neurons pooled over 40 networks give a
+    # narrow band, the networks (the unit) a wide one
+    agree = np.full((2, S2, STEPS.size), 60)
+    agree[:, ::2, :] = 30
+    v = c2.check_c2(**_curves_input(agree, [8, 16], STEPS))
+    A = v.arrays
+    net = A["network_hi_plus"][0, -1] - A["network_lo_plus"][0, -1]
+    lo, hi = clopper_pearson(np.int64(A["agree_plus"][0, -1]), np.int64(A["n_plus"][0]), 0.05)
+    assert A["network_mean_plus"][0, -1] == pytest.approx(0.75) and A["networks_plus"][0] == S2
+    assert net > 2 * (hi - lo)
+    assert c2.plot_c2(Verdict.from_dict(v.to_dict()), tmp_path) == ["c2_sign_agreement.png"]
 
 
 def test_c2_linearised_agreement_and_empty_groups():
@@ -557,10 +669,12 @@ def test_c3_run_on_a_tiny_configuration():
         and v.observed.rule == laws.SEED_RULE
         and "t ≤ 30" in v.observed.scale
     )
-    assert "w_star_data" in v.observed.looseness and v.arrays["grid_masses"].shape == (
-        160,
-        config["data"]["d"],
-    )
+    assert "w_hold" in v.measured["data_boundary_training_windows"]
+    assert v.arrays["grid_masses"].shape == (160, config["data"]["d"])
+    # the data process: ceil(10000 / 6) draws of the builder's 6 windows, with intervals
+    dp = v.measured["data_process"]
+    assert dp["windows"] == 10002 and dp["units"] == 1667 and dp["unit"] == "draw"
+    assert v.intervals["data_condition_margin"] == dp["margin_interval"]
     assert np.allclose(
         v.arrays["grid_masses"].sum(axis=1), 1.0
     )  # each row is a distribution over positions
@@ -769,9 +883,8 @@ def test_c2_onset_exponent_in_eta_censored_or_too_few_step_sizes():
     look, words = c2.eta_exponent(
         _eta_scan((math.inf, 32, 16)), ETA_STEPS, 0.9, margin=0.1, alpha=0.05
     )
-    assert (
-        look["onset_exponent_eta_status"]
-        == "uninformative (not reached at every step size and seed)"
+    assert look["onset_exponent_eta_status"].startswith(
+        "uninformative (2 of 3 step sizes have a finite median onset"
     )
     look, _ = c2.eta_exponent(
         _eta_scan((64, 32), etas=(0.5, 1.0)), ETA_STEPS, 0.9, margin=0.1, alpha=0.05

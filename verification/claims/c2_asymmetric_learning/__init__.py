@@ -17,30 +17,31 @@ fraction of its group's neurons that disagree.
 
 **Verdict rule** (:func:`check_c2`). Theorem: :func:`verification.rules._verdict.combine_parts` —
 the data term and :math:`t \ge t_{align}` are premises (``role="premise"``); either not met (the
-data-term fraction below ``data_term_threshold``; λ unresolved or :math:`t_{align}` beyond the
-steps run, with the factor) makes it VACUOUS. The conclusion takes the network draw as the unit
-and counts every neuron: per network and group the failure fraction :math:`f_s` (i.i.d. over
-draws), its mean decided against δ by :func:`verification.rules._laws.fraction_decision`
-(order-free: an exact binomial part on Bernoulli-rounded fractions and a constant-bet betting
-part, intersection–union for HOLDS, Holm over 2 groups × widths for VIOLATED). The former rule —
-the first neuron of each group as one trial per network
-(:func:`verification.rules._laws.seed_decision`) — is kept as a diagnostic. The seeds of one
-width train as one vmapped program, so the default budget (160 networks per width) costs little
-more than a few seeds did. Diagnostics: the first time each group reaches given levels, the
-saturation plateau, fitted exponents of first time against m
-(:func:`verification.rules.rate_decision`, exponent 1, margin Δ) — uninformative, never HOLDS,
-when the onsets are censored at the first record or below the record resolution
-(:func:`verification.rules._laws.onset_fit_reading`) — and the linearised model's
-:math:`t\to\infty` sign of :math:`w_r - w_r(0)` against real training's. Observed
-(:class:`verification.rules._verdict.Observed`): each network's onset of :math:`1-\delta`
-agreement, its exponent in m, the orders of magnitude between :math:`t_{align}` and the onset and
-the :math:`c_A` that would close them; status by the seed-level rule on every neuron at T. With
-``eta_factors`` (opt-in) the widest width also trains at η × each factor: the onset's exponent in
-η against −1 (t_align ∝ 1/η), a diagnostic that never decides the observed status
-(:func:`eta_exponent`).
+data-term fraction below ``data_term_threshold``; λ unresolved or :math:`t_{align}` beyond the steps
+run, with the factor) makes it VACUOUS. The conclusion takes the network draw as the unit and counts
+every neuron: per network and group the failure fraction :math:`f_s` (i.i.d. over draws), its mean
+decided against δ by :func:`verification.rules._laws.fraction_decision` (order-free: an exact
+binomial part on Bernoulli-rounded fractions and a constant-bet betting part, intersection–union for
+HOLDS, Holm over 2 groups × widths for VIOLATED). The former rule — the first neuron of each group
+as one trial per network (:func:`verification.rules._laws.seed_decision`) — is kept as a diagnostic.
+The seeds of one width train as one vmapped program, so the default budget (160 networks per width)
+costs little more than a few seeds did. Diagnostics: the first record each group crosses given
+levels (a first crossing, never called an onset), the saturation plateau, fitted exponents of the
+networks' onsets against m (:func:`verification.rules.rate_decision`, exponent 1, margin Δ) —
+uninformative, never HOLDS, when the onsets are censored (fewer than 3 finite medians), at the first
+record, quantised on the record schedule or collinear (:func:`._fits.onset_fit`) — and the
+linearised model's :math:`t\to\infty` sign of :math:`w_r - w_r(0)` against real training's. Observed
+(:class:`verification.rules._verdict.Observed`): each network's onset of :math:`1-\delta` agreement
+(the first record from which both groups hold it at every later record; censored, never a number,
+when it does not hold to T), its exponent in m, the orders of magnitude between :math:`t_{align}`
+and the onset and the :math:`c_A` that would close them (onsets only); status by the seed-level rule
+on every neuron at T. With ``eta_factors`` (opt-in) the widest width also trains at η × each factor:
+the onset's exponent in η against −1 (t_align ∝ 1/η), a diagnostic that never decides the observed
+status (:func:`eta_exponent`).
 
-The parts: :mod:`._evidence` (what the run measures), :mod:`._curves` (first times and plateaus
-of an agreement curve), :mod:`._rule` (the decisions), :mod:`._observed` (the observed law),
+The parts: :mod:`._evidence` (what the run measures), :mod:`._curves` (first crossings, onsets,
+plateaus and network bands of the agreement curves), :mod:`._fits` (onset fits and why they are
+uninformative), :mod:`._rule` (the decisions), :mod:`._observed` (the observed law),
 :mod:`._words` (their words), :mod:`._plot` (the figure).
 """
 
@@ -49,6 +50,7 @@ from __future__ import annotations
 from verification import config as cfg
 from verification.claims._common import ALPHA, DELTA, ETA_MODE
 from verification.claims.c2_asymmetric_learning._curves import first_times as first_times
+from verification.claims.c2_asymmetric_learning._curves import onset_times as onset_times
 from verification.claims.c2_asymmetric_learning._curves import plateau as plateau
 from verification.claims.c2_asymmetric_learning._evidence import LINEAR_SEEDS as LINEAR_SEEDS
 from verification.claims.c2_asymmetric_learning._evidence import (
@@ -74,6 +76,7 @@ __all__ = [
     "example_check_input",
     "first_times",
     "memory_c2",
+    "onset_times",
     "plateau",
     "plot_c2",
     "record_steps",

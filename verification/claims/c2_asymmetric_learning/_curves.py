@@ -1,6 +1,8 @@
 r"""C2's agreement curves: the counts of neurons whose sign follows :math:`a_r`, per group, network
 and record, as checked arrays and fractions (:class:`C2Input`), and the readings of a curve — the
-first record it reaches a level, and its saturation plateau."""
+first record it crosses a level (a first crossing, not an onset), the onset (the first record from
+which it stays at or above a level at every later record; ``inf``, censored, when it does not hold
+to the last record) and its saturation plateau."""
 
 from __future__ import annotations
 
@@ -51,8 +53,8 @@ def c2_input(widths, steps, agree_plus, n_plus, agree_minus, n_minus) -> C2Input
 
 
 def first_times(fractions, steps, levels) -> np.ndarray:
-    r"""First recorded step at which each curve reaches each level:
-    :math:`\min\{t_j : f_j \ge L\}`.
+    r"""First recorded step at which each curve reaches each level (a first crossing, never an
+    onset: the curve may fall back below it later): :math:`\min\{t_j : f_j \ge L\}`.
 
     ``fractions`` (..., R) over ``steps`` (R,); returns (..., len(levels)) with ``inf`` where a
     curve never reaches the level (and where it is NaN: a group without neurons).
@@ -73,6 +75,34 @@ def first_times(fractions, steps, levels) -> np.ndarray:
     return out
 
 
+def onset_times(fractions, steps, levels) -> np.ndarray:
+    r"""Onset of each level: the first recorded step from which each curve stays at or above it at
+    every later record, :math:`\min\{t_j : f_k \ge L\ \forall k \ge j\}`.
+
+    ``fractions`` (..., R) over ``steps`` (R,); returns (..., len(levels)) with ``inf`` where the
+    last record is below the level (censored: no onset within the records; also where NaN).
+
+    A curve that crosses 0.9 at t = 1 and falls back has its onset at t = 100, not at 1:
+
+    >>> f = np.array([0.5, 0.95, 0.6, 0.95, 0.97])
+    >>> onset_times(f, np.array([0, 1, 10, 100, 1000]), (0.9, 0.96)).tolist()
+    [100.0, 1000.0]
+    >>> onset_times(f[:-1], np.array([0, 1, 10, 100]), (0.96,)).tolist()
+    [inf]
+    """
+    f = np.asarray(fractions, np.float64)
+    steps = np.asarray(steps, np.float64)
+    if f.shape[-1] != steps.size:
+        raise ValueError(
+            f"fractions: expected a last axis of {steps.size} records, got shape {f.shape}"
+        )
+    out = np.full(f.shape[:-1] + (len(levels),), np.inf)
+    for j, L in enumerate(levels):
+        held = np.flip(np.logical_and.accumulate(np.flip(f >= L, -1), axis=-1), -1)
+        out[..., j] = np.where(held[..., -1], steps[np.argmax(held, axis=-1)], np.inf)
+    return out
+
+
 def plateau(
     fractions, steps, *, tail: float = 0.1, tol: float = 0.02
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -90,3 +120,32 @@ def plateau(
         )
     last = f[..., steps >= tail * steps[-1]]
     return last.mean(axis=-1), (last.max(axis=-1) - last.min(axis=-1)) <= tol
+
+
+BOOTSTRAP = 1000
+"""Resamples of the networks for the figure's bands."""
+
+
+def network_band(frac_seed, n, alpha: float, *, seed: int = 0) -> tuple[np.ndarray, ...]:
+    r"""The mean over networks of each network's agreeing fraction, and its percentile bootstrap
+    :math:`1-\alpha` interval over the networks (the network the unit: neurons are never pooled
+    across networks), per width and record.
+
+    ``frac_seed`` (W, S, R), ``n`` (W, S) neurons per network (networks without any are left
+    out); returns ``(mean, lo, hi)`` (W, R), NaN at a width without such networks, and the
+    networks used per width (W,).
+    """
+    f = np.asarray(frac_seed, np.float64)
+    W, _, R = f.shape
+    mean, lo, hi = (np.full((W, R), np.nan) for _ in range(3))
+    used = np.asarray(n).reshape(W, -1) > 0
+    rng = np.random.default_rng(seed)
+    for wi in range(W):
+        F = f[wi, used[wi]]
+        if not F.shape[0]:
+            continue
+        S = F.shape[0]
+        boot = rng.multinomial(S, np.full(S, 1 / S), size=BOOTSTRAP) @ F / S  # (B, R)
+        mean[wi] = F.mean(axis=0)
+        lo[wi], hi[wi] = np.quantile(boot, [alpha / 2, 1 - alpha / 2], axis=0)
+    return mean, lo, hi, used.sum(axis=1)

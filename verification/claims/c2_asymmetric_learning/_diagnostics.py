@@ -1,6 +1,7 @@
 r"""C2's diagnostics, reported beside the verdict and never deciding it: the designated neuron (the
-former one-trial-per-network rule), the first record each level is reached, the saturation
-plateau, the exponent of first time against m and the linearised :math:`t\to\infty` signs."""
+former one-trial-per-network rule), the first record each level is crossed (pooled), the
+saturation plateau, the exponent of the networks' onsets against m and the linearised
+:math:`t\to\infty` signs."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import numpy as np
 
 from verification.claims.c2_asymmetric_learning import _words as words
 from verification.claims.c2_asymmetric_learning._curves import GROUPS, NAME, C2Input, plateau
+from verification.claims.c2_asymmetric_learning._fits import MIN_POINTS, median_onsets, onset_fit
 from verification.rules import _laws as laws
-from verification.rules import rate_decision
 from verification.rules._verdict import HOLDS, INCONCLUSIVE, VACUOUS, Part, combine_status
 
 
@@ -32,7 +33,7 @@ def designated(x: C2Input, designated_agree, *, delta: float, alpha: float) -> P
 
 def curve_numbers(x: C2Input, first, level, settled, all_levels) -> dict:
     """Per group: the pooled agreement at T and at t = 0, the plateau, whether it settled, and the
-    first time of each level."""
+    first crossing of each level (pooled; not an onset)."""
     measured = {}
     for g in GROUPS:
         name = NAME[g]
@@ -40,15 +41,15 @@ def curve_numbers(x: C2Input, first, level, settled, all_levels) -> dict:
         measured[f"initial_agreement_{name}"] = [float(v) for v in x.frac[g][:, 0]]
         measured[f"plateau_{name}"] = [float(v) for v in level[g]]
         measured[f"plateau_settled_{name}"] = [bool(v) for v in settled[g]]
-        measured[f"first_time_{name}"] = {
+        measured[f"first_crossing_{name}"] = {
             f"{L:g}": [float(v) for v in first[g][:, j]] for j, L in enumerate(all_levels)
         }
     return measured
 
 
 def levels_part(x: C2Input, first, all_levels, target: float, T: int) -> Part:
-    """The first record both groups reach each level (pooled); HOLDS when 1-δ is reached at every
-    width."""
+    """The first record both groups cross each level (pooled over networks; a first crossing, not
+    an onset); HOLDS when 1-δ is crossed at every width."""
     reached = []
     for j, L in enumerate(all_levels):
         both = np.maximum(first["+1"][:, j], first["-1"][:, j])
@@ -73,51 +74,45 @@ def saturation(x: C2Input, level, settled) -> tuple[Part, list | None]:
     return Part(words.SATURATION_NAME, status, finding, False), slopes
 
 
-def exponent_fits(x: C2Input, first, first_seed, all_levels, *, margin: float, alpha: float):
-    """For each group and level reached (at t > 0) at 3+ widths, the exponent of first time
-    against m by :func:`verification.rules.rate_decision` against 1 (per-seed times when every
-    seed reaches it, else the pooled curve); ``(fits, uninformative)`` keyed ``"g@L"``, the
-    latter with why (censored or quantised times, never HOLDS)."""
+def exponent_fits(x: C2Input, onset_seed, all_levels, *, margin: float, alpha: float):
+    """For each group and level with a finite median onset at 3+ widths, the exponent of the
+    networks' onsets (held to T) against m by :func:`._fits.onset_fit` against 1;
+    ``(fits, uninformative)`` keyed ``"g@L"``, the latter with why (censored, quantised or
+    collinear onsets, never HOLDS)."""
     fits, quantised = {}, {}
     for g in GROUPS:
         for j, L in enumerate(all_levels):
-            ft_seed, ft = first_seed[g][:, :, j], first[g][:, j]
-            ok = np.isfinite(ft) & (ft > 0)
-            if ok.sum() < 3:
+            onset = onset_seed[g][:, :, j]
+            if np.isfinite(median_onsets(onset)).sum() < MIN_POINTS:
                 continue
-            per_seed = (
-                np.isfinite(ft_seed[ok]).all() and (ft_seed[ok] > 0).all() and ft_seed.shape[1] >= 2
-            )
-            vals = ft_seed[ok] if per_seed else ft[ok][:, None]
-            why = laws.onset_fit_reading(vals, x.steps)
-            if why:
-                quantised[f"{g}@{L:g}"] = why
-                continue
-            fits[f"{g}@{L:g}"] = rate_decision(
-                x.widths[ok], vals, exponent=1.0, margin=margin, alpha=alpha
-            )
+            fit = onset_fit(x.widths, onset, x.steps, exponent=1.0, margin=margin, alpha=alpha)
+            if fit.rate is None:
+                quantised[f"{g}@{L:g}"] = fit.why
+            else:
+                fits[f"{g}@{L:g}"] = fit.rate
     return fits, quantised
 
 
 def exponent_part(fits: dict, quantised: dict) -> Part:
     if fits:
         status = combine_status(r.status for r in fits.values())
-        return Part(words.EXPONENT_NAME, status, words.exponent_finding(fits), False)
+        finding = words.exponent_finding(fits, quantised)
+        return Part(words.EXPONENT_NAME, status, finding, False)
     if quantised:
         finding = words.exponent_uninformative(quantised)
         why = words.EXPONENT_QUANTISED_WHY
         return Part(words.EXPONENT_NAME, VACUOUS, finding, False, why=why)
-    return Part(words.EXPONENT_NAME, VACUOUS, words.NO_EXPONENT, False)
+    return Part(words.EXPONENT_NAME, VACUOUS, words.NO_EXPONENT, False, why=words.NO_EXPONENT_WHY)
 
 
 def exponent_numbers(fits: dict, quantised: dict) -> tuple[dict, dict]:
     measured, intervals = {}, {}
     for k, rd in fits.items():
         g, L = k.split("@")
-        measured.setdefault("first_time_exponent", {})[f"a_r={g}, level {L}"] = rd.slope
-        intervals[f"first_time_exponent[a_r={g}, level {L}]"] = [rd.lo, rd.hi]
-    if quantised and not fits:
-        measured["first_time_exponent_uninformative"] = quantised
+        measured.setdefault("onset_exponent", {})[f"a_r={g}, level {L}"] = rd.slope
+        intervals[f"onset_exponent[a_r={g}, level {L}]"] = [rd.lo, rd.hi]
+    if quantised:
+        measured["onset_exponent_uninformative"] = quantised
     return measured, intervals
 
 
@@ -138,10 +133,10 @@ def linear_part(linear_agreement, target: float) -> tuple[Part, dict]:
 
 
 def diagnostics(
-    x: C2Input, first, first_seed, all_levels, target, T, *, margin, alpha, linear_agreement
+    x: C2Input, first, onset_seed, all_levels, target, T, *, margin, alpha, linear_agreement
 ) -> tuple[list, dict, dict]:
-    """The levels, saturation, first-time exponent and linearised-sign parts (none decisive),
-    with their measured numbers and intervals."""
+    """The first crossings, saturation, onset exponent and linearised-sign parts (none
+    decisive), with their measured numbers and intervals."""
     level, settled = {}, {}
     for g in GROUPS:
         level[g], settled[g] = plateau(x.frac[g], x.steps)
@@ -152,7 +147,7 @@ def diagnostics(
     if slopes is not None:
         measured["plateau_change_per_log_m"] = slopes
     parts.append(sat)
-    fits, quantised = exponent_fits(x, first, first_seed, all_levels, margin=margin, alpha=alpha)
+    fits, quantised = exponent_fits(x, onset_seed, all_levels, margin=margin, alpha=alpha)
     parts.append(exponent_part(fits, quantised))
     exp_measured, intervals = exponent_numbers(fits, quantised)
     measured.update(exp_measured)

@@ -16,6 +16,8 @@ from verification.claims.c2_asymmetric_learning._curves import (
     C2Input,
     c2_input,
     first_times,
+    network_band,
+    onset_times,
 )
 from verification.claims.c2_asymmetric_learning._diagnostics import designated, diagnostics
 from verification.claims.c2_asymmetric_learning._observed import observed
@@ -175,9 +177,12 @@ def premises(
     return parts, measured, t_align
 
 
-def c2_arrays(x: C2Input, first, all_levels, t_align) -> dict:
-    """The figure data: pooled counts over the records, the levels and their first times."""
-    return {
+def c2_arrays(x: C2Input, first, all_levels, t_align, measured: dict, alpha: float) -> dict:
+    """The figure data: pooled counts over the records, the levels and their first crossings,
+    per group the mean per-network fraction with its bootstrap band over the networks
+    (:func:`._curves.network_band`), and the median network's onset per width with the censored
+    networks."""
+    arrays = {
         "widths": x.widths,
         "steps": x.steps,
         "agree_plus": x.pooled["+1"],
@@ -188,7 +193,20 @@ def c2_arrays(x: C2Input, first, all_levels, t_align) -> dict:
         "first_plus": first["+1"],
         "first_minus": first["-1"],
         "t_align": t_align,
+        "median_onset": np.asarray(measured["median_onset"]),
+        "onset_censored": np.asarray(measured["onset_censored"]),
     }
+    for g in GROUPS:
+        mean, lo, hi, used = network_band(x.frac_seed[g], x.n[g], alpha)
+        arrays.update(
+            {
+                f"network_mean_{NAME[g]}": mean,
+                f"network_lo_{NAME[g]}": lo,
+                f"network_hi_{NAME[g]}": hi,
+                f"networks_{NAME[g]}": used,
+            }
+        )
+    return arrays
 
 
 def check_c2(
@@ -241,21 +259,23 @@ def check_c2(
        the former one-trial-per-network rule (:func:`verification.rules._laws.seed_decision`) as
        a non-decisive diagnostic.
 
-    Diagnostics: the first recorded step each group's pooled agreement reaches each of
-    ``levels`` and :math:`1-\delta` (:func:`._curves.first_times`); the saturation plateau and
-    whether it settled (:func:`._curves.plateau`); for each level reached (at t > 0) at 3+
-    widths, the exponent of first time against m decided by
+    Diagnostics: the first recorded step each group's pooled agreement crosses each of
+    ``levels`` and :math:`1-\delta` (a first crossing, :func:`._curves.first_times`; never called
+    an onset); the saturation plateau and whether it settled (:func:`._curves.plateau`); for
+    each group and level with a finite median onset at 3+ widths, the exponent of the networks'
+    onsets (:func:`._curves.onset_times`: the first record from which the agreement holds at every
+    later record; censored, never a number, when it does not hold to T) against m, decided by
     :func:`verification.rules.rate_decision` against exponent 1 (the theory's
-    :math:`t_{align} \propto m`) with margin ``margin`` (per-seed first times when every seed
-    reaches it, else the pooled curve) — uninformative (VACUOUS, never HOLDS) when those times
-    are censored at the first record or below the record resolution
-    (:func:`verification.rules._laws.onset_fit_reading`); ``linear_agreement`` (a mapping
-    width → per-seed values): the fraction of neurons whose linearised :math:`t\to\infty` sign
-    of :math:`w_r - w_r(0)` matches real training's at the last step. ``observed``: the law at
-    the scales run (:func:`._observed.observed`). ``eta_scan`` (optional, the ``eta_factors``
-    run): ``etas`` (E,) and ``agree_plus``/``agree_minus`` (E, S, R), ``n_plus``/``n_minus``
-    (E, S) at one width on the same ``steps``; each network's onset per η, fitted against
-    exponent −1 (:func:`._observed.eta_exponent`), a diagnostic of the observed finding.
+    :math:`t_{align} \propto m`) with margin ``margin`` (every network's onset when none is
+    censored, else the median per width) — uninformative (VACUOUS, never HOLDS) when censored,
+    at the first record, quantised on the record schedule or collinear (:func:`._fits.onset_fit`);
+    ``linear_agreement`` (a mapping width → per-seed values): the fraction of neurons whose
+    linearised :math:`t\to\infty` sign of :math:`w_r - w_r(0)` matches real training's at the last
+    step. ``observed``: the law at the scales run (:func:`._observed.observed`; looseness from
+    onsets only). ``eta_scan`` (optional, the ``eta_factors`` run): ``etas`` (E,) and
+    ``agree_plus``/``agree_minus`` (E, S, R), ``n_plus``/``n_minus`` (E, S) at one width on the
+    same ``steps``; each network's onset per η, fitted against exponent −1
+    (:func:`._observed.eta_exponent`), a diagnostic of the observed finding.
     """
     x = c2_input(widths, steps, agree_plus, n_plus, agree_minus, n_minus)
     target = 1 - delta
@@ -291,11 +311,11 @@ def check_c2(
     if absent is not None:
         parts.append(absent)
     first = {g: first_times(x.frac[g], x.steps, all_levels) for g in GROUPS}  # (W, L)
-    first_seed = {g: first_times(x.frac_seed[g], x.steps, all_levels) for g in GROUPS}
+    onset_seed = {g: onset_times(x.frac_seed[g], x.steps, all_levels) for g in GROUPS}
     more, numbers, more_intervals = diagnostics(
         x,
         first,
-        first_seed,
+        onset_seed,
         all_levels,
         target,
         T,
@@ -310,7 +330,7 @@ def check_c2(
     obs = observed(
         dec,
         [c[2] for c in cells],
-        first_seed,
+        onset_seed,
         x.steps,
         x.widths,
         all_levels.index(target),
@@ -347,6 +367,6 @@ def check_c2(
         },
         config=config or {},
         seed=seed,
-        arrays=c2_arrays(x, first, all_levels, t_align),
+        arrays=c2_arrays(x, first, all_levels, t_align, measured, alpha),
         observed=obs,
     )

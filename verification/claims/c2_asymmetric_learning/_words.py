@@ -14,9 +14,9 @@ DATA_TERM_NAME = "data term Σ_i x_i,d V_r(x_i) y_i > 0 drives w_r toward a_r at
 TIME_NAME = "t >= t_align = c_A m/(ηλ v_min)"
 DESIGNATED_NAME = "designated neuron (the first of each group) disagrees (diagnostic)"
 ABSENT_NAME = "groups without neurons"
-LEVELS_NAME = "first step both groups reach each level (pooled over seeds)"
+LEVELS_NAME = "first crossing of each level by both groups (pooled over networks; not an onset)"
 SATURATION_NAME = "saturation: agreement plateau over the last decade (+1/-1)"
-EXPONENT_NAME = "first time ∝ m (t_align ∝ m), exponent vs 1"
+EXPONENT_NAME = "onset ∝ m per group and level (t_align ∝ m), exponent vs 1"
 LINEAR_NAME = "linearised t → ∞ sign of w_r − w_r(0) vs real training's at T"
 ETA_HEAD = "onset exponent in η (diagnostic, not the status)"
 
@@ -165,14 +165,12 @@ def _group_level(key: str) -> str:
     return f"a_r = {g} level {L}"
 
 
-def exponent_finding(exps: dict) -> str:
-    return (
-        "; ".join(
-            f"{_group_level(k)}: slope {r.slope:.2f} [{r.lo:.2f}, {r.hi:.2f}] {r.status} ({r.rule})"
-            for k, r in exps.items()
-        )
-        + "."
+def exponent_finding(exps: dict, quantised: dict) -> str:
+    fitted = "; ".join(
+        f"{_group_level(k)}: slope {r.slope:.2f} [{r.lo:.2f}, {r.hi:.2f}] {r.status} ({r.rule})"
+        for k, r in exps.items()
     )
+    return fitted + (f"; {exponent_uninformative(quantised)}" if quantised else ".")
 
 
 def exponent_uninformative(quantised: dict) -> str:
@@ -183,8 +181,12 @@ def exponent_uninformative(quantised: dict) -> str:
     )
 
 
-EXPONENT_QUANTISED_WHY = "onset quantised by the records"
-NO_EXPONENT = "no level is reached at t > 0 at 3 or more widths: no exponent can be fitted."
+EXPONENT_QUANTISED_WHY = "onsets censored, quantised or collinear on the records"
+NO_EXPONENT = (
+    "uninformative: no level has a finite median onset (held to T) at 3 or more widths, so no "
+    "exponent can be fitted."
+)
+NO_EXPONENT_WHY = "onsets censored"
 
 
 def linear_finding(la: dict, predicts: bool) -> str:
@@ -196,18 +198,78 @@ def linear_finding(la: dict, predicts: bool) -> str:
     )
 
 
-# --------------------------------------------------------------------------------- observed law
+# --------------------------------------------------------------------------------- onset fits
+
+PER_NETWORK = "every network's onset"
 
 
-def onset_words(widths, latest) -> str:
-    return "Onset of 1-δ agreement (latest network): " + ", ".join(
-        f"m = {int(m)}: t = {fmt(t)}" for m, t in zip(widths, latest)
+def median_basis(unit: str, censored: int) -> str:
+    return f"the median network's onset per {unit} ({censored} networks censored: no onset by T)"
+
+
+def fit_too_few_points(points: int, unit: str) -> str:
+    return f"{points} {unit}s: the fit needs 3"
+
+
+def fit_too_few(finite: int, points: int, unit: str) -> str:
+    return (
+        f"{finite} of {points} {unit}s have a finite median onset (elsewhere half or more "
+        "networks never hold to the last record: censored); the fit needs 3"
     )
 
 
-def onset_rate_words(rd) -> str:
+def fit_quantised(median, unit: str) -> str:
+    at = ", ".join(fmt(t) for t in median)
     return (
-        f"onset ∝ m^{rd.slope:.2f} [{rd.lo:.2f}, {rd.hi:.2f}] against t_align ∝ m^1 ({rd.status})"
+        f"quantised: the median onsets t = {at} sit on consecutive records of the schedule, one "
+        f"record or less per {unit}, so the slope is the record spacing's, not measured"
+    )
+
+
+def fit_collinear(slope: float, points: int, unit: str) -> str:
+    return (
+        f"collinear: {points} {unit}s' onsets lie exactly on a line (slope {slope:.2f} with a "
+        "zero-width interval): the record grid, not the networks, sets the slope"
+    )
+
+
+def censored_onset(T: int) -> str:
+    """An onset not reached within the records: never a number."""
+    return f">{T} (censored)"
+
+
+# --------------------------------------------------------------------------------- observed law
+
+
+LATEST = "the latest network"
+MEDIAN = "the median network"
+NO_LOOSENESS = "no looseness: no width has an onset (every median network censored, no onset by T)"
+
+
+def onset_at(t: float, T: int) -> str:
+    """An onset as words: the step, or censored (never a number)."""
+    return f"t = {fmt(t)}" if math.isfinite(t) else f"t {censored_onset(T)}"
+
+
+def onset_words(widths, median, latest, censored, T: int) -> str:
+    """Per width the median and latest network's onset of 1-δ, censored ones marked as such."""
+    S = "networks"
+    at = ", ".join(
+        f"m = {int(m)}: {onset_at(md, T)}"
+        + (f" / {onset_at(lt, T)}" if lt != md else "")
+        + (f" ({c} {S} never hold to T)" if c else "")
+        for m, md, lt, c in zip(widths, median, latest, censored)
+    )
+    return (
+        "Onset of 1-δ agreement (first record from which both groups hold it at every later "
+        f"record; median / latest network): {at}"
+    )
+
+
+def onset_rate_words(rd, basis: str) -> str:
+    return (
+        f"onset ∝ m^{rd.slope:.2f} [{rd.lo:.2f}, {rd.hi:.2f}] against t_align ∝ m^1 ({rd.status}; "
+        f"{basis})"
     )
 
 
@@ -215,10 +277,13 @@ def onset_uninformative(why: str) -> str:
     return f"onset exponent in m uninformative ({why})"
 
 
-def looseness_words(who: str, bound: str, orders, c_A_supported: float) -> str:
+def looseness_words(loose: dict, bound: str, orders) -> str:
+    """The orders from the onset (``loose``: who, the widths with an onset, c_A) to t_align."""
+    at = ", ".join(str(m) for m in loose["onset_widths"])
     return (
-        f"t_align exceeds the observed onset ({who}) by {bound}{orders.min():.1f}–"
-        f"{orders.max():.1f} orders; c_A = {c_A_supported:.3g} would make t_align that onset"
+        f"t_align exceeds the observed onset ({loose['onset_of']}, m = {at}) by {bound}"
+        f"{orders.min():.1f}–{orders.max():.1f} orders; c_A = {loose['c_A_supported']:.3g} would "
+        "make t_align that onset"
     )
 
 
@@ -261,18 +326,14 @@ def observed_budget(dec, delta: float, seeds_needed) -> str:
     )
 
 
-def too_few_step_sizes(E: int) -> str:
-    return f"{E} step sizes: the fit needs 3"
-
-
 def eta_uninformative(why: str) -> str:
     return f"uninformative ({why})"
 
 
-def eta_words(etas, median_onset, diverged, why: str, rd) -> str:
+def eta_words(etas, median_onset, diverged, why: str, rd, T: int) -> str:
     r"""The η scan's sentence: its exponent against −1 (or why it is uninformative), the median
-    onset per η and the networks that diverged."""
-    at = ", ".join(f"η = {e:.3g}: t = {fmt(t)}" for e, t in zip(etas, median_onset))
+    onset per η (censored marked) and the networks that diverged."""
+    at = ", ".join(f"η = {e:.3g}: {onset_at(t, T)}" for e, t in zip(etas, median_onset))
     tail = (
         f"; diverged networks per η: {diverged} (past the stability limit)" if any(diverged) else ""
     )
@@ -311,6 +372,16 @@ def explanation(status: str, measured: dict, parts, widths, T: int, obs=None) ->
 
 
 def _reached_words(v: Verdict, widths) -> list[str]:
+    """The widths where the median network holds 1-δ to T (an onset); a summary without onsets
+    (written before them) keeps its first crossings."""
+    M = v.measured
+    if "onset_censored" not in M:
+        return _crossed_words(v, widths)
+    ok = [str(w) for w, t in zip(widths, M.get("median_onset", [])) if math.isfinite(t)]
+    return [f"1-δ held to T (median network) at m = {', '.join(ok)}" if ok else "no onset of 1-δ"]
+
+
+def _crossed_words(v: Verdict, widths) -> list[str]:
     M = v.measured
     target = v.bounds.get("one_minus_delta", 0.9)
     fp, fm = M.get("first_time_plus", {}), M.get("first_time_minus", {})
@@ -323,9 +394,17 @@ def _reached_words(v: Verdict, widths) -> list[str]:
     return [f"1-δ reached at m = {', '.join(ok)}" if ok else "1-δ reached at no width"]
 
 
+def _onset_words(M: dict, T) -> str:
+    onset, censored = M.get("observed_onset", []), M.get("onset_censored")
+    if onset and all(math.isfinite(t) for t in onset):
+        return f": latest onset t = {fmt(max(onset))}"
+    if censored is None or not onset:
+        return ""
+    return f": {sum(censored)} networks censored (no onset by T = {T})"
+
+
 def _observed_words(v: Verdict) -> str:
     M, o = v.measured, v.observed
-    onset = M.get("observed_onset", [])
     L = o.looseness
     word = f"observed {o.status}"
     ff = M.get("failure_fraction_mean") or {}
@@ -333,8 +412,7 @@ def _observed_words(v: Verdict) -> str:
         cell, worst = max(ff.items(), key=lambda kv: kv[1])
         delta = 1 - v.bounds["one_minus_delta"]
         word += f": mean failure fraction {worst:.2f} at {cell.replace(',', ' ')} (δ = {delta:.2g})"
-    if onset and all(math.isfinite(t) for t in onset):
-        word += f": latest onset t = {fmt(max(onset))}"
+    word += _onset_words(M, v.tested_range.get("steps", "?"))
     if "orders_t_align_over_onset" in L:
         word += f", t_align {min(L['orders_t_align_over_onset']):.0f}+ orders later"
     if o.budget:
@@ -344,7 +422,8 @@ def _observed_words(v: Verdict) -> str:
 
 def summary_c2(v: Verdict) -> str:
     """One line: a premise not met, the data term, T/t_align, the final agreement at the widest
-    width, the widths reaching 1-δ and the observed status with its onset and budget."""
+    width, the widths whose median network holds 1-δ to T and the observed status with its onset
+    (censored networks counted, never a number) and budget."""
     M = v.measured
     p, m = M.get("final_agreement_plus", [math.nan]), M.get("final_agreement_minus", [math.nan])
     widths = v.tested_range.get("widths", ["?"])
