@@ -130,7 +130,7 @@ def test_series_windows_offset_training_then_test_and_training_scale():
     windows right after the training values, z-scored with the training values only."""
     sm = pytest.importorskip("statsmodels.datasets.nile")
     raw = np.asarray(sm.load_pandas().data["volume"], np.float64)
-    c = cfg.loads('[data]\nsource = "nile"\noffset = 3\nd = 4\n')["data"]
+    c = cfg.loads('[data]\nsource = "nile"\noffset = 3\nd = 4\nplacement = "first"\n')["data"]
     n, n_test, d, o = 5, 4, 4, 3
     ds = make_dataset(c, jax.random.key(0), n=n, n_test=n_test)
     train = raw[o : o + n + d]
@@ -234,6 +234,13 @@ def test_data_json_sunspots_and_csv(capsys, tmp_path):
     conf = tmp_path / "c.toml"
     conf.write_text(SMALL)
     stats = _data_json(capsys, "--config", str(conf), "--source", "sunspots")
+    # by default a real series' windows are spread over all of it (placement "auto")
+    assert (stats["placement"], stats["placement_requested"]) == ("spread", "auto")
+    assert (stats["first_value"], stats["last_value"], stats["coverage"]) == (0, 308, 1.0)
+    assert stats["lag1_training"] is None and stats["train_starts"][-1] == 309 - 4 - 1
+    conf.write_text(SMALL + 'placement = "first"\n')  # the first n + d values, as before
+    stats = _data_json(capsys, "--config", str(conf), "--source", "sunspots")
+    assert stats["placement"] == "first" and stats["coverage"] == pytest.approx(10 / 309)
     sm = pytest.importorskip("statsmodels.datasets.sunspots")
     raw = np.asarray(sm.load_pandas().data["SUNACTIVITY"], np.float64)
     assert stats["source"] == "sunspots" and stats["length"] == raw.size == 309

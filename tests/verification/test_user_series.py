@@ -104,7 +104,10 @@ def test_dataset_noise_var_of_a_user_series_and_none_for_a_family(tmp_path):
         and "injected" in noisy.noise_var_method
     )
     z = make_dataset({**c, "normalize": True}, jax.random.key(0), n=24)
-    ref = u[:32]
+    covered = np.zeros(u.size, bool)  # z-scored with the training values: windows and targets
+    for s_ in z.train_starts:
+        covered[s_ : s_ + 9] = True
+    ref = u[covered]
     assert z.noise_var == pytest.approx(ds.noise_var / ref.var(), rel=1e-10)  # in the units of y
     assert make_dataset(cfg.default_config()["data"], jax.random.key(0), n=24).noise_var is None
 
@@ -138,12 +141,14 @@ def test_data_on_a_2000_row_ar1_csv_reports_the_whole_series(tmp_path, capsys):
     out = capsys.readouterr().out
     line = next(s for s in out.splitlines() if "lag-1 autocorrelation (over the series)" in s)
     assert float(line.split()[-1]) == pytest.approx(acf(u, nlags=1)[1], abs=0.05)
-    assert "training windows start at 0..23" in out and "2000-value series" in out
+    assert "training windows start at 0, 86, 173, …, 1991" in out and "2000-value series" in out
+    assert "windows: 24 training windows spread over values 0–1999 of 2000 (coverage 100%" in out
     assert "noise variance sigma^2 (estimated)" in out
 
 
 def test_placement_key_is_checked_in_one_line():
-    assert cfg.default_config()["data"]["placement"] == "first"  # the default keeps earlier results
+    assert cfg.default_config()["data"]["placement"] == "auto"  # spread a real series, not a family
     with pytest.raises(cfg.ConfigError, match=r"placement") as err:
         cfg.loads('[data]\nplacement = "even"\n')
     assert "\n" not in str(err.value) and "'even'" in str(err.value) and "spread" in str(err.value)
+    assert "'auto'" in str(err.value) and "'first'" in str(err.value)

@@ -17,6 +17,7 @@ from verification.config._fields import (
     positive_int,
 )
 from verification.data._sources import DETRENDS, REAL_SERIES
+from verification.data._windows import PLACEMENT_CHOICES
 from verification.training._step_size import MODES as ETA_MODES
 
 
@@ -134,11 +135,13 @@ DATA_FIELDS: dict[str, Field] = {
         "test windows follow the training values",
     ),
     "placement": choice(
-        "first",
-        ("first", "spread"),
-        "series sources: the n training windows are the first n from the "
-        "offset (consecutive; test windows follow them) or spread evenly over the whole series "
-        "(test windows: those sharing no value with a training window)",
+        "auto",
+        PLACEMENT_CHOICES,
+        "series sources: where the n training windows sit — 'spread' evenly over the whole "
+        "series (test windows: those sharing no value with a training window), 'first' n from "
+        "the offset (consecutive; test windows follow them), or 'auto': spread for a real or "
+        "user series (first when a test set asked for would get under half its windows), first "
+        "for a synthetic family (drawn at the length needed)",
     ),
     "detrend": choice(
         "none",

@@ -14,18 +14,23 @@ r"""The shared data set every claim trains on (docs/theory.md, "Data"; docs/data
 * ``"haar"``: the toolkit's first data set, built exactly as before the other sources existed
   (below), so that earlier results are reproduced bit for bit.
 
-**Windows of a series** (every source but ``haar`` and a windows file): with :math:`o` =
-``[data] offset``, training window :math:`i = 0, \dots, n-1` is
+**Windows of a series** (every source but ``haar`` and a windows file), placed by ``[data]
+placement`` (:func:`verification.data._windows.resolve_placement`: ``"auto"``, the default, is
+``"spread"`` for a real or user series and ``"first"`` for a synthetic family). With ``"first"``
+and :math:`o` = ``[data] offset``, training window :math:`i = 0, \dots, n-1` is
 :math:`x_i = (u_{o+i}, \dots, u_{o+i+d-1})` with target :math:`y_i = u_{o+i+d}` (sliding windows,
 values :math:`u_o \dots u_{o+n+d-1}`); test window :math:`j = 0, \dots, n_{test}-1` starts right
 after the training values, at :math:`o + n + d`, so training and test sets share no value (the test
-set is the series' future). A source needs :math:`o + n + d` values, plus :math:`n_{test} + d` with
-a test set; a series that holds the training windows but fewer test windows than asked gives the
-test windows it holds (at least one; ``len(X_test)`` says how many), a shorter one is refused with
-one line naming the source, its length and what was needed. A windows file (``npy:`` with an
-(N, d + 1) array) gives its rows in order: the first ``n`` train, the next ``n_test`` test. With
-``normalize`` every value is z-scored with the mean and standard deviation of the **training**
-values (window entries and targets of the training set), so no test value leaks into the scale.
+set is the series' future). With ``"spread"`` the training windows are spread evenly from the
+offset to the series' last value, and the test windows are those sharing no value with them
+(:func:`verification.data._windows.window_starts`). A source needs :math:`o + n + d` values, plus
+:math:`n_{test} + d` with a test set; a series that holds the training windows but fewer test
+windows than asked gives the test windows it holds (at least one; ``len(X_test)`` says how many),
+a shorter one is refused with one line naming the source, its length and what was needed. A
+windows file (``npy:`` with an (N, d + 1) array) gives its rows in order: the first ``n`` train,
+the next ``n_test`` test. With ``normalize`` every value is z-scored with the mean and standard
+deviation of the **training** values (window entries and targets of the training set), so no test
+value leaks into the scale.
 
 **``haar``** (the original data): a random stable SSM
 (:func:`ntk_attention.data.random_stable_ssm`, closed-loop spectral norm ``radius``). A window is
@@ -62,6 +67,7 @@ from ntk_attention import data as ssm_data
 from verification.data._sources import Source, SourceError, load_series
 from verification.data._windows import (
     ar_noise_variance,
+    resolve_placement,
     window_starts,
     windows_noise_variance,
 )
@@ -73,6 +79,7 @@ __all__ = [
     "FAMILY_LENGTH",
     "family_options",
     "needed_length",
+    "family_length",
     "load_source",
     "OodWindows",
     "ood_test_windows",
@@ -94,8 +101,9 @@ class Dataset(NamedTuple):
 
     Series sources only (else ``None`` / empty): ``whole_series`` every value of the source,
     normalised like the windows (its lag-1 is the series'); ``train_starts`` / ``test_starts`` the
-    index in it of each training / test window's first value (:func:`window_starts`,
-    ``[data] placement``).
+    index in it of each training / test window's first value (:func:`window_starts`);
+    ``placement`` the placement used, ``[data] placement`` resolved
+    (:func:`verification.data._windows.resolve_placement`: ``"first"`` or ``"spread"``).
 
     ``noise_var``: the variance of the targets' noise, :math:`\hat\sigma^2`, in the units of ``y`` —
     for a real series or a user's file (``csv:``, ``npy:``) the residual variance of a least-squares
@@ -122,6 +130,7 @@ class Dataset(NamedTuple):
     test_starts: tuple[int, ...] = ()
     noise_var: float | None = None
     noise_var_method: str = ""
+    placement: str | None = None
 
 
 def _windows(
@@ -193,6 +202,12 @@ def needed_length(data_cfg: dict, n: int, n_test: int = 0) -> int:
     return int(data_cfg.get("offset", 0)) + n + d + (n_test + d if n_test else 0)
 
 
+def family_length(length: int | None) -> int:
+    """Values a synthetic family draws for a data set needing ``length`` values: at least
+    :data:`FAMILY_LENGTH`, and one more than needed (detrend ``"difference"`` drops one)."""
+    return max(FAMILY_LENGTH, int(length or 0) + 1)
+
+
 def load_source(data_cfg: dict, key: jax.Array, length: int | None = None):
     """The :class:`verification.data._sources.Source` of ``[data] source`` (not ``haar``), not
     normalised: a family draws ``length`` values (at least :data:`FAMILY_LENGTH`) from ``key``; a
@@ -201,8 +216,7 @@ def load_source(data_cfg: dict, key: jax.Array, length: int | None = None):
     name = data_cfg["source"]
     detrend = data_cfg.get("detrend", "none")
     if name in ssm_data.FAMILIES:
-        # one more: detrend "difference" drops one
-        length = max(FAMILY_LENGTH, int(length or 0) + 1)
+        length = family_length(length)
         try:
             u = np.asarray(
                 ssm_data.family_series(name, length, key, **family_options(data_cfg)), np.float64
@@ -253,7 +267,7 @@ def make_dataset(
         X_test, y_test = src.X[n : n + n_test], src.y[n : n + n_test]
         ref = np.concatenate([X.ravel(), y])
         series = np.concatenate([X[0], y[:1]])
-        whole, train, test = None, np.zeros(0, int), np.zeros(0, int)
+        whole, train, test, placement = None, np.zeros(0, int), np.zeros(0, int), None
         noise = windows_noise_variance(src.X, src.y)
         noise_how = (
             "residual variance of the least-squares regression of y on (1, X) over the file's "
@@ -261,7 +275,15 @@ def make_dataset(
         )
     else:
         u, T, o = src.series, src.series.shape[0], int(data_cfg.get("offset", 0))
-        placement = data_cfg.get("placement", "first")
+        placement = resolve_placement(
+            data_cfg.get("placement", "first"),
+            T,
+            n,
+            d,
+            offset=o,
+            n_test=n_test,
+            synthetic=name in ssm_data.FAMILIES,
+        )
         try:
             train, test = window_starts(T, n, d, offset=o, n_test=n_test, placement=placement)
         except ValueError as err:
@@ -325,6 +347,7 @@ def make_dataset(
         tuple(int(t) for t in test),
         noise,
         noise_how,
+        placement,
     )
 
 
@@ -332,8 +355,7 @@ def _haar_dataset(
     data_cfg: dict, key: jax.Array, *, n: int, n_test: int = 0, noise_std: float = 0.0, dtype=None
 ) -> Dataset:
     """``source = "haar"``: the original ``make_dataset``, unchanged (reproduces earlier
-    results)."""
-    """``n`` training and ``n_test`` test windows of one SSM (see the module docstring)."""
+    results): ``n`` training and ``n_test`` test windows of one SSM (module docstring)."""
     dtype = jnp.zeros(()).dtype if dtype is None else dtype
     d, N, b = data_cfg["d"], data_cfg["state_dim"], data_cfg["burn_in"]
     k_ssm, k_h = jax.random.split(key)

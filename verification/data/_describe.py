@@ -8,9 +8,14 @@ measures:
   d; ``haar`` with independent windows: the n(d + 1) values of the windows and targets);
 * ``lag1_autocorrelation`` (:func:`ntk_attention.data.lag1_autocorrelation`) of the **whole** series
   of a series source — every value, not only the training windows' (``lag1_over = "series"``;
-  ``lag1_training`` is the lag-1 of the ``n + d`` training values with ``placement = "first"``);
-  ``train_starts``/``test_starts``: where the windows come from (index of each window's first value
-  in the series; ``placement`` the rule, :func:`verification.data._windows.window_starts`);
+  ``lag1_training`` is the lag-1 of the ``n + d`` training values when the windows are
+  consecutive, ``placement = "first"``); ``train_starts``/``test_starts``: where the windows come
+  from (index of each window's first value in the series; ``placement`` the placement used,
+  ``[data] placement`` resolved — ``"auto"`` is ``"spread"`` for a real or user series, ``"first"``
+  for a synthetic family: :func:`verification.data._windows.resolve_placement` — and
+  ``placement_requested`` the key itself; ``coverage`` the part of the series from the first
+  training value to the last, ``values_used`` the distinct values in a training window or target:
+  :func:`verification.data._windows.window_coverage`);
   ``noise_var`` and ``noise_var_method`` (:class:`verification.data._datasets.Dataset`); for
   ``haar`` with independent windows and for a windows file, where there is no one series, the pooled
   lag-1 of the rows :math:`(x_i, y_i)`,
@@ -35,6 +40,7 @@ from ntk_attention import data as ntk_data
 from ntk_attention import init_params
 from verification.contract import Context
 from verification.data._datasets import needed_length
+from verification.data._windows import placement_words, window_coverage
 from verification.training import _bounds as bounds
 
 __all__ = ["data_statistics", "pooled_lag1", "format_statistics"]
@@ -81,6 +87,7 @@ def data_statistics(config: dict, *, width: int = 256) -> dict:
         if whole is not None and consecutive
         else None
     )
+    cover = window_coverage(starts, len(whole), d) if whole is not None and starts else None
     seed = ctx.network_seeds(1)[0]
     params = init_params(jax.random.key(seed), width, sigma=data["sigma"])
     # the one λ* every command gives (extended where needed)
@@ -93,12 +100,20 @@ def data_statistics(config: dict, *, width: int = 256) -> dict:
         "d": d,
         "n": n,
         "offset": int(data["offset"]) if data["source"] != "haar" else None,
-        "values_used": needed_length(data, n) if data["source"] != "haar" else None,
+        "values_used": (
+            cover["values_used"]
+            if cover
+            else (needed_length(data, n) if data["source"] != "haar" else None)
+        ),
         "seed": int(ctx.seed),
         "lag1_autocorrelation": lag1,
         "lag1_over": "series" if one_series else "windows",
         "lag1_training": lag1_training,
-        "placement": data.get("placement", "first") if whole is not None else None,
+        "placement": ds.placement if whole is not None else None,
+        "placement_requested": data.get("placement", "first") if whole is not None else None,
+        "coverage": cover["coverage"] if cover else None,
+        "first_value": cover["first_value"] if cover else None,
+        "last_value": cover["last_value"] if cover else None,
         "train_starts": starts,
         "test_starts": list(ds.test_starts),
         "noise_var": ds.noise_var,
@@ -135,6 +150,15 @@ def format_statistics(stats: dict) -> str:
         + (f" from offset {stats['offset']}" if stats["offset"] is not None else "")
         + f"; seed {stats['seed']}",
     ]
+    if stats.get("coverage") is not None:
+        info = {k: stats[k] for k in ("placement", "coverage", "first_value", "last_value")}
+        info.update(
+            kind="synthetic" if stats["source"] in ntk_data.FAMILIES else "series",
+            requested=stats["placement_requested"],
+            windows=stats["n"],
+            length=stats["length"],
+        )
+        lines.append(f"  windows: {placement_words(info)}")
     if stats.get("train_starts"):
         lines.append(
             f"  windows ({stats['placement']}): training windows start at "

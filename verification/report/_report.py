@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from verification.claims import CLAIMS, load_extensions
+from verification.data._windows import placement_words
 from verification.files import (
     FIGURE_SOURCE,
     atomic_write,
@@ -55,6 +56,19 @@ def source_prefix(source: str) -> str:
     """File-name prefix of a data source's figures: the source with every character outside
     ``[A-Za-z0-9_.-]`` replaced by ``-``, then ``_`` (``csv:data/a.csv`` -> ``csv-data-a.csv_``)."""
     return re.sub(r"[^A-Za-z0-9_.-]", "-", source) + "_"
+
+
+def data_line(summary: dict | None, source: str) -> str | None:
+    """``Data windows: …`` — where ``source``'s training windows sit and the part of the series
+    they span (summary.json ``data_windows``; :func:`verification.data._windows.placement_words`);
+    ``None`` when the summary does not say (results written before it did)."""
+    info = ((summary or {}).get("data_windows") or {}).get(source)
+    if not info:
+        return None
+    try:
+        return f"Data windows: {placement_words(info)}."
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _plot_prefixed(claim, v: Verdict, out: Path, prefix: str) -> list[str]:
@@ -186,6 +200,8 @@ def render(
             parts += [verdict_table(verdicts), "", COLUMNS, ""]
             if order[0]:
                 parts += [f"Data source: `{order[0]}`.", ""]
+                line = data_line(summary, order[0])
+                parts += [line, ""] if line else []
         if env:
             seed = summary.get("seed")
             parts += [
@@ -198,7 +214,10 @@ def render(
         if len(order) > 1:
             for s in order:
                 mine = [v for v, vs in zip(verdicts, sources) if vs == s]
-                parts += [f"## Data source `{s}`", "", verdict_table(mine), ""]
+                parts += [f"## Data source `{s}`", ""]
+                line = data_line(summary, s)
+                parts += [line, ""] if line else []
+                parts += [verdict_table(mine), ""]
                 for v in mine:
                     figures = _figures(CLAIMS.get(v.claim), v, out, source_prefix(s), errors, s)
                     parts.append(_section(v, figures, level=3))

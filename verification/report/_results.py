@@ -16,6 +16,12 @@ Layout of a results folder::
     *.png          figures (matplotlib, Agg)
     timing.json    wall time of the run and of each claim (kept apart: it changes from run to run)
 
+``summary.json`` ``data_windows``: per data source, where the training windows of its ``[data] n``
+data set sit — the placement used (``[data] placement`` resolved: ``"auto"`` spreads the windows
+over a real or user series, takes the first for a synthetic family) and the part of the series they
+span (:func:`verification.data._placement.window_placement`); report.md says it in one line per
+source.
+
 ``summary.json`` ``maps`` (only when ``run`` built regime maps: ``[run] maps``, ``run --maps C3``):
 one entry ``{claim, status, figure}`` per map, whose numbers are in ``map.json`` and heatmaps in
 ``map_C*.png`` (:mod:`verification.regime._report`); report.md then has a section "Regime maps"
@@ -51,6 +57,8 @@ from pathlib import Path
 import numpy as np
 
 from verification.claims import CLAIMS, PLUGINS, load_extensions, load_plugin
+from verification.data._placement import window_placement
+from verification.data._sources import SourceError
 from verification.files import (
     ResultsError,
     atomic_write,
@@ -172,6 +180,19 @@ def _tags(verdicts: list[Verdict], sources: list[str]) -> list[str]:
     return [f"{v.claim}@{order.index(s)}" for v, s in zip(verdicts, sources)]
 
 
+def data_windows(configs: dict[str, dict]) -> dict[str, dict]:
+    """Source -> :func:`verification.data._placement.window_placement` of its ``[data]`` section
+    (the windows of ``[data] n``); a section that cannot say (incomplete, the file gone) is left
+    out."""
+    out = {}
+    for source, data_cfg in configs.items():
+        try:
+            out[source] = window_placement(data_cfg)
+        except (SourceError, KeyError, TypeError, ValueError, OSError):
+            continue
+    return out
+
+
 def summary_dict(
     verdicts: list[Verdict],
     config: dict,
@@ -191,9 +212,11 @@ def summary_dict(
 
     Every verdict carries its ``data_source`` (``data_sources[i]``, default ``[data] source``); with
     several sources the summary adds ``data_sources``, ``matrix`` (claim -> source -> status) and
-    ``data_configs`` (source -> ``[data]`` section, default ``config["data"]`` for each)."""
+    ``data_configs`` (source -> ``[data]`` section, default ``config["data"]`` for each). Every
+    source's training windows, placement and coverage: ``data_windows`` (:func:`data_windows`)."""
     sources = _sources_of(verdicts, config, data_sources)
     order = distinct(sources)
+    configs = {s: (data_configs or {}).get(s, config.get("data", {})) for s in order}
     out = {
         "format": FORMAT,
         "seed": config["run"]["seed"],
@@ -213,9 +236,10 @@ def summary_dict(
             matrix.setdefault(v.claim, {})[s] = v.status
         out["data_sources"] = order
         out["matrix"] = matrix
-        out["data_configs"] = {
-            s: (data_configs or {}).get(s, config.get("data", {})) for s in order
-        }
+        out["data_configs"] = configs
+    windows = data_windows(configs)
+    if windows:
+        out["data_windows"] = windows
     plugins = plugins_used(verdicts)
     if plugins:
         out["plugins"] = plugins
