@@ -1,5 +1,6 @@
 """Each claim's pure check on constructed inputs whose verdict is known."""
 
+import jax
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -10,6 +11,7 @@ from verification.claims import c3_last_token_mass
 from verification.claims._common import interval_status, slope_status
 from verification.claims.c3_last_token_mass import check_c3, plot_c3, summary_c3
 from verification.claims.c5_ood_risk import check_c5
+from verification.contract import Context
 from verification.rules._verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict
 
 STEPS = np.arange(0, 101, 10)
@@ -288,6 +290,9 @@ def test_c3_reading_is_configured_and_reaches_the_check():
             X=np.random.default_rng(0).normal(size=(3, 4)), y=np.ones(3)
         ),
         cached=lambda key, f: f(),
+        # the data process's windows (C3's |w|*) come from the configured source's own key stream
+        memo_key=Context.memo_key,
+        key=lambda name: jax.random.key(0),
         progress=lambda desc, total: SimpleNamespace(update=lambda k: None, close=lambda: None),
         # training and its step size are the Context's (verification.contract.Context.train)
         train=lambda *a, **kw: traj,

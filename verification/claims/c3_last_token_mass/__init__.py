@@ -20,11 +20,14 @@ network (the first negative neuron, or the network's averaged masses) by
 :func:`verification.rules._laws.seed_decision` (Clopper–Pearson, Holm over widths). Observed: the
 same rule at every log-spaced record, with the last t and median :math:`|w_r|` at which the last
 position is still least attended and the first at which it is not, beside the data's own boundary
-:math:`|w|^*` (the masses at a common weight on a grid).
+:math:`|w|^*` (the masses at a common weight on a grid) of the data process, with its bootstrap
+interval, stated only where the data condition's interval says it holds (:mod:`._boundary`).
 
 **Parts.** ``_evidence`` trains the networks and measures (:func:`run_c3`); ``_readings`` the four
 readings, one trial per network; ``_rule`` the premises, the conclusion and the verdict
-(:func:`check_c3`); ``_observed`` the law over the records; ``_words`` all prose
+(:func:`check_c3`); ``_observed`` the law over the records; ``_process`` draws the data process's
+windows and ``_boundary`` estimates its |w|* and data condition, which ``_data`` turns into parts;
+``_words`` all prose
 (:func:`summary_c3`); ``_plot`` the figure (:func:`plot_c3`).
 """
 
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 from verification import config as cfg
 from verification.claims._common import ALPHA, DELTA, data_n_training
+from verification.claims.c3_last_token_mass._boundary import data_condition as data_condition
 from verification.claims.c3_last_token_mass._evidence import memory_c3 as memory_c3
 from verification.claims.c3_last_token_mass._evidence import record_steps as record_steps
 from verification.claims.c3_last_token_mass._evidence import run_c3 as run_c3
@@ -39,7 +43,6 @@ from verification.claims.c3_last_token_mass._plot import plot_c3 as plot_c3
 from verification.claims.c3_last_token_mass._readings import C3_EXPECTATIONS as C3_EXPECTATIONS
 from verification.claims.c3_last_token_mass._readings import C3_VERSUS as C3_VERSUS
 from verification.claims.c3_last_token_mass._rule import check_c3 as check_c3
-from verification.claims.c3_last_token_mass._rule import data_condition as data_condition
 from verification.claims.c3_last_token_mass._rule import (
     example_check_input as example_check_input,
 )

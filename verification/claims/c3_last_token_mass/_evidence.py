@@ -1,7 +1,8 @@
 r"""What C3's run measures: networks with every :math:`a_r = -1` trained by gradient descent
 (through :meth:`verification.contract.Context.train`), their weights and position masses at
-log-spaced records, the kernel change :math:`\|H(T)-H(0)\|/\|H(0)\|`, λ* and the data's own mass
-curve at a common weight — the inputs of :func:`check_c3`.
+log-spaced records, the kernel change :math:`\|H(T)-H(0)\|/\|H(0)\|`, λ*, the training windows' mass
+curve at a common weight and the data process's windows (:mod:`._process`) — the inputs of
+:func:`check_c3`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import jax
 import numpy as np
 
 from ntk_attention import Params, empirical_ntk, init_params, mean_attention_mass
+from verification.claims.c3_last_token_mass._boundary import BOOT_CHUNK, MASS_CHUNK, W_ABS
+from verification.claims.c3_last_token_mass._process import PROCESS_WINDOWS, process_sample
 from verification.claims.c3_last_token_mass._readings import neuron_ok
 from verification.claims.c3_last_token_mass._rule import check_c3
 from verification.contract import memory_sum, train_bytes
@@ -135,6 +138,8 @@ def evidence_c3(section: dict, ctx) -> dict:
         w_grid=w_grid,
         grid_masses=grid,
         source=str(ctx.config["data"].get("source", "")),
+        data_process=process_sample(ctx, n),
+        training_windows=n,
         config={"C3": section, "data": ctx.config["data"]},
         seed=ctx.seed,
     )
@@ -162,13 +167,17 @@ def memory_c3(section: dict, data: dict) -> tuple[int, str]:
     """Peak memory growth: one training run at a time at ``[data] n``, the per-neuron records
     (weights, position masses and the inequality flags at ``records + 2`` log-spaced steps) of
     every width × seed kept until the check, the check's float64 copies of the masses (all neurons,
-    the negative ones, one network's rows), two n × n kernels per run, and the data's mass curve on
-    a 160-point grid of weights."""
+    the negative ones, one network's rows), two n × n kernels per run, the training windows' mass
+    curve on a 160-point grid of weights, and the data process (about :data:`PROCESS_WINDOWS`
+    windows: their masses on a block of them, per-unit sums, a block of bootstrap curves)."""
     R, S, d = section["records"] + 2, section["seeds"], data["d"]
     neurons, widest = sum(section["widths"]), max(section["widths"])
     kept = 9 * R * S * neurons  # weights (float64) and inequality flags (bool) per record
     # float64 masses at T and t = 0, the negative neurons, one network
     check = 8 * d * (3 * S * neurons + 2 * widest)
+    G, N = W_ABS.size, PROCESS_WINDOWS + data["n"]
+    U = N // data["n"] + 1  # units: draws of n windows (a series has fewer, larger blocks)
+    process = 8 * (4 * G * d * MASS_CHUNK + U * G * d + BOOT_CHUNK * (U + 2 * G * d) + 3 * N * d)
     return memory_sum(
         train_bytes(
             n=data["n"],
@@ -180,8 +189,8 @@ def memory_c3(section: dict, data: dict) -> tuple[int, str]:
             held=True,
         ),
         (
-            kept + check + 16 * data["n"] ** 2 + 8 * 160 * (data["n"] + 1) * d,
+            kept + check + 16 * data["n"] ** 2 + 8 * 160 * (data["n"] + 1) * d + process,
             "weights and flags per record, the check's float64 masses, H(0) and H(T), the mass "
-            "curve",
+            "curves of the training windows and of the data process",
         ),
     )

@@ -1,5 +1,6 @@
 r"""C3's observed law: Theorem 5.3's conclusion decided at every log-spaced record, seed-level,
-with where it holds and where it fails, beside the data's own boundary :math:`|w|^*`."""
+with where it holds and where it fails, beside the data's own boundary :math:`|w|^*` (of the data
+process, with its interval: :mod:`._boundary`; of the training windows as a diagnostic)."""
 
 from __future__ import annotations
 
@@ -21,8 +22,6 @@ def observed_law(
     *,
     delta: float,
     alpha: float,
-    w_grid=None,
-    grid_ok=None,
     step_orders: float = math.nan,
     kernel_worst: float = math.nan,
 ) -> dict:
@@ -56,12 +55,6 @@ def observed_law(
         look.update(t_hold=int(steps[held[-1]]), median_abs_w_at_t_hold=float(med[held[-1]]))
     if j_star is not None:
         look.update(t_star=int(steps[j_star]), median_abs_w_at_t_star=float(med[j_star]))
-    if w_grid is not None and grid_ok is not None:
-        order = np.argsort(np.abs(w_grid))
-        w_hold, w_fail = laws.conclusion_boundary(
-            np.abs(np.asarray(w_grid))[order], np.asarray(grid_ok)[order]
-        )
-        look.update(w_star_data=w_hold, w_fail_data=w_fail)
     return {
         "status": statuses[-1],
         "rule_at_T": rules[-1],
@@ -86,6 +79,26 @@ def _designated_at(ok_traj, w_traj, j: int) -> tuple[list, list]:
     return res, absw
 
 
+def sample_boundary(w_grid, grid_masses, versus: str, atol: float) -> tuple[float, float]:
+    """``(w_hold, w_fail)`` of :func:`verification.rules._laws.conclusion_boundary` for the
+    training windows' masses ``grid_masses`` (G, d) at the common weights ``w_grid`` (G,)."""
+    ok = neuron_ok(np.asarray(grid_masses, np.float64), versus, atol)
+    order = np.argsort(np.abs(w_grid))
+    return laws.conclusion_boundary(np.abs(np.asarray(w_grid))[order], ok[order])
+
+
+def process_looseness(dp: dict | None) -> dict:
+    """The data process's |w|* beside the law (only where its data condition holds), with its
+    interval and the windows it rests on."""
+    if dp is None or dp["gate"] != "HOLDS":
+        return {}
+    return {
+        "w_star_process": dp["w_star"],
+        "w_star_process_interval": dp["w_star_interval"],
+        "w_star_process_windows": dp["windows"],
+    }
+
+
 def observed(
     neuron_ok_trajectory,
     weights_trajectory,
@@ -94,25 +107,19 @@ def observed(
     *,
     delta: float,
     alpha: float,
-    versus: str,
-    atol: float,
-    w_grid=None,
-    grid_masses=None,
     step_orders: float = math.nan,
     kernel_change=(),
     source: str = "",
+    data: tuple = (),
+    process: dict | None = None,
 ) -> tuple[Observed, list]:
     """:func:`observed_law` of :func:`check_c3`'s inputs as a
     :class:`verification.rules._verdict.Observed` (words from :mod:`._words`), and the status at
     each record. ``kernel_change`` lists each width's relative kernel changes (the largest one is
-    reported beside the law)."""
+    reported beside the law); ``data`` the data's boundary in words, ``process`` the data
+    process's (:func:`._boundary.process_boundary`)."""
     steps = np.asarray(steps)
     ok_traj = [np.asarray(x, bool) for x in neuron_ok_trajectory]
-    grid_ok = (
-        None
-        if grid_masses is None
-        else neuron_ok(np.asarray(grid_masses, np.float64), versus, atol)
-    )
     law = observed_law(
         ok_traj,
         [np.asarray(x, np.float64) for x in weights_trajectory],
@@ -120,17 +127,18 @@ def observed(
         widths,
         delta=delta,
         alpha=alpha,
-        w_grid=w_grid,
-        grid_ok=grid_ok,
         step_orders=step_orders,
         kernel_worst=max((max(k) for k in kernel_change), default=math.nan),
     )
+    law["looseness"].update(process_looseness(process))
     draws = ok_traj[0].shape[0]
     obs = Observed(
         status=law["status"],
         rule=laws.SEED_RULE,
         scale=words.observed_scale(widths, steps, law["absw_max"], draws, source),
-        finding=words.observed_finding(law, steps, delta=delta, alpha=alpha, draws=draws),
+        finding=words.observed_finding(
+            law, steps, delta=delta, alpha=alpha, draws=draws, data=data
+        ),
         looseness=law["looseness"],
         budget=words.observed_budget(law, delta=delta, alpha=alpha),
     )

@@ -99,31 +99,29 @@ def _over_training(ax, v: Verdict, cmap) -> None:
     ax.legend(fontsize=7)
 
 
+def _reference(G, v: Verdict):
+    every = "every" in v.measured.get("decisive_reading", "/every")
+    return G[:, :-1].min(axis=1) if every else G[:, :-1].mean(axis=1)
+
+
 def _boundary(ax, v: Verdict) -> None:
-    """The data's own boundary |w|*: masses at a common weight w < 0, with the median |w_r| where
-    the observed law held and where it failed."""
+    """The data's own boundary |w|*: masses at a common weight w < 0 — of the data process, with
+    |w|* and its interval where the data condition holds, and of the training windows (one
+    sample) — with the median |w_r| where the observed law held and where it failed."""
     A = v.arrays
     wg, G = np.abs(A["w_grid"]), A["grid_masses"]
-    ref = (
-        G[:, :-1].min(axis=1)
-        if "every" in v.measured.get("decisive_reading", "/every")
-        else G[:, :-1].mean(axis=1)
-    )
-    ax.plot(wg, G[:, -1], color="C3", label="mass on the last position d")
-    ax.plot(wg, ref, color="C0", label="the other positions (min or mean, as the reading)")
+    n = (v.measured.get("data_boundary_training_windows") or {}).get("windows")
+    sample = f"{n} training windows" if n else "training windows"
+    alpha = 0.5 if "process_masses" in A else 1.0
+    ax.plot(wg, G[:, -1], color="C3", alpha=alpha, lw=1, label=f"last position d, {sample}")
+    ax.plot(wg, _reference(G, v), color="C0", alpha=alpha, lw=1, label=f"others, {sample}")
+    if "process_masses" in A:
+        _process_curve(ax, v, wg)
     L = v.observed.looseness if v.observed is not None else {}
 
     def inside(x):  # lines off the grid (a diverged run's |w_r|) are not drawn
         return bool(np.isfinite(x) and wg.min() <= x <= wg.max())
 
-    if inside(L.get("w_star_data", np.nan)):
-        ax.axvline(
-            L["w_star_data"],
-            color="k",
-            ls=":",
-            lw=1,
-            label=f"|w|* = {L['w_star_data']:.3g} (data)",
-        )
     for key, ls in (("median_abs_w_at_t_hold", "--"), ("median_abs_w_at_t_star", "-.")):
         if inside(L.get(key, np.nan)):
             ax.axvline(
@@ -134,7 +132,30 @@ def _boundary(ax, v: Verdict) -> None:
                 label=f"median |w_r| at t = {L[key.replace('median_abs_w_at_', '')]}",
             )
     ax.set_xscale("log")
+    ax.set_xlim(wg.min(), wg.max())
     ax.set_xlabel("|w| of a common weight w < 0")
     ax.set_ylabel("data-averaged softmax mass")
     ax.set_title("where the conclusion stops holding (observed)", fontsize=9)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=6)
+
+
+def _process_curve(ax, v: Verdict, wg) -> None:
+    """The data process's masses (the others: min or mean, as the reading) and its |w|* with the
+    bootstrap interval, drawn only where the data condition holds."""
+    A, dp = v.arrays, v.measured.get("data_process", {})
+    pw, P = A["process_w_abs"], A["process_masses"]
+    keep = (pw >= wg.min()) & (pw <= wg.max())
+    src = f"process {dp.get('source', '')}, {dp.get('windows', '?')} windows"
+    ax.plot(pw[keep], P[keep, -1], color="C3", lw=2, label=f"last position d, {src}")
+    ax.plot(pw[keep], _reference(P, v)[keep], color="C0", lw=2, label=f"others, {src}")
+    if dp.get("gate") != "HOLDS" or not np.isfinite(dp.get("w_star", np.nan)):
+        return
+    lo, hi = dp["w_star_interval"]
+    ax.axvspan(lo, min(hi, wg.max()), color="k", alpha=0.12, lw=0)
+    ax.axvline(
+        dp["w_star"],
+        color="k",
+        ls=":",
+        lw=1,
+        label=f"|w|* = {dp['w_star']:.3g} [{lo:.3g}, {hi:.3g}] ({dp['confidence']:.0%}, process)",
+    )

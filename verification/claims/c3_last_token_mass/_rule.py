@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from verification.claims.c3_last_token_mass import _words as words
+from verification.claims.c3_last_token_mass._data import data_evidence
 from verification.claims.c3_last_token_mass._observed import observed
 from verification.claims.c3_last_token_mass._readings import (
     C3_EXPECTATIONS,
@@ -35,32 +36,6 @@ from verification.rules._verdict import (
     Verdict,
     combine_parts,
 )
-
-
-def data_condition(second_moments) -> dict:
-    r"""The data condition behind the "every" reading:
-    :math:`\max_{k<d}\mathbb E[x_d x_k] \le \mathbb E[x_d^2]`.
-
-    ``second_moments`` (d,) is :math:`\mathbb E[x_d x_k]` for k = 1..d (empirical, over the
-    training windows). Returns the maximum over k < d, the 1-based position k that attains it,
-    :math:`\mathbb E[x_d^2]` and whether the condition holds.
-
-    >>> data_condition([0.2, 0.4, 0.3])
-    {'max_other': 0.4, 'argmax_position': 2, 'last': 0.3, 'holds': False}
-    """
-    s = np.asarray(second_moments, np.float64)
-    if s.ndim != 1 or s.size < 2:
-        raise ValueError(
-            f"second_moments: expected E[x_d x_k] for k = 1..d (d >= 2), got shape {s.shape}"
-        )
-    k = int(np.argmax(s[:-1]))
-    return {
-        "max_other": float(s[k]),
-        "argmax_position": k + 1,
-        "last": float(s[-1]),
-        "holds": bool(s[k] <= s[-1]),
-    }
-
 
 # --------------------------------------------------------------------------------- premises
 
@@ -167,15 +142,6 @@ def diagnostics(cond, uncond, chosen, widths, *, delta: float, alpha: float) -> 
     return parts
 
 
-def data_condition_part(dc: dict, d: int) -> Part:
-    return Part(
-        words.DATA_CONDITION_NAME,
-        HOLDS if dc["holds"] else VIOLATED,
-        words.data_condition_finding(dc, d),
-        False,
-    )
-
-
 # --------------------------------------------------------------------------------- the verdict
 
 
@@ -206,6 +172,8 @@ def check_c3(
     w_grid=None,
     grid_masses=None,
     source: str = "",
+    data_process=None,
+    training_windows: int | None = None,
     config: dict | None = None,
     seed: int | None = None,
 ) -> Verdict:
@@ -229,12 +197,15 @@ def check_c3(
        ⇔ :math:`\le 1/d`); ``population`` — the masses averaged over the network's negative
        neurons do. Seed-level rule, Holm over widths.
     3. Diagnostics: the other readings; all readings on every neuron; the data condition
-       :math:`\max_{k<d}\mathbb E[x_d x_k] \le \mathbb E[x_d^2]` from ``second_moments`` (d,).
+       :math:`\max_{k<d}\mathbb E[x_d x_k] \le \mathbb E[x_d^2]` of the data process with its
+       interval from ``data_process`` (a :class:`._boundary.ProcessSample`), else of the
+       ``training_windows`` training windows from ``second_moments`` (d,) (:mod:`._data`).
     4. **Observed** (:class:`verification.rules._verdict.Observed`, when
        ``neuron_ok_trajectory[w]`` and ``weights_trajectory[w]`` (S, R, m) at ``steps`` are
        given): the conclusion per record, seed-level, with the last t and median :math:`|w_r|`
        where it held and the first where it fails; ``w_grid`` (G,) with ``grid_masses`` (G, d),
-       the data-averaged masses at a common weight, give the data's boundary :math:`|w|^*`.
+       the training windows' masses at a common weight, give their boundary (a diagnostic); the
+       data process's :math:`|w|^*` with its interval comes from ``data_process``.
 
     ``mass_trajectory`` (W, R, d), ``negative_trajectory`` (W, R) and ``conclusion_trajectory``
     (W, R) (fraction of the negative neurons meeting the inequality per record) are figure data.
@@ -253,9 +224,21 @@ def check_c3(
     part, counter = conclusion(cond, chosen, widths, len(seeds), delta=delta, alpha=alpha)
     parts = [kpart, spart, npart, part]
     parts += diagnostics(cond, uncond, chosen, widths, delta=delta, alpha=alpha)
-    if second_moments is not None:
-        measured["data_condition"] = data_condition(second_moments)
-        parts.append(data_condition_part(measured["data_condition"], d))
+    de = data_evidence(
+        second_moments=second_moments,
+        data_process=data_process,
+        w_grid=w_grid,
+        grid_masses=grid_masses,
+        d=d,
+        versus=versus,
+        alpha=alpha,
+        atol=atol,
+        seed=seed,
+        training_windows=training_windows,
+    )
+    parts += de.parts
+    measured.update(de.measured)
+    intervals.update(de.intervals)
     if masses_init is not None:
         measured.update(_at_init(masses_init, atol))
     obs = None
@@ -267,19 +250,18 @@ def check_c3(
             widths,
             delta=delta,
             alpha=alpha,
-            versus=versus,
-            atol=atol,
-            w_grid=w_grid,
-            grid_masses=grid_masses,
             step_orders=orders,
             kernel_change=measured.get("kernel_change", []),
             source=source,
+            data=de.words,
+            process=de.process,
         )
     status = combine_parts(parts)
     explanation = words.explanation(
         status, chosen, parts, cond[chosen][-1], measured, widths, d, obs
     )
     arrays = _arrays(Ms, neg, widths, measured, masses_init, second_moments, w_grid, grid_masses)
+    arrays.update(de.arrays)
     if steps is not None:
         arrays.update(
             _trajectories(steps, mass_trajectory, negative_trajectory, conclusion_trajectory)

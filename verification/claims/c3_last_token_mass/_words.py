@@ -69,13 +69,100 @@ def diagnostic_name(r: tuple[str, str], *, conditional: bool) -> str:
 
 DATA_CONDITION_NAME = "data condition max_{k<d} E[x_d x_k] <= E[x_d²] (behind the 'every' reading)"
 
+FIRST_ORDER = (
+    "to first order in w a common weight w < 0 then puts the least mass on the last position "
+    "(the first-order law for small weights)"
+)
 
-def data_condition_finding(dc: dict, d: int) -> str:
+
+def _windows_label(n) -> str:
+    return f"the {n} training windows" if n else "the training windows"
+
+
+def data_condition_finding(dc: dict, d: int, n=None) -> str:
+    """The condition on the training windows alone (no process sample given): one sample, no
+    interval."""
     return (
-        f"max_k<d E[x_d x_k] = {dc['max_other']:.4g} at k = {dc['argmax_position']}, E[x_d²] = "
-        f"{dc['last']:.4g}"
+        f"In {_windows_label(n)} (one sample, no interval): max_k<d E[x_d x_k] = "
+        f"{dc['max_other']:.4g} at k = {dc['argmax_position']}, E[x_d²] = {dc['last']:.4g}"
         + ("." if dc["holds"] else f": position {dc['argmax_position']} wins, not d = {d}.")
     )
+
+
+def _plural(unit: str) -> str:
+    return unit.replace("block", "blocks", 1) if unit.startswith("block") else unit + "s"
+
+
+def process_label(dp: dict) -> str:
+    """``data process residual: 10008 windows (how); 95% bootstrap over the 417 draws``."""
+    return (
+        f"data process {dp['source']}: {dp['windows']} windows ({dp['how']}); "
+        f"{dp['confidence']:.0%} bootstrap over the {dp['units']} {_plural(dp['unit'])}"
+    )
+
+
+def _iv(x: list) -> str:
+    return f"[{x[0]:.3g}, {x[1]:.3g}]"
+
+
+def margin_words(dp: dict) -> str:
+    return (
+        f"E[x_d²] − max_k<d E[x_d x_k] = {dp['margin']:.3g} {_iv(dp['margin_interval'])} "
+        f"(max at k = {dp['argmax_position']}: {dp['max_other']:.4g}; E[x_d²] = {dp['last']:.4g})"
+    )
+
+
+def process_condition_finding(dp: dict, d: int, sample: dict | None, n=None) -> str:
+    """The data condition of the data process with its interval, the first-order statement only
+    where the interval says it holds, and the training windows' value as a labelled diagnostic."""
+    verdict = {
+        HOLDS: f"it holds, so {FIRST_ORDER}",
+        VIOLATED: f"it fails (position {dp['argmax_position']} wins, not d = {d}): the first-order "
+        "law for small weights does not apply",
+        INCONCLUSIVE: "the interval straddles 0: the first-order law for small weights is not "
+        "stated",
+    }[dp["condition"]]
+    out = f"{margin_words(dp)} on the {process_label(dp)}: {verdict}."
+    if sample is not None:
+        out += (
+            f" In {_windows_label(n)} (diagnostic, one sample): max_k<d E[x_d x_k] = "
+            f"{sample['max_other']:.4g} (k = {sample['argmax_position']}), E[x_d²] = "
+            f"{sample['last']:.4g}."
+        )
+    return out
+
+
+def w_star_words(dp: dict) -> str:
+    """|w|* of the data process with its interval, or why no boundary is stated."""
+    if dp["gate"] == VIOLATED:
+        return (
+            f"on the {process_label(dp)}, the data condition fails ({margin_words(dp)}): a common "
+            "weight w < 0 does not put the least mass on the last position even at small |w|, so "
+            "there is no boundary |w|*"
+        )
+    if dp["gate"] == INCONCLUSIVE:
+        return (
+            f"on the {process_label(dp)}, the data condition's interval straddles 0 "
+            f"({margin_words(dp)}): no boundary |w|* is stated"
+        )
+    w, (lo, hi) = dp["w_star"], dp["w_star_interval"]
+    if math.isnan(w):
+        what = f"breaks it already at the grid's smallest |w| = {dp['grid'][0]:.3g}"
+    elif math.isinf(w):
+        what = f"keeps it up to the grid's largest |w| = {dp['grid'][1]:.3g} (|w|* beyond it)"
+    else:
+        what = f"keeps it for |w| < |w|* = {w:.3g} [{lo:.3g}, {hi:.3g}]"
+    return f"on the {process_label(dp)}, a common weight w < 0 {what}"
+
+
+def sample_boundary_words(w_hold: float, w_fail: float, n=None) -> str:
+    """The boundary in the training windows (one sample: a diagnostic, no interval)."""
+    head = f"in {_windows_label(n)} (diagnostic, one sample, no interval)"
+    if math.isnan(w_hold):
+        return f"{head}: it breaks already at the grid's smallest |w| = {w_fail:.3g}"
+    if math.isinf(w_fail):
+        return f"{head}: it holds up to the grid's largest |w| = {w_hold:.3g}"
+    return f"{head}: it holds for |w| ≤ {w_hold:.3g} and breaks at |w| = {w_fail:.3g}"
 
 
 # --------------------------------------------------------------------------------- premises
@@ -132,8 +219,11 @@ def negative_why(status: str, networks: int) -> str:
 # --------------------------------------------------------------------------------- observed
 
 
-def observed_finding(law: dict, steps, *, delta: float, alpha: float, draws: int) -> str:
-    """The observed law's finding from :func:`._observed.observed_law`'s records and boundaries."""
+def observed_finding(
+    law: dict, steps, *, delta: float, alpha: float, draws: int, data: tuple = ()
+) -> str:
+    """The observed law's finding from :func:`._observed.observed_law`'s records, then ``data``:
+    the data's boundary in words (:func:`w_star_words`, :func:`sample_boundary_words`)."""
     words = []
     L = law["looseness"]
     if "t_hold" in L:
@@ -153,30 +243,12 @@ def observed_finding(law: dict, steps, *, delta: float, alpha: float, draws: int
             f"it fails from t = {L['t_star']} on (median |w_r| "
             f"{L['median_abs_w_at_t_star']:.3g}; seed-level VIOLATED)"
         )
-    if "w_star_data" in L:
-        words.append(_data_boundary(L["w_star_data"], L["w_fail_data"]))
+    words += list(data)
     text = "; ".join(words)
     return (
         f"At T = {int(steps[-1])}: {law['status']} ({law['rule_at_T']})."
         + (f" {text[:1].upper()}{text[1:]}." if text else "")
         + _where_observed(L["step_size_orders"], L["kernel_change"])
-    )
-
-
-def _data_boundary(w_hold: float, w_fail: float) -> str:
-    if math.isnan(w_hold):
-        return (
-            "on the data, a common weight w < 0 breaks it already at the grid's smallest |w| = "
-            f"{w_fail:.3g}"
-        )
-    if math.isinf(w_fail):
-        return (
-            "on the data, a common weight w < 0 keeps it up to the grid's largest |w| = "
-            f"{w_hold:.3g}"
-        )
-    return (
-        f"on the data, a common weight w < 0 keeps it for |w| ≤ {w_hold:.3g} and breaks it at "
-        f"|w| = {w_fail:.3g}"
     )
 
 
@@ -234,13 +306,7 @@ def explanation(status, chosen, parts, at_last: dict, measured, widths, d, obs) 
         f"Read as C3.expectation = '{chosen[0]}', C3.versus = '{chosen[1]}' "
         f"({READING_WORDS[chosen]}): at m = {widths[-1]}, {reading(chosen[0], at_last)}."
     )
-    dc = measured.get("data_condition")
-    if dc is not None:
-        s.append(
-            f"Data condition for the 'every' reading: max_k<d E[x_d x_k] = {dc['max_other']:.3g} "
-            f"(k = {dc['argmax_position']}) {'≤' if dc['holds'] else '>'} E[x_d²] = "
-            f"{dc['last']:.3g}."
-        )
+    s.append(_condition_sentence(measured))
     s.append(
         "Averaged over neurons the last position gets "
         f"{measured['mean_last_mass'][-1]:.3f} of the mass (uniform 1/d = {1 / d:.3f}); median "
@@ -249,6 +315,24 @@ def explanation(status, chosen, parts, at_last: dict, measured, widths, d, obs) 
     if obs is not None:
         s.append(f"Observed law ({obs.scale}): {obs.finding}")
     return " ".join(s)
+
+
+def _condition_sentence(measured: dict) -> str:
+    """The data condition in the explanation: of the data process (interval), else of the training
+    windows (labelled)."""
+    dp, dc = measured.get("data_process"), measured.get("data_condition_training_windows")
+    if dp is not None:
+        return (
+            f"Data condition for the 'every' reading: {margin_words(dp)} on the "
+            f"{process_label(dp)}: {dp['condition']}."
+        )
+    if dc is None:
+        return ""
+    return (
+        f"Data condition for the 'every' reading in {_windows_label(dc.get('windows'))} (one "
+        f"sample, no interval): max_k<d E[x_d x_k] = {dc['max_other']:.3g} "
+        f"(k = {dc['argmax_position']}) {'≤' if dc['holds'] else '>'} E[x_d²] = {dc['last']:.3g}."
+    )
 
 
 def _least(reading: tuple[str, ...]) -> str:
@@ -280,11 +364,11 @@ def summary_c3(v: Verdict) -> str:
             + " networks at T"
         )
     if v.observed is not None:
-        bits.append(_observed_summary(v.observed))
+        bits.append(_observed_summary(v.observed, M.get("data_process")))
     return "; ".join(bits) if bits else f"theorem {v.status}"
 
 
-def _observed_summary(o) -> str:
+def _observed_summary(o, dp: dict | None) -> str:
     L = o.looseness
     held = (
         f"holds to t = {L['t_hold']} (|w_r| {L['median_abs_w_at_t_hold']:.2g})"
@@ -296,12 +380,18 @@ def _observed_summary(o) -> str:
         if "t_star" in L
         else ""
     )
-    w_star = L.get("w_star_data", float("nan"))
-    data = (
-        f"; data boundary |w|* = {w_star:.2g}"
-        if math.isfinite(w_star)
-        else "; data: fails at every |w| of the grid"
-        if "w_fail_data" in L
-        else ""
-    )
-    return f"observed {o.status}: {held}{fail}{data}"
+    return f"observed {o.status}: {held}{fail}" + ("" if dp is None else _w_star_summary(dp))
+
+
+def _w_star_summary(dp: dict) -> str:
+    """``; data |w|* = 1.2 [1.1, 1.3] (residual, 10008 windows)``, or why there is none."""
+    where = f"({dp['source']}, {dp['windows']} windows)"
+    if dp["gate"] != HOLDS:
+        how = "fails" if dp["gate"] == VIOLATED else "straddles 0"
+        return f"; data condition {how} {where}: no |w|*"
+    w, (lo, hi) = dp["w_star"], dp["w_star_interval"]
+    if math.isnan(w):
+        return f"; data: no |w|*, it breaks at |w| = {dp['grid'][0]:.3g} {where}"
+    if math.isinf(w):
+        return f"; data |w|* > {dp['grid'][1]:.3g} {where}"
+    return f"; data |w|* = {w:.2g} [{lo:.2g}, {hi:.2g}] {where}"
