@@ -9,7 +9,7 @@ r"""The windows of C3's data process (:class:`._boundary.ProcessSample`), drawn 
   against ``make_dataset`` on the first two draws, else every draw goes through ``make_dataset``.
 * A finite series (a real series, ``csv:`` / ``npy:``): all its windows (normalised like the
   training windows), in non-overlapping blocks of :func:`block_length` consecutive windows as units.
-* A windows file: its rows, each a unit.
+* A windows file: its rows, in blocks of consecutive rows likewise.
 """
 
 from __future__ import annotations
@@ -34,14 +34,19 @@ PROCESS_WINDOWS = 10_000
 """Least number of windows of a synthetic source's process."""
 
 
+MAX_UNITS = 2000
+"""Most bootstrap units of a finite series (memory: MAX_UNITS × len(W_ABS) × d floats)."""
+
+
 def block_length(windows: int, d: int) -> int:
     """Consecutive windows per bootstrap block of a series: ``max(d + 1, ⌈N^{1/3}⌉)`` (a window
-    and its target span d + 1 values; N^{1/3} is the usual block-bootstrap rate).
+    and its target span d + 1 values; N^{1/3} is the usual block-bootstrap rate), longer when
+    that gives more than :data:`MAX_UNITS` blocks.
 
-    >>> block_length(3000, 8)
-    15
+    >>> block_length(3000, 8), block_length(10**6, 8)
+    (15, 500)
     """
-    return max(d + 1, math.ceil(windows ** (1 / 3)))
+    return max(d + 1, math.ceil(windows ** (1 / 3)), math.ceil(windows / MAX_UNITS))
 
 
 def process_sample(ctx, n: int) -> ProcessSample:
@@ -61,23 +66,20 @@ def _draw(ctx, data: dict, n: int) -> ProcessSample:
         )
         units = _family_draws(data, keys, n)
         how = (
-            f"{draws} independent draws of the data builder, {n} windows each (z-scored as the "
-            "training windows are)"
+            f"{draws} independent draws of the data builder of {n} windows each, z-scored as the "
+            "training windows are"
         )
         return sample_of_units(units, source=src, unit="draw", how=how)
     ds = ctx.dataset(n)
     if ds.whole_series is None:
         X = _file_windows(data, ds, n)
-        how = f"every window of the file ({X.shape[0]}), normalised as the training windows"
-        return sample_of_units(list(X[:, None, :]), source=src, unit="window", how=how)
-    u, d = np.asarray(ds.whole_series, np.float64), int(data["d"])
-    N = u.size - d
-    X = u[np.arange(N)[:, None] + np.arange(d)[None, :]]
-    L = block_length(N, d)
-    how = (
-        f"every window of the series ({N}, normalised as the training windows), in blocks of {L} "
-        "consecutive windows"
-    )
+        how = "every window of the file, normalised as the training windows"
+    else:
+        u, d = np.asarray(ds.whole_series, np.float64), int(data["d"])
+        X = u[np.arange(u.size - d)[:, None] + np.arange(d)[None, :]]
+        how = "every window of the series, normalised as the training windows"
+    N = X.shape[0]
+    L = block_length(N, X.shape[1])
     units = [X[i : i + L] for i in range(0, N, L)]
     return sample_of_units(units, source=src, unit=f"block of {L} windows", how=how)
 

@@ -70,7 +70,7 @@ def diagnostic_name(r: tuple[str, str], *, conditional: bool) -> str:
 DATA_CONDITION_NAME = "data condition max_{k<d} E[x_d x_k] <= E[x_d²] (behind the 'every' reading)"
 
 FIRST_ORDER = (
-    "to first order in w a common weight w < 0 then puts the least mass on the last position "
+    "to first order in w a common weight w < 0 puts the least mass on the last position "
     "(the first-order law for small weights)"
 )
 
@@ -94,10 +94,10 @@ def _plural(unit: str) -> str:
 
 
 def process_label(dp: dict) -> str:
-    """``data process residual: 10008 windows (how); 95% bootstrap over the 417 draws``."""
+    """``data process (residual; 10008 windows: how; 95% bootstrap over the 417 draws)``."""
     return (
-        f"data process {dp['source']}: {dp['windows']} windows ({dp['how']}); "
-        f"{dp['confidence']:.0%} bootstrap over the {dp['units']} {_plural(dp['unit'])}"
+        f"data process ({dp['source']}; {dp['windows']} windows: {dp['how']}; "
+        f"{dp['confidence']:.0%} bootstrap over the {dp['units']} {_plural(dp['unit'])})"
     )
 
 
