@@ -129,7 +129,7 @@ def test_run_on_a_full_disk_exits_2_in_one_line(tmp_path, monkeypatch, capsys):
             raise OSError(errno.ENOSPC, "No space left on device")
         real(path, data)
 
-    monkeypatch.setattr(report._results, "atomic_write", full_at_report)
+    monkeypatch.setattr(report._report, "atomic_write", full_at_report)  # report.md's writer
     saved = dict(registry.CLAIMS), dict(registry.PLUGINS)
     try:
         code = cli.main(

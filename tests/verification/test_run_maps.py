@@ -7,6 +7,7 @@ import pytest
 
 from verification import config as cfg
 from verification.commands import _cli as cli
+from verification.regime import _report as regime_report
 from verification.regime import _runs as regime_runs
 
 TINY = """
@@ -83,7 +84,7 @@ def test_run_maps_writes_map_json_png_and_a_report_section(mapped_run, capsys):
 def test_report_rerenders_the_maps_section_from_map_json(mapped_run, capsys, monkeypatch):
     rc, out = mapped_run
     before = (out / "report.md").read_text()
-    monkeypatch.setattr(regime_runs, "build_maps", None)  # nothing is recomputed
+    monkeypatch.setattr(regime_report, "build_maps", None)  # nothing is recomputed
     (out / "report.md").unlink()
     assert cli.main(["report", str(out)]) == 0
     assert (out / "report.md").read_text() == before
