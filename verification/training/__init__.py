@@ -10,6 +10,15 @@ from verification.training._bounds import lambda_star as lambda_star
 from verification.training._bounds import theory as theory
 from verification.training._longrun import train_long as train_long
 from verification.training._memory import memory_estimate as memory_estimate
+from verification.training._step_size import StepSize as StepSize
 from verification.training._step_size import learning_rate as learning_rate
 
-__all__ = ["Theory", "lambda_star", "learning_rate", "memory_estimate", "theory", "train_long"]
+__all__ = [
+    "StepSize",
+    "Theory",
+    "lambda_star",
+    "learning_rate",
+    "memory_estimate",
+    "theory",
+    "train_long",
+]
