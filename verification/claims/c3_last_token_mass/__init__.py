@@ -26,8 +26,8 @@ interval, stated only where the data condition's interval says it holds (:mod:`.
 **Parts.** ``_evidence`` trains the networks and measures (:func:`run_c3`); ``_readings`` the four
 readings, one trial per network; ``_rule`` the premises, the conclusion and the verdict
 (:func:`check_c3`); ``_observed`` the law over the records; ``_process`` draws the data process's
-windows and ``_boundary`` estimates its :math:`|w|^*` and data condition, which ``_data`` turns into parts;
-``_words`` all prose
+windows and ``_boundary`` estimates its :math:`|w|^*` and data condition, which ``_data`` turns
+into parts; ``_words`` all prose
 (:func:`summary_c3`); ``_plot`` the figure (:func:`plot_c3`).
 """
 

@@ -376,6 +376,7 @@ def check_c7(
         "sigma2": var,
         "linear_risk_ratio": lin_est[0],
         "margin": dec.margin,
+        "estimand": dec.estimand,
         **readings,
         "test_windows": x.n_test,
     }

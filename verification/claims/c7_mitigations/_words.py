@@ -126,6 +126,13 @@ def observed_finding(status: str, dec, helps, hurts, unclear) -> str:
     )
 
 
+def test_words(estimand: str) -> str:
+    """The per-seed test behind the margin rule, as the decision ran it (its ``estimand``)."""
+    if estimand == "median":
+        return "one-sided exact sign tests on the median"
+    return "one-sided skewness-corrected t tests on the mean"
+
+
 def explanation(x, dec, risk, lin_est, mass_ratio, groups, best: int, above: bool) -> str:
     """The run in a few sentences: the test, the rule and σ², vanilla against the linear net, the
     variants that mitigate, do not or are undecided (``groups``: helps, hurts, unclear), the best
@@ -133,8 +140,8 @@ def explanation(x, dec, risk, lin_est, mass_ratio, groups, best: int, above: boo
     helps, hurts, unclear = groups
     V = len(x.variants)
     return (
-        f"On {x.n_test} sign-inconsistent test windows ({x.seeds} seeds, one-sided paired t tests "
-        f"per mitigation against the margin 1 − Δ = {1.0 - dec.margin:g} of the risk factor, "
+        f"On {x.n_test} sign-inconsistent test windows ({x.seeds} seeds, "
+        f"{test_words(dec.estimand)} per mitigation against the margin 1 − Δ = {1.0 - dec.margin:g} of the risk factor, "
         f"Holm over {V - 1} for 'does not mitigate'), trained on sign-consistent next-step "
         f"windows, with σ² = σ_0² + σ_ε² = {x.own_noise_var:.3g} + {x.noise_std**2:.3g} (the "
         "series' own noise and the injected one), vanilla attention's "
@@ -171,7 +178,8 @@ def summary_c7(v: Verdict) -> str:
         f"mitigates by Δ = {margin:g}: "
         + (", ".join(helps) if helps else "none")
         + (f"; does not: {', '.join(hurts)}" if hurts else "")
-        + f" (one-sided paired t over {seeds} seeds vs 1 − Δ, Holm); "
+        + f" ({test_words(v.measured.get('estimand', 'mean'))} over {seeds} seeds vs 1 − Δ, "
+        "Holm); "
         f"vanilla R/σ² {v.arrays['risk_ratio'][0, 0]:.3g} on "
         f"{v.tested_range.get('test_windows', '?')} sign-inconsistent windows"
     )
