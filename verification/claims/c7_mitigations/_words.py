@@ -141,7 +141,8 @@ def explanation(x, dec, risk, lin_est, mass_ratio, groups, best: int, above: boo
     V = len(x.variants)
     return (
         f"On {x.n_test} sign-inconsistent test windows ({x.seeds} seeds, "
-        f"{test_words(dec.estimand)} per mitigation against the margin 1 − Δ = {1.0 - dec.margin:g} of the risk factor, "
+        f"{test_words(dec.estimand)} per mitigation against the margin "
+        f"1 − Δ = {1.0 - dec.margin:g} of the risk factor, "
         f"Holm over {V - 1} for 'does not mitigate'), trained on sign-consistent next-step "
         f"windows, with σ² = σ_0² + σ_ε² = {x.own_noise_var:.3g} + {x.noise_std**2:.3g} (the "
         "series' own noise and the injected one), vanilla attention's "
