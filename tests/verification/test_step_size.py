@@ -97,8 +97,8 @@ def test_the_same_eta_key_gives_the_same_step_size_in_run_bounds_and_sweep(
     class Trained(Exception):
         pass
 
-    def spy(ctx, n, section, desc, *, sigma):  # what run_c1 would train with, without training
-        raise Trained(section["eta"])
+    def spy(ctx, n, section, desc, *, sigma, eta):  # what run_c1 would train with, no training
+        raise Trained(eta)
 
     config = cfg.load(str(path))
     monkeypatch.setattr(c1_evidence, "width_sweep", spy)  # where run_c1 looks it up

@@ -103,7 +103,12 @@ def test_a_run_computes_lambda_star_once_per_n_sigma(monkeypatch):
     verdicts = pipeline.run_claims(config, context=ctx)
     assert calls and max(calls.values()) == 1, calls
     assert h0_calls and max(h0_calls.values()) == 1, h0_calls
+    c1 = next(v for v in verdicts if v.claim == "C1")
+    eta = c1.measured["eta"]  # resolved once; the sweep trains at it, never re-read as a fraction
+    sweeps = [k for k in ctx.memo if k.startswith("sweep/")]
+    assert sweeps and all(f"eta={eta!r}" in k for k in sweeps), (eta, sweeps)
     for v in verdicts:
+        assert not v.measured.get("diverged_runs"), v.claim
         assert v.measured["step_size"], v.claim
         for record in v.measured["step_size"]:
             assert {"eta", "eta_mode", "n", "sigma"} <= set(record)

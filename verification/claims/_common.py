@@ -116,14 +116,16 @@ def blocks_of(seeds: int, seeds_per_block: int) -> int:
     return max(k for k in range(1, min(seeds_per_block, seeds) + 1) if seeds % k == 0)
 
 
-def width_sweep(ctx, n: int, section: dict, desc: str, *, sigma: float) -> sw.SweepResult:
-    """Random-sign width × seed sweep at size n (nested prefixes), seeds batched ``seeds_per_block``
-    (the largest divisor of their number not above it) into each call of the one compiled program;
-    memoised on everything that defines it."""
+def width_sweep(
+    ctx, n: int, section: dict, desc: str, *, sigma: float, eta: float
+) -> sw.SweepResult:
+    """Random-sign width × seed sweep at size n (nested prefixes) at the step size ``eta`` (η
+    itself, resolved by the claim through :meth:`verification.contract.Context.step_size`), seeds
+    batched ``seeds_per_block`` (the largest divisor of their number not above it) into each call
+    of the one compiled program; memoised on everything that defines it."""
     widths = tuple(section["widths"])
     seeds = tuple(ctx.network_seeds(section["seeds"]))
     per = blocks_of(len(seeds), section.get("seeds_per_block", 1))
-    eta = ctx.step_size(section, sizes=[n], sigma=sigma)
     key = ctx.memo_key(
         "sweep",
         n=n,

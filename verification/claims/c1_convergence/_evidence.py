@@ -72,7 +72,7 @@ def _trained_size(ctx, section: dict, n: int, lam, eta: float):
     sigma = section["sigma"]
     ds = ctx.dataset(n)
     X = np.asarray(ds.X)
-    res = width_sweep(ctx, n, {**section, "eta": eta}, f"C1 sweep n={n}", sigma=sigma)
+    res = width_sweep(ctx, n, section, f"C1 sweep n={n}", sigma=sigma, eta=eta)
     lmax = max(lambda_max(h) for h in res.ntk_initial.reshape(-1, n, n))
     B = float(np.abs(X).max())
     y_max = float(np.abs(np.asarray(ds.y)).max())

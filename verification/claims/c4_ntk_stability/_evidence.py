@@ -59,7 +59,7 @@ def measure_c4(section: dict, ctx) -> dict:
     n = ctx.config["data"]["n"]
     sigma = ctx.config["data"]["sigma"]
     eta = ctx.step_size(section, sizes=[n])
-    res = width_sweep(ctx, n, section, f"C4 sweep n={n}", sigma=ctx.sigma())
+    res = width_sweep(ctx, n, section, f"C4 sweep n={n}", sigma=ctx.sigma(), eta=eta)
     X = np.asarray(ctx.dataset(n).X)
     lam = ctx.lambda_star(n, sigma=sigma)[0]
     K = bounds.popoviciu_constant(X)
